@@ -1,0 +1,1 @@
+"""Cluster providers: embedded, kubeconfig, kind."""

@@ -1,0 +1,1 @@
+"""The test environment and what fixtures hand out."""

@@ -1,0 +1,68 @@
+"""Conventions every long-running ``pytest-syncer`` command shares.
+
+A service logs one line per event to stderr, prints exactly one JSON line to stdout once it
+is ready (what a caller needs to reach it), and stops cleanly on SIGTERM or SIGINT.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import signal
+import sys
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager
+from typing import Any
+
+ServiceFactory = Callable[[], AbstractAsyncContextManager[dict[str, Any]]]
+
+
+def configure_logging(component: str, level: str = "INFO") -> None:
+    """One line per event on stderr: time, level, component, then the message.
+
+    Messages name the target themselves (``target=us-east1 ...``) so a pooled process that
+    serves many targets still writes lines a reader can grep by target.
+    """
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(
+        logging.Formatter(f"%(asctime)s %(levelname)s {component} %(name)s: %(message)s")
+    )
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    for noisy in ("aiohttp.access", "websockets"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def announce_ready(payload: dict[str, Any]) -> None:
+    """Print the one ready line on stdout; callers block on reading it."""
+    sys.stdout.write(json.dumps(payload, sort_keys=True) + "\n")
+    sys.stdout.flush()
+
+
+@contextlib.asynccontextmanager
+async def _stop_signals() -> AsyncIterator[asyncio.Event]:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    try:
+        yield stop
+    finally:
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.remove_signal_handler(signum)
+
+
+async def serve_until_signalled(factory: ServiceFactory) -> None:
+    """Enter the service, announce it, and leave it when SIGTERM or SIGINT arrives."""
+    async with _stop_signals() as stop, factory() as ready:
+        announce_ready(ready)
+        await stop.wait()
+
+
+def run_service(factory: ServiceFactory) -> int:
+    """Blocking entry point for a command's ``main``: returns the process exit code."""
+    asyncio.run(serve_until_signalled(factory))
+    return 0

@@ -1,0 +1,1 @@
+"""Status collection below, aggregation above, and a kwok-style simulator."""

@@ -1,0 +1,1 @@
+"""The reference syncer: spec down, status up, conflicts resolved, tunnel kept open."""

@@ -1,0 +1,1 @@
+"""Conflict strategies for objects that differ below."""

@@ -1,0 +1,1 @@
+"""The spec syncer, deletion flow and heartbeat."""

@@ -1,0 +1,1 @@
+"""Per-kind knowledge: what is spec, what status goes up, when an object is ready."""

@@ -1,0 +1,1 @@
+"""What each sync target receives: pure object transforms."""

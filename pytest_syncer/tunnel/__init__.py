@@ -1,0 +1,1 @@
+"""A websocket reverse tunnel from each sync target to the hub."""
