@@ -15,7 +15,7 @@ from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from pytest_syncer.apiserver.validation import label_value_errors, qualified_name_errors
+from pytest_syncer.apiserver.names import label_value_errors, qualified_name_errors
 
 
 class SelectorError(ValueError):
