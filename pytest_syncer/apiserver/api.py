@@ -1,0 +1,365 @@
+"""The object operations behind the HTTP verbs: create, get, list, update, patch, delete.
+
+Everything here is synchronous and runs on the server's event loop, so a read followed by a
+write can never interleave with another request's write. HTTP framing lives in ``app.py``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from pytest_syncer.apiserver import errors
+from pytest_syncer.apiserver.errors import APIError
+from pytest_syncer.apiserver.objects import (
+    generate_name,
+    is_releasable,
+    mark_deleting,
+    prepare_create,
+    prepare_status_update,
+    prepare_update,
+    unchanged,
+)
+from pytest_syncer.apiserver.patch import PatchError, apply_json_patch, apply_merge_patch
+from pytest_syncer.apiserver.paths import ResourcePath
+from pytest_syncer.apiserver.resources import ResourceRegistry, ResourceType
+from pytest_syncer.apiserver.selectors import FieldSelector, LabelSelector
+from pytest_syncer.apiserver.store import (
+    KeyExistsError,
+    KeyNotFoundError,
+    ObjectKey,
+    RevisionConflictError,
+    Store,
+)
+from pytest_syncer.apiserver.validation import validate_object
+
+JSON_PATCH = "application/json-patch+json"
+MERGE_PATCH = "application/merge-patch+json"
+STRATEGIC_MERGE_PATCH = "application/strategic-merge-patch+json"
+APPLY_PATCH = "application/apply-patch+yaml"
+GENERATE_NAME_ATTEMPTS = 8
+NAMESPACE_KEY = "core/namespaces"
+
+
+def parse_revision(value: object, what: str = "resourceVersion") -> int | None:
+    """A resourceVersion as an int; ``None`` when absent or empty; 400 when not a number."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, str) and value.isdigit():
+        return int(value)
+    raise APIError(400, f"invalid {what}: {value!r} is not a resource version of this server")
+
+
+@dataclass(frozen=True)
+class Selection:
+    """A list or watch's selectors; empty ones select everything."""
+
+    labels: LabelSelector | None = None
+    fields: FieldSelector | None = None
+
+    @property
+    def empty(self) -> bool:
+        return (self.labels is None or self.labels.empty) and (
+            self.fields is None or self.fields.empty
+        )
+
+    def matches(self, obj: dict[str, Any]) -> bool:
+        if self.labels is not None and not self.labels.matches(
+            (obj.get("metadata") or {}).get("labels")
+        ):
+            return False
+        return self.fields is None or self.fields.matches(obj)
+
+
+class ObjectAPI:
+    """The API's semantics over a store: Kubernetes rules, Status errors, no HTTP."""
+
+    def __init__(self, store: Store, registry: ResourceRegistry) -> None:
+        self.store = store
+        self.registry = registry
+
+    # Reads.
+
+    def key(self, path: ResourcePath, name: str | None = None) -> ObjectKey:
+        assert path.cluster is not None
+        object_name = name if name is not None else path.name
+        assert object_name is not None
+        return ObjectKey(path.resource_type.key, path.cluster, path.namespace or "", object_name)
+
+    def get(self, path: ResourcePath) -> dict[str, Any]:
+        obj = self.store.get(self.key(path))
+        if obj is None:
+            raise self._not_found(path.resource_type, path.name or "")
+        return obj
+
+    def list_objects(self, path: ResourcePath, selection: Selection) -> list[dict[str, Any]]:
+        """Matching objects; a field selector pinning the name is a direct lookup."""
+        resource_type = path.resource_type
+        cluster = None if path.cluster in (None, "*") else path.cluster
+        namespace = path.namespace
+        if selection.fields is not None:
+            pinned_namespace = selection.fields.exact_value("metadata.namespace")
+            if resource_type.namespaced and pinned_namespace is not None:
+                if namespace is not None and namespace != pinned_namespace:
+                    return []
+                namespace = pinned_namespace
+            pinned_name = selection.fields.exact_value("metadata.name")
+            if (
+                pinned_name is not None
+                and cluster is not None
+                and (namespace is not None or not resource_type.namespaced)
+            ):
+                key = ObjectKey(resource_type.key, cluster, namespace or "", pinned_name)
+                found = self.store.get(key)
+                return [found] if found is not None and selection.matches(found) else []
+        items = self.store.list_objects(resource_type.key, cluster, namespace)
+        if selection.empty:
+            return items
+        return [item for item in items if selection.matches(item)]
+
+    # Writes.
+
+    def create(self, path: ResourcePath, body: dict[str, Any]) -> dict[str, Any]:
+        resource_type = path.resource_type
+        assert path.cluster is not None
+        self._check_type(resource_type, body)
+        metadata = self._metadata(body)
+        namespace = self._namespace_for(path, metadata)
+        if resource_type.namespaced:
+            self._require_namespace(path.cluster, namespace)
+        name = metadata.get("name")
+        attempts = 1
+        if not name:
+            prefix = metadata.get("generateName")
+            if not prefix:
+                raise APIError(
+                    422,
+                    f"{resource_type.kind} is invalid: metadata.name: Required value: "
+                    "name or generateName is required",
+                    name="",
+                    kind=resource_type.kind,
+                    group=resource_type.group,
+                    causes=[
+                        {
+                            "reason": "FieldValueRequired",
+                            "message": "Required value: name or generateName is required",
+                            "field": "metadata.name",
+                        }
+                    ],
+                )
+            attempts = GENERATE_NAME_ATTEMPTS
+        for attempt in range(attempts):
+            obj = prepare_create(resource_type, body, cluster=path.cluster, namespace=namespace)
+            if not name:
+                obj["metadata"]["name"] = generate_name(str(obj["metadata"]["generateName"]))
+            self._validate(resource_type, obj)
+            key = self.key(path, obj["metadata"]["name"])._replace(namespace=namespace)
+            try:
+                return self.store.create(key, obj).object
+            except KeyExistsError:
+                if attempt + 1 == attempts:
+                    raise errors.already_exists(
+                        resource_type.resource, key.name, resource_type.group
+                    ) from None
+        raise AssertionError("unreachable")
+
+    def update(self, path: ResourcePath, body: dict[str, Any]) -> dict[str, Any]:
+        resource_type = path.resource_type
+        self._check_type(resource_type, body)
+        metadata = self._metadata(body)
+        if metadata.get("name") not in (None, path.name):
+            raise APIError(
+                400,
+                f"the name of the object ({metadata.get('name')}) does not match the name on "
+                f"the URL ({path.name})",
+            )
+        if path.namespace is not None:
+            self._namespace_for(path, metadata)
+        expected = parse_revision(metadata.get("resourceVersion"))
+        old = self.get(path)
+        return self._replace(path, old, body, expected)
+
+    def patch(self, path: ResourcePath, content_type: str, patch: Any) -> dict[str, Any]:
+        old = self.get(path)
+        try:
+            if content_type == JSON_PATCH:
+                if not isinstance(patch, list):
+                    raise APIError(400, "a JSON patch must be a list of operations")
+                patched = apply_json_patch(old, patch)
+            else:
+                patched = apply_merge_patch(old, patch)
+        except PatchError as exc:
+            raise APIError(422, f"the patch could not be applied: {exc}") from None
+        if not isinstance(patched, dict):
+            raise APIError(422, "the patched object is not a JSON object")
+        metadata = self._metadata(patched)
+        expected = parse_revision(metadata.get("resourceVersion"))
+        if expected is not None and str(expected) != old["metadata"]["resourceVersion"]:
+            raise self._conflict(path)
+        return self._replace(path, old, patched, expected)
+
+    def delete(self, path: ResourcePath, options: dict[str, Any] | None = None) -> dict[str, Any]:
+        old = self.get(path)
+        preconditions = (options or {}).get("preconditions") or {}
+        if not isinstance(preconditions, dict):
+            raise APIError(400, "DeleteOptions.preconditions must be an object")
+        metadata = old["metadata"]
+        uid = preconditions.get("uid")
+        if uid is not None and uid != metadata.get("uid"):
+            raise APIError(
+                409,
+                f"Precondition failed: UID in precondition: {uid}, UID in object meta: "
+                f"{metadata.get('uid')}",
+                reason="Conflict",
+                name=path.name,
+                kind=path.resource_type.resource,
+            )
+        expected = parse_revision(preconditions.get("resourceVersion"))
+        if expected is not None and str(expected) != metadata["resourceVersion"]:
+            raise self._conflict(path)
+        return self._delete_object(self.key(path), old)
+
+    def delete_collection(self, path: ResourcePath, selection: Selection) -> list[dict[str, Any]]:
+        deleted = []
+        for obj in self.list_objects(path, selection):
+            metadata = obj["metadata"]
+            key = ObjectKey(
+                path.resource_type.key,
+                str(path.cluster),
+                metadata.get("namespace", ""),
+                metadata["name"],
+            )
+            deleted.append(self._delete_object(key, obj))
+        return deleted
+
+    # Helpers.
+
+    def _replace(
+        self,
+        path: ResourcePath,
+        old: dict[str, Any],
+        new: dict[str, Any],
+        expected: int | None,
+    ) -> dict[str, Any]:
+        resource_type = path.resource_type
+        if path.subresource == "status":
+            obj = prepare_status_update(new, old)
+        else:
+            obj = prepare_update(resource_type, new, old)
+        self._validate(resource_type, obj)
+        key = self.key(path)
+        if expected is not None and str(expected) != old["metadata"]["resourceVersion"]:
+            raise self._conflict(path)
+        if is_releasable(obj):
+            return self._release(key, obj)
+        if unchanged(obj, old):
+            return old
+        try:
+            return self.store.update(key, obj, expected_revision=expected).object
+        except RevisionConflictError:
+            raise self._conflict(path) from None
+        except KeyNotFoundError:
+            raise self._not_found(resource_type, key.name) from None
+
+    def _delete_object(self, key: ObjectKey, old: dict[str, Any]) -> dict[str, Any]:
+        metadata = old["metadata"]
+        if metadata.get("finalizers"):
+            if metadata.get("deletionTimestamp"):
+                return old
+            return self.store.update(key, mark_deleting(old)).object
+        return self._release(key, old)
+
+    def _release(self, key: ObjectKey, obj: dict[str, Any]) -> dict[str, Any]:
+        """Remove the object now (and, for a namespace, everything in it)."""
+        if key.resource == NAMESPACE_KEY:
+            self._delete_namespace_contents(key.cluster, key.name)
+        return self.store.delete(key).object
+
+    def _delete_namespace_contents(self, cluster: str, namespace: str) -> None:
+        for resource_type in self.registry.stored_types():
+            if not resource_type.namespaced:
+                continue
+            for obj in self.store.list_objects(resource_type.key, cluster, namespace):
+                key = ObjectKey(resource_type.key, cluster, namespace, obj["metadata"]["name"])
+                self.store.delete(key)
+
+    def _check_type(self, resource_type: ResourceType, body: dict[str, Any]) -> None:
+        kind = body.get("kind")
+        api_version = body.get("apiVersion")
+        if kind not in (None, "", resource_type.kind):
+            raise APIError(
+                400,
+                f"the kind of the object ({kind}) does not match the kind of the URL "
+                f"({resource_type.kind})",
+            )
+        if api_version not in (None, "", resource_type.api_version):
+            raise APIError(
+                400,
+                f"the apiVersion of the object ({api_version}) does not match the URL "
+                f"({resource_type.api_version})",
+            )
+
+    @staticmethod
+    def _metadata(body: dict[str, Any]) -> dict[str, Any]:
+        metadata = body.get("metadata")
+        if metadata is None:
+            return {}
+        if not isinstance(metadata, dict):
+            raise APIError(400, "metadata must be an object")
+        return metadata
+
+    @staticmethod
+    def _namespace_for(path: ResourcePath, metadata: dict[str, Any]) -> str:
+        if not path.resource_type.namespaced:
+            return ""
+        body_namespace = metadata.get("namespace")
+        if path.namespace is None:
+            raise APIError(
+                405,
+                f"{path.resource_type.resource} must be created in a namespace "
+                "(/namespaces/<namespace>/...)",
+            )
+        if body_namespace not in (None, "", path.namespace):
+            raise APIError(
+                400,
+                "the namespace of the provided object does not match the namespace sent on "
+                "the request",
+            )
+        return path.namespace
+
+    def _require_namespace(self, cluster: str, namespace: str) -> None:
+        found = self.store.get(ObjectKey(NAMESPACE_KEY, cluster, "", namespace))
+        if found is None:
+            raise errors.not_found("namespaces", namespace)
+        if found["metadata"].get("deletionTimestamp"):
+            raise APIError(
+                403,
+                f"unable to create new content in namespace {namespace} because it is being "
+                "terminated",
+                reason="Forbidden",
+            )
+
+    @staticmethod
+    def _validate(resource_type: ResourceType, obj: dict[str, Any]) -> None:
+        problems = validate_object(resource_type.kind, obj, namespaced=resource_type.namespaced)
+        if problems:
+            name = (obj.get("metadata") or {}).get("name") or ""
+            summary = ", ".join(f"{p.field}: {p.message}" for p in problems)
+            raise APIError(
+                422,
+                f'{resource_type.kind} "{name}" is invalid: {summary}',
+                name=name,
+                kind=resource_type.kind,
+                group=resource_type.group,
+                causes=[p.to_cause() for p in problems],
+            )
+
+    @staticmethod
+    def _not_found(resource_type: ResourceType, name: str) -> APIError:
+        return errors.not_found(resource_type.resource, name, resource_type.group)
+
+    @staticmethod
+    def _conflict(path: ResourcePath) -> APIError:
+        return errors.conflict(
+            path.resource_type.resource, path.name or "", path.resource_type.group
+        )

@@ -1,0 +1,437 @@
+"""The aiohttp application: authentication, routing, bodies, responses and watch streams.
+
+One catch-all handler parses the raw path itself (``paths.py``), so every failure, including an
+unknown path or an odd cluster name, is answered with a Kubernetes ``Status`` and the server
+keeps serving.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+import orjson
+from aiohttp import web
+
+from pytest_syncer.apiserver import discovery
+from pytest_syncer.apiserver.api import (
+    APPLY_PATCH,
+    JSON_PATCH,
+    MERGE_PATCH,
+    STRATEGIC_MERGE_PATCH,
+    ObjectAPI,
+    Selection,
+    parse_revision,
+)
+from pytest_syncer.apiserver.auth import Identity, TokenAuthority
+from pytest_syncer.apiserver.errors import APIError, expired
+from pytest_syncer.apiserver.paths import WILDCARD, DiscoveryPath, ResourcePath, parse_path
+from pytest_syncer.apiserver.resources import ResourceRegistry, ResourceType
+from pytest_syncer.apiserver.selectors import (
+    SelectorError,
+    parse_field_selector,
+    parse_label_selector,
+)
+from pytest_syncer.apiserver.store import CompactedError, Store
+from pytest_syncer.apiserver.watch import (
+    Watcher,
+    WatchHub,
+    added_line,
+    bookmark_line,
+    error_line,
+)
+
+logger = logging.getLogger(__name__)
+
+MAX_BODY_BYTES = 3 * 1024 * 1024
+#: An idle watch checks this often whether its client is still there.
+WATCH_IDLE_CHECK_SECONDS = 5.0
+_METHOD_VERBS = {"GET": "get", "PUT": "update", "PATCH": "patch", "DELETE": "delete"}
+_TRUE = {"true", "1"}
+
+
+def json_response(document: Any, status: int = 200) -> web.Response:
+    return web.Response(body=orjson.dumps(document), status=status, content_type="application/json")
+
+
+def status_response(error: APIError) -> web.Response:
+    return json_response(error.to_status(), error.code)
+
+
+class APIServerApp:
+    """Serves the Kubernetes API for the clusters ``authority`` knows, from ``store``."""
+
+    def __init__(
+        self,
+        store: Store,
+        registry: ResourceRegistry,
+        authority: TokenAuthority,
+        *,
+        bookmark_interval: float = 10.0,
+    ) -> None:
+        self.store = store
+        self.registry = registry
+        self.authority = authority
+        self.api = ObjectAPI(store, registry)
+        self.hub = WatchHub()
+        self.bookmark_interval = bookmark_interval
+        self.clusters: set[str] = set()
+        store.add_listener(self.hub.publish)
+        self._discovery_cache: dict[tuple[str, str, str], bytes] = {}
+
+    def application(self) -> web.Application:
+        app = web.Application(client_max_size=MAX_BODY_BYTES)
+        app.router.add_route("*", "/{tail:.*}", self.handle)
+        return app
+
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        try:
+            identity = self._authenticate(request)
+            path = parse_path(request.rel_url.raw_path, self.registry)
+            self._authorize(identity, path.cluster)
+            if isinstance(path, DiscoveryPath):
+                if request.method != "GET":
+                    raise APIError(405, f"{request.method} is not allowed on discovery documents")
+                return self._discovery(path)
+            return await self._resource(request, path)
+        except APIError as error:
+            return status_response(error)
+        except Exception:
+            logger.exception("internal error serving %s %s", request.method, request.rel_url.path)
+            return status_response(APIError(500, "internal error; see the server log"))
+
+    # Authentication and authorization.
+
+    def _authenticate(self, request: web.Request) -> Identity:
+        header = request.headers.get("Authorization", "")
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise APIError(401, "Unauthorized: a bearer token is required")
+        identity = self.authority.authenticate(token.strip())
+        if identity is None:
+            raise APIError(401, "Unauthorized: the bearer token is not valid")
+        return identity
+
+    def _authorize(self, identity: Identity, cluster: str | None) -> None:
+        if cluster is None:
+            return
+        if cluster == WILDCARD:
+            if not identity.is_admin:
+                raise APIError(
+                    403, f'user "{identity.username}" cannot access the wildcard cluster "*"'
+                )
+            return
+        if not identity.may_access(cluster):
+            raise APIError(
+                403, f'user "{identity.username}" cannot access logical cluster "{cluster}"'
+            )
+        if cluster not in self.clusters:
+            raise APIError(404, f'logical cluster "{cluster}" not found', name=cluster)
+
+    # Discovery.
+
+    def _discovery(self, path: DiscoveryPath) -> web.Response:
+        cache_key = (path.document, path.group, path.version)
+        body = self._discovery_cache.get(cache_key)
+        if body is None:
+            body = orjson.dumps(self._discovery_document(path))
+            self._discovery_cache[cache_key] = body
+        return web.Response(body=body, content_type="application/json")
+
+    def _discovery_document(self, path: DiscoveryPath) -> dict[str, Any]:
+        if path.document == "version":
+            return discovery.version_document()
+        if path.document == "api":
+            return discovery.core_versions_document()
+        if path.document == "apis":
+            return discovery.group_list_document(self.registry)
+        if path.document == "group":
+            return discovery.group_document(path.group, self.registry.groups()[path.group])
+        return discovery.resource_list_document(self.registry, path.group, path.version)
+
+    # Resources.
+
+    async def _resource(self, request: web.Request, path: ResourcePath) -> web.StreamResponse:
+        resource_type = path.resource_type
+        method = request.method
+        if path.cluster is None:
+            raise APIError(
+                404,
+                "resource requests need a logical cluster: /clusters/<name>/... "
+                "(or /clusters/*/... to list and watch across clusters)",
+            )
+        query = request.rel_url.query
+        if path.name is None:
+            if method == "GET":
+                verb = "watch" if query.get("watch", "").lower() in _TRUE else "list"
+            else:
+                verb = {"POST": "create", "DELETE": "deletecollection"}.get(method, "")
+        else:
+            verb = _METHOD_VERBS.get(method, "")
+        self._check_verb(path, verb, method)
+        if verb == "watch":
+            return await self._watch(request, path, query)
+        if verb == "list":
+            return self._list(path, self._selection(query))
+        if verb == "get":
+            return json_response(self.api.get(path))
+        if verb == "create":
+            body = await self._read_object(request)
+            if not resource_type.stored:
+                return json_response(self._token_review(path.cluster, body), 201)
+            return json_response(self.api.create(path, body), 201)
+        if verb == "update":
+            return json_response(self.api.update(path, await self._read_object(request)))
+        if verb == "patch":
+            content_type = request.content_type
+            if content_type in (STRATEGIC_MERGE_PATCH, APPLY_PATCH):
+                raise APIError(
+                    415,
+                    f"{content_type} is not supported yet; use {JSON_PATCH} or {MERGE_PATCH}",
+                )
+            if content_type not in (JSON_PATCH, MERGE_PATCH):
+                raise APIError(
+                    415,
+                    f"the patch content type {content_type!r} is not supported; "
+                    f"use {JSON_PATCH} or {MERGE_PATCH}",
+                )
+            return json_response(self.api.patch(path, content_type, await self._read_json(request)))
+        if verb == "delete":
+            options = await self._read_optional_object(request)
+            return json_response(self.api.delete(path, options))
+        deleted = self.api.delete_collection(path, self._selection(query))
+        return json_response(self._list_document(resource_type, deleted))
+
+    @staticmethod
+    def _check_verb(path: ResourcePath, verb: str, method: str) -> None:
+        resource_type = path.resource_type
+        if path.cluster == WILDCARD and verb not in ("list", "watch"):
+            raise APIError(405, 'the wildcard cluster "*" serves list and watch only')
+        allowed = resource_type.verbs
+        if path.subresource is not None:
+            allowed = discovery.SUBRESOURCE_VERBS
+        if verb not in allowed:
+            target = resource_type.resource + (f"/{path.subresource}" if path.subresource else "")
+            raise APIError(405, f"{method} is not allowed on {target}")
+        creates_outside_namespace = path.name is None and path.namespace is None
+        if verb == "create" and resource_type.namespaced and creates_outside_namespace:
+            raise APIError(405, f"{resource_type.resource} are created inside a namespace")
+
+    def _selection(self, query: Mapping[str, str]) -> Selection:
+        try:
+            labels = query.get("labelSelector")
+            fields = query.get("fieldSelector")
+            return Selection(
+                labels=parse_label_selector(labels) if labels else None,
+                fields=parse_field_selector(fields) if fields else None,
+            )
+        except SelectorError as exc:
+            raise APIError(400, str(exc)) from None
+
+    def _list_document(
+        self, resource_type: ResourceType, items: list[dict[str, Any]]
+    ) -> dict[str, Any]:
+        return {
+            "kind": f"{resource_type.kind}List",
+            "apiVersion": resource_type.api_version,
+            "metadata": {"resourceVersion": str(self.store.revision)},
+            "items": items,
+        }
+
+    def _list(self, path: ResourcePath, selection: Selection) -> web.Response:
+        return json_response(
+            self._list_document(path.resource_type, self.api.list_objects(path, selection))
+        )
+
+    # Bodies.
+
+    async def _read_json(self, request: web.Request) -> Any:
+        if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
+            raise self._too_large()
+        try:
+            raw = await request.read()
+        except web.HTTPRequestEntityTooLarge:
+            raise self._too_large() from None
+        if not raw.strip():
+            raise APIError(400, "the request body is empty")
+        try:
+            return orjson.loads(raw)
+        except orjson.JSONDecodeError as exc:
+            raise APIError(400, f"the request body is not valid JSON: {exc}") from None
+
+    async def _read_object(self, request: web.Request) -> dict[str, Any]:
+        body = await self._read_json(request)
+        if not isinstance(body, dict):
+            raise APIError(400, "the request body must be a JSON object")
+        return body
+
+    async def _read_optional_object(self, request: web.Request) -> dict[str, Any] | None:
+        if not request.body_exists:
+            return None
+        raw = await request.read()
+        if not raw.strip():
+            return None
+        try:
+            body = orjson.loads(raw)
+        except orjson.JSONDecodeError as exc:
+            raise APIError(400, f"the request body is not valid JSON: {exc}") from None
+        if not isinstance(body, dict):
+            raise APIError(400, "DeleteOptions must be a JSON object")
+        return body
+
+    @staticmethod
+    def _too_large() -> APIError:
+        return APIError(413, f"the request body is larger than {MAX_BODY_BYTES} bytes")
+
+    # TokenReview.
+
+    def _token_review(self, cluster: str, body: dict[str, Any]) -> dict[str, Any]:
+        spec = body.get("spec") or {}
+        token = spec.get("token") if isinstance(spec, dict) else None
+        if not isinstance(token, str) or not token:
+            raise APIError(
+                422,
+                "TokenReview is invalid: spec.token: Required value",
+                kind="TokenReview",
+                group="authentication.k8s.io",
+                causes=[
+                    {
+                        "reason": "FieldValueRequired",
+                        "message": "Required value",
+                        "field": "spec.token",
+                    }
+                ],
+            )
+        identity = self.authority.authenticate(token)
+        status: dict[str, Any]
+        if identity is not None and identity.may_access(cluster):
+            status = {
+                "authenticated": True,
+                "user": {
+                    "username": identity.username,
+                    "uid": identity.username,
+                    "groups": ["system:authenticated"]
+                    + (["system:masters"] if identity.is_admin else []),
+                    "extra": {"kcp.io/cluster": [identity.cluster or cluster]},
+                },
+                "audiences": list(spec.get("audiences") or []),
+            }
+        else:
+            status = {
+                "authenticated": False,
+                "error": f'the token is not valid for logical cluster "{cluster}"',
+            }
+        echoed_spec = {key: value for key, value in spec.items() if key != "token"}
+        return {
+            "kind": "TokenReview",
+            "apiVersion": "authentication.k8s.io/v1",
+            "metadata": {"creationTimestamp": None},
+            "spec": echoed_spec,
+            "status": status,
+        }
+
+    # Watch.
+
+    async def _watch(
+        self, request: web.Request, path: ResourcePath, query: Mapping[str, str]
+    ) -> web.StreamResponse:
+        resource_type = path.resource_type
+        selection = self._selection(query)
+        revision = parse_revision(query.get("resourceVersion"))
+        bookmarks = query.get("allowWatchBookmarks", "").lower() in _TRUE
+        send_initial = query.get("sendInitialEvents", "").lower() in _TRUE
+        if send_initial and not bookmarks:
+            raise APIError(400, "sendInitialEvents requires allowWatchBookmarks=true")
+        timeout = self._timeout(query.get("timeoutSeconds"))
+        cluster = None if path.cluster == WILDCARD else path.cluster
+        watcher = Watcher(resource_type.key, cluster, path.namespace, selection)
+        initial = b""
+        failure: bytes | None = None
+        if revision in (None, 0) or send_initial:
+            items = self.api.list_objects(path, selection)
+            initial = b"".join(added_line(item) for item in items)
+        else:
+            assert revision is not None
+            try:
+                for event in self.store.events_since(resource_type.key, revision):
+                    watcher.offer(event)
+            except CompactedError as exc:
+                failure = error_line(expired(exc.revision, exc.compacted).to_status())
+        start_revision = self.store.revision
+        self.hub.add(watcher)
+        try:
+            response = web.StreamResponse(headers={"Content-Type": "application/json"})
+            response.enable_chunked_encoding()
+            await response.prepare(request)
+            if failure is not None:
+                await response.write(failure)
+                return response
+            if send_initial:
+                initial += bookmark_line(
+                    resource_type.api_version,
+                    resource_type.kind,
+                    start_revision,
+                    initial_events_end=True,
+                )
+            if initial:
+                await response.write(initial)
+            await self._stream(request, response, watcher, resource_type, timeout, bookmarks)
+        except ConnectionResetError:
+            pass
+        finally:
+            self.hub.remove(watcher)
+        return response
+
+    async def _stream(
+        self,
+        request: web.Request,
+        response: web.StreamResponse,
+        watcher: Watcher,
+        resource_type: ResourceType,
+        timeout: float | None,
+        bookmarks: bool,
+    ) -> None:
+        loop = asyncio.get_running_loop()
+        deadline = None if timeout is None else loop.time() + timeout
+        next_bookmark = loop.time() + self.bookmark_interval
+        while True:
+            now = loop.time()
+            wait = WATCH_IDLE_CHECK_SECONDS
+            if deadline is not None:
+                wait = min(wait, deadline - now)
+            if bookmarks:
+                wait = min(wait, next_bookmark - now)
+            if wait > 0:
+                await watcher.wait(wait)
+            if watcher.overflowed or _client_gone(request):
+                return
+            drained_revision = self.store.revision
+            data = watcher.drain()
+            if bookmarks and loop.time() >= next_bookmark:
+                data += bookmark_line(
+                    resource_type.api_version, resource_type.kind, drained_revision
+                )
+                next_bookmark = loop.time() + self.bookmark_interval
+            if data:
+                await response.write(data)
+            if deadline is not None and loop.time() >= deadline:
+                return
+
+    @staticmethod
+    def _timeout(value: str | None) -> float | None:
+        if value is None or value == "":
+            return None
+        try:
+            seconds = float(value)
+        except ValueError:
+            raise APIError(400, f"invalid timeoutSeconds {value!r}") from None
+        if seconds < 0:
+            raise APIError(400, f"invalid timeoutSeconds {value!r}")
+        return seconds or None
+
+
+def _client_gone(request: web.Request) -> bool:
+    transport = request.transport
+    return transport is None or transport.is_closing()

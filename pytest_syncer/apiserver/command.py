@@ -1,0 +1,114 @@
+"""``pytest-syncer apiserver``: serve logical clusters and write their kubeconfigs."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from pytest_syncer.apiserver.paths import is_valid_cluster_name
+from pytest_syncer.apiserver.server import (
+    DEFAULT_BOOKMARK_INTERVAL_SECONDS,
+    DEFAULT_WATCH_RETENTION_SECONDS,
+    EmbeddedAPIServer,
+)
+from pytest_syncer.service import configure_logging, run_service
+
+
+def _cluster_list(text: str) -> list[str]:
+    names = [name.strip() for name in text.split(",") if name.strip()]
+    for name in names:
+        if not is_valid_cluster_name(name):
+            raise argparse.ArgumentTypeError(f"invalid logical cluster name {name!r}")
+    if len(set(names)) != len(names):
+        raise argparse.ArgumentTypeError("a cluster is named twice")
+    return names
+
+
+def _positive(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be positive: {text!r}")
+    return value
+
+
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"not a port number: {text!r}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="pytest-syncer apiserver",
+        description="Serve logical clusters under /clusters/<name>/ over the Kubernetes API, "
+        "write DIR/<cluster>.kubeconfig and DIR/admin.kubeconfig, print one JSON ready line.",
+    )
+    parser.add_argument(
+        "--clusters",
+        type=_cluster_list,
+        default=[],
+        help="comma-separated logical cluster names, e.g. upstream,target-1",
+    )
+    parser.add_argument("--kubeconfig-dir", type=Path, required=True, metavar="DIR")
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        metavar="DIR",
+        help="persist objects (SQLite, WAL), the CA, tokens and clusters here; "
+        "without it everything lives in memory",
+    )
+    parser.add_argument(
+        "--port",
+        type=_port,
+        default=0,
+        help="0 picks a free port (or the one a data dir remembers)",
+    )
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--insecure-http", action="store_true", help="serve plain HTTP, not HTTPS")
+    parser.add_argument(
+        "--watch-retention",
+        type=_positive,
+        default=DEFAULT_WATCH_RETENTION_SECONDS,
+        metavar="SECONDS",
+        help="how long watch events are kept for watches resuming from a resourceVersion",
+    )
+    parser.add_argument(
+        "--bookmark-interval",
+        type=_positive,
+        default=DEFAULT_BOOKMARK_INTERVAL_SECONDS,
+        metavar="SECONDS",
+    )
+    parser.add_argument("--log-level", default="INFO")
+    return parser
+
+
+def main(argv: Sequence[str]) -> int:
+    args = build_parser().parse_args(argv)
+    configure_logging("apiserver", args.log_level)
+    server = EmbeddedAPIServer(
+        args.clusters,
+        args.kubeconfig_dir,
+        data_dir=args.data_dir,
+        port=args.port,
+        host=args.host,
+        insecure_http=args.insecure_http,
+        watch_retention=args.watch_retention,
+        bookmark_interval=args.bookmark_interval,
+    )
+
+    @asynccontextmanager
+    async def serving() -> AsyncIterator[dict[str, Any]]:
+        async with server:
+            yield server.ready_payload()
+
+    return run_service(serving)

@@ -1,0 +1,129 @@
+"""Request paths, parsed into what they address: discovery, a collection, an object, a subresource.
+
+Paths are split on their raw (still percent-encoded) form, so ``%2F`` cannot smuggle a slash
+into a name, and logical cluster names are checked before anything is looked up.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from urllib.parse import unquote
+
+from pytest_syncer.apiserver.errors import APIError
+from pytest_syncer.apiserver.resources import ResourceRegistry, ResourceType
+
+WILDCARD = "*"
+_CLUSTER_NAME = re.compile(
+    r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(:[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*"
+)
+_SEGMENT_NAME = re.compile(r"[^/\x00]{1,253}")
+
+
+def is_valid_cluster_name(name: str) -> bool:
+    return len(name) <= 253 and _CLUSTER_NAME.fullmatch(name) is not None
+
+
+@dataclass(frozen=True)
+class DiscoveryPath:
+    """``/version``, ``/api``, ``/apis``, ``/apis/<group>`` or a group-version document."""
+
+    cluster: str | None
+    document: str
+    group: str = ""
+    version: str = ""
+
+
+@dataclass(frozen=True)
+class ResourcePath:
+    """A collection (``name is None``), an object, or an object's subresource."""
+
+    cluster: str | None
+    resource_type: ResourceType
+    namespace: str | None
+    name: str | None = None
+    subresource: str | None = None
+
+
+RequestPath = DiscoveryPath | ResourcePath
+
+
+def _segments(raw_path: str) -> list[str]:
+    parts = raw_path.split("/")
+    if parts and parts[0] == "":
+        parts = parts[1:]
+    if parts and parts[-1] == "":
+        parts = parts[:-1]
+    segments = []
+    for part in parts:
+        segment = unquote(part)
+        if not _SEGMENT_NAME.fullmatch(segment) or segment in {".", ".."}:
+            raise APIError(400, f"invalid path segment {segment!r} in {raw_path!r}")
+        segments.append(segment)
+    return segments
+
+
+def _not_found(raw_path: str) -> APIError:
+    return APIError(404, f"the server could not find the requested resource ({raw_path})")
+
+
+def parse_path(raw_path: str, registry: ResourceRegistry) -> RequestPath:
+    """Parse a raw request path; raise APIError 400 (malformed) or 404 (nothing there)."""
+    if "//" in raw_path:
+        raise APIError(400, f"empty path segment in {raw_path!r}")
+    segments = _segments(raw_path)
+    cluster: str | None = None
+    if segments and segments[0] == "clusters":
+        if len(segments) < 2:
+            raise _not_found(raw_path)
+        cluster = segments[1]
+        if cluster != WILDCARD and not is_valid_cluster_name(cluster):
+            raise APIError(400, f"invalid logical cluster name {cluster!r}")
+        segments = segments[2:]
+    if segments == ["version"]:
+        return DiscoveryPath(cluster, "version")
+    if segments == ["api"]:
+        return DiscoveryPath(cluster, "api")
+    if segments == ["apis"]:
+        return DiscoveryPath(cluster, "apis")
+    if segments[:2] == ["api", "v1"]:
+        group, version, rest = "", "v1", segments[2:]
+    elif len(segments) >= 2 and segments[0] == "apis":
+        group = segments[1]
+        if len(segments) == 2:
+            if not registry.groups().get(group):
+                raise _not_found(raw_path)
+            return DiscoveryPath(cluster, "group", group)
+        version, rest = segments[2], segments[3:]
+    else:
+        raise _not_found(raw_path)
+    if not registry.has_group_version(group, version):
+        raise _not_found(raw_path)
+    if not rest:
+        return DiscoveryPath(cluster, "resources", group, version)
+    return _resource_path(cluster, group, version, rest, registry, raw_path)
+
+
+def _resource_path(
+    cluster: str | None,
+    group: str,
+    version: str,
+    rest: list[str],
+    registry: ResourceRegistry,
+    raw_path: str,
+) -> ResourcePath:
+    namespace: str | None = None
+    if len(rest) >= 3 and rest[0] == "namespaces":
+        candidate = registry.lookup(group, version, rest[2])
+        if candidate is not None and candidate.namespaced:
+            namespace, rest = rest[1], rest[2:]
+    resource_type = registry.lookup(group, version, rest[0])
+    if resource_type is None or len(rest) > 3:
+        raise _not_found(raw_path)
+    if namespace is None and resource_type.namespaced and len(rest) > 1:
+        raise _not_found(raw_path)
+    name = rest[1] if len(rest) > 1 else None
+    subresource = rest[2] if len(rest) > 2 else None
+    if subresource is not None and subresource not in resource_type.subresources:
+        raise _not_found(raw_path)
+    return ResourcePath(cluster, resource_type, namespace, name, subresource)

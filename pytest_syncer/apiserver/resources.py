@@ -1,0 +1,201 @@
+"""The table of API types the server serves, and lookups over it.
+
+The table is data, not code, so types can be added at run time (CustomResourceDefinitions
+register rows the same way the built-in types do).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+
+STANDARD_VERBS = (
+    "create",
+    "delete",
+    "deletecollection",
+    "get",
+    "list",
+    "patch",
+    "update",
+    "watch",
+)
+
+
+@dataclass(frozen=True)
+class ResourceType:
+    """One served resource: where it lives in the API and what can be done to it."""
+
+    group: str
+    version: str
+    resource: str
+    kind: str
+    namespaced: bool
+    singular: str = ""
+    short_names: tuple[str, ...] = ()
+    verbs: tuple[str, ...] = STANDARD_VERBS
+    subresources: tuple[str, ...] = ()
+    stored: bool = True
+
+    @property
+    def api_version(self) -> str:
+        return f"{self.group}/{self.version}" if self.group else self.version
+
+    @property
+    def key(self) -> str:
+        """Store key prefix: one per group and resource, independent of version."""
+        return f"{self.group or 'core'}/{self.resource}"
+
+    @property
+    def has_status(self) -> bool:
+        return "status" in self.subresources
+
+    @property
+    def singular_name(self) -> str:
+        return self.singular or self.kind.lower()
+
+
+def _core(
+    resource: str,
+    kind: str,
+    namespaced: bool = True,
+    *,
+    short: tuple[str, ...] = (),
+    status: bool = False,
+) -> ResourceType:
+    return ResourceType(
+        "",
+        "v1",
+        resource,
+        kind,
+        namespaced,
+        short_names=short,
+        subresources=("status",) if status else (),
+    )
+
+
+BUILTIN_TYPES: tuple[ResourceType, ...] = (
+    _core("namespaces", "Namespace", False, short=("ns",), status=True),
+    _core("configmaps", "ConfigMap", short=("cm",)),
+    _core("secrets", "Secret"),
+    _core("services", "Service", short=("svc",), status=True),
+    _core("serviceaccounts", "ServiceAccount", short=("sa",)),
+    _core("endpoints", "Endpoints", short=("ep",)),
+    _core("pods", "Pod", short=("po",), status=True),
+    _core("events", "Event", short=("ev",)),
+    _core("persistentvolumeclaims", "PersistentVolumeClaim", short=("pvc",), status=True),
+    ResourceType(
+        "apps",
+        "v1",
+        "deployments",
+        "Deployment",
+        True,
+        short_names=("deploy",),
+        subresources=("status",),
+    ),
+    ResourceType(
+        "apps",
+        "v1",
+        "replicasets",
+        "ReplicaSet",
+        True,
+        short_names=("rs",),
+        subresources=("status",),
+    ),
+    ResourceType(
+        "apps",
+        "v1",
+        "statefulsets",
+        "StatefulSet",
+        True,
+        short_names=("sts",),
+        subresources=("status",),
+    ),
+    ResourceType(
+        "apps",
+        "v1",
+        "daemonsets",
+        "DaemonSet",
+        True,
+        short_names=("ds",),
+        subresources=("status",),
+    ),
+    ResourceType("batch", "v1", "jobs", "Job", True, subresources=("status",)),
+    ResourceType(
+        "networking.k8s.io",
+        "v1",
+        "ingresses",
+        "Ingress",
+        True,
+        short_names=("ing",),
+        subresources=("status",),
+    ),
+    ResourceType("coordination.k8s.io", "v1", "leases", "Lease", True),
+    ResourceType(
+        "workload.kcp.io",
+        "v1alpha1",
+        "synctargets",
+        "SyncTarget",
+        False,
+        subresources=("status",),
+    ),
+    ResourceType(
+        "workload.kcp.io",
+        "v1alpha1",
+        "syncstatuses",
+        "SyncStatus",
+        True,
+        subresources=("status",),
+    ),
+    ResourceType(
+        "authentication.k8s.io",
+        "v1",
+        "tokenreviews",
+        "TokenReview",
+        False,
+        verbs=("create",),
+        stored=False,
+    ),
+)
+
+
+@dataclass
+class ResourceRegistry:
+    """Every served type, indexed for the lookups a request makes."""
+
+    _by_path: dict[tuple[str, str, str], ResourceType] = field(default_factory=dict)
+    _versions: dict[str, list[str]] = field(default_factory=dict)
+
+    @classmethod
+    def builtin(cls) -> ResourceRegistry:
+        registry = cls()
+        registry.register_all(BUILTIN_TYPES)
+        return registry
+
+    def register_all(self, types: Iterable[ResourceType]) -> None:
+        for resource_type in types:
+            self.register(resource_type)
+
+    def register(self, resource_type: ResourceType) -> None:
+        path = (resource_type.group, resource_type.version, resource_type.resource)
+        if path in self._by_path:
+            raise ValueError(f"{resource_type.resource}.{resource_type.group} is already served")
+        self._by_path[path] = resource_type
+        versions = self._versions.setdefault(resource_type.group, [])
+        if resource_type.version not in versions:
+            versions.append(resource_type.version)
+
+    def lookup(self, group: str, version: str, resource: str) -> ResourceType | None:
+        return self._by_path.get((group, version, resource))
+
+    def has_group_version(self, group: str, version: str) -> bool:
+        return version in self._versions.get(group, ())
+
+    def groups(self) -> dict[str, list[str]]:
+        """Named groups (not the core group) with their versions, preferred first."""
+        return {group: list(versions) for group, versions in self._versions.items() if group}
+
+    def in_group_version(self, group: str, version: str) -> list[ResourceType]:
+        return [t for (g, v, _), t in self._by_path.items() if g == group and v == version]
+
+    def stored_types(self) -> Iterator[ResourceType]:
+        return (t for t in self._by_path.values() if t.stored)

@@ -1,0 +1,369 @@
+"""The embedded API server as a Python object: the async core and a blocking twin for fixtures.
+
+With a data dir the store, the CA, the tokens, the cluster list and the port are kept there, so
+a restart on the same port serves the same URLs with the same credentials and every client
+built before the restart keeps working.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ipaddress
+import logging
+import threading
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Self
+
+from aiohttp import web
+
+from pytest_syncer.apiserver.app import APIServerApp
+from pytest_syncer.apiserver.auth import TOKENS_FILE, TokenAuthority
+from pytest_syncer.apiserver.certs import CertificateAuthority, server_ssl_context
+from pytest_syncer.apiserver.kubeconfig import (
+    KubeconfigContext,
+    write_kubeconfig,
+    write_multi_context_kubeconfig,
+)
+from pytest_syncer.apiserver.paths import ResourcePath, is_valid_cluster_name
+from pytest_syncer.apiserver.resources import ResourceRegistry
+from pytest_syncer.apiserver.store import ObjectKey, Store
+from pytest_syncer.apiserver.store.memory import MemoryStore
+from pytest_syncer.apiserver.store.sqlite import DATABASE_FILE, SQLiteStore
+
+logger = logging.getLogger(__name__)
+
+#: Watch events are kept this long: long enough that a watch outlives a paused test.
+DEFAULT_WATCH_RETENTION_SECONDS = 900.0
+DEFAULT_BOOKMARK_INTERVAL_SECONDS = 10.0
+BOOTSTRAP_NAMESPACES = ("default", "kube-system", "kube-public")
+ADMIN_KUBECONFIG = "admin.kubeconfig"
+CA_FILE = "ca.crt"
+PORT_FILE = "port"
+WILDCARD_CONTEXT = "*"
+
+
+class EmbeddedAPIServer:
+    """Serve ``clusters`` (more can be added) and write a kubeconfig per cluster plus an admin one.
+
+    Use ``async with EmbeddedAPIServer(...) as server:``; ``server.url`` is the base URL and each
+    cluster lives under ``{url}/clusters/<name>``.
+    """
+
+    def __init__(
+        self,
+        clusters: Sequence[str],
+        kubeconfig_dir: Path,
+        *,
+        data_dir: Path | None = None,
+        port: int = 0,
+        host: str = "127.0.0.1",
+        insecure_http: bool = False,
+        watch_retention: float = DEFAULT_WATCH_RETENTION_SECONDS,
+        bookmark_interval: float = DEFAULT_BOOKMARK_INTERVAL_SECONDS,
+    ) -> None:
+        for name in clusters:
+            _check_cluster_name(name)
+        self._requested_clusters = list(clusters)
+        self.kubeconfig_dir = Path(kubeconfig_dir)
+        self.data_dir = None if data_dir is None else Path(data_dir)
+        self.host = host
+        self.insecure_http = insecure_http
+        self.watch_retention = watch_retention
+        self.bookmark_interval = bookmark_interval
+        self._port = port
+        self.kubeconfigs: dict[str, Path] = {}
+        self.admin_kubeconfig = self.kubeconfig_dir / ADMIN_KUBECONFIG
+        self.ca_file: Path | None = None
+        self._url: str | None = None
+        self._ca_pem: bytes | None = None
+        self._store: Store | None = None
+        self._app: APIServerApp | None = None
+        self._authority: TokenAuthority | None = None
+        self._runner: web.AppRunner | None = None
+        self._compactor: asyncio.Task[None] | None = None
+        self._serving = False
+
+    @property
+    def url(self) -> str:
+        if self._url is None:
+            raise RuntimeError("the API server is not started")
+        return self._url
+
+    @property
+    def port(self) -> int:
+        return int(self.url.rsplit(":", 1)[1])
+
+    @property
+    def clusters(self) -> list[str]:
+        return list(self.kubeconfigs)
+
+    def cluster_url(self, cluster: str) -> str:
+        return f"{self.url}/clusters/{cluster}"
+
+    async def __aenter__(self) -> Self:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.stop()
+
+    async def start(self) -> None:
+        self.kubeconfig_dir.mkdir(parents=True, exist_ok=True)
+        store, authority, authority_ca = self._open_state()
+        self._store, self._authority = store, authority
+        app = APIServerApp(
+            store,
+            ResourceRegistry.builtin(),
+            authority,
+            bookmark_interval=self.bookmark_interval,
+        )
+        self._app = app
+        ssl_context = None
+        if authority_ca is not None:
+            self._ca_pem = authority_ca.cert_pem
+            self.ca_file = self.kubeconfig_dir / CA_FILE
+            self.ca_file.write_bytes(authority_ca.cert_pem)
+            ssl_context = server_ssl_context(*self._server_certificate(authority_ca))
+        runner = web.AppRunner(
+            app.application(), access_log=None, handle_signals=False, shutdown_timeout=1.0
+        )
+        await runner.setup()
+        self._runner = runner
+        port = self._port or self._remembered_port()
+        site = web.TCPSite(runner, self.host, port, ssl_context=ssl_context, reuse_address=True)
+        try:
+            await site.start()
+        except BaseException:
+            await self.stop()
+            raise
+        bound_port = int(runner.addresses[0][1])
+        scheme = "http" if self.insecure_http else "https"
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        self._url = f"{scheme}://{host}:{bound_port}"
+        if self.data_dir is not None:
+            (self.data_dir / PORT_FILE).write_text(f"{bound_port}\n")
+        for name in [*authority.clusters, *self._requested_clusters]:
+            await self.add_cluster(name)
+        self._write_admin_kubeconfig()
+        self._serving = True
+        self._compactor = asyncio.create_task(self._compact_forever(store))
+        logger.info(
+            "serving %d logical clusters at %s (store: %s)",
+            len(self.kubeconfigs),
+            self._url,
+            "sqlite" if self.data_dir is not None else "memory",
+        )
+
+    def _open_state(self) -> tuple[Store, TokenAuthority, CertificateAuthority | None]:
+        if self.data_dir is None:
+            ca = None if self.insecure_http else CertificateAuthority.generate("pytest-syncer-ca")
+            return MemoryStore(), TokenAuthority.create(), ca
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        authority = TokenAuthority.load_or_create(self.data_dir / TOKENS_FILE)
+        ca = None if self.insecure_http else CertificateAuthority.load_or_create(self.data_dir)
+        return SQLiteStore(self.data_dir / DATABASE_FILE), authority, ca
+
+    def _remembered_port(self) -> int:
+        if self.data_dir is None:
+            return 0
+        remembered = self.data_dir / PORT_FILE
+        if remembered.exists():
+            return int(remembered.read_text().strip() or 0)
+        return 0
+
+    def _server_certificate(self, ca: CertificateAuthority) -> tuple[bytes, bytes]:
+        hostnames = ["localhost"]
+        addresses = ["127.0.0.1", "::1"]
+        try:
+            address = ipaddress.ip_address(self.host)
+        except ValueError:
+            if self.host not in hostnames:
+                hostnames.append(self.host)
+        else:
+            if not address.is_unspecified and str(address) not in addresses:
+                addresses.append(str(address))
+        return ca.issue_server_certificate(hostnames, addresses)
+
+    async def add_cluster(self, name: str) -> Path:
+        """Serve logical cluster ``name`` (born with its namespaces) and write its kubeconfig."""
+        _check_cluster_name(name)
+        if self._app is None or self._authority is None:
+            raise RuntimeError("the API server is not started")
+        token = self._authority.add_cluster(name)
+        if self.data_dir is not None:
+            self._authority.save(self.data_dir / TOKENS_FILE)
+        self._app.clusters.add(name)
+        self._bootstrap(name)
+        path = write_kubeconfig(
+            self.kubeconfig_dir / f"{name}.kubeconfig",
+            server=self.cluster_url(name),
+            token=token,
+            ca_pem=self._ca_pem,
+            name=name,
+        )
+        new = name not in self.kubeconfigs
+        self.kubeconfigs[name] = path
+        if new and self._serving:
+            self._write_admin_kubeconfig()
+        return path
+
+    def _bootstrap(self, cluster: str) -> None:
+        """Namespaces default, kube-system, kube-public, each with a ``default`` ServiceAccount."""
+        assert self._app is not None
+        api = self._app.api
+        registry = api.registry
+        namespaces = registry.lookup("", "v1", "namespaces")
+        accounts = registry.lookup("", "v1", "serviceaccounts")
+        assert namespaces is not None
+        assert accounts is not None
+        for namespace in BOOTSTRAP_NAMESPACES:
+            if api.store.get(ObjectKey(namespaces.key, cluster, "", namespace)) is None:
+                api.create(
+                    ResourcePath(cluster, namespaces, None),
+                    {"metadata": {"name": namespace}},
+                )
+            if api.store.get(ObjectKey(accounts.key, cluster, namespace, "default")) is None:
+                api.create(
+                    ResourcePath(cluster, accounts, namespace),
+                    {"metadata": {"name": "default"}},
+                )
+
+    def _write_admin_kubeconfig(self) -> None:
+        assert self._authority is not None
+        token = self._authority.admin_token
+        contexts = {
+            name: KubeconfigContext(server=self.cluster_url(name), token=token, ca_pem=self._ca_pem)
+            for name in self.kubeconfigs
+        }
+        contexts[WILDCARD_CONTEXT] = KubeconfigContext(
+            server=self.cluster_url("*"), token=token, ca_pem=self._ca_pem
+        )
+        write_multi_context_kubeconfig(self.admin_kubeconfig, contexts)
+
+    async def _compact_forever(self, store: Store) -> None:
+        interval = max(0.05, min(self.watch_retention / 4, 30.0))
+        while True:
+            store.compact(time.time() - self.watch_retention)
+            await asyncio.sleep(interval)
+
+    def ready_payload(self) -> dict[str, Any]:
+        """What the CLI prints once it serves: base URL, kubeconfig paths, CA file."""
+        return {
+            "url": self.url,
+            "kubeconfigs": {name: str(path) for name, path in self.kubeconfigs.items()},
+            "admin": str(self.admin_kubeconfig),
+            "ca": None if self.ca_file is None else str(self.ca_file),
+        }
+
+    async def stop(self) -> None:
+        if self._compactor is not None:
+            self._compactor.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._compactor
+            self._compactor = None
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+        if self._store is not None:
+            self._store.close()
+            self._store = None
+        self._app = None
+        self._serving = False
+
+
+def _check_cluster_name(name: str) -> None:
+    if not is_valid_cluster_name(name):
+        raise ValueError(
+            f"invalid logical cluster name {name!r}: lower-case letters, digits and '-', "
+            "optionally joined by ':' (like root:org:ws)"
+        )
+
+
+class BackgroundAPIServer:
+    """An :class:`EmbeddedAPIServer` on its own event loop in a thread, for sync fixtures.
+
+    ``start()`` returns once it serves; ``stop()`` shuts it down and joins the thread. The
+    attributes of the wrapped server (``url``, ``kubeconfigs``, ``admin_kubeconfig``,
+    ``ca_file``) are available here too.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self.server = EmbeddedAPIServer(*args, **kwargs)
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+    @property
+    def kubeconfigs(self) -> dict[str, Path]:
+        return self.server.kubeconfigs
+
+    @property
+    def admin_kubeconfig(self) -> Path:
+        return self.server.admin_kubeconfig
+
+    @property
+    def ca_file(self) -> Path | None:
+        return self.server.ca_file
+
+    def ready_payload(self) -> dict[str, Any]:
+        return self.server.ready_payload()
+
+    def _run(self, coroutine: Any, timeout: float = 60.0) -> Any:
+        assert self._loop is not None
+        return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result(timeout)
+
+    def start(self) -> dict[str, Any]:
+        if self._thread is not None:
+            raise RuntimeError("the API server is already started")
+        loop = asyncio.new_event_loop()
+        self._loop = loop
+        self._thread = threading.Thread(
+            target=loop.run_forever, name="embedded-apiserver", daemon=True
+        )
+        self._thread.start()
+        try:
+            self._run(self.server.start())
+        except BaseException:
+            self.stop()
+            raise
+        return self.ready_payload()
+
+    def add_cluster(self, name: str) -> Path:
+        path: Path = self._run(self.server.add_cluster(name))
+        return path
+
+    def stop(self) -> None:
+        loop, thread = self._loop, self._thread
+        if loop is None or thread is None:
+            return
+        try:
+            self._run(self.server.stop())
+        finally:
+            loop.call_soon_threadsafe(loop.stop)
+            thread.join(30)
+            loop.close()
+            self._loop = self._thread = None
+
+    def __enter__(self) -> Self:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()

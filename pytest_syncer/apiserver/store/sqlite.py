@@ -1,0 +1,205 @@
+"""The SQLite store (WAL mode): objects and the event log survive a restart of the server.
+
+Like kine, the log is a table whose integer key is the revision and each row remembers the
+revision it replaced; a second table holds each object's current value so reads and lists
+never replay the log. The server is the only writer, so live watches are fed in-process and
+the log table is read only to resume a watch from an older revision.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from pytest_syncer.apiserver.store import (
+    CompactedError,
+    EventType,
+    KeyExistsError,
+    KeyNotFoundError,
+    ObjectKey,
+    RevisionConflictError,
+    Store,
+    WatchEvent,
+    set_revision,
+)
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS objects (
+    resource TEXT NOT NULL,
+    cluster TEXT NOT NULL,
+    namespace TEXT NOT NULL,
+    name TEXT NOT NULL,
+    revision INTEGER NOT NULL,
+    value BLOB NOT NULL,
+    PRIMARY KEY (resource, cluster, namespace, name)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS events (
+    revision INTEGER PRIMARY KEY AUTOINCREMENT,
+    resource TEXT NOT NULL,
+    cluster TEXT NOT NULL,
+    namespace TEXT NOT NULL,
+    name TEXT NOT NULL,
+    type TEXT NOT NULL,
+    value BLOB NOT NULL,
+    prev_revision INTEGER,
+    created REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS events_by_resource ON events (resource, revision);
+CREATE INDEX IF NOT EXISTS events_by_time ON events (created);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+"""
+
+DATABASE_FILE = "store.sqlite"
+
+
+class SQLiteStore(Store):
+    """Objects and events in one SQLite database in WAL mode (``synchronous=NORMAL``)."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.executescript(_SCHEMA)
+        self._revision = self._meta("revision")
+        self._compacted = self._meta("compacted")
+
+    def _meta(self, key: str) -> int:
+        row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return int(row[0]) if row else 0
+
+    @property
+    def revision(self) -> int:
+        return self._revision
+
+    @property
+    def compacted(self) -> int:
+        return self._compacted
+
+    def _current(self, key: ObjectKey) -> tuple[int, bytes] | None:
+        row = self._db.execute(
+            "SELECT revision, value FROM objects "
+            "WHERE resource = ? AND cluster = ? AND namespace = ? AND name = ?",
+            key,
+        ).fetchone()
+        return None if row is None else (int(row[0]), bytes(row[1]))
+
+    def get(self, key: ObjectKey) -> dict[str, Any] | None:
+        current = self._current(key)
+        return None if current is None else orjson.loads(current[1])
+
+    def list_objects(
+        self, resource: str, cluster: str | None = None, namespace: str | None = None
+    ) -> list[dict[str, Any]]:
+        query = "SELECT value FROM objects WHERE resource = ?"
+        params: list[str] = [resource]
+        if cluster is not None:
+            query += " AND cluster = ?"
+            params.append(cluster)
+        if namespace is not None:
+            query += " AND namespace = ?"
+            params.append(namespace)
+        query += " ORDER BY cluster, namespace, name"
+        return [orjson.loads(row[0]) for row in self._db.execute(query, params)]
+
+    def _write(
+        self,
+        event_type: EventType,
+        key: ObjectKey,
+        obj: dict[str, Any],
+        previous: tuple[int, bytes] | None,
+    ) -> WatchEvent:
+        revision = self._revision + 1
+        set_revision(obj, revision)
+        raw = orjson.dumps(obj)
+        now = time.time()
+        prev_revision = None if previous is None else previous[0]
+        with self._db:
+            self._db.execute("BEGIN")
+            self._db.execute(
+                "INSERT INTO events (revision, resource, cluster, namespace, name, type, value,"
+                " prev_revision, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (revision, *key, event_type, raw, prev_revision, now),
+            )
+            if event_type == "DELETED":
+                self._db.execute(
+                    "DELETE FROM objects "
+                    "WHERE resource = ? AND cluster = ? AND namespace = ? AND name = ?",
+                    key,
+                )
+            else:
+                self._db.execute(
+                    "INSERT OR REPLACE INTO objects VALUES (?, ?, ?, ?, ?, ?)",
+                    (*key, revision, raw),
+                )
+            self._db.execute("INSERT OR REPLACE INTO meta VALUES ('revision', ?)", (revision,))
+        self._revision = revision
+        old = None if previous is None else orjson.loads(previous[1])
+        event = WatchEvent(event_type, revision, key, obj, old, raw=raw, at=now)
+        self._notify(event)
+        return event
+
+    def create(self, key: ObjectKey, obj: dict[str, Any]) -> WatchEvent:
+        if self._current(key) is not None:
+            raise KeyExistsError(key, f"{key} already exists")
+        return self._write("ADDED", key, obj, None)
+
+    def _existing(self, key: ObjectKey, expected_revision: int | None) -> tuple[int, bytes]:
+        current = self._current(key)
+        if current is None:
+            raise KeyNotFoundError(key, f"{key} not found")
+        if expected_revision is not None and current[0] != expected_revision:
+            raise RevisionConflictError(key, f"{key} is not at revision {expected_revision}")
+        return current
+
+    def update(
+        self, key: ObjectKey, obj: dict[str, Any], *, expected_revision: int | None = None
+    ) -> WatchEvent:
+        current = self._existing(key, expected_revision)
+        return self._write("MODIFIED", key, obj, current)
+
+    def delete(self, key: ObjectKey, *, expected_revision: int | None = None) -> WatchEvent:
+        current = self._existing(key, expected_revision)
+        return self._write("DELETED", key, orjson.loads(current[1]), current)
+
+    def events_since(self, resource: str, revision: int) -> list[WatchEvent]:
+        if revision < self._compacted:
+            raise CompactedError(revision, self._compacted)
+        rows = self._db.execute(
+            "SELECT e.revision, e.cluster, e.namespace, e.name, e.type, e.value, e.created,"
+            " p.value FROM events e LEFT JOIN events p ON p.revision = e.prev_revision"
+            " WHERE e.resource = ? AND e.revision > ? ORDER BY e.revision",
+            (resource, revision),
+        )
+        events = []
+        for rev, cluster, namespace, name, event_type, raw, created, previous in rows:
+            key = ObjectKey(resource, cluster, namespace, name)
+            old = None if previous is None else orjson.loads(previous)
+            events.append(
+                WatchEvent(event_type, rev, key, orjson.loads(raw), old, raw=bytes(raw), at=created)
+            )
+        return events
+
+    def compact(self, older_than: float) -> int:
+        row = self._db.execute(
+            "SELECT max(revision), count(*) FROM events WHERE created < ?", (older_than,)
+        ).fetchone()
+        if not row or row[0] is None:
+            return 0
+        newest, count = int(row[0]), int(row[1])
+        with self._db:
+            self._db.execute("BEGIN")
+            self._db.execute("DELETE FROM events WHERE revision <= ?", (newest,))
+            self._db.execute("INSERT OR REPLACE INTO meta VALUES ('compacted', ?)", (newest,))
+        self._compacted = max(self._compacted, newest)
+        return count
+
+    def close(self) -> None:
+        self._listeners.clear()
+        self._db.close()
