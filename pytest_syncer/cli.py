@@ -17,6 +17,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "pytest_syncer.apiserver.command:main",
         "serve logical clusters over the Kubernetes API and write their kubeconfigs",
     ),
+    "hub": ("pytest_syncer.hub:main", "serve the upstream side: syncer tunnels and the proxy"),
+    "token": ("pytest_syncer.tunnel.command:token", "mint a tunnel token for one sync target"),
 }
 
 

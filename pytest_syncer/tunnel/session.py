@@ -102,6 +102,7 @@ class TunnelStream:
         "_remote_done",
         "_reset",
         "_response",
+        "_response_sent",
         "_session",
         "request",
         "stream_id",
@@ -121,6 +122,7 @@ class TunnelStream:
         self._local_done = False
         self._reset: StreamReset | None = None
         self._response: asyncio.Future[ResponseHead] | None = None
+        self._response_sent = False
         if request is None:
             self._response = session.loop.create_future()
 
@@ -128,6 +130,10 @@ class TunnelStream:
     def buffered(self) -> int:
         """Bytes received and not yet read; the credit window bounds it."""
         return self._buffered
+
+    @property
+    def response_sent(self) -> bool:
+        return self._response_sent
 
     @property
     def finished(self) -> bool:
@@ -163,6 +169,9 @@ class TunnelStream:
     def send_response(self, status: int, headers: Headers, *, end_stream: bool = False) -> None:
         """The response head (accepting side)."""
         self._check_writable()
+        if self._response_sent:
+            raise RuntimeError(f"stream {self.stream_id} already has its response")
+        self._response_sent = True
         self._session._send(Response(self.stream_id, status, headers, end_stream))
         if end_stream:
             self._finish_local()
