@@ -1,0 +1,97 @@
+"""``pytest-syncer apiserver`` as a real process: flags, ready line, kubeconfigs, signals."""
+
+from __future__ import annotations
+
+import signal
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import requests
+
+from pytest_syncer.apiserver.kubeconfig import context_from_kubeconfig, load_kubeconfig
+from pytest_syncer.processes import ServiceProcess
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--bogus"],
+        ["--clusters", "a"],
+        ["--clusters", "Not_Valid", "--kubeconfig-dir", "x"],
+        ["--clusters", "a,a", "--kubeconfig-dir", "x"],
+        ["--clusters", "a", "--kubeconfig-dir", "x", "--port", "70000"],
+        ["--clusters", "a", "--kubeconfig-dir", "x", "--watch-retention", "0"],
+    ],
+)
+def test_bad_flags_are_a_usage_error(args: list[str], tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest_syncer", "apiserver", *args],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "usage:" in result.stderr
+    assert result.stdout == ""
+
+
+@pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT])
+def test_ready_line_kubeconfigs_and_clean_stop(tmp_path: Path, stop_signal: int) -> None:
+    kubeconfigs = tmp_path / "kubeconfigs"
+    process = ServiceProcess(
+        "apiserver",
+        ["--clusters", "upstream,target-1", "--kubeconfig-dir", str(kubeconfigs)],
+        log_path=tmp_path / "apiserver.log",
+    )
+    ready = process.start()
+    try:
+        assert ready["url"].startswith("https://127.0.0.1:")
+        assert ready["kubeconfigs"] == {
+            "upstream": str(kubeconfigs / "upstream.kubeconfig"),
+            "target-1": str(kubeconfigs / "target-1.kubeconfig"),
+        }
+        assert ready["admin"] == str(kubeconfigs / "admin.kubeconfig")
+        assert Path(ready["ca"]).read_bytes().startswith(b"-----BEGIN CERTIFICATE-----")
+        for path in [*ready["kubeconfigs"].values(), ready["admin"]]:
+            assert stat.S_IMODE(Path(path).stat().st_mode) == 0o600
+        context = context_from_kubeconfig(load_kubeconfig(Path(ready["kubeconfigs"]["upstream"])))
+        assert context.server == ready["url"] + "/clusters/upstream"
+        response = requests.get(
+            context.server + "/api/v1/namespaces/kube-system",
+            headers={"Authorization": f"Bearer {context.token}"},
+            verify=ready["ca"],
+            timeout=30,
+        )
+        assert response.status_code == 200
+        process.signal(stop_signal)
+    finally:
+        code = process.stop()
+    assert code == 0
+    log = (tmp_path / "apiserver.log").read_text()
+    assert context.token not in log
+    assert "serving 2 logical clusters" in log
+
+
+def test_insecure_http_serves_plain_http(tmp_path: Path) -> None:
+    kubeconfigs = tmp_path / "kubeconfigs"
+    with ServiceProcess(
+        "apiserver",
+        ["--clusters", "one", "--kubeconfig-dir", str(kubeconfigs), "--insecure-http"],
+        log_path=tmp_path / "apiserver.log",
+    ) as process:
+        ready = process.ready
+        assert ready["url"].startswith("http://")
+        assert ready["ca"] is None
+        context = context_from_kubeconfig(load_kubeconfig(Path(ready["kubeconfigs"]["one"])))
+        assert context.ca_pem is None
+        response = requests.get(
+            context.server + "/version",
+            headers={"Authorization": f"Bearer {context.token}"},
+            timeout=30,
+        )
+        assert response.json()["minor"] == "32"
