@@ -187,6 +187,12 @@ class ResourceRegistry:
     def lookup(self, group: str, version: str, resource: str) -> ResourceType | None:
         return self._by_path.get((group, version, resource))
 
+    def require(self, group: str, version: str, resource: str) -> ResourceType:
+        found = self.lookup(group, version, resource)
+        if found is None:
+            raise KeyError(f"{resource}.{group}/{version} is not served")
+        return found
+
     def has_group_version(self, group: str, version: str) -> bool:
         return version in self._versions.get(group, ())
 

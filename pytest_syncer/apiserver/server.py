@@ -221,10 +221,8 @@ class EmbeddedAPIServer:
         assert self._app is not None
         api = self._app.api
         registry = api.registry
-        namespaces = registry.lookup("", "v1", "namespaces")
-        accounts = registry.lookup("", "v1", "serviceaccounts")
-        assert namespaces is not None
-        assert accounts is not None
+        namespaces = registry.require("", "v1", "namespaces")
+        accounts = registry.require("", "v1", "serviceaccounts")
         for namespace in BOOTSTRAP_NAMESPACES:
             if api.store.get(ObjectKey(namespaces.key, cluster, "", namespace)) is None:
                 api.create(
