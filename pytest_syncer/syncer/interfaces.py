@@ -1,0 +1,373 @@
+"""The typed contracts the syncer's parts meet (seed branch sync-01).
+
+Value types are frozen dataclasses; the parts later issues build (conflict resolution, workload
+handlers, status collection and aggregation) are Protocols, so a branch author can swap one in
+without inheriting from anything. Objects travel as plain JSON dicts (`KubeObject`), the form
+the API server speaks; the transform treats its input as read-only.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
+from typing import Any, Protocol
+
+from pytest_syncer.syncer.transform.errors import (
+    InvalidFieldError,
+    InvalidLocatorError,
+    MissingFieldError,
+    UnknownNamespaceError,
+)
+from pytest_syncer.syncer.transform.naming import (
+    SYNCER_DOMAIN_PREFIX,
+    locator_json,
+    namespace_for_locator,
+    sync_status_name,
+    sync_target_key,
+)
+
+KubeObject = dict[str, Any]
+"""A Kubernetes object as the API server serves it in JSON."""
+
+SYNC_STATUS_API_VERSION = "workload.kcp.io/v1alpha1"
+SYNC_STATUS_KIND = "SyncStatus"
+SYNC_TARGET_KEY_LABEL = "workload.kcp.io/sync-target-key"
+WORKLOAD_UID_LABEL = "workload.kcp.io/workload-uid"
+
+
+@dataclass(frozen=True)
+class SyncTarget:
+    """One downstream destination: a `SyncTarget` object in an upstream logical cluster."""
+
+    name: str
+    upstream_cluster: str
+    uid: str
+
+    @property
+    def key(self) -> str:
+        """The base62 key that names this target in labels and namespaces."""
+        return sync_target_key(self.upstream_cluster, self.name)
+
+
+@dataclass(frozen=True)
+class NamespaceLocator:
+    """Which upstream namespace, seen through which target, a downstream namespace stands for."""
+
+    sync_target: SyncTarget
+    cluster: str
+    namespace: str
+
+    def to_json(self) -> str:
+        """The annotation value, byte for byte what kcp's Go syncer writes."""
+        return locator_json(
+            self.sync_target.upstream_cluster,
+            self.sync_target.name,
+            self.sync_target.uid,
+            self.cluster,
+            self.namespace,
+        )
+
+    @property
+    def downstream_namespace(self) -> str:
+        """`kcp-` + 12 base36 digits of the locator's hash: unique per (cluster, ns, target)."""
+        return namespace_for_locator(self.to_json())
+
+    @classmethod
+    def from_json(cls, text: str) -> NamespaceLocator:
+        """Read a locator annotation back; `InvalidLocatorError` when it is not one."""
+        field_name = "metadata.annotations[kcp.io/namespace-locator]"
+        try:
+            data = json.loads(text)
+            target = data["syncTarget"]
+            values = (
+                target["cluster"],
+                target["name"],
+                target["uid"],
+                data["cluster"],
+                data["namespace"],
+            )
+        except (TypeError, KeyError, ValueError) as error:
+            raise InvalidLocatorError(field_name, f"not a namespace locator: {error}") from None
+        if not all(isinstance(value, str) for value in values):
+            raise InvalidLocatorError(field_name, "locator fields must be strings")
+        target_cluster, target_name, target_uid, cluster, namespace = values
+        return cls(SyncTarget(target_name, target_cluster, target_uid), cluster, namespace)
+
+
+@dataclass(frozen=True)
+class ObjectReference:
+    """Enough to find one object again and to name what refers to it."""
+
+    api_version: str
+    kind: str
+    resource: str
+    name: str
+    namespace: str | None = None
+    uid: str = ""
+
+
+@dataclass(frozen=True)
+class TransformContext:
+    """What a transform step may know besides the object itself.
+
+    `own_annotations` and `own_labels` are the syncer's own names, stripped on the way down: an
+    entry ending in `/` covers the whole domain. `namespace_locators` maps downstream namespace
+    names to their locators, for the upstream direction (the syncer reads them from the
+    `kcp.io/namespace-locator` annotations of its namespaces).
+    """
+
+    sync_target: SyncTarget
+    own_annotations: tuple[str, ...] = (SYNCER_DOMAIN_PREFIX,)
+    own_labels: tuple[str, ...] = (SYNCER_DOMAIN_PREFIX,)
+    namespace_locators: Mapping[str, NamespaceLocator] = field(default_factory=dict)
+
+    def locator(self, upstream_namespace: str) -> NamespaceLocator:
+        """The locator of an upstream namespace of this target's upstream cluster."""
+        return NamespaceLocator(
+            self.sync_target, self.sync_target.upstream_cluster, upstream_namespace
+        )
+
+    def upstream_locator(self, downstream_namespace: str) -> NamespaceLocator:
+        """The locator behind a downstream namespace; `UnknownNamespaceError` if none is known."""
+        try:
+            return self.namespace_locators[downstream_namespace]
+        except KeyError:
+            raise UnknownNamespaceError(
+                "metadata.namespace", f"no locator known for namespace {downstream_namespace!r}"
+            ) from None
+
+    def with_locators(self, locators: Iterable[NamespaceLocator]) -> TransformContext:
+        """A copy that also knows these locators, keyed by their downstream namespace."""
+        known = dict(self.namespace_locators)
+        known.update((locator.downstream_namespace, locator) for locator in locators)
+        return replace(self, namespace_locators=known)
+
+
+class TransformStep(Protocol):
+    """A pure function of (object, context) -> object that never mutates its input."""
+
+    def __call__(self, obj: KubeObject, context: TransformContext, /) -> KubeObject: ...
+
+
+class ConflictStrategy(StrEnum):
+    """How a syncer treats a downstream object that differs from what it would write."""
+
+    UPSTREAM_WINS = "upstream-wins"
+    RETAIN = "retain"
+    OVERWRITE = "overwrite"
+    ABORT = "abort"
+
+
+class ConflictAction(StrEnum):
+    """What the engine does after a resolver decided."""
+
+    WRITE = "write"
+    """Write `ConflictDecision.obj` below (create, revert drift, or take a foreign object over)."""
+    KEEP = "keep"
+    """Leave the downstream object: it already is what the strategy wants."""
+    REFUSE = "refuse"
+    """Leave the downstream object and report a conflict (foreign object, `abort`)."""
+
+
+@dataclass(frozen=True)
+class ConflictDecision:
+    """A resolver's verdict; `reason` shows on the SyncStatus and in an Event."""
+
+    action: ConflictAction
+    obj: KubeObject | None
+    reason: str
+
+
+class ConflictResolver(Protocol):
+    """Decides between the transformed upstream object and what is already below."""
+
+    def resolve(
+        self, desired: KubeObject, existing: KubeObject | None, context: TransformContext
+    ) -> ConflictDecision: ...
+
+
+class WorkloadHandler(Protocol):
+    """What one kind needs beyond the generic pipeline (seed branch sync-11)."""
+
+    @property
+    def api_version(self) -> str: ...
+
+    @property
+    def kind(self) -> str: ...
+
+    @property
+    def resource(self) -> str: ...
+
+    def to_downstream(self, obj: KubeObject, context: TransformContext) -> KubeObject: ...
+
+    def status_to_upstream(
+        self, downstream_status: Mapping[str, Any], context: TransformContext
+    ) -> dict[str, Any]: ...
+
+
+class SyncPhase(StrEnum):
+    """Where one workload stands on one target."""
+
+    PENDING = "Pending"
+    SYNCED = "Synced"
+    DELETING = "Deleting"
+    CONFLICT = "Conflict"
+    FAILED = "Failed"
+
+
+@dataclass(frozen=True)
+class SyncStatusRecord:
+    """One workload on one target: the `workload.kcp.io/v1alpha1` SyncStatus, typed.
+
+    `observed_generation` is the upstream generation applied below; `downstream_status` is
+    already in upstream form; `last_sync_time` is RFC 3339 as written on the wire.
+    """
+
+    workload: ObjectReference
+    target_name: str
+    target_key: str
+    phase: SyncPhase = SyncPhase.PENDING
+    observed_generation: int | None = None
+    downstream_status: Mapping[str, Any] | None = None
+    conditions: tuple[Mapping[str, Any], ...] = ()
+    last_sync_time: str | None = None
+
+    @property
+    def name(self) -> str:
+        return sync_status_name(self.workload.resource, self.workload.name, self.target_name)
+
+    @property
+    def labels(self) -> dict[str, str]:
+        return {SYNC_TARGET_KEY_LABEL: self.target_key, WORKLOAD_UID_LABEL: self.workload.uid}
+
+    def to_object(self) -> KubeObject:
+        """The SyncStatus object, owned by its workload so it is collected with it."""
+        metadata: KubeObject = {"name": self.name, "labels": self.labels}
+        if self.workload.namespace is not None:
+            metadata["namespace"] = self.workload.namespace
+        if self.workload.uid:
+            metadata["ownerReferences"] = [
+                {
+                    "apiVersion": self.workload.api_version,
+                    "kind": self.workload.kind,
+                    "name": self.workload.name,
+                    "uid": self.workload.uid,
+                }
+            ]
+        status: KubeObject = {"phase": str(self.phase)}
+        if self.observed_generation is not None:
+            status["observedGeneration"] = self.observed_generation
+        if self.downstream_status is not None:
+            status["downstreamStatus"] = json.loads(json.dumps(self.downstream_status))
+        if self.conditions:
+            status["conditions"] = json.loads(json.dumps(list(self.conditions)))
+        if self.last_sync_time is not None:
+            status["lastSyncTime"] = self.last_sync_time
+        return {
+            "apiVersion": SYNC_STATUS_API_VERSION,
+            "kind": SYNC_STATUS_KIND,
+            "metadata": metadata,
+            "spec": {
+                "workload": {
+                    "apiVersion": self.workload.api_version,
+                    "kind": self.workload.kind,
+                    "resource": self.workload.resource,
+                    "name": self.workload.name,
+                    "uid": self.workload.uid,
+                },
+                "syncTarget": {"name": self.target_name, "key": self.target_key},
+            },
+            "status": status,
+        }
+
+    @classmethod
+    def from_object(cls, obj: Mapping[str, Any]) -> SyncStatusRecord:
+        """Read a SyncStatus object; a typed `TransformError` names the first bad field."""
+        metadata = _mapping(obj, "metadata", "metadata")
+        spec = _mapping(obj, "spec", "spec")
+        workload = _mapping(spec, "workload", "spec.workload")
+        target = _mapping(spec, "syncTarget", "spec.syncTarget")
+        status = obj.get("status") or {}
+        if not isinstance(status, Mapping):
+            raise InvalidFieldError("status", "must be an object")
+        kind = workload.get("kind") or _owner_kind(metadata.get("ownerReferences"))
+        phase_text = status.get("phase", SyncPhase.PENDING.value)
+        try:
+            phase = SyncPhase(phase_text)
+        except ValueError:
+            raise InvalidFieldError("status.phase", f"unknown phase {phase_text!r}") from None
+        generation = status.get("observedGeneration")
+        if generation is not None and (
+            isinstance(generation, bool) or not isinstance(generation, int)
+        ):
+            raise InvalidFieldError("status.observedGeneration", "must be an integer")
+        downstream_status = status.get("downstreamStatus")
+        if downstream_status is not None and not isinstance(downstream_status, Mapping):
+            raise InvalidFieldError("status.downstreamStatus", "must be an object")
+        conditions = status.get("conditions") or []
+        if not isinstance(conditions, list) or not all(
+            isinstance(condition, Mapping) for condition in conditions
+        ):
+            raise InvalidFieldError("status.conditions", "must be a list of objects")
+        return cls(
+            workload=ObjectReference(
+                api_version=_string(workload, "apiVersion", "spec.workload.apiVersion"),
+                kind=kind,
+                resource=_string(workload, "resource", "spec.workload.resource"),
+                name=_string(workload, "name", "spec.workload.name"),
+                namespace=metadata.get("namespace"),
+                uid=workload.get("uid", ""),
+            ),
+            target_name=_string(target, "name", "spec.syncTarget.name"),
+            target_key=_string(target, "key", "spec.syncTarget.key"),
+            phase=phase,
+            observed_generation=generation,
+            downstream_status=downstream_status,
+            conditions=tuple(conditions),
+            last_sync_time=status.get("lastSyncTime"),
+        )
+
+
+def _owner_kind(owners: object) -> str:
+    """The workload's kind from its owner reference, for records written without spec kind."""
+    if isinstance(owners, list) and owners and isinstance(owners[0], Mapping):
+        kind = owners[0].get("kind")
+        if isinstance(kind, str):
+            return kind
+    return ""
+
+
+def _mapping(parent: Mapping[str, Any], key: str, path: str) -> Mapping[str, Any]:
+    value = parent.get(key)
+    if value is None:
+        raise MissingFieldError(path, "is required")
+    if not isinstance(value, Mapping):
+        raise InvalidFieldError(path, "must be an object")
+    return value
+
+
+def _string(parent: Mapping[str, Any], key: str, path: str) -> str:
+    value = parent.get(key)
+    if not value:
+        raise MissingFieldError(path, "is required")
+    if not isinstance(value, str):
+        raise InvalidFieldError(path, "must be a string")
+    return value
+
+
+class StatusCollector(Protocol):
+    """Turns one target's downstream object into its SyncStatus and writes it (sync-09)."""
+
+    async def collect(
+        self, upstream: KubeObject, downstream: KubeObject | None
+    ) -> SyncStatusRecord: ...
+
+
+class StatusAggregator(Protocol):
+    """Folds every target's record of one workload into the upstream `.status` (sync-10)."""
+
+    def aggregate(
+        self, workload: KubeObject, records: Sequence[SyncStatusRecord]
+    ) -> dict[str, Any]: ...
