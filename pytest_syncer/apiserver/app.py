@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import orjson
+import yaml
 from aiohttp import web
 
 from pytest_syncer.apiserver import discovery
@@ -50,6 +51,11 @@ MAX_BODY_BYTES = 3 * 1024 * 1024
 WATCH_IDLE_CHECK_SECONDS = 5.0
 _METHOD_VERBS = {"GET": "get", "PUT": "update", "PATCH": "patch", "DELETE": "delete"}
 _TRUE = {"true", "1"}
+#: Body types decoded as JSON; aiohttp reports a missing Content-Type as application/octet-stream.
+JSON_TYPES = frozenset(
+    {"application/json", JSON_PATCH, MERGE_PATCH, "application/octet-stream", "text/plain"}
+)
+YAML_TYPES = frozenset({"application/yaml", "application/x-yaml", "text/yaml"})
 
 
 def json_response(document: Any, status: int = 200) -> web.Response:
@@ -80,6 +86,10 @@ class APIServerApp:
         self.clusters: set[str] = set()
         store.add_listener(self.hub.publish)
         self._discovery_cache: dict[tuple[str, str, str], bytes] = {}
+
+    def close(self) -> None:
+        """End every open watch so a shutdown does not wait on them."""
+        self.hub.close_all()
 
     def application(self) -> web.Application:
         app = web.Application(client_max_size=MAX_BODY_BYTES)
@@ -256,6 +266,18 @@ class APIServerApp:
             raise self._too_large() from None
         if not raw.strip():
             raise APIError(400, "the request body is empty")
+        content_type = request.content_type
+        if content_type in YAML_TYPES:
+            try:
+                return yaml.safe_load(raw)
+            except yaml.YAMLError as exc:
+                raise APIError(400, f"the request body is not valid YAML: {exc}") from None
+        if content_type not in JSON_TYPES:
+            raise APIError(
+                415,
+                f"the body's content type {content_type!r} is not supported; "
+                "send application/json (or application/yaml)",
+            )
         try:
             return orjson.loads(raw)
         except orjson.JSONDecodeError as exc:
@@ -268,15 +290,10 @@ class APIServerApp:
         return body
 
     async def _read_optional_object(self, request: web.Request) -> dict[str, Any] | None:
-        if not request.body_exists:
+        """DeleteOptions: an empty body means none."""
+        if not request.body_exists or request.content_length == 0:
             return None
-        raw = await request.read()
-        if not raw.strip():
-            return None
-        try:
-            body = orjson.loads(raw)
-        except orjson.JSONDecodeError as exc:
-            raise APIError(400, f"the request body is not valid JSON: {exc}") from None
+        body = await self._read_json(request)
         if not isinstance(body, dict):
             raise APIError(400, "DeleteOptions must be a JSON object")
         return body
@@ -405,7 +422,7 @@ class APIServerApp:
                 wait = min(wait, next_bookmark - now)
             if wait > 0:
                 await watcher.wait(wait)
-            if watcher.overflowed or _client_gone(request):
+            if watcher.overflowed or watcher.closed or _client_gone(request):
                 return
             drained_revision = self.store.revision
             data = watcher.drain()

@@ -8,6 +8,7 @@ built before the restart keeps working.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import ipaddress
 import logging
@@ -268,6 +269,8 @@ class EmbeddedAPIServer:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._compactor
             self._compactor = None
+        if self._app is not None:
+            self._app.close()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -297,6 +300,7 @@ class BackgroundAPIServer:
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self.server = EmbeddedAPIServer(*args, **kwargs)
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._stopping: asyncio.Event | None = None
         self._thread: threading.Thread | None = None
 
     @property
@@ -318,41 +322,49 @@ class BackgroundAPIServer:
     def ready_payload(self) -> dict[str, Any]:
         return self.server.ready_payload()
 
-    def _run(self, coroutine: Any, timeout: float = 60.0) -> Any:
-        assert self._loop is not None
-        return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result(timeout)
+    async def _serve(self, started: concurrent.futures.Future[None]) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._stopping = asyncio.Event()
+        try:
+            await self.server.start()
+        except BaseException as exc:
+            started.set_exception(exc)
+            return
+        started.set_result(None)
+        try:
+            await self._stopping.wait()
+        finally:
+            await self.server.stop()
 
-    def start(self) -> dict[str, Any]:
+    def start(self, timeout: float = 60.0) -> dict[str, Any]:
         if self._thread is not None:
             raise RuntimeError("the API server is already started")
-        loop = asyncio.new_event_loop()
-        self._loop = loop
+        started: concurrent.futures.Future[None] = concurrent.futures.Future()
         self._thread = threading.Thread(
-            target=loop.run_forever, name="embedded-apiserver", daemon=True
+            target=lambda: asyncio.run(self._serve(started)), name="embedded-apiserver", daemon=True
         )
         self._thread.start()
         try:
-            self._run(self.server.start())
+            started.result(timeout)
         except BaseException:
             self.stop()
             raise
         return self.ready_payload()
 
-    def add_cluster(self, name: str) -> Path:
-        path: Path = self._run(self.server.add_cluster(name))
-        return path
+    def add_cluster(self, name: str, timeout: float = 60.0) -> Path:
+        if self._loop is None:
+            raise RuntimeError("the API server is not started")
+        future = asyncio.run_coroutine_threadsafe(self.server.add_cluster(name), self._loop)
+        return future.result(timeout)
 
-    def stop(self) -> None:
-        loop, thread = self._loop, self._thread
-        if loop is None or thread is None:
+    def stop(self, timeout: float = 30.0) -> None:
+        thread, loop, stopping = self._thread, self._loop, self._stopping
+        if thread is None:
             return
-        try:
-            self._run(self.server.stop())
-        finally:
-            loop.call_soon_threadsafe(loop.stop)
-            thread.join(30)
-            loop.close()
-            self._loop = self._thread = None
+        if loop is not None and stopping is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(stopping.set)
+        thread.join(timeout)
+        self._thread = self._loop = self._stopping = None
 
     def __enter__(self) -> Self:
         self.start()

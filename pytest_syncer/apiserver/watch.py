@@ -38,6 +38,7 @@ class Watcher:
         self.selection = selection
         self.pending: deque[WatchEvent] = deque()
         self.overflowed = False
+        self.closed = False
         self._wakeup = asyncio.Event()
 
     def wants(self, event: WatchEvent) -> bool:
@@ -55,9 +56,14 @@ class Watcher:
             self.pending.append(event)
         self._wakeup.set()
 
+    def close(self) -> None:
+        """End the watch: the server is stopping."""
+        self.closed = True
+        self._wakeup.set()
+
     async def wait(self, timeout: float) -> None:
-        """Return when events are pending, or after ``timeout`` seconds."""
-        if self.pending or self.overflowed:
+        """Return when events are pending or the watch is closed, or after ``timeout`` seconds."""
+        if self.pending or self.overflowed or self.closed:
             return
         self._wakeup.clear()
         try:
@@ -131,6 +137,11 @@ class WatchHub:
             watchers.discard(watcher)
             if not watchers:
                 del self._watchers[watcher.resource]
+
+    def close_all(self) -> None:
+        for watchers in self._watchers.values():
+            for watcher in watchers:
+                watcher.close()
 
     @property
     def count(self) -> int:

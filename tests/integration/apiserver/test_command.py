@@ -13,6 +13,7 @@ import requests
 
 from pytest_syncer.apiserver.kubeconfig import context_from_kubeconfig, load_kubeconfig
 from pytest_syncer.processes import ServiceProcess
+from pytest_syncer.waiting import wait_until
 
 
 @pytest.mark.parametrize(
@@ -69,6 +70,7 @@ def test_ready_line_kubeconfigs_and_clean_stop(tmp_path: Path, stop_signal: int)
         )
         assert response.status_code == 200
         process.signal(stop_signal)
+        wait_until(lambda: process.running, lambda running: not running, what="exit on signal")
     finally:
         code = process.stop()
     assert code == 0

@@ -154,7 +154,18 @@ def test_bad_bodies_get_a_status_and_the_server_keeps_serving(upstream: ClusterC
     _status(upstream.post(CONFIGMAPS, wrong_namespace), 400)
     huge = json.dumps(_config_map("huge", data={"k": "x" * (3 * 1024 * 1024)})).encode()
     _status(upstream.request("POST", CONFIGMAPS, data=huge, headers=headers), 413)
+    protobuf = {"Content-Type": "application/vnd.kubernetes.protobuf"}
+    _status(upstream.request("POST", CONFIGMAPS, data=b"k8s\x00", headers=protobuf), 415)
     assert upstream.post(CONFIGMAPS, _config_map("after-errors")).status_code == 201
+
+
+def test_yaml_bodies_are_accepted(upstream: ClusterClient) -> None:
+    manifest = b"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: from-yaml\ndata:\n  a: b\n"
+    headers = {"Content-Type": "application/yaml"}
+    created = upstream.request("POST", CONFIGMAPS, data=manifest, headers=headers)
+    assert created.status_code == 201, created.text
+    assert created.json()["data"] == {"a": "b"}
+    _status(upstream.request("POST", CONFIGMAPS, data=b"a: [", headers=headers), 400)
 
 
 def test_validation_errors_are_422_with_causes(upstream: ClusterClient) -> None:
