@@ -13,6 +13,7 @@ import contextlib
 import ipaddress
 import shutil
 import ssl
+import sys
 import tempfile
 from collections.abc import AsyncIterator, Sequence
 from contextlib import AbstractAsyncContextManager
@@ -204,6 +205,13 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str]) -> int:
     args = _parser().parse_args(argv)
     configure_logging("hub", args.log_level)
+    try:
+        TokenAuthority.from_file(args.token_secret_file)
+        ClusterEndpoint.from_kubeconfig(args.upstream_kubeconfig)
+    except Exception as error:
+        # Say which input is wrong instead of dying with a traceback.
+        print(f"pytest-syncer hub: {type(error).__name__}: {error}", file=sys.stderr)
+        return 2
 
     def factory() -> AbstractAsyncContextManager[dict[str, Any]]:
         return serving(
