@@ -155,13 +155,24 @@ class ObjectAPI:
             self._validate(resource_type, obj)
             key = self.key(path, obj["metadata"]["name"])._replace(namespace=namespace)
             try:
-                return self.store.create(key, obj).object
+                created = self.store.create(key, obj).object
             except KeyExistsError:
                 if attempt + 1 == attempts:
                     raise errors.already_exists(
                         resource_type.resource, key.name, resource_type.group
                     ) from None
+            else:
+                if resource_type.key == NAMESPACE_KEY:
+                    self._create_default_service_account(path.cluster, key.name)
+                return created
         raise AssertionError("unreachable")
+
+    def _create_default_service_account(self, cluster: str, namespace: str) -> None:
+        """What the ServiceAccount controller does for every new namespace."""
+        accounts = self.registry.require("", "v1", "serviceaccounts")
+        body = {"metadata": {"name": "default"}}
+        obj = prepare_create(accounts, body, cluster=cluster, namespace=namespace)
+        self.store.create(ObjectKey(accounts.key, cluster, namespace, "default"), obj)
 
     def update(self, path: ResourcePath, body: dict[str, Any]) -> dict[str, Any]:
         resource_type = path.resource_type

@@ -223,17 +223,11 @@ class EmbeddedAPIServer:
         api = self._app.api
         registry = api.registry
         namespaces = registry.require("", "v1", "namespaces")
-        accounts = registry.require("", "v1", "serviceaccounts")
         for namespace in BOOTSTRAP_NAMESPACES:
             if api.store.get(ObjectKey(namespaces.key, cluster, "", namespace)) is None:
                 api.create(
                     ResourcePath(cluster, namespaces, None),
                     {"metadata": {"name": namespace}},
-                )
-            if api.store.get(ObjectKey(accounts.key, cluster, namespace, "default")) is None:
-                api.create(
-                    ResourcePath(cluster, accounts, namespace),
-                    {"metadata": {"name": "default"}},
                 )
 
     def _write_admin_kubeconfig(self) -> None:

@@ -278,6 +278,8 @@ def test_delete_preconditions_and_collections(upstream: ClusterClient) -> None:
 
 def test_deleting_a_namespace_deletes_its_contents(upstream: ClusterClient) -> None:
     assert upstream.post("/api/v1/namespaces", {"metadata": {"name": "doomed"}}).status_code == 201
+    account = upstream.get("/api/v1/namespaces/doomed/serviceaccounts/default")
+    assert account.status_code == 200, "a new namespace gets its default ServiceAccount"
     upstream.post("/api/v1/namespaces/doomed/configmaps", _config_map("inside"))
     assert upstream.delete("/api/v1/namespaces/doomed").status_code == 200
     _status(upstream.get("/api/v1/namespaces/doomed/configmaps/inside"), 404)
