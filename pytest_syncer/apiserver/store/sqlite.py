@@ -67,7 +67,10 @@ class SQLiteStore(Store):
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA)
-        self._revision = self._meta("revision")
+        sequence = self._db.execute(
+            "SELECT seq FROM sqlite_sequence WHERE name = 'events'"
+        ).fetchone()
+        self._revision = int(sequence[0]) if sequence else 0
         self._compacted = self._meta("compacted")
 
     def _meta(self, key: str) -> int:
@@ -138,7 +141,6 @@ class SQLiteStore(Store):
                     "INSERT OR REPLACE INTO objects VALUES (?, ?, ?, ?, ?, ?)",
                     (*key, revision, raw),
                 )
-            self._db.execute("INSERT OR REPLACE INTO meta VALUES ('revision', ?)", (revision,))
         self._revision = revision
         old = None if previous is None else orjson.loads(previous[1])
         event = WatchEvent(event_type, revision, key, obj, old, raw=raw, at=now)
