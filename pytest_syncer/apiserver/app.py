@@ -51,6 +51,8 @@ MAX_BODY_BYTES = 3 * 1024 * 1024
 WATCH_IDLE_CHECK_SECONDS = 5.0
 _METHOD_VERBS = {"GET": "get", "PUT": "update", "PATCH": "patch", "DELETE": "delete"}
 _TRUE = {"true", "1"}
+#: Probes answered without a token, as Kubernetes lets anyone read them.
+HEALTH_PATHS = frozenset({"/healthz", "/readyz", "/livez"})
 #: Body types decoded as JSON; aiohttp reports a missing Content-Type as application/octet-stream.
 JSON_TYPES = frozenset(
     {"application/json", JSON_PATCH, MERGE_PATCH, "application/octet-stream", "text/plain"}
@@ -97,6 +99,8 @@ class APIServerApp:
         return app
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
+        if request.rel_url.raw_path in HEALTH_PATHS and request.method == "GET":
+            return web.Response(text="ok")
         try:
             identity = self._authenticate(request)
             path = parse_path(request.rel_url.raw_path, self.registry)

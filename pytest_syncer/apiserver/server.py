@@ -215,6 +215,7 @@ class EmbeddedAPIServer:
         self.kubeconfigs[name] = path
         if new and self._serving:
             self._write_admin_kubeconfig()
+            logger.info("cluster=%s added at %s", name, self.cluster_url(name))
         return path
 
     def _bootstrap(self, cluster: str) -> None:

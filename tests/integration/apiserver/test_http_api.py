@@ -65,6 +65,8 @@ def test_requests_without_or_with_a_bad_token_get_401(apiserver: BackgroundAPISe
     forged = ClusterClient(apiserver.url, "not-a-token", str(apiserver.ca_file))
     _status(forged.get("/clusters/upstream/api/v1/namespaces"), 401, "Unauthorized")
     _status(forged.get("/version"), 401)
+    for probe in ("/healthz", "/readyz", "/livez"):
+        assert anonymous.get(probe).text == "ok"
 
 
 def test_a_cluster_token_is_refused_elsewhere_and_the_admin_token_works(
@@ -444,3 +446,21 @@ def test_token_review(apiserver: BackgroundAPIServer, upstream: ClusterClient) -
     assert other["error"]
     assert review("garbage")["authenticated"] is False
     _status(upstream.post(path, {"spec": {}}), 422)
+
+
+# Clusters added at run time.
+
+
+def test_add_cluster_at_run_time(apiserver: BackgroundAPIServer, admin: ClusterClient) -> None:
+    path = apiserver.add_cluster("root:org:late")
+    assert path == apiserver.kubeconfigs["root:org:late"]
+    assert apiserver.ready_payload()["kubeconfigs"]["root:org:late"] == str(path)
+    late = ClusterClient(apiserver.url, token_of(path), str(apiserver.ca_file))
+    accounts = late.get("/clusters/root:org:late/api/v1/serviceaccounts").json()["items"]
+    assert len(accounts) == 3
+    assert token_of(apiserver.admin_kubeconfig, "root:org:late") == token_of(
+        apiserver.admin_kubeconfig
+    )
+    _status(late.get("/clusters/upstream/api/v1/namespaces"), 403)
+    with pytest.raises(ValueError, match="invalid logical cluster name"):
+        apiserver.add_cluster("Bad/Name")
