@@ -152,8 +152,9 @@ class EmbeddedAPIServer:
         self._url = f"{scheme}://{host}:{bound_port}"
         if self.data_dir is not None:
             (self.data_dir / PORT_FILE).write_text(f"{bound_port}\n")
-        for name in [*authority.clusters, *self._requested_clusters]:
+        for name in dict.fromkeys([*authority.clusters, *self._requested_clusters]):
             await self.add_cluster(name)
+        self._save_tokens()
         self._write_admin_kubeconfig()
         self._serving = True
         self._compactor = asyncio.create_task(self._compact_forever(store))
@@ -200,8 +201,8 @@ class EmbeddedAPIServer:
         if self._app is None or self._authority is None:
             raise RuntimeError("the API server is not started")
         token = self._authority.add_cluster(name)
-        if self.data_dir is not None:
-            self._authority.save(self.data_dir / TOKENS_FILE)
+        if self._serving:
+            self._save_tokens()
         self._app.clusters.add(name)
         self._bootstrap(name)
         path = write_kubeconfig(
@@ -217,6 +218,10 @@ class EmbeddedAPIServer:
             self._write_admin_kubeconfig()
             logger.info("cluster=%s added at %s", name, self.cluster_url(name))
         return path
+
+    def _save_tokens(self) -> None:
+        if self.data_dir is not None and self._authority is not None:
+            self._authority.save(self.data_dir / TOKENS_FILE)
 
     def _bootstrap(self, cluster: str) -> None:
         """Namespaces default, kube-system, kube-public, each with a ``default`` ServiceAccount."""
