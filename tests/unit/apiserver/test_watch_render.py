@@ -6,6 +6,8 @@ import json
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from pytest_syncer.apiserver.api import Selection
 from pytest_syncer.apiserver.selectors import parse_label_selector
@@ -74,3 +76,25 @@ def test_bookmark_carries_only_the_resource_version() -> None:
         "type": "BOOKMARK",
         "object": {"kind": "ConfigMap", "apiVersion": "v1", "metadata": {"resourceVersion": "42"}},
     }
+
+
+json_objects = st.dictionaries(
+    st.text(max_size=8),
+    st.recursive(
+        st.none() | st.booleans() | st.integers(-(2**53), 2**53) | st.text(max_size=8),
+        lambda children: (
+            st.lists(children, max_size=3)
+            | st.dictionaries(st.text(max_size=5), children, max_size=3)
+        ),
+        max_leaves=10,
+    ),
+    max_size=5,
+)
+
+
+@given(json_objects, st.sampled_from(["ADDED", "MODIFIED", "DELETED"]))
+def test_event_lines_decode_to_the_event(obj: dict[str, Any], kind: EventType) -> None:
+    line = WatchEvent(kind, 1, KEY, obj, None).line
+    assert line.endswith(b"\n")
+    assert line.count(b"\n") == 1
+    assert json.loads(line) == {"type": kind, "object": obj}
