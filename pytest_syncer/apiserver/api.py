@@ -148,7 +148,8 @@ class ObjectAPI:
                     ],
                 )
             attempts = GENERATE_NAME_ATTEMPTS
-        for attempt in range(attempts):
+        taken = ""
+        for _ in range(attempts):
             obj = prepare_create(resource_type, body, cluster=path.cluster, namespace=namespace)
             if not name:
                 obj["metadata"]["name"] = generate_name(str(obj["metadata"]["generateName"]))
@@ -157,15 +158,12 @@ class ObjectAPI:
             try:
                 created = self.store.create(key, obj).object
             except KeyExistsError:
-                if attempt + 1 == attempts:
-                    raise errors.already_exists(
-                        resource_type.resource, key.name, resource_type.group
-                    ) from None
-            else:
-                if resource_type.key == NAMESPACE_KEY:
-                    self._create_default_service_account(path.cluster, key.name)
-                return created
-        raise AssertionError("unreachable")
+                taken = key.name
+                continue
+            if resource_type.key == NAMESPACE_KEY:
+                self._create_default_service_account(path.cluster, key.name)
+            return created
+        raise errors.already_exists(resource_type.resource, taken, resource_type.group)
 
     def _create_default_service_account(self, cluster: str, namespace: str) -> None:
         """What the ServiceAccount controller does for every new namespace."""

@@ -87,7 +87,7 @@ class APIServerApp:
         self.bookmark_interval = bookmark_interval
         self.clusters: set[str] = set()
         store.add_listener(self.hub.publish)
-        self._discovery_cache: dict[tuple[str, str, str], bytes] = {}
+        self._discovery_cache: dict[tuple[str, str, str], tuple[int, bytes]] = {}
 
     def close(self) -> None:
         """End every open watch so a shutdown does not wait on them."""
@@ -148,10 +148,12 @@ class APIServerApp:
 
     def _discovery(self, path: DiscoveryPath) -> web.Response:
         cache_key = (path.document, path.group, path.version)
-        body = self._discovery_cache.get(cache_key)
-        if body is None:
+        cached = self._discovery_cache.get(cache_key)
+        if cached is not None and cached[0] == self.registry.generation:
+            body = cached[1]
+        else:
             body = orjson.dumps(self._discovery_document(path))
-            self._discovery_cache[cache_key] = body
+            self._discovery_cache[cache_key] = (self.registry.generation, body)
         return web.Response(body=body, content_type="application/json")
 
     def _discovery_document(self, path: DiscoveryPath) -> dict[str, Any]:

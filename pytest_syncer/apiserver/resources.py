@@ -164,6 +164,8 @@ class ResourceRegistry:
 
     _by_path: dict[tuple[str, str, str], ResourceType] = field(default_factory=dict)
     _versions: dict[str, list[str]] = field(default_factory=dict)
+    #: Bumped by every registration, so cached discovery documents know they are stale.
+    generation: int = 0
 
     @classmethod
     def builtin(cls) -> ResourceRegistry:
@@ -180,6 +182,7 @@ class ResourceRegistry:
         if path in self._by_path:
             raise ValueError(f"{resource_type.resource}.{resource_type.group} is already served")
         self._by_path[path] = resource_type
+        self.generation += 1
         versions = self._versions.setdefault(resource_type.group, [])
         if resource_type.version not in versions:
             versions.append(resource_type.version)
