@@ -148,7 +148,8 @@ class EmbeddedAPIServer:
             raise
         bound_port = int(runner.addresses[0][1])
         scheme = "http" if self.insecure_http else "https"
-        host = f"[{self.host}]" if ":" in self.host else self.host
+        host = self.host if self.host not in ("", "0.0.0.0", "::") else "127.0.0.1"
+        host = f"[{host}]" if ":" in host else host
         self._url = f"{scheme}://{host}:{bound_port}"
         if self.data_dir is not None:
             (self.data_dir / PORT_FILE).write_text(f"{bound_port}\n")

@@ -69,8 +69,22 @@ def test_ready_line_kubeconfigs_and_clean_stop(tmp_path: Path, stop_signal: int)
             timeout=30,
         )
         assert response.status_code == 200
+        open_watch = requests.get(
+            context.server + "/api/v1/configmaps",
+            params={"watch": "1"},
+            headers={"Authorization": f"Bearer {context.token}"},
+            verify=ready["ca"],
+            stream=True,
+            timeout=30,
+        )
         process.signal(stop_signal)
-        wait_until(lambda: process.running, lambda running: not running, what="exit on signal")
+        wait_until(
+            lambda: process.running,
+            lambda running: not running,
+            what="exit on signal with a watch open",
+            timeout=10,
+        )
+        open_watch.close()
     finally:
         code = process.stop()
     assert code == 0
