@@ -190,7 +190,7 @@ class APIServerApp:
         if verb == "watch":
             return await self._watch(request, path, query)
         if verb == "list":
-            return self._list(path, self._selection(query))
+            return self._list(path, self._selection(resource_type, query))
         if verb == "get":
             return json_response(self.api.get(path))
         if verb == "create":
@@ -217,7 +217,7 @@ class APIServerApp:
         if verb == "delete":
             options = await self._read_optional_object(request)
             return json_response(self.api.delete(path, options))
-        deleted = self.api.delete_collection(path, self._selection(query))
+        deleted = self.api.delete_collection(path, self._selection(resource_type, query))
         return json_response(self._list_document(resource_type, deleted))
 
     @staticmethod
@@ -235,13 +235,16 @@ class APIServerApp:
         if verb == "create" and resource_type.namespaced and creates_outside_namespace:
             raise APIError(405, f"{resource_type.resource} are created inside a namespace")
 
-    def _selection(self, query: Mapping[str, str]) -> Selection:
+    @staticmethod
+    def _selection(resource_type: ResourceType, query: Mapping[str, str]) -> Selection:
         try:
             labels = query.get("labelSelector")
             fields = query.get("fieldSelector")
             return Selection(
                 labels=parse_label_selector(labels) if labels else None,
-                fields=parse_field_selector(fields) if fields else None,
+                fields=parse_field_selector(fields, resource_type.selectable_fields)
+                if fields
+                else None,
             )
         except SelectorError as exc:
             raise APIError(400, str(exc)) from None
@@ -361,7 +364,7 @@ class APIServerApp:
         self, request: web.Request, path: ResourcePath, query: Mapping[str, str]
     ) -> web.StreamResponse:
         resource_type = path.resource_type
-        selection = self._selection(query)
+        selection = self._selection(resource_type, query)
         revision = parse_revision(query.get("resourceVersion"))
         bookmarks = query.get("allowWatchBookmarks", "").lower() in _TRUE
         send_initial = query.get("sendInitialEvents", "").lower() in _TRUE

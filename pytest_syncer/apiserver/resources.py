@@ -35,6 +35,8 @@ class ResourceType:
     verbs: tuple[str, ...] = STANDARD_VERBS
     subresources: tuple[str, ...] = ()
     stored: bool = True
+    #: Fields a fieldSelector may name besides metadata.name and metadata.namespace.
+    field_selectors: tuple[str, ...] = ()
 
     @property
     def api_version(self) -> str:
@@ -53,6 +55,10 @@ class ResourceType:
     def singular_name(self) -> str:
         return self.singular or self.kind.lower()
 
+    @property
+    def selectable_fields(self) -> tuple[str, ...]:
+        return ("metadata.name", "metadata.namespace", *self.field_selectors)
+
 
 def _core(
     resource: str,
@@ -61,6 +67,7 @@ def _core(
     *,
     short: tuple[str, ...] = (),
     status: bool = False,
+    fields: tuple[str, ...] = (),
 ) -> ResourceType:
     return ResourceType(
         "",
@@ -70,18 +77,43 @@ def _core(
         namespaced,
         short_names=short,
         subresources=("status",) if status else (),
+        field_selectors=fields,
     )
 
 
+POD_FIELDS = (
+    "spec.nodeName",
+    "spec.restartPolicy",
+    "spec.schedulerName",
+    "spec.serviceAccountName",
+    "spec.hostNetwork",
+    "status.phase",
+    "status.podIP",
+    "status.nominatedNodeName",
+)
+EVENT_FIELDS = (
+    "involvedObject.kind",
+    "involvedObject.namespace",
+    "involvedObject.name",
+    "involvedObject.uid",
+    "involvedObject.apiVersion",
+    "involvedObject.resourceVersion",
+    "involvedObject.fieldPath",
+    "reason",
+    "reportingComponent",
+    "source",
+    "type",
+)
+
 BUILTIN_TYPES: tuple[ResourceType, ...] = (
-    _core("namespaces", "Namespace", False, short=("ns",), status=True),
+    _core("namespaces", "Namespace", False, short=("ns",), status=True, fields=("status.phase",)),
     _core("configmaps", "ConfigMap", short=("cm",)),
-    _core("secrets", "Secret"),
+    _core("secrets", "Secret", fields=("type",)),
     _core("services", "Service", short=("svc",), status=True),
     _core("serviceaccounts", "ServiceAccount", short=("sa",)),
     _core("endpoints", "Endpoints", short=("ep",)),
-    _core("pods", "Pod", short=("po",), status=True),
-    _core("events", "Event", short=("ev",)),
+    _core("pods", "Pod", short=("po",), status=True, fields=POD_FIELDS),
+    _core("events", "Event", short=("ev",), fields=EVENT_FIELDS),
     _core("persistentvolumeclaims", "PersistentVolumeClaim", short=("pvc",), status=True),
     ResourceType(
         "apps",
@@ -100,6 +132,7 @@ BUILTIN_TYPES: tuple[ResourceType, ...] = (
         True,
         short_names=("rs",),
         subresources=("status",),
+        field_selectors=("status.replicas",),
     ),
     ResourceType(
         "apps",
@@ -119,7 +152,15 @@ BUILTIN_TYPES: tuple[ResourceType, ...] = (
         short_names=("ds",),
         subresources=("status",),
     ),
-    ResourceType("batch", "v1", "jobs", "Job", True, subresources=("status",)),
+    ResourceType(
+        "batch",
+        "v1",
+        "jobs",
+        "Job",
+        True,
+        subresources=("status",),
+        field_selectors=("status.successful",),
+    ),
     ResourceType(
         "networking.k8s.io",
         "v1",

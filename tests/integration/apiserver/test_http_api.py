@@ -321,6 +321,15 @@ def test_label_and_field_selectors(upstream: ClusterClient) -> None:
         "sel-c",
     ]
     _status(upstream.get(CONFIGMAPS, params={"fieldSelector": "spec.nodeName=x"}), 400)
+    pods = "/api/v1/namespaces/default/pods"
+    for name, node in [("pod-a", "node-1"), ("pod-b", "node-2")]:
+        pod = {
+            "metadata": {"name": name},
+            "spec": {"nodeName": node, "containers": [{"name": "c", "image": "i"}]},
+        }
+        assert upstream.post(pods, pod).status_code == 201
+    on_node = upstream.get(pods, params={"fieldSelector": "spec.nodeName=node-2"}).json()
+    assert [item["metadata"]["name"] for item in on_node["items"]] == ["pod-b"]
     _status(upstream.get(CONFIGMAPS, params={"labelSelector": "a in (b"}), 400)
 
 
