@@ -72,6 +72,8 @@ def _resource_entries(resource_type: ResourceType) -> list[dict[str, Any]]:
     }
     if resource_type.short_names:
         entry["shortNames"] = list(resource_type.short_names)
+    if resource_type.categories:
+        entry["categories"] = list(resource_type.categories)
     entries = [entry]
     for subresource in resource_type.subresources:
         entries.append(

@@ -37,6 +37,8 @@ class ResourceType:
     stored: bool = True
     #: Fields a fieldSelector may name besides metadata.name and metadata.namespace.
     field_selectors: tuple[str, ...] = ()
+    #: Discovery categories: ``kubectl get all`` lists the types in category ``all``.
+    categories: tuple[str, ...] = ()
 
     @property
     def api_version(self) -> str:
@@ -68,6 +70,7 @@ def _core(
     short: tuple[str, ...] = (),
     status: bool = False,
     fields: tuple[str, ...] = (),
+    categories: tuple[str, ...] = (),
 ) -> ResourceType:
     return ResourceType(
         "",
@@ -78,9 +81,11 @@ def _core(
         short_names=short,
         subresources=("status",) if status else (),
         field_selectors=fields,
+        categories=categories,
     )
 
 
+ALL = ("all",)
 POD_FIELDS = (
     "spec.nodeName",
     "spec.restartPolicy",
@@ -109,10 +114,10 @@ BUILTIN_TYPES: tuple[ResourceType, ...] = (
     _core("namespaces", "Namespace", False, short=("ns",), status=True, fields=("status.phase",)),
     _core("configmaps", "ConfigMap", short=("cm",)),
     _core("secrets", "Secret", fields=("type",)),
-    _core("services", "Service", short=("svc",), status=True),
+    _core("services", "Service", short=("svc",), status=True, categories=ALL),
     _core("serviceaccounts", "ServiceAccount", short=("sa",)),
     _core("endpoints", "Endpoints", short=("ep",)),
-    _core("pods", "Pod", short=("po",), status=True, fields=POD_FIELDS),
+    _core("pods", "Pod", short=("po",), status=True, fields=POD_FIELDS, categories=ALL),
     _core("events", "Event", short=("ev",), fields=EVENT_FIELDS),
     _core("persistentvolumeclaims", "PersistentVolumeClaim", short=("pvc",), status=True),
     ResourceType(
@@ -121,6 +126,7 @@ BUILTIN_TYPES: tuple[ResourceType, ...] = (
         "deployments",
         "Deployment",
         True,
+        categories=ALL,
         short_names=("deploy",),
         subresources=("status",),
     ),
@@ -130,6 +136,7 @@ BUILTIN_TYPES: tuple[ResourceType, ...] = (
         "replicasets",
         "ReplicaSet",
         True,
+        categories=ALL,
         short_names=("rs",),
         subresources=("status",),
         field_selectors=("status.replicas",),
@@ -140,6 +147,7 @@ BUILTIN_TYPES: tuple[ResourceType, ...] = (
         "statefulsets",
         "StatefulSet",
         True,
+        categories=ALL,
         short_names=("sts",),
         subresources=("status",),
     ),
@@ -149,6 +157,7 @@ BUILTIN_TYPES: tuple[ResourceType, ...] = (
         "daemonsets",
         "DaemonSet",
         True,
+        categories=ALL,
         short_names=("ds",),
         subresources=("status",),
     ),
@@ -158,6 +167,7 @@ BUILTIN_TYPES: tuple[ResourceType, ...] = (
         "jobs",
         "Job",
         True,
+        categories=ALL,
         subresources=("status",),
         field_selectors=("status.successful",),
     ),

@@ -412,6 +412,7 @@ def test_discovery_documents(admin: ClusterClient, upstream: ClusterClient) -> N
     resources = {r["name"]: r for r in apps["resources"]}
     assert "deployments/status" in resources
     assert resources["deployments"]["shortNames"] == ["deploy"]
+    assert resources["deployments"]["categories"] == ["all"]
     core = {r["name"] for r in upstream.get("/api/v1").json()["resources"]}
     assert {"pods", "pods/status", "namespaces", "configmaps", "secrets"} <= core
     aggregated = (
