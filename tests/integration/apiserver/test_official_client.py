@@ -14,8 +14,8 @@ from kubernetes.aio import config as aio_config
 from kubernetes.aio import watch as aio_watch
 from kubernetes.client.rest import ApiException
 
-from pytest_syncer.apiserver import BackgroundAPIServer
-from pytest_syncer.waiting import wait_until
+from pytest_syncer.apiserver import BackgroundAPIServer, EmbeddedAPIServer
+from pytest_syncer.waiting import await_until, wait_until
 
 MERGE = "application/merge-patch+json"
 
@@ -216,3 +216,33 @@ async def test_async_client_crud_and_watch(apiserver: BackgroundAPIServer) -> No
                 names.append((event["type"], event["object"].metadata.name))
         assert ("ADDED", "async-one") in names
         await core.delete_namespaced_config_map("async-one", "default")
+
+
+async def test_async_watch_raises_410_for_a_compacted_resource_version(tmp_path: Path) -> None:
+    async with EmbeddedAPIServer(["one"], tmp_path, watch_retention=0.2) as server:
+        api = await aio_config.new_client_from_config(config_file=str(server.kubeconfigs["one"]))
+        async with api:
+            core: Any = aio_client.CoreV1Api(api)
+            old = await core.create_namespaced_config_map(
+                "default", {"metadata": {"name": "old"}, "data": {}}
+            )
+
+            async def touch_and_watch_from_old() -> int:
+                await core.patch_namespaced_config_map(
+                    "old", "default", [{"op": "add", "path": "/data/n", "value": "1"}]
+                )
+                try:
+                    async with aio_watch.Watch() as watcher:
+                        async for _ in watcher.stream(
+                            core.list_namespaced_config_map,
+                            "default",
+                            resource_version=old.metadata.resource_version,
+                        ):
+                            return 200
+                except aio_client.ApiException as exc:
+                    return int(exc.status)
+                return 200
+
+            await await_until(
+                touch_and_watch_from_old, lambda code: code == 410, what="410 from the async watch"
+            )
