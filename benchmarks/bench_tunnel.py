@@ -114,6 +114,28 @@ def run_load(
     return result
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux ``/proc``)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def measured(
+    processes: dict[str, ServiceProcess], phase: str, load: Any, *arguments: Any
+) -> dict[str, Any]:
+    """Run one load phase and tell on stderr what each process spent in CPU per operation;
+    on a shared machine this is steadier than operations per second."""
+    before = {name: cpu_seconds(process.pid) for name, process in processes.items()}
+    result: dict[str, Any] = load(*arguments)
+    operations = max(1.0, result["ops_per_s"] * arguments[3])
+    spent = {
+        name: f"{(cpu_seconds(process.pid) - before[name]) / operations * 1e6:.0f}us/op"
+        for name, process in processes.items()
+    }
+    progress(f"{phase}: {result}; cpu {spent} (warm-up included)")
+    return result
+
+
 def token_of(kubeconfig: str) -> str:
     document = yaml.safe_load(Path(kubeconfig).read_text())
     token: str = document["users"][0]["user"]["token"]
@@ -196,8 +218,12 @@ def main(argv: list[str]) -> int:
             ]
             for url in tunnel_urls:
                 wait_for_proxy(url, upstream_token, hub.ready["ca"])
+            watched = {"apiserver": api, "hub": hub, "agent": processes[-1]}
             progress(f"direct: {args.concurrency} connections for {args.duration:g}s")
-            direct = run_load(
+            direct = measured(
+                watched,
+                "direct",
+                run_load,
                 direct_urls,
                 token_of(kubeconfigs[targets[0]]) if len(targets) == 1 else admin_token(work),
                 api.ready["ca"],
@@ -205,9 +231,11 @@ def main(argv: list[str]) -> int:
                 args.concurrency,
                 args.warmup,
             )
-            progress(f"direct: {direct}")
             progress(f"tunnel: {args.concurrency} connections for {args.duration:g}s")
-            tunnel = run_load(
+            tunnel = measured(
+                watched,
+                "tunnel",
+                run_load,
                 tunnel_urls,
                 upstream_token,
                 hub.ready["ca"],
@@ -215,7 +243,6 @@ def main(argv: list[str]) -> int:
                 args.concurrency,
                 args.warmup,
             )
-            progress(f"tunnel: {tunnel}")
         finally:
             for process in reversed(processes):
                 process.stop()

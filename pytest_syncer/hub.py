@@ -121,7 +121,11 @@ class Hub:
             await component.start()
             self._started.append(component)
         ssl_context = None if self._insecure_http else self._ssl_context()
-        self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        # Cancelling the handler of a caller that hung up frees its tunnel stream at once,
+        # even for an idle watch that would otherwise notice only at its next event.
+        self._runner = web.AppRunner(
+            app, access_log=None, handle_signals=False, handler_cancellation=True
+        )
         await self._runner.setup()
         site = web.TCPSite(self._runner, self._host, self._port, ssl_context=ssl_context)
         await site.start()

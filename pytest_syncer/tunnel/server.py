@@ -25,6 +25,7 @@ from typing import Any
 
 import aiohttp
 from aiohttp import web
+from multidict import CIMultiDict
 
 from pytest_syncer.tunnel.auth import (
     TokenAuthority,
@@ -336,9 +337,10 @@ class TunnelServer:
             except TunnelClosed as error:
                 return status_response(503, f"sync target {key[1]}: {error}")
             try:
-                if body:
-                    await stream.write(body, end_stream=True)
-                head = await asyncio.wait_for(stream.response(), self._response_timeout)
+                async with asyncio.timeout(self._response_timeout):
+                    if body:
+                        await stream.write(body, end_stream=True)
+                    head = await stream.response()
             except TimeoutError:
                 stream.reset(ErrorCode.TIMEOUT, "no response before the deadline")
                 return status_response(
@@ -358,7 +360,16 @@ class TunnelServer:
 async def _relay(
     request: web.Request, stream: TunnelStream, status: int, headers: tuple[tuple[str, str], ...]
 ) -> web.StreamResponse:
-    """Stream the response body back to the caller as it arrives."""
+    """Stream the response body back to the caller as it arrives (in one piece when it all
+    came with the head, as most API responses do)."""
+    body = stream.take_complete_body()
+    if body is not None:
+        passed = CIMultiDict(
+            (name, value)
+            for name, value in response_headers(headers)
+            if name.lower() != "content-length"
+        )
+        return web.Response(status=status, body=body, headers=passed)
     response = web.StreamResponse(status=status)
     for name, value in response_headers(headers):
         response.headers.add(name, value)

@@ -139,11 +139,21 @@ class TunnelStream:
     def finished(self) -> bool:
         return self._reset is not None or (self._local_done and self._remote_done)
 
-    async def response(self) -> ResponseHead:
-        """The response head (opener side); raises StreamReset if the stream dies first."""
+    def response(self) -> asyncio.Future[ResponseHead]:
+        """The response head to await (opener side); raises StreamReset if the stream dies
+        first. A plain future, so waiting on it with a deadline costs no task."""
         if self._response is None:
             raise RuntimeError("only the side that opened a stream receives its response")
-        return await self._response
+        return self._response
+
+    def take_complete_body(self) -> bytes | None:
+        """The whole body if the peer already sent all of it, else None (nothing taken)."""
+        if not self._remote_done or self._reset is not None:
+            return None
+        body = b"".join(self._chunks)
+        self._chunks.clear()
+        self._buffered = 0
+        return body
 
     async def read(self) -> bytes:
         """The next chunk of the peer's body; b"" once the peer ended its side."""

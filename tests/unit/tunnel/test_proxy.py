@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import aiohttp
+import pytest
 from yarl import URL
 
 from pytest_syncer.tunnel.client import DownstreamForwarder
@@ -56,6 +57,38 @@ async def test_a_watch_streams_events_as_they_happen(rig: Rig) -> None:
             assert decode_lines(line) == [{"type": "ADDED", "n": n}]
         rig.downstream.watch_events.put_nowait(b"")
         assert await asyncio.wait_for(response.content.read(), 5) == b""
+
+
+async def test_a_caller_that_goes_away_frees_its_stream(rig: Rig) -> None:
+    watch = await rig.client.get(rig.proxy_url("/api/v1/configmaps?watch=1"), headers=rig.user())
+    assert watch.status == 200
+    await await_until(
+        lambda: asyncio.sleep(0, rig.manager.health()["streams_open"]),
+        lambda count: count == 1,
+        what="the watch's stream to be open on the syncer's side",
+        timeout=5,
+    )
+    watch.close()
+    await await_until(
+        lambda: asyncio.sleep(0, rig.manager.health()["streams_open"]),
+        lambda count: count == 0,
+        what="the syncer to drop the stream of the caller that went away",
+        timeout=5,
+    )
+
+
+async def test_a_tunnel_lost_mid_body_fails_the_callers_read(rig: Rig) -> None:
+    async with rig.client.get(
+        rig.proxy_url("/api/v1/configmaps?watch=1"), headers=rig.user()
+    ) as watch:
+        rig.downstream.watch_events.put_nowait(b'{"type":"ADDED"}\n')
+        assert await asyncio.wait_for(watch.content.readline(), 5) == b'{"type":"ADDED"}\n'
+        assert rig.hub.tunnels is not None
+        session = rig.hub.tunnels.registry.get((WORKSPACE, TARGET))
+        assert session is not None
+        await session.close(1011, "test drops the tunnel")
+        with pytest.raises(aiohttp.ClientPayloadError):
+            await asyncio.wait_for(watch.content.read(), 5)
 
 
 async def test_paths_off_the_allow_list_are_refused_downstream_side(rig: Rig) -> None:
