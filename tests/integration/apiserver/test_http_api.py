@@ -12,7 +12,7 @@ import pytest
 import requests
 
 from pytest_syncer.apiserver import BackgroundAPIServer
-from tests.integration.apiserver.conftest import ClusterClient, token_of
+from tests.integration.apiserver.clients import ClusterClient, token_of
 
 CONFIGMAPS = "/api/v1/namespaces/default/configmaps"
 DEPLOYMENTS = "/apis/apps/v1/namespaces/default/deployments"

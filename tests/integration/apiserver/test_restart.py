@@ -12,7 +12,7 @@ from kubernetes import client, config, watch
 from pytest_syncer.apiserver.kubeconfig import context_from_kubeconfig, load_kubeconfig
 from pytest_syncer.processes import ServiceProcess
 from pytest_syncer.waiting import wait_until
-from tests.integration.apiserver.conftest import ClusterClient
+from tests.integration.apiserver.clients import ClusterClient
 
 
 def _apiserver(tmp_path: Path, *extra: str) -> ServiceProcess:
