@@ -137,6 +137,13 @@ def _field(operation: Mapping[str, Any], name: str, index: int) -> Any:
     return operation[name]
 
 
+def _pointer_field(operation: Mapping[str, Any], name: str, index: int) -> str:
+    value = _field(operation, name, index)
+    if not isinstance(value, str):
+        raise PatchError(f"operation {index} has a {name!r} that is not a string: {value!r}")
+    return value
+
+
 def apply_json_patch(document: Any, operations: Any) -> Any:
     """Apply RFC 6902 operations to a copy of ``document``; all or nothing."""
     if not isinstance(operations, list):
@@ -146,7 +153,7 @@ def apply_json_patch(document: Any, operations: Any) -> Any:
         if not isinstance(operation, Mapping):
             raise PatchError(f"operation {index} is not an object")
         op = operation.get("op")
-        path = _field(operation, "path", index)
+        path = _pointer_field(operation, "path", index)
         if op == "add":
             result = _add(result, path, copy.deepcopy(_field(operation, "value", index)))
         elif op == "remove":
@@ -154,7 +161,7 @@ def apply_json_patch(document: Any, operations: Any) -> Any:
         elif op == "replace":
             result = _replace(result, path, copy.deepcopy(_field(operation, "value", index)))
         elif op in ("move", "copy"):
-            source = _field(operation, "from", index)
+            source = _pointer_field(operation, "from", index)
             if op == "move":
                 if path != source and path.startswith(source + "/"):
                     raise PatchError(f"cannot move {source!r} into its own child {path!r}")

@@ -1,0 +1,142 @@
+"""Arbitrary input never crashes the pure modules: it is accepted or refused with a reason."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from pytest_syncer.apiserver.patch import PatchError, apply_json_patch, apply_merge_patch
+from pytest_syncer.apiserver.selectors import (
+    SelectorError,
+    label_selector_from_dict,
+    parse_field_selector,
+    parse_label_selector,
+)
+from pytest_syncer.apiserver.strategic_merge import apply_strategic_merge_patch
+from pytest_syncer.apiserver.validation import RULES, FieldError, validate_object
+
+
+def attempt(action: Callable[..., Any], *args: Any) -> tuple[Any, str | None]:
+    """Run ``action``; return (result, None), or (None, reason) when it refuses the input."""
+    try:
+        return action(*args), None
+    except (PatchError, SelectorError) as error:
+        return None, str(error)
+
+
+KEYS = st.sampled_from(
+    [
+        "metadata",
+        "name",
+        "namespace",
+        "labels",
+        "annotations",
+        "finalizers",
+        "spec",
+        "template",
+        "containers",
+        "ports",
+        "port",
+        "selector",
+        "matchLabels",
+        "matchExpressions",
+        "data",
+        "binaryData",
+        "stringData",
+        "type",
+        "replicas",
+        "image",
+        "env",
+        "$patch",
+        "$retainKeys",
+        "$setElementOrder/containers",
+        "generateName",
+        "ownerReferences",
+        "restartPolicy",
+        "key",
+        "operator",
+        "values",
+        "targetPort",
+    ]
+)
+LEAVES = st.one_of(
+    st.none(), st.booleans(), st.integers(-70000, 70000), st.text(max_size=6), st.just("replace")
+)
+JSON = st.recursive(
+    LEAVES,
+    lambda children: st.one_of(
+        st.lists(children, max_size=3), st.dictionaries(KEYS, children, max_size=4)
+    ),
+    max_leaves=20,
+)
+OBJECTS = st.dictionaries(KEYS, JSON, max_size=5)
+
+
+@given(st.sampled_from([*RULES, "Namespace", "Widget"]), OBJECTS, st.booleans())
+def test_validation_reports_instead_of_raising(kind, obj, namespaced):
+    errors = validate_object(kind, obj, namespaced=namespaced)
+    assert all(isinstance(error, FieldError) and error.field for error in errors)
+
+
+@given(st.text(alphabet="ab=!(),<>. in/-_0\t", max_size=20))
+def test_label_selector_text_parses_or_is_refused(text):
+    selector, refusal = attempt(parse_label_selector, text)
+    assert refusal != ""
+    if refusal is None:
+        assert parse_label_selector(str(selector)) == selector
+
+
+@given(JSON)
+def test_selector_dicts_convert_or_are_refused(selector):
+    converted, refusal = attempt(label_selector_from_dict, selector)
+    assert refusal != ""
+    if refusal is None:
+        assert converted.matches({}) in (True, False)
+
+
+@given(st.text(alphabet="metadn.am=!,\\x", max_size=25))
+def test_field_selector_text_parses_or_is_refused(text):
+    selector, refusal = attempt(parse_field_selector, text)
+    assert refusal != ""
+    if refusal is None:
+        assert parse_field_selector(str(selector)) == selector
+
+
+OPERATIONS = st.lists(
+    st.fixed_dictionaries(
+        {
+            "op": st.sampled_from(["add", "remove", "replace", "move", "copy", "test", "x"]),
+            "path": st.sampled_from(["", "/", "/a", "/a/0", "/a/-", "/b/c", "/~1", 5]),
+        },
+        optional={"value": JSON, "from": st.sampled_from(["/a", "/b", "/a/0", ""])},
+    ),
+    max_size=4,
+)
+
+
+@given(OBJECTS, OPERATIONS)
+def test_json_patch_applies_or_is_refused(document, operations):
+    result, refusal = attempt(apply_json_patch, document, operations)
+    assert refusal != ""
+    if refusal is None:
+        assert all(operation["op"] != "x" for operation in operations), result
+
+
+@given(JSON, JSON)
+def test_merge_patch_always_applies(document, patch):
+    result = apply_merge_patch(document, patch)
+    if not isinstance(patch, dict):
+        assert result == patch
+
+
+@given(
+    OBJECTS, OBJECTS, st.sampled_from([("apps/v1", "Deployment"), ("v1", "Pod"), ("v1", "Service")])
+)
+def test_strategic_merge_applies_or_is_refused(document: dict[str, Any], patch, kind):
+    result, refusal = attempt(apply_strategic_merge_patch, document, patch, *kind)
+    assert refusal != ""
+    if refusal is None:
+        assert isinstance(result, dict)
