@@ -349,7 +349,7 @@ class APIServerApp:
                 "authenticated": False,
                 "error": f'the token is not valid for logical cluster "{cluster}"',
             }
-        echoed_spec = {key: value for key, value in spec.items() if key != "token"}
+        echoed_spec = {**spec, "token": ""}
         return {
             "kind": "TokenReview",
             "apiVersion": "authentication.k8s.io/v1",

@@ -15,6 +15,7 @@ from kubernetes.aio import watch as aio_watch
 from kubernetes.client.rest import ApiException
 
 from pytest_syncer.apiserver import BackgroundAPIServer, EmbeddedAPIServer
+from pytest_syncer.apiserver.kubeconfig import context_from_kubeconfig, load_kubeconfig
 from pytest_syncer.waiting import await_until, wait_until
 
 MERGE = "application/merge-patch+json"
@@ -246,3 +247,16 @@ async def test_async_watch_raises_410_for_a_compacted_resource_version(tmp_path:
             await await_until(
                 touch_and_watch_from_old, lambda code: code == 410, what="410 from the async watch"
             )
+
+
+def test_token_review_with_the_typed_client(
+    apiserver: BackgroundAPIServer, api_client: client.ApiClient
+) -> None:
+    authentication: Any = client.AuthenticationV1Api(api_client)
+    token = context_from_kubeconfig(load_kubeconfig(apiserver.kubeconfigs["upstream"])).token
+    spec = client.V1TokenReviewSpec(token=token, audiences=["hub"])
+    review = authentication.create_token_review(client.V1TokenReview(spec=spec))
+    assert review.status.authenticated is True
+    assert review.status.user.username == "system:cluster:upstream"
+    assert review.status.audiences == ["hub"]
+    assert review.spec.token == ""
