@@ -157,14 +157,16 @@ def _short(size: int, what: str) -> bytes:
 
 
 def _encode_headers(parts: list[bytes], headers: Headers) -> None:
-    parts.append(_short(len(headers), "header count"))
+    """Headers as one block, ``name NUL value NUL ...``: one join to encode, one split to
+    decode. HTTP forbids NUL in names and values, so it cannot be ambiguous."""
+    flat: list[str] = []
     for name, value in headers:
-        raw_name = name.encode()
-        raw_value = value.encode()
-        parts.append(_short(len(raw_name), "header name"))
-        parts.append(raw_name)
-        parts.append(_short(len(raw_value), "header value"))
-        parts.append(raw_value)
+        if not name or "\0" in name or "\0" in value:
+            raise ValueError(f"header {name!r} is empty or holds a NUL character")
+        flat.append(name)
+        flat.append(value)
+    if flat:
+        parts.append("\0".join(flat).encode())
 
 
 def _check_stream_id(stream_id: int) -> None:
@@ -251,13 +253,17 @@ class _Reader:
             raise ProtocolError(f"text is not UTF-8: {error.reason}") from None
 
     def headers(self) -> Headers:
-        count = self.u16()
-        result = []
-        for _ in range(count):
-            name = self.text(self.u16())
-            value = self.text(self.u16())
-            result.append((name, value))
-        return tuple(result)
+        """The header block: the rest of the payload."""
+        block = self.text(self._end - self._offset)
+        if not block:
+            return ()
+        flat = block.split("\0")
+        if len(flat) % 2:
+            raise ProtocolError("header block has a name without a value")
+        names = flat[0::2]
+        if not all(names):
+            raise ProtocolError("header block has an empty header name")
+        return tuple(zip(names, flat[1::2], strict=True))
 
     def finish(self) -> None:
         if self._offset != self._end:

@@ -31,8 +31,10 @@ from pytest_syncer.tunnel.protocol import (
 
 stream_ids = st.integers(min_value=1, max_value=0xFFFFFFFF)
 short_text = st.text(max_size=40)
+no_nul = st.characters(exclude_characters="\0", exclude_categories=["Cs"])
 header_lists = st.lists(
-    st.tuples(st.text(min_size=1, max_size=20), st.text(max_size=40)), max_size=8
+    st.tuples(st.text(no_nul, min_size=1, max_size=20), st.text(no_nul, max_size=40)),
+    max_size=8,
 ).map(tuple)
 methods = st.sampled_from(["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"])
 
@@ -123,6 +125,8 @@ def test_header_block_over_the_maximum_is_refused() -> None:
         (HEADER.pack(VERSION, FrameType.SYNC, 0, 0, 3) + b"\0" * 3, "32-bit"),
         (HEADER.pack(VERSION, FrameType.GOAWAY, 0, 0, 1) + b"\xff", "UTF-8"),
         (HEADER.pack(VERSION, FrameType.END, 0, 1, 1) + b"x", "trailing"),
+        (HEADER.pack(VERSION, FrameType.RESPONSE, 0, 1, 4) + b"\0\xc8\0b", "empty header"),
+        (HEADER.pack(VERSION, FrameType.RESPONSE, 0, 1, 3) + b"\0\xc8a", "without a value"),
     ],
 )
 def test_malformed_frames_name_what_is_wrong(message: bytes, reason: str) -> None:
@@ -133,5 +137,9 @@ def test_malformed_frames_name_what_is_wrong(message: bytes, reason: str) -> Non
 def test_encoder_refuses_what_does_not_fit() -> None:
     with pytest.raises(ValueError, match="stream id"):
         encode(End(0))
-    with pytest.raises(ValueError, match="header value"):
-        encode(Response(1, 200, (("x", "v" * 70_000),)))
+    with pytest.raises(ValueError, match="NUL"):
+        encode(Response(1, 200, (("x", "a\0b"),)))
+    with pytest.raises(ValueError, match="empty"):
+        encode(Response(1, 200, (("", "v"),)))
+    with pytest.raises(ValueError, match="path"):
+        encode(Open(1, "GET", "/" * 70_000, ()))
