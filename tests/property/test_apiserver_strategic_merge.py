@@ -25,6 +25,19 @@ container_names = st.sampled_from(["web", "sidecar", "log", "init"])
 env_names = st.sampled_from(["A", "B", "C"])
 label_keys = st.sampled_from(["app", "tier", "team"])
 finalizers = st.sampled_from(["x.io/a", "x.io/b", "x.io/c"])
+volume_names = st.sampled_from(["data", "cache", "new"])
+strategy_patches = st.sampled_from(
+    [
+        {"$retainKeys": ["type"], "type": "Recreate"},
+        {
+            "$retainKeys": ["rollingUpdate", "type"],
+            "type": "RollingUpdate",
+            "rollingUpdate": {"maxSurge": 2},
+        },
+        {"rollingUpdate": {"maxUnavailable": 1}},
+        {"$patch": "replace", "type": "Recreate"},
+    ]
+)
 
 
 def env_lists(nulls: bool = False) -> st.SearchStrategy[list[dict[str, Any]]]:
@@ -48,8 +61,13 @@ def live_deployments(draw: st.DrawFn) -> dict[str, Any]:
             "finalizers": draw(st.lists(finalizers, max_size=3, unique=True)),
         },
         "spec": {
+            "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1}},
             "template": {
                 "spec": {
+                    "volumes": [
+                        {"name": "data", "emptyDir": {}},
+                        {"name": "cache", "emptyDir": {}},
+                    ],
                     "containers": [
                         {
                             "name": name,
@@ -59,9 +77,9 @@ def live_deployments(draw: st.DrawFn) -> dict[str, Any]:
                             "ports": [{"containerPort": 80, "protocol": "TCP"}],
                         }
                         for name in names
-                    ]
+                    ],
                 }
-            }
+            },
         },
     }
 
@@ -107,11 +125,24 @@ def patches(draw: st.DrawFn) -> dict[str, Any]:
         others = draw(st.lists(container_names, max_size=3, unique=True))
         order = kept + [name for name in others if name not in kept]
         pod_spec["$setElementOrder/containers"] = [{"name": name} for name in order]
+    if draw(st.booleans()):
+        pod_spec["volumes"] = [
+            {
+                "$retainKeys": ["name", "secret"],
+                "name": draw(volume_names),
+                "secret": {"secretName": "s"},
+            }
+        ]
+    spec: dict[str, Any] = {}
+    if draw(st.booleans()):
+        spec["strategy"] = draw(strategy_patches)
+    if pod_spec:
+        spec["template"] = {"spec": pod_spec}
     patch: dict[str, Any] = {}
     if metadata:
         patch["metadata"] = metadata
-    if pod_spec:
-        patch["spec"] = {"template": {"spec": pod_spec}}
+    if spec:
+        patch["spec"] = spec
     return patch
 
 
