@@ -260,3 +260,17 @@ def test_token_review_with_the_typed_client(
     assert review.status.user.username == "system:cluster:upstream"
     assert review.status.audiences == ["hub"]
     assert review.spec.token == ""
+
+
+def test_watch_with_bookmarks(api_client: client.ApiClient) -> None:
+    core: Any = client.CoreV1Api(api_client)
+    kinds = [
+        event["type"]
+        for event in watch.Watch().stream(
+            core.list_namespaced_config_map,
+            "kube-public",
+            allow_watch_bookmarks=True,
+            timeout_seconds=1,
+        )
+    ]
+    assert "BOOKMARK" in kinds
