@@ -316,7 +316,10 @@ class TunnelServer:
         match = _PROXY_RAW.match(request.raw_path)
         rest = (match.group("rest") if match else None) or "/"
         path = rest if rest.startswith("/") else "/" + rest
-        body = await request.read() if request.body_exists else b""
+        try:
+            body = await request.read() if request.body_exists else b""
+        except web.HTTPRequestEntityTooLarge:
+            return status_response(413, f"request body over {MAX_PROXIED_BODY} bytes")
         headers = forwardable_headers(request.headers.items())
         return await self._forward(request, (workspace, target), path, headers, body)
 

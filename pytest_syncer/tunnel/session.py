@@ -443,7 +443,8 @@ class TunnelSession:
                 ready.clear()
                 while self._outgoing:
                     await self._send_batch()
-        except (ConnectionError, OSError) as error:
+        except Exception as error:
+            # Whatever broke the send, a session that cannot send must not look alive.
             log.info("%s: send failed, closing: %s", self.name, error)
             await self._transport.close(1011, "send failed")
 

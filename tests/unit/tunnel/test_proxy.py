@@ -6,10 +6,13 @@ import asyncio
 
 import aiohttp
 import pytest
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed
 from yarl import URL
 
 from pytest_syncer.tunnel.client import DownstreamForwarder
 from pytest_syncer.tunnel.manager import Backoff, TunnelManager, TunnelState
+from pytest_syncer.tunnel.server import MAX_PROXIED_BODY
 from pytest_syncer.waiting import await_until
 
 from .conftest import DOWNSTREAM_TOKEN, TARGET, WORKSPACE, Rig, decode_lines
@@ -251,3 +254,31 @@ async def test_the_tunnel_endpoint_wants_a_websocket(rig: Rig) -> None:
     ) as response:
         assert response.status == 400
         assert isinstance(response, aiohttp.ClientResponse)
+
+
+async def test_a_body_over_the_limit_gets_413(rig: Rig) -> None:
+    async with rig.client.post(
+        rig.proxy_url("/api/v1/namespaces/default/configmaps"),
+        data=b"x" * (MAX_PROXIED_BODY + 1),
+        headers=rig.user(),
+    ) as response:
+        assert response.status == 413
+        assert (await response.json())["reason"] == "RequestEntityTooLarge"
+
+
+async def test_garbage_on_a_tunnel_closes_only_that_tunnel(rig: Rig) -> None:
+    token = rig.authority.mint(WORKSPACE, "garbage", ttl=60)
+    async with connect(
+        rig.tunnel_url(target="garbage"),
+        additional_headers={"Authorization": f"Bearer {token}"},
+        ssl=rig.hub_ssl(),
+    ) as websocket:
+        await websocket.send(b"\xff not a frame")
+        with pytest.raises(ConnectionClosed) as closed:
+            await asyncio.wait_for(websocket.recv(), 5)
+        assert closed.value.rcvd is not None
+        assert closed.value.rcvd.code == 1002
+    async with rig.client.get(
+        rig.proxy_url("/api/v1/namespaces/default/configmaps/ok"), headers=rig.user()
+    ) as response:
+        assert response.status == 200
