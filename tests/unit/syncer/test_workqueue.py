@@ -1,0 +1,124 @@
+"""The work queue's rules: dedup, one worker per key, backoff per key, a shared rate limit."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from pytest_syncer.syncer.workqueue import ExponentialBackoff, ShutDown, TokenBucket, WorkQueue
+from pytest_syncer.waiting import await_until
+
+
+async def test_a_key_added_many_times_waits_once() -> None:
+    queue: WorkQueue[str] = WorkQueue()
+    for key in ["a", "b", "a", "a", "c", "b"]:
+        queue.add(key)
+    assert len(queue) == 3
+    assert [await queue.get() for _ in range(3)] == ["a", "b", "c"]
+
+
+async def test_a_key_added_while_processing_comes_back_after_done() -> None:
+    queue: WorkQueue[str] = WorkQueue()
+    queue.add("a")
+    key = await queue.get()
+    queue.add("a")
+    assert len(queue) == 0, "a key being processed must not go to a second worker"
+    queue.done(key)
+    assert len(queue) == 1
+    assert await queue.get() == "a"
+
+
+async def test_done_without_a_new_add_leaves_the_queue_empty() -> None:
+    queue: WorkQueue[str] = WorkQueue()
+    queue.add("a")
+    queue.done(await queue.get())
+    assert len(queue) == 0
+    assert queue.processing == 0
+
+
+async def test_workers_never_hold_one_key_at_once() -> None:
+    queue: WorkQueue[int] = WorkQueue()
+    holding: set[int] = set()
+    overlaps: list[int] = []
+    handled: list[int] = []
+
+    async def worker() -> None:
+        while True:
+            try:
+                key = await queue.get()
+            except ShutDown:
+                return
+            if key in holding:
+                overlaps.append(key)
+            holding.add(key)
+            await asyncio.sleep(0)
+            holding.discard(key)
+            handled.append(key)
+            queue.done(key)
+
+    workers = [asyncio.create_task(worker()) for _ in range(8)]
+    for round_ in range(50):
+        for key in range(5):
+            queue.add(key)
+        if round_ % 5 == 0:
+            await asyncio.sleep(0)
+    await await_until(
+        lambda: asyncio.sleep(0, len(queue) + queue.processing),
+        lambda pending: pending == 0,
+        what="the queue to drain",
+        timeout=5,
+    )
+    queue.shut_down()
+    await asyncio.gather(*workers)
+    assert overlaps == []
+    assert set(handled) == set(range(5))
+
+
+async def test_get_raises_shutdown_for_waiting_workers() -> None:
+    queue: WorkQueue[str] = WorkQueue()
+    waiter = asyncio.create_task(queue.get())
+    await asyncio.sleep(0)
+    queue.shut_down()
+    with pytest.raises(ShutDown):
+        await waiter
+
+
+async def test_rate_limited_retry_comes_back_after_its_delay() -> None:
+    queue: WorkQueue[str] = WorkQueue(ExponentialBackoff(base=0.01, cap=1.0))
+    delays = [queue.add_rate_limited("a") for _ in range(3)]
+    assert delays == [0.01, 0.02, 0.04]
+    assert queue.failures("a") == 3
+    assert await asyncio.wait_for(queue.get(), 2) == "a"
+    queue.forget("a")
+    assert queue.failures("a") == 0
+
+
+@given(st.integers(min_value=1, max_value=200), st.floats(min_value=0.001, max_value=1))
+def test_backoff_doubles_and_stays_under_its_cap(failures: int, base: float) -> None:
+    backoff: ExponentialBackoff[str] = ExponentialBackoff(base=base, cap=10.0)
+    delays = [backoff.next_delay("k") for _ in range(failures)]
+    assert delays[0] == pytest.approx(base)
+    assert all(delay <= 10.0 for delay in delays)
+    for before, after in itertools.pairwise(delays):
+        assert after == pytest.approx(min(10.0, before * 2)) or after == 10.0
+    assert backoff.next_delay("other") == pytest.approx(base), "keys back off independently"
+
+
+@given(
+    st.floats(min_value=0.5, max_value=1000),
+    st.integers(min_value=1, max_value=50),
+    st.integers(min_value=0, max_value=200),
+)
+def test_token_bucket_allows_burst_then_rate(rate: float, burst: int, extra: int) -> None:
+    now = [0.0]
+    bucket = TokenBucket(rate=rate, burst=burst, clock=lambda: now[0])
+    assert [bucket.reserve() for _ in range(burst)] == [0.0] * burst
+    waits = [bucket.reserve() for _ in range(extra)]
+    for index, wait in enumerate(waits, start=1):
+        assert wait == pytest.approx(index / rate)
+    now[0] += (extra + burst) / rate
+    assert bucket.reserve() == pytest.approx(0.0, abs=1e-9)
