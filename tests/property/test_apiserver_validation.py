@@ -12,29 +12,48 @@ from hypothesis import strategies as st
 
 from pytest_syncer.apiserver.validation import validate_object
 
-dns_labels = st.from_regex(r"[a-z]([-a-z0-9]{0,20}[a-z0-9])?", fullmatch=True)
+LOWER = "abcdefghijklmnopqrstuvwxyz"
+DIGITS = "0123456789"
+ALNUM = LOWER + LOWER.upper() + DIGITS
+
+
+def bounded(first: str, middle: str, last: str, size: int) -> st.SearchStrategy[str]:
+    """One character of ``first``, or it, up to ``size`` of ``middle``, and one of ``last``."""
+    return st.one_of(
+        st.sampled_from(first),
+        st.builds(
+            lambda a, m, b: a + m + b,
+            st.sampled_from(first),
+            st.text(alphabet=middle, max_size=size),
+            st.sampled_from(last),
+        ),
+    )
+
+
+dns_labels = bounded(LOWER, LOWER + DIGITS + "-", LOWER + DIGITS, 20)
 subdomains = st.lists(dns_labels, min_size=1, max_size=3).map(".".join)
-label_names = st.from_regex(r"[A-Za-z0-9]([-A-Za-z0-9_.]{0,20}[A-Za-z0-9])?", fullmatch=True)
+label_names = bounded(ALNUM, ALNUM + "-_.", ALNUM, 20)
 label_keys = st.one_of(label_names, st.builds(lambda p, n: f"{p}/{n}", subdomains, label_names))
 label_values = st.one_of(st.just(""), label_names)
 labels = st.dictionaries(label_keys, label_values, max_size=4)
-config_keys = st.from_regex(r"[-_a-zA-Z0-9][-._a-zA-Z0-9]{0,10}", fullmatch=True)
+config_keys = bounded(ALNUM + "-_", ALNUM + "-_.", ALNUM + "-_.", 10)
+words = st.text(alphabet=LOWER, min_size=1, max_size=4)
 
 bad_names = st.one_of(
-    st.from_regex(r"[A-Z][a-z]{0,5}", fullmatch=True),
-    st.from_regex(r"-[a-z]{1,5}", fullmatch=True),
-    st.from_regex(r"[a-z]{1,5}_[a-z]{1,5}", fullmatch=True),
+    st.builds(lambda w: w.capitalize(), words),
+    st.builds(lambda w: f"-{w}", words),
+    st.builds(lambda a, b: f"{a}_{b}", words, words),
     st.just("a" * 254),
 )
 bad_label_keys = st.one_of(
-    st.from_regex(r"[a-z]{1,4} [a-z]{1,4}", fullmatch=True),
-    st.from_regex(r"[a-z]{1,4}/[a-z]{1,4}/[a-z]{1,4}", fullmatch=True),
-    st.from_regex(r"-[a-z]{1,4}", fullmatch=True),
+    st.builds(lambda a, b: f"{a} {b}", words, words),
+    st.builds(lambda a, b, c: f"{a}/{b}/{c}", words, words, words),
+    st.builds(lambda w: f"-{w}", words),
     st.just("k" * 64),
 )
 bad_label_values = st.one_of(
-    st.from_regex(r"[a-z]{1,4}[ ,!@][a-z]{1,4}", fullmatch=True),
-    st.from_regex(r"[a-z]{1,4}-", fullmatch=True),
+    st.builds(lambda a, sep, b: f"{a}{sep}{b}", words, st.sampled_from(" ,!@"), words),
+    st.builds(lambda w: f"{w}-", words),
     st.just("v" * 64),
 )
 
