@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import enum
 import json
+import re
 from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -38,6 +39,7 @@ _SET_OPERATORS = (Operator.IN, Operator.NOT_IN)
 _EXACT_OPERATORS = (Operator.EQUALS, Operator.DOUBLE_EQUALS, Operator.NOT_EQUALS)
 _PRESENCE_OPERATORS = (Operator.EXISTS, Operator.DOES_NOT_EXIST)
 _NUMERIC_OPERATORS = (Operator.GREATER_THAN, Operator.LESS_THAN)
+_INTEGER = re.compile(r"[+-]?[0-9]+")
 _OPERATOR_SYMBOLS = {Operator.GREATER_THAN: ">", Operator.LESS_THAN: "<"}
 
 
@@ -64,12 +66,9 @@ class Requirement:
                 return present
             case Operator.DOES_NOT_EXIST:
                 return not present
-        if not present:
+        if not present or not _is_integer(labels[self.key]):
             return False
-        try:
-            have = int(labels[self.key])
-        except ValueError:
-            return False
+        have = int(labels[self.key])
         want = int(self.values[0])
         return have > want if self.operator is Operator.GREATER_THAN else have < want
 
@@ -187,18 +186,21 @@ def _check_requirement(key: str, operator: Operator, values: tuple[str, ...]) ->
                     "values", values, "for 'Gt', 'Lt' operators, exactly one value is required"
                 )
             )
-        try:
-            int(values[0])
-        except ValueError:
+        if not _is_integer(values[0]):
             raise SelectorError(
                 _invalid(
                     "values[0]", values[0], "for 'Gt', 'Lt' operators, the value must be an integer"
                 )
-            ) from None
+            )
     for index, value in enumerate(values):
         value_errors = label_value_errors(value)
         if value_errors and operator not in _NUMERIC_OPERATORS:
             raise SelectorError(_invalid(f"values[{index}][{key}]", value, "; ".join(value_errors)))
+
+
+def _is_integer(value: object) -> bool:
+    """What Go's strconv.ParseInt accepts: an optional sign and decimal digits."""
+    return isinstance(value, str) and _INTEGER.fullmatch(value) is not None
 
 
 def _invalid(field: str, value: str | tuple[str, ...], detail: str) -> str:

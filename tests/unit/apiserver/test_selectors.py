@@ -234,3 +234,11 @@ def test_selectors_are_value_objects():
     assert isinstance(parse_label_selector(""), LabelSelector)
     assert parse_label_selector("").empty
     assert parse_field_selector("").empty
+
+
+@pytest.mark.parametrize("value", ["5_0", " 5", "5.0", "five", ""])
+def test_numeric_operators_take_only_plain_integers(value):
+    assert not parse_label_selector("n>1").matches({"n": value})
+    with pytest.raises(SelectorError, match="must be an integer"):
+        parse_label_selector(f"n>{value}x")
+    assert parse_label_selector("n<-3").matches({"n": "-4"})
