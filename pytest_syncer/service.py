@@ -43,7 +43,7 @@ def announce_ready(payload: dict[str, Any]) -> None:
 
 
 @contextlib.asynccontextmanager
-async def _stop_signals() -> AsyncIterator[asyncio.Event]:
+async def _stop_signals(*, ignore_when_done: bool) -> AsyncIterator[asyncio.Event]:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
@@ -53,16 +53,24 @@ async def _stop_signals() -> AsyncIterator[asyncio.Event]:
     finally:
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.remove_signal_handler(signum)
+            if ignore_when_done:
+                # A second SIGTERM during shutdown (a supervisor's stop() racing the first
+                # one) must not turn a clean exit into death by signal.
+                signal.signal(signum, signal.SIG_IGN)
 
 
-async def serve_until_signalled(factory: ServiceFactory) -> None:
-    """Enter the service, announce it, and leave it when SIGTERM or SIGINT arrives."""
-    async with _stop_signals() as stop, factory() as ready:
+async def serve_until_signalled(factory: ServiceFactory, *, process_exits: bool = False) -> None:
+    """Enter the service, announce it, and leave it when SIGTERM or SIGINT arrives.
+
+    ``process_exits`` says the process ends with the service, so later stop signals are
+    ignored while it shuts down; in-process callers keep their own signal handling.
+    """
+    async with _stop_signals(ignore_when_done=process_exits) as stop, factory() as ready:
         announce_ready(ready)
         await stop.wait()
 
 
 def run_service(factory: ServiceFactory) -> int:
     """Blocking entry point for a command's ``main``: returns the process exit code."""
-    asyncio.run(serve_until_signalled(factory))
+    asyncio.run(serve_until_signalled(factory, process_exits=True))
     return 0
