@@ -192,15 +192,6 @@ class TunnelRegistry:
         if self._current.get(key) is session:
             del self._current[key]
 
-    def snapshot(self) -> dict[str, dict[str, Any]]:
-        return {
-            f"{workspace}/{target}": {
-                "open_streams": session.open_streams,
-                "accepting": session.accepting,
-            }
-            for (workspace, target), session in self._current.items()
-        }
-
     async def close(self) -> None:
         sessions = list(self._current.values())
         self._current.clear()
