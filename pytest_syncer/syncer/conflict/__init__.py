@@ -1,1 +1,31 @@
-"""Conflict strategies for objects that differ below."""
+"""Conflict strategies for objects that differ below (DESIGN.md, "Conflicts").
+
+strategy, retained = strategy_for(upstream_obj, default=ConflictStrategy.UPSTREAM_WINS)
+decision = resolver_for(strategy, retained).resolve(desired, existing, context)
+"""
+
+from pytest_syncer.syncer.conflict.annotations import (
+    CONFLICT_STRATEGY_ANNOTATION,
+    RETAIN_FIELDS_ANNOTATION,
+    ConflictAnnotationError,
+    InvalidRetainFieldsError,
+    UnknownConflictStrategyError,
+    parse_strategy,
+    strategy_for,
+)
+from pytest_syncer.syncer.conflict.drift import drifted_fields
+from pytest_syncer.syncer.conflict.resolver import StrategyResolver, owner_key, resolver_for
+
+__all__ = [
+    "CONFLICT_STRATEGY_ANNOTATION",
+    "RETAIN_FIELDS_ANNOTATION",
+    "ConflictAnnotationError",
+    "InvalidRetainFieldsError",
+    "StrategyResolver",
+    "UnknownConflictStrategyError",
+    "drifted_fields",
+    "owner_key",
+    "parse_strategy",
+    "resolver_for",
+    "strategy_for",
+]
