@@ -206,6 +206,14 @@ class WorkloadHandler(Protocol):
         self, downstream_status: Mapping[str, Any], context: TransformContext
     ) -> dict[str, Any]: ...
 
+    def spec(self, obj: Mapping[str, Any]) -> dict[str, Any]:
+        """The top-level fields the syncer owns below (`spec`; `data` for a ConfigMap ...)."""
+        ...
+
+    def is_ready(self, obj: Mapping[str, Any]) -> bool:
+        """Whether the downstream controllers finished with this object (rolled out, Bound ...)."""
+        ...
+
 
 class SyncPhase(StrEnum):
     """Where one workload stands on one target."""
