@@ -551,6 +551,129 @@ def ingress_rule(obj: Mapping[str, Any], context: RuleContext) -> list[FieldErro
     return [invalid("spec", dict(spec), "either `defaultBackend` or `rules` must be specified")]
 
 
+RBAC_GROUP = "rbac.authorization.k8s.io"
+SUBJECT_KINDS = ("ServiceAccount", "User", "Group")
+
+
+def role_rule(obj: Mapping[str, Any], context: RuleContext) -> list[FieldError]:
+    """Each policy rule names verbs, and resource rules name API groups."""
+    errors = []
+    for index, raw in enumerate(_list(obj.get("rules"))):
+        rule = _mapping(raw)
+        path = f"rules[{index}]"
+        if not rule.get("verbs"):
+            errors.append(required(f"{path}.verbs", "verbs must contain at least one value"))
+        if rule.get("resources") and "apiGroups" not in rule:
+            errors.append(
+                required(f"{path}.apiGroups", "resource rules must supply at least one api group")
+            )
+        if context.namespaced and rule.get("nonResourceURLs"):
+            errors.append(
+                invalid(
+                    f"{path}.nonResourceURLs",
+                    rule["nonResourceURLs"],
+                    "namespaced rules cannot apply to non-resource URLs",
+                )
+            )
+    return errors
+
+
+def role_binding_rule(obj: Mapping[str, Any], context: RuleContext) -> list[FieldError]:
+    """A binding refers to a role it may bind, and to subjects of known kinds."""
+    errors = []
+    reference = _mapping(obj.get("roleRef"))
+    role_kinds = ("Role", "ClusterRole") if context.namespaced else ("ClusterRole",)
+    if reference.get("apiGroup") != RBAC_GROUP:
+        errors.append(
+            not_supported("roleRef.apiGroup", reference.get("apiGroup", ""), [RBAC_GROUP])
+        )
+    if reference.get("kind") not in role_kinds:
+        errors.append(not_supported("roleRef.kind", reference.get("kind", ""), role_kinds))
+    if not reference.get("name"):
+        errors.append(required("roleRef.name"))
+    for index, raw in enumerate(_list(obj.get("subjects"))):
+        subject = _mapping(raw)
+        path = f"subjects[{index}]"
+        if subject.get("kind") not in SUBJECT_KINDS:
+            errors.append(not_supported(f"{path}.kind", subject.get("kind", ""), SUBJECT_KINDS))
+        if not subject.get("name"):
+            errors.append(required(f"{path}.name"))
+        if (
+            subject.get("kind") == "ServiceAccount"
+            and not context.namespaced
+            and not subject.get("namespace")
+        ):
+            errors.append(required(f"{path}.namespace"))
+    return errors
+
+
+CRD_SCOPES = ("Cluster", "Namespaced")
+
+
+def custom_resource_definition_rule(
+    obj: Mapping[str, Any], context: RuleContext
+) -> list[FieldError]:
+    """A CRD is named <plural>.<group>, has names, a scope and exactly one storage version."""
+    spec = _mapping(obj.get("spec"))
+    names = _mapping(spec.get("names"))
+    group = spec.get("group")
+    plural = names.get("plural")
+    errors = []
+    if not group:
+        errors.append(required("spec.group"))
+    elif not isinstance(group, str) or "." not in group:
+        errors.append(invalid("spec.group", group, "should be a domain with at least one dot"))
+    else:
+        errors += _messages_to_errors("spec.group", group, dns1123_subdomain_errors(group))
+    if not plural:
+        errors.append(required("spec.names.plural"))
+    elif isinstance(plural, str):
+        errors += _messages_to_errors("spec.names.plural", plural, dns1035_label_errors(plural))
+    if not names.get("kind"):
+        errors.append(required("spec.names.kind"))
+    name = _mapping(obj.get("metadata")).get("name")
+    if group and plural and name != f"{plural}.{group}":
+        errors.append(invalid("metadata.name", name, 'must be spec.names.plural+"."+spec.group'))
+    scope = spec.get("scope")
+    if not scope:
+        errors.append(required("spec.scope"))
+    elif scope not in CRD_SCOPES:
+        errors.append(not_supported("spec.scope", scope, CRD_SCOPES))
+    return errors + _crd_version_errors(spec.get("versions"))
+
+
+def _crd_version_errors(versions: Any) -> list[FieldError]:
+    if not isinstance(versions, list) or not versions:
+        return [
+            required("spec.versions", "must have exactly one version marked as storage version")
+        ]
+    errors = []
+    seen: set[str] = set()
+    for index, raw in enumerate(versions):
+        version = _mapping(raw)
+        path = f"spec.versions[{index}]"
+        name = version.get("name")
+        if not name:
+            errors.append(required(f"{path}.name"))
+        elif isinstance(name, str):
+            errors += _messages_to_errors(f"{path}.name", name, dns1035_label_errors(name))
+            if name in seen:
+                errors.append(invalid(f"{path}.name", name, "must be unique"))
+            seen.add(name)
+        if not _mapping(version.get("schema")).get("openAPIV3Schema"):
+            errors.append(required(f"{path}.schema.openAPIV3Schema", "schemas are required"))
+    storage = [version for version in versions if _mapping(version).get("storage") is True]
+    if len(storage) != 1:
+        errors.append(
+            invalid(
+                "spec.versions",
+                [_mapping(version).get("name") for version in versions],
+                "must have exactly one version marked as storage version",
+            )
+        )
+    return errors
+
+
 COMMON_RULES: tuple[Rule, ...] = (
     name_rule,
     namespace_rule,
@@ -573,6 +696,11 @@ RULES: dict[str, tuple[Rule, ...]] = {
     "CronJob": (cronjob_rule,),
     "PersistentVolumeClaim": (persistent_volume_claim_rule,),
     "Ingress": (ingress_rule,),
+    "Role": (role_rule,),
+    "ClusterRole": (role_rule,),
+    "RoleBinding": (role_binding_rule,),
+    "ClusterRoleBinding": (role_binding_rule,),
+    "CustomResourceDefinition": (custom_resource_definition_rule,),
 }
 
 

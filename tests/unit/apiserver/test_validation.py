@@ -457,3 +457,101 @@ def test_wrong_shapes_are_reported_not_raised():
     assert fields(validate_object("ConfigMap", obj, namespaced=True)) == [
         ("metadata.name", "FieldValueTypeInvalid")
     ]
+
+
+def crd() -> dict[str, Any]:
+    return {
+        "metadata": {"name": "widgets.example.com"},
+        "spec": {
+            "group": "example.com",
+            "names": {"plural": "widgets", "kind": "Widget"},
+            "scope": "Namespaced",
+            "versions": [
+                {
+                    "name": "v1",
+                    "served": True,
+                    "storage": True,
+                    "schema": {"openAPIV3Schema": {"type": "object"}},
+                }
+            ],
+        },
+    }
+
+
+@pytest.mark.parametrize(
+    ("mutate", "expected"),
+    [
+        (lambda c: None, []),
+        (lambda c: c["metadata"].update(name="widgets"), [("metadata.name", "FieldValueInvalid")]),
+        (
+            lambda c: c["spec"].update(group="example"),
+            [("spec.group", "FieldValueInvalid"), ("metadata.name", "FieldValueInvalid")],
+        ),
+        (
+            lambda c: c["spec"].pop("group"),
+            [("spec.group", "FieldValueRequired")],
+        ),
+        (lambda c: c["spec"]["names"].pop("kind"), [("spec.names.kind", "FieldValueRequired")]),
+        (lambda c: c["spec"].update(scope="Global"), [("spec.scope", "FieldValueNotSupported")]),
+        (
+            lambda c: c["spec"]["versions"][0].update(storage=False),
+            [("spec.versions", "FieldValueInvalid")],
+        ),
+        (
+            lambda c: c["spec"]["versions"].append(dict(c["spec"]["versions"][0])),
+            [
+                ("spec.versions[1].name", "FieldValueInvalid"),
+                ("spec.versions", "FieldValueInvalid"),
+            ],
+        ),
+        (
+            lambda c: c["spec"]["versions"][0].pop("schema"),
+            [("spec.versions[0].schema.openAPIV3Schema", "FieldValueRequired")],
+        ),
+        (lambda c: c["spec"].update(versions=[]), [("spec.versions", "FieldValueRequired")]),
+    ],
+)
+def test_custom_resource_definitions(mutate, expected):
+    obj = crd()
+    mutate(obj)
+    assert fields(validate_object("CustomResourceDefinition", obj, namespaced=False)) == expected
+
+
+def test_rbac_rules():
+    role: dict[str, Any] = {
+        "metadata": {"name": "r", "namespace": "n"},
+        "rules": [
+            {"apiGroups": [""], "resources": ["pods"], "verbs": ["get"]},
+            {"resources": ["pods"], "verbs": []},
+            {"nonResourceURLs": ["/healthz"], "verbs": ["get"]},
+        ],
+    }
+    assert fields(validate_object("Role", role, namespaced=True)) == [
+        ("rules[1].verbs", "FieldValueRequired"),
+        ("rules[1].apiGroups", "FieldValueRequired"),
+        ("rules[2].nonResourceURLs", "FieldValueInvalid"),
+    ]
+    cluster_role = {"metadata": {"name": "c"}, "rules": role["rules"][2:]}
+    assert validate_object("ClusterRole", cluster_role, namespaced=False) == []
+    binding: dict[str, Any] = {
+        "metadata": {"name": "b", "namespace": "n"},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "r"},
+        "subjects": [{"kind": "ServiceAccount", "name": "default"}, {"kind": "User", "name": "u"}],
+    }
+    assert validate_object("RoleBinding", binding, namespaced=True) == []
+    cluster_binding = {**binding, "metadata": {"name": "b"}}
+    assert fields(validate_object("ClusterRoleBinding", cluster_binding, namespaced=False)) == [
+        ("roleRef.kind", "FieldValueNotSupported"),
+        ("subjects[0].namespace", "FieldValueRequired"),
+    ]
+    broken = {
+        "metadata": {"name": "b", "namespace": "n"},
+        "roleRef": {"kind": "Role"},
+        "subjects": [{"kind": "Robot"}],
+    }
+    assert fields(validate_object("RoleBinding", broken, namespaced=True)) == [
+        ("roleRef.apiGroup", "FieldValueNotSupported"),
+        ("roleRef.name", "FieldValueRequired"),
+        ("subjects[0].kind", "FieldValueNotSupported"),
+        ("subjects[0].name", "FieldValueRequired"),
+    ]
