@@ -10,6 +10,12 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
+from pytest_syncer.apiserver.names import (
+    dns1123_label_errors,
+    dns1123_subdomain_errors,
+    label_value_errors,
+    qualified_name_errors,
+)
 from pytest_syncer.apiserver.validation import validate_object
 
 LOWER = "abcdefghijklmnopqrstuvwxyz"
@@ -229,3 +235,40 @@ def test_bad_service_ports_name_the_port(obj, port, data):
     broken["spec"]["ports"][index]["port"] = port
     errors = validate_object("Service", broken, namespaced=True)
     assert [error.field for error in errors] == [f"spec.ports[{index}].port"]
+
+
+NAME_TEXT = st.text(alphabet="abcXYZ019-_./ ", max_size=70)
+
+
+def reference_dns_label(value: str) -> bool:
+    return (
+        0 < len(value) <= 63
+        and all(c in LOWER + DIGITS + "-" for c in value)
+        and value[0] != "-"
+        and value[-1] != "-"
+    )
+
+
+def reference_subdomain(value: str) -> bool:
+    return len(value) <= 253 and all(reference_dns_label(part) for part in value.split("."))
+
+
+def reference_qualified_name(value: str) -> bool:
+    prefix, _, name = value.rpartition("/")
+    if "/" in value and (not prefix or not reference_subdomain(prefix) or "/" in prefix):
+        return False
+    return (
+        0 < len(name) <= 63
+        and all(c in ALNUM + "-_." for c in name)
+        and name[0] in ALNUM
+        and name[-1] in ALNUM
+    )
+
+
+@given(st.one_of(NAME_TEXT, subdomains, label_keys))
+def test_name_rules_agree_with_a_reference(value):
+    assert (dns1123_label_errors(value) == []) == reference_dns_label(value)
+    assert (dns1123_subdomain_errors(value) == []) == reference_subdomain(value)
+    assert (qualified_name_errors(value) == []) == reference_qualified_name(value)
+    valid_value = value == "" or (reference_qualified_name(value) and "/" not in value)
+    assert (label_value_errors(value) == []) == valid_value
