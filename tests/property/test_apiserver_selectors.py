@@ -26,13 +26,14 @@ values = st.one_of(st.just(""), names)
 small_keys = st.sampled_from(["app", "tier", "example.com/team", "n"])
 small_values = st.sampled_from(["", "web", "db", "1", "7", "x.y"])
 
-# A term spec is (key, operator word, values); the reference below evaluates it directly.
+# A term spec is (key, operator word, values); the reference below evaluates it directly. Set
+# values are unique: Kubernetes' grammar refuses "(,,)", so two empty values cannot be written.
 term_specs = st.one_of(
     st.tuples(small_keys, st.sampled_from(["=", "==", "!="]), st.tuples(small_values)),
     st.tuples(
         small_keys,
         st.sampled_from(["in", "notin"]),
-        st.lists(small_values, min_size=1, max_size=3).map(tuple),
+        st.lists(small_values, min_size=1, max_size=3, unique=True).map(tuple),
     ),
     st.tuples(small_keys, st.sampled_from(["exists", "!"]), st.just(())),
     st.tuples(small_keys, st.sampled_from([">", "<"]), st.tuples(st.sampled_from(["0", "5"]))),

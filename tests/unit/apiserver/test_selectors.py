@@ -242,3 +242,10 @@ def test_numeric_operators_take_only_plain_integers(value):
     with pytest.raises(SelectorError, match="must be an integer"):
         parse_label_selector(f"n>{value}x")
     assert parse_label_selector("n<-3").matches({"n": "-4"})
+
+
+def test_empty_set_elements_follow_the_kubernetes_grammar():
+    assert parse_label_selector("a in (,b)").requirements[0].values == ("", "b")
+    assert parse_label_selector("a in (b,,c)").requirements[0].values == ("", "b", "c")
+    with pytest.raises(SelectorError, match=r"found '\)', expected: ',', or identifier"):
+        parse_label_selector("a in (,,)")
