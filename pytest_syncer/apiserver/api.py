@@ -12,6 +12,7 @@ from typing import Any
 from pytest_syncer.apiserver import errors
 from pytest_syncer.apiserver.errors import APIError
 from pytest_syncer.apiserver.objects import (
+    CLUSTER_ANNOTATION,
     generate_name,
     is_releasable,
     mark_deleting,
@@ -20,16 +21,30 @@ from pytest_syncer.apiserver.objects import (
     prepare_update,
     unchanged,
 )
+from pytest_syncer.apiserver.paging import (
+    EXACT,
+    EXPIRED_CONTINUE_MESSAGE,
+    EXPIRED_EXACT_MESSAGE,
+    ListOptions,
+    Page,
+    SortKey,
+    page,
+    roll_back,
+    sort_key,
+    too_large,
+)
 from pytest_syncer.apiserver.patch import PatchError, apply_json_patch, apply_merge_patch
 from pytest_syncer.apiserver.paths import ResourcePath
 from pytest_syncer.apiserver.resources import ResourceRegistry, ResourceType
 from pytest_syncer.apiserver.selectors import FieldSelector, LabelSelector
 from pytest_syncer.apiserver.store import (
+    CompactedError,
     KeyExistsError,
     KeyNotFoundError,
     ObjectKey,
     RevisionConflictError,
     Store,
+    WatchEvent,
 )
 from pytest_syncer.apiserver.validation import validate_object
 
@@ -48,6 +63,12 @@ def parse_revision(value: object, what: str = "resourceVersion") -> int | None:
     if isinstance(value, str) and value.isdigit():
         return int(value)
     raise APIError(400, f"invalid {what}: {value!r} is not a resource version of this server")
+
+
+def _cluster_of(obj: dict[str, Any], cluster: str | None) -> str:
+    if cluster is not None:
+        return cluster
+    return str(((obj.get("metadata") or {}).get("annotations") or {}).get(CLUSTER_ANNOTATION, ""))
 
 
 @dataclass(frozen=True)
@@ -116,6 +137,72 @@ class ObjectAPI:
         if selection.empty:
             return items
         return [item for item in items if selection.matches(item)]
+
+    def list_page(
+        self, path: ResourcePath, selection: Selection, options: ListOptions
+    ) -> tuple[Page, int]:
+        """One page of a list, and the revision it shows (see ``paging.py``)."""
+        current = self.store.revision
+        token = options.continue_token
+        revision = current
+        expired_message = EXPIRED_CONTINUE_MESSAGE
+        if token is not None:
+            revision = token.revision
+        elif options.resource_version not in (None, "", "0"):
+            requested = parse_revision(options.resource_version)
+            assert requested is not None
+            if requested > current:
+                raise too_large(requested, current)
+            if options.match == EXACT:
+                revision, expired_message = requested, EXPIRED_EXACT_MESSAGE
+        if revision < self.store.compacted:
+            raise APIError(410, expired_message, reason="Expired")
+        cluster = None if path.cluster in (None, "*") else path.cluster
+        if revision >= current:
+            items = self.list_objects(path, selection)
+            ordered = [(sort_key(obj, _cluster_of(obj, cluster)), obj) for obj in items]
+        else:
+            ordered = self._snapshot(path, selection, cluster, revision, expired_message)
+        after = None if token is None else token.start
+        shown = page(
+            ordered,
+            revision=revision,
+            after=after,
+            limit=options.limit,
+            count_remaining=selection.empty,
+        )
+        return shown, revision
+
+    def _snapshot(
+        self,
+        path: ResourcePath,
+        selection: Selection,
+        cluster: str | None,
+        revision: int,
+        expired_message: str,
+    ) -> list[tuple[SortKey, dict[str, Any]]]:
+        resource_type = path.resource_type
+        namespace = path.namespace
+        try:
+            events = self.store.events_since(resource_type.key, revision)
+        except CompactedError:
+            raise APIError(410, expired_message, reason="Expired") from None
+        current = {
+            sort_key(obj, _cluster_of(obj, cluster)): obj
+            for obj in self.store.list_objects(resource_type.key, cluster, namespace)
+        }
+
+        def wanted(event: WatchEvent) -> bool:
+            key = event.key
+            return (cluster is None or key.cluster == cluster) and (
+                namespace is None or key.namespace == namespace
+            )
+
+        state = roll_back(current, events, wanted)
+        return sorted(
+            ((key, obj) for key, obj in state.items() if selection.matches(obj)),
+            key=lambda entry: entry[0],
+        )
 
     # Writes.
 

@@ -28,6 +28,7 @@ from pytest_syncer.apiserver.api import (
 )
 from pytest_syncer.apiserver.auth import Identity, TokenAuthority
 from pytest_syncer.apiserver.errors import APIError, expired
+from pytest_syncer.apiserver.paging import parse_list_options
 from pytest_syncer.apiserver.paths import WILDCARD, DiscoveryPath, ResourcePath, parse_path
 from pytest_syncer.apiserver.resources import ResourceRegistry, ResourceType
 from pytest_syncer.apiserver.selectors import (
@@ -190,7 +191,7 @@ class APIServerApp:
         if verb == "watch":
             return await self._watch(request, path, query)
         if verb == "list":
-            return self._list(path, self._selection(resource_type, query))
+            return self._list(path, self._selection(resource_type, query), query)
         if verb == "get":
             return json_response(self.api.get(path))
         if verb == "create":
@@ -250,19 +251,34 @@ class APIServerApp:
             raise APIError(400, str(exc)) from None
 
     def _list_document(
-        self, resource_type: ResourceType, items: list[dict[str, Any]]
+        self,
+        resource_type: ResourceType,
+        items: list[dict[str, Any]],
+        revision: int | None = None,
     ) -> dict[str, Any]:
+        shown = self.store.revision if revision is None else revision
         return {
             "kind": f"{resource_type.kind}List",
             "apiVersion": resource_type.api_version,
-            "metadata": {"resourceVersion": str(self.store.revision)},
+            "metadata": {"resourceVersion": str(shown)},
             "items": items,
         }
 
-    def _list(self, path: ResourcePath, selection: Selection) -> web.Response:
-        return json_response(
-            self._list_document(path.resource_type, self.api.list_objects(path, selection))
-        )
+    def _list(
+        self, path: ResourcePath, selection: Selection, query: Mapping[str, str]
+    ) -> web.Response:
+        options = parse_list_options(query, watch=False)
+        if not options.paged_or_pinned:
+            return json_response(
+                self._list_document(path.resource_type, self.api.list_objects(path, selection))
+            )
+        shown, revision = self.api.list_page(path, selection, options)
+        document = self._list_document(path.resource_type, shown.items, revision)
+        if shown.continue_token is not None:
+            document["metadata"]["continue"] = shown.continue_token
+        if shown.remaining is not None:
+            document["metadata"]["remainingItemCount"] = shown.remaining
+        return json_response(document)
 
     # Bodies.
 
@@ -366,10 +382,9 @@ class APIServerApp:
         resource_type = path.resource_type
         selection = self._selection(resource_type, query)
         revision = parse_revision(query.get("resourceVersion"))
-        bookmarks = query.get("allowWatchBookmarks", "").lower() in _TRUE
-        send_initial = query.get("sendInitialEvents", "").lower() in _TRUE
-        if send_initial and not bookmarks:
-            raise APIError(400, "sendInitialEvents requires allowWatchBookmarks=true")
+        options = parse_list_options(query, watch=True)
+        bookmarks = options.allow_bookmarks
+        send_initial = bool(options.send_initial_events)
         timeout = self._timeout(query.get("timeoutSeconds"))
         cluster = None if path.cluster == WILDCARD else path.cluster
         watcher = Watcher(resource_type.key, cluster, path.namespace, selection)

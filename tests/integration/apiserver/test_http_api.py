@@ -371,7 +371,7 @@ def test_watch_bookmarks_and_initial_events(upstream: ClusterClient) -> None:
         assert periodic["type"] == "BOOKMARK"
         assert periodic["object"]["kind"] == "ConfigMap"
         assert set(periodic["object"]["metadata"]) == {"resourceVersion"}
-    _status(upstream.get(CONFIGMAPS, params={"watch": "1", "sendInitialEvents": "true"}), 400)
+    _status(upstream.get(CONFIGMAPS, params={"watch": "1", "sendInitialEvents": "true"}), 422)
 
 
 def test_watch_timeout_ends_the_stream(upstream: ClusterClient) -> None:
