@@ -23,6 +23,7 @@ import tempfile
 import time
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import aiohttp
 import yaml
@@ -44,47 +45,132 @@ def percentile(sorted_values: list[float], fraction: float) -> float:
     return sorted_values[index]
 
 
+class KeepAliveGet(asyncio.Protocol):
+    """One keep-alive HTTP/1.1 connection that sends one GET at a time.
+
+    A lean client so the load generator costs a fraction of what the servers do (aiohttp's
+    client spent as much CPU per request as the hub); it reads Content-Length and chunked
+    bodies, which is all the servers under test send.
+    """
+
+    def __init__(self) -> None:
+        self.transport: asyncio.Transport | None = None
+        self._buffer = bytearray()
+        self._waiter: asyncio.Future[int] | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.transport = None
+        if self._waiter is not None and not self._waiter.done():
+            self._waiter.set_exception(ConnectionResetError("connection lost"))
+
+    def data_received(self, data: bytes) -> None:
+        self._buffer += data
+        if self._waiter is not None and not self._waiter.done():
+            status = self._complete_response()
+            if status is not None:
+                self._waiter.set_result(status)
+
+    def get(self, request: bytes) -> asyncio.Future[int]:
+        """Send the request; the future holds the status once the whole response is read."""
+        if self.transport is None:
+            raise ConnectionResetError("connection closed")
+        self._waiter = asyncio.get_running_loop().create_future()
+        self.transport.write(request)
+        return self._waiter
+
+    def _complete_response(self) -> int | None:
+        buffer = self._buffer
+        head_end = buffer.find(b"\r\n\r\n")
+        if head_end < 0:
+            return None
+        head = bytes(buffer[:head_end]).lower()
+        status = int(head[9:12])
+        body_start = head_end + 4
+        marker = head.find(b"\r\ncontent-length:")
+        if marker >= 0:
+            line_end = head.find(b"\r\n", marker + 2)
+            length = int(head[marker + 17 : line_end if line_end >= 0 else len(head)])
+            if len(buffer) < body_start + length:
+                return None
+            del buffer[: body_start + length]
+            return status
+        position = body_start
+        while True:
+            size_end = buffer.find(b"\r\n", position)
+            if size_end < 0:
+                return None
+            size = int(bytes(buffer[position:size_end]).split(b";")[0], 16)
+            chunk_end = size_end + 2 + size + 2
+            if len(buffer) < chunk_end:
+                return None
+            position = chunk_end
+            if size == 0:
+                del buffer[:position]
+                return status
+
+
 async def generate_load(
     urls: list[str], token: str, ca: str, duration: float, concurrency: int, warmup: float
 ) -> dict[str, Any]:
-    """GET ``urls`` round-robin from ``concurrency`` workers; measure after ``warmup``."""
+    """GET ``urls`` round-robin from ``concurrency`` connections; measure after ``warmup``."""
     context = ssl.create_default_context(cafile=ca)
-    connector = aiohttp.TCPConnector(ssl=context, limit=concurrency)
-    headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
+    targets = []
+    for url in urls:
+        parts = urlsplit(url)
+        request = (
+            f"GET {parts.path} HTTP/1.1\r\nHost: {parts.netloc}\r\n"
+            f"Authorization: Bearer {token}\r\nAccept: application/json\r\n\r\n"
+        ).encode()
+        targets.append((parts.hostname or "127.0.0.1", parts.port or 443, request))
     latencies: list[float] = []
     errors = 0
     loop = asyncio.get_running_loop()
-    start = loop.time()
-    measure_from = start + warmup
+    measure_from = loop.time() + warmup
     stop_at = measure_from + duration
 
     async def worker(offset: int) -> None:
         nonlocal errors
         n = offset
+        connections: dict[int, KeepAliveGet] = {}
         while (now := loop.time()) < stop_at:
-            url = urls[n % len(urls)]
+            index = n % len(targets)
+            host, port, request = targets[index]
             n += 1
             began = time.perf_counter()
             try:
-                async with session.get(url, headers=headers) as response:
-                    await response.read()
-                    ok = response.status == 200
-            except (aiohttp.ClientError, OSError):
+                connection = connections.get(index)
+                if connection is None or connection.transport is None:
+                    _, connection = await loop.create_connection(
+                        KeepAliveGet, host, port, ssl=context
+                    )
+                    connections[index] = connection
+                ok = await connection.get(request) == 200
+            except (OSError, ValueError):
+                connections.pop(index, None)
                 ok = False
             if now >= measure_from:
                 if ok:
                     latencies.append(time.perf_counter() - began)
                 else:
                     errors += 1
+        for connection in connections.values():
+            if connection.transport is not None:
+                connection.transport.close()
 
-    async with aiohttp.ClientSession(connector=connector) as session:
-        await asyncio.gather(*(worker(n) for n in range(concurrency)))
+    cpu_before = time.process_time()
+    await asyncio.gather(*(worker(n) for n in range(concurrency)))
+    cpu = time.process_time() - cpu_before
     latencies.sort()
     return {
         "ops_per_s": round(len(latencies) / duration, 1),
         "p50_ms": round(percentile(latencies, 0.50) * 1000, 2),
         "p99_ms": round(percentile(latencies, 0.99) * 1000, 2),
         "errors": errors,
+        "load_cpu_us_per_op": round(cpu / max(1, len(latencies) + errors) * 1e6),
     }
 
 
@@ -132,6 +218,7 @@ def measured(
         name: f"{(cpu_seconds(process.pid) - before[name]) / operations * 1e6:.0f}us/op"
         for name, process in processes.items()
     }
+    spent["load generator"] = f"{result.pop('load_cpu_us_per_op')}us/op"
     progress(f"{phase}: {result}; cpu {spent} (warm-up included)")
     return result
 

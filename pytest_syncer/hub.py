@@ -29,6 +29,7 @@ from pytest_syncer.apiserver.certs import (
     server_ssl_context,
 )
 from pytest_syncer.service import configure_logging, run_service
+from pytest_syncer.status.aggregator import DEFAULT_HEARTBEAT_THRESHOLD, StatusAggregator
 from pytest_syncer.tunnel.auth import TokenAuthority
 from pytest_syncer.tunnel.endpoint import ClusterEndpoint
 from pytest_syncer.tunnel.server import MAX_PROXIED_BODY, TokenReviewer, TunnelServer
@@ -202,6 +203,13 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--drain-timeout", type=float, default=60.0, metavar="S")
     parser.add_argument("--ping-interval", type=float, default=20.0, metavar="S")
     parser.add_argument("--review-ttl", type=float, default=10.0, metavar="S")
+    parser.add_argument(
+        "--heartbeat-threshold",
+        type=float,
+        default=DEFAULT_HEARTBEAT_THRESHOLD,
+        metavar="S",
+        help="a target whose syncer heartbeat is older is reported stale in workload status",
+    )
     parser.add_argument("--log-level", default="INFO")
     return parser
 
@@ -231,6 +239,11 @@ def main(argv: Sequence[str]) -> int:
                 drain_timeout=args.drain_timeout,
                 ping_interval=args.ping_interval,
                 review_ttl=args.review_ttl,
+                components=[
+                    StatusAggregator(
+                        args.upstream_kubeconfig, heartbeat_threshold=args.heartbeat_threshold
+                    )
+                ],
             )
         )
 

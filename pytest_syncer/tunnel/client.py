@@ -132,6 +132,8 @@ class DownstreamForwarder:
             auto_decompress=False,
             timeout=aiohttp.ClientTimeout(total=None, connect=10),
             skip_auto_headers=("User-Agent", "Accept-Encoding", "Content-Type"),
+            # Cookies are the caller's business and never cross the tunnel anyway.
+            cookie_jar=aiohttp.DummyCookieJar(),
         )
         return self
 

@@ -106,8 +106,12 @@ def downstream_app(state: Downstream) -> web.Application:
     return app
 
 
-def upstream_app() -> web.Application:
+def upstream_app(reviews: list[str] | None = None) -> web.Application:
+    """Answers TokenReviews; ``reviews`` collects the workspace of each one asked."""
+
     async def token_review(request: web.Request) -> web.Response:
+        if reviews is not None:
+            reviews.append(request.match_info["workspace"])
         if request.headers.get("Authorization") != f"Bearer {HUB_TOKEN}":
             return web.json_response({"kind": "Status", "code": 401}, status=401)
         workspace = request.match_info["workspace"]
@@ -141,6 +145,7 @@ class Rig:
     authority: TokenAuthority
     client: aiohttp.ClientSession
     tmp: Path
+    reviews: list[str]
 
     def proxy_url(self, path: str, workspace: str = WORKSPACE, target: str = TARGET) -> str:
         return f"{self.hub.url}/clusters/{workspace}/targets/{target}/proxy{path}"
@@ -161,7 +166,8 @@ class Rig:
 async def rig(tmp_path: Path) -> AsyncIterator[Rig]:
     state = Downstream()
     down_runner, down_url = await serve(downstream_app(state))
-    up_runner, up_url = await serve(upstream_app())
+    reviews: list[str] = []
+    up_runner, up_url = await serve(upstream_app(reviews))
     upstream_kubeconfig = write_kubeconfig(
         tmp_path / "upstream.kubeconfig",
         server=f"{up_url}/clusters/{WORKSPACE}",
@@ -202,7 +208,7 @@ async def rig(tmp_path: Path) -> AsyncIterator[Rig]:
             )
             async with manager, aiohttp.ClientSession(connector=connector) as client:
                 await manager.wait_connected(10)
-                yield Rig(hub, manager, state, authority, client, tmp_path)
+                yield Rig(hub, manager, state, authority, client, tmp_path, reviews)
                 state.release_slow.set()
                 state.watch_events.put_nowait(b"")
     await down_runner.cleanup()

@@ -244,6 +244,19 @@ async def test_proxy_callers_need_a_token_the_upstream_accepts(rig: Rig) -> None
             assert (await response.json())["kind"] == "Status"
 
 
+async def test_token_reviews_are_shared_and_cached(rig: Rig) -> None:
+    async def get() -> int:
+        url = rig.proxy_url("/api/v1/namespaces/default/configmaps/cached")
+        async with rig.client.get(url, headers=rig.user()) as response:
+            await response.read()
+            return response.status
+
+    first = await asyncio.gather(*(get() for _ in range(20)))
+    second = await asyncio.gather(*(get() for _ in range(20)))
+    assert first == second == [200] * 20
+    assert rig.reviews == [WORKSPACE]
+
+
 async def test_the_tunnel_endpoint_wants_a_websocket(rig: Rig) -> None:
     token = rig.authority.mint(WORKSPACE, TARGET, ttl=60)
     tunnel = rig.tunnel_url().replace("wss://", "https://")
