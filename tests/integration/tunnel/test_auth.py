@@ -81,7 +81,9 @@ async def test_a_replayed_upgrade_after_expiry_is_refused(env_ready: Environment
     [
         ("no token", 401),
         ("a bad token", 401),
+        ("a bad signature", 401),
         ("a tunnel token", 401),
+        ("another target's tunnel token", 401),
         ("an expired tunnel token", 401),
         ("another workspace's token", 401),
         ("the downstream cluster's own token", 401),
@@ -97,7 +99,11 @@ async def test_proxy_callers_are_refused_without_a_token_the_upstream_accepts(
     tokens = {
         "no token": None,
         "a bad token": "not-a-token",
+        "a bad signature": TokenAuthority(b"not-the-hub-secret-at-all-000000").mint(
+            WORKSPACE, TARGET
+        ),
         "a tunnel token": authority.mint(WORKSPACE, TARGET),
+        "another target's tunnel token": authority.mint(WORKSPACE, "t2"),
         "an expired tunnel token": authority.mint(WORKSPACE, TARGET, ttl=1, now=0),
         "another workspace's token": env.token(OTHER_WORKSPACE),
         "the downstream cluster's own token": env.token(TARGET),
