@@ -1,0 +1,373 @@
+"""The hub's status aggregator: every target's SyncStatus of a workload -> the workload's `.status`.
+
+It watches SyncStatus objects, SyncTargets (for heartbeats) and, lazily, each kind of workload
+the SyncStatus objects name, all in the upstream workspace. A change marks the workload dirty in
+a work queue; the key waits `coalesce_delay` seconds so a burst of N target changes folds into
+one write, and the write is a JSON merge patch on `/status` sent only when the result differs
+from what the upstream shows. The rules themselves are the pure `aggregate` in `rules.py`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+from pytest_syncer.status.conditions import parse_time, rfc3339, stamp_transitions
+from pytest_syncer.status.merge_patch import merge_patch_between
+from pytest_syncer.status.rules import TargetStatus, aggregate
+from pytest_syncer.syncer.client import SYNC_STATUSES, SYNC_TARGETS, ApiError, KubeClient, Resource
+from pytest_syncer.syncer.interfaces import KubeObject, SyncPhase, SyncStatusRecord
+from pytest_syncer.syncer.reflector import Change, Reflector
+from pytest_syncer.syncer.transform.errors import TransformError
+from pytest_syncer.syncer.transform.naming import (
+    CLUSTER_ANNOTATION,
+    PLACEMENT_LABEL_PREFIX,
+    sync_target_key,
+)
+from pytest_syncer.syncer.workqueue import ShutDown, WorkQueue
+
+log = logging.getLogger(__name__)
+
+HEARTBEAT_FIELD = "lastSyncerHeartbeatTime"
+DEFAULT_HEARTBEAT_THRESHOLD = 60.0
+DEFAULT_COALESCE_DELAY = 0.05
+
+Clock = Callable[[], float]
+
+
+@dataclass(frozen=True)
+class WorkloadKey:
+    """One upstream workload: its resource and where it lives."""
+
+    resource: Resource
+    namespace: str
+    name: str
+
+
+def heartbeat_is_stale(sync_target: KubeObject | None, now: float, threshold: float) -> bool:
+    """No SyncTarget, no heartbeat yet, or one older than `threshold` seconds: stale."""
+    if sync_target is None:
+        return True
+    beat = parse_time((sync_target.get("status") or {}).get(HEARTBEAT_FIELD))
+    return beat is None or now - beat > threshold
+
+
+def placed_target_keys(workload: KubeObject) -> set[str]:
+    """Keys of the targets a workload is placed on (label `state.workload.kcp.io/<key>: Sync`)."""
+    labels = workload.get("metadata", {}).get("labels") or {}
+    return {
+        label[len(PLACEMENT_LABEL_PREFIX) :]
+        for label, value in labels.items()
+        if label.startswith(PLACEMENT_LABEL_PREFIX) and value == "Sync"
+    }
+
+
+def has_placement(workload: KubeObject) -> bool:
+    labels = workload.get("metadata", {}).get("labels") or {}
+    return any(label.startswith(PLACEMENT_LABEL_PREFIX) for label in labels)
+
+
+def target_status(record: SyncStatusRecord | None, *, stale: bool) -> TargetStatus:
+    """What the rules need from one target's SyncStatus (or from its absence)."""
+    if record is None:
+        return TargetStatus(
+            status=None, observed_generation=None, phase=SyncPhase.PENDING, stale=stale
+        )
+    status = record.downstream_status
+    observed = (status or {}).get("observedGeneration")
+    if isinstance(observed, bool) or not isinstance(observed, int):
+        observed = None
+    return TargetStatus(
+        status=status, observed_generation=observed, phase=record.phase, stale=stale
+    )
+
+
+@dataclass
+class AggregatorStats:
+    """What the aggregator did; served at `GET /aggregator/stats` for benchmarks and tests."""
+
+    writes: int = 0
+    reconciles: int = 0
+    errors: int = 0
+    workloads: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "writes": self.writes,
+            "reconciles": self.reconciles,
+            "errors": self.errors,
+            "workloads": self.workloads,
+        }
+
+
+class StatusAggregator:
+    """A hub component (add_routes/start/close) that keeps upstream statuses aggregated."""
+
+    def __init__(
+        self,
+        upstream_kubeconfig: Path,
+        *,
+        heartbeat_threshold: float = DEFAULT_HEARTBEAT_THRESHOLD,
+        coalesce_delay: float = DEFAULT_COALESCE_DELAY,
+        workers: int = 4,
+        clock: Clock = time.time,
+    ) -> None:
+        self._kubeconfig = upstream_kubeconfig
+        self.heartbeat_threshold = heartbeat_threshold
+        self.coalesce_delay = coalesce_delay
+        self._workers = workers
+        self._clock = clock
+        self.stats = AggregatorStats()
+        self._client: KubeClient | None = None
+        self._cluster = ""
+        self._targets: Reflector | None = None
+        self._statuses: Reflector | None = None
+        self._workloads: dict[Resource, Reflector] = {}
+        self._records: dict[WorkloadKey, dict[str, SyncStatusRecord]] = {}
+        self._record_keys: dict[tuple[str, str], tuple[WorkloadKey, str]] = {}
+        self._by_target: dict[str, set[WorkloadKey]] = {}
+        self._stale: dict[str, bool] = {}
+        self._names: dict[str, str] = {}
+        self._queue: WorkQueue[WorkloadKey] | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+
+    def add_routes(self, app: web.Application) -> None:
+        app.router.add_get("/aggregator/stats", self._serve_stats)
+
+    async def _serve_stats(self, request: web.Request) -> web.Response:
+        return web.json_response(self.stats.to_json())
+
+    async def start(self) -> None:
+        self._client = await KubeClient.from_kubeconfig(self._kubeconfig)
+        self._cluster = self._client.logical_cluster or ""
+        self._queue = WorkQueue()
+        self._targets = Reflector(self._client, SYNC_TARGETS, name="aggregator synctargets")
+        self._targets.add_handler(self._on_sync_target)
+        self._statuses = Reflector(self._client, SYNC_STATUSES, name="aggregator syncstatuses")
+        self._statuses.add_handler(self._on_sync_status)
+        await self._targets.start()
+        await self._statuses.start()
+        self._tasks = [
+            asyncio.create_task(self._work(), name=f"aggregator worker {index}")
+            for index in range(self._workers)
+        ]
+        self._tasks.append(asyncio.create_task(self._watch_heartbeats(), name="heartbeats"))
+        log.info(
+            "status aggregator watching %s (heartbeat threshold %.0fs)",
+            self._cluster or self._client.server,
+            self.heartbeat_threshold,
+        )
+
+    async def wait_synced(self, timeout: float | None = None) -> None:
+        """Until the SyncTarget and SyncStatus caches hold the server's view."""
+        assert self._targets is not None
+        assert self._statuses is not None
+        await self._targets.wait_synced(timeout)
+        await self._statuses.wait_synced(timeout)
+
+    async def close(self) -> None:
+        if self._queue is not None:
+            self._queue.shut_down()
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks.clear()
+        for reflector in [*self._workloads.values(), self._statuses, self._targets]:
+            if reflector is not None:
+                await reflector.stop()
+        self._workloads.clear()
+        if self._client is not None:
+            await self._client.close()
+            self._client = None
+
+    def _enqueue(self, key: WorkloadKey) -> None:
+        if self._queue is not None:
+            self._queue.add_after(key, self.coalesce_delay)
+
+    def _on_sync_target(self, change: Change, obj: KubeObject, old: KubeObject | None) -> None:
+        name = obj["metadata"]["name"]
+        cluster = (obj["metadata"].get("annotations") or {}).get(CLUSTER_ANNOTATION, self._cluster)
+        key = sync_target_key(cluster, name)
+        self._names[key] = name
+        stale = change is Change.DELETED or heartbeat_is_stale(
+            obj, self._clock(), self.heartbeat_threshold
+        )
+        self._set_stale(key, stale)
+
+    def _set_stale(self, key: str, stale: bool) -> None:
+        if self._stale.get(key) == stale:
+            return
+        self._stale[key] = stale
+        if stale:
+            log.info("target=%s heartbeat stale", self._names.get(key, key))
+        for workload in self._by_target.get(key, ()):
+            self._enqueue(workload)
+
+    async def _watch_heartbeats(self) -> None:
+        """Heartbeats go stale with time alone, so look again a few times per threshold."""
+        period = max(0.05, min(self.heartbeat_threshold / 4, 5.0))
+        while True:
+            await asyncio.sleep(period)
+            assert self._targets is not None
+            now = self._clock()
+            for obj in self._targets.objects():
+                name = obj["metadata"]["name"]
+                annotations = obj["metadata"].get("annotations") or {}
+                key = sync_target_key(annotations.get(CLUSTER_ANNOTATION, self._cluster), name)
+                self._set_stale(key, heartbeat_is_stale(obj, now, self.heartbeat_threshold))
+
+    def _on_sync_status(self, change: Change, obj: KubeObject, old: KubeObject | None) -> None:
+        object_key = (obj["metadata"].get("namespace", ""), obj["metadata"]["name"])
+        previous = self._record_keys.pop(object_key, None)
+        if previous is not None:
+            workload, target = previous
+            self._records.get(workload, {}).pop(target, None)
+            self._enqueue(workload)
+        if change is Change.DELETED:
+            return
+        try:
+            record = SyncStatusRecord.from_object(obj)
+        except TransformError as error:
+            log.warning("ignoring SyncStatus %s/%s: %s", *object_key, error)
+            return
+        group, _, version = record.workload.api_version.rpartition("/")
+        resource = Resource(group, version, record.workload.resource, record.workload.kind)
+        workload = WorkloadKey(resource, object_key[0], record.workload.name)
+        self._records.setdefault(workload, {})[record.target_key] = record
+        self._record_keys[object_key] = (workload, record.target_key)
+        self._by_target.setdefault(record.target_key, set()).add(workload)
+        self._names.setdefault(record.target_key, record.target_name)
+        self._ensure_workload_reflector(resource)
+        self._enqueue(workload)
+
+    def _ensure_workload_reflector(self, resource: Resource) -> None:
+        if resource in self._workloads or self._client is None:
+            return
+        reflector = Reflector(self._client, resource, name=f"aggregator {resource.qualified_name}")
+        reflector.add_handler(self._workload_handler(resource))
+        self._workloads[resource] = reflector
+        task = asyncio.get_running_loop().create_task(reflector.start())
+        task.add_done_callback(lambda done: done.exception())
+
+    def _workload_handler(
+        self, resource: Resource
+    ) -> Callable[[Change, KubeObject, KubeObject | None], None]:
+        def handle(change: Change, obj: KubeObject, old: KubeObject | None) -> None:
+            metadata = obj["metadata"]
+            key = WorkloadKey(resource, metadata.get("namespace", ""), metadata["name"])
+            if change is Change.DELETED:
+                return
+            for target in placed_target_keys(obj) | placed_target_keys(old or {}):
+                self._by_target.setdefault(target, set()).add(key)
+            self._enqueue(key)
+
+        return handle
+
+    def desired_status(self, key: WorkloadKey, workload: KubeObject) -> dict[str, Any]:
+        """The aggregate for a workload from what the caches hold now, transition times stamped."""
+        uid = workload["metadata"].get("uid", "")
+        records = {
+            target: record
+            for target, record in self._records.get(key, {}).items()
+            if not uid or not record.workload.uid or record.workload.uid == uid
+        }
+        per_target: dict[str, TargetStatus] = {}
+        for target in placed_target_keys(workload):
+            record = records.get(target)
+            name = record.target_name if record else self._names.get(target, target)
+            per_target[name] = target_status(record, stale=self._stale.get(target, True))
+        current = workload.get("status") or {}
+        previous = current.get("observedGeneration")
+        status = aggregate(
+            key.resource.kind,
+            per_target,
+            generation=workload["metadata"].get("generation"),
+            previous_observed_generation=previous if isinstance(previous, int) else None,
+        )
+        status["conditions"] = stamp_transitions(
+            status["conditions"], current.get("conditions") or [], rfc3339(self._clock())
+        )
+        return status
+
+    async def _work(self) -> None:
+        assert self._queue is not None
+        queue = self._queue
+        while True:
+            try:
+                key = await queue.get()
+            except ShutDown:
+                return
+            try:
+                await self._reconcile(key)
+                queue.forget(key)
+            except Exception as error:
+                self.stats.errors += 1
+                delay = queue.add_rate_limited(key)
+                log.warning(
+                    "status of %s %s/%s not written (%s); retrying in %.2fs",
+                    key.resource.kind,
+                    key.namespace,
+                    key.name,
+                    error,
+                    delay,
+                )
+            finally:
+                queue.done(key)
+
+    async def _reconcile(self, key: WorkloadKey) -> None:
+        reflector = self._workloads.get(key.resource)
+        if reflector is None or self._client is None:
+            return
+        if not reflector.synced.is_set():
+            await reflector.wait_synced(timeout=30.0)
+        workload = reflector.get(key.namespace, key.name)
+        if workload is None:
+            self._records.pop(key, None)
+            return
+        if not has_placement(workload) and not self._records.get(key):
+            return
+        self.stats.reconciles += 1
+        desired = self.desired_status(key, workload)
+        patch = merge_patch_between(workload.get("status"), desired)
+        if not patch:
+            return
+        try:
+            written = await self._client.patch(
+                key.resource, key.name, {"status": patch}, key.namespace, subresource="status"
+            )
+        except ApiError as error:
+            if error.not_found:
+                return
+            raise
+        _remember_write(reflector, written)
+        self.stats.writes += 1
+        self.stats.workloads = len(self._records)
+        log.debug("wrote status of %s %s/%s", key.resource.kind, key.namespace, key.name)
+
+
+def _remember_write(reflector: Reflector, written: KubeObject) -> None:
+    """Put our own write in the cache at once, unless a newer watch event is already there.
+
+    Until the watch delivers it, a reconcile would diff against the older object and write the
+    same patch again.
+    """
+    key = (written["metadata"].get("namespace", ""), written["metadata"]["name"])
+    cached = reflector.cache.get(key)
+    try:
+        newer = cached is None or int(written["metadata"]["resourceVersion"]) > int(
+            cached["metadata"]["resourceVersion"]
+        )
+    except (KeyError, ValueError):
+        newer = False
+    if newer:
+        reflector.cache[key] = written

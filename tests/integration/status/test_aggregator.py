@@ -1,0 +1,251 @@
+"""The aggregator against a real (embedded) API server over HTTPS: SyncStatus in, `.status` out."""
+
+from __future__ import annotations
+
+import itertools
+import time
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pytest_syncer.apiserver import BackgroundAPIServer
+from pytest_syncer.status.aggregator import StatusAggregator
+from pytest_syncer.status.rules import SYNC_TARGETS_READY
+from pytest_syncer.syncer.client import SYNC_STATUSES, SYNC_TARGETS, KubeClient, Resource
+from pytest_syncer.syncer.transform.naming import placement_label, sync_target_key
+from pytest_syncer.waiting import await_until
+from tests.integration.status.objects import (
+    deployment,
+    deployment_status,
+    heartbeat,
+    sync_status,
+    sync_target,
+)
+
+CLUSTER = "upstream"
+DEPLOYMENTS = Resource("apps", "v1", "deployments", "Deployment")
+NAMESPACES = Resource("", "v1", "namespaces", "Namespace", namespaced=False)
+_counter = itertools.count()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BackgroundAPIServer]:
+    with BackgroundAPIServer([CLUSTER], tmp_path_factory.mktemp("kubeconfigs")) as running:
+        yield running
+
+
+@pytest.fixture
+async def client(server: BackgroundAPIServer) -> AsyncIterator[KubeClient]:
+    async with await KubeClient.from_kubeconfig(server.kubeconfigs[CLUSTER]) as opened:
+        yield opened
+
+
+@pytest.fixture
+async def aggregator(server: BackgroundAPIServer) -> AsyncIterator[StatusAggregator]:
+    running = StatusAggregator(
+        Path(server.kubeconfigs[CLUSTER]), heartbeat_threshold=2.0, coalesce_delay=0.05
+    )
+    await running.start()
+    try:
+        await running.wait_synced(10)
+        yield running
+    finally:
+        await running.close()
+
+
+class Scenario:
+    """One namespace, some targets with heartbeats, one Deployment placed on them."""
+
+    def __init__(self, client: KubeClient, targets: int) -> None:
+        self.client = client
+        self.id = next(_counter)
+        self.namespace = f"agg-{self.id}"
+        self.targets = [f"agg{self.id}-t{index}" for index in range(targets)]
+        self.keys = {name: sync_target_key(CLUSTER, name) for name in self.targets}
+        self.workload: dict[str, Any] = {}
+
+    async def create(self, beats: dict[str, float] | None = None) -> None:
+        await self.client.create(
+            NAMESPACES,
+            {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": self.namespace}},
+        )
+        for name in self.targets:
+            await self.client.create(SYNC_TARGETS, sync_target(name))
+            beat = (beats or {}).get(name, time.time())
+            await self.client.patch(SYNC_TARGETS, name, heartbeat(beat), subresource="status")
+        self.workload = await self.client.create(
+            DEPLOYMENTS, deployment("web", self.namespace, self.keys.values())
+        )
+
+    async def report(self, target: str, status: dict[str, Any]) -> None:
+        obj = sync_status(self.workload, target, self.keys[target], status)
+        existing = await self.client.get_or_none(
+            SYNC_STATUSES, obj["metadata"]["name"], self.namespace
+        )
+        if existing is None:
+            existing = await self.client.create(SYNC_STATUSES, obj)
+        await self.client.patch(
+            SYNC_STATUSES,
+            obj["metadata"]["name"],
+            {"status": obj["status"]},
+            self.namespace,
+            subresource="status",
+        )
+
+    async def upstream_status(self) -> dict[str, Any]:
+        obj = await self.client.get(DEPLOYMENTS, "web", self.namespace)
+        status: dict[str, Any] = obj.get("status") or {}
+        return status
+
+
+def condition(status: dict[str, Any], kind: str) -> dict[str, Any]:
+    for found in status.get("conditions") or ():
+        if found["type"] == kind:
+            return dict(found)
+    return {}
+
+
+async def test_statuses_of_all_targets_fold_into_the_workload(
+    client: KubeClient, aggregator: StatusAggregator
+) -> None:
+    scenario = Scenario(client, 3)
+    await scenario.create()
+    healthy, failing, third = scenario.targets
+    await scenario.report(healthy, deployment_status(1, 3, 3, True))
+    await scenario.report(failing, deployment_status(1, 3, 1, False))
+    await scenario.report(third, deployment_status(1, 3, 3, True))
+    status = await await_until(
+        scenario.upstream_status,
+        lambda s: s.get("readyReplicas") == 7 and s.get("observedGeneration") == 1,
+        what="the aggregate of three targets",
+        timeout=15,
+    )
+    assert status["replicas"] == 9
+    assert status["unavailableReplicas"] == 2
+    available = condition(status, "Available")
+    assert available["status"] == "False"
+    assert failing in available["message"]
+    assert healthy not in available["message"]
+    assert condition(status, SYNC_TARGETS_READY)["status"] == "True"
+
+    await scenario.report(failing, deployment_status(1, 3, 3, True))
+    status = await await_until(
+        scenario.upstream_status,
+        lambda s: condition(s, "Available").get("status") == "True",
+        what="Available once the failing target recovered",
+        timeout=15,
+    )
+    assert status["readyReplicas"] == 9
+
+
+async def test_a_burst_of_target_changes_costs_few_writes_and_no_change_costs_none(
+    client: KubeClient, aggregator: StatusAggregator
+) -> None:
+    scenario = Scenario(client, 20)
+    await scenario.create()
+    for target in scenario.targets:
+        await scenario.report(target, deployment_status(1, 2, 2, True))
+    await await_until(
+        scenario.upstream_status,
+        lambda s: s.get("readyReplicas") == 40,
+        what="the aggregate of twenty targets",
+        timeout=15,
+    )
+    await await_until(
+        lambda: _quiet(aggregator), bool, what="the aggregator's queue to drain", timeout=10
+    )
+    before = aggregator.stats.writes
+    for target in scenario.targets:
+        await scenario.report(target, deployment_status(1, 2, 1, False))
+    await await_until(
+        scenario.upstream_status,
+        lambda s: s.get("readyReplicas") == 20,
+        what="the aggregate after every target changed",
+        timeout=15,
+    )
+    await await_until(
+        lambda: _quiet(aggregator), bool, what="the aggregator's queue to drain", timeout=10
+    )
+    burst_writes = aggregator.stats.writes - before
+    assert 1 <= burst_writes < len(scenario.targets)
+
+    reconciles = aggregator.stats.reconciles
+    writes = aggregator.stats.writes
+    await scenario.report(scenario.targets[0], deployment_status(1, 2, 1, False))
+    await await_until(
+        _returns(aggregator, reconciles),
+        bool,
+        what="a reconcile of an unchanged status",
+        timeout=10,
+    )
+    assert aggregator.stats.writes == writes
+
+
+async def _quiet(aggregator: StatusAggregator) -> bool:
+    queue = aggregator._queue
+    return queue is not None and len(queue) == 0 and queue.processing == 0
+
+
+def _returns(aggregator: StatusAggregator, reconciles: int) -> Any:
+    async def observe() -> bool:
+        return aggregator.stats.reconciles > reconciles and await _quiet(aggregator)
+
+    return observe
+
+
+async def test_a_stale_heartbeat_is_reported_not_counted(
+    client: KubeClient, aggregator: StatusAggregator
+) -> None:
+    scenario = Scenario(client, 2)
+    fresh, stale = scenario.targets
+    await scenario.create({stale: time.time() - 3600})
+    await scenario.report(fresh, deployment_status(1, 3, 3, True))
+    await scenario.report(stale, deployment_status(1, 3, 3, True))
+    status = await await_until(
+        scenario.upstream_status,
+        lambda s: condition(s, SYNC_TARGETS_READY).get("reason") == "HeartbeatStale",
+        what="the stale target reported",
+        timeout=15,
+    )
+    assert stale in condition(status, SYNC_TARGETS_READY)["message"]
+    assert status["readyReplicas"] == 3
+
+    await client.patch(SYNC_TARGETS, stale, heartbeat(time.time()), subresource="status")
+    status = await await_until(
+        scenario.upstream_status,
+        lambda s: s.get("readyReplicas") == 6,
+        what="the target counted again after a fresh heartbeat",
+        timeout=15,
+    )
+    assert condition(status, SYNC_TARGETS_READY)["status"] == "True"
+
+
+async def test_removing_a_target_from_placement_removes_its_share(
+    client: KubeClient, aggregator: StatusAggregator
+) -> None:
+    scenario = Scenario(client, 3)
+    await scenario.create()
+    for target in scenario.targets:
+        await scenario.report(target, deployment_status(1, 3, 3, True))
+    await await_until(
+        scenario.upstream_status,
+        lambda s: s.get("replicas") == 9,
+        what="three targets' replicas",
+        timeout=15,
+    )
+    dropped = scenario.targets[1]
+    await client.patch(
+        DEPLOYMENTS,
+        "web",
+        {"metadata": {"labels": {placement_label(scenario.keys[dropped]): None}}},
+        scenario.namespace,
+    )
+    status = await await_until(
+        scenario.upstream_status,
+        lambda s: s.get("replicas") == 6,
+        what="two targets' replicas after one left the placement",
+        timeout=15,
+    )
+    assert condition(status, SYNC_TARGETS_READY)["message"].startswith("all 2 targets")
