@@ -18,7 +18,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "serve logical clusters over the Kubernetes API and write their kubeconfigs",
     ),
     "hub": ("pytest_syncer.hub:main", "serve the upstream side: syncer tunnels and the proxy"),
+    "simulate": ("pytest_syncer.status.simulator:main", "play controllers on embedded clusters"),
     "token": ("pytest_syncer.tunnel.command:token", "mint a tunnel token for one sync target"),
+    "syncer": ("pytest_syncer.syncer.command:main", "sync workloads down to one or many targets"),
 }
 
 

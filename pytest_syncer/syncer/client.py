@@ -240,16 +240,15 @@ class KubeClient:
         namespace: str | None = None,
         *,
         propagation: str = "Background",
-    ) -> bool:
-        """Delete; False when it was already gone."""
+    ) -> KubeObject | None:
+        """Delete; the server's answer (the object while finalizers hold it), None if gone."""
         options = {"kind": "DeleteOptions", "apiVersion": "v1", "propagationPolicy": propagation}
         try:
-            await self.request("DELETE", resource.path(namespace, name), body=options)
+            return await self.request("DELETE", resource.path(namespace, name), body=options)
         except ApiError as error:
             if error.not_found:
-                return False
+                return None
             raise
-        return True
 
     async def watch(
         self,

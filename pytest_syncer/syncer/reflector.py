@@ -73,6 +73,7 @@ class Reflector:
         self.synced = asyncio.Event()
         self.resource_version = ""
         self.lists = 0
+        self.last_error: str | None = None
         self._handlers: list[Handler] = []
         self._task: asyncio.Task[None] | None = None
 
@@ -153,6 +154,7 @@ class Reflector:
                 if must_list:
                     await self._list()
                     must_list = False
+                    self.last_error = None
                     self.synced.set()
                 await self._watch()
                 delay = self.retry_initial
@@ -161,6 +163,7 @@ class Reflector:
                 must_list = True
             except ApiError as error:
                 must_list = must_list or error.status == 410
+                self.last_error = str(error)
                 log.warning("%s: %s; retrying in %.1fs", self.name, error, delay)
                 await asyncio.sleep(delay)
                 delay = min(self.retry_max, delay * 2)

@@ -53,8 +53,8 @@ async def test_client_speaks_crud_and_names_errors(client: KubeClient) -> None:
     assert conflict.value.conflict
     patched = await client.patch(CONFIGMAPS, "crud", {"data": {"m": "2"}}, "default")
     assert patched["data"] == {"n": "1", "m": "2"}
-    assert await client.delete(CONFIGMAPS, "crud", "default") is True
-    assert await client.delete(CONFIGMAPS, "crud", "default") is False
+    assert await client.delete(CONFIGMAPS, "crud", "default") is not None
+    assert await client.delete(CONFIGMAPS, "crud", "default") is None
     assert await client.get_or_none(CONFIGMAPS, "crud", "default") is None
     discovered = await client.discover("deployments.apps")
     assert (discovered.version, discovered.kind, discovered.namespaced) == (

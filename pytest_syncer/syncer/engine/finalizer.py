@@ -1,0 +1,62 @@
+"""The one shared finalizer on an upstream workload, added and removed without lost updates.
+
+Every write names the resourceVersion it was computed from; a 409 means another syncer (or the
+user) changed the object in between, so the object is read again and the decision re-made.
+"""
+
+from __future__ import annotations
+
+from pytest_syncer.syncer.client import ApiError, KubeClient, Resource
+from pytest_syncer.syncer.interfaces import KubeObject
+
+SHARED_FINALIZER = "workload.kcp.io/syncer"
+MAX_ATTEMPTS = 10
+
+
+def has_finalizer(obj: KubeObject) -> bool:
+    return SHARED_FINALIZER in (obj["metadata"].get("finalizers") or [])
+
+
+def is_deleting(obj: KubeObject) -> bool:
+    return bool(obj["metadata"].get("deletionTimestamp"))
+
+
+async def _set_finalizer(
+    client: KubeClient, resource: Resource, obj: KubeObject, present: bool
+) -> KubeObject | None:
+    """Return the object as written (or as found when nothing was to do); None when gone."""
+    current: KubeObject | None = obj
+    for _ in range(MAX_ATTEMPTS):
+        if current is None:
+            return None
+        if has_finalizer(current) == present or (present and is_deleting(current)):
+            return current
+        metadata = current["metadata"]
+        finalizers = [name for name in metadata.get("finalizers") or [] if name != SHARED_FINALIZER]
+        if present:
+            finalizers.append(SHARED_FINALIZER)
+        patch = {
+            "metadata": {"resourceVersion": metadata["resourceVersion"], "finalizers": finalizers}
+        }
+        try:
+            return await client.patch(resource, metadata["name"], patch, metadata.get("namespace"))
+        except ApiError as error:
+            if error.not_found:
+                return None
+            if not error.conflict:
+                raise
+        current = await client.get_or_none(resource, metadata["name"], metadata.get("namespace"))
+    raise ApiError(409, "Conflict", f"the finalizer did not stick after {MAX_ATTEMPTS} attempts")
+
+
+async def ensure_finalizer(
+    client: KubeClient, resource: Resource, obj: KubeObject
+) -> KubeObject | None:
+    """Add the shared finalizer (a no-op when present); None when the object is gone."""
+    return await _set_finalizer(client, resource, obj, True)
+
+
+async def remove_finalizer(
+    client: KubeClient, resource: Resource, obj: KubeObject
+) -> KubeObject | None:
+    return await _set_finalizer(client, resource, obj, False)

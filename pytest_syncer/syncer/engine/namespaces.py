@@ -1,0 +1,113 @@
+"""Downstream namespaces: one per (upstream namespace, target), made on demand, removed when empty.
+
+A namespace carries the locator it was named after and the target's cluster label, so the
+engine can map any object below back to its upstream namespace, and so two targets that share
+one physical cluster never share a namespace.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Iterable
+
+from pytest_syncer.syncer.client import NAMESPACES, ApiError, KubeClient
+from pytest_syncer.syncer.engine.targetlog import TargetLog
+from pytest_syncer.syncer.interfaces import KubeObject, NamespaceLocator, TransformContext
+from pytest_syncer.syncer.reflector import Reflector
+from pytest_syncer.syncer.transform.naming import CLUSTER_LABEL, LOCATOR_ANNOTATION
+
+
+class NamespaceNotReady(Exception):
+    """The namespace below is terminating, or belongs to another locator: try again later."""
+
+
+class DownstreamNamespaces:
+    def __init__(
+        self,
+        client: KubeClient,
+        cache: Reflector,
+        context: TransformContext,
+        log: TargetLog,
+    ) -> None:
+        self._client = client
+        self._cache = cache
+        self._context = context
+        self._log = log
+        self._empty_since: dict[str, float] = {}
+
+    def locator_of(self, downstream_namespace: str) -> NamespaceLocator | None:
+        """The locator of one of this target's namespaces, read from its annotation."""
+        namespace = self._cache.get("", downstream_namespace)
+        if namespace is None:
+            return None
+        text = (namespace["metadata"].get("annotations") or {}).get(LOCATOR_ANNOTATION)
+        if not text:
+            return None
+        locator = NamespaceLocator.from_json(text)
+        if locator.sync_target != self._context.sync_target:
+            return None
+        return locator
+
+    def build(self, locator: NamespaceLocator) -> KubeObject:
+        return {
+            "apiVersion": "v1",
+            "kind": "Namespace",
+            "metadata": {
+                "name": locator.downstream_namespace,
+                "labels": {CLUSTER_LABEL: self._context.sync_target.key},
+                "annotations": {LOCATOR_ANNOTATION: locator.to_json()},
+            },
+        }
+
+    async def ensure(self, upstream_namespace: str) -> str:
+        """The downstream namespace for an upstream one, created when missing."""
+        locator = self._context.locator(upstream_namespace)
+        name = locator.downstream_namespace
+        self._empty_since.pop(name, None)
+        existing = self._cache.get("", name)
+        if existing is None:
+            try:
+                existing = await self._client.create(NAMESPACES, self.build(locator))
+                self._log.info("namespace %s created for %s", name, upstream_namespace)
+            except ApiError as error:
+                if not error.already_exists:
+                    raise
+                existing = await self._client.get(NAMESPACES, name)
+        self._check(existing, locator)
+        return name
+
+    def _check(self, namespace: KubeObject, locator: NamespaceLocator) -> None:
+        metadata = namespace["metadata"]
+        if metadata.get("deletionTimestamp"):
+            raise NamespaceNotReady(f"namespace {metadata['name']} is terminating")
+        found = (metadata.get("annotations") or {}).get(LOCATOR_ANNOTATION)
+        if found != locator.to_json():
+            raise NamespaceNotReady(
+                f"namespace {metadata['name']} belongs to another locator ({found!r}): "
+                "a locator collision"
+            )
+
+    async def clean_up_forever(self, delay: float, occupied: Callable[[], Iterable[str]]) -> None:
+        """Delete this target's namespaces that stayed empty for `delay` seconds."""
+        interval = max(0.2, min(delay / 2, 5.0))
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                await self.clean_up(delay, set(occupied()))
+            except ApiError as error:
+                self._log.warning("namespace clean-up failed: %s", error)
+
+    async def clean_up(self, delay: float, occupied: set[str]) -> None:
+        now = time.monotonic()
+        for namespace in self._cache.objects():
+            metadata = namespace["metadata"]
+            name = metadata["name"]
+            if name in occupied or metadata.get("deletionTimestamp"):
+                self._empty_since.pop(name, None)
+                continue
+            since = self._empty_since.setdefault(name, now)
+            if now - since >= delay:
+                self._empty_since.pop(name, None)
+                await self._client.delete(NAMESPACES, name)
+                self._log.info("namespace %s deleted: empty for %.0fs", name, now - since)

@@ -1,0 +1,234 @@
+"""The spec syncer: one reconcile makes the copy below of one upstream object what it should be.
+
+Level-based: whatever event enqueued the key (an upstream change, a change or delete below, a
+resync), the reconcile reads both caches and converges. Placed (`Sync`) and alive: the shared
+finalizer, then the SyncStatus, then the namespace, then the object through the transform and
+the conflict resolver. Not placed, or deleting: the copy below goes (unless the soft finalizer
+holds it), then this target's SyncStatus, and the last syncer out removes the finalizer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pytest_syncer.syncer.client import ApiError, KubeClient, Resource
+from pytest_syncer.syncer.conflict.annotations import strategy_for
+from pytest_syncer.syncer.conflict.resolver import owner_key, resolver_for
+from pytest_syncer.syncer.engine.allocated import carry_allocated_fields
+from pytest_syncer.syncer.engine.events import EventRecorder
+from pytest_syncer.syncer.engine.finalizer import (
+    ensure_finalizer,
+    has_finalizer,
+    is_deleting,
+    remove_finalizer,
+)
+from pytest_syncer.syncer.engine.keys import WorkKey
+from pytest_syncer.syncer.engine.namespaces import DownstreamNamespaces
+from pytest_syncer.syncer.engine.settings import EngineSettings
+from pytest_syncer.syncer.engine.syncstatus import SyncStatusWriter, Verdict
+from pytest_syncer.syncer.engine.targetlog import TargetLog
+from pytest_syncer.syncer.interfaces import (
+    ConflictAction,
+    KubeObject,
+    SyncPhase,
+    TransformContext,
+)
+from pytest_syncer.syncer.reflector import Reflector
+from pytest_syncer.syncer.transform.errors import TransformError
+from pytest_syncer.syncer.transform.naming import (
+    SOFT_FINALIZER_ANNOTATION_PREFIX,
+    placement_label,
+)
+from pytest_syncer.syncer.transform.pipeline import downstream_pipeline
+from pytest_syncer.syncer.transform.renames import downstream_name
+
+UPSTREAM_GENERATION_ANNOTATION = "internal.workload.kcp.io/upstream-generation"
+"""On every copy below: the upstream generation it was written from (read by the collector)."""
+SYNC_STATE = "Sync"
+WRITE_ATTEMPTS = 5
+REFUSED_STATUSES = frozenset({400, 403, 404, 405, 409, 415, 422})
+"""Answers from below that mean the target will not take this object as it is."""
+
+EVENTFUL_REASONS = frozenset({"Created", "DriftReverted", "TookOver", "Conflict", "Failed"})
+REPEATED_REASONS = frozenset({"DriftReverted"})
+"""Reasons worth an Event each time; the others only when their message changes."""
+
+
+@dataclass(frozen=True)
+class SyncedResource:
+    """One resource this target syncs, with its two caches."""
+
+    resource: Resource
+    upstream: Reflector
+    downstream: Reflector
+
+
+class SpecSyncer:
+    def __init__(
+        self,
+        *,
+        upstream: KubeClient,
+        downstream: KubeClient,
+        resources: dict[str, SyncedResource],
+        context: TransformContext,
+        namespaces: DownstreamNamespaces,
+        statuses: SyncStatusWriter,
+        recorder: EventRecorder,
+        settings: EngineSettings,
+        log: TargetLog,
+    ) -> None:
+        self._up = upstream
+        self._down = downstream
+        self.resources = resources
+        self._context = context
+        self._namespaces = namespaces
+        self._statuses = statuses
+        self._recorder = recorder
+        self._settings = settings
+        self._log = log
+        self._pipeline = downstream_pipeline()
+        self._placement = placement_label(context.sync_target.key)
+        self._soft_finalizer = SOFT_FINALIZER_ANNOTATION_PREFIX + context.sync_target.key
+        self._last_event: dict[WorkKey, tuple[str, str]] = {}
+
+    def placed(self, obj: KubeObject) -> bool:
+        return (obj["metadata"].get("labels") or {}).get(self._placement) == SYNC_STATE
+
+    def _held_by_soft_finalizer(self, obj: KubeObject) -> bool:
+        return bool((obj["metadata"].get("annotations") or {}).get(self._soft_finalizer))
+
+    async def reconcile(self, key: WorkKey) -> float | None:
+        """Converge one object; returns seconds after which to look again, or None."""
+        synced = self.resources[key.resource]
+        upstream = synced.upstream.get(key.namespace, key.name)
+        if upstream is None:
+            upstream = await self._up.get_or_none(synced.resource, key.name, key.namespace)
+        if upstream is not None and self.placed(upstream) and not is_deleting(upstream):
+            return await self._sync(key, synced, upstream)
+        return await self._remove(key, synced, upstream)
+
+    def to_downstream(self, upstream: KubeObject) -> KubeObject:
+        desired = self._pipeline(upstream, self._context)
+        metadata = desired["metadata"]
+        annotations = dict(metadata.get("annotations") or {})
+        annotations[UPSTREAM_GENERATION_ANNOTATION] = str(upstream["metadata"].get("generation", 0))
+        desired["metadata"] = {**metadata, "annotations": annotations}
+        return desired
+
+    async def _sync(
+        self, key: WorkKey, synced: SyncedResource, upstream: KubeObject
+    ) -> float | None:
+        resource = synced.resource
+        held = await ensure_finalizer(self._up, resource, upstream)
+        if held is None or is_deleting(held):
+            return 0.0
+        upstream = held
+        await self._statuses.ensure(resource, upstream)
+        generation = upstream["metadata"].get("generation")
+        try:
+            strategy, retain = strategy_for(upstream, self._settings.conflict_strategy)
+            resolver = resolver_for(strategy, retain)
+            desired = self.to_downstream(upstream)
+        except TransformError as error:
+            await self._conclude(
+                key, resource, upstream, Verdict(SyncPhase.FAILED, "Failed", str(error))
+            )
+            return None
+        if not synced.downstream.synced.is_set():
+            reason = synced.downstream.last_error or "its informer has not synced yet"
+            message = f"the target does not serve {resource.qualified_name}: {reason}"
+            await self._conclude(
+                key, resource, upstream, Verdict(SyncPhase.FAILED, "Failed", message)
+            )
+            return self._settings.removal_recheck
+        await self._namespaces.ensure(key.namespace)
+        namespace, name = desired["metadata"]["namespace"], desired["metadata"]["name"]
+        existing = synced.downstream.get(namespace, name)
+        for _ in range(WRITE_ATTEMPTS):
+            wanted = carry_allocated_fields(desired, existing)
+            decision = resolver.resolve(wanted, existing, self._context)
+            if decision.action is ConflictAction.KEEP:
+                verdict = Verdict(SyncPhase.SYNCED, "UpToDate", decision.reason, generation)
+                break
+            if decision.action is ConflictAction.REFUSE or decision.obj is None:
+                verdict = Verdict(SyncPhase.CONFLICT, "Conflict", decision.reason)
+                break
+            try:
+                if existing is None:
+                    await self._down.create(resource, decision.obj)
+                else:
+                    await self._down.replace(resource, decision.obj)
+            except ApiError as error:
+                if error.already_exists or error.conflict:
+                    existing = await self._down.get_or_none(resource, name, namespace)
+                    continue
+                if error.not_found and existing is not None:
+                    existing = None
+                    continue
+                if error.status in REFUSED_STATUSES and not error.not_found:
+                    message = f"the target refused the object: {error}"
+                    verdict = Verdict(SyncPhase.FAILED, "Failed", message)
+                    break
+                raise
+            verdict = self._written(existing, decision.reason, generation)
+            break
+        else:
+            raise ApiError(
+                409, "Conflict", f"{key}: still conflicting after {WRITE_ATTEMPTS} writes"
+            )
+        await self._conclude(key, resource, upstream, verdict)
+        return None
+
+    def _written(self, existing: KubeObject | None, reason: str, generation: int | None) -> Verdict:
+        if existing is None:
+            return Verdict(SyncPhase.SYNCED, "Created", reason, generation)
+        if owner_key(existing) != self._context.sync_target.key:
+            return Verdict(SyncPhase.SYNCED, "TookOver", reason, generation)
+        written_from = (existing["metadata"].get("annotations") or {}).get(
+            UPSTREAM_GENERATION_ANNOTATION
+        )
+        if written_from == str(generation):
+            return Verdict(SyncPhase.SYNCED, "DriftReverted", reason, generation)
+        return Verdict(SyncPhase.SYNCED, "Updated", f"applied generation {generation}", generation)
+
+    async def _conclude(
+        self, key: WorkKey, resource: Resource, upstream: KubeObject, verdict: Verdict
+    ) -> None:
+        await self._statuses.report(resource, upstream, verdict)
+        if verdict.reason not in EVENTFUL_REASONS:
+            return
+        said = (verdict.reason, verdict.message)
+        if self._last_event.get(key) == said and verdict.reason not in REPEATED_REASONS:
+            return
+        self._last_event[key] = said
+        warning = verdict.phase in (SyncPhase.CONFLICT, SyncPhase.FAILED)
+        log = self._log.warning if warning else self._log.info
+        log("%s: %s: %s", key, verdict.reason, verdict.message)
+        await self._recorder.record(upstream, verdict.reason, verdict.message, warning=warning)
+
+    async def _remove(
+        self, key: WorkKey, synced: SyncedResource, upstream: KubeObject | None
+    ) -> float | None:
+        resource = synced.resource
+        if upstream is not None and self._held_by_soft_finalizer(upstream):
+            if self._statuses.cached(key.namespace, self._statuses.record(resource, upstream).name):
+                message = f"held by the soft finalizer annotation {self._soft_finalizer}"
+                verdict = Verdict(SyncPhase.DELETING, "SoftFinalizer", message)
+                await self._statuses.report(resource, upstream, verdict)
+            return self._settings.removal_recheck
+        namespace = self._context.locator(key.namespace).downstream_namespace
+        name = downstream_name(resource.kind, key.name)
+        if synced.downstream.get(namespace, name) is not None:
+            answer = await self._down.delete(resource, name, namespace)
+            terminating = answer is not None and answer.get("kind") != "Status"
+            if terminating and (answer or {}).get("metadata", {}).get("deletionTimestamp"):
+                return self._settings.removal_recheck
+            self._log.info("%s: copy below deleted", key)
+        await self._statuses.delete(resource, key.namespace, key.name)
+        self._last_event.pop(key, None)
+        if upstream is not None and has_finalizer(upstream):
+            uid = upstream["metadata"].get("uid", "")
+            if await self._statuses.remaining(key.namespace, uid) == 0:
+                await remove_finalizer(self._up, resource, upstream)
+                self._log.info("%s: last copy gone, shared finalizer removed", key)
+        return None

@@ -1,0 +1,334 @@
+"""One sync target's engine: its informers, its work queue and workers, and its loops.
+
+Informers: per synced resource, the upstream objects placed on this target (label
+`state.workload.kcp.io/<key>` exists) and the copies below (label
+`internal.workload.kcp.io/cluster=<key>`); this target's namespaces below and its SyncStatus
+objects above. Every event becomes an upstream key in the work queue, so a change below (drift,
+a deleted copy) is reconciled like a change above. Beside them: the heartbeat, the resync, the
+clean-up of empty namespaces, and the status collector.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Coroutine, Iterator
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any, Self
+
+import aiohttp
+
+from pytest_syncer.status.collector import StatusCollector
+from pytest_syncer.syncer.client import (
+    NAMESPACES,
+    SYNC_STATUSES,
+    SYNC_TARGETS,
+    ApiError,
+    KubeClient,
+    Resource,
+)
+from pytest_syncer.syncer.engine.events import EventRecorder
+from pytest_syncer.syncer.engine.heartbeat import beat_forever
+from pytest_syncer.syncer.engine.keys import WorkKey
+from pytest_syncer.syncer.engine.namespaces import DownstreamNamespaces, NamespaceNotReady
+from pytest_syncer.syncer.engine.settings import KNOWN_RESOURCES, EngineSettings
+from pytest_syncer.syncer.engine.spec import SpecSyncer, SyncedResource
+from pytest_syncer.syncer.engine.syncstatus import SyncStatusWriter
+from pytest_syncer.syncer.engine.targetlog import TargetLog
+from pytest_syncer.syncer.interfaces import (
+    SYNC_TARGET_KEY_LABEL,
+    KubeObject,
+    SyncTarget,
+    TransformContext,
+)
+from pytest_syncer.syncer.reflector import Change, Handler, Reflector
+from pytest_syncer.syncer.transform.errors import TransformError
+from pytest_syncer.syncer.transform.naming import CLUSTER_LABEL, placement_label
+from pytest_syncer.syncer.transform.renames import upstream_name
+from pytest_syncer.syncer.workqueue import ShutDown, WorkQueue
+
+logger = logging.getLogger(__name__)
+
+SYNC_TARGET_POLL_SECONDS = 1.0
+INFORMER_SYNC_TIMEOUT = 30.0
+RETRYABLE = (ApiError, NamespaceNotReady, aiohttp.ClientError, OSError, TimeoutError)
+
+
+@dataclass(frozen=True)
+class TargetSpec:
+    """What a syncer is told about one target: its name and how to reach its cluster."""
+
+    name: str
+    downstream: KubeClient
+
+
+async def resolve_resources(client: KubeClient, names: tuple[str, ...]) -> list[Resource]:
+    """Built-in kinds from the table, the rest (custom resources) from upstream discovery."""
+    return [KNOWN_RESOURCES.get(name) or await client.discover(name) for name in names]
+
+
+async def wait_for_sync_target(client: KubeClient, name: str, log: TargetLog) -> KubeObject:
+    """The SyncTarget object; its uid goes into every locator, so nothing starts without it."""
+    told = False
+    while True:
+        found = await client.get_or_none(SYNC_TARGETS, name)
+        if found is not None:
+            return found
+        if not told:
+            log.warning(
+                "SyncTarget %s does not exist upstream (%s); waiting for it", name, client.server
+            )
+            told = True
+        await asyncio.sleep(SYNC_TARGET_POLL_SECONDS)
+
+
+class TargetSyncer:
+    """Start with `async with`; `ready` is set once every informer has synced."""
+
+    def __init__(
+        self,
+        upstream: KubeClient,
+        downstream: KubeClient,
+        target_name: str,
+        upstream_cluster: str,
+        resources: list[Resource],
+        settings: EngineSettings,
+    ) -> None:
+        self.upstream = upstream
+        self.downstream = downstream
+        self.target_name = target_name
+        self.upstream_cluster = upstream_cluster
+        self.settings = settings
+        self.log = TargetLog(logger, target_name)
+        self.ready = asyncio.Event()
+        self.sync_target: SyncTarget | None = None
+        self.reconciles = 0
+        self._resource_list = [r for r in resources if self._namespaced(r)]
+        self._queue: WorkQueue[WorkKey] = WorkQueue()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._reflectors: list[Reflector] = []
+        self._collector: StatusCollector | None = None
+        self._spec: SpecSyncer | None = None
+        self._namespaces: DownstreamNamespaces | None = None
+
+    def _namespaced(self, resource: Resource) -> bool:
+        if not resource.namespaced:
+            logger.warning(
+                "target=%s %s is cluster-scoped; only namespaced resources sync, ignoring it",
+                self.target_name,
+                resource.qualified_name,
+            )
+        return resource.namespaced
+
+    @property
+    def key(self) -> str:
+        if self.sync_target is None:
+            raise RuntimeError("the syncer has not found its SyncTarget yet")
+        return self.sync_target.key
+
+    async def __aenter__(self) -> Self:
+        self._tasks.append(asyncio.create_task(self._run(), name=f"target {self.target_name}"))
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    async def wait_ready(self, timeout: float | None = None) -> None:
+        waiter = asyncio.create_task(self.ready.wait())
+        done, _ = await asyncio.wait([waiter, *self._tasks[:1]], timeout=timeout)
+        if waiter not in done:
+            waiter.cancel()
+            for task in done:
+                task.result()
+            raise TimeoutError(f"target {self.target_name} did not get ready in {timeout}s")
+
+    async def close(self) -> None:
+        self._queue.shut_down()
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks.clear()
+        if self._collector is not None:
+            await self._collector.close()
+        for reflector in self._reflectors:
+            await reflector.stop()
+        self.log.info("stopped")
+
+    def _reflector(
+        self, client: KubeClient, resource: Resource, selector: str, side: str
+    ) -> Reflector:
+        reflector = Reflector(
+            client,
+            resource,
+            label_selector=selector,
+            name=f"target={self.target_name} {side} {resource.qualified_name}",
+        )
+        self._reflectors.append(reflector)
+        return reflector
+
+    async def _run(self) -> None:
+        found = await wait_for_sync_target(self.upstream, self.target_name, self.log)
+        target = SyncTarget(self.target_name, self.upstream_cluster, found["metadata"]["uid"])
+        self.sync_target = target
+        context = TransformContext(target)
+        own = f"{CLUSTER_LABEL}={target.key}"
+        namespace_cache = self._reflector(self.downstream, NAMESPACES, own, "downstream")
+        status_cache = self._reflector(
+            self.upstream, SYNC_STATUSES, f"{SYNC_TARGET_KEY_LABEL}={target.key}", "upstream"
+        )
+        synced: dict[str, SyncedResource] = {}
+        for resource in self._resource_list:
+            up = self._reflector(self.upstream, resource, placement_label(target.key), "upstream")
+            down = self._reflector(self.downstream, resource, own, "downstream")
+            up.add_handler(self._upstream_handler(resource))
+            down.add_handler(self._downstream_handler(resource))
+            synced[resource.qualified_name] = SyncedResource(resource, up, down)
+        self._namespaces = DownstreamNamespaces(self.downstream, namespace_cache, context, self.log)
+        self._spec = SpecSyncer(
+            upstream=self.upstream,
+            downstream=self.downstream,
+            resources=synced,
+            context=context,
+            namespaces=self._namespaces,
+            statuses=SyncStatusWriter(self.upstream, status_cache, target),
+            recorder=EventRecorder(self.upstream, self.log),
+            settings=self.settings,
+            log=self.log,
+        )
+        for reflector in self._reflectors:
+            await reflector.start()
+        await self._wait_for_informers()
+        self._collector = StatusCollector(
+            target,
+            self.upstream,
+            self.downstream,
+            self._resource_list,
+            mode=self.settings.status_mode,
+            downstream_reflectors={s.resource: s.downstream for s in synced.values()},
+        )
+        await self._collector.start()
+        for index in range(self.settings.workers):
+            self._spawn(self._work(), f"worker {index}")
+        self._spawn(
+            beat_forever(
+                self.upstream, self.target_name, self.settings.heartbeat_interval, self.log
+            ),
+            "heartbeat",
+        )
+        self._spawn(self._resync_forever(), "resync")
+        self._spawn(
+            self._namespaces.clean_up_forever(
+                self.settings.namespace_cleanup_delay, self._occupied_namespaces
+            ),
+            "namespace clean-up",
+        )
+        self.log.info(
+            "ready: key %s, %d resources, upstream cluster %s",
+            target.key,
+            len(synced),
+            self.upstream_cluster,
+        )
+        self.ready.set()
+
+    async def _wait_for_informers(self) -> None:
+        """Wait for every informer; one whose resource the target lacks does not block."""
+        waits = [r.wait_synced(INFORMER_SYNC_TIMEOUT) for r in self._reflectors]
+        results = await asyncio.gather(*waits, return_exceptions=True)
+        for reflector, result in zip(self._reflectors, results, strict=True):
+            if isinstance(result, BaseException):
+                self.log.warning(
+                    "%s has not synced (%s); its objects fail until it does",
+                    reflector.name,
+                    reflector.last_error or type(result).__name__,
+                )
+
+    def _spawn(self, coroutine: Coroutine[Any, Any, None], name: str) -> None:
+        self._tasks.append(asyncio.create_task(coroutine, name=f"target={self.target_name} {name}"))
+
+    def _upstream_handler(self, resource: Resource) -> Handler:
+        def handle(change: Change, obj: KubeObject, old: KubeObject | None) -> None:
+            metadata = obj["metadata"]
+            if "namespace" not in metadata:
+                return
+            self._queue.add(
+                WorkKey(resource.qualified_name, metadata["namespace"], metadata["name"])
+            )
+
+        return handle
+
+    def _downstream_handler(self, resource: Resource) -> Handler:
+        def handle(change: Change, obj: KubeObject, old: KubeObject | None) -> None:
+            metadata = obj["metadata"]
+            if self._namespaces is None or "namespace" not in metadata:
+                return
+            try:
+                locator = self._namespaces.locator_of(metadata["namespace"])
+            except TransformError:
+                locator = None
+            if locator is None:
+                self.log.warning(
+                    "copy %s/%s is in a namespace without this target's locator; ignored",
+                    metadata["namespace"],
+                    metadata["name"],
+                )
+                return
+            name = upstream_name(resource.kind, metadata["name"])
+            self._queue.add(WorkKey(resource.qualified_name, locator.namespace, name))
+
+        return handle
+
+    def _occupied_namespaces(self) -> Iterator[str]:
+        """Namespaces below that hold a copy, or that a placed upstream object will need."""
+        assert self._spec is not None
+        assert self.sync_target is not None
+        for synced in self._spec.resources.values():
+            for namespace, _ in synced.downstream.cache:
+                yield namespace
+            for namespace, _ in synced.upstream.cache:
+                locator = TransformContext(self.sync_target).locator(namespace)
+                yield locator.downstream_namespace
+
+    def enqueue_all(self) -> None:
+        assert self._spec is not None
+        for name, synced in self._spec.resources.items():
+            for namespace, object_name in list(synced.upstream.cache):
+                self._queue.add(WorkKey(name, namespace, object_name))
+            for obj in synced.downstream.objects():
+                self._downstream_handler(synced.resource)(Change.MODIFIED, obj, None)
+
+    async def _resync_forever(self) -> None:
+        while True:
+            await asyncio.sleep(self.settings.resync_period)
+            self.enqueue_all()
+
+    async def _work(self) -> None:
+        assert self._spec is not None
+        while True:
+            try:
+                key = await self._queue.get()
+            except ShutDown:
+                return
+            try:
+                self.reconciles += 1
+                again = await self._spec.reconcile(key)
+            except RETRYABLE as error:
+                delay = self._queue.add_rate_limited(key)
+                self.log.warning("%s: %s; retrying in %.2fs", key, error, delay)
+            except Exception:
+                delay = self._queue.add_rate_limited(key)
+                self.log.exception("%s: reconcile failed; retrying in %.2fs", key, delay)
+            else:
+                self._queue.forget(key)
+                if again is not None:
+                    self._queue.add_after(key, again)
+            finally:
+                self._queue.done(key)

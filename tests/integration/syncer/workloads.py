@@ -1,0 +1,79 @@
+"""A valid upstream object of every kind the syncer handles, for the flow tests."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def _pod_spec(restart: str | None = None) -> dict[str, Any]:
+    spec: dict[str, Any] = {"containers": [{"name": "main", "image": "registry.example/app:1"}]}
+    if restart is not None:
+        spec["restartPolicy"] = restart
+    return spec
+
+
+def _template(restart: str | None = None) -> dict[str, Any]:
+    return {"metadata": {"labels": {"app": "w"}}, "spec": _pod_spec(restart)}
+
+
+SELECTOR = {"matchLabels": {"app": "w"}}
+
+WORKLOADS: dict[str, tuple[str, str, dict[str, Any]]] = {
+    "deployments.apps": (
+        "apps/v1",
+        "Deployment",
+        {"spec": {"replicas": 2, "selector": SELECTOR, "template": _template()}},
+    ),
+    "replicasets.apps": (
+        "apps/v1",
+        "ReplicaSet",
+        {"spec": {"replicas": 1, "selector": SELECTOR, "template": _template()}},
+    ),
+    "statefulsets.apps": (
+        "apps/v1",
+        "StatefulSet",
+        {"spec": {"serviceName": "w", "selector": SELECTOR, "template": _template()}},
+    ),
+    "daemonsets.apps": (
+        "apps/v1",
+        "DaemonSet",
+        {"spec": {"selector": SELECTOR, "template": _template()}},
+    ),
+    "jobs.batch": ("batch/v1", "Job", {"spec": {"template": _template("Never")}}),
+    "services": (
+        "v1",
+        "Service",
+        {"spec": {"selector": {"app": "w"}, "ports": [{"port": 80, "targetPort": 8080}]}},
+    ),
+    "configmaps": ("v1", "ConfigMap", {"data": {"key": "value"}}),
+    "secrets": ("v1", "Secret", {"type": "Opaque", "data": {"key": "dmFsdWU="}}),
+    "persistentvolumeclaims": (
+        "v1",
+        "PersistentVolumeClaim",
+        {
+            "spec": {
+                "accessModes": ["ReadWriteOnce"],
+                "resources": {"requests": {"storage": "1Gi"}},
+            }
+        },
+    ),
+    "ingresses.networking.k8s.io": (
+        "networking.k8s.io/v1",
+        "Ingress",
+        {"spec": {"defaultBackend": {"service": {"name": "w", "port": {"number": 80}}}}},
+    ),
+}
+
+
+def workload(resource: str, namespace: str, name: str, labels: dict[str, str]) -> dict[str, Any]:
+    api_version, kind, body = WORKLOADS[resource]
+    return {
+        "apiVersion": api_version,
+        "kind": kind,
+        "metadata": {"name": name, "namespace": namespace, "labels": dict(labels)},
+        **body,
+    }
+
+
+def namespace(name: str) -> dict[str, Any]:
+    return {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}
