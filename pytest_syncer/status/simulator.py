@@ -1,0 +1,413 @@
+"""`pytest-syncer simulate`: plays the controllers and kubelet of embedded clusters, kwok-style.
+
+One process serves many downstream clusters (one kubeconfig each). For every Deployment,
+ReplicaSet, StatefulSet, DaemonSet, Job and Pod it watches, it writes the status the real
+controllers would show by now under the cluster's profile (`profiles.py`), through `/status`,
+as a merge patch and only when it changed, then sleeps until that status would next change.
+
+Profiles are chosen per object by the label `simulator.pytest-syncer.io/profile`, else per
+cluster by the harness (`--profile CLUSTER=NAME` or a profiles file, re-read when it changes,
+so a test can make a failing cluster recover), else `--default-profile`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import logging
+import sys
+import time
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Self
+
+from pytest_syncer.service import configure_logging, run_service
+from pytest_syncer.status.conditions import rfc3339, stamp_transitions
+from pytest_syncer.status.merge_patch import merge_patch_between
+from pytest_syncer.status.profiles import PROFILE_LABEL, PROFILES, Profile, simulate
+from pytest_syncer.syncer.client import ApiError, KubeClient, Resource
+from pytest_syncer.syncer.interfaces import KubeObject
+from pytest_syncer.syncer.reflector import Change, Reflector
+from pytest_syncer.syncer.workqueue import ShutDown, WorkQueue
+
+log = logging.getLogger(__name__)
+
+SIMULATED_RESOURCES = (
+    Resource("apps", "v1", "deployments", "Deployment"),
+    Resource("apps", "v1", "replicasets", "ReplicaSet"),
+    Resource("apps", "v1", "statefulsets", "StatefulSet"),
+    Resource("apps", "v1", "daemonsets", "DaemonSet"),
+    Resource("batch", "v1", "jobs", "Job"),
+    Resource("", "v1", "pods", "Pod"),
+)
+PROFILE_FILE_POLL = 0.2
+"""Seconds between looks at the profiles file's modification time."""
+
+Clock = Callable[[], float]
+
+
+@dataclass(frozen=True)
+class ProfileMap:
+    """Which profile each cluster plays: `{"default", "clusters": {name: profile}, "profiles"}`.
+
+    `profiles` defines custom profiles (see `Profile.from_json`) next to the built-in ones.
+    """
+
+    default: str = "healthy"
+    clusters: Mapping[str, str] = field(default_factory=dict)
+    custom: Mapping[str, Profile] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for name in [self.default, *self.clusters.values()]:
+            if name not in PROFILES and name not in self.custom:
+                known = sorted({*PROFILES, *self.custom})
+                raise ValueError(f"unknown profile {name!r}; known: {', '.join(known)}")
+
+    def profile(self, name: str) -> Profile | None:
+        return self.custom.get(name) or PROFILES.get(name)
+
+    def profile_for(self, cluster: str, obj: KubeObject) -> Profile:
+        """The object's label first, then the cluster's entry, then the default."""
+        labels = obj.get("metadata", {}).get("labels") or {}
+        labelled = self.profile(str(labels.get(PROFILE_LABEL, "")))
+        if labelled is not None:
+            return labelled
+        chosen = self.profile(self.clusters.get(cluster, self.default))
+        assert chosen is not None
+        return chosen
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> ProfileMap:
+        unknown = set(data) - {"default", "clusters", "profiles"}
+        if unknown:
+            raise ValueError(f"unknown fields {sorted(unknown)} in the profiles file")
+        custom = {
+            name: Profile.from_json(name, spec)
+            for name, spec in (data.get("profiles") or {}).items()
+        }
+        return cls(
+            default=str(data.get("default", "healthy")),
+            clusters={str(k): str(v) for k, v in (data.get("clusters") or {}).items()},
+            custom=custom,
+        )
+
+    @classmethod
+    def from_file(cls, path: Path) -> ProfileMap:
+        return cls.from_json(json.loads(path.read_text()))
+
+    def with_clusters(self, clusters: Mapping[str, str]) -> ProfileMap:
+        return ProfileMap(self.default, {**self.clusters, **clusters}, self.custom)
+
+
+@dataclass(frozen=True)
+class SimKey:
+    cluster: str
+    resource: Resource
+    namespace: str
+    name: str
+
+
+class Simulator:
+    """The simulated controllers of many clusters, as an async context manager."""
+
+    def __init__(
+        self,
+        kubeconfigs: Sequence[Path],
+        profiles: ProfileMap,
+        *,
+        profiles_file: Path | None = None,
+        overrides: Mapping[str, str] | None = None,
+        time_scale: float = 1.0,
+        workers: int = 4,
+        clock: Clock = time.time,
+    ) -> None:
+        self._kubeconfigs = list(kubeconfigs)
+        self._overrides = dict(overrides or {})
+        self.profiles = profiles.with_clusters(self._overrides)
+        self._profiles_file = profiles_file
+        self._time_scale = time_scale
+        self._workers = workers
+        self._clock = clock
+        self.writes = 0
+        self.clusters: dict[str, KubeClient] = {}
+        self._reflectors: dict[tuple[str, Resource], Reflector] = {}
+        self._seen: dict[SimKey, tuple[int, float]] = {}
+        self._queue: WorkQueue[SimKey] | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+
+    def ready_payload(self) -> dict[str, Any]:
+        return {
+            "clusters": sorted(self.clusters),
+            "profiles": {name: self._cluster_profile(name) for name in sorted(self.clusters)},
+        }
+
+    def _cluster_profile(self, cluster: str) -> str:
+        return self.profiles.clusters.get(cluster, self.profiles.default)
+
+    async def __aenter__(self) -> Self:
+        try:
+            await self._start()
+        except BaseException:
+            await self._stop()
+            raise
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self._stop()
+
+    async def _start(self) -> None:
+        self._queue = WorkQueue()
+        for path in self._kubeconfigs:
+            client = await KubeClient.from_kubeconfig(path)
+            name = client.logical_cluster or path.stem
+            if name in self.clusters:
+                await client.close()
+                raise ValueError(f"two kubeconfigs reach cluster {name!r}")
+            self.clusters[name] = client
+            for resource in SIMULATED_RESOURCES:
+                reflector = Reflector(client, resource, name=f"cluster={name} {resource.resource}")
+                reflector.add_handler(self._handler(name, resource))
+                self._reflectors[(name, resource)] = reflector
+        for reflector in self._reflectors.values():
+            await reflector.start()
+        for reflector in self._reflectors.values():
+            await reflector.wait_synced(60.0)
+        self._tasks = [
+            asyncio.create_task(self._work(), name=f"simulator worker {index}")
+            for index in range(self._workers)
+        ]
+        if self._profiles_file is not None:
+            self._tasks.append(asyncio.create_task(self._follow_profiles(self._profiles_file)))
+        log.info("simulating %d clusters", len(self.clusters))
+
+    async def _stop(self) -> None:
+        if self._queue is not None:
+            self._queue.shut_down()
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks.clear()
+        for reflector in self._reflectors.values():
+            await reflector.stop()
+        self._reflectors.clear()
+        for client in self.clusters.values():
+            await client.close()
+        self.clusters.clear()
+
+    def _handler(
+        self, cluster: str, resource: Resource
+    ) -> Callable[[Change, KubeObject, KubeObject | None], None]:
+        def handle(change: Change, obj: KubeObject, old: KubeObject | None) -> None:
+            metadata = obj["metadata"]
+            key = SimKey(cluster, resource, metadata.get("namespace", ""), metadata["name"])
+            if change is Change.DELETED:
+                self._seen.pop(key, None)
+                return
+            generation = metadata.get("generation") or 0
+            seen = self._seen.get(key)
+            if seen is None or seen[0] != generation:
+                self._seen[key] = (generation, self._clock())
+            elif old is not None and (old["metadata"].get("labels") or {}) == (
+                metadata.get("labels") or {}
+            ):
+                return
+            if self._queue is not None:
+                self._queue.add(key)
+
+        return handle
+
+    async def _follow_profiles(self, path: Path) -> None:
+        """Re-read the profiles file when it changes and replay every object under it."""
+        stamp = _file_stamp(path)
+        while True:
+            await asyncio.sleep(PROFILE_FILE_POLL)
+            seen = _file_stamp(path)
+            if seen is None or seen == stamp:
+                continue
+            stamp = seen
+            try:
+                self.profiles = ProfileMap.from_file(path).with_clusters(self._overrides)
+            except (OSError, ValueError) as error:
+                log.warning("profiles file %s not used: %s", path, error)
+                continue
+            log.info("profiles now %s", dict(self.profiles.clusters))
+            assert self._queue is not None
+            for key in list(self._seen):
+                self._queue.add(key)
+
+    async def _work(self) -> None:
+        assert self._queue is not None
+        queue = self._queue
+        while True:
+            try:
+                key = await queue.get()
+            except ShutDown:
+                return
+            try:
+                await self._play(key)
+                queue.forget(key)
+            except Exception as error:
+                delay = queue.add_rate_limited(key)
+                log.warning(
+                    "cluster=%s %s %s/%s: status not written (%s); retrying in %.2fs",
+                    key.cluster,
+                    key.resource.kind,
+                    key.namespace,
+                    key.name,
+                    error,
+                    delay,
+                )
+            finally:
+                queue.done(key)
+
+    async def _play(self, key: SimKey) -> None:
+        reflector = self._reflectors[(key.cluster, key.resource)]
+        obj = reflector.get(key.namespace, key.name)
+        seen = self._seen.get(key)
+        if obj is None or seen is None:
+            return
+        now = self._clock()
+        profile = self.profiles.profile_for(key.cluster, obj).scaled(self._time_scale)
+        simulated = simulate(key.resource.kind, obj, profile, now - seen[1], seen[1])
+        if simulated is None:
+            return
+        current = obj.get("status") or {}
+        status = dict(simulated.status)
+        if "conditions" in status:
+            status["conditions"] = stamp_transitions(
+                status["conditions"], current.get("conditions") or [], rfc3339(now)
+            )
+        patch = merge_patch_between(current, status)
+        if patch:
+            client = self.clusters[key.cluster]
+            try:
+                await client.patch(
+                    key.resource,
+                    key.name,
+                    {"status": patch},
+                    key.namespace,
+                    subresource="status",
+                )
+            except ApiError as error:
+                if not error.not_found:
+                    raise
+                return
+            self.writes += 1
+        if simulated.next_change is not None and self._queue is not None:
+            self._queue.add_after(key, simulated.next_change + 0.001)
+
+
+def _file_stamp(path: Path) -> tuple[float, int] | None:
+    """Modification time and size: a rewrite of the profiles file changes one or the other."""
+    try:
+        info = path.stat()
+    except OSError:
+        return None
+    return (info.st_mtime, info.st_size)
+
+
+@contextlib.asynccontextmanager
+async def serving(simulator: Simulator) -> AsyncIterator[dict[str, Any]]:
+    async with simulator:
+        yield simulator.ready_payload()
+
+
+def _assignment(text: str) -> tuple[str, str]:
+    cluster, sep, profile = text.partition("=")
+    if not sep or not cluster or not profile:
+        raise argparse.ArgumentTypeError(f"expected CLUSTER=PROFILE, got {text!r}")
+    return cluster, profile
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="pytest-syncer simulate",
+        description="Play the controllers of embedded clusters: move workload and pod status "
+        "as real ones would, per cluster profile. Built-in profiles: " + ", ".join(PROFILES),
+    )
+    parser.add_argument(
+        "--kubeconfig", type=Path, action="append", default=[], help="a cluster (repeatable)"
+    )
+    parser.add_argument(
+        "--kubeconfig-list", type=Path, help="a file naming one kubeconfig path per line"
+    )
+    parser.add_argument(
+        "--profiles-file",
+        type=Path,
+        help='JSON {"default", "clusters": {NAME: PROFILE}, "profiles": {...}}; re-read on change',
+    )
+    parser.add_argument(
+        "--profile",
+        type=_assignment,
+        action="append",
+        default=[],
+        metavar="CLUSTER=PROFILE",
+        help="a cluster's profile (over the file's)",
+    )
+    parser.add_argument("--default-profile", help="for clusters no one names (default: healthy)")
+    parser.add_argument(
+        "--time-scale",
+        type=float,
+        default=1.0,
+        metavar="F",
+        help="multiply every profile's delays (0.1: ten times faster)",
+    )
+    parser.add_argument("--log-level", default="INFO")
+    return parser
+
+
+def _kubeconfigs(args: argparse.Namespace) -> list[Path]:
+    paths = list(args.kubeconfig)
+    if args.kubeconfig_list is not None:
+        lines = args.kubeconfig_list.read_text().splitlines()
+        base = args.kubeconfig_list.parent
+        paths += [base / line.strip() for line in lines if line.strip()]
+    if not paths:
+        raise ValueError("name at least one cluster with --kubeconfig or --kubeconfig-list")
+    missing = [str(path) for path in paths if not path.is_file()]
+    if missing:
+        raise ValueError(f"no such kubeconfig: {', '.join(missing)}")
+    return paths
+
+
+def main(argv: Sequence[str]) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    configure_logging("simulate", args.log_level)
+    try:
+        kubeconfigs = _kubeconfigs(args)
+        profiles = ProfileMap.from_file(args.profiles_file) if args.profiles_file else ProfileMap()
+        if args.default_profile:
+            profiles = ProfileMap(args.default_profile, profiles.clusters, profiles.custom)
+        overrides = dict(args.profile)
+        profiles.with_clusters(overrides)
+        if args.time_scale <= 0:
+            raise ValueError("--time-scale must be positive")
+    except (OSError, ValueError) as error:
+        print(f"pytest-syncer simulate: {error}", file=sys.stderr)
+        return 2
+
+    def factory() -> AbstractAsyncContextManager[dict[str, Any]]:
+        return serving(
+            Simulator(
+                kubeconfigs,
+                profiles,
+                profiles_file=args.profiles_file,
+                overrides=overrides,
+                time_scale=args.time_scale,
+            )
+        )
+
+    return run_service(factory)
