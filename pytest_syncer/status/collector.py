@@ -25,6 +25,7 @@ from typing import Any
 from pytest_syncer.status.merge_patch import merge_patch_between
 from pytest_syncer.syncer.client import NAMESPACES, SYNC_STATUSES, ApiError, KubeClient, Resource
 from pytest_syncer.syncer.engine.settings import StatusMode
+from pytest_syncer.syncer.engine.spec import UPSTREAM_GENERATION_ANNOTATION
 from pytest_syncer.syncer.interfaces import (
     SYNC_TARGET_KEY_LABEL,
     KubeObject,
@@ -45,8 +46,6 @@ from pytest_syncer.syncer.workqueue import ShutDown, WorkQueue
 
 log = logging.getLogger(__name__)
 
-UPSTREAM_GENERATION_ANNOTATION = "internal.workload.kcp.io/upstream-generation"
-"""On every downstream object the engine writes: the upstream generation that write carried."""
 DEFAULT_COALESCE_DELAY = 0.05
 
 STATUS_KINDS = frozenset(

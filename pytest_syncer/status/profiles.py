@@ -19,6 +19,10 @@ PROFILE_LABEL = "simulator.pytest-syncer.io/profile"
 """On a downstream object: the profile to play for it, over the cluster's."""
 
 
+MIN_STEP = 1e-6
+"""Steps shorter than this (seconds) count as all replicas at once."""
+
+
 @dataclass(frozen=True)
 class Profile:
     """How the simulated controllers behave on one cluster.
@@ -97,7 +101,7 @@ def ready_count(profile: Profile, replicas: int, elapsed: float) -> tuple[int, f
         return 0, None
     if elapsed < profile.delay:
         return 0, profile.delay - elapsed
-    if profile.step <= 0:
+    if profile.step < MIN_STEP:
         return goal, None
     grown = 1 + math.floor((elapsed - profile.delay) / profile.step + 1e-9)
     if grown >= goal:

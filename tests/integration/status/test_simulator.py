@@ -1,0 +1,131 @@
+"""`pytest-syncer simulate` as a real process against an embedded API server with two clusters."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pytest_syncer.apiserver import BackgroundAPIServer
+from pytest_syncer.processes import ServiceProcess
+from pytest_syncer.status.profiles import PROFILE_LABEL
+from pytest_syncer.syncer.client import KubeClient, Resource
+from pytest_syncer.waiting import await_until
+from tests.integration.status.objects import deployment
+
+CLUSTERS = ["sim-a", "sim-b"]
+DEPLOYMENTS = Resource("apps", "v1", "deployments", "Deployment")
+JOBS = Resource("batch", "v1", "jobs", "Job")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BackgroundAPIServer]:
+    with BackgroundAPIServer(CLUSTERS, tmp_path_factory.mktemp("kubeconfigs")) as running:
+        yield running
+
+
+def write_profiles(path: Path, clusters: dict[str, str]) -> None:
+    staging = path.with_suffix(".tmp")
+    staging.write_text(json.dumps({"default": "healthy", "clusters": clusters}))
+    staging.replace(path)
+
+
+def condition(obj: dict[str, Any], kind: str) -> str | None:
+    for found in (obj.get("status") or {}).get("conditions") or ():
+        if found["type"] == kind:
+            return str(found["status"])
+    return None
+
+
+async def test_profiles_per_cluster_and_a_cluster_that_recovers(
+    server: BackgroundAPIServer, tmp_path: Path
+) -> None:
+    profiles = tmp_path / "profiles.json"
+    write_profiles(profiles, {"sim-b": "never-ready"})
+    simulator = ServiceProcess(
+        "simulate",
+        [
+            *(f"--kubeconfig={server.kubeconfigs[name]}" for name in CLUSTERS),
+            f"--profiles-file={profiles}",
+            "--time-scale=0.5",
+        ],
+        log_path=tmp_path / "simulate.log",
+    )
+    with simulator:
+        assert simulator.ready["profiles"] == {"sim-a": "healthy", "sim-b": "never-ready"}
+        async with (
+            await KubeClient.from_kubeconfig(server.kubeconfigs["sim-a"]) as a,
+            await KubeClient.from_kubeconfig(server.kubeconfigs["sim-b"]) as b,
+        ):
+            for client in (a, b):
+                await client.create(DEPLOYMENTS, deployment("web", "default", [], replicas=4))
+            healthy = await await_until(
+                lambda: a.get(DEPLOYMENTS, "web", "default"),
+                lambda obj: condition(obj, "Available") == "True",
+                what="the healthy cluster's Deployment available",
+                timeout=20,
+            )
+            assert healthy["status"]["readyReplicas"] == 4
+            assert healthy["status"]["observedGeneration"] == healthy["metadata"]["generation"]
+            stuck = await await_until(
+                lambda: b.get(DEPLOYMENTS, "web", "default"),
+                lambda obj: condition(obj, "Available") == "False",
+                what="the never-ready cluster's Deployment reported unavailable",
+                timeout=20,
+            )
+            assert "readyReplicas" not in stuck["status"]
+            assert stuck["status"]["unavailableReplicas"] == 4
+
+            write_profiles(profiles, {})
+            recovered = await await_until(
+                lambda: b.get(DEPLOYMENTS, "web", "default"),
+                lambda obj: condition(obj, "Available") == "True",
+                what="the recovered cluster's Deployment available",
+                timeout=20,
+            )
+            assert recovered["status"]["readyReplicas"] == 4
+
+            job = {
+                "apiVersion": "batch/v1",
+                "kind": "Job",
+                "metadata": {
+                    "name": "once",
+                    "namespace": "default",
+                    "labels": {PROFILE_LABEL: "failing-job"},
+                },
+                "spec": {
+                    "backoffLimit": 2,
+                    "template": {
+                        "spec": {
+                            "restartPolicy": "Never",
+                            "containers": [{"name": "c", "image": "busybox"}],
+                        }
+                    },
+                },
+            }
+            await a.create(JOBS, job)
+            failed = await await_until(
+                lambda: a.get(JOBS, "once", "default"),
+                lambda obj: condition(obj, "Failed") == "True",
+                what="the Job labelled failing-job failed",
+                timeout=20,
+            )
+            assert failed["status"]["failed"] == 3
+
+
+def test_bad_arguments_are_a_usage_error(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest_syncer", "simulate", f"--kubeconfig={tmp_path / 'nope'}"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert "no such kubeconfig" in done.stderr
+    assert done.stdout == ""
