@@ -49,8 +49,10 @@ WRITE_ATTEMPTS = 5
 REFUSED_STATUSES = frozenset({400, 403, 404, 405, 409, 415, 422})
 """Answers from below that mean the target will not take this object as it is."""
 
-EVENTFUL_REASONS = frozenset({"Created", "DriftReverted", "TookOver", "Conflict", "Failed"})
-REPEATED_REASONS = frozenset({"DriftReverted"})
+EVENTFUL_REASONS = frozenset(
+    {"Created", "Recreated", "DriftReverted", "TookOver", "Conflict", "Failed"}
+)
+REPEATED_REASONS = frozenset({"Recreated", "DriftReverted"})
 """Reasons worth an Event each time; the others only when their message changes."""
 
 
@@ -90,6 +92,8 @@ class SpecSyncer:
         self._placement = placement_label(context.sync_target.key)
         self._soft_finalizer = SOFT_FINALIZER_ANNOTATION_PREFIX + context.sync_target.key
         self._last_event: dict[WorkKey, tuple[str, str]] = {}
+        self._written_from: dict[WorkKey, str] = {}
+        """The upstream resourceVersion each key's last write below carried."""
 
     def placed(self, obj: KubeObject) -> bool:
         return (obj["metadata"].get("labels") or {}).get(self._placement) == SYNC_STATE
@@ -170,7 +174,10 @@ class SpecSyncer:
                     verdict = Verdict(SyncPhase.FAILED, "Failed", message)
                     break
                 raise
-            verdict = self._written(existing, decision.reason, generation)
+            version = upstream["metadata"].get("resourceVersion", "")
+            before = self._written_from.get(key)
+            self._written_from[key] = version
+            verdict = self._written(existing, before, version, decision.reason, generation)
             break
         else:
             raise ApiError(
@@ -179,15 +186,23 @@ class SpecSyncer:
         await self._conclude(key, resource, upstream, verdict)
         return None
 
-    def _written(self, existing: KubeObject | None, reason: str, generation: int | None) -> Verdict:
+    def _written(
+        self,
+        existing: KubeObject | None,
+        before: str | None,
+        version: str,
+        reason: str,
+        generation: int | None,
+    ) -> Verdict:
+        """Created (or recreated after a delete below), took over, reverted drift (the upstream
+        object did not change since this process last wrote it), or followed an upstream update.
+        """
         if existing is None:
-            return Verdict(SyncPhase.SYNCED, "Created", reason, generation)
+            created = "Created" if before is None else "Recreated"
+            return Verdict(SyncPhase.SYNCED, created, reason, generation)
         if owner_key(existing) != self._context.sync_target.key:
             return Verdict(SyncPhase.SYNCED, "TookOver", reason, generation)
-        written_from = (existing["metadata"].get("annotations") or {}).get(
-            UPSTREAM_GENERATION_ANNOTATION
-        )
-        if written_from == str(generation):
+        if before == version:
             return Verdict(SyncPhase.SYNCED, "DriftReverted", reason, generation)
         return Verdict(SyncPhase.SYNCED, "Updated", f"applied generation {generation}", generation)
 
@@ -226,6 +241,7 @@ class SpecSyncer:
             self._log.info("%s: copy below deleted", key)
         await self._statuses.delete(resource, key.namespace, key.name)
         self._last_event.pop(key, None)
+        self._written_from.pop(key, None)
         if upstream is not None and has_finalizer(upstream):
             uid = upstream["metadata"].get("uid", "")
             if await self._statuses.remaining(key.namespace, uid) == 0:

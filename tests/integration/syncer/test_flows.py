@@ -253,6 +253,7 @@ async def test_drift_below_is_reverted_and_a_deleted_copy_recreated(
     uid = created["metadata"]["uid"]
     assert ("Created", "d", uid) in reasons
     assert ("DriftReverted", "d", uid) in reasons
+    assert ("Recreated", "d", uid) in reasons
 
 
 async def test_each_syncer_beats_its_sync_target(
