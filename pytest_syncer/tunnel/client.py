@@ -14,6 +14,7 @@ of the downstream kubeconfig.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from collections.abc import Iterable, Sequence
@@ -21,12 +22,10 @@ from fnmatch import fnmatchcase
 from types import TracebackType
 from typing import Self
 
-import aiohttp
-from yarl import URL
-
 from pytest_syncer.tunnel.auth import without_credentials
 from pytest_syncer.tunnel.endpoint import ClusterEndpoint
 from pytest_syncer.tunnel.errors import STATUS_HEADERS, status_body
+from pytest_syncer.tunnel.http1 import HTTP1Pool, HTTPError
 from pytest_syncer.tunnel.protocol import ErrorCode, Headers
 from pytest_syncer.tunnel.session import TunnelStream
 
@@ -116,24 +115,14 @@ class DownstreamForwarder:
         self.target = target
         self.allow_list = PathAllowList(allowed_paths)
         self._connection_limit = connection_limit
-        self._session: aiohttp.ClientSession | None = None
+        self._pool: HTTP1Pool | None = None
         self._own_headers: Headers = (
             (("Authorization", endpoint.authorization),) if endpoint.authorization else ()
         )
 
     async def __aenter__(self) -> Self:
-        connector = aiohttp.TCPConnector(
-            ssl=self.endpoint.ssl_context,
-            limit=self._connection_limit,
-            keepalive_timeout=60,
-        )
-        self._session = aiohttp.ClientSession(
-            connector=connector,
-            auto_decompress=False,
-            timeout=aiohttp.ClientTimeout(total=None, connect=10),
-            skip_auto_headers=("User-Agent", "Accept-Encoding", "Content-Type"),
-            # Cookies are the caller's business and never cross the tunnel anyway.
-            cookie_jar=aiohttp.DummyCookieJar(),
+        self._pool = HTTP1Pool(
+            self.endpoint.base_url, self.endpoint.ssl_context, limit=self._connection_limit
         )
         return self
 
@@ -143,16 +132,16 @@ class DownstreamForwarder:
         exc: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
+        if self._pool is not None:
+            self._pool.close()
+            self._pool = None
 
     async def handle(self, stream: TunnelStream) -> None:
         """Answer one stream: a refusal as a Status, or the downstream's response verbatim."""
         request = stream.request
-        session = self._session
+        pool = self._pool
         assert request is not None
-        if session is None:
+        if pool is None:
             raise RuntimeError("the forwarder is not started")
         if not self.allow_list.allows(request.path):
             log.info(
@@ -169,40 +158,35 @@ class DownstreamForwarder:
             if len(body) > MAX_REQUEST_BODY:
                 await _answer(stream, 413, f"request body over {MAX_REQUEST_BODY} bytes")
                 return
-        url = URL(self.endpoint.base_url + request.path, encoded=True)
         headers = forwardable_headers(request.headers) + self._own_headers
         try:
-            async with session.request(
-                request.method,
-                url,
-                headers=headers,
-                data=body or None,
-                allow_redirects=False,
-            ) as response:
-                stream.send_response(response.status, response_headers(response.headers.items()))
-                content = response.content
-                while True:
-                    chunk = await content.readany()
-                    if not chunk:
-                        stream.end()
-                        return
-                    await stream.write(chunk, end_stream=content.at_eof())
-                    if content.at_eof():
-                        return
-        except (aiohttp.ClientError, OSError) as error:
-            log.warning(
-                "target=%s downstream %s %s failed: %s",
-                self.target,
-                request.method,
-                request.path.partition("?")[0],
-                error,
-            )
-            if stream.finished:
-                return
-            if stream.response_sent:
-                stream.reset(ErrorCode.DOWNSTREAM_UNAVAILABLE, "downstream response broke off")
-            else:
-                await _answer(stream, 502, f"the downstream API server is unreachable: {error}")
+            exchange = await pool.request(request.method, request.path, headers, body)
+        except ValueError as error:
+            await _answer(stream, 400, f"the request cannot be forwarded: {error}")
+            return
+        except (HTTPError, OSError, TimeoutError) as error:
+            self._log_failure(request.method, request.path, error)
+            await _answer(stream, 502, f"the downstream API server is unreachable: {error}")
+            return
+        try:
+            stream.send_response(exchange.head.status, response_headers(exchange.head.headers))
+            async for piece in exchange.body():
+                await stream.write(piece, end_stream=exchange.done)
+            stream.end()
+        except (HTTPError, OSError, asyncio.IncompleteReadError) as error:
+            self._log_failure(request.method, request.path, error)
+            stream.reset(ErrorCode.DOWNSTREAM_UNAVAILABLE, "downstream response broke off")
+        finally:
+            exchange.release()
+
+    def _log_failure(self, method: str, path: str, error: BaseException) -> None:
+        log.warning(
+            "target=%s downstream %s %s failed: %s",
+            self.target,
+            method,
+            path.partition("?")[0],
+            error or type(error).__name__,
+        )
 
 
 async def _answer(stream: TunnelStream, code: int, message: str) -> None:

@@ -1,0 +1,149 @@
+"""The forwarder's HTTP/1.1 client against real servers on 127.0.0.1."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import pytest
+from aiohttp import web
+
+from pytest_syncer.tunnel.http1 import HTTP1Pool, HTTPError
+
+from .conftest import serve
+
+
+def app(peers: list[object]) -> web.Application:
+    async def fixed(request: web.Request) -> web.Response:
+        peers.append(request.transport.get_extra_info("peername") if request.transport else None)
+        return web.Response(body=b"fixed body", headers={"X-Kind": "fixed"})
+
+    async def chunked(request: web.Request) -> web.StreamResponse:
+        response = web.StreamResponse()
+        response.enable_chunked_encoding()
+        await response.prepare(request)
+        for n in range(int(request.query.get("pieces", "3"))):
+            await response.write(b"piece-%d;" % n)
+        await response.write_eof()
+        return response
+
+    async def echo(request: web.Request) -> web.Response:
+        return web.Response(body=await request.read(), status=201)
+
+    async def empty(request: web.Request) -> web.Response:
+        return web.Response(status=204)
+
+    async def closing(request: web.Request) -> web.Response:
+        return web.Response(body=b"bye", headers={"Connection": "close"})
+
+    application = web.Application()
+    application.router.add_get("/base/fixed", fixed)
+    application.router.add_get("/base/chunked", chunked)
+    application.router.add_post("/base/echo", echo)
+    application.router.add_get("/base/empty", empty)
+    application.router.add_get("/base/closing", closing)
+    return application
+
+
+@pytest.fixture
+async def server() -> AsyncIterator[tuple[str, list[object]]]:
+    peers: list[object] = []
+    runner, url = await serve(app(peers))
+    yield url + "/base", peers
+    await runner.cleanup()
+
+
+async def fetch(pool: HTTP1Pool, method: str, path: str, body: bytes = b"") -> tuple[int, bytes]:
+    exchange = await pool.request(method, path, [("Accept", "*/*")], body)
+    try:
+        return exchange.head.status, b"".join([piece async for piece in exchange.body()])
+    finally:
+        exchange.release()
+
+
+async def test_bodies_by_length_and_by_chunks(server: tuple[str, list[object]]) -> None:
+    url, _ = server
+    async with HTTP1Pool(url, False) as pool:
+        assert await fetch(pool, "GET", "/fixed") == (200, b"fixed body")
+        assert await fetch(pool, "GET", "/chunked?pieces=4") == (
+            200,
+            b"piece-0;piece-1;piece-2;piece-3;",
+        )
+        assert await fetch(pool, "POST", "/echo", b"x" * 200_000) == (201, b"x" * 200_000)
+        assert await fetch(pool, "GET", "/empty") == (204, b"")
+        assert await fetch(pool, "HEAD", "/fixed") == (200, b"")
+        assert await fetch(pool, "GET", "/fixed") == (200, b"fixed body")
+
+
+async def test_connections_are_kept_alive_unless_the_server_closes(
+    server: tuple[str, list[object]],
+) -> None:
+    url, peers = server
+    async with HTTP1Pool(url, False) as pool:
+        for _ in range(3):
+            await fetch(pool, "GET", "/fixed")
+        assert len(set(peers)) == 1
+        assert await fetch(pool, "GET", "/closing") == (200, b"bye")
+        await fetch(pool, "GET", "/fixed")
+        assert len(set(peers)) == 2
+
+
+async def test_a_stale_kept_alive_connection_is_replaced(server: tuple[str, list[object]]) -> None:
+    url, peers = server
+    async with HTTP1Pool(url, False) as pool:
+        await fetch(pool, "GET", "/fixed")
+        for connection in pool._idle:
+            connection.writer.transport.abort()
+        assert await fetch(pool, "GET", "/fixed") == (200, b"fixed body")
+        assert len(set(peers)) == 2
+
+
+async def test_an_abandoned_body_closes_its_connection_and_frees_its_slot(
+    server: tuple[str, list[object]],
+) -> None:
+    url, _ = server
+    async with HTTP1Pool(url, False, limit=1) as pool:
+        exchange = await pool.request("GET", "/chunked?pieces=100", [])
+        async for _ in exchange.body():
+            break
+        exchange.release()
+        assert pool._idle == []
+        assert await asyncio.wait_for(fetch(pool, "GET", "/fixed"), 5) == (200, b"fixed body")
+
+
+async def test_line_breaks_cannot_smuggle_headers(server: tuple[str, list[object]]) -> None:
+    url, _ = server
+    async with HTTP1Pool(url, False) as pool:
+        with pytest.raises(ValueError, match="header value"):
+            await pool.request("GET", "/fixed", [("X", "a\r\nInjected: yes")])
+        with pytest.raises(ValueError, match="path"):
+            await pool.request("GET", "/fixed HTTP/1.1\r\nX: y", [])
+        assert await fetch(pool, "GET", "/fixed") == (200, b"fixed body")
+
+
+async def raw_server(answer: bytes) -> tuple[asyncio.Server, str]:
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(answer)
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    return server, f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}"
+
+
+async def test_a_body_until_close_and_garbage_answers() -> None:
+    server, url = await raw_server(b"HTTP/1.0 200 OK\r\nX: y\r\n\r\nuntil the end")
+    async with server, HTTP1Pool(url, False) as pool:
+        assert await fetch(pool, "GET", "/") == (200, b"until the end")
+    server, url = await raw_server(b"SSH-2.0-OpenSSH\r\n\r\n")
+    async with server, HTTP1Pool(url, False) as pool:
+        with pytest.raises(HTTPError, match="not an HTTP"):
+            await pool.request("GET", "/", [])
+    server, url = await raw_server(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nshort")
+    async with server, HTTP1Pool(url, False) as pool:
+        exchange = await pool.request("GET", "/", [])
+        with pytest.raises(HTTPError, match="inside the response body"):
+            async for _ in exchange.body():
+                pass
+        exchange.release()
