@@ -19,7 +19,7 @@ Sizes are kept small so hypothesis stays fast; names still reach their length li
 import base64
 import string
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
@@ -63,54 +63,51 @@ _IMAGES = ("nginx:1.27", "busybox", "registry.k8s.io/pause:3.10", "ghcr.io/examp
 _SERVER_FINALIZERS = ("workload.kcp.io/syncer", "kubernetes.io/pv-protection", "foregroundDeletion")
 
 
-def _joined(*parts: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
-    return st.tuples(*parts).map("".join)
+def _trimmed_text(alphabet: str, max_size: int, *, lead: str, trail: str) -> st.SearchStrategy[str]:
+    """One text draw with the characters a name may not start or end with trimmed off.
+
+    Cheaper for hypothesis than drawing the ends separately, and it still shrinks well.
+    """
+    return st.text(alphabet=alphabet, min_size=1, max_size=max_size).map(
+        lambda text: text.lstrip(lead).rstrip(trail) or alphabet[0]
+    )
 
 
 @cache
 def dns_labels(*, max_size: int = 63) -> st.SearchStrategy[str]:
     """RFC 1123 labels: lower-case alphanumerics and `-`, alphanumeric at both ends."""
-    ends = st.sampled_from(_LOWER_ALNUM)
-    inner = st.text(alphabet=_LOWER_ALNUM + "-", max_size=max(max_size - 2, 0))
-    return st.one_of(ends, _joined(ends, inner, ends)) if max_size > 1 else ends
+    return _trimmed_text(_LOWER_ALNUM + "-", max_size, lead="-", trail="-")
 
 
 @cache
 def _dns1035_labels(*, max_size: int = 63) -> st.SearchStrategy[str]:
     """Labels that start with a letter, as Service names must."""
-    return _joined(st.sampled_from(string.ascii_lowercase), dns_labels(max_size=max_size - 1))
+    return _trimmed_text(_LOWER_ALNUM + "-", max_size, lead="-" + string.digits, trail="-")
 
 
-@st.composite
-def _subdomain(draw: st.DrawFn, max_size: int) -> str:
-    labels = draw(st.lists(dns_labels(max_size=min(63, max_size)), min_size=1, max_size=5))
-    name = labels[0]
-    for label in labels[1:]:
-        if len(name) + 1 + len(label) > max_size:
-            break
-        name = f"{name}.{label}"
-    return name
+def _cut_subdomain(labels: list[str], max_size: int) -> str:
+    return ".".join(labels)[:max_size].rstrip(".-")
 
 
 @cache
 def dns_subdomains(*, max_size: int = 253) -> st.SearchStrategy[str]:
     """RFC 1123 subdomains: dot-separated labels, at most `max_size` characters in all."""
-    return _subdomain(max_size)
+    return st.lists(dns_labels(), min_size=1, max_size=5).map(
+        lambda labels: _cut_subdomain(labels, max_size)
+    )
 
 
 @cache
 def _qualified_names() -> st.SearchStrategy[str]:
     """The name part of a label key, and a non-empty label value: [A-Za-z0-9_.-], 63 max."""
-    ends = st.sampled_from(_ALNUM)
-    inner = st.text(alphabet=_ALNUM + "-_.", max_size=61)
-    return st.one_of(ends, _joined(ends, inner, ends))
+    return _trimmed_text(_ALNUM + "-_.", 63, lead="-_.", trail="-_.")
 
 
 @cache
 def label_keys() -> st.SearchStrategy[str]:
     """Label and annotation keys: an optional DNS-subdomain prefix and `/`, then a name."""
     prefixes = st.one_of(st.just(""), dns_subdomains(max_size=60).map(lambda p: p + "/"))
-    return _joined(prefixes, _qualified_names())
+    return st.tuples(prefixes, _qualified_names()).map("".join)
 
 
 @cache
@@ -127,8 +124,9 @@ def _target_keys() -> st.SearchStrategy[str]:
 
 @cache
 def _timestamps() -> st.SearchStrategy[str]:
-    return st.datetimes(min_value=datetime(2020, 1, 1), max_value=datetime(2035, 1, 1)).map(
-        lambda moment: moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+    """RFC 3339 UTC seconds between 2020 and 2035."""
+    return st.integers(1_577_836_800, 2_051_222_400).map(
+        lambda seconds: datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     )
 
 
@@ -209,6 +207,18 @@ def _server_metadata() -> st.SearchStrategy[dict[str, Any]]:
     )
 
 
+@cache
+def _labels(min_size: int = 0, max_size: int = 3) -> st.SearchStrategy[dict[str, str]]:
+    return st.dictionaries(label_keys(), label_values(), min_size=min_size, max_size=max_size)
+
+
+@cache
+def _placements() -> st.SearchStrategy[dict[str, str]]:
+    """Placement labels for other targets, in any state."""
+    states = st.sampled_from(_PLACEMENT_STATES)
+    return st.dictionaries(_target_keys().map(PLACEMENT_LABEL_PREFIX.__add__), states, max_size=3)
+
+
 @st.composite
 def _object_meta(
     draw: st.DrawFn,
@@ -220,11 +230,9 @@ def _object_meta(
     metadata: dict[str, Any] = {"name": draw(names)}
     if namespaced:
         metadata["namespace"] = draw(namespaces())
-    labels = draw(st.dictionaries(label_keys(), label_values(), max_size=3))
+    labels = draw(_labels())
     if upstream:
-        states = st.sampled_from(_PLACEMENT_STATES)
-        others = draw(st.dictionaries(_target_keys(), states, max_size=3))
-        labels.update((PLACEMENT_LABEL_PREFIX + key, state) for key, state in others.items())
+        labels.update(draw(_placements()))
         metadata.update(draw(_server_metadata()))
     labels.update((PLACEMENT_LABEL_PREFIX + key, "Sync") for key in placed_on)
     if labels:
@@ -302,9 +310,11 @@ def _secrets(draw: st.DrawFn, upstream: bool, placed_on: Sequence[str]) -> KubeO
         st.sampled_from(["Opaque", "kubernetes.io/service-account-token", "kubernetes.io/tls"])
     )
     if secret_type == "kubernetes.io/service-account-token":
+        longest = 253 - len("default-token-")
         suffix = st.one_of(
             st.text(alphabet=_LOWER_ALNUM, min_size=5, max_size=5),
-            dns_subdomains(max_size=253 - len("default-token-")),
+            dns_subdomains(max_size=longest),
+            st.text(alphabet=_LOWER_ALNUM, min_size=longest - 4, max_size=longest),
         )
         names = suffix.map("default-token-".__add__)
     else:
@@ -346,10 +356,11 @@ def _ipv4() -> st.SearchStrategy[str]:
 @st.composite
 def _service_ports(draw: st.DrawFn, node_ports: bool) -> list[dict[str, Any]]:
     count = draw(st.integers(1, 3))
-    names = draw(st.lists(dns_labels(max_size=15), min_size=count, max_size=count, unique=True))
+    stems = draw(st.lists(dns_labels(max_size=12), min_size=count, max_size=count))
     numbers = draw(st.lists(st.integers(1, 65535), min_size=count, max_size=count, unique=True))
     ports: list[dict[str, Any]] = []
-    for name, number in zip(names, numbers, strict=True):
+    for index, (stem, number) in enumerate(zip(stems, numbers, strict=True)):
+        name = f"{stem}-{index}"
         port: dict[str, Any] = {"port": number, "protocol": draw(st.sampled_from(["TCP", "UDP"]))}
         if count > 1 or draw(st.booleans()):
             port["name"] = name
@@ -367,7 +378,7 @@ def _services(draw: st.DrawFn, upstream: bool, placed_on: Sequence[str]) -> Kube
     metadata = draw(object_meta(upstream=upstream, names=names, placed_on=placed_on))
     node_ports = upstream and service_type in ("NodePort", "LoadBalancer")
     spec: dict[str, Any] = {"ports": draw(_service_ports(node_ports))}
-    selector = draw(st.dictionaries(label_keys(), label_values(), max_size=2))
+    selector = draw(_labels(max_size=2))
     if selector:
         spec["selector"] = selector
     if service_type == "Headless":
@@ -377,9 +388,9 @@ def _services(draw: st.DrawFn, upstream: bool, placed_on: Sequence[str]) -> Kube
         if upstream:
             cluster_ip = draw(_ipv4())
             spec.update(clusterIP=cluster_ip, clusterIPs=[cluster_ip])
-    if service_type == "LoadBalancer" and draw(st.booleans()):
-        spec["externalTrafficPolicy"] = "Local"
-        if upstream:
+    if service_type == "LoadBalancer":
+        spec["externalTrafficPolicy"] = draw(st.sampled_from(["Local", "Cluster"]))
+        if upstream and spec["externalTrafficPolicy"] == "Local":
             spec["healthCheckNodePort"] = draw(st.integers(30000, 32767))
     obj: KubeObject = {"apiVersion": "v1", "kind": "Service", "metadata": metadata, "spec": spec}
     status = st.fixed_dictionaries(
@@ -406,9 +417,10 @@ def services(
 
 @st.composite
 def _containers(draw: st.DrawFn) -> list[dict[str, Any]]:
-    names = draw(st.lists(dns_labels(max_size=20), min_size=1, max_size=2, unique=True))
+    stems = draw(st.lists(dns_labels(max_size=20), min_size=1, max_size=2))
     containers = []
-    for name in names:
+    for index, stem in enumerate(stems):
+        name = f"{stem}-{index}"
         container: dict[str, Any] = {"name": name, "image": draw(st.sampled_from(_IMAGES))}
         if draw(st.booleans()):
             container["ports"] = [{"containerPort": draw(st.integers(1, 65535)), "protocol": "TCP"}]
@@ -444,7 +456,7 @@ def _pod_workload(
 ) -> tuple[KubeObject, dict[str, str]]:
     """A workload with metadata, and the selector labels its template carries."""
     selector = draw(st.dictionaries(label_keys(), _qualified_names(), min_size=1, max_size=2))
-    extra = draw(st.dictionaries(label_keys(), label_values(), max_size=1))
+    extra = draw(_labels(max_size=1))
     template = {
         "metadata": {"labels": {**extra, **selector}},
         "spec": draw(_pod_specs(restart_policies)),
