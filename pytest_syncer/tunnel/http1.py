@@ -9,7 +9,6 @@ asyncio streams, whose reader pauses the socket when its buffer is full (flow co
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import ssl
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
@@ -211,9 +210,14 @@ class HTTP1Pool:
                     continue
                 # A kept-alive connection the server closed meanwhile fails before any byte
                 # of the answer: nothing was processed, so sending again is safe.
-                with contextlib.suppress(asyncio.IncompleteReadError, ConnectionError):
+                try:
                     return await self._exchange(connection, method, message)
-                connection.close()
+                except asyncio.IncompleteReadError as error:
+                    connection.close()
+                    if error.partial:
+                        raise HTTPError("the server closed the connection mid-answer") from None
+                except ConnectionError:
+                    connection.close()
             connection = await self._connect()
             try:
                 return await self._exchange(connection, method, message)
