@@ -6,11 +6,14 @@ write can never interleave with another request's write. HTTP framing lives in `
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from pytest_syncer.apiserver import errors
 from pytest_syncer.apiserver.errors import APIError
+from pytest_syncer.apiserver.garbage_collector import Policy, deletion_policy, finalizer_for
+from pytest_syncer.apiserver.namespace_lifecycle import holds_back_release, terminating
 from pytest_syncer.apiserver.objects import (
     CLUSTER_ANNOTATION,
     generate_name,
@@ -294,7 +297,13 @@ class ObjectAPI:
             raise self._conflict(path)
         return self._replace(path, old, patched, expected)
 
-    def delete(self, path: ResourcePath, options: dict[str, Any] | None = None) -> dict[str, Any]:
+    def delete(
+        self,
+        path: ResourcePath,
+        options: dict[str, Any] | None = None,
+        query: Mapping[str, str] | None = None,
+    ) -> dict[str, Any]:
+        policy = deletion_policy(options, query or {})
         old = self.get(path)
         preconditions = (options or {}).get("preconditions") or {}
         if not isinstance(preconditions, dict):
@@ -313,7 +322,7 @@ class ObjectAPI:
         expected = parse_revision(preconditions.get("resourceVersion"))
         if expected is not None and str(expected) != metadata["resourceVersion"]:
             raise self._conflict(path)
-        return self._delete_object(self.key(path), old)
+        return self._delete_object(self.key(path), old, policy)
 
     def delete_collection(self, path: ResourcePath, selection: Selection) -> list[dict[str, Any]]:
         deleted = []
@@ -346,7 +355,7 @@ class ObjectAPI:
         key = self.key(path)
         if expected is not None and str(expected) != old["metadata"]["resourceVersion"]:
             raise self._conflict(path)
-        if is_releasable(obj):
+        if is_releasable(obj) and not holds_back_release(obj):
             return self._release(key, obj)
         if unchanged(obj, old):
             return old
@@ -357,27 +366,51 @@ class ObjectAPI:
         except KeyNotFoundError:
             raise self._not_found(resource_type, key.name) from None
 
-    def _delete_object(self, key: ObjectKey, old: dict[str, Any]) -> dict[str, Any]:
+    def delete_key(
+        self, key: ObjectKey, old: dict[str, Any], policy: Policy = Policy.BACKGROUND
+    ) -> dict[str, Any]:
+        """DELETE of a stored object by key, as the controllers (GC, namespaces) issue it."""
+        return self._delete_object(key, old, policy)
+
+    def remove_finalizer(self, key: ObjectKey, finalizer: str) -> None:
+        """Drop one finalizer; a deleting object left with none goes away."""
+        obj = self.store.get(key)
+        if obj is None or finalizer not in (obj["metadata"].get("finalizers") or ()):
+            return
+        updated = {**obj, "metadata": dict(obj["metadata"])}
+        remaining = [f for f in obj["metadata"]["finalizers"] if f != finalizer]
+        if remaining:
+            updated["metadata"]["finalizers"] = remaining
+        else:
+            del updated["metadata"]["finalizers"]
+        if is_releasable(updated) and not holds_back_release(updated):
+            self._release(key, updated)
+        else:
+            self.store.update(key, updated)
+
+    def _delete_object(
+        self, key: ObjectKey, old: dict[str, Any], policy: Policy = Policy.BACKGROUND
+    ) -> dict[str, Any]:
         metadata = old["metadata"]
-        if metadata.get("finalizers"):
+        if key.resource == NAMESPACE_KEY:
             if metadata.get("deletionTimestamp"):
                 return old
-            return self.store.update(key, mark_deleting(old)).object
+            return self.store.update(key, terminating(old)).object
+        finalizers = list(metadata.get("finalizers") or ())
+        added = finalizer_for(policy)
+        if added is not None and added not in finalizers and not metadata.get("deletionTimestamp"):
+            finalizers.append(added)
+        if finalizers:
+            if metadata.get("deletionTimestamp"):
+                return old
+            marked = mark_deleting(old)
+            marked["metadata"]["finalizers"] = finalizers
+            return self.store.update(key, marked).object
         return self._release(key, old)
 
     def _release(self, key: ObjectKey, obj: dict[str, Any]) -> dict[str, Any]:
-        """Remove the object now (and, for a namespace, everything in it)."""
-        if key.resource == NAMESPACE_KEY:
-            self._delete_namespace_contents(key.cluster, key.name)
+        """Remove the object now; its dependents are the garbage collector's business."""
         return self.store.delete(key).object
-
-    def _delete_namespace_contents(self, cluster: str, namespace: str) -> None:
-        for resource_type in self.registry.stored_types():
-            if not resource_type.namespaced:
-                continue
-            for obj in self.store.list_objects(resource_type.key, cluster, namespace):
-                key = ObjectKey(resource_type.key, cluster, namespace, obj["metadata"]["name"])
-                self.store.delete(key)
 
     def _check_type(self, resource_type: ResourceType, body: dict[str, Any]) -> None:
         kind = body.get("kind")

@@ -27,6 +27,7 @@ from pytest_syncer.apiserver.api import (
     parse_revision,
 )
 from pytest_syncer.apiserver.auth import Identity, TokenAuthority
+from pytest_syncer.apiserver.controllers import Controllers
 from pytest_syncer.apiserver.errors import APIError, expired
 from pytest_syncer.apiserver.paging import parse_list_options
 from pytest_syncer.apiserver.paths import WILDCARD, DiscoveryPath, ResourcePath, parse_path
@@ -88,6 +89,7 @@ class APIServerApp:
         self.bookmark_interval = bookmark_interval
         self.clusters: set[str] = set()
         store.add_listener(self.hub.publish)
+        self.controllers = Controllers(self.api)
         self._discovery_cache: dict[tuple[str, str, str], tuple[int, bytes]] = {}
 
     def close(self) -> None:
@@ -97,6 +99,8 @@ class APIServerApp:
     def application(self) -> web.Application:
         app = web.Application(client_max_size=MAX_BODY_BYTES)
         app.router.add_route("*", "/{tail:.*}", self.handle)
+        app.on_startup.append(self.controllers.start)
+        app.on_cleanup.append(self.controllers.stop)
         return app
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
@@ -217,7 +221,7 @@ class APIServerApp:
             return json_response(self.api.patch(path, content_type, await self._read_json(request)))
         if verb == "delete":
             options = await self._read_optional_object(request)
-            return json_response(self.api.delete(path, options))
+            return json_response(self.api.delete(path, options, query))
         deleted = self.api.delete_collection(path, self._selection(resource_type, query))
         return json_response(self._list_document(resource_type, deleted))
 
@@ -446,7 +450,10 @@ class APIServerApp:
                 wait = min(wait, next_bookmark - now)
             if wait > 0:
                 await watcher.wait(wait)
-            if watcher.overflowed or watcher.closed or _client_gone(request):
+            if watcher.overflowed or _client_gone(request):
+                return
+            if watcher.closed:
+                await response.write(watcher.drain())
                 return
             drained_revision = self.store.revision
             data = watcher.drain()

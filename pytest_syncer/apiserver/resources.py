@@ -6,8 +6,9 @@ register rows the same way the built-in types do).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 STANDARD_VERBS = (
     "create",
@@ -39,6 +40,12 @@ class ResourceType:
     field_selectors: tuple[str, ...] = ()
     #: Discovery categories: ``kubectl get all`` lists the types in category ``all``.
     categories: tuple[str, ...] = ()
+    #: The CustomResourceDefinition serving this type (``<plural>.<group>``); "" for built-ins.
+    definition: str = ""
+    #: A CRD version's structural ``openAPIV3Schema``: objects are validated and pruned by it.
+    schema: Mapping[str, Any] | None = field(default=None, compare=False, hash=False)
+    #: A CRD version's ``additionalPrinterColumns``.
+    printer_columns: tuple[Mapping[str, Any], ...] = field(default=(), compare=False, hash=False)
 
     @property
     def api_version(self) -> str:
@@ -234,6 +241,8 @@ class ResourceRegistry:
 
     _by_path: dict[tuple[str, str, str], ResourceType] = field(default_factory=dict)
     _versions: dict[str, list[str]] = field(default_factory=dict)
+    #: Types served by CustomResourceDefinitions, per logical cluster.
+    _custom: dict[str, dict[tuple[str, str, str], ResourceType]] = field(default_factory=dict)
     #: Bumped by every registration, so cached discovery documents know they are stale.
     generation: int = 0
 
@@ -257,8 +266,57 @@ class ResourceRegistry:
         if resource_type.version not in versions:
             versions.append(resource_type.version)
 
-    def lookup(self, group: str, version: str, resource: str) -> ResourceType | None:
-        return self._by_path.get((group, version, resource))
+    def register_custom(self, cluster: str, types: Iterable[ResourceType]) -> None:
+        """Serve ``types`` in ``cluster`` only; refused when a path is already served there."""
+        served = self._custom.setdefault(cluster, {})
+        added = {(t.group, t.version, t.resource): t for t in types}
+        for path, resource_type in added.items():
+            owner = self._by_path.get(path) or served.get(path)
+            if owner is not None and owner.definition != resource_type.definition:
+                raise ValueError(f"{path[2]}.{path[0]}/{path[1]} is already served")
+        served.update(added)
+        self.generation += 1
+
+    def unregister_custom(self, cluster: str, definition: str) -> list[ResourceType]:
+        """Stop serving the types of CRD ``definition`` in ``cluster``; return them."""
+        served = self._custom.get(cluster, {})
+        removed = [t for t in served.values() if t.definition == definition]
+        for resource_type in removed:
+            del served[(resource_type.group, resource_type.version, resource_type.resource)]
+        if not served:
+            self._custom.pop(cluster, None)
+        self.generation += 1
+        return removed
+
+    def custom_types(self, cluster: str) -> list[ResourceType]:
+        return list(self._custom.get(cluster, {}).values())
+
+    def view(self, cluster: str | None) -> str | None:
+        """Which discovery documents ``cluster`` sees: its own when it has custom types."""
+        return cluster if cluster is not None and cluster in self._custom else None
+
+    def lookup(
+        self, group: str, version: str, resource: str, cluster: str | None = None
+    ) -> ResourceType | None:
+        found = self._by_path.get((group, version, resource))
+        if found is None and cluster is not None and self._custom:
+            custom = self._custom.get(cluster)
+            if custom is not None:
+                return custom.get((group, version, resource))
+        return found
+
+    def by_kind(
+        self, group: str, version: str, kind: str, cluster: str | None = None
+    ) -> ResourceType | None:
+        """The type of ``kind`` in ``group``; any version of the group will do (ownerReferences)."""
+        candidates = list(self._by_path.values())
+        if cluster is not None:
+            candidates += self._custom.get(cluster, {}).values()
+        same_group = [t for t in candidates if t.group == group and t.kind == kind]
+        for resource_type in same_group:
+            if resource_type.version == version:
+                return resource_type
+        return same_group[0] if same_group else None
 
     def require(self, group: str, version: str, resource: str) -> ResourceType:
         found = self.lookup(group, version, resource)
@@ -266,15 +324,41 @@ class ResourceRegistry:
             raise KeyError(f"{resource}.{group}/{version} is not served")
         return found
 
-    def has_group_version(self, group: str, version: str) -> bool:
-        return version in self._versions.get(group, ())
+    def has_group_version(self, group: str, version: str, cluster: str | None = None) -> bool:
+        if version in self._versions.get(group, ()):
+            return True
+        custom = self._custom.get(cluster, {}) if cluster is not None else {}
+        return any(g == group and v == version for g, v, _ in custom)
 
-    def groups(self) -> dict[str, list[str]]:
+    def groups(self, cluster: str | None = None) -> dict[str, list[str]]:
         """Named groups (not the core group) with their versions, preferred first."""
-        return {group: list(versions) for group, versions in self._versions.items() if group}
+        groups = {group: list(versions) for group, versions in self._versions.items() if group}
+        custom = self._custom.get(cluster, {}) if cluster is not None else {}
+        for group, version, _ in custom:
+            versions = groups.setdefault(group, [])
+            if version not in versions:
+                versions.append(version)
+        return groups
 
-    def in_group_version(self, group: str, version: str) -> list[ResourceType]:
-        return [t for (g, v, _), t in self._by_path.items() if g == group and v == version]
+    def in_group_version(
+        self, group: str, version: str, cluster: str | None = None
+    ) -> list[ResourceType]:
+        found = [t for (g, v, _), t in self._by_path.items() if g == group and v == version]
+        custom = self._custom.get(cluster, {}) if cluster is not None else {}
+        return found + [t for (g, v, _), t in custom.items() if g == group and v == version]
 
-    def stored_types(self) -> Iterator[ResourceType]:
-        return (t for t in self._by_path.values() if t.stored)
+    def stored_types(self, cluster: str | None = None) -> Iterator[ResourceType]:
+        """Stored built-in types, plus the custom types of ``cluster`` when given."""
+        yield from (t for t in self._by_path.values() if t.stored)
+        if cluster is not None:
+            yield from self._custom.get(cluster, {}).values()
+
+    def stored_types_everywhere(self) -> Iterator[ResourceType]:
+        """Every stored type of every cluster, one per store key."""
+        seen: set[str] = set()
+        everywhere = [self._by_path.values(), *(c.values() for c in self._custom.values())]
+        for types in everywhere:
+            for resource_type in types:
+                if resource_type.stored and resource_type.key not in seen:
+                    seen.add(resource_type.key)
+                    yield resource_type

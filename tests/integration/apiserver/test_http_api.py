@@ -12,6 +12,7 @@ import pytest
 import requests
 
 from pytest_syncer.apiserver import BackgroundAPIServer
+from pytest_syncer.waiting import wait_until
 from tests.integration.apiserver.clients import ClusterClient, token_of
 
 CONFIGMAPS = "/api/v1/namespaces/default/configmaps"
@@ -284,7 +285,11 @@ def test_deleting_a_namespace_deletes_its_contents(upstream: ClusterClient) -> N
     assert account.status_code == 200, "a new namespace gets its default ServiceAccount"
     upstream.post("/api/v1/namespaces/doomed/configmaps", _config_map("inside"))
     assert upstream.delete("/api/v1/namespaces/doomed").status_code == 200
-    _status(upstream.get("/api/v1/namespaces/doomed/configmaps/inside"), 404)
+    wait_until(
+        lambda: upstream.get("/api/v1/namespaces/doomed/configmaps/inside").status_code,
+        lambda code: code == 404,
+        what="the namespace controller to delete what the namespace held",
+    )
 
 
 # Lists and selectors.

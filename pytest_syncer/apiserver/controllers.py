@@ -1,0 +1,47 @@
+"""The server's background controllers, started and stopped with the aiohttp application.
+
+The garbage collector and the namespace lifecycle both hear every committed write (cheaply:
+they only queue work) and do that work in their own asyncio tasks, between requests.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+from aiohttp import web
+
+from pytest_syncer.apiserver.api import ObjectAPI
+from pytest_syncer.apiserver.garbage_collector import GarbageCollector
+from pytest_syncer.apiserver.namespace_lifecycle import NamespaceLifecycle
+from pytest_syncer.apiserver.store import WatchEvent
+
+
+class Controllers:
+    """Garbage collection and namespace deletion for every logical cluster of one server."""
+
+    def __init__(self, api: ObjectAPI) -> None:
+        self.garbage_collector = GarbageCollector(api)
+        self.namespaces = NamespaceLifecycle(api)
+        self._tasks: list[asyncio.Task[None]] = []
+        api.store.add_listener(self.observe)
+
+    def observe(self, event: WatchEvent) -> None:
+        self.garbage_collector.observe(event)
+        self.namespaces.observe(event)
+
+    async def start(self, _app: web.Application | None = None) -> None:
+        self.garbage_collector.rebuild()
+        self.namespaces.rebuild()
+        self._tasks = [
+            asyncio.create_task(self.garbage_collector.run(), name="garbage-collector"),
+            asyncio.create_task(self.namespaces.run(), name="namespace-lifecycle"),
+        ]
+
+    async def stop(self, _app: web.Application | None = None) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks = []
