@@ -44,17 +44,19 @@ class FieldMeta:
 
 
 @functools.cache
-def _definitions() -> dict[str, Any]:
+def definitions() -> dict[str, Any]:
+    """Every v1.32 OpenAPI definition by name, loaded once from kubernetes-validate."""
     package = resources.files("kubernetes_validate")
     text = package.joinpath(SCHEMA_DIRECTORY, "_definitions.json").read_text()
-    definitions: dict[str, Any] = json.loads(text)["$defs"]
-    return definitions
+    loaded: dict[str, Any] = json.loads(text)["$defs"]
+    return loaded
 
 
 @functools.cache
-def _kinds() -> dict[tuple[str, str, str], str]:
+def kind_index() -> dict[tuple[str, str, str], str]:
+    """(group, version, kind) of each built-in type to its definition's name."""
     index: dict[tuple[str, str, str], str] = {}
-    for name, definition in _definitions().items():
+    for name, definition in definitions().items():
         for gvk in definition.get("x-kubernetes-group-version-kind", ()):
             index.setdefault((gvk["group"], gvk["version"], gvk["kind"]), name)
     return index
@@ -68,24 +70,25 @@ def _split_api_version(api_version: str) -> tuple[str, str]:
 def schema_for(api_version: str, kind: str) -> Schema | None:
     """The OpenAPI schema of a built-in ``kind`` in ``api_version``, or None for other kinds."""
     group, version = _split_api_version(api_version)
-    name = _kinds().get((group, version, kind))
-    return _definitions()[name] if name is not None else None
+    name = kind_index().get((group, version, kind))
+    return definitions()[name] if name is not None else None
 
 
 def is_strategic_mergeable(api_version: str, kind: str) -> bool:
     return schema_for(api_version, kind) is not None
 
 
-def _resolve(node: Any) -> Schema | None:
+def resolve_schema(node: Any) -> Schema | None:
+    """Follow a schema node's ``$ref`` (or single-entry allOf/anyOf/oneOf) to its definition."""
     if not isinstance(node, Mapping):
         return None
     reference = node.get("$ref")
     if isinstance(reference, str):
-        return _definitions().get(reference.rpartition("/")[2])
+        return definitions().get(reference.rpartition("/")[2])
     for combinator in ("allOf", "anyOf", "oneOf"):
         options = node.get(combinator)
         if isinstance(options, list) and len(options) == 1:
-            return _resolve(options[0])
+            return resolve_schema(options[0])
     return node
 
 
@@ -98,18 +101,18 @@ def field_meta(schema: Schema | None, key: str) -> FieldMeta:
         node = properties[key]
         strategy = node.get("x-kubernetes-patch-strategy", "")
         return FieldMeta(
-            _resolve(node),
+            resolve_schema(node),
             tuple(part for part in strategy.split(",") if part),
             node.get("x-kubernetes-patch-merge-key"),
         )
     additional = schema.get("additionalProperties")
     if isinstance(additional, Mapping):
-        return FieldMeta(_resolve(additional))
+        return FieldMeta(resolve_schema(additional))
     return FieldMeta(None)
 
 
 def _items_schema(schema: Schema | None) -> Schema | None:
-    return _resolve(schema.get("items")) if schema is not None else None
+    return resolve_schema(schema.get("items")) if schema is not None else None
 
 
 def apply_strategic_merge_patch(document: Any, patch: Any, api_version: str, kind: str) -> Any:
