@@ -37,14 +37,18 @@ from pytest_syncer.syncer.workqueue import ShutDown, WorkQueue
 
 log = logging.getLogger(__name__)
 
-SIMULATED_RESOURCES = (
-    Resource("apps", "v1", "deployments", "Deployment"),
-    Resource("apps", "v1", "replicasets", "ReplicaSet"),
-    Resource("apps", "v1", "statefulsets", "StatefulSet"),
-    Resource("apps", "v1", "daemonsets", "DaemonSet"),
-    Resource("batch", "v1", "jobs", "Job"),
-    Resource("", "v1", "pods", "Pod"),
-)
+SIMULATED_RESOURCES = {
+    resource.qualified_name: resource
+    for resource in (
+        Resource("apps", "v1", "deployments", "Deployment"),
+        Resource("apps", "v1", "replicasets", "ReplicaSet"),
+        Resource("apps", "v1", "statefulsets", "StatefulSet"),
+        Resource("apps", "v1", "daemonsets", "DaemonSet"),
+        Resource("batch", "v1", "jobs", "Job"),
+        Resource("", "v1", "pods", "Pod"),
+    )
+}
+"""What the simulator can play, by the names `--resources` takes."""
 PROFILE_FILE_POLL = 0.2
 """Seconds between looks at the profiles file's modification time."""
 
@@ -123,10 +127,12 @@ class Simulator:
         profiles_file: Path | None = None,
         overrides: Mapping[str, str] | None = None,
         time_scale: float = 1.0,
+        resources: Sequence[Resource] = tuple(SIMULATED_RESOURCES.values()),
         workers: int = 4,
         clock: Clock = time.time,
     ) -> None:
         self._kubeconfigs = list(kubeconfigs)
+        self._resources = list(resources)
         self._overrides = dict(overrides or {})
         self.profiles = profiles.with_clusters(self._overrides)
         self._profiles_file = profiles_file
@@ -174,7 +180,7 @@ class Simulator:
                 await client.close()
                 raise ValueError(f"two kubeconfigs reach cluster {name!r}")
             self.clusters[name] = client
-            for resource in SIMULATED_RESOURCES:
+            for resource in self._resources:
                 reflector = Reflector(client, resource, name=f"cluster={name} {resource.resource}")
                 reflector.add_handler(self._handler(name, resource))
                 self._reflectors[(name, resource)] = reflector
@@ -364,6 +370,11 @@ def _parser() -> argparse.ArgumentParser:
         metavar="F",
         help="multiply every profile's delays (0.1: ten times faster)",
     )
+    parser.add_argument(
+        "--resources",
+        default=",".join(SIMULATED_RESOURCES),
+        help="comma-separated kinds to play (default: all of them); fewer kinds, fewer watches",
+    )
     parser.add_argument("--log-level", default="INFO")
     return parser
 
@@ -395,6 +406,14 @@ def main(argv: Sequence[str]) -> int:
         profiles.with_clusters(overrides)
         if args.time_scale <= 0:
             raise ValueError("--time-scale must be positive")
+        names = [name.strip() for name in args.resources.split(",") if name.strip()]
+        unknown = [name for name in names if name not in SIMULATED_RESOURCES]
+        if unknown or not names:
+            raise ValueError(
+                f"--resources: cannot play {', '.join(unknown) or 'nothing'}; "
+                f"choose from {', '.join(SIMULATED_RESOURCES)}"
+            )
+        resources = [SIMULATED_RESOURCES[name] for name in names]
     except (OSError, ValueError) as error:
         print(f"pytest-syncer simulate: {error}", file=sys.stderr)
         return 2
@@ -407,6 +426,7 @@ def main(argv: Sequence[str]) -> int:
                 profiles_file=args.profiles_file,
                 overrides=overrides,
                 time_scale=args.time_scale,
+                resources=resources,
             )
         )
 
