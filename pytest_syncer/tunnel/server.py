@@ -90,7 +90,7 @@ class TokenReviewer:
         self._negative_ttl = negative_ttl
         self._max_entries = max_entries
         self._cache: dict[tuple[str, str], tuple[float, Review]] = {}
-        self._pending: dict[tuple[str, str], asyncio.Future[Review]] = {}
+        self._pending: dict[tuple[str, str], asyncio.Task[Review]] = {}
         self._session: aiohttp.ClientSession | None = None
 
     async def start(self) -> None:
@@ -100,37 +100,37 @@ class TokenReviewer:
         )
 
     async def close(self) -> None:
+        for task in list(self._pending.values()):
+            task.cancel()
+        await asyncio.gather(*self._pending.values(), return_exceptions=True)
         if self._session is not None:
             await self._session.close()
             self._session = None
 
     async def review(self, workspace: str, token: str) -> Review:
         key = (workspace, hashlib.sha256(token.encode()).hexdigest())
-        now = time.monotonic()
         cached = self._cache.get(key)
-        if cached is not None and cached[0] > now:
+        if cached is not None and cached[0] > time.monotonic():
             return cached[1]
-        pending = self._pending.get(key)
-        if pending is not None:
-            return await asyncio.shield(pending)
-        future: asyncio.Future[Review] = asyncio.get_running_loop().create_future()
-        self._pending[key] = future
-        try:
-            result = await self._ask(workspace, token)
-        except Exception as error:
-            future.set_exception(error)
-            future.exception()
-            raise
-        else:
-            future.set_result(result)
-            if result.allowed or result.status in (401, 403):
-                ttl = self._ttl if result.allowed else self._negative_ttl
-                if len(self._cache) >= self._max_entries:
-                    self._cache.pop(next(iter(self._cache)))
-                self._cache[key] = (time.monotonic() + ttl, result)
-            return result
-        finally:
-            del self._pending[key]
+        task = self._pending.get(key)
+        if task is None:
+            # One review per token at a time, in a task of its own: a caller that hangs up
+            # cancels only its own wait, never the review the others are waiting for.
+            task = asyncio.create_task(self._ask(workspace, token))
+            self._pending[key] = task
+            task.add_done_callback(lambda done: self._settle(key, done))
+        return await asyncio.shield(task)
+
+    def _settle(self, key: tuple[str, str], task: asyncio.Task[Review]) -> None:
+        self._pending.pop(key, None)
+        if task.cancelled() or task.exception() is not None:
+            return
+        result = task.result()
+        if result.allowed or result.status in (401, 403):
+            ttl = self._ttl if result.allowed else self._negative_ttl
+            if len(self._cache) >= self._max_entries:
+                self._cache.pop(next(iter(self._cache)))
+            self._cache[key] = (time.monotonic() + ttl, result)
 
     async def _ask(self, workspace: str, token: str) -> Review:
         if self._session is None:

@@ -106,12 +106,17 @@ def downstream_app(state: Downstream) -> web.Application:
     return app
 
 
-def upstream_app(reviews: list[str] | None = None) -> web.Application:
-    """Answers TokenReviews; ``reviews`` collects the workspace of each one asked."""
+def upstream_app(
+    reviews: list[str] | None = None, gate: asyncio.Event | None = None
+) -> web.Application:
+    """Answers TokenReviews; ``reviews`` collects the workspace of each one asked, and a
+    ``gate`` holds every answer until it is set."""
 
     async def token_review(request: web.Request) -> web.Response:
         if reviews is not None:
             reviews.append(request.match_info["workspace"])
+        if gate is not None:
+            await gate.wait()
         if request.headers.get("Authorization") != f"Bearer {HUB_TOKEN}":
             return web.json_response({"kind": "Status", "code": 401}, status=401)
         workspace = request.match_info["workspace"]
@@ -146,6 +151,7 @@ class Rig:
     client: aiohttp.ClientSession
     tmp: Path
     reviews: list[str]
+    review_gate: asyncio.Event
 
     def proxy_url(self, path: str, workspace: str = WORKSPACE, target: str = TARGET) -> str:
         return f"{self.hub.url}/clusters/{workspace}/targets/{target}/proxy{path}"
@@ -167,7 +173,9 @@ async def rig(tmp_path: Path) -> AsyncIterator[Rig]:
     state = Downstream()
     down_runner, down_url = await serve(downstream_app(state))
     reviews: list[str] = []
-    up_runner, up_url = await serve(upstream_app(reviews))
+    gate = asyncio.Event()
+    gate.set()
+    up_runner, up_url = await serve(upstream_app(reviews, gate))
     upstream_kubeconfig = write_kubeconfig(
         tmp_path / "upstream.kubeconfig",
         server=f"{up_url}/clusters/{WORKSPACE}",
@@ -208,7 +216,8 @@ async def rig(tmp_path: Path) -> AsyncIterator[Rig]:
             )
             async with manager, aiohttp.ClientSession(connector=connector) as client:
                 await manager.wait_connected(10)
-                yield Rig(hub, manager, state, authority, client, tmp_path, reviews)
+                yield Rig(hub, manager, state, authority, client, tmp_path, reviews, gate)
+                gate.set()
                 state.release_slow.set()
                 state.watch_events.put_nowait(b"")
     await down_runner.cleanup()

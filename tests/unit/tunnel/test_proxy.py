@@ -257,6 +257,25 @@ async def test_token_reviews_are_shared_and_cached(rig: Rig) -> None:
     assert rig.reviews == [WORKSPACE]
 
 
+async def test_a_caller_hanging_up_mid_review_leaves_the_others_served(rig: Rig) -> None:
+    url = rig.proxy_url("/api/v1/namespaces/default/configmaps/review")
+    rig.review_gate.clear()
+    first = asyncio.create_task(rig.client.get(url, headers=rig.user()))
+    await await_until(
+        lambda: asyncio.sleep(0, len(rig.reviews)),
+        lambda count: count == 1,
+        what="the upstream to receive the review",
+        timeout=5,
+    )
+    second = asyncio.create_task(rig.client.get(url, headers=rig.user()))
+    first.cancel()
+    rig.review_gate.set()
+    response = await asyncio.wait_for(second, 5)
+    assert response.status == 200
+    response.release()
+    assert rig.reviews == [WORKSPACE]
+
+
 async def test_the_tunnel_endpoint_wants_a_websocket(rig: Rig) -> None:
     token = rig.authority.mint(WORKSPACE, TARGET, ttl=60)
     tunnel = rig.tunnel_url().replace("wss://", "https://")
