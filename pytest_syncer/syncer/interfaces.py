@@ -22,8 +22,8 @@ from pytest_syncer.syncer.transform.errors import (
 )
 from pytest_syncer.syncer.transform.naming import (
     SYNCER_DOMAIN_PREFIX,
+    downstream_namespace,
     locator_json,
-    namespace_for_locator,
     sync_status_name,
     sync_target_key,
 )
@@ -72,7 +72,13 @@ class NamespaceLocator:
     @property
     def downstream_namespace(self) -> str:
         """`kcp-` + 12 base36 digits of the locator's hash: unique per (cluster, ns, target)."""
-        return namespace_for_locator(self.to_json())
+        return downstream_namespace(
+            self.sync_target.upstream_cluster,
+            self.sync_target.name,
+            self.sync_target.uid,
+            self.cluster,
+            self.namespace,
+        )
 
     @classmethod
     def from_json(cls, text: str) -> NamespaceLocator:

@@ -7,6 +7,9 @@ bookkeeping (and an upstream uid in ownerReferences would get the copy garbage-c
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import lru_cache
+
 from pytest_syncer.syncer.interfaces import KubeObject, TransformContext
 from pytest_syncer.syncer.transform.naming import (
     CLUSTER_ANNOTATION,
@@ -36,42 +39,42 @@ SERVER_METADATA_FIELDS = (
 )
 """Fields the API server (or a controller) owns; each cluster sets its own."""
 
-UPSTREAM_ANNOTATION_PREFIXES = (
+UPSTREAM_ANNOTATIONS = (
+    CLUSTER_ANNOTATION,
     STATUS_ANNOTATION_PREFIX,
     SOFT_FINALIZER_ANNOTATION_PREFIX,
     DELETION_ANNOTATION_PREFIX,
 )
 
 
-def _matches(name: str, entries: tuple[str, ...]) -> bool:
-    """An entry ending in `/` matches its whole domain; any other entry matches exactly."""
-    return any(
-        name.startswith(entry) if entry.endswith("/") else name == entry for entry in entries
-    )
+@lru_cache(maxsize=256)
+def _name_matcher(fixed: tuple[str, ...], entries: tuple[str, ...]) -> Callable[[str], bool]:
+    """A predicate for names in `fixed` or `entries`: an entry ending in `/` covers its whole
+    domain, any other matches exactly. Built once per context, as it runs for every name."""
+    names = fixed + entries
+    prefixes = tuple(name for name in names if name.endswith("/"))
+    exact = frozenset(name for name in names if not name.endswith("/"))
+    return lambda name: name in exact or name.startswith(prefixes)
 
 
-def is_upstream_only_label(name: str, context: TransformContext) -> bool:
-    return name.startswith(PLACEMENT_LABEL_PREFIX) or _matches(name, context.own_labels)
+def upstream_only_label(context: TransformContext) -> Callable[[str], bool]:
+    """Placement labels and the syncer's own."""
+    return _name_matcher((PLACEMENT_LABEL_PREFIX,), context.own_labels)
 
 
-def is_upstream_only_annotation(name: str, context: TransformContext) -> bool:
-    return (
-        name == CLUSTER_ANNOTATION
-        or name.startswith(UPSTREAM_ANNOTATION_PREFIXES)
-        or _matches(name, context.own_annotations)
-    )
+def upstream_only_annotation(context: TransformContext) -> Callable[[str], bool]:
+    """kcp's cluster, status, soft-finalizer and deletion annotations and the syncer's own."""
+    return _name_matcher(UPSTREAM_ANNOTATIONS, context.own_annotations)
 
 
 def strip_upstream_labels(obj: KubeObject, context: TransformContext) -> KubeObject:
     """Drop every `state.workload.kcp.io/*` placement label and the syncer's own labels."""
-    return filter_metadata_map(obj, "labels", lambda name: is_upstream_only_label(name, context))
+    return filter_metadata_map(obj, "labels", upstream_only_label(context))
 
 
 def strip_upstream_annotations(obj: KubeObject, context: TransformContext) -> KubeObject:
     """Drop kcp's cluster, status, soft-finalizer and deletion annotations and the syncer's own."""
-    return filter_metadata_map(
-        obj, "annotations", lambda name: is_upstream_only_annotation(name, context)
-    )
+    return filter_metadata_map(obj, "annotations", upstream_only_annotation(context))
 
 
 def strip_server_metadata(obj: KubeObject, context: TransformContext) -> KubeObject:

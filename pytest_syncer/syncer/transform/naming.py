@@ -96,7 +96,17 @@ def locator_json(
     )
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=16384)
+def downstream_namespace(
+    target_cluster: str, target_name: str, target_uid: str, cluster: str, namespace: str
+) -> str:
+    """The downstream namespace of a locator given by its parts; cached, as the syncer asks the
+    same few questions for every object it transforms."""
+    return namespace_for_locator(
+        locator_json(target_cluster, target_name, target_uid, cluster, namespace)
+    )
+
+
 def namespace_for_locator(locator: str) -> str:
     """`kcp-` + the first 12 base36 digits of SHA-224 over the locator JSON."""
     digest = hashlib.sha224(locator.encode()).digest()
