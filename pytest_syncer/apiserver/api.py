@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from pytest_syncer.apiserver import errors
+from pytest_syncer.apiserver import errors, ownership
 from pytest_syncer.apiserver.errors import APIError
 from pytest_syncer.apiserver.garbage_collector import Policy, deletion_policy, finalizer_for
 from pytest_syncer.apiserver.namespace_lifecycle import holds_back_release, terminating
@@ -49,7 +49,12 @@ from pytest_syncer.apiserver.store import (
     Store,
     WatchEvent,
 )
+from pytest_syncer.apiserver.strategic_merge import (
+    StrategicMergeUnsupportedError,
+    apply_strategic_merge_patch,
+)
 from pytest_syncer.apiserver.validation import validate_object
+from pytest_syncer.apiserver.write_options import DEFAULT_WRITE, WriteOptions
 
 JSON_PATCH = "application/json-patch+json"
 MERGE_PATCH = "application/merge-patch+json"
@@ -57,6 +62,14 @@ STRATEGIC_MERGE_PATCH = "application/strategic-merge-patch+json"
 APPLY_PATCH = "application/apply-patch+yaml"
 GENERATE_NAME_ATTEMPTS = 8
 NAMESPACE_KEY = "core/namespaces"
+
+
+def _with_given_managed_fields(obj: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+    """A status write keeps the old metadata, except ownership the write itself computed."""
+    given = (new.get("metadata") or {}).get("managedFields")
+    if given is None:
+        return obj
+    return {**obj, "metadata": {**obj["metadata"], "managedFields": given}}
 
 
 def parse_revision(value: object, what: str = "resourceVersion") -> int | None:
@@ -209,7 +222,9 @@ class ObjectAPI:
 
     # Writes.
 
-    def create(self, path: ResourcePath, body: dict[str, Any]) -> dict[str, Any]:
+    def create(
+        self, path: ResourcePath, body: dict[str, Any], options: WriteOptions = DEFAULT_WRITE
+    ) -> dict[str, Any]:
         resource_type = path.resource_type
         assert path.cluster is not None
         self._check_type(resource_type, body)
@@ -243,8 +258,14 @@ class ObjectAPI:
             obj = prepare_create(resource_type, body, cluster=path.cluster, namespace=namespace)
             if not name:
                 obj["metadata"]["name"] = generate_name(str(obj["metadata"]["generateName"]))
+            obj = ownership.record_write(resource_type, None, obj, manager=options.field_manager)
             self._validate(resource_type, obj)
             key = self.key(path, obj["metadata"]["name"])._replace(namespace=namespace)
+            if options.dry_run:
+                if self.store.get(key) is not None:
+                    taken = key.name
+                    continue
+                return obj
             try:
                 created = self.store.create(key, obj).object
             except KeyExistsError:
@@ -262,7 +283,9 @@ class ObjectAPI:
         obj = prepare_create(accounts, body, cluster=cluster, namespace=namespace)
         self.store.create(ObjectKey(accounts.key, cluster, namespace, "default"), obj)
 
-    def update(self, path: ResourcePath, body: dict[str, Any]) -> dict[str, Any]:
+    def update(
+        self, path: ResourcePath, body: dict[str, Any], options: WriteOptions = DEFAULT_WRITE
+    ) -> dict[str, Any]:
         resource_type = path.resource_type
         self._check_type(resource_type, body)
         metadata = self._metadata(body)
@@ -276,17 +299,31 @@ class ObjectAPI:
             self._namespace_for(path, metadata)
         expected = parse_revision(metadata.get("resourceVersion"))
         old = self.get(path)
-        return self._replace(path, old, body, expected)
+        return self._replace(path, old, body, expected, options)
 
-    def patch(self, path: ResourcePath, content_type: str, patch: Any) -> dict[str, Any]:
+    def patch(
+        self,
+        path: ResourcePath,
+        content_type: str,
+        patch: Any,
+        options: WriteOptions = DEFAULT_WRITE,
+    ) -> dict[str, Any]:
+        if content_type == APPLY_PATCH:
+            return self.apply(path, patch, options)
         old = self.get(path)
         try:
             if content_type == JSON_PATCH:
                 if not isinstance(patch, list):
                     raise APIError(400, "a JSON patch must be a list of operations")
                 patched = apply_json_patch(old, patch)
+            elif content_type == STRATEGIC_MERGE_PATCH:
+                patched = apply_strategic_merge_patch(
+                    old, patch, path.resource_type.api_version, path.resource_type.kind
+                )
             else:
                 patched = apply_merge_patch(old, patch)
+        except StrategicMergeUnsupportedError as exc:
+            raise APIError(415, str(exc)) from None
         except PatchError as exc:
             raise APIError(422, f"the patch could not be applied: {exc}") from None
         if not isinstance(patched, dict):
@@ -295,7 +332,48 @@ class ObjectAPI:
         expected = parse_revision(metadata.get("resourceVersion"))
         if expected is not None and str(expected) != old["metadata"]["resourceVersion"]:
             raise self._conflict(path)
-        return self._replace(path, old, patched, expected)
+        return self._replace(path, old, patched, expected, options)
+
+    def apply(
+        self, path: ResourcePath, config: Any, options: WriteOptions = DEFAULT_WRITE
+    ) -> dict[str, Any]:
+        """Server-side apply: merge ``config`` as ``options.field_manager``; create if absent."""
+        resource_type = path.resource_type
+        if not isinstance(config, dict):
+            raise APIError(400, "an apply patch must be an object")
+        for field in ("apiVersion", "kind"):
+            if not config.get(field):
+                raise APIError(400, f"{field} must be set in an apply patch")
+        self._check_type(resource_type, config)
+        metadata = self._metadata(config)
+        if metadata.get("name") not in (None, path.name):
+            raise APIError(
+                400,
+                f"the name of the object ({metadata.get('name')}) does not match the name on "
+                f"the URL ({path.name})",
+            )
+        if path.namespace is not None:
+            self._namespace_for(path, metadata)
+        expected = parse_revision(metadata.get("resourceVersion"))
+        old = self.store.get(self.key(path))
+        subresource = path.subresource or ""
+        if old is None:
+            if subresource:
+                raise self._not_found(resource_type, path.name or "")
+            merged = ownership.apply(
+                resource_type, None, config, manager=options.field_manager, force=options.force
+            )
+            merged["metadata"] = {**merged["metadata"], "name": path.name}
+            return self.create(path, merged, options)
+        merged = ownership.apply(
+            resource_type,
+            old,
+            config,
+            manager=options.field_manager,
+            force=options.force,
+            subresource=subresource,
+        )
+        return self._replace(path, old, merged, expected, options)
 
     def delete(
         self,
@@ -345,16 +423,27 @@ class ObjectAPI:
         old: dict[str, Any],
         new: dict[str, Any],
         expected: int | None,
+        options: WriteOptions = DEFAULT_WRITE,
     ) -> dict[str, Any]:
         resource_type = path.resource_type
         if path.subresource == "status":
             obj = prepare_status_update(new, old)
+            obj = _with_given_managed_fields(obj, new)
         else:
             obj = prepare_update(resource_type, new, old)
+        obj = ownership.record_write(
+            resource_type,
+            old,
+            obj,
+            manager=options.field_manager,
+            subresource=path.subresource or "",
+        )
         self._validate(resource_type, obj)
         key = self.key(path)
         if expected is not None and str(expected) != old["metadata"]["resourceVersion"]:
             raise self._conflict(path)
+        if options.dry_run:
+            return old if unchanged(obj, old) else obj
         if is_releasable(obj) and not holds_back_release(obj):
             return self._release(key, obj)
         if unchanged(obj, old):

@@ -8,6 +8,7 @@ keeps serving.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import Mapping
 from typing import Any
@@ -29,8 +30,17 @@ from pytest_syncer.apiserver.api import (
 from pytest_syncer.apiserver.auth import Identity, TokenAuthority
 from pytest_syncer.apiserver.controllers import Controllers
 from pytest_syncer.apiserver.errors import APIError, expired
+from pytest_syncer.apiserver.field_validation import check_fields
+from pytest_syncer.apiserver.negotiation import TableFormat, negotiate
+from pytest_syncer.apiserver.openapi import OpenAPIDocuments
 from pytest_syncer.apiserver.paging import parse_list_options
-from pytest_syncer.apiserver.paths import WILDCARD, DiscoveryPath, ResourcePath, parse_path
+from pytest_syncer.apiserver.paths import (
+    WILDCARD,
+    DiscoveryPath,
+    OpenAPIPath,
+    ResourcePath,
+    parse_path,
+)
 from pytest_syncer.apiserver.resources import ResourceRegistry, ResourceType
 from pytest_syncer.apiserver.selectors import (
     SelectorError,
@@ -38,6 +48,7 @@ from pytest_syncer.apiserver.selectors import (
     parse_label_selector,
 )
 from pytest_syncer.apiserver.store import CompactedError, Store
+from pytest_syncer.apiserver.strategic_merge import schema_for
 from pytest_syncer.apiserver.watch import (
     Watcher,
     WatchHub,
@@ -45,6 +56,7 @@ from pytest_syncer.apiserver.watch import (
     bookmark_line,
     error_line,
 )
+from pytest_syncer.apiserver.write_options import parse_write_options
 
 logger = logging.getLogger(__name__)
 
@@ -57,9 +69,17 @@ _TRUE = {"true", "1"}
 HEALTH_PATHS = frozenset({"/healthz", "/readyz", "/livez"})
 #: Body types decoded as JSON; aiohttp reports a missing Content-Type as application/octet-stream.
 JSON_TYPES = frozenset(
-    {"application/json", JSON_PATCH, MERGE_PATCH, "application/octet-stream", "text/plain"}
+    {
+        "application/json",
+        JSON_PATCH,
+        MERGE_PATCH,
+        STRATEGIC_MERGE_PATCH,
+        "application/octet-stream",
+        "text/plain",
+    }
 )
-YAML_TYPES = frozenset({"application/yaml", "application/x-yaml", "text/yaml"})
+YAML_TYPES = frozenset({"application/yaml", "application/x-yaml", "text/yaml", APPLY_PATCH})
+PATCH_TYPES = (JSON_PATCH, MERGE_PATCH, STRATEGIC_MERGE_PATCH, APPLY_PATCH)
 
 
 def json_response(document: Any, status: int = 200) -> web.Response:
@@ -91,6 +111,7 @@ class APIServerApp:
         store.add_listener(self.hub.publish)
         self.controllers = Controllers(self.api)
         self._discovery_cache: dict[tuple[str, str, str], tuple[int, bytes]] = {}
+        self.openapi = OpenAPIDocuments(registry)
 
     def close(self) -> None:
         """End every open watch so a shutdown does not wait on them."""
@@ -114,6 +135,11 @@ class APIServerApp:
                 if request.method != "GET":
                     raise APIError(405, f"{request.method} is not allowed on discovery documents")
                 return self._discovery(path)
+            if isinstance(path, OpenAPIPath):
+                if request.method != "GET":
+                    raise APIError(405, f"{request.method} is not allowed on OpenAPI documents")
+                body = self.openapi.document(path, request.headers.get("Accept", ""))
+                return web.Response(body=body, content_type="application/json")
             return await self._resource(request, path)
         except APIError as error:
             return status_response(error)
@@ -192,38 +218,74 @@ class APIServerApp:
         else:
             verb = _METHOD_VERBS.get(method, "")
         self._check_verb(path, verb, method)
+        table = negotiate(request.headers.get("Accept", ""), query)
         if verb == "watch":
-            return await self._watch(request, path, query)
+            return await self._watch(request, path, query, table)
         if verb == "list":
-            return self._list(path, self._selection(resource_type, query), query)
+            return self._list(path, self._selection(resource_type, query), query, table)
         if verb == "get":
-            return json_response(self.api.get(path))
-        if verb == "create":
-            body = await self._read_object(request)
-            if not resource_type.stored:
-                return json_response(self._token_review(path.cluster, body), 201)
-            return json_response(self.api.create(path, body), 201)
-        if verb == "update":
-            return json_response(self.api.update(path, await self._read_object(request)))
-        if verb == "patch":
-            content_type = request.content_type
-            if content_type in (STRATEGIC_MERGE_PATCH, APPLY_PATCH):
-                raise APIError(
-                    415,
-                    f"{content_type} is not supported yet; use {JSON_PATCH} or {MERGE_PATCH}",
-                )
-            if content_type not in (JSON_PATCH, MERGE_PATCH):
-                raise APIError(
-                    415,
-                    f"the patch content type {content_type!r} is not supported; "
-                    f"use {JSON_PATCH} or {MERGE_PATCH}",
-                )
-            return json_response(self.api.patch(path, content_type, await self._read_json(request)))
+            return self._object_response(resource_type, self.api.get(path), table)
+        if verb in ("create", "update", "patch"):
+            return await self._write(request, path, verb, table)
         if verb == "delete":
             options = await self._read_optional_object(request)
+            if parse_write_options(query).dry_run:
+                return json_response(self.api.get(path))
             return json_response(self.api.delete(path, options, query))
         deleted = self.api.delete_collection(path, self._selection(resource_type, query))
         return json_response(self._list_document(resource_type, deleted))
+
+    async def _write(
+        self, request: web.Request, path: ResourcePath, verb: str, table: TableFormat | None
+    ) -> web.Response:
+        """create, update and patch: options, field validation, Warning headers."""
+        resource_type = path.resource_type
+        content_type = request.content_type
+        if verb == "patch" and content_type not in PATCH_TYPES:
+            raise APIError(
+                415,
+                f"the patch content type {content_type!r} is not supported; "
+                f"use one of {', '.join(PATCH_TYPES)}",
+            )
+        options = parse_write_options(
+            request.rel_url.query,
+            user_agent=request.headers.get("User-Agent", ""),
+            apply=content_type == APPLY_PATCH,
+        )
+        body = await (self._read_json(request) if verb == "patch" else self._read_object(request))
+        warnings = []
+        if content_type != JSON_PATCH:
+            schema = schema_for(resource_type.api_version, resource_type.kind)
+            warnings = check_fields(body, schema, options.field_validation)
+        if verb == "create":
+            if not resource_type.stored:
+                return json_response(self._token_review(str(path.cluster), body), 201)
+            result, status = self.api.create(path, body, options), 201
+        elif verb == "update":
+            result, status = self.api.update(path, body, options), 200
+        else:
+            existed = content_type != APPLY_PATCH or self.store.get(self.api.key(path))
+            result = self.api.patch(path, content_type, body, options)
+            status = 200 if existed else 201
+        response = self._object_response(resource_type, result, table, status)
+        for warning in warnings:
+            response.headers.add("Warning", f'299 - "{_quoted(warning)}"')
+        return response
+
+    @staticmethod
+    def _object_response(
+        resource_type: ResourceType,
+        obj: dict[str, Any],
+        table: TableFormat | None,
+        status: int = 200,
+    ) -> web.Response:
+        if table is None:
+            return json_response(obj, status)
+        metadata = {"resourceVersion": obj.get("metadata", {}).get("resourceVersion", "")}
+        document = table.table(
+            resource_type.kind, [obj], metadata, printer_columns=resource_type.printer_columns
+        )
+        return json_response(document, status)
 
     @staticmethod
     def _check_verb(path: ResourcePath, verb: str, method: str) -> None:
@@ -269,20 +331,40 @@ class APIServerApp:
         }
 
     def _list(
-        self, path: ResourcePath, selection: Selection, query: Mapping[str, str]
+        self,
+        path: ResourcePath,
+        selection: Selection,
+        query: Mapping[str, str],
+        table: TableFormat | None = None,
     ) -> web.Response:
         options = parse_list_options(query, watch=False)
         if not options.paged_or_pinned:
-            return json_response(
-                self._list_document(path.resource_type, self.api.list_objects(path, selection))
+            document = self._list_document(
+                path.resource_type, self.api.list_objects(path, selection)
             )
+            return self._list_response(path.resource_type, document, table)
         shown, revision = self.api.list_page(path, selection, options)
         document = self._list_document(path.resource_type, shown.items, revision)
         if shown.continue_token is not None:
             document["metadata"]["continue"] = shown.continue_token
         if shown.remaining is not None:
             document["metadata"]["remainingItemCount"] = shown.remaining
-        return json_response(document)
+        return self._list_response(path.resource_type, document, table)
+
+    @staticmethod
+    def _list_response(
+        resource_type: ResourceType, document: dict[str, Any], table: TableFormat | None
+    ) -> web.Response:
+        if table is None:
+            return json_response(document)
+        return json_response(
+            table.table(
+                resource_type.kind,
+                document["items"],
+                document["metadata"],
+                printer_columns=resource_type.printer_columns,
+            )
+        )
 
     # Bodies.
 
@@ -381,7 +463,11 @@ class APIServerApp:
     # Watch.
 
     async def _watch(
-        self, request: web.Request, path: ResourcePath, query: Mapping[str, str]
+        self,
+        request: web.Request,
+        path: ResourcePath,
+        query: Mapping[str, str],
+        table: TableFormat | None = None,
     ) -> web.StreamResponse:
         resource_type = path.resource_type
         selection = self._selection(resource_type, query)
@@ -391,12 +477,18 @@ class APIServerApp:
         send_initial = bool(options.send_initial_events)
         timeout = self._timeout(query.get("timeoutSeconds"))
         cluster = None if path.cluster == WILDCARD else path.cluster
-        watcher = Watcher(resource_type.key, cluster, path.namespace, selection)
+        encoder = (
+            None
+            if table is None
+            else table.watch_encoder(resource_type.kind, resource_type.printer_columns)
+        )
+        watcher = Watcher(resource_type.key, cluster, path.namespace, selection, encoder)
         initial = b""
         failure: bytes | None = None
         if revision in (None, 0) or send_initial:
             items = self.api.list_objects(path, selection)
-            initial = b"".join(added_line(item) for item in items)
+            encode = added_line if encoder is None else functools.partial(encoder, "ADDED")
+            initial = b"".join(encode(item) for item in items)
         else:
             assert revision is not None
             try:
@@ -478,6 +570,11 @@ class APIServerApp:
         if seconds < 0:
             raise APIError(400, f"invalid timeoutSeconds {value!r}")
         return seconds or None
+
+
+def _quoted(text: str) -> str:
+    """Text inside a Warning header's quoted string."""
+    return text.replace("\\", "\\\\").replace('"', '\\"')
 
 
 def _client_gone(request: web.Request) -> bool:

@@ -45,7 +45,16 @@ class ResourcePath:
     subresource: str | None = None
 
 
-RequestPath = DiscoveryPath | ResourcePath
+@dataclass(frozen=True)
+class OpenAPIPath:
+    """``/openapi/v2``, the ``/openapi/v3`` index, or one group-version's v3 document."""
+
+    cluster: str | None
+    version: str
+    group_version: str = ""
+
+
+RequestPath = DiscoveryPath | ResourcePath | OpenAPIPath
 
 
 def _segments(raw_path: str) -> list[str]:
@@ -82,6 +91,8 @@ def parse_path(raw_path: str, registry: ResourceRegistry) -> RequestPath:
         segments = segments[2:]
     if segments == ["version"]:
         return DiscoveryPath(cluster, "version")
+    if segments[:1] == ["openapi"]:
+        return _openapi_path(cluster, segments[1:], registry, raw_path)
     if segments == ["api"]:
         return DiscoveryPath(cluster, "api")
     if segments == ["apis"]:
@@ -102,6 +113,23 @@ def parse_path(raw_path: str, registry: ResourceRegistry) -> RequestPath:
     if not rest:
         return DiscoveryPath(cluster, "resources", group, version)
     return _resource_path(cluster, group, version, rest, registry, raw_path)
+
+
+def _openapi_path(
+    cluster: str | None, rest: list[str], registry: ResourceRegistry, raw_path: str
+) -> OpenAPIPath:
+    if rest in (["v2"], ["v3"]):
+        return OpenAPIPath(cluster, rest[0])
+    if rest[:1] == ["v3"]:
+        if rest[1:3] == ["api", "v1"] and len(rest) == 3:
+            return OpenAPIPath(cluster, "v3", "api/v1")
+        if (
+            len(rest) == 4
+            and rest[1] == "apis"
+            and registry.has_group_version(rest[2], rest[3], cluster)
+        ):
+            return OpenAPIPath(cluster, "v3", "/".join(rest[1:]))
+    raise _not_found(raw_path)
 
 
 def _resource_path(

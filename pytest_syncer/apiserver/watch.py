@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import orjson
@@ -20,6 +21,8 @@ from pytest_syncer.apiserver.store import WatchEvent, encode_event_line
 
 #: A watcher this far behind is cut off; its client re-watches from its last resourceVersion.
 MAX_PENDING_EVENTS = 50_000
+#: Encodes one event for a watcher that does not take the shared line (a Table watch).
+EventEncoder = Callable[[str, Mapping[str, Any]], bytes]
 
 
 class Watcher:
@@ -31,8 +34,10 @@ class Watcher:
         cluster: str | None,
         namespace: str | None,
         selection: Selection,
+        encoder: EventEncoder | None = None,
     ) -> None:
         self.resource = resource
+        self.encoder = encoder
         self.cluster = cluster
         self.namespace = namespace
         self.selection = selection
@@ -75,29 +80,45 @@ class Watcher:
         """Every pending event as watch lines, selectors applied."""
         lines = []
         while self.pending:
-            line = render(self.pending.popleft(), self.selection)
-            if line is not None:
-                lines.append(line)
+            event = self.pending.popleft()
+            if self.encoder is None:
+                line = render(event, self.selection)
+                if line is not None:
+                    lines.append(line)
+                continue
+            event_type = visible_type(event, self.selection)
+            if event_type is not None:
+                lines.append(self.encoder(event_type, event.object))
         return b"".join(lines)
+
+
+def visible_type(event: WatchEvent, selection: Selection) -> str | None:
+    """The type a watcher with ``selection`` sees ``event`` as, or None when it sees nothing."""
+    if selection.empty:
+        return event.type
+    now = selection.matches(event.object)
+    if event.type in ("ADDED", "DELETED"):
+        return event.type if now else None
+    before = True if event.previous is None else selection.matches(event.previous)
+    if now and before:
+        return event.type
+    if now:
+        return "ADDED"
+    if before:
+        return "DELETED"
+    return None
 
 
 def render(event: WatchEvent, selection: Selection) -> bytes | None:
     """The line a watcher with ``selection`` gets for ``event``, or None when it gets none."""
     if selection.empty:
         return event.line
-    if event.type == "ADDED":
-        return event.line if selection.matches(event.object) else None
-    if event.type == "DELETED":
-        return event.line if selection.matches(event.object) else None
-    now = selection.matches(event.object)
-    before = True if event.previous is None else selection.matches(event.previous)
-    if now and before:
+    event_type = visible_type(event, selection)
+    if event_type is None:
+        return None
+    if event_type == event.type:
         return event.line
-    if now:
-        return encode_event_line("ADDED", event.raw_object)
-    if before:
-        return encode_event_line("DELETED", event.raw_object)
-    return None
+    return encode_event_line(event_type, event.raw_object)
 
 
 def added_line(obj: dict[str, Any]) -> bytes:
