@@ -25,6 +25,7 @@ log = logging.getLogger(__name__)
 
 MERGE_PATCH = "application/merge-patch+json"
 JSON_PATCH = "application/json-patch+json"
+STRATEGIC_MERGE_PATCH = "application/strategic-merge-patch+json"
 WATCH_READ_TIMEOUT_SECONDS = 330.0
 """A watch's stream may stay silent this long: the server's own timeout plus a margin."""
 

@@ -1,12 +1,13 @@
 """The one shared finalizer on an upstream workload, added and removed without lost updates.
 
-Every write names the resourceVersion it was computed from; a 409 means another syncer (or the
-user) changed the object in between, so the object is read again and the decision re-made.
+Built-in kinds get a strategic merge patch that adds or removes only this entry, as
+controllers do; for custom resources every write names the resourceVersion it was computed
+from, and a 409 means the object is read again and the decision re-made.
 """
 
 from __future__ import annotations
 
-from pytest_syncer.syncer.client import ApiError, KubeClient, Resource
+from pytest_syncer.syncer.client import STRATEGIC_MERGE_PATCH, ApiError, KubeClient, Resource
 from pytest_syncer.syncer.interfaces import KubeObject
 
 SHARED_FINALIZER = "workload.kcp.io/syncer"
@@ -19,6 +20,32 @@ def has_finalizer(obj: KubeObject) -> bool:
 
 def is_deleting(obj: KubeObject) -> bool:
     return bool(obj["metadata"].get("deletionTimestamp"))
+
+
+async def _merge_finalizer(
+    client: KubeClient, resource: Resource, obj: KubeObject, present: bool
+) -> KubeObject | None:
+    """A strategic merge patch adds or drops our entry alone, so N syncers adding it at once
+    never conflict; custom resources (415) fall back to a resourceVersion-checked write."""
+    metadata = obj["metadata"]
+    if present:
+        directive: KubeObject = {"finalizers": [SHARED_FINALIZER]}
+    else:
+        directive = {"$deleteFromPrimitiveList/finalizers": [SHARED_FINALIZER]}
+    try:
+        return await client.patch(
+            resource,
+            metadata["name"],
+            {"metadata": directive},
+            metadata.get("namespace"),
+            content_type=STRATEGIC_MERGE_PATCH,
+        )
+    except ApiError as error:
+        if error.not_found:
+            return None
+        if error.status != 415:
+            raise
+    return await _set_finalizer(client, resource, obj, present)
 
 
 async def _set_finalizer(
@@ -53,10 +80,14 @@ async def ensure_finalizer(
     client: KubeClient, resource: Resource, obj: KubeObject
 ) -> KubeObject | None:
     """Add the shared finalizer (a no-op when present); None when the object is gone."""
-    return await _set_finalizer(client, resource, obj, True)
+    if has_finalizer(obj) or is_deleting(obj):
+        return obj
+    return await _merge_finalizer(client, resource, obj, True)
 
 
 async def remove_finalizer(
     client: KubeClient, resource: Resource, obj: KubeObject
 ) -> KubeObject | None:
-    return await _set_finalizer(client, resource, obj, False)
+    if not has_finalizer(obj):
+        return obj
+    return await _merge_finalizer(client, resource, obj, False)

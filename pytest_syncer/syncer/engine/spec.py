@@ -15,7 +15,6 @@ from pytest_syncer.syncer.client import ApiError, KubeClient, Resource
 from pytest_syncer.syncer.conflict.annotations import strategy_for
 from pytest_syncer.syncer.conflict.resolver import owner_key, resolver_for
 from pytest_syncer.syncer.engine.allocated import carry_allocated_fields
-from pytest_syncer.syncer.engine.events import EventRecorder
 from pytest_syncer.syncer.engine.finalizer import (
     ensure_finalizer,
     has_finalizer,
@@ -24,6 +23,7 @@ from pytest_syncer.syncer.engine.finalizer import (
 )
 from pytest_syncer.syncer.engine.keys import WorkKey
 from pytest_syncer.syncer.engine.namespaces import DownstreamNamespaces
+from pytest_syncer.syncer.engine.reporter import StatusReporter
 from pytest_syncer.syncer.engine.settings import EngineSettings
 from pytest_syncer.syncer.engine.syncstatus import SyncStatusWriter, Verdict
 from pytest_syncer.syncer.engine.targetlog import TargetLog
@@ -75,7 +75,7 @@ class SpecSyncer:
         context: TransformContext,
         namespaces: DownstreamNamespaces,
         statuses: SyncStatusWriter,
-        recorder: EventRecorder,
+        reporter: StatusReporter,
         settings: EngineSettings,
         log: TargetLog,
     ) -> None:
@@ -85,7 +85,7 @@ class SpecSyncer:
         self._context = context
         self._namespaces = namespaces
         self._statuses = statuses
-        self._recorder = recorder
+        self._reporter = reporter
         self._settings = settings
         self._log = log
         self._pipeline = downstream_pipeline()
@@ -209,17 +209,16 @@ class SpecSyncer:
     async def _conclude(
         self, key: WorkKey, resource: Resource, upstream: KubeObject, verdict: Verdict
     ) -> None:
-        await self._statuses.report(resource, upstream, verdict)
-        if verdict.reason not in EVENTFUL_REASONS:
-            return
         said = (verdict.reason, verdict.message)
-        if self._last_event.get(key) == said and verdict.reason not in REPEATED_REASONS:
-            return
-        self._last_event[key] = said
+        eventful = verdict.reason in EVENTFUL_REASONS and (
+            self._last_event.get(key) != said or verdict.reason in REPEATED_REASONS
+        )
         warning = verdict.phase in (SyncPhase.CONFLICT, SyncPhase.FAILED)
-        log = self._log.warning if warning else self._log.info
-        log("%s: %s: %s", key, verdict.reason, verdict.message)
-        await self._recorder.record(upstream, verdict.reason, verdict.message, warning=warning)
+        if eventful:
+            self._last_event[key] = said
+            log = self._log.warning if warning else self._log.info
+            log("%s: %s: %s", key, verdict.reason, verdict.message)
+        self._reporter.submit(key, resource, upstream, verdict, event=eventful, warning=warning)
 
     async def _remove(
         self, key: WorkKey, synced: SyncedResource, upstream: KubeObject | None
@@ -229,7 +228,7 @@ class SpecSyncer:
             if self._statuses.cached(key.namespace, self._statuses.record(resource, upstream).name):
                 message = f"held by the soft finalizer annotation {self._soft_finalizer}"
                 verdict = Verdict(SyncPhase.DELETING, "SoftFinalizer", message)
-                await self._statuses.report(resource, upstream, verdict)
+                self._reporter.submit(key, resource, upstream, verdict)
             return self._settings.removal_recheck
         namespace = self._context.locator(key.namespace).downstream_namespace
         name = downstream_name(resource.kind, key.name)
@@ -239,6 +238,7 @@ class SpecSyncer:
             if terminating and (answer or {}).get("metadata", {}).get("deletionTimestamp"):
                 return self._settings.removal_recheck
             self._log.info("%s: copy below deleted", key)
+        self._reporter.discard(key)
         await self._statuses.delete(resource, key.namespace, key.name)
         self._last_event.pop(key, None)
         self._written_from.pop(key, None)

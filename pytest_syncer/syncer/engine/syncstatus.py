@@ -85,7 +85,10 @@ class SyncStatusWriter:
                 raise
 
     async def report(self, resource: Resource, workload: KubeObject, verdict: Verdict) -> None:
-        """Patch phase, condition and generation when they differ from what is recorded."""
+        """Patch phase, condition and generation when they differ from what is recorded.
+
+        A SyncStatus that is gone stays gone: the workload left this target meanwhile.
+        """
         record = self.record(resource, workload)
         namespace = workload["metadata"]["namespace"]
         current = (self._cache.get(namespace, record.name) or {}).get("status") or {}
@@ -129,10 +132,6 @@ class SyncStatusWriter:
         except ApiError as error:
             if not error.not_found:
                 raise
-            await self.ensure(resource, workload)
-            await self._client.patch(
-                SYNC_STATUSES, record.name, {"status": status}, namespace, subresource="status"
-            )
 
     async def delete(self, resource: Resource, namespace: str, workload_name: str) -> None:
         name = SyncStatusRecord(

@@ -33,6 +33,7 @@ from pytest_syncer.syncer.engine.events import EventRecorder
 from pytest_syncer.syncer.engine.heartbeat import beat_forever
 from pytest_syncer.syncer.engine.keys import WorkKey
 from pytest_syncer.syncer.engine.namespaces import DownstreamNamespaces, NamespaceNotReady
+from pytest_syncer.syncer.engine.reporter import StatusReporter
 from pytest_syncer.syncer.engine.settings import KNOWN_RESOURCES, EngineSettings
 from pytest_syncer.syncer.engine.spec import SpecSyncer, SyncedResource
 from pytest_syncer.syncer.engine.syncstatus import SyncStatusWriter
@@ -112,6 +113,7 @@ class TargetSyncer:
         self._collector: StatusCollector | None = None
         self._spec: SpecSyncer | None = None
         self._namespaces: DownstreamNamespaces | None = None
+        self._reporter: StatusReporter | None = None
 
     def _namespaced(self, resource: Resource) -> bool:
         if not resource.namespaced:
@@ -151,6 +153,8 @@ class TargetSyncer:
 
     async def close(self) -> None:
         self._queue.shut_down()
+        if self._reporter is not None:
+            self._reporter.close()
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
@@ -193,14 +197,16 @@ class TargetSyncer:
             down.add_handler(self._downstream_handler(resource))
             synced[resource.qualified_name] = SyncedResource(resource, up, down)
         self._namespaces = DownstreamNamespaces(self.downstream, namespace_cache, context, self.log)
+        statuses = SyncStatusWriter(self.upstream, status_cache, target)
+        self._reporter = StatusReporter(statuses, EventRecorder(self.upstream, self.log), self.log)
         self._spec = SpecSyncer(
             upstream=self.upstream,
             downstream=self.downstream,
             resources=synced,
             context=context,
             namespaces=self._namespaces,
-            statuses=SyncStatusWriter(self.upstream, status_cache, target),
-            recorder=EventRecorder(self.upstream, self.log),
+            statuses=statuses,
+            reporter=self._reporter,
             settings=self.settings,
             log=self.log,
         )
@@ -224,6 +230,7 @@ class TargetSyncer:
             ),
             "heartbeat",
         )
+        self._spawn(self._reporter.run(), "status reporter")
         self._spawn(self._resync_forever(), "resync")
         self._spawn(
             self._namespaces.clean_up_forever(

@@ -245,15 +245,28 @@ async def test_drift_below_is_reverted_and_a_deleted_copy_recreated(
         what="the deleted copy recreated",
         timeout=10,
     )
-    events = await upstream.list(EVENTS, ns)
-    reasons = {
-        (e["reason"], e["involvedObject"]["name"], e["involvedObject"]["uid"])
-        for e in events["items"]
-    }
     uid = created["metadata"]["uid"]
-    assert ("Created", "d", uid) in reasons
-    assert ("DriftReverted", "d", uid) in reasons
-    assert ("Recreated", "d", uid) in reasons
+
+    async def reasons() -> set[tuple[str, str, str]]:
+        events = await upstream.list(EVENTS, ns)
+        return {
+            (e["reason"], e["involvedObject"]["name"], e["involvedObject"]["uid"])
+            for e in events["items"]
+        }
+
+    await await_until(
+        reasons,
+        lambda found: (
+            {
+                ("Created", "d", uid),
+                ("DriftReverted", "d", uid),
+                ("Recreated", "d", uid),
+            }
+            <= found
+        ),
+        what="an Event for the creation, the reverted drift and the recreation",
+        timeout=10,
+    )
 
 
 async def test_each_syncer_beats_its_sync_target(

@@ -1,0 +1,277 @@
+"""Sync latency: an upstream write until the copy is visible on every target, for N targets.
+
+Starts the embedded API server (an upstream and two downstream logical clusters, HTTPS) and
+the reference syncer pooled as DESIGN.md's harness runs it (one process per 25 targets, every
+two targets sharing a downstream cluster), places one ConfigMap on all N targets, then creates
+and updates it round after round. The latency of each (write, target) is measured by watching
+the downstream clusters, not by polling. In the same run, the API server's own create latency
+("direct") gives the floor. Progress goes to stderr; the last stdout line is
+``{"sync": {targets, p50_ms, p99_ms, samples}, "direct": {create_p50_ms, create_p99_ms}}``.
+
+    python benchmarks/bench_sync.py [--targets N] [--duration S] [--json FILE]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import sys
+import tempfile
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from pytest_syncer.processes import ServiceProcess
+from pytest_syncer.syncer.client import NAMESPACES, SYNC_TARGETS, KubeClient, Resource
+from pytest_syncer.syncer.interfaces import NamespaceLocator, SyncTarget
+from pytest_syncer.syncer.transform.naming import placement_label, sync_target_key
+
+UPSTREAM = "upstream"
+DOWNSTREAMS = ("down-1", "down-2")
+NAMESPACE = "bench"
+TARGETS_PER_PROCESS = 25
+CONFIGMAPS = Resource("", "v1", "configmaps", "ConfigMap")
+ROUND_TIMEOUT = 10.0
+
+
+def progress(message: str) -> None:
+    print(f"bench_sync: {message}", file=sys.stderr, flush=True)
+
+
+def percentile(sorted_values: list[float], fraction: float) -> float:
+    if not sorted_values:
+        return 0.0
+    index = min(len(sorted_values) - 1, round(fraction * (len(sorted_values) - 1)))
+    return sorted_values[index]
+
+
+class DownstreamWatcher:
+    """Watches ConfigMaps on one downstream cluster; tells when (target, name, rev) appeared."""
+
+    def __init__(self, client: KubeClient, namespaces: dict[str, str]) -> None:
+        self.client = client
+        self.namespaces = namespaces
+        self.seen: dict[tuple[str, str, str], float] = {}
+        self.changed = asyncio.Event()
+
+    async def run(self) -> None:
+        listing = await self.client.list(CONFIGMAPS)
+        version = listing["metadata"]["resourceVersion"]
+        while True:
+            async for event in self.client.watch(CONFIGMAPS, version):
+                obj = event.get("object") or {}
+                metadata = obj.get("metadata") or {}
+                version = metadata.get("resourceVersion", version)
+                target = self.namespaces.get(metadata.get("namespace", ""))
+                if event.get("type") in ("ADDED", "MODIFIED") and target is not None:
+                    rev = (obj.get("data") or {}).get("rev", "")
+                    self.seen.setdefault((target, metadata["name"], rev), time.perf_counter())
+                    self.changed.set()
+
+
+async def wait_seen(
+    watchers: list[DownstreamWatcher], targets: list[str], name: str, rev: str
+) -> list[float]:
+    """Times at which every target saw (name, rev); raises TimeoutError after a round's limit."""
+    deadline = time.perf_counter() + ROUND_TIMEOUT
+    while True:
+        times = [
+            stamp
+            for watcher in watchers
+            for (target, seen_name, seen_rev), stamp in watcher.seen.items()
+            if seen_name == name and seen_rev == rev and target in targets
+        ]
+        if len(times) >= len(targets):
+            return times
+        remaining = deadline - time.perf_counter()
+        if remaining <= 0:
+            raise TimeoutError(f"{name} rev {rev} reached {len(times)} of {len(targets)} targets")
+        for watcher in watchers:
+            watcher.changed.clear()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(
+                asyncio.wait(
+                    [asyncio.create_task(w.changed.wait()) for w in watchers],
+                    return_when=asyncio.FIRST_COMPLETED,
+                ),
+                remaining,
+            )
+
+
+@contextlib.asynccontextmanager
+async def environment(workdir: Path, targets: list[str]) -> AsyncIterator[dict[str, Any]]:
+    apiserver = ServiceProcess(
+        "apiserver",
+        [
+            "--clusters",
+            ",".join([UPSTREAM, *DOWNSTREAMS]),
+            "--kubeconfig-dir",
+            str(workdir / "kubeconfigs"),
+        ],
+        log_path=workdir / "apiserver.log",
+    )
+    ready = apiserver.start()
+    syncers: list[ServiceProcess] = []
+    try:
+        kubeconfigs = {name: Path(path) for name, path in ready["kubeconfigs"].items()}
+        yield {"kubeconfigs": kubeconfigs, "syncers": syncers}
+    finally:
+        for syncer in syncers:
+            syncer.stop()
+        apiserver.stop()
+
+
+def downstream_of(index: int) -> str:
+    return DOWNSTREAMS[index % len(DOWNSTREAMS)]
+
+
+async def measure_direct(upstream: KubeClient, count: int) -> list[float]:
+    """The API server's own create latency, one request at a time."""
+    latencies = []
+    for index in range(count):
+        body = {"metadata": {"name": f"direct-{index}", "namespace": NAMESPACE}, "data": {}}
+        start = time.perf_counter()
+        await upstream.create(CONFIGMAPS, body)
+        latencies.append((time.perf_counter() - start) * 1000)
+    return latencies
+
+
+async def run(args: argparse.Namespace) -> dict[str, Any]:
+    names = [f"target-{index:03d}" for index in range(args.targets)]
+    with tempfile.TemporaryDirectory(prefix="bench-sync-") as tmp:
+        workdir = Path(tmp)
+        async with environment(workdir, names) as env:
+            kubeconfigs: dict[str, Path] = env["kubeconfigs"]
+            upstream = await KubeClient.from_kubeconfig(kubeconfigs[UPSTREAM])
+            downstream = {d: await KubeClient.from_kubeconfig(kubeconfigs[d]) for d in DOWNSTREAMS}
+            try:
+                await upstream.create(
+                    NAMESPACES,
+                    {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NAMESPACE}},
+                )
+                namespaces: dict[str, dict[str, str]] = {d: {} for d in DOWNSTREAMS}
+                for index, name in enumerate(names):
+                    created = await upstream.create(
+                        SYNC_TARGETS,
+                        {
+                            "apiVersion": "workload.kcp.io/v1alpha1",
+                            "kind": "SyncTarget",
+                            "metadata": {"name": name},
+                        },
+                    )
+                    target = SyncTarget(name, UPSTREAM, created["metadata"]["uid"])
+                    below = NamespaceLocator(target, UPSTREAM, NAMESPACE).downstream_namespace
+                    namespaces[downstream_of(index)][below] = name
+                started = time.perf_counter()
+                for first in range(0, len(names), TARGETS_PER_PROCESS):
+                    pool = names[first : first + TARGETS_PER_PROCESS]
+                    pool_file = workdir / f"pool-{first}.yaml"
+                    entries = [
+                        {
+                            "name": name,
+                            "downstream_kubeconfig": str(kubeconfigs[downstream_of(first + i)]),
+                        }
+                        for i, name in enumerate(pool)
+                    ]
+                    pool_file.write_text(yaml.safe_dump(entries))
+                    syncer = ServiceProcess(
+                        "syncer",
+                        [
+                            "--upstream-kubeconfig",
+                            str(kubeconfigs[UPSTREAM]),
+                            "--sync-targets-file",
+                            str(pool_file),
+                            "--resources",
+                            args.resources,
+                        ],
+                        log_path=workdir / f"syncer-{first}.log",
+                        startup_timeout=120,
+                    )
+                    env["syncers"].append(syncer)
+                    syncer.start()
+                progress(
+                    f"{len(names)} targets in {len(env['syncers'])} syncer processes ready in "
+                    f"{time.perf_counter() - started:.1f}s"
+                )
+                watchers = [DownstreamWatcher(downstream[d], namespaces[d]) for d in DOWNSTREAMS]
+                tasks = [asyncio.create_task(w.run()) for w in watchers]
+                labels = {placement_label(sync_target_key(UPSTREAM, n)): "Sync" for n in names}
+                samples: list[float] = []
+                by_write: dict[str, list[float]] = {"create": [], "update": []}
+                deadline = time.perf_counter() + args.duration
+                round_ = 0
+                while time.perf_counter() < deadline:
+                    name = f"workload-{round_}"
+                    body = {
+                        "metadata": {"name": name, "namespace": NAMESPACE, "labels": labels},
+                        "data": {"rev": "0"},
+                    }
+                    for rev in range(3):
+                        start = time.perf_counter()
+                        if rev == 0:
+                            await upstream.create(CONFIGMAPS, body)
+                        else:
+                            await upstream.patch(
+                                CONFIGMAPS, name, {"data": {"rev": str(rev)}}, NAMESPACE
+                            )
+                        times = await wait_seen(watchers, names, name, str(rev))
+                        latencies = [(stamp - start) * 1000 for stamp in times]
+                        samples += latencies
+                        by_write["create" if rev == 0 else "update"] += latencies
+                    round_ += 1
+                    if round_ % 5 == 0:
+                        ordered = sorted(samples)
+                        progress(
+                            f"{round_} rounds, {len(samples)} samples, p50 "
+                            f"{percentile(ordered, 0.5):.0f} ms, p99 {percentile(ordered, 0.99):.0f} ms"
+                        )
+                for task in tasks:
+                    task.cancel()
+                direct = sorted(await measure_direct(upstream, 200))
+            finally:
+                await upstream.close()
+                for client in downstream.values():
+                    await client.close()
+    ordered = sorted(samples)
+    return {
+        "sync": {
+            "targets": len(names),
+            "p50_ms": round(percentile(ordered, 0.5), 1),
+            "p99_ms": round(percentile(ordered, 0.99), 1),
+            "samples": len(samples),
+            "resources": args.resources,
+            **{
+                f"{write}_{name}_ms": round(percentile(sorted(values), fraction), 1)
+                for write, values in by_write.items()
+                for name, fraction in (("p50", 0.5), ("p99", 0.99))
+            },
+        },
+        "direct": {
+            "create_p50_ms": round(percentile(direct, 0.5), 2),
+            "create_p99_ms": round(percentile(direct, 0.99), 2),
+        },
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--targets", type=int, default=50)
+    parser.add_argument("--duration", type=float, default=20.0, help="seconds of write rounds")
+    parser.add_argument("--json", type=Path, help="also write the result here")
+    parser.add_argument("--resources", default="configmaps", help="what the syncers watch")
+    args = parser.parse_args()
+    result = asyncio.run(run(args))
+    text = json.dumps(result, sort_keys=True)
+    if args.json is not None:
+        args.json.write_text(text + "\n")
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
