@@ -12,17 +12,17 @@ import pytest
 
 from pytest_syncer.apiserver import BackgroundAPIServer
 from pytest_syncer.status.aggregator import StatusAggregator
-from pytest_syncer.status.rules import SYNC_TARGETS_READY
-from pytest_syncer.syncer.client import SYNC_STATUSES, SYNC_TARGETS, KubeClient, Resource
-from pytest_syncer.syncer.transform.naming import placement_label, sync_target_key
-from pytest_syncer.waiting import await_until
-from tests.integration.status.objects import (
+from pytest_syncer.status.objects import (
     deployment,
     deployment_status,
     heartbeat,
     sync_status,
     sync_target,
 )
+from pytest_syncer.status.rules import SYNC_TARGETS_READY
+from pytest_syncer.syncer.client import SYNC_STATUSES, SYNC_TARGETS, KubeClient, Resource
+from pytest_syncer.syncer.transform.naming import placement_label, sync_target_key
+from pytest_syncer.waiting import await_until
 
 CLUSTER = "upstream"
 DEPLOYMENTS = Resource("apps", "v1", "deployments", "Deployment")

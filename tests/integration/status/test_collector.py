@@ -10,6 +10,7 @@ import pytest
 
 from pytest_syncer.apiserver import BackgroundAPIServer
 from pytest_syncer.status.collector import StatusCollector, status_annotation
+from pytest_syncer.status.objects import deployment, sync_status, sync_target
 from pytest_syncer.syncer.client import (
     NAMESPACES,
     SYNC_STATUSES,
@@ -22,7 +23,6 @@ from pytest_syncer.syncer.engine.spec import UPSTREAM_GENERATION_ANNOTATION
 from pytest_syncer.syncer.interfaces import NamespaceLocator, SyncTarget
 from pytest_syncer.syncer.transform.naming import CLUSTER_LABEL, LOCATOR_ANNOTATION
 from pytest_syncer.waiting import await_until
-from tests.integration.status.objects import deployment, sync_status, sync_target
 
 UPSTREAM = "upstream"
 DOWNSTREAM = "downstream"

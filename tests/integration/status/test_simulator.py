@@ -13,10 +13,10 @@ import pytest
 
 from pytest_syncer.apiserver import BackgroundAPIServer
 from pytest_syncer.processes import ServiceProcess
+from pytest_syncer.status.objects import deployment
 from pytest_syncer.status.profiles import PROFILE_LABEL
 from pytest_syncer.syncer.client import KubeClient, Resource
 from pytest_syncer.waiting import await_until
-from tests.integration.status.objects import deployment
 
 CLUSTERS = ["sim-a", "sim-b"]
 DEPLOYMENTS = Resource("apps", "v1", "deployments", "Deployment")

@@ -19,11 +19,11 @@ from typing import Any
 import pytest
 
 from pytest_syncer.processes import ServiceProcess
+from pytest_syncer.status.objects import deployment, sync_target
 from pytest_syncer.status.rules import SYNC_TARGETS_READY
 from pytest_syncer.syncer.client import SYNC_TARGETS, KubeClient, Resource
 from pytest_syncer.syncer.transform.naming import placement_label, sync_target_key
 from pytest_syncer.waiting import await_until
-from tests.integration.status.objects import deployment, sync_target
 
 UPSTREAM = "upstream"
 TARGETS = [f"t{index:02}" for index in range(60)]

@@ -1,4 +1,4 @@
-"""Upstream objects the status tests and the status benchmark write as a syncer or a user would."""
+"""Objects as a syncer or a user writes them upstream: for status tests, benchmarks, harnesses."""
 
 from __future__ import annotations
 
