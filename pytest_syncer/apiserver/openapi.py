@@ -355,6 +355,8 @@ class OpenAPIDocuments:
                 "the protobuf form is not available",
             )
         view = self.registry.view(path.cluster)
+        if path.version == "v3" and not path.group_version:
+            view = path.cluster  # the index's URLs carry the cluster's own path
         key = (view, path.version, path.group_version)
         cached = self._cache.get(key)
         if cached is not None and cached[0] == self.registry.generation:
