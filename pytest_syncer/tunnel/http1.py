@@ -258,10 +258,10 @@ def _parse_head(raw: bytes, method: str) -> tuple[ResponseHead, _Framing]:
     version, _, rest = lines[0].partition(" ")
     if not version.startswith("HTTP/1."):
         raise HTTPError(f"not an HTTP/1.x response: {lines[0][:60]!r}")
-    try:
-        status = int(rest[:3])
-    except ValueError:
-        raise HTTPError(f"bad status line {lines[0][:60]!r}") from None
+    code = rest[:3]
+    if len(code) != 3 or not code.isascii() or not code.isdigit():
+        raise HTTPError(f"bad status line {lines[0][:60]!r}")
+    status = int(code)
     headers = []
     length = -1
     chunked = False
