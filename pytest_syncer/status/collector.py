@@ -33,7 +33,7 @@ from pytest_syncer.syncer.interfaces import (
     SyncTarget,
     TransformContext,
 )
-from pytest_syncer.syncer.reflector import Change, Reflector
+from pytest_syncer.syncer.reflector import Change, Handler, Reflector
 from pytest_syncer.syncer.transform.errors import TransformError
 from pytest_syncer.syncer.transform.naming import (
     CLUSTER_LABEL,
@@ -122,8 +122,9 @@ class CollectKey:
 class StatusCollector:
     """Collects one target's statuses; `start` and `close` bracket its life in the syncer.
 
-    The downstream reflectors may be the engine's own (pass them in, and the collector adds its
-    handlers); any resource without one gets a reflector of the collector's.
+    The reflectors may be the engine's own (the copies below, this target's namespaces below,
+    its SyncStatus objects above): the collector adds its handlers and replays what they already
+    hold. Whatever is not passed in, the collector watches itself.
     """
 
     def __init__(
@@ -136,6 +137,8 @@ class StatusCollector:
         mode: StatusMode = StatusMode.SYNCSTATUS,
         coalesce_delay: float = DEFAULT_COALESCE_DELAY,
         downstream_reflectors: Mapping[Resource, Reflector] | None = None,
+        namespaces: Reflector | None = None,
+        sync_statuses: Reflector | None = None,
         workers: int = 2,
     ) -> None:
         self.target = target
@@ -146,6 +149,9 @@ class StatusCollector:
         self._downstream = downstream
         self._resources = [r for r in resources if r.kind in STATUS_KINDS]
         self._shared = dict(downstream_reflectors or {})
+        self._shared_namespaces = namespaces
+        self._shared_statuses = sync_statuses
+        self._replays: list[tuple[Reflector, Handler]] = []
         self._owned: list[Reflector] = []
         self._copies: dict[Resource, Reflector] = {}
         self._namespaces: Reflector | None = None
@@ -164,10 +170,16 @@ class StatusCollector:
         self._owned.append(reflector)
         return reflector
 
+    def _attach(self, reflector: Reflector, handler: Handler) -> None:
+        """Handle a reflector's events; a shared one's current objects are replayed at start."""
+        reflector.add_handler(handler)
+        if reflector not in self._owned:
+            self._replays.append((reflector, handler))
+
     async def start(self) -> None:
         self._queue = WorkQueue()
         name = self.target.name
-        self._namespaces = self._own(
+        self._namespaces = self._shared_namespaces or self._own(
             Reflector(
                 self._downstream,
                 NAMESPACES,
@@ -175,7 +187,7 @@ class StatusCollector:
                 name=f"target={name} status namespaces",
             )
         )
-        self._namespaces.add_handler(self._on_namespace)
+        self._attach(self._namespaces, self._on_namespace)
         for resource in self._resources:
             reflector = self._shared.get(resource) or self._own(
                 Reflector(
@@ -185,10 +197,9 @@ class StatusCollector:
                     name=f"target={name} status {resource.qualified_name}",
                 )
             )
-            reflector.add_handler(self._copy_handler(resource))
             self._copies[resource] = reflector
         if self.mode is StatusMode.SYNCSTATUS:
-            statuses = self._own(
+            statuses = self._shared_statuses or self._own(
                 Reflector(
                     self._upstream,
                     SYNC_STATUSES,
@@ -196,7 +207,7 @@ class StatusCollector:
                     name=f"target={name} syncstatuses",
                 )
             )
-            statuses.add_handler(self._on_sync_status)
+            self._attach(statuses, self._on_sync_status)
             self._upstream_view[None] = statuses
         else:
             for resource in self._resources:
@@ -208,8 +219,13 @@ class StatusCollector:
                         name=f"target={name} upstream {resource.qualified_name}",
                     )
                 )
-                upstream.add_handler(self._upstream_handler(resource))
+                self._attach(upstream, self._upstream_handler(resource))
                 self._upstream_view[resource] = upstream
+        for resource, reflector in self._copies.items():
+            self._attach(reflector, self._copy_handler(resource))
+        for shared, handler in self._replays:
+            for obj in shared.objects():
+                handler(Change.ADDED, obj, None)
         for reflector in self._owned:
             await reflector.start()
         self._tasks = [
@@ -260,7 +276,7 @@ class StatusCollector:
                     if copy["metadata"].get("namespace") == namespace:
                         self._enqueue(CollectKey(resource, namespace, copy["metadata"]["name"]))
 
-    def _copy_handler(self, resource: Resource) -> Any:
+    def _copy_handler(self, resource: Resource) -> Handler:
         def handle(change: Change, obj: KubeObject, old: KubeObject | None) -> None:
             if change is Change.DELETED:
                 return
@@ -300,7 +316,7 @@ class StatusCollector:
         if change is Change.ADDED:
             self._requeue_upstream(index_key[1], index_key[0], index_key[2])
 
-    def _upstream_handler(self, resource: Resource) -> Any:
+    def _upstream_handler(self, resource: Resource) -> Handler:
         def handle(change: Change, obj: KubeObject, old: KubeObject | None) -> None:
             if change is Change.ADDED:
                 metadata = obj["metadata"]

@@ -20,7 +20,8 @@ from pytest_syncer.syncer.client import (
 )
 from pytest_syncer.syncer.engine.settings import StatusMode
 from pytest_syncer.syncer.engine.spec import UPSTREAM_GENERATION_ANNOTATION
-from pytest_syncer.syncer.interfaces import NamespaceLocator, SyncTarget
+from pytest_syncer.syncer.interfaces import SYNC_TARGET_KEY_LABEL, NamespaceLocator, SyncTarget
+from pytest_syncer.syncer.reflector import Reflector
 from pytest_syncer.syncer.transform.naming import CLUSTER_LABEL, LOCATOR_ANNOTATION
 from pytest_syncer.waiting import await_until
 
@@ -174,3 +175,49 @@ async def test_annotation_mode_writes_kcps_annotation(
         assert "downstreamStatus" not in sync_status_obj.get("status", {})
     finally:
         await collector.close()
+
+
+async def test_shared_informers_already_synced_are_replayed(
+    clients: tuple[KubeClient, KubeClient],
+) -> None:
+    """A syncer restart: the engine's informers hold copies whose status was never collected."""
+    up, down = clients
+    target, below = await place(up, down, "collect-c", "till")
+    await down.patch(DEPLOYMENTS, "web", downstream_status(1, 2), below, subresource="status")
+    own = f"{CLUSTER_LABEL}={target.key}"
+    engine_informers = [
+        Reflector(down, DEPLOYMENTS, label_selector=own),
+        Reflector(down, NAMESPACES, label_selector=own),
+        Reflector(up, SYNC_STATUSES, label_selector=f"{SYNC_TARGET_KEY_LABEL}={target.key}"),
+    ]
+    for informer in engine_informers:
+        await informer.start()
+    copies, namespaces, statuses = engine_informers
+    collector = StatusCollector(
+        target,
+        up,
+        down,
+        [DEPLOYMENTS],
+        downstream_reflectors={DEPLOYMENTS: copies},
+        namespaces=namespaces,
+        sync_statuses=statuses,
+        coalesce_delay=0.02,
+    )
+    try:
+        for informer in engine_informers:
+            await informer.wait_synced(10)
+        await collector.start()
+
+        async def collected() -> dict[str, Any]:
+            obj = await up.get(SYNC_STATUSES, "deployments.web.collect-c", "till")
+            found: dict[str, Any] = (obj.get("status") or {}).get("downstreamStatus") or {}
+            return found
+
+        status = await await_until(
+            collected, lambda s: s.get("readyReplicas") == 2, what="the replayed copy's status"
+        )
+        assert status["observedGeneration"] == 1
+    finally:
+        await collector.close()
+        for informer in engine_informers:
+            await informer.stop()
