@@ -348,6 +348,20 @@ def secrets(
     return _secrets(upstream, tuple(placed_on))
 
 
+def _with_a_letter(name: str) -> str:
+    return name if any(char.isalpha() for char in name) else "p" + name
+
+
+@cache
+def _service_names() -> st.SearchStrategy[str]:
+    """IANA service names, as named ports must be: 15 characters at most, a letter among
+    them, no `-` at either end or twice in a row."""
+    words = st.text(alphabet=_LOWER_ALNUM, min_size=1, max_size=4)
+    return st.lists(words, min_size=1, max_size=3).map(
+        lambda parts: _with_a_letter("-".join(parts))
+    )
+
+
 @cache
 def _ipv4() -> st.SearchStrategy[str]:
     return st.ip_addresses(v=4).map(str)
@@ -358,15 +372,18 @@ def _service_ports(draw: st.DrawFn, node_ports: bool) -> list[dict[str, Any]]:
     count = draw(st.integers(1, 3))
     stems = draw(st.lists(dns_labels(max_size=12), min_size=count, max_size=count))
     numbers = draw(st.lists(st.integers(1, 65535), min_size=count, max_size=count, unique=True))
+    node_port_numbers = draw(
+        st.lists(st.integers(30000, 32767), min_size=count, max_size=count, unique=True)
+    )
     ports: list[dict[str, Any]] = []
     for index, (stem, number) in enumerate(zip(stems, numbers, strict=True)):
         name = f"{stem}-{index}"
         port: dict[str, Any] = {"port": number, "protocol": draw(st.sampled_from(["TCP", "UDP"]))}
         if count > 1 or draw(st.booleans()):
             port["name"] = name
-        port["targetPort"] = draw(st.one_of(st.integers(1, 65535), _dns1035_labels(max_size=15)))
+        port["targetPort"] = draw(st.one_of(st.integers(1, 65535), _service_names()))
         if node_ports:
-            port["nodePort"] = draw(st.integers(30000, 32767))
+            port["nodePort"] = node_port_numbers[index]
         ports.append(port)
     return ports
 
@@ -592,7 +609,7 @@ def _ingresses(draw: st.DrawFn, upstream: bool, placed_on: Sequence[str]) -> Kub
                     "name": _dns1035_labels(max_size=30),
                     "port": st.one_of(
                         st.fixed_dictionaries({"number": st.integers(1, 65535)}),
-                        st.fixed_dictionaries({"name": dns_labels(max_size=15)}),
+                        st.fixed_dictionaries({"name": _service_names()}),
                     ),
                 }
             )
@@ -600,7 +617,9 @@ def _ingresses(draw: st.DrawFn, upstream: bool, placed_on: Sequence[str]) -> Kub
     )
     path = st.fixed_dictionaries(
         {
-            "path": st.text(alphabet=_LOWER_ALNUM + "/-", max_size=20).map("/".__add__),
+            "path": st.lists(dns_labels(max_size=10), max_size=3).map(
+                lambda segments: "/" + "/".join(segments)
+            ),
             "pathType": st.sampled_from(["Prefix", "Exact", "ImplementationSpecific"]),
             "backend": backend,
         }

@@ -185,3 +185,27 @@ def test_upstream_objects_reach_status_placement_and_every_rewritten_case(name: 
         features["status"] = lambda obj: "status" in obj
     features["placement"] = _has_label_prefix("state.workload.kcp.io/")
     assert _missing(_draws(ALL_KINDS[name]()), features) == set()
+
+
+IANA_SERVICE_NAME = re.compile(r"^(?=.*[a-z])[a-z0-9]([a-z0-9]|-(?!-))*(?<!-)$")
+
+
+@given(st.one_of(k8s.services(), k8s.ingresses()))
+def test_named_ports_and_paths_follow_the_api_servers_rules(obj: dict[str, Any]) -> None:
+    """Rules the schemas do not carry but the API server enforces on create."""
+    if obj["kind"] == "Service":
+        ports = obj["spec"]["ports"]
+        node_ports = [port["nodePort"] for port in ports if "nodePort" in port]
+        assert len(set(node_ports)) == len(node_ports)
+        named = [port["targetPort"] for port in ports if isinstance(port["targetPort"], str)]
+    else:
+        paths = [path for rule in obj["spec"]["rules"] for path in rule["http"]["paths"]]
+        assert all(path["path"].startswith("/") and "//" not in path["path"] for path in paths)
+        named = [
+            path["backend"]["service"]["port"]["name"]
+            for path in paths
+            if "name" in path["backend"]["service"]["port"]
+        ]
+    for name in named:
+        assert len(name) <= 15
+        assert IANA_SERVICE_NAME.match(name), name
