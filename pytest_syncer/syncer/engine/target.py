@@ -220,6 +220,8 @@ class TargetSyncer:
             self._resource_list,
             mode=self.settings.status_mode,
             downstream_reflectors={s.resource: s.downstream for s in synced.values()},
+            namespaces=namespace_cache,
+            sync_statuses=status_cache,
         )
         await self._collector.start()
         for index in range(self.settings.workers):
