@@ -10,7 +10,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from pytest_syncer.apiserver import errors, ownership
+from pytest_syncer.apiserver import errors, ownership, structural_schema
+from pytest_syncer.apiserver.crds import CRD_KEY, CustomResourceDefinitions
 from pytest_syncer.apiserver.errors import APIError
 from pytest_syncer.apiserver.garbage_collector import Policy, deletion_policy, finalizer_for
 from pytest_syncer.apiserver.namespace_lifecycle import holds_back_release, terminating
@@ -53,7 +54,7 @@ from pytest_syncer.apiserver.strategic_merge import (
     StrategicMergeUnsupportedError,
     apply_strategic_merge_patch,
 )
-from pytest_syncer.apiserver.validation import validate_object
+from pytest_syncer.apiserver.validation import invalid_message, validate_object
 from pytest_syncer.apiserver.write_options import DEFAULT_WRITE, WriteOptions
 
 JSON_PATCH = "application/json-patch+json"
@@ -114,6 +115,7 @@ class ObjectAPI:
     def __init__(self, store: Store, registry: ResourceRegistry) -> None:
         self.store = store
         self.registry = registry
+        self.crds = CustomResourceDefinitions(store, registry)
 
     # Reads.
 
@@ -259,7 +261,10 @@ class ObjectAPI:
             if not name:
                 obj["metadata"]["name"] = generate_name(str(obj["metadata"]["generateName"]))
             obj = ownership.record_write(resource_type, None, obj, manager=options.field_manager)
+            obj = self._conform(resource_type, obj)
             self._validate(resource_type, obj)
+            if resource_type.key == CRD_KEY:
+                obj = self.crds.admit(path.cluster, obj)
             key = self.key(path, obj["metadata"]["name"])._replace(namespace=namespace)
             if options.dry_run:
                 if self.store.get(key) is not None:
@@ -273,6 +278,8 @@ class ObjectAPI:
                 continue
             if resource_type.key == NAMESPACE_KEY:
                 self._create_default_service_account(path.cluster, key.name)
+            elif resource_type.key == CRD_KEY:
+                self.crds.serve(path.cluster, created)
             return created
         raise errors.already_exists(resource_type.resource, taken, resource_type.group)
 
@@ -438,6 +445,7 @@ class ObjectAPI:
             manager=options.field_manager,
             subresource=path.subresource or "",
         )
+        obj = self._conform(resource_type, obj)
         self._validate(resource_type, obj)
         key = self.key(path)
         if expected is not None and str(expected) != old["metadata"]["resourceVersion"]:
@@ -449,11 +457,14 @@ class ObjectAPI:
         if unchanged(obj, old):
             return old
         try:
-            return self.store.update(key, obj, expected_revision=expected).object
+            updated = self.store.update(key, obj, expected_revision=expected).object
         except RevisionConflictError:
             raise self._conflict(path) from None
         except KeyNotFoundError:
             raise self._not_found(resource_type, key.name) from None
+        if resource_type.key == CRD_KEY:
+            self.crds.serve(key.cluster, updated)
+        return updated
 
     def delete_key(
         self, key: ObjectKey, old: dict[str, Any], policy: Policy = Policy.BACKGROUND
@@ -499,7 +510,27 @@ class ObjectAPI:
 
     def _release(self, key: ObjectKey, obj: dict[str, Any]) -> dict[str, Any]:
         """Remove the object now; its dependents are the garbage collector's business."""
+        if key.resource == CRD_KEY:
+            self.crds.withdraw(key.cluster, obj)
         return self.store.delete(key).object
+
+    @staticmethod
+    def _conform(resource_type: ResourceType, obj: dict[str, Any]) -> dict[str, Any]:
+        """A custom resource pruned and checked by its CRD version's schema."""
+        if resource_type.schema is None:
+            return obj
+        pruned, problems = structural_schema.admit(obj, resource_type.schema)
+        if problems:
+            name = (obj.get("metadata") or {}).get("name") or ""
+            raise APIError(
+                422,
+                invalid_message(f"{resource_type.kind}.{resource_type.group}", name, problems),
+                name=name,
+                kind=resource_type.kind,
+                group=resource_type.group,
+                causes=[problem.to_cause() for problem in problems],
+            )
+        return pruned
 
     def _check_type(self, resource_type: ResourceType, body: dict[str, Any]) -> None:
         kind = body.get("kind")

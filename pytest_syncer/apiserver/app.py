@@ -110,7 +110,8 @@ class APIServerApp:
         self.clusters: set[str] = set()
         store.add_listener(self.hub.publish)
         self.controllers = Controllers(self.api)
-        self._discovery_cache: dict[tuple[str, str, str], tuple[int, bytes]] = {}
+        self._discovery_cache: dict[tuple[str, str, str, str | None], tuple[int, bytes]] = {}
+        self.api.crds.removed_listeners.append(self._end_watches)
         self.openapi = OpenAPIDocuments(registry)
 
     def close(self) -> None:
@@ -178,7 +179,7 @@ class APIServerApp:
     # Discovery.
 
     def _discovery(self, path: DiscoveryPath) -> web.Response:
-        cache_key = (path.document, path.group, path.version)
+        cache_key = (path.document, path.group, path.version, self.registry.view(path.cluster))
         cached = self._discovery_cache.get(cache_key)
         if cached is not None and cached[0] == self.registry.generation:
             body = cached[1]
@@ -188,15 +189,21 @@ class APIServerApp:
         return web.Response(body=body, content_type="application/json")
 
     def _discovery_document(self, path: DiscoveryPath) -> dict[str, Any]:
+        view = self.registry.view(path.cluster)
         if path.document == "version":
             return discovery.version_document()
         if path.document == "api":
             return discovery.core_versions_document()
         if path.document == "apis":
-            return discovery.group_list_document(self.registry)
+            return discovery.group_list_document(self.registry, view)
         if path.document == "group":
-            return discovery.group_document(path.group, self.registry.groups()[path.group])
-        return discovery.resource_list_document(self.registry, path.group, path.version)
+            return discovery.group_document(path.group, self.registry.groups(view)[path.group])
+        return discovery.resource_list_document(self.registry, path.group, path.version, view)
+
+    def _end_watches(self, cluster: str, removed: list[ResourceType]) -> None:
+        """A CRD went away: its watches in ``cluster`` end, as they do on a real server."""
+        for key in {resource_type.key for resource_type in removed}:
+            self.hub.close_where(key, cluster)
 
     # Resources.
 

@@ -1,5 +1,8 @@
 """The server's background controllers, started and stopped with the aiohttp application.
 
+Start-up first serves again the CustomResourceDefinitions a data dir kept, so the collector's
+index and the requests that follow see their types.
+
 The garbage collector and the namespace lifecycle both hear every committed write (cheaply:
 they only queue work) and do that work in their own asyncio tasks, between requests.
 """
@@ -21,6 +24,7 @@ class Controllers:
     """Garbage collection and namespace deletion for every logical cluster of one server."""
 
     def __init__(self, api: ObjectAPI) -> None:
+        self._api = api
         self.garbage_collector = GarbageCollector(api)
         self.namespaces = NamespaceLifecycle(api)
         self._tasks: list[asyncio.Task[None]] = []
@@ -31,6 +35,7 @@ class Controllers:
         self.namespaces.observe(event)
 
     async def start(self, _app: web.Application | None = None) -> None:
+        self._api.crds.restore()
         self.garbage_collector.rebuild()
         self.namespaces.rebuild()
         self._tasks = [

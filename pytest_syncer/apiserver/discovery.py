@@ -53,9 +53,10 @@ def group_document(group: str, versions: list[str]) -> dict[str, Any]:
     }
 
 
-def group_list_document(registry: ResourceRegistry) -> dict[str, Any]:
+def group_list_document(registry: ResourceRegistry, cluster: str | None = None) -> dict[str, Any]:
+    """Every group ``cluster`` serves (its CustomResourceDefinitions' groups included)."""
     groups = []
-    for group, versions in sorted(registry.groups().items()):
+    for group, versions in sorted(registry.groups(cluster).items()):
         document = group_document(group, versions)
         del document["kind"], document["apiVersion"]
         groups.append(document)
@@ -88,10 +89,12 @@ def _resource_entries(resource_type: ResourceType) -> list[dict[str, Any]]:
     return entries
 
 
-def resource_list_document(registry: ResourceRegistry, group: str, version: str) -> dict[str, Any]:
+def resource_list_document(
+    registry: ResourceRegistry, group: str, version: str, cluster: str | None = None
+) -> dict[str, Any]:
     group_version = f"{group}/{version}" if group else version
     resources: list[dict[str, Any]] = []
-    for resource_type in registry.in_group_version(group, version):
+    for resource_type in registry.in_group_version(group, version, cluster):
         resources.extend(_resource_entries(resource_type))
     return {
         "kind": "APIResourceList",

@@ -102,13 +102,13 @@ def parse_path(raw_path: str, registry: ResourceRegistry) -> RequestPath:
     elif len(segments) >= 2 and segments[0] == "apis":
         group = segments[1]
         if len(segments) == 2:
-            if not registry.groups().get(group):
+            if not registry.groups(cluster).get(group):
                 raise _not_found(raw_path)
             return DiscoveryPath(cluster, "group", group)
         version, rest = segments[2], segments[3:]
     else:
         raise _not_found(raw_path)
-    if not registry.has_group_version(group, version):
+    if not registry.has_group_version(group, version, cluster):
         raise _not_found(raw_path)
     if not rest:
         return DiscoveryPath(cluster, "resources", group, version)
@@ -142,10 +142,10 @@ def _resource_path(
 ) -> ResourcePath:
     namespace: str | None = None
     if len(rest) >= 3 and rest[0] == "namespaces":
-        candidate = registry.lookup(group, version, rest[2])
+        candidate = registry.lookup(group, version, rest[2], cluster)
         if candidate is not None and candidate.namespaced:
             namespace, rest = rest[1], rest[2:]
-    resource_type = registry.lookup(group, version, rest[0])
+    resource_type = registry.lookup(group, version, rest[0], cluster)
     if resource_type is None or len(rest) > 3:
         raise _not_found(raw_path)
     if namespace is None and resource_type.namespaced and len(rest) > 1:

@@ -224,6 +224,16 @@ BUILTIN_TYPES: tuple[ResourceType, ...] = (
         subresources=("status",),
     ),
     ResourceType(
+        "apiextensions.k8s.io",
+        "v1",
+        "customresourcedefinitions",
+        "CustomResourceDefinition",
+        False,
+        short_names=("crd", "crds"),
+        subresources=("status",),
+        categories=("api-extensions",),
+    ),
+    ResourceType(
         "authentication.k8s.io",
         "v1",
         "tokenreviews",

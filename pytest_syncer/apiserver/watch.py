@@ -159,6 +159,12 @@ class WatchHub:
             if not watchers:
                 del self._watchers[watcher.resource]
 
+    def close_where(self, resource: str, cluster: str) -> None:
+        """End the watches of ``resource`` in ``cluster`` (its type is no longer served)."""
+        for watcher in self._watchers.get(resource, ()):
+            if watcher.cluster == cluster:
+                watcher.close()
+
     def close_all(self) -> None:
         for watchers in self._watchers.values():
             for watcher in watchers:
