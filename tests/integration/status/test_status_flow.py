@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import secrets
+import signal
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -93,7 +94,7 @@ def environment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Environmen
                 f"--upstream-kubeconfig={upstream}",
                 f"--token-secret-file={secret}",
                 "--insecure-http",
-                "--heartbeat-threshold=10",
+                "--heartbeat-threshold=4",
             ],
             "hub",
         )
@@ -225,3 +226,20 @@ async def test_sixty_targets_aggregate_recover_and_leave(
         timeout=30,
     )
     assert seen["AvailableMessage"] == "Available on all 59 ready targets"
+
+    # The last pool's syncer dies: its targets' heartbeats go stale; they are named, not counted.
+    last_pool = environment.processes[-1]
+    silent = [name for name in TARGETS[POOL * 2 :] if name in remaining]
+    last_pool.signal(signal.SIGKILL)
+    alive = [name for name in remaining if name not in silent]
+    seen = await await_until(
+        observe,
+        lambda s: (
+            s["readyReplicas"] == expected(alive, None)["readyReplicas"]
+            and s["SyncTargetsReady"].startswith(f"stale heartbeat on {len(silent)}: ")
+        ),
+        what="the silent pool's targets reported stale and left out of the counters",
+        timeout=30,
+    )
+    assert seen["Available"] == "True"
+    assert seen["AvailableMessage"] == f"Available on all {len(alive)} ready targets"
