@@ -331,8 +331,8 @@ class SyncStatusRecord:
                 kind=kind,
                 resource=_string(workload, "resource", "spec.workload.resource"),
                 name=_string(workload, "name", "spec.workload.name"),
-                namespace=metadata.get("namespace"),
-                uid=workload.get("uid", ""),
+                namespace=_optional_string(metadata, "namespace", "metadata.namespace"),
+                uid=_optional_string(workload, "uid", "spec.workload.uid") or "",
             ),
             target_name=_string(target, "name", "spec.syncTarget.name"),
             target_key=_string(target, "key", "spec.syncTarget.key"),
@@ -340,7 +340,7 @@ class SyncStatusRecord:
             observed_generation=generation,
             downstream_status=downstream_status,
             conditions=tuple(conditions),
-            last_sync_time=status.get("lastSyncTime"),
+            last_sync_time=_optional_string(status, "lastSyncTime", "status.lastSyncTime"),
         )
 
 
@@ -359,6 +359,13 @@ def _mapping(parent: Mapping[str, Any], key: str, path: str) -> Mapping[str, Any
         raise MissingFieldError(path, "is required")
     if not isinstance(value, Mapping):
         raise InvalidFieldError(path, "must be an object")
+    return value
+
+
+def _optional_string(parent: Mapping[str, Any], key: str, path: str) -> str | None:
+    value = parent.get(key)
+    if value is not None and not isinstance(value, str):
+        raise InvalidFieldError(path, "must be a string")
     return value
 
 
