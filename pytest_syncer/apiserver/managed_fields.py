@@ -490,8 +490,9 @@ def apply_configuration(
         )
     merged = merge(live_object, dict(config), schema)
     still_owned: FieldSet = frozenset().union(*(entry.fields for entry in others))
-    kept_prefixes = {path[:end] for path in still_owned for end in range(len(path) + 1)}
-    dropped = previous - config_set - kept_prefixes
+    kept = still_owned | config_set
+    kept_prefixes = {path[:end] for path in kept for end in range(len(path) + 1)}
+    dropped = previous - kept_prefixes
     for path in sorted(dropped, key=len):
         if not any(path[:end] in dropped for end in range(1, len(path))):
             _remove(merged, path)
