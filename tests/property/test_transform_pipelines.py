@@ -1,4 +1,4 @@
-"""Properties of the downstream pipeline over every object the public strategies draw."""
+"""Properties of both pipelines over every object the public strategies draw."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from pytest_syncer.syncer.transform.errors import (
     MissingFieldError,
     TransformError,
 )
-from pytest_syncer.syncer.transform.pipeline import Pipeline, downstream_pipeline
+from pytest_syncer.syncer.transform.pipeline import Pipeline, downstream_pipeline, upstream_pipeline
 from pytest_syncer.syncer.transform.renames import is_reserved_upstream_name
 
 BUILT_IN = (
@@ -31,6 +31,7 @@ BUILT_IN = (
 )
 ALL_KINDS = (*BUILT_IN, k8s.custom_resources)
 DOWN = downstream_pipeline()
+UP = upstream_pipeline()
 NOT_IDEMPOTENT = {"rename", "map-namespace"}
 """A renamed name is reserved, and a downstream namespace maps again: one pass only."""
 
@@ -99,6 +100,23 @@ def test_never_raises_never_mutates_and_is_deterministic(
     assert obj == original
     assert run_checking_each_step(DOWN, obj, context) == result
     assert downstream_pipeline()(copy.deepcopy(obj), TransformContext(copy.copy(target))) == result
+
+
+@settings(deadline=None)
+@given(placed_objects())
+def test_the_upstream_pipeline_is_pure_and_deterministic_too(
+    drawn: tuple[KubeObject, SyncTarget],
+) -> None:
+    obj, target = drawn
+    context = TransformContext(target)
+    below = DOWN(obj, context)
+    below["status"] = {"observedGeneration": 1, "conditions": [{"type": "Ready", "status": "True"}]}
+    context = context.with_locators([context.locator(obj["metadata"]["namespace"])])
+    original = copy.deepcopy(below)
+    result = UP(below, context)
+    assert below == original
+    assert run_checking_each_step(UP, below, context) == result
+    assert upstream_pipeline()(copy.deepcopy(below), context) == result
 
 
 @settings(deadline=None)
