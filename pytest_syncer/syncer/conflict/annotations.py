@@ -9,7 +9,7 @@ syncer refuses): the engine reports the object as Failed with the message and go
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from pytest_syncer.syncer.conflict.fieldpaths import (
@@ -74,21 +74,26 @@ def _check_retainable(path: FieldPath, text: str) -> None:
             )
 
 
+def parse_retain_path(text: str) -> FieldPath:
+    """One retained path, checked: a typed error names it when it is malformed or not allowed."""
+    try:
+        path = parse_field_path(text.strip())
+    except InvalidFieldPathError as error:
+        raise InvalidRetainFieldsError(
+            _annotation_field(RETAIN_FIELDS_ANNOTATION), str(error)
+        ) from None
+    _check_retainable(path, text.strip())
+    return path
+
+
+def parse_retain_paths(texts: Iterable[str]) -> tuple[FieldPath, ...]:
+    """Dotted paths -> parsed paths, sorted and without repeats; blank entries are skipped."""
+    return tuple(sorted({parse_retain_path(text) for text in texts if text.strip()}))
+
+
 def parse_retain_fields(text: str) -> tuple[FieldPath, ...]:
-    """Comma-separated dotted paths -> parsed paths, sorted and without repeats."""
-    field = _annotation_field(RETAIN_FIELDS_ANNOTATION)
-    paths: set[FieldPath] = set()
-    for item in text.split(","):
-        item = item.strip()
-        if not item:
-            continue
-        try:
-            path = parse_field_path(item)
-        except InvalidFieldPathError as error:
-            raise InvalidRetainFieldsError(field, str(error)) from None
-        _check_retainable(path, item)
-        paths.add(path)
-    return tuple(sorted(paths))
+    """The annotation's comma-separated list -> parsed paths, sorted and without repeats."""
+    return parse_retain_paths(text.split(","))
 
 
 def strategy_for(

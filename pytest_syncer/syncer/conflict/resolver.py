@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from pytest_syncer.syncer.conflict.annotations import parse_retain_fields
+from pytest_syncer.syncer.conflict.annotations import parse_retain_paths
 from pytest_syncer.syncer.conflict.drift import drifted_fields
 from pytest_syncer.syncer.conflict.fieldpaths import (
     MISSING,
@@ -142,8 +142,8 @@ class StrategyResolver:
 
 
 @lru_cache(maxsize=256)
-def _resolver(strategy: ConflictStrategy, retain_text: str) -> StrategyResolver:
-    paths = parse_retain_fields(retain_text) if strategy is ConflictStrategy.RETAIN else ()
+def _resolver(strategy: ConflictStrategy, retain_fields: tuple[str, ...]) -> StrategyResolver:
+    paths = parse_retain_paths(retain_fields) if strategy is ConflictStrategy.RETAIN else ()
     return StrategyResolver(strategy, paths)
 
 
@@ -152,4 +152,4 @@ def resolver_for(strategy: ConflictStrategy, retain_fields: Iterable[str] = ()) 
 
     A malformed or unretainable path raises `InvalidRetainFieldsError`, as `strategy_for` does.
     """
-    return _resolver(ConflictStrategy(strategy), ",".join(retain_fields))
+    return _resolver(ConflictStrategy(strategy), tuple(retain_fields))

@@ -177,11 +177,18 @@ def test_retain_writes_the_upstream_value_where_the_downstream_has_none() -> Non
 
 
 def test_retain_keeps_a_downstream_annotation_named_in_brackets() -> None:
-    existing = stored(DESIRED)
-    existing["metadata"]["annotations"] = {"team": "b"}
-    decision = resolve("retain", existing, ("metadata.annotations[team]",))
+    desired = {**DESIRED, "metadata": {**DESIRED["metadata"], "annotations": {"a.io/team": "a"}}}
+    existing = stored(desired)
+    existing["metadata"]["annotations"] = {"a.io/team": "b"}
+    resolver = resolver_for(ConflictStrategy.RETAIN, ("metadata.annotations[a.io/team]",))
+    decision = resolver.resolve(desired, existing, CONTEXT)
     assert decision.action is ConflictAction.KEEP
-    assert "kept the downstream's metadata.annotations.team" in decision.reason
+    assert (
+        decision.reason == "retain: no drift; kept the downstream's metadata.annotations[a.io/team]"
+    )
+    assert resolver_for(ConflictStrategy.UPSTREAM_WINS).resolve(
+        desired, existing, CONTEXT
+    ).reason == ("upstream-wins: reverted drift below in metadata.annotations[a.io/team]")
 
 
 def test_retain_paths_must_be_retainable() -> None:
