@@ -328,8 +328,11 @@ class StatusAggregator:
         reflector = self._workloads.get(key.resource)
         if reflector is None or self._client is None:
             return
-        if not reflector.synced.is_set():
-            await reflector.wait_synced(timeout=30.0)
+        # Until every cache holds the server's view, a target would look stale or unreported
+        # and the first write would be wrong.
+        for cache in (self._targets, self._statuses, reflector):
+            if cache is not None and not cache.synced.is_set():
+                await cache.wait_synced(timeout=30.0)
         workload = reflector.get(key.namespace, key.name)
         if workload is None:
             self._records.pop(key, None)

@@ -8,8 +8,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from pytest_syncer.status.rules import (
+    DAEMONSET_COUNTERS,
     DEPLOYMENT_COUNTERS,
+    JOB_LIVE_COUNTERS,
+    JOB_TERMINAL_COUNTERS,
     MESSAGE_NAME_LIMIT,
+    REPLICASET_COUNTERS,
+    STATEFULSET_COUNTERS,
     SYNC_TARGETS_READY,
     TargetStatus,
     aggregate,
@@ -210,3 +215,29 @@ def test_service_ingress_is_the_union_of_ready_targets_each_once(per_target) -> 
         for entry in (target.status or {})["loadBalancer"]["ingress"]
     }
     assert sorted(entry["ip"] for entry in ingress) == sorted(expected)
+
+
+SUMMED = {
+    "Deployment": DEPLOYMENT_COUNTERS,
+    "StatefulSet": STATEFULSET_COUNTERS,
+    "ReplicaSet": REPLICASET_COUNTERS,
+    "DaemonSet": DAEMONSET_COUNTERS,
+    "Job": JOB_LIVE_COUNTERS + JOB_TERMINAL_COUNTERS,
+}
+
+
+@st.composite
+def counted(draw: st.DrawFn, kind: str) -> TargetStatus:
+    fields = SUMMED[kind]
+    status = {field: draw(st.integers(0, 30)) for field in fields if draw(st.booleans())}
+    return TargetStatus(status=status, stale=draw(st.booleans()))
+
+
+@given(st.sampled_from(sorted(SUMMED)), st.data())
+def test_no_kind_lowers_a_summed_counter_when_a_target_joins(kind, data) -> None:
+    names = data.draw(st.lists(NAMES, max_size=8, unique=True))
+    per_target = {name: data.draw(counted(kind)) for name in names}
+    before = aggregate(kind, per_target)
+    after = aggregate(kind, {**per_target, "joining-target": data.draw(counted(kind))})
+    for field in SUMMED[kind]:
+        assert after.get(field, 0) >= before.get(field, 0), field
