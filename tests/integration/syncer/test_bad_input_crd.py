@@ -1,0 +1,161 @@
+"""A custom resource whose CRD the upstream has and the target lacks, with a real syncer.
+
+The CRD is created in the upstream logical cluster only (the embedded API server serves CRDs per
+logical cluster, as separate clusters do), and the syncer is told to sync its resource. The
+placed object's SyncStatus says Failed with the reason, a Warning Event records it, and the
+syncer keeps syncing the other kinds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import pytest
+
+from pytest_syncer.apiserver import BackgroundAPIServer
+from pytest_syncer.syncer.client import (
+    EVENTS,
+    NAMESPACES,
+    SYNC_STATUSES,
+    KubeClient,
+    Resource,
+)
+from pytest_syncer.syncer.engine.settings import KNOWN_RESOURCES
+from pytest_syncer.syncer.interfaces import WORKLOAD_UID_LABEL, KubeObject
+from pytest_syncer.waiting import await_until
+from tests.integration.syncer.environment import (
+    UPSTREAM,
+    SyncerEnvironment,
+    TargetInfo,
+    setup_environment,
+)
+
+TARGET = TargetInfo("r1", "down-2")
+CRDS = Resource(
+    "apiextensions.k8s.io", "v1", "customresourcedefinitions", "CustomResourceDefinition", False
+)
+WIDGETS = Resource("example.com", "v1", "widgets", "Widget")
+CONFIGMAPS = KNOWN_RESOURCES["configmaps"]
+WAIT = 15.0
+
+WIDGET_CRD = {
+    "apiVersion": "apiextensions.k8s.io/v1",
+    "kind": "CustomResourceDefinition",
+    "metadata": {"name": "widgets.example.com"},
+    "spec": {
+        "group": "example.com",
+        "scope": "Namespaced",
+        "names": {"plural": "widgets", "singular": "widget", "kind": "Widget"},
+        "versions": [
+            {
+                "name": "v1",
+                "served": True,
+                "storage": True,
+                "schema": {
+                    "openAPIV3Schema": {
+                        "type": "object",
+                        "properties": {
+                            "spec": {"type": "object", "x-kubernetes-preserve-unknown-fields": True}
+                        },
+                    }
+                },
+            }
+        ],
+    },
+}
+
+
+async def _install_upstream_crd(environment: SyncerEnvironment) -> None:
+    async with await environment.client(UPSTREAM) as upstream:
+        await upstream.create(CRDS, WIDGET_CRD)
+        await await_until(
+            lambda: upstream.discover("widgets.example.com"),
+            lambda found: found.kind == "Widget",
+            what="widgets.example.com served upstream",
+            timeout=WAIT,
+        )
+
+
+@pytest.fixture(scope="module")
+def environment(
+    apiserver: BackgroundAPIServer, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[SyncerEnvironment]:
+    env = setup_environment(apiserver.kubeconfigs, tmp_path_factory.mktemp("bad-crd"), [TARGET])
+    asyncio.run(_install_upstream_crd(env))
+    try:
+        env.syncer([TARGET.name], "--resources", "configmaps,widgets.example.com").start()
+        yield env
+    finally:
+        env.stop()
+
+
+@pytest.fixture
+async def upstream(environment: SyncerEnvironment) -> AsyncIterator[KubeClient]:
+    async with await environment.client(UPSTREAM) as client:
+        yield client
+
+
+@pytest.fixture
+async def downstream(environment: SyncerEnvironment) -> AsyncIterator[KubeClient]:
+    async with await environment.client(TARGET.downstream) as client:
+        yield client
+
+
+def placed(api_version: str, kind: str, ns: str, name: str, **fields: Any) -> KubeObject:
+    metadata = {"name": name, "namespace": ns, "labels": {TARGET.label: "Sync"}}
+    return {"apiVersion": api_version, "kind": kind, "metadata": metadata, **fields}
+
+
+async def synced_condition(upstream: KubeClient, ns: str, uid: str) -> dict[str, Any]:
+    listing = await upstream.list(SYNC_STATUSES, ns, label_selector=f"{WORKLOAD_UID_LABEL}={uid}")
+    for item in listing["items"]:
+        status = item.get("status") or {}
+        for condition in status.get("conditions") or []:
+            if condition.get("type") == "Synced":
+                return {"phase": status.get("phase"), **condition}
+    return {}
+
+
+async def failed_events(upstream: KubeClient, ns: str, name: str) -> list[tuple[str, str]]:
+    listing = await upstream.list(EVENTS, ns, field_selector=f"involvedObject.name={name}")
+    return [
+        (item["type"], item["message"]) for item in listing["items"] if item["reason"] == "Failed"
+    ]
+
+
+async def test_a_type_the_target_does_not_serve_fails_and_the_rest_syncs(
+    upstream: KubeClient, downstream: KubeClient
+) -> None:
+    ns = "bad-crd"
+    await upstream.create(NAMESPACES, {"metadata": {"name": ns}})
+    widget = await upstream.create(
+        WIDGETS, placed("example.com/v1", "Widget", ns, "w", spec={"size": 3})
+    )
+
+    condition = await await_until(
+        lambda: synced_condition(upstream, ns, widget["metadata"]["uid"]),
+        lambda found: found.get("phase") == "Failed",
+        what="a Failed SyncStatus for the widget",
+        timeout=WAIT,
+    )
+    assert condition["reason"] == "Failed"
+    assert condition["message"].startswith("the target does not serve widgets.example.com")
+    events = await await_until(
+        lambda: failed_events(upstream, ns, "w"),
+        lambda found: bool(found),
+        what="a Failed Event on the widget",
+        timeout=WAIT,
+    )
+    assert events[0] == ("Warning", f"sync target r1: {condition['message']}")
+
+    await upstream.create(CONFIGMAPS, placed("v1", "ConfigMap", ns, "after", data={"k": "v"}))
+    copy = await await_until(
+        lambda: downstream.get_or_none(CONFIGMAPS, "after", TARGET.namespace_below(ns)),
+        lambda found: found is not None,
+        what="the ConfigMap created after the widget synced below",
+        timeout=WAIT,
+    )
+    assert copy is not None
+    assert copy["data"] == {"k": "v"}
