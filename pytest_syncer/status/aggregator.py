@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,7 @@ from pytest_syncer.syncer.transform.errors import TransformError
 from pytest_syncer.syncer.transform.naming import (
     CLUSTER_ANNOTATION,
     PLACEMENT_LABEL_PREFIX,
+    STATUS_ANNOTATION_PREFIX,
     sync_target_key,
 )
 from pytest_syncer.syncer.workqueue import ShutDown, WorkQueue
@@ -75,19 +77,41 @@ def has_placement(workload: KubeObject) -> bool:
     return any(label.startswith(PLACEMENT_LABEL_PREFIX) for label in labels)
 
 
-def target_status(record: SyncStatusRecord | None, *, stale: bool) -> TargetStatus:
-    """What the rules need from one target's SyncStatus (or from its absence)."""
-    if record is None:
-        return TargetStatus(
-            status=None, observed_generation=None, phase=SyncPhase.PENDING, stale=stale
-        )
-    status = record.downstream_status
+def annotated_status(workload: KubeObject, key: str) -> dict[str, Any] | None:
+    """A target's status from kcp's `experimental.status.workload.kcp.io/<key>` annotation."""
+    annotations = workload.get("metadata", {}).get("annotations") or {}
+    text = annotations.get(STATUS_ANNOTATION_PREFIX + key)
+    if not text:
+        return None
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def target_status(
+    record: SyncStatusRecord | None,
+    *,
+    stale: bool,
+    annotated: Mapping[str, Any] | None = None,
+) -> TargetStatus:
+    """What the rules need from one target's SyncStatus, or from its absence.
+
+    `annotated` is the target's status from kcp's annotation (`--status-mode annotation`):
+    used when the SyncStatus carries no downstream status, so both modes aggregate.
+    """
+    status = record.downstream_status if record is not None else None
+    if status is None:
+        status = annotated
+    if record is not None:
+        phase = record.phase
+    else:
+        phase = SyncPhase.SYNCED if annotated is not None else SyncPhase.PENDING
     observed = (status or {}).get("observedGeneration")
     if isinstance(observed, bool) or not isinstance(observed, int):
         observed = None
-    return TargetStatus(
-        status=status, observed_generation=observed, phase=record.phase, stale=stale
-    )
+    return TargetStatus(status=status, observed_generation=observed, phase=phase, stale=stale)
 
 
 @dataclass
@@ -285,7 +309,11 @@ class StatusAggregator:
         for target in placed_target_keys(workload):
             record = records.get(target)
             name = record.target_name if record else self._names.get(target, target)
-            per_target[name] = target_status(record, stale=self._stale.get(target, True))
+            per_target[name] = target_status(
+                record,
+                stale=self._stale.get(target, True),
+                annotated=annotated_status(workload, target),
+            )
         current = workload.get("status") or {}
         previous = current.get("observedGeneration")
         status = aggregate(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -12,6 +13,7 @@ import pytest
 
 from pytest_syncer.apiserver import BackgroundAPIServer
 from pytest_syncer.status.aggregator import StatusAggregator
+from pytest_syncer.status.collector import status_annotation
 from pytest_syncer.status.objects import (
     deployment,
     deployment_status,
@@ -249,3 +251,27 @@ async def test_removing_a_target_from_placement_removes_its_share(
         timeout=15,
     )
     assert condition(status, SYNC_TARGETS_READY)["message"].startswith("all 2 targets")
+
+
+async def test_kcp_status_annotations_aggregate_too(
+    client: KubeClient, aggregator: StatusAggregator
+) -> None:
+    """`--status-mode annotation`: the targets' statuses sit in kcp's annotations instead."""
+    scenario = Scenario(client, 2)
+    await scenario.create()
+    first, second = scenario.targets
+    annotations = {
+        status_annotation(scenario.keys[first]): json.dumps(deployment_status(1, 3, 3, True)),
+        status_annotation(scenario.keys[second]): json.dumps(deployment_status(1, 3, 0, False)),
+    }
+    await client.patch(
+        DEPLOYMENTS, "web", {"metadata": {"annotations": annotations}}, scenario.namespace
+    )
+    status = await await_until(
+        scenario.upstream_status,
+        lambda s: s.get("replicas") == 6 and s.get("readyReplicas") == 3,
+        what="the aggregate of two annotated targets",
+        timeout=15,
+    )
+    assert second in condition(status, "Available")["message"]
+    assert condition(status, SYNC_TARGETS_READY)["status"] == "True"
