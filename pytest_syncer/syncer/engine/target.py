@@ -1,11 +1,11 @@
 """One sync target's engine: its informers, its work queue and workers, and its loops.
 
 Informers: per synced resource, the upstream objects placed on this target (label
-`state.workload.kcp.io/<key>` exists) and the copies below (label
-`internal.workload.kcp.io/cluster=<key>`); this target's namespaces below and its SyncStatus
-objects above. Every event becomes an upstream key in the work queue, so a change below (drift,
-a deleted copy) is reconciled like a change above. Beside them: the heartbeat, the resync, the
-clean-up of empty namespaces, and the status collector.
+`state.workload.kcp.io/<key>` exists; the process's shared upstream informers dispatch them)
+and the copies below (label `internal.workload.kcp.io/cluster=<key>`); this target's
+namespaces below and its SyncStatus objects above. Every event becomes an upstream key in the
+work queue, so a change below (drift, a deleted copy) is reconciled like a change above.
+Beside them: the heartbeat, the resync, the clean-up of empty namespaces, the status collector.
 """
 
 from __future__ import annotations
@@ -38,6 +38,7 @@ from pytest_syncer.syncer.engine.settings import KNOWN_RESOURCES, EngineSettings
 from pytest_syncer.syncer.engine.spec import SpecSyncer, SyncedResource
 from pytest_syncer.syncer.engine.syncstatus import SyncStatusWriter
 from pytest_syncer.syncer.engine.targetlog import TargetLog
+from pytest_syncer.syncer.engine.upstream import UpstreamInformers, carries
 from pytest_syncer.syncer.interfaces import (
     SYNC_TARGET_KEY_LABEL,
     KubeObject,
@@ -46,7 +47,7 @@ from pytest_syncer.syncer.interfaces import (
 )
 from pytest_syncer.syncer.reflector import Change, Handler, Reflector
 from pytest_syncer.syncer.transform.errors import TransformError
-from pytest_syncer.syncer.transform.naming import CLUSTER_LABEL, placement_label
+from pytest_syncer.syncer.transform.naming import CLUSTER_LABEL, placement_label, sync_target_key
 from pytest_syncer.syncer.transform.renames import upstream_name
 from pytest_syncer.syncer.workqueue import ShutDown, WorkQueue
 
@@ -66,8 +67,18 @@ class TargetSpec:
 
 
 async def resolve_resources(client: KubeClient, names: tuple[str, ...]) -> list[Resource]:
-    """Built-in kinds from the table, the rest (custom resources) from upstream discovery."""
-    return [KNOWN_RESOURCES.get(name) or await client.discover(name) for name in names]
+    """Built-in kinds from the table, the rest (custom resources) from upstream discovery.
+
+    Only namespaced resources sync: a cluster-scoped one is named in the log once and left out.
+    """
+    resolved = [KNOWN_RESOURCES.get(name) or await client.discover(name) for name in names]
+    for resource in resolved:
+        if not resource.namespaced:
+            logger.warning(
+                "%s is cluster-scoped; only namespaced resources sync, ignoring it",
+                resource.qualified_name,
+            )
+    return [resource for resource in resolved if resource.namespaced]
 
 
 async def wait_for_sync_target(client: KubeClient, name: str, log: TargetLog) -> KubeObject:
@@ -94,7 +105,7 @@ class TargetSyncer:
         downstream: KubeClient,
         target_name: str,
         upstream_cluster: str,
-        resources: list[Resource],
+        informers: UpstreamInformers,
         settings: EngineSettings,
     ) -> None:
         self.upstream = upstream
@@ -106,7 +117,15 @@ class TargetSyncer:
         self.ready = asyncio.Event()
         self.sync_target: SyncTarget | None = None
         self.reconciles = 0
-        self._resource_list = [r for r in resources if self._namespaced(r)]
+        self._informers = informers
+        self._resource_list = [r.resource for r in informers.reflectors.values()]
+        self._label = placement_label(sync_target_key(upstream_cluster, target_name))
+        for resource in self._resource_list:
+            informers.subscribe(
+                resource,
+                sync_target_key(upstream_cluster, target_name),
+                self._upstream_handler(resource),
+            )
         self._queue: WorkQueue[WorkKey] = WorkQueue()
         self._tasks: list[asyncio.Task[None]] = []
         self._reflectors: list[Reflector] = []
@@ -114,15 +133,6 @@ class TargetSyncer:
         self._spec: SpecSyncer | None = None
         self._namespaces: DownstreamNamespaces | None = None
         self._reporter: StatusReporter | None = None
-
-    def _namespaced(self, resource: Resource) -> bool:
-        if not resource.namespaced:
-            logger.warning(
-                "target=%s %s is cluster-scoped; only namespaced resources sync, ignoring it",
-                self.target_name,
-                resource.qualified_name,
-            )
-        return resource.namespaced
 
     @property
     def key(self) -> str:
@@ -191,9 +201,8 @@ class TargetSyncer:
         )
         synced: dict[str, SyncedResource] = {}
         for resource in self._resource_list:
-            up = self._reflector(self.upstream, resource, placement_label(target.key), "upstream")
+            up = self._informers.reflectors[resource.qualified_name]
             down = self._reflector(self.downstream, resource, own, "downstream")
-            up.add_handler(self._upstream_handler(resource))
             down.add_handler(self._downstream_handler(resource))
             synced[resource.qualified_name] = SyncedResource(resource, up, down)
         self._namespaces = DownstreamNamespaces(self.downstream, namespace_cache, context, self.log)
@@ -250,9 +259,10 @@ class TargetSyncer:
 
     async def _wait_for_informers(self) -> None:
         """Wait for every informer; one whose resource the target lacks does not block."""
-        waits = [r.wait_synced(INFORMER_SYNC_TIMEOUT) for r in self._reflectors]
+        reflectors = [*self._reflectors, *self._informers.reflectors.values()]
+        waits = [r.wait_synced(INFORMER_SYNC_TIMEOUT) for r in reflectors]
         results = await asyncio.gather(*waits, return_exceptions=True)
-        for reflector, result in zip(self._reflectors, results, strict=True):
+        for reflector, result in zip(reflectors, results, strict=True):
             if isinstance(result, BaseException):
                 self.log.warning(
                     "%s has not synced (%s); its objects fail until it does",
@@ -302,15 +312,18 @@ class TargetSyncer:
         for synced in self._spec.resources.values():
             for namespace, _ in synced.downstream.cache:
                 yield namespace
-            for namespace, _ in synced.upstream.cache:
-                locator = TransformContext(self.sync_target).locator(namespace)
-                yield locator.downstream_namespace
+            for obj in synced.upstream.objects():
+                if carries(obj, self._label):
+                    namespace = obj["metadata"].get("namespace", "")
+                    yield TransformContext(self.sync_target).locator(namespace).downstream_namespace
 
     def enqueue_all(self) -> None:
         assert self._spec is not None
         for name, synced in self._spec.resources.items():
-            for namespace, object_name in list(synced.upstream.cache):
-                self._queue.add(WorkKey(name, namespace, object_name))
+            for obj in synced.upstream.objects():
+                if carries(obj, self._label):
+                    metadata = obj["metadata"]
+                    self._queue.add(WorkKey(name, metadata.get("namespace", ""), metadata["name"]))
             for obj in synced.downstream.objects():
                 self._downstream_handler(synced.resource)(Change.MODIFIED, obj, None)
 

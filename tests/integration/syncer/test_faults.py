@@ -208,6 +208,10 @@ async def test_the_syncer_rides_out_an_api_server_restart(
     apiserver_process.stop(signal.SIGKILL)
     apiserver_process.start()
     assert syncer.running
+    for name, stale in list(clients.items()):
+        await stale.close()
+        clients[name] = await environment.client(name)
+    upstream = clients[UPSTREAM]
     await upstream.patch(CONFIGMAPS, "before-0", {"data": {"key": "after-restart"}}, ns)
     await upstream.delete(CONFIGMAPS, "before-1", ns)
     for index in range(5):

@@ -1,0 +1,57 @@
+"""Upstream informers shared by every target of one syncer process.
+
+Each target of a pool would otherwise watch each resource with its own label selector: N
+watches that all carry every event of a workload placed on N targets, each parsed N times.
+One watch per resource per process, dispatched to the targets whose placement label the
+object carries (or carried: a dropped label is a removal), costs O(processes) instead.
+A process with a single target keeps kcp's per-target label selector.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+
+from pytest_syncer.syncer.client import KubeClient, Resource
+from pytest_syncer.syncer.interfaces import KubeObject
+from pytest_syncer.syncer.reflector import Change, Handler, Reflector
+from pytest_syncer.syncer.transform.naming import placement_label
+
+
+def carries(obj: KubeObject | None, label: str) -> bool:
+    return obj is not None and label in (obj["metadata"].get("labels") or {})
+
+
+class UpstreamInformers:
+    """One reflector per synced resource; `subscribe` a target before `start`."""
+
+    def __init__(
+        self, client: KubeClient, resources: Sequence[Resource], target_keys: Sequence[str]
+    ) -> None:
+        selector = placement_label(target_keys[0]) if len(target_keys) == 1 else None
+        self.reflectors = {
+            resource.qualified_name: Reflector(
+                client,
+                resource,
+                label_selector=selector,
+                name=f"upstream {resource.qualified_name}",
+            )
+            for resource in resources
+        }
+
+    def subscribe(self, resource: Resource, key: str, handler: Handler) -> None:
+        """Call `handler` for objects that carry, or carried, this target's placement label."""
+        label = placement_label(key)
+
+        def placed_here(change: Change, obj: KubeObject, old: KubeObject | None) -> None:
+            if carries(obj, label) or carries(old, label):
+                handler(change, obj, old)
+
+        self.reflectors[resource.qualified_name].add_handler(placed_here)
+
+    async def start(self) -> None:
+        for reflector in self.reflectors.values():
+            await reflector.start()
+
+    async def stop(self) -> None:
+        await asyncio.gather(*(reflector.stop() for reflector in self.reflectors.values()))
