@@ -492,12 +492,12 @@ class APIServerApp:
         watcher = Watcher(resource_type.key, cluster, path.namespace, selection, encoder)
         initial = b""
         failure: bytes | None = None
-        if revision in (None, 0) or send_initial:
+        from_now = options.send_initial_events is False
+        if (revision in (None, 0) and not from_now) or send_initial:
             items = self.api.list_objects(path, selection)
             encode = added_line if encoder is None else functools.partial(encoder, "ADDED")
             initial = b"".join(encode(item) for item in items)
-        else:
-            assert revision is not None
+        elif revision:
             try:
                 for event in self.store.events_since(resource_type.key, revision):
                     watcher.offer(event)
