@@ -218,7 +218,8 @@ class TunnelServer:
         self.authority = authority
         self.reviewer = reviewer
         self.registry = TunnelRegistry(drain_timeout)
-        self._response_timeout = response_timeout
+        #: Seconds a proxied request waits for the response head before it gets 504.
+        self.response_timeout = response_timeout
         self._ping_interval = ping_interval
         self._sync_interval = sync_interval
         self._require_client_certificate = require_client_certificate
@@ -331,14 +332,14 @@ class TunnelServer:
             except TunnelClosed as error:
                 return status_response(503, f"sync target {key[1]}: {error}")
             try:
-                async with asyncio.timeout(self._response_timeout):
+                async with asyncio.timeout(self.response_timeout):
                     if body:
                         await stream.write(body, end_stream=True)
                     head = await stream.response()
             except TimeoutError:
                 stream.reset(ErrorCode.TIMEOUT, "no response before the deadline")
                 return status_response(
-                    504, f"sync target {key[1]} did not answer within {self._response_timeout:g}s"
+                    504, f"sync target {key[1]} did not answer within {self.response_timeout:g}s"
                 )
             except StreamReset as reset:
                 if reset.code in _NOT_PROCESSED and attempt == 0:

@@ -192,7 +192,7 @@ def start_hub(work: Path, upstream_kubeconfig: str, secret: Path, port: int = 0)
             "--response-timeout",
             "5",
             "--ping-interval",
-            "2",
+            "5",
             "--review-ttl",
             "2",
         ],
@@ -229,9 +229,9 @@ def start_agent(
         "--tunnel-backoff-max",
         "0.2",
         "--tunnel-ping-interval",
-        "2",
+        "5",
         "--tunnel-ping-timeout",
-        "2",
+        "10",
     ]
     agent.start()
     return agent

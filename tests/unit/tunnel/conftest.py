@@ -197,7 +197,7 @@ async def rig(tmp_path: Path) -> AsyncIterator[Rig]:
         upstream_kubeconfig,
         secret_file,
         state_dir=tmp_path / "hub",
-        response_timeout=0.5,
+        response_timeout=10,
         drain_timeout=5,
     )
     async with hub:

@@ -117,6 +117,8 @@ async def test_a_target_without_a_tunnel_gets_503(rig: Rig) -> None:
 
 
 async def test_a_response_past_the_deadline_gets_504(rig: Rig) -> None:
+    assert rig.hub.tunnels is not None
+    rig.hub.tunnels.response_timeout = 0.2
     async with rig.client.get(rig.proxy_url("/api/v1/slow"), headers=rig.user()) as response:
         assert response.status == 504
         assert (await response.json())["reason"] == "Timeout"
