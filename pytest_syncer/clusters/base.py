@@ -1,0 +1,54 @@
+"""What every cluster provider hands the environment, and the protocol it implements.
+
+A provider turns "N sync targets" into an upstream kubeconfig and one downstream kubeconfig
+per target. Many targets may share one physical cluster: the target is in the downstream
+namespace hash, so their copies never collide.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+
+class ProviderUnavailable(RuntimeError):
+    """The provider cannot run here (no Docker engine, no kind); the harness skips, saying why."""
+
+
+class FaultNotSupported(RuntimeError):
+    """The provider cannot inject this fault (only the embedded API server can be restarted)."""
+
+
+@dataclass(frozen=True)
+class ProvidedClusters:
+    """The clusters of one environment.
+
+    `upstream_cluster` is the logical cluster (workspace) name the syncers are told with
+    `--upstream-cluster`; `profiles_file` is the simulator's, when one plays the controllers.
+    """
+
+    upstream_kubeconfig: Path
+    upstream_cluster: str
+    downstream_kubeconfigs: dict[str, Path]
+    profiles_file: Path | None = None
+    facts: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def simulated(self) -> bool:
+        return self.profiles_file is not None
+
+
+class ClusterProvider(Protocol):
+    """Provision the clusters for a set of targets, restart the API server if it can, stop."""
+
+    name: str
+
+    def start(self, workdir: Path, targets: Sequence[str]) -> ProvidedClusters: ...
+
+    def restart_apiserver(self) -> None:
+        """Stop and start the API server on its data; FaultNotSupported where impossible."""
+        ...
+
+    def stop(self) -> None: ...

@@ -1,0 +1,182 @@
+"""The harness's settings: every `--syncer-*` option with its ini twin, checked once.
+
+Pure logic with no imports beyond the standard library, so the plugin can read and check the
+options in `pytest_configure` without paying for the harness.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+PROVIDERS = ("embedded", "kind", "kubeconfig")
+DEFAULT_PROVIDER = "embedded"
+DEFAULT_TARGETS = 50
+"""The size DESIGN.md's performance bars and CI budget are stated for."""
+DEFAULT_KIND_CLUSTERS = 2
+DEFAULT_TIMEOUT = 60.0
+DEFAULT_SEED = 12
+"""Seed sync-12 is the e2e suite's."""
+POOL_SIZE = 25
+"""Targets per pooled syncer process."""
+
+TEMPLATE_FIELDS = (
+    "upstream_kubeconfig",
+    "downstream_kubeconfig",
+    "target",
+    "upstream_cluster",
+    "tunnel_url",
+    "tunnel_token_file",
+    "tunnel_ca_file",
+)
+
+
+class HarnessConfigError(ValueError):
+    """Options that contradict each other or cannot be used; the plugin makes it a UsageError."""
+
+
+@dataclass(frozen=True)
+class OptionSpec:
+    """One option: its command-line flag, ini name, ini type and help."""
+
+    flag: str
+    ini: str
+    help: str
+    ini_type: str = "string"
+
+
+OPTIONS = (
+    OptionSpec(
+        "--syncer-provider",
+        "syncer_provider",
+        f"where the clusters come from: {', '.join(PROVIDERS)} (default {DEFAULT_PROVIDER})",
+    ),
+    OptionSpec(
+        "--syncer-targets",
+        "syncer_targets",
+        f"how many sync targets the shared environment has (default {DEFAULT_TARGETS}); "
+        "a test marked syncer_targets(n) gets one of size n",
+    ),
+    OptionSpec(
+        "--syncer-kubeconfig",
+        "syncer_kubeconfig",
+        "provider kubeconfig: a kubeconfig with a context named 'upstream' and one or more "
+        "target contexts (targets are spread over them)",
+    ),
+    OptionSpec(
+        "--syncer-kind-clusters",
+        "syncer_kind_clusters",
+        f"provider kind: how many kind clusters hold the targets (default {DEFAULT_KIND_CLUSTERS})",
+    ),
+    OptionSpec(
+        "--syncer-command",
+        "syncer_command",
+        "run this syncer instead of the reference one, one process per target; a template "
+        "with {" + "}, {".join(TEMPLATE_FIELDS) + "}",
+    ),
+    OptionSpec(
+        "--syncer-timeout",
+        "syncer_timeout",
+        f"seconds every harness wait allows (default {DEFAULT_TIMEOUT:g})",
+    ),
+    OptionSpec(
+        "--syncer-seed",
+        "syncer_seed",
+        f"seed of the fault and conflict injection (default {DEFAULT_SEED}, seed sync-12)",
+    ),
+)
+
+
+@dataclass(frozen=True)
+class HarnessConfig:
+    """What the environment is built from."""
+
+    provider: str = DEFAULT_PROVIDER
+    targets: int = DEFAULT_TARGETS
+    kubeconfig: Path | None = None
+    kind_clusters: int = DEFAULT_KIND_CLUSTERS
+    command: str | None = None
+    timeout: float = DEFAULT_TIMEOUT
+    seed: int = DEFAULT_SEED
+
+    def with_targets(self, targets: int) -> HarnessConfig:
+        return HarnessConfig(
+            self.provider,
+            targets,
+            self.kubeconfig,
+            self.kind_clusters,
+            self.command,
+            self.timeout,
+            self.seed,
+        )
+
+
+def _number(name: str, text: str, cast: Callable[[str], float], minimum: float) -> float:
+    try:
+        value = cast(text)
+    except ValueError:
+        raise HarnessConfigError(f"{name} must be a number, not {text!r}") from None
+    if value < minimum:
+        raise HarnessConfigError(f"{name} must be at least {minimum:g}, not {text}")
+    return value
+
+
+def check_template(template: str) -> None:
+    """A `--syncer-command` must name the fields it needs and no others."""
+    import string
+
+    try:
+        names = {field for _, field, _, _ in string.Formatter().parse(template) if field}
+    except ValueError as error:
+        raise HarnessConfigError(f"--syncer-command is not a valid template: {error}") from None
+    unknown = names - set(TEMPLATE_FIELDS)
+    if unknown:
+        raise HarnessConfigError(
+            f"--syncer-command names unknown fields {sorted(unknown)}; "
+            f"known: {', '.join(TEMPLATE_FIELDS)}"
+        )
+    missing = {"upstream_kubeconfig", "downstream_kubeconfig", "target"} - names
+    if missing:
+        raise HarnessConfigError(
+            f"--syncer-command must pass {', '.join('{' + m + '}' for m in sorted(missing))}"
+        )
+
+
+def resolve(values: dict[str, str | None], explicit: set[str]) -> HarnessConfig:
+    """Build and check the config from raw option values (command line over ini, already
+    merged); `explicit` names the options the user set, so conflicts can be reported."""
+    provider = values.get("syncer_provider") or DEFAULT_PROVIDER
+    if provider not in PROVIDERS:
+        raise HarnessConfigError(
+            f"--syncer-provider must be one of {', '.join(PROVIDERS)}, not {provider!r}"
+        )
+    targets = int(_number("--syncer-targets", values.get("syncer_targets") or "50", int, 1))
+    kind_clusters = int(
+        _number(
+            "--syncer-kind-clusters",
+            values.get("syncer_kind_clusters") or str(DEFAULT_KIND_CLUSTERS),
+            int,
+            1,
+        )
+    )
+    timeout = _number(
+        "--syncer-timeout", values.get("syncer_timeout") or str(DEFAULT_TIMEOUT), float, 0.1
+    )
+    seed = int(_number("--syncer-seed", values.get("syncer_seed") or str(DEFAULT_SEED), int, 0))
+    kubeconfig_text = values.get("syncer_kubeconfig")
+    kubeconfig = Path(kubeconfig_text) if kubeconfig_text else None
+    if provider == "kubeconfig" and kubeconfig is None:
+        raise HarnessConfigError("--syncer-provider kubeconfig needs --syncer-kubeconfig PATH")
+    if kubeconfig is not None and provider != "kubeconfig":
+        raise HarnessConfigError(
+            f"--syncer-kubeconfig is for --syncer-provider kubeconfig, not {provider}"
+        )
+    if "syncer_kind_clusters" in explicit and provider != "kind":
+        raise HarnessConfigError(
+            f"--syncer-kind-clusters is for --syncer-provider kind, not {provider}"
+        )
+    command = values.get("syncer_command") or None
+    if command is not None:
+        check_template(command)
+    return HarnessConfig(provider, targets, kubeconfig, kind_clusters, command, timeout, seed)

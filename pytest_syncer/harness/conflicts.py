@@ -1,0 +1,155 @@
+"""Conflicts injected below a workload, and the scenarios under `fixtures/conflicts/` that
+combine one with a strategy and the outcome it must have."""
+
+from __future__ import annotations
+
+import concurrent.futures
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from pytest_syncer.harness.environment import SyncerEnvironment
+from pytest_syncer.harness.kube import Obj
+from pytest_syncer.harness.workloads import CONTENT_SKIP, Workload, load_manifest
+from pytest_syncer.syncer.transform.naming import CLUSTER_LABEL, LOCATOR_ANNOTATION
+from pytest_syncer.waiting import wait_until
+
+INJECTIONS = ("drift", "delete", "foreign")
+
+
+@dataclass(frozen=True)
+class ConflictScenario:
+    """One scenario: a workload under a strategy, one injection, the outcome below."""
+
+    name: str
+    workload: str
+    inject: str
+    strategy: str | None = None
+    retain: tuple[str, ...] = ()
+    patch: Obj = field(default_factory=dict)
+    foreign: Obj = field(default_factory=dict)
+    expect: Obj = field(default_factory=dict)
+    phase: str = "Synced"
+    owned: bool = True
+    """Whether the copy below ends up carrying this syncer's marker."""
+
+    @classmethod
+    def from_file(cls, path: Path) -> ConflictScenario:
+        data: dict[str, Any] = yaml.safe_load(path.read_text())
+        inject = data.get("inject")
+        if inject not in INJECTIONS:
+            raise ValueError(f"{path}: inject must be one of {INJECTIONS}, not {inject!r}")
+        return cls(
+            name=data.get("name", path.stem),
+            workload=data["workload"],
+            inject=inject,
+            strategy=data.get("strategy"),
+            retain=tuple(data.get("retain") or ()),
+            patch=data.get("patch") or {},
+            foreign=data.get("foreign") or {},
+            expect=data.get("expect") or {},
+            phase=data.get("phase", "Synced"),
+            owned=bool(data.get("owned", True)),
+        )
+
+
+def load_scenarios(directory: Path) -> list[ConflictScenario]:
+    return [ConflictScenario.from_file(path) for path in sorted(directory.glob("*.yaml"))]
+
+
+class Conflicts:
+    """What a test does to the copies below to make the syncer decide."""
+
+    def __init__(self, env: SyncerEnvironment) -> None:
+        self.env = env
+
+    def drift(self, workload: Workload, target: str, patch: Obj) -> Obj:
+        """Someone edits the copy on `target`."""
+        return workload.patch_downstream(target, patch)
+
+    def delete_downstream(self, workload: Workload, target: str) -> None:
+        """Someone deletes the copy on `target`."""
+        handle = self.env.targets[target]
+        handle.cluster.delete(workload.kind, workload.name, workload.downstream_namespace(target))
+
+    def foreign_object(
+        self,
+        target: str,
+        upstream_namespace: str,
+        manifest: Obj | str | Path,
+        search: Sequence[Path] = (),
+    ) -> Obj:
+        """An object below that no syncer made, where the workload of the same name will go;
+        the namespace below is made as the syncer makes it, if missing."""
+        handle = self.env.targets[target]
+        namespace = handle.namespace(upstream_namespace)
+        from pytest_syncer.syncer.interfaces import NamespaceLocator, SyncTarget
+
+        locator = NamespaceLocator(
+            SyncTarget(handle.name, handle.upstream_cluster, handle.uid),
+            handle.upstream_cluster,
+            upstream_namespace,
+        )
+        handle.cluster.ensure(
+            {
+                "apiVersion": "v1",
+                "kind": "Namespace",
+                "metadata": {
+                    "name": namespace,
+                    "labels": {CLUSTER_LABEL: handle.key},
+                    "annotations": {LOCATOR_ANNOTATION: locator.to_json()},
+                },
+            }
+        )
+        obj = load_manifest(manifest, search)
+        obj["metadata"]["namespace"] = namespace
+        return handle.cluster.create(obj, namespace)
+
+    def concurrent_writers(
+        self, workload: Workload, patches: Sequence[Obj], writers: int = 4
+    ) -> Obj:
+        """Several writers patch the upstream object at once; the waits then expect whatever
+        the upstream object ended as."""
+        with concurrent.futures.ThreadPoolExecutor(writers) as pool:
+            list(
+                pool.map(
+                    lambda patch: self.env.upstream.patch(
+                        workload.kind, workload.name, patch, workload.namespace
+                    ),
+                    patches,
+                )
+            )
+        final = workload.get()
+        workload.expected = {
+            key: final[key] for key in workload.expected if key not in CONTENT_SKIP and key in final
+        }
+        return final
+
+    def replicas_fight(
+        self, workload: Workload, target: str, values: Sequence[int], *, reverted: bool
+    ) -> list[int]:
+        """A downstream autoscaler keeps writing `spec.replicas` on `target`. With `reverted`
+        each write must be undone by the syncer (upstream wins) before the next; otherwise the
+        last write must stay (retain). Returns the replicas seen after each write."""
+        upstream_replicas = workload.expected.get("spec", {}).get("replicas")
+        seen: list[int] = []
+        for value in values:
+            self.drift(workload, target, {"spec": {"replicas": value}})
+            if reverted:
+                copy = wait_until(
+                    lambda: workload.downstream(target),
+                    lambda found: (
+                        found is not None and found["spec"].get("replicas") == upstream_replicas
+                    ),
+                    what=f"{target}: the syncer reverting replicas {value} to {upstream_replicas}",
+                    timeout=self.env.config.timeout,
+                    interval=0.1,
+                )
+                seen.append(copy["spec"]["replicas"] if copy else -1)
+            else:
+                found = workload.downstream(target)
+                seen.append(found["spec"]["replicas"] if found else -1)
+        return seen

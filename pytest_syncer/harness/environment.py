@@ -1,0 +1,239 @@
+"""`SyncerEnvironment`: the clusters, the SyncTargets, the hub with its tunnels, the syncers and
+(on the embedded provider) the simulator, started in that order and stopped in reverse.
+
+Everything it starts is a real process it stops again, on success, failure or Ctrl-C: `close`
+runs from the session fixture's finalizer and from an `atexit` guard.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import secrets
+import signal
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from kubernetes import client as k8s_client
+
+from pytest_syncer.clusters.base import ClusterProvider, ProvidedClusters
+from pytest_syncer.harness.config import POOL_SIZE, HarnessConfig
+from pytest_syncer.harness.kube import SYNC_TARGETS, Cluster, Obj
+from pytest_syncer.harness.syncers import SyncerFleet, TargetWiring
+from pytest_syncer.processes import ServiceProcess
+from pytest_syncer.syncer.interfaces import NamespaceLocator, SyncTarget
+from pytest_syncer.syncer.transform.naming import placement_label, sync_target_key
+from pytest_syncer.tunnel.auth import TokenAuthority
+from pytest_syncer.waiting import wait_until
+
+HEARTBEAT_THRESHOLD = 5.0
+"""The hub calls a target stale after this many seconds without a heartbeat (tests: small)."""
+TOKEN_TTL = 24 * 3600.0
+
+
+@dataclass
+class TargetHandle:
+    """One sync target: its name and key, its cluster (official client at `.api`), and where
+    its copies of an upstream namespace live."""
+
+    name: str
+    key: str
+    uid: str
+    upstream_cluster: str
+    cluster: Cluster
+
+    @property
+    def label(self) -> str:
+        """The placement label that puts a workload on this target."""
+        return placement_label(self.key)
+
+    @property
+    def api(self) -> k8s_client.ApiClient:
+        return self.cluster.api
+
+    def namespace(self, upstream_namespace: str) -> str:
+        """The downstream namespace of an upstream namespace on this target."""
+        target = SyncTarget(self.name, self.upstream_cluster, self.uid)
+        locator = NamespaceLocator(target, self.upstream_cluster, upstream_namespace)
+        return locator.downstream_namespace
+
+
+@dataclass
+class SyncerEnvironment:
+    """A running environment of `size` targets; build it with `SyncerEnvironment.start`."""
+
+    config: HarnessConfig
+    workdir: Path
+    provider: ClusterProvider
+    clusters: ProvidedClusters
+    upstream: Cluster
+    targets: dict[str, TargetHandle]
+    hub: ServiceProcess
+    syncers: SyncerFleet
+    _cleanup: contextlib.ExitStack = field(repr=False)
+    _closed: bool = field(default=False, repr=False)
+
+    @property
+    def size(self) -> int:
+        return len(self.targets)
+
+    @property
+    def hub_url(self) -> str:
+        return str(self.hub.ready["url"])
+
+    @property
+    def hub_ca(self) -> Path:
+        return Path(str(self.hub.ready["ca"]))
+
+    def target_list(self) -> list[TargetHandle]:
+        return list(self.targets.values())
+
+    @classmethod
+    def start(
+        cls,
+        config: HarnessConfig,
+        provider: ClusterProvider,
+        workdir: Path,
+        *,
+        pool_size: int = POOL_SIZE,
+    ) -> SyncerEnvironment:
+        names = [f"target-{index:03d}" for index in range(config.targets)]
+        workdir.mkdir(parents=True, exist_ok=True)
+        cleanup = contextlib.ExitStack()
+        atexit.register(cleanup.close)
+        try:
+            cleanup.callback(provider.stop)
+            clusters = provider.start(workdir, names)
+            upstream = Cluster("upstream", clusters.upstream_kubeconfig)
+            cleanup.callback(upstream.close)
+            targets = _create_sync_targets(upstream, clusters, names)
+            for target in targets.values():
+                cleanup.callback(target.cluster.close)
+            secret = workdir / "hub-secret"
+            secret.write_text(secrets.token_hex(32))
+            secret.chmod(0o600)
+            hub_args = [
+                f"--upstream-kubeconfig={clusters.upstream_kubeconfig}",
+                f"--token-secret-file={secret}",
+                f"--state-dir={workdir / 'hub-state'}",
+                f"--heartbeat-threshold={HEARTBEAT_THRESHOLD:g}",
+            ]
+            hub = ServiceProcess("hub", hub_args, log_path=workdir / "hub.log", startup_timeout=60)
+            cleanup.callback(hub.stop)
+            hub.start()
+            hub.argv.append(f"--port={str(hub.ready['url']).rsplit(':', 1)[1]}")
+            authority = TokenAuthority.from_file(secret)
+            tokens = workdir / "tunnel-tokens"
+            tokens.mkdir(exist_ok=True)
+            wirings: dict[str, TargetWiring] = {}
+            for name in names:
+                token_file = tokens / name
+                token_file.write_text(
+                    authority.mint(clusters.upstream_cluster, name, ttl=TOKEN_TTL)
+                )
+                token_file.chmod(0o600)
+                wirings[name] = TargetWiring(
+                    target=name,
+                    upstream_kubeconfig=clusters.upstream_kubeconfig,
+                    upstream_cluster=clusters.upstream_cluster,
+                    downstream_kubeconfig=clusters.downstream_kubeconfigs[name],
+                    tunnel_url=str(hub.ready["url"]),
+                    tunnel_token_file=token_file,
+                    tunnel_ca_file=Path(str(hub.ready["ca"])),
+                )
+
+            def wait_ready(ready_targets: Sequence[str]) -> None:
+                _wait_heartbeats(upstream, ready_targets, config.timeout * 3)
+
+            syncers = SyncerFleet(
+                wirings,
+                workdir,
+                pool_size=pool_size,
+                command=config.command,
+                wait_ready=wait_ready,
+            )
+            cleanup.callback(syncers.stop)
+            syncers.start()
+        except BaseException:
+            cleanup.close()
+            raise
+        return cls(config, workdir, provider, clusters, upstream, targets, hub, syncers, cleanup)
+
+    def restart_hub(self) -> None:
+        """SIGKILL the hub and start it again on its port and CA: every tunnel drops and the
+        syncers dial again."""
+        self.hub.signal(signal.SIGKILL)
+        self.hub.stop()
+        self.hub.start()
+
+    def facts(self) -> dict[str, Any]:
+        """What the report header and failure messages say about this environment."""
+        return {
+            "provider": self.provider.name,
+            "targets": self.size,
+            "syncer processes": len(self.syncers.processes),
+            "syncer": self.config.command or "reference (pooled)",
+            "hub": self.hub_url,
+            **self.clusters.facts,
+        }
+
+    def close(self) -> None:
+        """Stop every process this environment started, in reverse order."""
+        if not self._closed:
+            self._closed = True
+            self._cleanup.close()
+
+
+def _create_sync_targets(
+    upstream: Cluster, clusters: ProvidedClusters, names: Sequence[str]
+) -> dict[str, TargetHandle]:
+    downstream: dict[Path, Cluster] = {}
+    handles: dict[str, TargetHandle] = {}
+    for name in names:
+        body: Obj = {
+            "apiVersion": "workload.kcp.io/v1alpha1",
+            "kind": "SyncTarget",
+            "metadata": {"name": name},
+            "spec": {},
+        }
+        created = upstream.ensure(body)
+        path = clusters.downstream_kubeconfigs[name]
+        if path not in downstream:
+            downstream[path] = Cluster(path.stem, path)
+        handles[name] = TargetHandle(
+            name=name,
+            key=sync_target_key(clusters.upstream_cluster, name),
+            uid=created["metadata"]["uid"],
+            upstream_cluster=clusters.upstream_cluster,
+            cluster=downstream[path],
+        )
+    return handles
+
+
+def _heartbeat(obj: Obj) -> float:
+    stamp = (obj.get("status") or {}).get("lastSyncerHeartbeatTime")
+    if not stamp:
+        return 0.0
+    return datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC).timestamp()
+
+
+def _wait_heartbeats(upstream: Cluster, names: Sequence[str], timeout: float) -> None:
+    """Every target in `names` has a heartbeat written after now: its syncer is up."""
+    since = int(time.time())
+    wanted = set(names)
+
+    def stale() -> list[str]:
+        beats = {obj["metadata"]["name"]: _heartbeat(obj) for obj in upstream.list(SYNC_TARGETS)}
+        return sorted(name for name in wanted if beats.get(name, 0.0) < since)
+
+    wait_until(
+        stale,
+        lambda missing: not missing,
+        what=f"a fresh heartbeat from the syncers of {len(wanted)} targets (these had none)",
+        timeout=timeout,
+        interval=0.2,
+    )

@@ -1,0 +1,207 @@
+"""The fixtures the plugin registers. Importing this module is cheap: the harness (and aiohttp,
+kubernetes) is imported inside the fixtures, when a test first asks for one.
+
+Small config fixtures (`syncer_config`, `syncer_pool_size`, `syncer_manifest_dirs`) exist so a
+user's conftest can override them, as pytest-httpserver lets users override its listen address.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from pytest_syncer.harness.config import POOL_SIZE, HarnessConfig
+
+if TYPE_CHECKING:
+    from kubernetes.client import ApiClient
+
+    from pytest_syncer.clusters.base import ClusterProvider
+    from pytest_syncer.harness.conflicts import Conflicts
+    from pytest_syncer.harness.environment import SyncerEnvironment, TargetHandle
+    from pytest_syncer.harness.faults import Faults
+    from pytest_syncer.harness.profiles import StatusProfiles
+    from pytest_syncer.harness.tunnel_client import TunnelClient
+    from pytest_syncer.harness.workloads import WorkloadFactory
+
+_namespaces = itertools.count(1)
+
+
+class EnvironmentCache:
+    """One environment per size, built on first use, all stopped at the end of the session."""
+
+    def __init__(self, config: HarnessConfig, workdir: Path, pool_size: int) -> None:
+        self.config = config
+        self.workdir = workdir
+        self.pool_size = pool_size
+        self.environments: dict[int, SyncerEnvironment] = {}
+        self.failures: dict[int, BaseException] = {}
+
+    def provider(self) -> ClusterProvider:
+        from pytest_syncer.clusters.registry import make_provider
+
+        return make_provider(self.config)
+
+    def get(self, size: int) -> SyncerEnvironment:
+        from pytest_syncer.clusters.base import ProviderUnavailable
+        from pytest_syncer.harness.environment import SyncerEnvironment
+
+        if size in self.failures:
+            pytest.fail(
+                f"the {size}-target environment failed to start before: {self.failures[size]}"
+            )
+        if size not in self.environments:
+            config = self.config.with_targets(size)
+            try:
+                self.environments[size] = SyncerEnvironment.start(
+                    config,
+                    self.provider(),
+                    self.workdir / f"{config.provider}-{size}",
+                    pool_size=self.pool_size,
+                )
+            except ProviderUnavailable as error:
+                pytest.skip(str(error))
+            except Exception as error:
+                self.failures[size] = error
+                raise
+        return self.environments[size]
+
+    def close(self) -> None:
+        for environment in self.environments.values():
+            environment.close()
+
+
+@pytest.fixture(scope="session")
+def syncer_config(pytestconfig: pytest.Config) -> HarnessConfig:
+    """The checked `--syncer-*` options; override to pin settings in a conftest."""
+    from pytest_syncer.plugin import harness_config
+
+    return harness_config(pytestconfig)
+
+
+@pytest.fixture(scope="session")
+def syncer_pool_size() -> int:
+    """Targets per pooled reference syncer process."""
+    return POOL_SIZE
+
+
+@pytest.fixture(scope="session")
+def syncer_manifest_dirs(pytestconfig: pytest.Config) -> list[Path]:
+    """Where `workload("file.yaml")` looks: the rootdir, then its `fixtures/` folder."""
+    root = pytestconfig.rootpath
+    return [root, root / "fixtures", root / "fixtures" / "workloads"]
+
+
+@pytest.fixture(scope="session")
+def syncer_environments(
+    syncer_config: HarnessConfig,
+    syncer_pool_size: int,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[EnvironmentCache]:
+    """Every environment of the session, by size; all stopped when the session ends."""
+    cache = EnvironmentCache(syncer_config, tmp_path_factory.mktemp("syncer"), syncer_pool_size)
+    try:
+        yield cache
+    finally:
+        cache.close()
+
+
+@pytest.fixture
+def syncer_env(request: pytest.FixtureRequest, syncer_environments: EnvironmentCache) -> Any:
+    """The running `SyncerEnvironment` for this test's size (marker `syncer_targets(n)`, else
+    `--syncer-targets`). It lives for the session and is shared by every test of that size."""
+    marker = request.node.get_closest_marker("syncer_targets")
+    size = syncer_environments.config.targets
+    if marker is not None:
+        if len(marker.args) != 1 or not isinstance(marker.args[0], int) or marker.args[0] < 1:
+            raise pytest.UsageError("syncer_targets takes one positive integer: syncer_targets(n)")
+        size = marker.args[0]
+    return syncer_environments.get(size)
+
+
+@pytest.fixture
+def upstream(syncer_env: SyncerEnvironment) -> ApiClient:
+    """An official `kubernetes.client.ApiClient` for the upstream workspace."""
+    return syncer_env.upstream.api
+
+
+@pytest.fixture
+def sync_targets(syncer_env: SyncerEnvironment) -> list[TargetHandle]:
+    """The targets: name, key, placement `label`, `api` (official client for its cluster)
+    and `namespace(upstream_ns)`."""
+    return syncer_env.target_list()
+
+
+@pytest.fixture
+def workload(
+    request: pytest.FixtureRequest,
+    syncer_env: SyncerEnvironment,
+    syncer_manifest_dirs: list[Path],
+) -> Iterator[WorkloadFactory]:
+    """A factory: `workload(manifest_or_file, targets=names_or_count)`. Each test gets its
+    own upstream namespace; what it created is deleted, and released by every syncer, after."""
+    from pytest_syncer.harness.workloads import (
+        WorkloadFactory,
+        delete_namespace,
+        namespace_for_test,
+    )
+
+    namespace = namespace_for_test(request.node.name, next(_namespaces))
+    seed = syncer_env.config.seed * 1_000_003 + sum(map(ord, request.node.nodeid))
+    factory = WorkloadFactory(syncer_env, namespace, syncer_manifest_dirs, seed)
+    yield factory
+    factory.cleanup()
+    delete_namespace(syncer_env, namespace)
+
+
+@pytest.fixture
+def conflicts(syncer_env: SyncerEnvironment) -> Conflicts:
+    """Inject conflicts below: drift, downstream delete, foreign objects, concurrent writers,
+    a replicas fight; and load the scenarios under `fixtures/conflicts/`."""
+    from pytest_syncer.harness.conflicts import Conflicts
+
+    return Conflicts(syncer_env)
+
+
+@pytest.fixture
+def faults(syncer_env: SyncerEnvironment) -> Iterator[Faults]:
+    """Inject faults: drop the tunnels, partition a target, SIGKILL and restart a target's
+    syncer, restart the API server. Whatever is still broken after the test is healed."""
+    from pytest_syncer.harness.faults import Faults
+
+    injected = Faults(syncer_env)
+    try:
+        yield injected
+    finally:
+        injected.heal()
+
+
+@pytest.fixture
+def status_profiles(syncer_env: SyncerEnvironment) -> Iterator[StatusProfiles]:
+    """The simulator's profile per target (`healthy`, `slow`, `partially-ready`, ...); reset
+    to all healthy after the test. Skips on providers with real controllers."""
+    from pytest_syncer.harness.profiles import StatusProfiles
+
+    if not syncer_env.clusters.simulated:
+        pytest.skip(f"provider {syncer_env.provider.name} runs real controllers, no simulator")
+    profiles = StatusProfiles(syncer_env)
+    try:
+        yield profiles
+    finally:
+        profiles.reset()
+
+
+@pytest.fixture
+def tunnel_client(syncer_env: SyncerEnvironment) -> Iterator[TunnelClient]:
+    """Reach a target's API through the hub's proxy and its tunnel: `tunnel_client.api(name)`
+    is an official `ApiClient` whose requests go through the tunnel."""
+    from pytest_syncer.harness.tunnel_client import TunnelClient
+
+    client = TunnelClient(syncer_env)
+    try:
+        yield client
+    finally:
+        client.close()

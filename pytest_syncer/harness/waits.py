@@ -1,0 +1,94 @@
+"""Waits that poll every target with a deadline and, when it passes, say per target what was
+expected and what it last had, as a readable diff (kcp's e2e lesson: never "condition never
+satisfied" alone)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from pytest_syncer.harness.kube import Obj
+from pytest_syncer.waiting import wait_until
+
+SHOWN_TARGETS = 8
+"""A timeout lists at most this many differing targets, then counts the rest."""
+MISSING = object()
+
+
+def differences(expected: Any, actual: Any, path: str = "") -> list[str]:
+    """Where `actual` does not contain `expected` (mappings compared as subsets, lists and
+    scalars exactly), one line per differing path."""
+    if isinstance(expected, Mapping):
+        if not isinstance(actual, Mapping):
+            return [f"{path or '.'}: expected an object, had {_show(actual)}"]
+        lines: list[str] = []
+        for key, value in expected.items():
+            lines += differences(value, actual.get(key, MISSING), f"{path}.{key}" if path else key)
+        return lines
+    if actual is MISSING:
+        return [f"{path}: expected {_show(expected)}, had nothing"]
+    if expected != actual:
+        return [f"{path}: expected {_show(expected)}, had {_show(actual)}"]
+    return []
+
+
+def _show(value: Any) -> str:
+    if value is MISSING:
+        return "nothing"
+    text = repr(value)
+    return text if len(text) <= 120 else text[:117] + "..."
+
+
+@dataclass
+class Observation:
+    """What one round of a wait saw: the differing lines per target (empty when all hold)."""
+
+    what: str
+    per_target: dict[str, list[str]] = field(default_factory=dict)
+    checked: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not any(self.per_target.values())
+
+    def __repr__(self) -> str:
+        failing = {name: lines for name, lines in self.per_target.items() if lines}
+        if not failing:
+            return f"all {self.checked} targets as expected"
+        out = [f"{len(failing)} of {self.checked} targets differ:"]
+        for name in sorted(failing)[:SHOWN_TARGETS]:
+            out.append(f"  {name}:")
+            out += [f"    - {line}" for line in failing[name]]
+        if len(failing) > SHOWN_TARGETS:
+            out.append(f"  ... and {len(failing) - SHOWN_TARGETS} more")
+        return "\n" + "\n".join(out)
+
+
+def poll(
+    what: str,
+    names: Iterable[str],
+    check: Callable[[str], list[str]],
+    timeout: float,
+    interval: float = 0.2,
+) -> Observation:
+    """Run `check` for each name until every one returns no differences."""
+    chosen = list(names)
+
+    def observe() -> Observation:
+        seen = Observation(what, checked=len(chosen))
+        for name in chosen:
+            try:
+                seen.per_target[name] = check(name)
+            except Exception as error:
+                seen.per_target[name] = [f"could not look: {type(error).__name__}: {error}"]
+        return seen
+
+    return wait_until(observe, lambda seen: seen.ok, what=what, timeout=timeout, interval=interval)
+
+
+def expect_absent(found: Obj | None, where: str) -> list[str]:
+    if found is None:
+        return []
+    deleting = " (being deleted)" if found["metadata"].get("deletionTimestamp") else ""
+    return [f"expected no copy in {where}, had one{deleting}"]

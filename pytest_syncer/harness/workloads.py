@@ -1,0 +1,323 @@
+"""Workloads a test places on targets, and the waits that check them on every target.
+
+A `Workload` remembers what the test asked for (the manifest with every update applied), so
+the waits compare each target's copy with that, field by field, and never with a copy of
+the syncer's own logic.
+"""
+
+from __future__ import annotations
+
+import copy
+import random
+import re
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import yaml
+from kubernetes import client as k8s_client
+
+from pytest_syncer.harness.environment import SyncerEnvironment, TargetHandle
+from pytest_syncer.harness.kube import NAMESPACES, SYNC_STATUSES, Kind, Obj, kind_of
+from pytest_syncer.harness.waits import Observation, differences, expect_absent, poll
+from pytest_syncer.syncer.transform.naming import PLACEMENT_LABEL_PREFIX, sync_status_name
+from pytest_syncer.waiting import wait_until
+
+SYNC = "Sync"
+CONTENT_SKIP = {"apiVersion", "kind", "metadata", "status"}
+CONFLICT_STRATEGY_ANNOTATION = "workload.kcp.io/conflict-strategy"
+RETAIN_FIELDS_ANNOTATION = "workload.kcp.io/retain-fields"
+
+
+def merge(base: Any, patch: Any) -> Any:
+    """RFC 7386 JSON merge patch applied to a copy of `base`."""
+    if not isinstance(patch, dict):
+        return copy.deepcopy(patch)
+    result = dict(base) if isinstance(base, dict) else {}
+    for key, value in patch.items():
+        if value is None:
+            result.pop(key, None)
+        else:
+            result[key] = merge(result.get(key), value)
+    return result
+
+
+def load_manifest(source: Obj | str | Path, search: Sequence[Path]) -> Obj:
+    """A manifest from a dict, or from a YAML file (absolute, or under one of `search`)."""
+    if isinstance(source, dict):
+        return copy.deepcopy(source)
+    path = Path(source)
+    candidates = [path] if path.is_absolute() else [base / path for base in search]
+    for candidate in candidates:
+        if candidate.is_file():
+            loaded = yaml.safe_load(candidate.read_text())
+            if not isinstance(loaded, dict):
+                raise ValueError(f"{candidate}: expected one object, not {type(loaded).__name__}")
+            return loaded
+    tried = ", ".join(str(candidate) for candidate in candidates)
+    raise FileNotFoundError(f"no manifest {source}; looked at {tried}")
+
+
+class Workload:
+    """One upstream object placed on some targets."""
+
+    def __init__(
+        self, env: SyncerEnvironment, manifest: Obj, namespace: str, placed: Iterable[str]
+    ) -> None:
+        self.env = env
+        self.kind: Kind = kind_of(manifest)
+        self.name: str = manifest["metadata"]["name"]
+        self.namespace = namespace
+        self.placed: set[str] = set(placed)
+        self.expected: Obj = {
+            key: value for key, value in manifest.items() if key not in CONTENT_SKIP
+        }
+        self.expected_labels: dict[str, str] = dict(manifest["metadata"].get("labels") or {})
+        self.deleted = False
+
+    def __repr__(self) -> str:
+        return f"{self.kind.kind} {self.namespace}/{self.name} on {len(self.placed)} targets"
+
+    @property
+    def timeout(self) -> float:
+        return self.env.config.timeout
+
+    def get(self) -> Obj:
+        """The upstream object as it is now."""
+        return self.env.upstream.get(self.kind, self.name, self.namespace)
+
+    def target(self, name: str) -> TargetHandle:
+        return self.env.targets[name]
+
+    def downstream_namespace(self, target: str) -> str:
+        return self.target(target).namespace(self.namespace)
+
+    def downstream(self, target: str) -> Obj | None:
+        """The copy on `target`, or None."""
+        handle = self.target(target)
+        return handle.cluster.find(self.kind, self.name, handle.namespace(self.namespace))
+
+    def patch_downstream(self, target: str, patch: Obj) -> Obj:
+        handle = self.target(target)
+        return handle.cluster.patch(self.kind, self.name, patch, handle.namespace(self.namespace))
+
+    def update(self, patch: Obj) -> Obj:
+        """Merge-patch the upstream object; the waits then expect the patched content."""
+        updated = self.env.upstream.patch(self.kind, self.name, patch, self.namespace)
+        content = {key: value for key, value in patch.items() if key not in CONTENT_SKIP}
+        self.expected = merge(self.expected, content)
+        labels = (patch.get("metadata") or {}).get("labels")
+        if labels:
+            self.expected_labels = merge(self.expected_labels, labels)
+        return updated
+
+    def place(self, *targets: str) -> None:
+        """Put the workload on more targets (placement label `Sync`)."""
+        labels = {self.target(name).label: SYNC for name in targets}
+        self.env.upstream.patch(
+            self.kind, self.name, {"metadata": {"labels": labels}}, self.namespace
+        )
+        self.placed |= set(targets)
+
+    def unplace(self, *targets: str) -> None:
+        """Drop the placement label of these targets: their copies go."""
+        labels: dict[str, None] = {self.target(name).label: None for name in targets}
+        self.env.upstream.patch(
+            self.kind, self.name, {"metadata": {"labels": labels}}, self.namespace
+        )
+        self.placed -= set(targets)
+
+    def delete(self) -> None:
+        """Delete upstream; every copy goes, then the shared finalizer."""
+        self.env.upstream.delete(self.kind, self.name, self.namespace)
+        self.placed = set()
+        self.deleted = True
+
+    def sync_status(self, target: str) -> Obj | None:
+        name = sync_status_name(self.kind.plural, self.name, target)
+        return self.env.upstream.find(SYNC_STATUSES, name, self.namespace)
+
+    def _copy_differences(self, target: str) -> list[str]:
+        where = f"{self.downstream_namespace(target)} on {target}"
+        found = self.downstream(target)
+        if found is None:
+            return [f"no copy of {self.kind.kind} {self.name} in {where}"]
+        lines = differences(self.expected, found)
+        labels = found["metadata"].get("labels") or {}
+        lines += differences(self.expected_labels, labels, "metadata.labels")
+        lines += [
+            f"metadata.labels: placement label {key} copied down"
+            for key in labels
+            if key.startswith(PLACEMENT_LABEL_PREFIX)
+        ]
+        return lines
+
+    def wait_synced(
+        self, targets: Iterable[str] | None = None, *, timeout: float | None = None
+    ) -> Observation:
+        """Every placed target (or these) has a copy with the expected content."""
+        chosen = sorted(self.placed if targets is None else targets)
+        return poll(
+            f"{self!r} synced to {len(chosen)} targets",
+            chosen,
+            self._copy_differences,
+            timeout or self.timeout,
+        )
+
+    def wait_converged(self, *, timeout: float | None = None) -> Observation:
+        """Placed targets have the expected copy, every other target has none, and a deleted
+        workload is gone upstream (its finalizer released)."""
+
+        def check(target: str) -> list[str]:
+            if target in self.placed:
+                return self._copy_differences(target)
+            where = f"{self.downstream_namespace(target)}"
+            return expect_absent(self.downstream(target), where)
+
+        seen = poll(
+            f"{self!r} converged on all {self.env.size} targets",
+            self.env.targets,
+            check,
+            timeout or self.timeout,
+        )
+        if self.deleted:
+            self.wait_gone(timeout=timeout)
+        return seen
+
+    def wait_gone(self, *, timeout: float | None = None) -> None:
+        """The deleted object is gone upstream: every syncer released the shared finalizer."""
+        wait_until(
+            lambda: self.env.upstream.find(self.kind, self.name, self.namespace),
+            lambda found: found is None,
+            what=f"{self.kind.kind} {self.namespace}/{self.name} gone upstream "
+            "(every syncer released it)",
+            timeout=timeout or self.timeout,
+            interval=0.2,
+        )
+
+    def wait_aggregated(self, expected_status: Obj, *, timeout: float | None = None) -> Obj:
+        """The upstream `.status` contains `expected_status` (the hub's aggregate)."""
+
+        def observe() -> Observation:
+            seen = Observation(f"{self!r} aggregated status", checked=1)
+            status = self.get().get("status") or {}
+            seen.per_target["upstream"] = differences(expected_status, status, "status")
+            return seen
+
+        wait_until(
+            observe,
+            lambda seen: seen.ok,
+            what=f"the aggregated status of {self!r}",
+            timeout=timeout or self.timeout,
+            interval=0.2,
+        )
+        return self.get()
+
+    def wait_phase(
+        self, phase: str, targets: Iterable[str] | None = None, *, timeout: float | None = None
+    ) -> Observation:
+        """Each target's SyncStatus for this workload shows `phase`."""
+
+        def check(target: str) -> list[str]:
+            found = self.sync_status(target)
+            if found is None:
+                return ["no SyncStatus yet"]
+            had = (found.get("status") or {}).get("phase")
+            return [] if had == phase else [f"status.phase: expected {phase!r}, had {had!r}"]
+
+        chosen = sorted(self.placed if targets is None else targets)
+        return poll(
+            f"SyncStatus phase {phase} for {self!r}", chosen, check, timeout or self.timeout
+        )
+
+
+class WorkloadFactory:
+    """`workload(manifest, targets=...)`: create and place; everything goes after the test."""
+
+    def __init__(
+        self, env: SyncerEnvironment, namespace: str, search: Sequence[Path], seed: int
+    ) -> None:
+        self.env = env
+        self.namespace = namespace
+        self.search = list(search)
+        self.random = random.Random(seed)
+        self.created: list[Workload] = []
+        self._namespace_ready = False
+
+    def choose(self, count: int, *, exclude: Iterable[str] = ()) -> list[str]:
+        """`count` targets drawn with the session's seed (reproducible), none of `exclude`."""
+        skipped = set(exclude)
+        names = sorted(name for name in self.env.targets if name not in skipped)
+        if count > len(names):
+            raise ValueError(f"asked for {count} targets; the environment has {len(names)}")
+        return sorted(self.random.sample(names, count))
+
+    def _ensure_namespace(self, namespace: str) -> None:
+        self.env.upstream.ensure(
+            {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}}
+        )
+
+    def __call__(
+        self,
+        manifest: Obj | str | Path,
+        *,
+        targets: int | Sequence[str] | None = None,
+        name: str | None = None,
+        namespace: str | None = None,
+        strategy: str | None = None,
+        retain: Sequence[str] = (),
+    ) -> Workload:
+        """Create `manifest` upstream placed on `targets` (names, a count drawn with the seed,
+        or None for all); `strategy`/`retain` set the conflict annotations."""
+        obj = load_manifest(manifest, self.search)
+        metadata = obj.setdefault("metadata", {})
+        if name is not None:
+            metadata["name"] = name
+        namespace = namespace or self.namespace
+        metadata["namespace"] = namespace
+        if isinstance(targets, int):
+            chosen = self.choose(targets)
+        elif targets is None:
+            chosen = sorted(self.env.targets)
+        else:
+            chosen = list(targets)
+        unknown = [target for target in chosen if target not in self.env.targets]
+        if unknown:
+            raise ValueError(f"unknown targets {unknown}")
+        annotations = metadata.setdefault("annotations", {})
+        if strategy is not None:
+            annotations[CONFLICT_STRATEGY_ANNOTATION] = strategy
+        if retain:
+            annotations[RETAIN_FIELDS_ANNOTATION] = ",".join(retain)
+        if not annotations:
+            del metadata["annotations"]
+        expected = copy.deepcopy(obj)
+        labels = metadata.setdefault("labels", {})
+        labels.update({self.env.targets[target].label: SYNC for target in chosen})
+        self._ensure_namespace(namespace)
+        self.env.upstream.create(obj, namespace)
+        workload = Workload(self.env, expected, namespace, chosen)
+        self.created.append(workload)
+        return workload
+
+    def cleanup(self) -> None:
+        """Delete what the test created and wait until every syncer let go of it."""
+        for workload in self.created:
+            if not workload.deleted:
+                workload.delete()
+        for workload in self.created:
+            workload.wait_gone()
+
+
+def namespace_for_test(node_name: str, counter: int) -> str:
+    """A DNS-1123 namespace name for one test, unique within the session."""
+    base = re.sub(r"[^a-z0-9-]+", "-", node_name.lower()).strip("-")[:40].strip("-")
+    return f"t{counter:04d}-{base or 'test'}"
+
+
+def delete_namespace(env: SyncerEnvironment, namespace: str) -> None:
+    try:
+        env.upstream.delete(NAMESPACES, namespace)
+    except k8s_client.ApiException as error:
+        if error.status != 409:
+            raise

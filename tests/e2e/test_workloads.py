@@ -1,0 +1,61 @@
+"""Placement, update, relabel and delete, for every kind the reference syncer handles."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from pytest_syncer.harness.workloads import WorkloadFactory
+
+pytestmark = pytest.mark.syncer_e2e
+
+UPDATES: dict[str, dict[str, Any]] = {
+    "deployment.yaml": {"spec": {"replicas": 3}},
+    "replicaset.yaml": {"spec": {"replicas": 1}},
+    "statefulset.yaml": {"spec": {"replicas": 3}},
+    "daemonset.yaml": {"spec": {"minReadySeconds": 5}},
+    "job.yaml": {"spec": {"activeDeadlineSeconds": 600}},
+    "service.yaml": {
+        "spec": {"ports": [{"name": "http", "port": 8080, "targetPort": 80, "protocol": "TCP"}]}
+    },
+    "configmap.yaml": {"data": {"mode": "staging"}},
+    "secret.yaml": {"data": {"password": "bmV3LXBhc3N3b3Jk"}},
+    "persistentvolumeclaim.yaml": {"metadata": {"labels": {"tier": "storage"}}},
+    "ingress.yaml": {
+        "spec": {
+            "rules": [
+                {
+                    "host": "www.example.com",
+                    "http": {
+                        "paths": [
+                            {
+                                "path": "/",
+                                "pathType": "Prefix",
+                                "backend": {"service": {"name": "web", "port": {"number": 80}}},
+                            }
+                        ]
+                    },
+                }
+            ]
+        }
+    },
+}
+
+
+@pytest.mark.parametrize("manifest", sorted(UPDATES))
+def test_place_update_relabel_delete(workload: WorkloadFactory, manifest: str) -> None:
+    placed = workload(manifest, targets=3)
+    placed.wait_converged()
+
+    placed.update({**UPDATES[manifest], "metadata": {"labels": {"revision": "2"}}})
+    placed.wait_synced()
+
+    leaving = sorted(placed.placed)[0]
+    [joining] = workload.choose(1, exclude=placed.placed)
+    placed.unplace(leaving)
+    placed.place(joining)
+    placed.wait_converged()
+
+    placed.delete()
+    placed.wait_converged()
