@@ -173,7 +173,8 @@ class CustomResourceDefinitions:
         """The CRD is going: delete its objects in ``cluster`` and stop serving its types."""
         name = str(_mapping(crd.get("metadata")).get("name", ""))
         removed = self.registry.unregister_custom(cluster, name)
-        keys = {resource_type.key for resource_type in removed}
+        builtin_keys = {resource_type.key for resource_type in self.registry.stored_types()}
+        keys = {resource_type.key for resource_type in removed} - builtin_keys
         for key in sorted(keys):
             for obj in self.store.list_objects(key, cluster):
                 metadata = obj["metadata"]

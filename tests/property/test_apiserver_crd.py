@@ -1,0 +1,127 @@
+"""Properties of schema pruning and validation for custom resources, and of list paging."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from pytest_syncer.apiserver.paging import (
+    ContinueToken,
+    decode_continue,
+    encode_continue,
+    page,
+)
+from pytest_syncer.apiserver.structural_schema import ROOT_FIELDS, prune, validate
+
+KEYS = st.sampled_from(["spec", "status", "size", "name", "tags", "x", "apiVersion", "metadata"])
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=5),
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(KEYS, children, max_size=4),
+    max_leaves=12,
+)
+LEAF_SCHEMAS = st.sampled_from(
+    [
+        {"type": "string"},
+        {"type": "integer", "minimum": 0},
+        {"type": "number"},
+        {"type": "boolean"},
+        {"type": "string", "enum": ["a", "b"]},
+        {"type": "string", "nullable": True},
+        {"x-kubernetes-int-or-string": True},
+        {"type": "object", "x-kubernetes-preserve-unknown-fields": True},
+    ]
+)
+SCHEMAS = st.recursive(
+    LEAF_SCHEMAS,
+    lambda children: (
+        st.builds(
+            lambda properties, required: {
+                "type": "object",
+                "properties": properties,
+                "required": sorted(required & set(properties)),
+            },
+            st.dictionaries(KEYS, children, max_size=4),
+            st.sets(KEYS, max_size=2),
+        )
+        | st.builds(lambda items: {"type": "array", "items": items}, children)
+        | st.builds(
+            lambda values: {"type": "object", "additionalProperties": values},
+            children,
+        )
+    ),
+    max_leaves=8,
+)
+
+
+def _declared_only(value: Any, schema: dict[str, Any], root: bool = False) -> bool:
+    """Whether every field of ``value`` is one ``schema`` declares (or keeps unknown)."""
+    if isinstance(value, dict):
+        if schema.get("x-kubernetes-preserve-unknown-fields"):
+            return True
+        properties = schema.get("properties") or {}
+        additional = schema.get("additionalProperties")
+        for key, item in value.items():
+            if root and key in ROOT_FIELDS:
+                continue
+            declared = properties.get(key, additional if isinstance(additional, dict) else None)
+            if declared is None or not _declared_only(item, declared):
+                return False
+    if isinstance(value, list) and isinstance(schema.get("items"), dict):
+        return all(_declared_only(item, schema["items"]) for item in value)
+    return True
+
+
+@given(JSON, SCHEMAS)
+def test_pruning_is_idempotent_and_leaves_only_declared_fields(
+    value: Any, schema: dict[str, Any]
+) -> None:
+    pruned = prune(value, schema, root=True)
+    assert prune(pruned, schema, root=True) == pruned
+    assert _declared_only(pruned, schema, root=True)
+
+
+@given(st.dictionaries(KEYS, JSON, max_size=5))
+def test_preserve_unknown_fields_keeps_everything(value: dict[str, Any]) -> None:
+    schema = {"type": "object", "x-kubernetes-preserve-unknown-fields": True}
+    assert prune(value, schema, root=True) == value
+
+
+@given(JSON, SCHEMAS)
+def test_validation_never_raises_and_names_real_fields(value: Any, schema: dict[str, Any]) -> None:
+    for problem in validate(prune(value, schema), schema):
+        assert problem.field
+        assert problem.message
+
+
+@given(
+    st.integers(min_value=1, max_value=2**40),
+    st.tuples(st.text(max_size=8), st.text(max_size=8), st.text(max_size=8)),
+)
+def test_continue_tokens_round_trip(revision: int, start: tuple[str, str, str]) -> None:
+    token = ContinueToken(revision, start)
+    assert decode_continue(encode_continue(token)) == token
+
+
+@given(
+    st.sets(st.tuples(st.sampled_from("ab"), st.sampled_from("xyz"), st.text(max_size=3))),
+    st.integers(min_value=1, max_value=5),
+)
+def test_following_continue_tokens_visits_each_item_once_in_order(
+    keys: set[tuple[str, str, str]], limit: int
+) -> None:
+    ordered = sorted((key, {"name": key[2]}) for key in keys)
+    seen: list[tuple[str, str, str]] = []
+    after = None
+    while True:
+        shown = page(ordered, revision=7, after=after, limit=limit, count_remaining=True)
+        assert len(shown.items) <= limit
+        seen += [key for key, obj in ordered if any(obj is item for item in shown.items)]
+        if shown.continue_token is None:
+            break
+        token = decode_continue(shown.continue_token)
+        assert token.revision == 7
+        assert shown.remaining == len(ordered) - len(seen)
+        after = token.start
+    assert seen == [key for key, _ in ordered]
