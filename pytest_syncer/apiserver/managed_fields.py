@@ -46,6 +46,8 @@ _UNOWNED_METADATA = frozenset(
     }
 )
 _MISSING = object()
+#: The value :func:`field_values` gives a member that has members below it.
+_NODE = object()
 
 
 class ApplyConflictError(Exception):
@@ -70,17 +72,27 @@ def _resolved(schema: Schema | None) -> Schema | None:
     return resolve_schema(schema) if schema is not None else None
 
 
+#: Resolved child schemas by (id of the parent schema, field); each value keeps its parent
+#: alive, so an id is never reused while it is a key here.
+_CHILDREN: dict[tuple[int, str], tuple[Schema, Schema | None, bool]] = {}
+
+
 def _child_schema(schema: Schema | None, key: str) -> tuple[Schema | None, bool]:
     """The schema of field ``key`` and whether it is a declared field (not a map entry)."""
     if schema is None:
         return None, False
+    cached = _CHILDREN.get((id(schema), key))
+    if cached is not None:
+        return cached[1], cached[2]
+    found: tuple[Schema | None, bool] = (None, False)
     properties = schema.get("properties")
-    if isinstance(properties, Mapping) and key in properties:
-        return _resolved(properties[key]), True
     additional = schema.get("additionalProperties")
-    if isinstance(additional, Mapping):
-        return _resolved(additional), False
-    return None, False
+    if isinstance(properties, Mapping) and key in properties:
+        found = (_resolved(properties[key]), True)
+    elif isinstance(additional, Mapping):
+        found = (_resolved(additional), False)
+    _CHILDREN[(id(schema), key)] = (schema, *found)
+    return found
 
 
 def _items_schema(schema: Schema | None) -> Schema | None:
@@ -157,42 +169,50 @@ def owned_view(obj: Mapping[str, Any]) -> dict[str, Any]:
 
 def field_set(obj: Mapping[str, Any], schema: Schema | None) -> FieldSet:
     """Every path ``obj`` sets, per the rules in the module docstring."""
-    paths: set[Path] = set()
-    _walk_map(owned_view(obj), schema, (), paths)
-    return frozenset(paths)
+    return frozenset(field_values(obj, schema))
 
 
-def _walk(value: Any, schema: Schema | None, path: Path, out: set[Path]) -> None:
+def field_values(obj: Mapping[str, Any], schema: Schema | None) -> dict[Path, Any]:
+    """Every path ``obj`` sets, with the value of each leaf (members with children: a marker)."""
+    out: dict[Path, Any] = {}
+    _walk_map(owned_view(obj), schema, (), out)
+    return out
+
+
+def _walk(value: Any, schema: Schema | None, path: Path, out: dict[Path, Any]) -> None:
     if isinstance(value, dict) and not _is_atomic_map(schema):
         _walk_map(value, schema, path, out)
     elif isinstance(value, list) and _list_type(schema) != "atomic":
         _walk_list(value, schema, path, out)
     else:
-        out.add(path)
+        out[path] = value
 
 
-def _walk_map(value: Mapping[str, Any], schema: Schema | None, path: Path, out: set[Path]) -> None:
+def _walk_map(
+    value: Mapping[str, Any], schema: Schema | None, path: Path, out: dict[Path, Any]
+) -> None:
     for key, child in value.items():
         child_schema, declared = _child_schema(schema, key)
         child_path = (*path, "f:" + key)
         _walk(child, child_schema, child_path, out)
         if child is None or child == {} or not declared:
-            out.add(child_path)
+            out.setdefault(child_path, _NODE)
 
 
-def _walk_list(value: list[Any], schema: Schema | None, path: Path, out: set[Path]) -> None:
+def _walk_list(value: list[Any], schema: Schema | None, path: Path, out: dict[Path, Any]) -> None:
     items = _items_schema(schema)
     if _list_type(schema) == "set":
-        out.update((*path, value_element(item)) for item in value)
+        for item in value:
+            out[(*path, value_element(item))] = _NODE
         return
     keys = _map_keys(schema)
     for item in value:
         if not isinstance(item, dict):
-            out.add(path)
+            out[path] = value
             continue
         item_path = (*path, key_element(item, keys))
         _walk_map(item, items, item_path, out)
-        out.add(item_path)
+        out[item_path] = _NODE
 
 
 # FieldsV1.
@@ -407,14 +427,12 @@ def record_update(
     subresource: str = "",
 ) -> list[ManagerEntry]:
     """An ordinary write: the manager takes every field it changed, others lose them."""
-    new_set = field_set(new, schema)
-    old_set = field_set(old, schema) if old is not None else frozenset()
+    new_values = field_values(new, schema)
+    old_values = field_values(old, schema) if old is not None else {}
     changed = frozenset(
-        path
-        for path in new_set
-        if path not in old_set or value_at(new, path) != value_at(old, path)
+        path for path, value in new_values.items() if old_values.get(path, _MISSING) != value
     )
-    removed = old_set - new_set
+    removed = frozenset(path for path in old_values if path not in new_values)
     if not changed and not removed:
         return entries
     taken = changed | removed

@@ -190,10 +190,11 @@ def test_an_update_takes_what_it_changes_from_every_other_manager(
     new_paths = field_set(new, DEPLOYMENT)
     old_paths = field_set(old, DEPLOYMENT)
     owners = {entry.manager: entry.fields for entry in updated}
+    leaves = _leaves(new_paths)
     changed = {
         path
         for path in new_paths
-        if path not in old_paths or value_at(new, path) != value_at(old, path)
+        if path not in old_paths or (path in leaves and value_at(new, path) != value_at(old, path))
     }
     assert changed <= owners.get("editor", frozenset())
     assert not changed & owners.get("applier", frozenset())
