@@ -12,7 +12,6 @@ drops Go zero values with `omitempty`, so a desired `annotations: {}` is stored 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
 from typing import Any
 
 from pytest_syncer.syncer.conflict.fieldpaths import MISSING, format_field_path, get_field
@@ -33,12 +32,25 @@ def owned_paths(desired: KubeObject) -> list[tuple[str, ...]]:
 
 def drifted_fields(desired: KubeObject, existing: KubeObject) -> tuple[str, ...]:
     """The dotted paths (sorted) where `existing` lacks or changed a field `desired` sets."""
-    found: list[str] = []
+    found: list[tuple[str | int, ...]] = []
     for path in owned_paths(desired):
         want = get_field(desired, path)
         if want is not MISSING:
-            _compare(want, get_field(existing, path), format_field_path(path), found)
-    return tuple(sorted(found))
+            _compare(want, get_field(existing, path), path, found)
+    return tuple(sorted(display_path(path) for path in found))
+
+
+def display_path(path: tuple[str | int, ...]) -> str:
+    """`("spec", "containers", 0, "image")` -> `spec.containers[0].image`; keys with dots in
+    brackets, as `format_field_path` writes them."""
+    text = ""
+    for part in path:
+        if isinstance(part, int):
+            text += f"[{part}]"
+            continue
+        formatted = format_field_path((part,))
+        text += formatted if formatted.startswith("[") or not text else "." + formatted
+    return text
 
 
 def _is_empty(value: Any) -> bool:
@@ -56,34 +68,29 @@ def _same_scalar(want: Any, have: Any) -> bool:
     return bool(want == have)
 
 
-def _child(path: str, key: str) -> str:
-    """`path` extended by one mapping key, in `format_field_path` notation."""
-    formatted = format_field_path((key,))
-    return f"{path}{formatted}" if formatted.startswith("[") else f"{path}.{formatted}"
-
-
-def _compare(want: Any, have: Any, path: str, found: list[str]) -> None:
+def _compare(want: Any, have: Any, path: tuple[str | int, ...], found: list[Any]) -> None:
+    """Paths stay tuples while walking: only the few that drifted are ever formatted."""
     if have is None:
         have = MISSING
-    if isinstance(want, Mapping):
+    if isinstance(want, dict):
         if have is MISSING:
             have = {}
-        if not isinstance(have, Mapping):
+        if not isinstance(have, dict):
             found.append(path)
             return
         for key, value in want.items():
-            _compare(value, have.get(key, MISSING), _child(path, key), found)
+            _compare(value, have.get(key, MISSING), (*path, key), found)
         return
     if have is MISSING:
         if not _is_empty(want):
             found.append(path)
         return
-    if isinstance(want, Sequence) and not isinstance(want, str):
-        if not isinstance(have, Sequence) or isinstance(have, str) or len(have) != len(want):
+    if isinstance(want, list):
+        if not isinstance(have, list) or len(have) != len(want):
             found.append(path)
             return
         for index, (item, other) in enumerate(zip(want, have, strict=True)):
-            _compare(item, other, f"{path}[{index}]", found)
+            _compare(item, other, (*path, index), found)
         return
     if not _same_scalar(want, have):
         found.append(path)
