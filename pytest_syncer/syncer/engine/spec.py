@@ -10,10 +10,10 @@ holds it), then this target's SyncStatus, and the last syncer out removes the fi
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 from pytest_syncer.syncer.client import ApiError, KubeClient, Resource
-from pytest_syncer.syncer.conflict.annotations import strategy_for
-from pytest_syncer.syncer.conflict.resolver import owner_key, resolver_for
+from pytest_syncer.syncer.conflict import owner_key, resolver_for, strategy_for
 from pytest_syncer.syncer.engine.allocated import carry_allocated_fields
 from pytest_syncer.syncer.engine.finalizer import (
     ensure_finalizer,
@@ -27,11 +27,13 @@ from pytest_syncer.syncer.engine.reporter import StatusReporter
 from pytest_syncer.syncer.engine.settings import EngineSettings
 from pytest_syncer.syncer.engine.syncstatus import SyncStatusWriter, Verdict
 from pytest_syncer.syncer.engine.targetlog import TargetLog
+from pytest_syncer.syncer.handlers import handler_for
 from pytest_syncer.syncer.interfaces import (
     ConflictAction,
     KubeObject,
     SyncPhase,
     TransformContext,
+    WorkloadHandler,
 )
 from pytest_syncer.syncer.reflector import Reflector
 from pytest_syncer.syncer.transform.errors import TransformError
@@ -39,7 +41,6 @@ from pytest_syncer.syncer.transform.naming import (
     SOFT_FINALIZER_ANNOTATION_PREFIX,
     placement_label,
 )
-from pytest_syncer.syncer.transform.pipeline import downstream_pipeline
 from pytest_syncer.syncer.transform.renames import downstream_name
 
 UPSTREAM_GENERATION_ANNOTATION = "internal.workload.kcp.io/upstream-generation"
@@ -58,11 +59,18 @@ REPEATED_REASONS = frozenset({"Recreated", "DriftReverted"})
 
 @dataclass(frozen=True)
 class SyncedResource:
-    """One resource this target syncs, with its two caches."""
+    """One resource this target syncs: its caches above and below, and its kind's handler."""
 
     resource: Resource
     upstream: Reflector
     downstream: Reflector
+
+    @cached_property
+    def handler(self) -> WorkloadHandler:
+        resource = self.resource
+        return handler_for(
+            resource.group, resource.resource, version=resource.version, kind=resource.kind
+        )
 
 
 class SpecSyncer:
@@ -88,7 +96,6 @@ class SpecSyncer:
         self._reporter = reporter
         self._settings = settings
         self._log = log
-        self._pipeline = downstream_pipeline()
         self._placement = placement_label(context.sync_target.key)
         self._soft_finalizer = SOFT_FINALIZER_ANNOTATION_PREFIX + context.sync_target.key
         self._last_event: dict[WorkKey, tuple[str, str]] = {}
@@ -111,8 +118,9 @@ class SpecSyncer:
             return await self._sync(key, synced, upstream)
         return await self._remove(key, synced, upstream)
 
-    def to_downstream(self, upstream: KubeObject) -> KubeObject:
-        desired = self._pipeline(upstream, self._context)
+    def to_downstream(self, synced: SyncedResource, upstream: KubeObject) -> KubeObject:
+        """The handler's transform, stamped with the upstream generation it carries."""
+        desired = synced.handler.to_downstream(upstream, self._context)
         metadata = desired["metadata"]
         annotations = dict(metadata.get("annotations") or {})
         annotations[UPSTREAM_GENERATION_ANNOTATION] = str(upstream["metadata"].get("generation", 0))
@@ -132,7 +140,7 @@ class SpecSyncer:
         try:
             strategy, retain = strategy_for(upstream, self._settings.conflict_strategy)
             resolver = resolver_for(strategy, retain)
-            desired = self.to_downstream(upstream)
+            desired = self.to_downstream(synced, upstream)
         except TransformError as error:
             await self._conclude(
                 key, resource, upstream, Verdict(SyncPhase.FAILED, "Failed", str(error))
