@@ -9,16 +9,31 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from functools import cache
-from typing import Any
+from typing import Any, TypeVar
 
 import jsonschema  # type: ignore[import-untyped]
 import pytest
-from hypothesis import settings
+from hypothesis import HealthCheck, settings
 from kubernetes_validate.utils import schema_contents
 from referencing import Registry, Resource
 
 settings.register_profile("ci", max_examples=40, deadline=None, derandomize=True, print_blob=True)
 settings.register_profile("thorough", max_examples=2000, deadline=None)
+
+TestT = TypeVar("TestT", bound=Callable[..., None])
+
+
+def large_objects(test: TestT) -> TestT:
+    """Settings for tests that draw whole objects: half the active profile's examples, no
+    deadline, no too-slow check (drawing a Deployment takes a while on a loaded 2-core machine,
+    and speed is not what these tests are about). Applied at collection, after pytest loaded
+    the `--hypothesis-profile`."""
+    examples = max(10, settings().max_examples // 2)
+    large = settings(
+        deadline=None, suppress_health_check=[HealthCheck.too_slow], max_examples=examples
+    )
+    return large(test)
+
 
 KUBERNETES_VERSION = "1.32.0"
 _SCHEMA_DIR = "kubernetes-json-schema/v1.32.0-local-strict"

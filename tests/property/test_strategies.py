@@ -16,6 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pytest_syncer import strategies as k8s
+from tests.property.conftest import large_objects
 
 BUILT_IN = {
     "configmaps": k8s.configmaps,
@@ -58,7 +59,7 @@ def is_label_key(key: str) -> bool:
 
 
 @pytest.mark.parametrize("name", sorted(BUILT_IN))
-@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@large_objects
 @given(data=st.data())
 def test_built_in_objects_validate_against_kubernetes_1_32(
     name: str, data: st.DataObject, k8s_validate: Callable[[dict[str, Any]], None]
@@ -67,7 +68,7 @@ def test_built_in_objects_validate_against_kubernetes_1_32(
 
 
 @pytest.mark.parametrize("name", sorted(BUILT_IN))
-@settings(max_examples=5, deadline=None)
+@settings(max_examples=5, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
 def test_the_fast_validator_agrees_with_kubernetes_validate(name: str, data: st.DataObject) -> None:
     obj = data.draw(BUILT_IN[name](), label=name)
@@ -96,6 +97,7 @@ def test_label_keys_values_and_annotation_keys_are_valid(
     assert all(is_label_key(name) for name in annotations), annotations
 
 
+@large_objects
 @given(st.one_of([strategy(upstream=False) for strategy in ALL_KINDS.values()]))
 def test_user_objects_carry_no_upstream_only_metadata(obj: dict[str, Any]) -> None:
     metadata = obj["metadata"]
@@ -107,6 +109,7 @@ def test_user_objects_carry_no_upstream_only_metadata(obj: dict[str, Any]) -> No
     )
 
 
+@large_objects
 @given(k8s.sync_targets(), st.sampled_from(sorted(ALL_KINDS)), st.data())
 def test_placed_on_places_the_object_on_those_targets(
     target: k8s.SyncTarget, name: str, data: st.DataObject
@@ -120,7 +123,13 @@ def _draws(strategy: st.SearchStrategy[dict[str, Any]], count: int = 50) -> list
     """`count` derandomized draws: the same objects every run, no shrinking."""
     drawn: list[dict[str, Any]] = []
 
-    @settings(max_examples=count, database=None, deadline=None, derandomize=True)
+    @settings(
+        max_examples=count,
+        database=None,
+        deadline=None,
+        derandomize=True,
+        suppress_health_check=[HealthCheck.too_slow],
+    )
     @given(strategy)
     def draw(obj: dict[str, Any]) -> None:
         drawn.append(obj)
@@ -190,6 +199,7 @@ def test_upstream_objects_reach_status_placement_and_every_rewritten_case(name: 
 IANA_SERVICE_NAME = re.compile(r"^(?=.*[a-z])[a-z0-9]([a-z0-9]|-(?!-))*(?<!-)$")
 
 
+@large_objects
 @given(st.one_of(k8s.services(), k8s.ingresses()))
 def test_named_ports_and_paths_follow_the_api_servers_rules(obj: dict[str, Any]) -> None:
     """Rules the schemas do not carry but the API server enforces on create."""

@@ -23,6 +23,7 @@ from pytest_syncer.syncer.transform.renames import (
     is_reserved_upstream_name,
     upstream_name,
 )
+from tests.property.conftest import large_objects
 
 LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
@@ -150,6 +151,7 @@ def test_no_two_upstream_names_map_to_the_same_downstream_name(
     assert downstream_name(kind, one) != downstream_name(kind, other)
 
 
+@large_objects
 @given(
     st.sampled_from([k8s.configmaps, k8s.secrets, k8s.deployments, k8s.custom_resources]).flatmap(
         lambda kind: kind()

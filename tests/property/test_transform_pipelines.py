@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from hypothesis import assume, given, settings
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from pytest_syncer import strategies as k8s
@@ -19,6 +19,7 @@ from pytest_syncer.syncer.transform.errors import (
 )
 from pytest_syncer.syncer.transform.pipeline import Pipeline, downstream_pipeline, upstream_pipeline
 from pytest_syncer.syncer.transform.renames import is_reserved_upstream_name
+from tests.property.conftest import large_objects
 
 BUILT_IN = (
     k8s.configmaps,
@@ -88,7 +89,7 @@ def run_checking_each_step(
     return current
 
 
-@settings(deadline=None)
+@large_objects
 @given(placed_objects())
 def test_never_raises_never_mutates_and_is_deterministic(
     drawn: tuple[KubeObject, SyncTarget],
@@ -102,7 +103,7 @@ def test_never_raises_never_mutates_and_is_deterministic(
     assert downstream_pipeline()(copy.deepcopy(obj), TransformContext(copy.copy(target))) == result
 
 
-@settings(deadline=None)
+@large_objects
 @given(placed_objects())
 def test_the_upstream_pipeline_is_pure_and_deterministic_too(
     drawn: tuple[KubeObject, SyncTarget],
@@ -119,7 +120,7 @@ def test_the_upstream_pipeline_is_pure_and_deterministic_too(
     assert upstream_pipeline()(copy.deepcopy(below), context) == result
 
 
-@settings(deadline=None)
+@large_objects
 @given(placed_objects())
 def test_nothing_upstream_only_survives(drawn: tuple[KubeObject, SyncTarget]) -> None:
     obj, target = drawn
@@ -152,7 +153,7 @@ def test_nothing_upstream_only_survives(drawn: tuple[KubeObject, SyncTarget]) ->
         assert "batch.kubernetes.io/controller-uid" not in spec["template"]["metadata"]["labels"]
 
 
-@settings(deadline=None)
+@large_objects
 @given(drawn=placed_objects(BUILT_IN))
 def test_transformed_built_in_objects_still_validate(
     drawn: tuple[KubeObject, SyncTarget], k8s_validate: Callable[[dict[str, Any]], None]
@@ -161,7 +162,7 @@ def test_transformed_built_in_objects_still_validate(
     k8s_validate(DOWN(obj, TransformContext(target)))
 
 
-@settings(deadline=None)
+@large_objects
 @given(placed_objects())
 def test_every_step_but_renames_and_namespace_mapping_is_idempotent(
     drawn: tuple[KubeObject, SyncTarget],
@@ -228,7 +229,7 @@ KIND_CORRUPTIONS: list[
 ]
 
 
-@settings(deadline=None)
+@large_objects
 @given(placed_objects(), st.sampled_from(CORRUPTIONS))
 def test_an_invalid_object_raises_a_typed_error_naming_the_field(
     drawn: tuple[KubeObject, SyncTarget],
@@ -242,7 +243,7 @@ def test_an_invalid_object_raises_a_typed_error_naming_the_field(
     assert raised.value.field == field
 
 
-@settings(deadline=None)
+@large_objects
 @given(
     st.sampled_from(KIND_CORRUPTIONS).flatmap(lambda case: st.tuples(case[0](), st.just(case[1:]))),
     k8s.sync_targets(),
