@@ -1,8 +1,9 @@
 """Custom resources checked against their CRD's structural ``openAPIV3Schema``, as Kubernetes does.
 
-Two steps, in the real server's order: pruning (fields the schema does not declare are dropped,
-unless ``x-kubernetes-preserve-unknown-fields`` keeps them; ``null`` in a field that is not
-``nullable`` is dropped too), then validation (type, required, enum, pattern, bounds on numbers,
+Two steps, in the real server's order: pruning and defaulting (fields the schema does not
+declare are dropped, unless ``x-kubernetes-preserve-unknown-fields`` keeps them; ``null`` in a
+field that is not ``nullable`` is dropped too; a missing field with a ``default`` gets it), then
+validation (type, required, enum, pattern, bounds on numbers,
 lengths and counts, ``allOf``/``anyOf``/``oneOf``/``not``), each failure a field error in the
 real server's words. ``apiVersion``, ``kind`` and ``metadata`` at the root are the server's
 business and are never pruned.
@@ -10,6 +11,7 @@ business and are never pruned.
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Mapping
 from functools import lru_cache
@@ -70,6 +72,10 @@ def prune(value: Any, schema: Schema, *, root: bool = False) -> Any:
             if item is None and not declared.get("nullable"):
                 continue
             result[key] = prune(item, declared)
+        if isinstance(properties, Mapping):
+            for key, declared in properties.items():
+                if key not in result and isinstance(declared, Mapping) and "default" in declared:
+                    result[key] = copy.deepcopy(declared["default"])
         return result
     if isinstance(value, list):
         items = schema.get("items")

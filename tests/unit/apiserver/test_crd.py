@@ -216,6 +216,27 @@ def test_validation_messages(spec: dict[str, Any], field: str, message: str) -> 
     assert message in problems[0].message
 
 
+def test_defaults_fill_missing_fields() -> None:
+    schema = {
+        "type": "object",
+        "properties": {
+            "spec": {
+                "type": "object",
+                "properties": {
+                    "replicas": {"type": "integer", "default": 1},
+                    "mode": {"type": "string", "default": "fast"},
+                },
+            }
+        },
+    }
+    assert prune({"spec": {"mode": "slow"}}, schema, root=True) == {
+        "spec": {"mode": "slow", "replicas": 1}
+    }
+    assert prune({"spec": {"replicas": None}}, schema, root=True) == {
+        "spec": {"replicas": 1, "mode": "fast"}
+    }
+
+
 def test_valid_objects_pass() -> None:
     spec = {"size": 3, "name": "ab", "mode": "a", "tags": ["x"], "port": "http", "maybe": None}
     assert validate({"spec": spec}, SCHEMA) == []
