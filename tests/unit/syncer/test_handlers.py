@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from pytest_syncer.syncer.engine.settings import DEFAULT_RESOURCES, KNOWN_RESOURCES
 from pytest_syncer.syncer.handlers import HANDLERS, KindHandler, handler_for
 from pytest_syncer.syncer.interfaces import (
     KubeObject,
@@ -362,3 +363,11 @@ def _handler(value: KubeObject) -> KindHandler:
 )
 def test_readiness(value: KubeObject, ready: bool) -> None:
     assert _handler(value).is_ready(value) is ready
+
+
+def test_every_resource_the_syncer_syncs_by_default_has_its_built_in_handler() -> None:
+    for name in DEFAULT_RESOURCES:
+        resource, _, group = name.partition(".")
+        handler = handler_for(group, resource)
+        assert handler in HANDLERS, name
+        assert handler.kind == KNOWN_RESOURCES[name].kind
