@@ -14,7 +14,7 @@ import contextlib
 import json
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -160,6 +160,7 @@ class StatusAggregator:
         self._by_target: dict[str, set[WorkloadKey]] = {}
         self._stale: dict[str, bool] = {}
         self._names: dict[str, str] = {}
+        self._written: dict[WorkloadKey, KubeObject] = {}
         self._queue: WorkQueue[WorkloadKey] | None = None
         self._tasks: list[asyncio.Task[None]] = []
 
@@ -297,17 +298,25 @@ class StatusAggregator:
 
         return handle
 
-    def desired_status(self, key: WorkloadKey, workload: KubeObject) -> dict[str, Any]:
-        """The aggregate for a workload from what the caches hold now, transition times stamped."""
+    def aggregate(
+        self, workload: KubeObject, records: Sequence[SyncStatusRecord]
+    ) -> dict[str, Any]:
+        """The workload's `.status` from its targets' records and what the caches know now.
+
+        Only targets the workload is placed on count; their staleness comes from the heartbeat
+        cache; transition times are stamped against the workload's current conditions. This is
+        `interfaces.StatusAggregator`.
+        """
         uid = workload["metadata"].get("uid", "")
-        records = {
-            target: record
-            for target, record in self._records.get(key, {}).items()
+        by_key = {
+            record.target_key: record
+            for record in records
             if not uid or not record.workload.uid or record.workload.uid == uid
         }
+        kind = str(workload.get("kind") or next((r.workload.kind for r in records), ""))
         per_target: dict[str, TargetStatus] = {}
         for target in placed_target_keys(workload):
-            record = records.get(target)
+            record = by_key.get(target)
             name = record.target_name if record else self._names.get(target, target)
             per_target[name] = target_status(
                 record,
@@ -317,7 +326,7 @@ class StatusAggregator:
         current = workload.get("status") or {}
         previous = current.get("observedGeneration")
         status = aggregate(
-            key.resource.kind,
+            kind,
             per_target,
             generation=workload["metadata"].get("generation"),
             previous_observed_generation=previous if isinstance(previous, int) else None,
@@ -361,14 +370,18 @@ class StatusAggregator:
         for cache in (self._targets, self._statuses, reflector):
             if cache is not None and not cache.synced.is_set():
                 await cache.wait_synced(timeout=30.0)
-        workload = reflector.get(key.namespace, key.name)
-        if workload is None:
+        cached = reflector.get(key.namespace, key.name)
+        if cached is None:
             self._records.pop(key, None)
+            self._written.pop(key, None)
             return
+        workload = newest(cached, self._written.get(key))
         if not has_placement(workload) and not self._records.get(key):
             return
         self.stats.reconciles += 1
-        desired = self.desired_status(key, workload)
+        desired = self.aggregate(
+            {**workload, "kind": key.resource.kind}, list(self._records.get(key, {}).values())
+        )
         patch = merge_patch_between(workload.get("status"), desired)
         if not patch:
             return
@@ -380,25 +393,27 @@ class StatusAggregator:
             if error.not_found:
                 return
             raise
-        _remember_write(reflector, written)
-        self.stats.writes += 1
+        self._written[key] = written
+        if _version(written) != _version(workload):
+            self.stats.writes += 1
         self.stats.workloads = len(self._records)
         log.debug("wrote status of %s %s/%s", key.resource.kind, key.namespace, key.name)
 
 
-def _remember_write(reflector: Reflector, written: KubeObject) -> None:
-    """Put our own write in the cache at once, unless a newer watch event is already there.
-
-    Until the watch delivers it, a reconcile would diff against the older object and write the
-    same patch again.
-    """
-    key = (written["metadata"].get("namespace", ""), written["metadata"]["name"])
-    cached = reflector.cache.get(key)
+def _version(obj: KubeObject) -> int:
     try:
-        newer = cached is None or int(written["metadata"]["resourceVersion"]) > int(
-            cached["metadata"]["resourceVersion"]
-        )
-    except (KeyError, ValueError):
-        newer = False
-    if newer:
-        reflector.cache[key] = written
+        return int(obj["metadata"]["resourceVersion"])
+    except (KeyError, TypeError, ValueError):
+        return -1
+
+
+def newest(cached: KubeObject, written: KubeObject | None) -> KubeObject:
+    """The newer of the watch cache's object and our own last write of it.
+
+    Watch events trail our writes, and an event for an older write can land after a newer
+    write's answer: diffing against that older object would send the same patch again and
+    restamp condition times.
+    """
+    if written is None or _version(written) <= _version(cached):
+        return cached
+    return written

@@ -379,15 +379,23 @@ def _string(parent: Mapping[str, Any], key: str, path: str) -> str:
 
 
 class StatusCollector(Protocol):
-    """Turns one target's downstream object into its SyncStatus and writes it (sync-09)."""
+    """Carries one target's downstream statuses up into its SyncStatus objects (sync-09).
 
-    async def collect(
-        self, upstream: KubeObject, downstream: KubeObject | None
-    ) -> SyncStatusRecord: ...
+    It runs beside the target's engine for the engine's whole life (it watches and writes on
+    its own), so the contract is its lifecycle; `pytest_syncer.status.collector` has ours.
+    """
+
+    async def start(self) -> None: ...
+
+    async def close(self) -> None: ...
 
 
 class StatusAggregator(Protocol):
-    """Folds every target's record of one workload into the upstream `.status` (sync-10)."""
+    """Folds every target's record of one workload into the upstream `.status` (sync-10).
+
+    Ours is the hub's `pytest_syncer.status.aggregator.StatusAggregator`; its per-kind rules
+    are the pure `pytest_syncer.status.aggregate`, extended with `register_rule`.
+    """
 
     def aggregate(
         self, workload: KubeObject, records: Sequence[SyncStatusRecord]

@@ -23,6 +23,8 @@ from pytest_syncer.status.objects import (
 )
 from pytest_syncer.status.rules import SYNC_TARGETS_READY
 from pytest_syncer.syncer.client import SYNC_STATUSES, SYNC_TARGETS, KubeClient, Resource
+from pytest_syncer.syncer.interfaces import StatusAggregator as StatusAggregatorInterface
+from pytest_syncer.syncer.interfaces import SyncStatusRecord
 from pytest_syncer.syncer.transform.naming import placement_label, sync_target_key
 from pytest_syncer.waiting import await_until
 
@@ -140,6 +142,13 @@ async def test_statuses_of_all_targets_fold_into_the_workload(
         timeout=15,
     )
     assert status["readyReplicas"] == 9
+
+    # The interface answer, from the records as they are on the server, is what was written.
+    interface: StatusAggregatorInterface = aggregator
+    workload = await client.get(DEPLOYMENTS, "web", scenario.namespace)
+    listing = await client.list(SYNC_STATUSES, scenario.namespace)
+    records = [SyncStatusRecord.from_object(item) for item in listing["items"]]
+    assert interface.aggregate({**workload, "kind": "Deployment"}, records) == workload["status"]
 
 
 async def test_a_burst_of_target_changes_costs_few_writes_and_no_change_costs_none(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pytest_syncer.status.aggregator import (
     heartbeat_is_stale,
+    newest,
     placed_target_keys,
     target_status,
 )
@@ -79,3 +80,12 @@ def test_a_record_becomes_what_the_rules_need() -> None:
     assert missing.phase is SyncPhase.PENDING
     assert missing.status is None
     assert missing.stale
+
+
+def test_the_newer_of_cache_and_own_write_is_the_diff_base() -> None:
+    def version(number: str) -> dict:
+        return {"metadata": {"resourceVersion": number}}
+
+    assert newest(version("7"), version("9"))["metadata"]["resourceVersion"] == "9"
+    assert newest(version("9"), version("7"))["metadata"]["resourceVersion"] == "9"
+    assert newest(version("9"), None)["metadata"]["resourceVersion"] == "9"
