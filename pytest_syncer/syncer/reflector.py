@@ -71,6 +71,8 @@ class Reflector:
         self.retry_max = retry_max
         self.cache: dict[ObjectKey, KubeObject] = {}
         self.synced = asyncio.Event()
+        self.unserved = asyncio.Event()
+        """Set when the server answered 404 to the list: it does not serve the resource (yet)."""
         self.resource_version = ""
         self.lists = 0
         self.last_error: str | None = None
@@ -155,6 +157,7 @@ class Reflector:
                     await self._list()
                     must_list = False
                     self.last_error = None
+                    self.unserved.clear()
                     self.synced.set()
                 await self._watch()
                 delay = self.retry_initial
@@ -164,6 +167,8 @@ class Reflector:
             except ApiError as error:
                 must_list = must_list or error.status == 410
                 self.last_error = str(error)
+                if must_list and error.not_found:
+                    self.unserved.set()
                 log.warning("%s: %s; retrying in %.1fs", self.name, error, delay)
                 await asyncio.sleep(delay)
                 delay = min(self.retry_max, delay * 2)
@@ -183,6 +188,22 @@ class Reflector:
 
     async def wait_synced(self, timeout: float | None = None) -> None:
         await asyncio.wait_for(self.synced.wait(), timeout)
+
+    async def wait_listed_or_unserved(self, timeout: float | None = None) -> None:
+        """Synced, or told by the server that it does not serve the resource."""
+        waits = [
+            asyncio.ensure_future(self.synced.wait()),
+            asyncio.ensure_future(self.unserved.wait()),
+        ]
+        try:
+            done, _ = await asyncio.wait(
+                waits, timeout=timeout, return_when=asyncio.FIRST_COMPLETED
+            )
+        finally:
+            for waiter in waits:
+                waiter.cancel()
+        if not done:
+            raise TimeoutError(f"{self.name} did not sync in {timeout}s")
 
     async def stop(self) -> None:
         task, self._task = self._task, None

@@ -14,7 +14,6 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Coroutine, Iterator
-from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Self
 
@@ -56,14 +55,6 @@ logger = logging.getLogger(__name__)
 SYNC_TARGET_POLL_SECONDS = 1.0
 INFORMER_SYNC_TIMEOUT = 30.0
 RETRYABLE = (ApiError, NamespaceNotReady, aiohttp.ClientError, OSError, TimeoutError)
-
-
-@dataclass(frozen=True)
-class TargetSpec:
-    """What a syncer is told about one target: its name and how to reach its cluster."""
-
-    name: str
-    downstream: KubeClient
 
 
 async def resolve_resources(client: KubeClient, names: tuple[str, ...]) -> list[Resource]:
@@ -258,9 +249,10 @@ class TargetSyncer:
         self.ready.set()
 
     async def _wait_for_informers(self) -> None:
-        """Wait for every informer; one whose resource the target lacks does not block."""
+        """Wait for every informer; one whose resource the server does not serve (404) does
+        not block, and one that stays broken blocks for INFORMER_SYNC_TIMEOUT at most."""
         reflectors = [*self._reflectors, *self._informers.reflectors.values()]
-        waits = [r.wait_synced(INFORMER_SYNC_TIMEOUT) for r in reflectors]
+        waits = [r.wait_listed_or_unserved(INFORMER_SYNC_TIMEOUT) for r in reflectors]
         results = await asyncio.gather(*waits, return_exceptions=True)
         for reflector, result in zip(reflectors, results, strict=True):
             if isinstance(result, BaseException):

@@ -122,3 +122,15 @@ T = TypeVar("T")
 
 async def _async(value: T) -> T:
     return value
+
+
+async def test_a_resource_the_server_does_not_serve_is_reported_not_waited_for(
+    client: KubeClient,
+) -> None:
+    widgets = Resource("example.com", "v1", "widgets", "Widget")
+    async with Reflector(client, widgets, retry_initial=0.05) as reflector:
+        await reflector.wait_listed_or_unserved(10)
+        assert reflector.unserved.is_set()
+        assert not reflector.synced.is_set()
+        assert reflector.last_error is not None
+        assert "404" in reflector.last_error
