@@ -73,6 +73,28 @@ def _with_given_managed_fields(obj: dict[str, Any], new: dict[str, Any]) -> dict
     return {**obj, "metadata": {**obj["metadata"], "managedFields": given}}
 
 
+def patch_document(
+    document: dict[str, Any], content_type: str, patch: Any, api_version: str, kind: str
+) -> dict[str, Any]:
+    """``document`` patched by a JSON, merge or strategic merge patch; Status errors."""
+    try:
+        if content_type == JSON_PATCH:
+            if not isinstance(patch, list):
+                raise APIError(400, "a JSON patch must be a list of operations")
+            patched = apply_json_patch(document, patch)
+        elif content_type == STRATEGIC_MERGE_PATCH:
+            patched = apply_strategic_merge_patch(document, patch, api_version, kind)
+        else:
+            patched = apply_merge_patch(document, patch)
+    except StrategicMergeUnsupportedError as exc:
+        raise APIError(415, str(exc)) from None
+    except PatchError as exc:
+        raise APIError(422, f"the patch could not be applied: {exc}") from None
+    if not isinstance(patched, dict):
+        raise APIError(422, "the patched object is not a JSON object")
+    return patched
+
+
 def parse_revision(value: object, what: str = "resourceVersion") -> int | None:
     """A resourceVersion as an int; ``None`` when absent or empty; 400 when not a number."""
     if value is None or value == "":
@@ -318,23 +340,10 @@ class ObjectAPI:
         if content_type == APPLY_PATCH:
             return self.apply(path, patch, options)
         old = self.get(path)
-        try:
-            if content_type == JSON_PATCH:
-                if not isinstance(patch, list):
-                    raise APIError(400, "a JSON patch must be a list of operations")
-                patched = apply_json_patch(old, patch)
-            elif content_type == STRATEGIC_MERGE_PATCH:
-                patched = apply_strategic_merge_patch(
-                    old, patch, path.resource_type.api_version, path.resource_type.kind
-                )
-            else:
-                patched = apply_merge_patch(old, patch)
-        except StrategicMergeUnsupportedError as exc:
-            raise APIError(415, str(exc)) from None
-        except PatchError as exc:
-            raise APIError(422, f"the patch could not be applied: {exc}") from None
-        if not isinstance(patched, dict):
-            raise APIError(422, "the patched object is not a JSON object")
+        resource_type = path.resource_type
+        patched = patch_document(
+            old, content_type, patch, resource_type.api_version, resource_type.kind
+        )
         metadata = self._metadata(patched)
         expected = parse_revision(metadata.get("resourceVersion"))
         if expected is not None and str(expected) != old["metadata"]["resourceVersion"]:

@@ -8,6 +8,7 @@ keeps serving.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import functools
 import logging
 from collections.abc import Mapping
@@ -26,6 +27,7 @@ from pytest_syncer.apiserver.api import (
     ObjectAPI,
     Selection,
     parse_revision,
+    patch_document,
 )
 from pytest_syncer.apiserver.auth import Identity, TokenAuthority
 from pytest_syncer.apiserver.controllers import Controllers
@@ -42,6 +44,13 @@ from pytest_syncer.apiserver.paths import (
     parse_path,
 )
 from pytest_syncer.apiserver.resources import ResourceRegistry, ResourceType
+from pytest_syncer.apiserver.scale import (
+    SCALE,
+    SCALE_API_VERSION,
+    SCALE_KIND,
+    to_scale,
+    with_scale,
+)
 from pytest_syncer.apiserver.selectors import (
     SelectorError,
     parse_field_selector,
@@ -79,6 +88,7 @@ JSON_TYPES = frozenset(
     }
 )
 YAML_TYPES = frozenset({"application/yaml", "application/x-yaml", "text/yaml", APPLY_PATCH})
+PROTOBUF = "application/vnd.kubernetes.protobuf"
 PATCH_TYPES = (JSON_PATCH, MERGE_PATCH, STRATEGIC_MERGE_PATCH, APPLY_PATCH)
 
 
@@ -230,6 +240,8 @@ class APIServerApp:
             return await self._watch(request, path, query, table)
         if verb == "list":
             return self._list(path, self._selection(resource_type, query), query, table)
+        if path.subresource == SCALE and verb in ("get", "update", "patch"):
+            return await self._scale(request, path, verb)
         if verb == "get":
             return self._object_response(resource_type, self.api.get(path), table)
         if verb in ("create", "update", "patch"):
@@ -278,6 +290,24 @@ class APIServerApp:
         for warning in warnings:
             response.headers.add("Warning", f'299 - "{_quoted(warning)}"')
         return response
+
+    async def _scale(self, request: web.Request, path: ResourcePath, verb: str) -> web.Response:
+        """The scale subresource: a Scale view of the object; writes change spec.replicas."""
+        old = self.api.get(path)
+        if verb == "get":
+            return json_response(to_scale(old))
+        content_type = request.content_type
+        if verb == "patch" and content_type not in (JSON_PATCH, MERGE_PATCH, STRATEGIC_MERGE_PATCH):
+            raise APIError(415, f"the scale subresource does not take {content_type!r} patches")
+        options = parse_write_options(
+            request.rel_url.query, user_agent=request.headers.get("User-Agent", "")
+        )
+        body = await (self._read_json(request) if verb == "patch" else self._read_object(request))
+        if verb == "patch":
+            body = patch_document(to_scale(old), content_type, body, SCALE_API_VERSION, SCALE_KIND)
+        main = dataclasses.replace(path, subresource=None)
+        updated = self.api.update(main, with_scale(old, body), options)
+        return json_response(to_scale(updated))
 
     @staticmethod
     def _object_response(
@@ -390,6 +420,13 @@ class APIServerApp:
                 return yaml.safe_load(raw)
             except yaml.YAMLError as exc:
                 raise APIError(400, f"the request body is not valid YAML: {exc}") from None
+        if content_type == PROTOBUF:
+            raise APIError(
+                415,
+                "protobuf request bodies are not supported by this server; kubectl sends them "
+                "from its generators (kubectl create namespace/configmap/secret/deployment "
+                "NAME ...): create from a manifest instead (kubectl create -f, kubectl apply -f)",
+            )
         if content_type not in JSON_TYPES:
             raise APIError(
                 415,

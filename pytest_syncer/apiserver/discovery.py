@@ -77,15 +77,16 @@ def _resource_entries(resource_type: ResourceType) -> list[dict[str, Any]]:
         entry["categories"] = list(resource_type.categories)
     entries = [entry]
     for subresource in resource_type.subresources:
-        entries.append(
-            {
-                "name": f"{resource_type.resource}/{subresource}",
-                "singularName": "",
-                "namespaced": resource_type.namespaced,
-                "kind": resource_type.kind,
-                "verbs": list(SUBRESOURCE_VERBS),
-            }
-        )
+        sub_entry: dict[str, Any] = {
+            "name": f"{resource_type.resource}/{subresource}",
+            "singularName": "",
+            "namespaced": resource_type.namespaced,
+            "kind": resource_type.kind,
+            "verbs": list(SUBRESOURCE_VERBS),
+        }
+        if subresource == "scale":
+            sub_entry.update(group="autoscaling", version="v1", kind="Scale")
+        entries.append(sub_entry)
     return entries
 
 

@@ -12,6 +12,7 @@ types, so the server caches their bytes per registry generation.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -137,12 +138,19 @@ def _references(node: Any) -> Iterable[str]:
             yield from _references(item)
 
 
+def scale_type(resource_type: ResourceType) -> ResourceType:
+    """What a ``scale`` subresource serves: an ``autoscaling/v1`` Scale."""
+    return dataclasses.replace(resource_type, group="autoscaling", version="v1", kind="Scale")
+
+
 def _source_schemas(types: Iterable[ResourceType]) -> dict[str, Any]:
     """Every source schema the types need, found by following references from theirs."""
     source = definitions()
     found: dict[str, Any] = {}
     pending: list[str] = []
-    for resource_type in types:
+    chosen = list(types)
+    chosen += [scale_type(t) for t in chosen if "scale" in t.subresources]
+    for resource_type in chosen:
         name = schema_name(resource_type)
         found[name] = source.get(name) or _permissive_schema(resource_type)
         pending.extend(_references(found[name]))
@@ -188,10 +196,12 @@ def _operation(
     body_types: Iterable[str] = (),
     subresource: str = "",
 ) -> dict[str, Any]:
+    operation_id = f"{action}{resource_type.kind}{subresource.capitalize()}"
+    if subresource == "scale":
+        resource_type = scale_type(resource_type)
     schema_ref = {"$ref": ref_prefix + schema_name(resource_type)}
-    kind = resource_type.kind + ("Status" if subresource else "")
     operation: dict[str, Any] = {
-        "operationId": f"{action}{kind}",
+        "operationId": operation_id,
         "tags": [resource_type.group or "core"],
         "parameters": [_parameter(name, v3) for name in parameters],
         "x-kubernetes-action": verb,

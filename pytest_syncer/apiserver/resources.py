@@ -135,7 +135,7 @@ BUILTIN_TYPES: tuple[ResourceType, ...] = (
         True,
         categories=ALL,
         short_names=("deploy",),
-        subresources=("status",),
+        subresources=("status", "scale"),
     ),
     ResourceType(
         "apps",
@@ -145,7 +145,7 @@ BUILTIN_TYPES: tuple[ResourceType, ...] = (
         True,
         categories=ALL,
         short_names=("rs",),
-        subresources=("status",),
+        subresources=("status", "scale"),
         field_selectors=("status.replicas",),
     ),
     ResourceType(
@@ -156,7 +156,7 @@ BUILTIN_TYPES: tuple[ResourceType, ...] = (
         True,
         categories=ALL,
         short_names=("sts",),
-        subresources=("status",),
+        subresources=("status", "scale"),
     ),
     ResourceType(
         "apps",

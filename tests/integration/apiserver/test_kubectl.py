@@ -293,3 +293,26 @@ def test_explain_deployment_spec(kubectl: Kubectl) -> None:
         assert field in text
     nested = kubectl.run("explain", "deployment.spec.template.spec.containers.ports").stdout
     assert "containerPort\t<integer> -required-" in nested
+
+
+def test_scale(kubectl: Kubectl, http: ClusterClient, tmp_path: Path) -> None:
+    kubectl.run("create", "-f", _write(tmp_path, "deploy.yaml", _deployment("scaled")))
+    assert kubectl.run("scale", "deployment", "scaled", "--replicas=4").stdout.strip() == (
+        "deployment.apps/scaled scaled"
+    )
+    scale = http.get(f"{DEPLOYMENTS}/scaled/scale").json()
+    assert (scale["apiVersion"], scale["kind"]) == ("autoscaling/v1", "Scale")
+    assert scale["spec"] == {"replicas": 4}
+    assert scale["status"] == {"replicas": 0, "selector": "app=scaled"}
+    refused = http.patch(
+        f"{DEPLOYMENTS}/scaled/scale", {"spec": {"replicas": -1}}, "application/merge-patch+json"
+    )
+    assert refused.status_code == 422
+    assert refused.json()["details"]["causes"][0]["field"] == "spec.replicas"
+
+
+def test_generators_that_send_protobuf_get_a_clear_415(kubectl: Kubectl) -> None:
+    refused = kubectl.run("create", "namespace", "from-a-generator", check=False)
+    assert refused.returncode != 0
+    assert "protobuf request bodies are not supported" in refused.stderr
+    assert "kubectl create -f" in refused.stderr
