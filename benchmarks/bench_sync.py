@@ -104,8 +104,9 @@ async def wait_seen(
 
 
 @contextlib.asynccontextmanager
-async def environment(workdir: Path, targets: list[str]) -> AsyncIterator[dict[str, Any]]:
-    apiserver = ServiceProcess(
+async def api_server(workdir: Path) -> AsyncIterator[dict[str, Path]]:
+    """The embedded API server as a real process; yields its kubeconfigs."""
+    process = ServiceProcess(
         "apiserver",
         [
             "--clusters",
@@ -115,23 +116,90 @@ async def environment(workdir: Path, targets: list[str]) -> AsyncIterator[dict[s
         ],
         log_path=workdir / "apiserver.log",
     )
-    ready = apiserver.start()
-    syncers: list[ServiceProcess] = []
+    ready = process.start()
     try:
-        kubeconfigs = {name: Path(path) for name, path in ready["kubeconfigs"].items()}
-        yield {"kubeconfigs": kubeconfigs, "syncers": syncers}
+        yield {name: Path(path) for name, path in ready["kubeconfigs"].items()}
     finally:
-        for syncer in syncers:
-            syncer.stop()
-        apiserver.stop()
+        process.stop()
 
 
 def downstream_of(index: int) -> str:
     return DOWNSTREAMS[index % len(DOWNSTREAMS)]
 
 
+async def create_targets(upstream: KubeClient, names: list[str]) -> dict[str, dict[str, str]]:
+    """SyncTargets upstream; per downstream cluster, namespace below -> target name."""
+    await upstream.create(
+        NAMESPACES, {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NAMESPACE}}
+    )
+    namespaces: dict[str, dict[str, str]] = {d: {} for d in DOWNSTREAMS}
+    for index, name in enumerate(names):
+        body = {"apiVersion": "workload.kcp.io/v1alpha1", "kind": "SyncTarget"}
+        created = await upstream.create(SYNC_TARGETS, {**body, "metadata": {"name": name}})
+        target = SyncTarget(name, UPSTREAM, created["metadata"]["uid"])
+        below = NamespaceLocator(target, UPSTREAM, NAMESPACE).downstream_namespace
+        namespaces[downstream_of(index)][below] = name
+    return namespaces
+
+
+def start_syncers(
+    workdir: Path, kubeconfigs: dict[str, Path], names: list[str], resources: str
+) -> list[ServiceProcess]:
+    """Pooled syncers, one process per TARGETS_PER_PROCESS targets, as the harness runs them."""
+    syncers: list[ServiceProcess] = []
+    try:
+        for first in range(0, len(names), TARGETS_PER_PROCESS):
+            pool = names[first : first + TARGETS_PER_PROCESS]
+            pool_file = workdir / f"pool-{first}.yaml"
+            entries = [
+                {"name": name, "downstream_kubeconfig": str(kubeconfigs[downstream_of(first + i)])}
+                for i, name in enumerate(pool)
+            ]
+            pool_file.write_text(yaml.safe_dump(entries))
+            args = ["--upstream-kubeconfig", str(kubeconfigs[UPSTREAM])]
+            args += ["--sync-targets-file", str(pool_file), "--resources", resources]
+            syncer = ServiceProcess(
+                "syncer", args, log_path=workdir / f"syncer-{first}.log", startup_timeout=120
+            )
+            syncers.append(syncer)
+            syncer.start()
+    except BaseException:
+        for syncer in syncers:
+            syncer.stop()
+        raise
+    return syncers
+
+
+async def measure_sync(
+    upstream: KubeClient, watchers: list[DownstreamWatcher], names: list[str], duration: float
+) -> dict[str, list[float]]:
+    """Rounds of create + two updates of one workload placed on every target, for `duration`."""
+    labels = {placement_label(sync_target_key(UPSTREAM, n)): "Sync" for n in names}
+    by_write: dict[str, list[float]] = {"create": [], "update": []}
+    deadline = time.perf_counter() + duration
+    round_ = 0
+    while time.perf_counter() < deadline:
+        name = f"workload-{round_}"
+        metadata = {"name": name, "namespace": NAMESPACE, "labels": labels}
+        for rev in range(3):
+            start = time.perf_counter()
+            if rev == 0:
+                await upstream.create(CONFIGMAPS, {"metadata": metadata, "data": {"rev": "0"}})
+            else:
+                patch = {"data": {"rev": str(rev)}}
+                await upstream.patch(CONFIGMAPS, name, patch, NAMESPACE)
+            times = await wait_seen(watchers, names, name, str(rev))
+            by_write["create" if rev == 0 else "update"] += [(t - start) * 1000 for t in times]
+        round_ += 1
+        if round_ % 5 == 0:
+            ordered = sorted(by_write["create"] + by_write["update"])
+            p50, p99 = percentile(ordered, 0.5), percentile(ordered, 0.99)
+            progress(f"{round_} rounds, {len(ordered)} samples, p50 {p50:.0f} ms, p99 {p99:.0f} ms")
+    return by_write
+
+
 async def measure_direct(upstream: KubeClient, count: int) -> list[float]:
-    """The API server's own create latency, one request at a time."""
+    """The API server's own create latency, one request at a time, in the same run."""
     latencies = []
     for index in range(count):
         body = {"metadata": {"name": f"direct-{index}", "namespace": NAMESPACE}, "data": {}}
@@ -141,120 +209,52 @@ async def measure_direct(upstream: KubeClient, count: int) -> list[float]:
     return latencies
 
 
+def summary(values: list[float], prefix: str = "") -> dict[str, float]:
+    ordered = sorted(values)
+    return {
+        f"{prefix}p50_ms": round(percentile(ordered, 0.5), 1),
+        f"{prefix}p99_ms": round(percentile(ordered, 0.99), 1),
+    }
+
+
 async def run(args: argparse.Namespace) -> dict[str, Any]:
     names = [f"target-{index:03d}" for index in range(args.targets)]
     with tempfile.TemporaryDirectory(prefix="bench-sync-") as tmp:
         workdir = Path(tmp)
-        async with environment(workdir, names) as env:
-            kubeconfigs: dict[str, Path] = env["kubeconfigs"]
+        async with api_server(workdir) as kubeconfigs, contextlib.AsyncExitStack() as stack:
             upstream = await KubeClient.from_kubeconfig(kubeconfigs[UPSTREAM])
-            downstream = {d: await KubeClient.from_kubeconfig(kubeconfigs[d]) for d in DOWNSTREAMS}
+            stack.push_async_callback(upstream.close)
+            namespaces = await create_targets(upstream, names)
+            started = time.perf_counter()
+            syncers = start_syncers(workdir, kubeconfigs, names, args.resources)
+            stack.callback(lambda: [syncer.stop() for syncer in syncers])
+            progress(
+                f"{len(names)} targets in {len(syncers)} syncer processes ready in "
+                f"{time.perf_counter() - started:.1f}s"
+            )
+            watchers = []
+            for cluster in DOWNSTREAMS:
+                client = await KubeClient.from_kubeconfig(kubeconfigs[cluster])
+                stack.push_async_callback(client.close)
+                watchers.append(DownstreamWatcher(client, namespaces[cluster]))
+            tasks = [asyncio.create_task(watcher.run()) for watcher in watchers]
             try:
-                await upstream.create(
-                    NAMESPACES,
-                    {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NAMESPACE}},
-                )
-                namespaces: dict[str, dict[str, str]] = {d: {} for d in DOWNSTREAMS}
-                for index, name in enumerate(names):
-                    created = await upstream.create(
-                        SYNC_TARGETS,
-                        {
-                            "apiVersion": "workload.kcp.io/v1alpha1",
-                            "kind": "SyncTarget",
-                            "metadata": {"name": name},
-                        },
-                    )
-                    target = SyncTarget(name, UPSTREAM, created["metadata"]["uid"])
-                    below = NamespaceLocator(target, UPSTREAM, NAMESPACE).downstream_namespace
-                    namespaces[downstream_of(index)][below] = name
-                started = time.perf_counter()
-                for first in range(0, len(names), TARGETS_PER_PROCESS):
-                    pool = names[first : first + TARGETS_PER_PROCESS]
-                    pool_file = workdir / f"pool-{first}.yaml"
-                    entries = [
-                        {
-                            "name": name,
-                            "downstream_kubeconfig": str(kubeconfigs[downstream_of(first + i)]),
-                        }
-                        for i, name in enumerate(pool)
-                    ]
-                    pool_file.write_text(yaml.safe_dump(entries))
-                    syncer = ServiceProcess(
-                        "syncer",
-                        [
-                            "--upstream-kubeconfig",
-                            str(kubeconfigs[UPSTREAM]),
-                            "--sync-targets-file",
-                            str(pool_file),
-                            "--resources",
-                            args.resources,
-                        ],
-                        log_path=workdir / f"syncer-{first}.log",
-                        startup_timeout=120,
-                    )
-                    env["syncers"].append(syncer)
-                    syncer.start()
-                progress(
-                    f"{len(names)} targets in {len(env['syncers'])} syncer processes ready in "
-                    f"{time.perf_counter() - started:.1f}s"
-                )
-                watchers = [DownstreamWatcher(downstream[d], namespaces[d]) for d in DOWNSTREAMS]
-                tasks = [asyncio.create_task(w.run()) for w in watchers]
-                labels = {placement_label(sync_target_key(UPSTREAM, n)): "Sync" for n in names}
-                samples: list[float] = []
-                by_write: dict[str, list[float]] = {"create": [], "update": []}
-                deadline = time.perf_counter() + args.duration
-                round_ = 0
-                while time.perf_counter() < deadline:
-                    name = f"workload-{round_}"
-                    body = {
-                        "metadata": {"name": name, "namespace": NAMESPACE, "labels": labels},
-                        "data": {"rev": "0"},
-                    }
-                    for rev in range(3):
-                        start = time.perf_counter()
-                        if rev == 0:
-                            await upstream.create(CONFIGMAPS, body)
-                        else:
-                            await upstream.patch(
-                                CONFIGMAPS, name, {"data": {"rev": str(rev)}}, NAMESPACE
-                            )
-                        times = await wait_seen(watchers, names, name, str(rev))
-                        latencies = [(stamp - start) * 1000 for stamp in times]
-                        samples += latencies
-                        by_write["create" if rev == 0 else "update"] += latencies
-                    round_ += 1
-                    if round_ % 5 == 0:
-                        ordered = sorted(samples)
-                        progress(
-                            f"{round_} rounds, {len(samples)} samples, p50 "
-                            f"{percentile(ordered, 0.5):.0f} ms, p99 {percentile(ordered, 0.99):.0f} ms"
-                        )
+                by_write = await measure_sync(upstream, watchers, names, args.duration)
+            finally:
                 for task in tasks:
                     task.cancel()
-                direct = sorted(await measure_direct(upstream, 200))
-            finally:
-                await upstream.close()
-                for client in downstream.values():
-                    await client.close()
-    ordered = sorted(samples)
+            direct = await measure_direct(upstream, 200)
+    samples = by_write["create"] + by_write["update"]
     return {
         "sync": {
             "targets": len(names),
-            "p50_ms": round(percentile(ordered, 0.5), 1),
-            "p99_ms": round(percentile(ordered, 0.99), 1),
+            **summary(samples),
             "samples": len(samples),
             "resources": args.resources,
-            **{
-                f"{write}_{name}_ms": round(percentile(sorted(values), fraction), 1)
-                for write, values in by_write.items()
-                for name, fraction in (("p50", 0.5), ("p99", 0.99))
-            },
+            **summary(by_write["create"], "create_"),
+            **summary(by_write["update"], "update_"),
         },
-        "direct": {
-            "create_p50_ms": round(percentile(direct, 0.5), 2),
-            "create_p99_ms": round(percentile(direct, 0.99), 2),
-        },
+        "direct": {f"create_{key}": value for key, value in summary(direct).items()},
     }
 
 
