@@ -13,7 +13,8 @@ import yaml
 
 from pytest_syncer.harness.environment import SyncerEnvironment
 from pytest_syncer.harness.kube import Obj
-from pytest_syncer.harness.workloads import CONTENT_SKIP, Workload, load_manifest
+from pytest_syncer.harness.waits import differences, poll
+from pytest_syncer.harness.workloads import CONTENT_SKIP, Workload, WorkloadFactory, load_manifest
 from pytest_syncer.syncer.transform.naming import CLUSTER_LABEL, LOCATOR_ANNOTATION
 from pytest_syncer.waiting import wait_until
 
@@ -153,3 +154,50 @@ class Conflicts:
                 found = workload.downstream(target)
                 seen.append(found["spec"]["replicas"] if found else -1)
         return seen
+
+
+def run_scenario(
+    conflicts: Conflicts, scenario: ConflictScenario, factory: WorkloadFactory, target: str
+) -> Workload:
+    """Play one scenario on `target` and wait for its outcome: the copy below as `expect`
+    says, this syncer's marker on it or not, and the SyncStatus phase."""
+    if scenario.inject == "foreign":
+        anchor = factory(
+            {
+                "apiVersion": "v1",
+                "kind": "ConfigMap",
+                "metadata": {"name": f"anchor-{scenario.name}"},
+                "data": {"keeps": "the namespace below occupied"},
+            },
+            targets=[target],
+        )
+        anchor.wait_synced()
+        conflicts.foreign_object(target, factory.namespace, scenario.foreign)
+    workload = factory(
+        scenario.workload, targets=[target], strategy=scenario.strategy, retain=scenario.retain
+    )
+    if scenario.inject != "foreign":
+        workload.wait_synced()
+        if scenario.inject == "drift":
+            conflicts.drift(workload, target, scenario.patch)
+        else:
+            conflicts.delete_downstream(workload, target)
+    key = conflicts.env.targets[target].key
+
+    def check(name: str) -> list[str]:
+        found = workload.downstream(name)
+        if found is None:
+            return [f"no copy in {workload.downstream_namespace(name)}"]
+        lines = differences(scenario.expect, found)
+        marker = (found["metadata"].get("labels") or {}).get(CLUSTER_LABEL)
+        if scenario.owned and marker != key:
+            lines.append(f"metadata.labels.{CLUSTER_LABEL}: expected {key!r}, had {marker!r}")
+        if not scenario.owned and marker is not None:
+            lines.append(f"metadata.labels.{CLUSTER_LABEL}: expected none, had {marker!r}")
+        return lines
+
+    poll(f"conflict scenario {scenario.name}", [target], check, conflicts.env.config.timeout)
+    workload.wait_phase(scenario.phase)
+    if not scenario.owned:
+        conflicts.delete_downstream(workload, target)
+    return workload

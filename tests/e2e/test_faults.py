@@ -1,0 +1,69 @@
+"""Each fault, then convergence after it."""
+
+from __future__ import annotations
+
+import pytest
+from kubernetes import client as k8s_client
+
+from pytest_syncer.harness.faults import Faults
+from pytest_syncer.harness.tunnel_client import TunnelClient
+from pytest_syncer.harness.workloads import WorkloadFactory
+from pytest_syncer.waiting import wait_until
+
+pytestmark = pytest.mark.syncer_e2e
+
+
+def test_sigkilled_syncer_catches_up_after_restart(
+    faults: Faults, workload: WorkloadFactory
+) -> None:
+    victim = faults.pick_target()
+    [bystander] = workload.choose(1, exclude=[victim])
+    settings = workload("configmap.yaml", targets=[victim, bystander])
+    settings.wait_synced()
+    faults.kill_syncer(victim)
+    settings.update({"data": {"mode": "while-dead"}})
+    settings.wait_synced([bystander])
+    faults.restart_syncer(victim)
+    settings.wait_converged()
+
+
+def test_partitioned_target_converges_after_heal(faults: Faults, workload: WorkloadFactory) -> None:
+    victim = faults.pick_target()
+    web = workload("deployment.yaml", targets=[victim, *workload.choose(2, exclude=[victim])])
+    web.wait_synced()
+    faults.partition(victim)
+    web.update({"spec": {"replicas": 5}})
+    web.wait_synced([name for name in web.placed if name != victim])
+    assert web.downstream(victim)["spec"]["replicas"] == 2
+    faults.heal()
+    web.wait_converged()
+
+
+def test_tunnels_come_back_after_the_hub_drops_them(
+    faults: Faults, tunnel_client: TunnelClient, workload: WorkloadFactory
+) -> None:
+    settings = workload("configmap.yaml", targets=1)
+    settings.wait_synced()
+    [target] = settings.placed
+    below = settings.downstream_namespace(target)
+    faults.drop_tunnels()
+    through = k8s_client.CoreV1Api(tunnel_client.api(target))
+    found = wait_until(
+        lambda: through.read_namespaced_config_map("settings", below),
+        lambda _: True,
+        what=f"the tunnel of {target} back after the hub restarted",
+        timeout=60,
+        interval=0.3,
+    )
+    assert found.data["mode"] == "production"
+
+
+def test_apiserver_restart_on_its_data_dir_then_convergence(
+    faults: Faults, workload: WorkloadFactory
+) -> None:
+    settings = workload("configmap.yaml", targets=3)
+    settings.wait_synced()
+    faults.restart_apiserver()
+    settings.update({"data": {"mode": "after-restart"}})
+    settings.place(*workload.choose(1, exclude=settings.placed))
+    settings.wait_converged()

@@ -1,0 +1,35 @@
+"""The upstream reaches a target's cluster through the hub's proxy and the reverse tunnel."""
+
+from __future__ import annotations
+
+import pytest
+from kubernetes import client as k8s_client
+
+from pytest_syncer.harness.tunnel_client import TunnelClient
+from pytest_syncer.harness.workloads import WorkloadFactory
+
+pytestmark = pytest.mark.syncer_e2e
+
+
+def test_tunnel_reaches_each_targets_own_api(
+    tunnel_client: TunnelClient, workload: WorkloadFactory
+) -> None:
+    settings = workload("configmap.yaml", targets=3)
+    settings.wait_synced()
+    for target in sorted(settings.placed):
+        below = settings.downstream_namespace(target)
+        through = k8s_client.CoreV1Api(tunnel_client.api(target))
+        found = through.read_namespaced_config_map("settings", below)
+        assert found.data == {"mode": "production", "replicas": "2"}
+        names = {ns.metadata.name for ns in through.list_namespace().items}
+        assert below in names
+
+
+def test_tunnel_refuses_a_target_path_outside_the_allow_list(
+    tunnel_client: TunnelClient, workload: WorkloadFactory
+) -> None:
+    [target] = workload.choose(1)
+    through = k8s_client.CoreV1Api(tunnel_client.api(target))
+    with pytest.raises(k8s_client.ApiException) as refused:
+        through.connect_get_namespaced_pod_proxy("nothing", "default")
+    assert refused.value.status in (403, 404)
