@@ -34,7 +34,9 @@ def test_partitioned_target_converges_after_heal(faults: Faults, workload: Workl
     faults.partition(victim)
     web.update({"spec": {"replicas": 5}})
     web.wait_synced([name for name in web.placed if name != victim])
-    assert web.downstream(victim)["spec"]["replicas"] == 2
+    frozen = web.downstream(victim)
+    assert frozen is not None
+    assert frozen["spec"]["replicas"] == 2
     faults.heal()
     web.wait_converged()
 
@@ -55,7 +57,7 @@ def test_tunnels_come_back_after_the_hub_drops_them(
         timeout=60,
         interval=0.3,
     )
-    assert found.data["mode"] == "production"
+    assert found.data == {"mode": "production", "replicas": "2"}
 
 
 def test_apiserver_restart_on_its_data_dir_then_convergence(

@@ -32,7 +32,7 @@ def test_status_aggregates_across_all_targets_with_mixed_profiles(
     syncer_env: SyncerEnvironment, status_profiles: StatusProfiles, workload: WorkloadFactory
 ) -> None:
     names = sorted(syncer_env.targets)
-    mixed = {name: "healthy" for name in names}
+    mixed = dict.fromkeys(names, "healthy")
     mixed.update(dict.fromkeys(names[0:5], "slow"))
     mixed.update(dict.fromkeys(names[5:10], "partially-ready"))
     never = names[10 % len(names)]

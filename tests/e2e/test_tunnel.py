@@ -21,7 +21,7 @@ def test_tunnel_reaches_each_targets_own_api(
         through = k8s_client.CoreV1Api(tunnel_client.api(target))
         found = through.read_namespaced_config_map("settings", below)
         assert found.data == {"mode": "production", "replicas": "2"}
-        names = {ns.metadata.name for ns in through.list_namespace().items}
+        names = {ns.metadata.name for ns in through.list_namespace().items if ns.metadata}
         assert below in names
 
 
