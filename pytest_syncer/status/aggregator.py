@@ -44,6 +44,17 @@ DEFAULT_COALESCE_DELAY = 0.05
 
 Clock = Callable[[], float]
 
+WORKLOAD_RESOURCES = (
+    Resource("apps", "v1", "deployments", "Deployment"),
+    Resource("apps", "v1", "replicasets", "ReplicaSet"),
+    Resource("apps", "v1", "statefulsets", "StatefulSet"),
+    Resource("apps", "v1", "daemonsets", "DaemonSet"),
+    Resource("batch", "v1", "jobs", "Job"),
+    Resource("", "v1", "services", "Service"),
+)
+"""Watched from the start, so a workload whose statuses only sit in kcp's annotations (no
+SyncStatus yet names its kind) is aggregated too; other kinds join when a SyncStatus names them."""
+
 
 @dataclass(frozen=True)
 class WorkloadKey:
@@ -180,6 +191,8 @@ class StatusAggregator:
         self._statuses.add_handler(self._on_sync_status)
         await self._targets.start()
         await self._statuses.start()
+        for resource in WORKLOAD_RESOURCES:
+            self._ensure_workload_reflector(resource)
         self._tasks = [
             asyncio.create_task(self._work(), name=f"aggregator worker {index}")
             for index in range(self._workers)
@@ -291,6 +304,7 @@ class StatusAggregator:
             metadata = obj["metadata"]
             key = WorkloadKey(resource, metadata.get("namespace", ""), metadata["name"])
             if change is Change.DELETED:
+                self._enqueue(key)
                 return
             for target in placed_target_keys(obj) | placed_target_keys(old or {}):
                 self._by_target.setdefault(target, set()).add(key)
