@@ -418,7 +418,14 @@ class ObjectAPI:
             raise self._conflict(path)
         return self._delete_object(self.key(path), old, policy)
 
-    def delete_collection(self, path: ResourcePath, selection: Selection) -> list[dict[str, Any]]:
+    def delete_collection(
+        self,
+        path: ResourcePath,
+        selection: Selection,
+        options: dict[str, Any] | None = None,
+        query: Mapping[str, str] | None = None,
+    ) -> list[dict[str, Any]]:
+        policy = deletion_policy(options, query or {})
         deleted = []
         for obj in self.list_objects(path, selection):
             metadata = obj["metadata"]
@@ -428,7 +435,7 @@ class ObjectAPI:
                 metadata.get("namespace", ""),
                 metadata["name"],
             )
-            deleted.append(self._delete_object(key, obj))
+            deleted.append(self._delete_object(key, obj, policy))
         return deleted
 
     # Helpers.

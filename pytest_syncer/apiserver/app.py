@@ -149,8 +149,8 @@ class APIServerApp:
             if isinstance(path, OpenAPIPath):
                 if request.method != "GET":
                     raise APIError(405, f"{request.method} is not allowed on OpenAPI documents")
-                body = self.openapi.document(path, request.headers.get("Accept", ""))
-                return web.Response(body=body, content_type="application/json")
+                body, media_type = self.openapi.document(path, request.headers.get("Accept", ""))
+                return web.Response(body=body, content_type=media_type)
             return await self._resource(request, path)
         except APIError as error:
             return status_response(error)
@@ -251,7 +251,12 @@ class APIServerApp:
             if parse_write_options(query).dry_run:
                 return json_response(self.api.get(path))
             return json_response(self.api.delete(path, options, query))
-        deleted = self.api.delete_collection(path, self._selection(resource_type, query))
+        deleted = self.api.delete_collection(
+            path,
+            self._selection(resource_type, query),
+            await self._read_optional_object(request),
+            query,
+        )
         return json_response(self._list_document(resource_type, deleted))
 
     async def _write(

@@ -187,3 +187,19 @@ def test_invalid_delete_options_are_422(
     assert message in body["message"]
     assert client.get(f"{CONFIGMAPS}/stays").status_code == 200
     client.delete(f"{CONFIGMAPS}/stays")
+
+
+def test_collection_delete_applies_the_policy(client: ClusterClient) -> None:
+    owner_body = {"metadata": {"name": "swept-owner", "labels": {"sweep": "gc"}}}
+    owner = client.post(CONFIGMAPS, owner_body).json()
+    _dependent(client, "swept-child", _reference(owner))
+    response = client.request(
+        "DELETE",
+        CONFIGMAPS,
+        params={"labelSelector": "sweep=gc"},
+        json={"propagationPolicy": "Orphan"},
+    )
+    assert response.status_code == 200, response.text
+    _gone(client, f"{CONFIGMAPS}/swept-owner", "the orphaning owner to go")
+    child = client.get(f"{CONFIGMAPS}/swept-child").json()
+    assert "ownerReferences" not in child["metadata"]
