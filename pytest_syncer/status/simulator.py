@@ -199,6 +199,7 @@ class Simulator:
     async def _stop(self) -> None:
         if self._queue is not None:
             self._queue.shut_down()
+            log.info("stopping after %d status writes", self.writes)
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
