@@ -21,6 +21,39 @@ from pytest_syncer.waiting import await_until
 CLUSTERS = ["sim-a", "sim-b"]
 DEPLOYMENTS = Resource("apps", "v1", "deployments", "Deployment")
 JOBS = Resource("batch", "v1", "jobs", "Job")
+STATEFULSETS = Resource("apps", "v1", "statefulsets", "StatefulSet")
+PODS = Resource("", "v1", "pods", "Pod")
+
+
+def stateful_set(name: str, replicas: int) -> dict[str, Any]:
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "StatefulSet",
+        "metadata": {"name": name, "namespace": "default"},
+        "spec": {
+            "replicas": replicas,
+            "serviceName": name,
+            "selector": {"matchLabels": {"app": name}},
+            "template": {
+                "metadata": {"labels": {"app": name}},
+                "spec": {"containers": [{"name": "db", "image": "postgres"}]},
+            },
+        },
+    }
+
+
+def pod(name: str, profile: str) -> dict[str, Any]:
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": name, "namespace": "default", "labels": {PROFILE_LABEL: profile}},
+        "spec": {"containers": [{"name": "app", "image": "busybox"}]},
+    }
+
+
+def restarts(obj: dict[str, Any]) -> int:
+    statuses = (obj.get("status") or {}).get("containerStatuses") or [{}]
+    return int(statuses[0].get("restartCount", 0))
 
 
 @pytest.fixture(scope="module")
@@ -116,6 +149,23 @@ async def test_profiles_per_cluster_and_a_cluster_that_recovers(
                 timeout=20,
             )
             assert failed["status"]["failed"] == 3
+
+            await a.create(STATEFULSETS, stateful_set("db", 3))
+            await a.create(PODS, pod("worker", "crash-looping"))
+            db = await await_until(
+                lambda: a.get(STATEFULSETS, "db", "default"),
+                lambda obj: (obj.get("status") or {}).get("readyReplicas") == 3,
+                what="the StatefulSet's replicas ready",
+                timeout=20,
+            )
+            assert db["status"]["currentRevision"] == db["status"]["updateRevision"]
+            worker = await await_until(
+                lambda: a.get(PODS, "worker", "default"),
+                lambda obj: restarts(obj) >= 2,
+                what="the crash-looping pod restarting",
+                timeout=20,
+            )
+            assert condition(worker, "Ready") == "False"
 
 
 def test_bad_arguments_are_a_usage_error(tmp_path: Path) -> None:
