@@ -23,7 +23,7 @@ from aiohttp import web
 
 from pytest_syncer.status.conditions import parse_time, rfc3339, stamp_transitions
 from pytest_syncer.status.merge_patch import merge_patch_between
-from pytest_syncer.status.rules import TargetStatus, aggregate
+from pytest_syncer.status.rules import SYNC_TARGETS_READY, TargetStatus, aggregate
 from pytest_syncer.syncer.client import SYNC_STATUSES, SYNC_TARGETS, ApiError, KubeClient, Resource
 from pytest_syncer.syncer.interfaces import KubeObject, SyncPhase, SyncStatusRecord
 from pytest_syncer.syncer.reflector import Change, Reflector
@@ -83,9 +83,20 @@ def placed_target_keys(workload: KubeObject) -> set[str]:
     }
 
 
-def has_placement(workload: KubeObject) -> bool:
-    labels = workload.get("metadata", {}).get("labels") or {}
-    return any(label.startswith(PLACEMENT_LABEL_PREFIX) for label in labels)
+def is_aggregated(workload: KubeObject, has_records: bool) -> bool:
+    """Whether the aggregator owns this workload's status.
+
+    It does while the workload is placed (`Sync`) on a target, while any target still keeps a
+    SyncStatus for it, and once it wrote the status (so leaving the last target shows). Objects
+    only pending or `Upsync` are left alone: their status is not ours to fold.
+    """
+    if placed_target_keys(workload) or has_records:
+        return True
+    conditions = (workload.get("status") or {}).get("conditions") or ()
+    return any(
+        isinstance(condition, Mapping) and condition.get("type") == SYNC_TARGETS_READY
+        for condition in conditions
+    )
 
 
 def annotated_status(workload: KubeObject, key: str) -> dict[str, Any] | None:
@@ -390,7 +401,7 @@ class StatusAggregator:
             self._written.pop(key, None)
             return
         workload = newest(cached, self._written.get(key))
-        if not has_placement(workload) and not self._records.get(key):
+        if not is_aggregated(workload, bool(self._records.get(key))):
             return
         self.stats.reconciles += 1
         desired = self.aggregate(

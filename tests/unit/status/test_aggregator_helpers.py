@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pytest_syncer.status.aggregator import (
     heartbeat_is_stale,
+    is_aggregated,
     newest,
     placed_target_keys,
     target_status,
@@ -89,3 +90,15 @@ def test_the_newer_of_cache_and_own_write_is_the_diff_base() -> None:
     assert newest(version("7"), version("9"))["metadata"]["resourceVersion"] == "9"
     assert newest(version("9"), version("7"))["metadata"]["resourceVersion"] == "9"
     assert newest(version("9"), None)["metadata"]["resourceVersion"] == "9"
+
+
+def test_the_aggregator_owns_placed_recorded_or_already_aggregated_workloads() -> None:
+    def workload(label: str | None, conditions: list[dict] | None = None) -> dict:
+        labels = {} if label is None else {"state.workload.kcp.io/k": label}
+        return {"metadata": {"labels": labels}, "status": {"conditions": conditions or []}}
+
+    assert is_aggregated(workload("Sync"), has_records=False)
+    assert is_aggregated(workload(None), has_records=True)
+    assert is_aggregated(workload(None, [{"type": "SyncTargetsReady"}]), has_records=False)
+    assert not is_aggregated(workload("Upsync"), has_records=False)
+    assert not is_aggregated(workload(""), has_records=False)
