@@ -67,6 +67,16 @@ def test_bad_deletion_options(options: dict[str, Any], code: int) -> None:
     assert raised.value.code == code
 
 
+@given(st.text(max_size=12) | st.sampled_from(["Foreground", "Background", "Orphan"]))
+def test_only_the_three_policies_are_accepted(text: str) -> None:
+    if text in ("Foreground", "Background", "Orphan", ""):
+        assert deletion_policy({"propagationPolicy": text}, {}).value == (text or "Background")
+        return
+    with pytest.raises(APIError) as refused:
+        deletion_policy({"propagationPolicy": text}, {})
+    assert refused.value.code == 422
+
+
 def test_finalizers_per_policy() -> None:
     assert finalizer_for(Policy.ORPHAN) == ORPHAN_FINALIZER
     assert finalizer_for(Policy.FOREGROUND) == FOREGROUND_FINALIZER
@@ -112,7 +122,7 @@ def test_split_api_version() -> None:
 
 
 def test_namespace_deletion_steps() -> None:
-    namespace = {
+    namespace: dict[str, Any] = {
         "metadata": {"name": "ns"},
         "spec": {"finalizers": ["kubernetes"]},
         "status": {"phase": "Active"},
