@@ -25,7 +25,7 @@ from typing import Self
 from pytest_syncer.tunnel.auth import without_credentials
 from pytest_syncer.tunnel.endpoint import ClusterEndpoint
 from pytest_syncer.tunnel.errors import STATUS_HEADERS, status_body
-from pytest_syncer.tunnel.http1 import HTTP1Pool, HTTPError
+from pytest_syncer.tunnel.http1 import DEFAULT_CONNECTION_LIMIT, HTTP1Pool, HTTPError
 from pytest_syncer.tunnel.protocol import ErrorCode, Headers
 from pytest_syncer.tunnel.session import TunnelStream
 
@@ -109,7 +109,7 @@ class DownstreamForwarder:
         *,
         target: str = "",
         allowed_paths: Sequence[str] = DEFAULT_ALLOWED_PATHS,
-        connection_limit: int = 64,
+        connection_limit: int = DEFAULT_CONNECTION_LIMIT,
     ) -> None:
         self.endpoint = endpoint
         self.target = target

@@ -17,6 +17,8 @@ from typing import Self
 from urllib.parse import urlsplit
 
 MAX_HEAD_SIZE = 64 * 1024
+DEFAULT_CONNECTION_LIMIT = 4096
+DEFAULT_MAX_IDLE = 64
 READ_CHUNK = 64 * 1024
 _NO_BODY_STATUS = frozenset({204, 304})
 _FORBIDDEN = str.maketrans("", "", "\r\n\0")
@@ -125,8 +127,16 @@ class HTTP1Pool:
     """Keep-alive connections to one server (the base URL of a kubeconfig)."""
 
     def __init__(
-        self, base_url: str, ssl_context: ssl.SSLContext | bool, *, limit: int = 64
+        self,
+        base_url: str,
+        ssl_context: ssl.SSLContext | bool,
+        *,
+        limit: int = DEFAULT_CONNECTION_LIMIT,
+        max_idle: int = DEFAULT_MAX_IDLE,
     ) -> None:
+        """``limit`` bounds the connections in use at once (a watch holds one for its whole
+        life, so keep it well above the watches expected); ``max_idle`` bounds those kept
+        open between requests."""
         parts = urlsplit(base_url)
         self._tls = parts.scheme == "https"
         self._host = parts.hostname or "localhost"
@@ -141,6 +151,7 @@ class HTTP1Pool:
                 else ssl.create_default_context()
             )
         self._idle: list[_Connection] = []
+        self._max_idle = max_idle
         self._slots = asyncio.Semaphore(limit)
         self.connect_timeout = 10.0
 
@@ -161,7 +172,7 @@ class HTTP1Pool:
         self._idle.clear()
 
     def _release(self, connection: _Connection) -> None:
-        if connection.usable:
+        if connection.usable and len(self._idle) < self._max_idle:
             self._idle.append(connection)
         else:
             connection.close()

@@ -41,6 +41,12 @@ class Downstream:
     requests: list[dict[str, str]] = field(default_factory=list)
     watch_events: asyncio.Queue[bytes] = field(default_factory=asyncio.Queue)
     release_slow: asyncio.Event = field(default_factory=asyncio.Event)
+    watchers: int = 0
+
+    def end_watches(self) -> None:
+        """One end-of-watch mark per watch still open, so teardown never waits on one."""
+        for _ in range(self.watchers):
+            self.watch_events.put_nowait(b"")
 
 
 def downstream_app(state: Downstream) -> web.Application:
@@ -70,11 +76,15 @@ def downstream_app(state: Downstream) -> web.Application:
         response = web.StreamResponse()
         response.content_type = "application/json"
         await response.prepare(request)
+        state.watchers += 1
         # The tunnel may hang up first: that is what some tests do.
-        with contextlib.suppress(ConnectionResetError):
-            while (line := await state.watch_events.get()) != b"":
-                await response.write(line)
-            await response.write_eof()
+        try:
+            with contextlib.suppress(ConnectionResetError):
+                while (line := await state.watch_events.get()) != b"":
+                    await response.write(line)
+                await response.write_eof()
+        finally:
+            state.watchers -= 1
         return response
 
     async def firehose(request: web.Request) -> web.StreamResponse:
@@ -219,7 +229,7 @@ async def rig(tmp_path: Path) -> AsyncIterator[Rig]:
                 yield Rig(hub, manager, state, authority, client, tmp_path, reviews, gate)
                 gate.set()
                 state.release_slow.set()
-                state.watch_events.put_nowait(b"")
+                state.end_watches()
     await down_runner.cleanup()
     await up_runner.cleanup()
 

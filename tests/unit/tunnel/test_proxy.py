@@ -62,6 +62,22 @@ async def test_a_watch_streams_events_as_they_happen(rig: Rig) -> None:
         assert await asyncio.wait_for(response.content.read(), 5) == b""
 
 
+async def test_many_open_watches_leave_room_for_other_requests(rig: Rig) -> None:
+    watches = [
+        await rig.client.get(rig.proxy_url("/api/v1/configmaps?watch=1"), headers=rig.user())
+        for _ in range(80)
+    ]
+    try:
+        assert {watch.status for watch in watches} == {200}
+        async with rig.client.get(
+            rig.proxy_url("/api/v1/namespaces/default/configmaps/beside"), headers=rig.user()
+        ) as response:
+            assert response.status == 200
+    finally:
+        for watch in watches:
+            watch.close()
+
+
 async def test_a_caller_that_goes_away_frees_its_stream(rig: Rig) -> None:
     watch = await rig.client.get(rig.proxy_url("/api/v1/configmaps?watch=1"), headers=rig.user())
     assert watch.status == 200
