@@ -149,8 +149,8 @@ class APIServerApp:
             if isinstance(path, OpenAPIPath):
                 if request.method != "GET":
                     raise APIError(405, f"{request.method} is not allowed on OpenAPI documents")
-                body = self.openapi.document(path, request.headers.get("Accept", ""))
-                return web.Response(body=body, content_type="application/json")
+                body, content_type = self.openapi.document(path, request.headers.get("Accept", ""))
+                return web.Response(body=body, content_type=content_type)
             return await self._resource(request, path)
         except APIError as error:
             return status_response(error)

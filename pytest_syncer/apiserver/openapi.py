@@ -21,10 +21,14 @@ import orjson
 
 from pytest_syncer.apiserver.discovery import KUBERNETES_VERSION
 from pytest_syncer.apiserver.errors import APIError
+from pytest_syncer.apiserver.openapi_protobuf import MEDIA_TYPE as PROTOBUF
+from pytest_syncer.apiserver.openapi_protobuf import RESPONSE_TYPE as PROTOBUF_RESPONSE_TYPE
+from pytest_syncer.apiserver.openapi_protobuf import document as protobuf_document
 from pytest_syncer.apiserver.paths import WILDCARD, OpenAPIPath
 from pytest_syncer.apiserver.resources import ResourceRegistry, ResourceType
 from pytest_syncer.apiserver.strategic_merge import definitions, kind_index
 
+JSON = "application/json"
 V3_REF_PREFIX = "#/components/schemas/"
 V2_REF_PREFIX = "#/definitions/"
 _SOURCE_REF_PREFIX = "#/$defs/"
@@ -354,26 +358,22 @@ class OpenAPIDocuments:
 
     def __init__(self, registry: ResourceRegistry) -> None:
         self.registry = registry
-        self._cache: dict[tuple[str | None, str, str], tuple[int, bytes]] = {}
+        self._cache: dict[tuple[str | None, str, str, str], tuple[int, bytes]] = {}
 
-    def document(self, path: OpenAPIPath, accept: str) -> bytes:
-        """The JSON body for ``path``; 406 when only protobuf is acceptable (v2)."""
-        if path.version == "v2" and not _accepts_json(accept):
-            raise APIError(
-                406,
-                "only application/json is served for /openapi/v2; "
-                "the protobuf form is not available",
-            )
+    def document(self, path: OpenAPIPath, accept: str) -> tuple[bytes, str]:
+        """The body for ``path`` and its content type: JSON, or protobuf for v2 when asked."""
+        media_type = _negotiate(accept) if path.version == "v2" else JSON
         view = self.registry.view(path.cluster)
         if path.version == "v3" and not path.group_version:
             view = path.cluster  # the index's URLs carry the cluster's own path
-        key = (view, path.version, path.group_version)
+        key = (view, path.version, path.group_version, media_type)
         cached = self._cache.get(key)
         if cached is not None and cached[0] == self.registry.generation:
-            return cached[1]
-        body = orjson.dumps(self._build(path))
+            return cached[1], _content_type(media_type)
+        built = self._build(path)
+        body = protobuf_document(built) if media_type == PROTOBUF else orjson.dumps(built)
         self._cache[key] = (self.registry.generation, body)
-        return body
+        return body, _content_type(media_type)
 
     def _types(self, cluster: str | None) -> list[ResourceType]:
         found = []
@@ -396,15 +396,25 @@ class OpenAPIDocuments:
             hashes = {}
             for group, version in group_versions:
                 gv_path = OpenAPIPath(path.cluster, "v3", group_version_path(group, version))
-                hashes[gv_path.group_version] = digest(self.document(gv_path, ""))
+                hashes[gv_path.group_version] = digest(self.document(gv_path, JSON)[0])
             return v3_index(group_versions, prefix, hashes)
         parts = path.group_version.split("/")
         group, version = ("", parts[1]) if parts[0] == "api" else (parts[1], parts[2])
         return v3_document(self.registry.in_group_version(group, version, cluster))
 
 
-def _accepts_json(accept: str) -> bool:
+def _content_type(media_type: str) -> str:
+    return PROTOBUF_RESPONSE_TYPE if media_type == PROTOBUF else media_type
+
+
+def _negotiate(accept: str) -> str:
+    """The first of JSON and gnostic protobuf the Accept header names; 406 when neither."""
     if not accept.strip():
-        return True
-    types = {part.split(";")[0].strip().lower() for part in accept.split(",")}
-    return bool(types & {"application/json", "application/*", "*/*"})
+        return JSON
+    for part in accept.split(","):
+        media_type = part.split(";")[0].strip().lower()
+        if media_type == PROTOBUF:
+            return PROTOBUF
+        if media_type in ("application/json", "application/*", "*/*"):
+            return JSON
+    raise APIError(406, f"/openapi/v2 is served as {JSON} or {PROTOBUF}, not {accept!r}")

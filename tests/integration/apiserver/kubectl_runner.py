@@ -9,8 +9,9 @@ import threading
 from pathlib import Path
 from typing import IO
 
-#: The versions the kubectl tests run with: the image's default minor and the next one.
-KUBECTL_VERSIONS = ("1.32", "1.33")
+#: The versions the kubectl tests run with: the oldest the image carries (it reads
+#: /openapi/v2 as protobuf), its default minor and the next one.
+KUBECTL_VERSIONS = ("1.27", "1.32", "1.33")
 
 
 def find_kubectl(version: str) -> Path | None:
@@ -25,8 +26,11 @@ def find_kubectl(version: str) -> Path | None:
 class Kubectl:
     """One kubectl binary, one kubeconfig, one namespace and its own discovery cache."""
 
-    def __init__(self, binary: Path, kubeconfig: Path, cache_dir: Path, namespace: str) -> None:
+    def __init__(
+        self, binary: Path, version: str, kubeconfig: Path, cache_dir: Path, namespace: str
+    ) -> None:
         self.binary = binary
+        self.version = tuple(int(part) for part in version.split("."))
         self.kubeconfig = kubeconfig
         self.cache_dir = cache_dir
         self.namespace = namespace

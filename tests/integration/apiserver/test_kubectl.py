@@ -68,7 +68,7 @@ def kubectl(
     cluster = "kubectl-" + version.replace(".", "-")
     kubeconfig = apiserver.add_cluster(cluster)
     cache = tmp_path_factory.mktemp(f"kubectl-cache-{version}")
-    return Kubectl(binary, kubeconfig, cache, "default")
+    return Kubectl(binary, version, kubeconfig, cache, "default")
 
 
 @pytest.fixture(scope="module")
@@ -313,6 +313,10 @@ def test_scale(kubectl: Kubectl, http: ClusterClient, tmp_path: Path) -> None:
 
 def test_generators_that_send_protobuf_get_a_clear_415(kubectl: Kubectl) -> None:
     refused = kubectl.run("create", "namespace", "from-a-generator", check=False)
+    if kubectl.version < (1, 32):
+        # Before 1.32 kubectl's generators send JSON.
+        assert refused.stdout.strip() == "namespace/from-a-generator created"
+        return
     assert refused.returncode != 0
     assert "protobuf request bodies are not supported" in refused.stderr
     assert "kubectl create -f" in refused.stderr

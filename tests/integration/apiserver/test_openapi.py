@@ -34,9 +34,15 @@ def test_unknown_group_versions_are_404(upstream: ClusterClient) -> None:
     assert upstream.post("/openapi/v3", {}).status_code == 405
 
 
-def test_v2_is_json_only(upstream: ClusterClient) -> None:
+def test_v2_as_protobuf_or_json(upstream: ClusterClient) -> None:
     protobuf = "application/com.github.proto-openapi.spec.v2@v1.0+protobuf"
-    refused = upstream.get("/openapi/v2", headers={"Accept": protobuf})
+    encoded = upstream.get("/openapi/v2", headers={"Accept": protobuf})
+    assert encoded.status_code == 200
+    assert encoded.headers["Content-Type"] == (
+        "application/com.github.proto-openapi.spec.v2.v1.0+protobuf"
+    )
+    assert encoded.content.startswith(b"\n\x032.0")  # field 1 (swagger): "2.0"
+    refused = upstream.get("/openapi/v2", headers={"Accept": "application/yaml"})
     assert refused.status_code == 406
     document = upstream.get("/openapi/v2", headers={"Accept": "application/json"}).json()
     assert document["swagger"] == "2.0"
