@@ -17,7 +17,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "pytest_syncer.apiserver.command:main",
         "serve logical clusters over the Kubernetes API and write their kubeconfigs",
     ),
-    "hub": ("pytest_syncer.hub:main", "serve the upstream side: syncer tunnels and the proxy"),
+    "hub": ("pytest_syncer.hub:main", "serve the upstream side: tunnels, proxy, status aggregator"),
     "simulate": ("pytest_syncer.status.simulator:main", "play controllers on embedded clusters"),
     "token": ("pytest_syncer.tunnel.command:token", "mint a tunnel token for one sync target"),
     "syncer": ("pytest_syncer.syncer.command:main", "sync workloads down to one or many targets"),

@@ -184,7 +184,8 @@ async def serving(hub: Hub) -> AsyncIterator[dict[str, Any]]:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="pytest-syncer hub",
-        description="Serve the upstream side: tunnels from syncers and the proxy through them.",
+        description="Serve the upstream side: tunnels from syncers, the proxy through them, "
+        "and the status aggregator.",
     )
     parser.add_argument("--upstream-kubeconfig", type=Path, required=True)
     parser.add_argument("--token-secret-file", type=Path, required=True)
