@@ -54,6 +54,9 @@ EVENTFUL_REASONS = frozenset(
     {"Created", "Recreated", "DriftReverted", "TookOver", "Conflict", "Failed"}
 )
 REPEATED_REASONS = frozenset({"Recreated", "DriftReverted"})
+QUIET_WRITES = frozenset({"Created", "Updated"})
+"""Writes whose watch echo below is not reconciled again; after the others (drift reverted, a
+copy recreated or taken over) the echo's reconcile puts `UpToDate` on the SyncStatus."""
 """Reasons worth an Event each time; the others only when their message changes."""
 
 
@@ -100,7 +103,25 @@ class SpecSyncer:
         self._soft_finalizer = SOFT_FINALIZER_ANNOTATION_PREFIX + context.sync_target.key
         self._last_event: dict[WorkKey, tuple[str, str]] = {}
         self._written_from: dict[WorkKey, str] = {}
+        self._echoes: dict[tuple[str, str, str], str] = {}
+        """(resource, namespace, name) below -> the resourceVersion this syncer just wrote."""
         """The upstream resourceVersion each key's last write below carried."""
+
+    def _remember_write(self, resource: Resource, written: KubeObject) -> None:
+        metadata = written.get("metadata") or {}
+        version = metadata.get("resourceVersion")
+        if version:
+            where = (resource.qualified_name, metadata.get("namespace", ""), metadata["name"])
+            self._echoes[where] = version
+
+    def is_echo(self, resource: Resource, obj: KubeObject) -> bool:
+        """Whether a watch event below only reports this syncer's own last write (once)."""
+        metadata = obj["metadata"]
+        where = (resource.qualified_name, metadata.get("namespace", ""), metadata["name"])
+        if self._echoes.get(where) != metadata.get("resourceVersion"):
+            return False
+        del self._echoes[where]
+        return True
 
     def placed(self, obj: KubeObject) -> bool:
         return (obj["metadata"].get("labels") or {}).get(self._placement) == SYNC_STATE
@@ -167,9 +188,9 @@ class SpecSyncer:
                 break
             try:
                 if existing is None:
-                    await self._down.create(resource, decision.obj)
+                    written = await self._down.create(resource, decision.obj)
                 else:
-                    await self._down.replace(resource, decision.obj)
+                    written = await self._down.replace(resource, decision.obj)
             except ApiError as error:
                 if error.already_exists or error.conflict:
                     existing = await self._down.get_or_none(resource, name, namespace)
@@ -186,6 +207,8 @@ class SpecSyncer:
             before = self._written_from.get(key)
             self._written_from[key] = version
             verdict = self._written(existing, before, version, decision.reason, generation)
+            if verdict.reason in QUIET_WRITES:
+                self._remember_write(resource, written)
             break
         else:
             raise ApiError(

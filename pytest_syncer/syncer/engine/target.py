@@ -277,25 +277,34 @@ class TargetSyncer:
         return handle
 
     def _downstream_handler(self, resource: Resource) -> Handler:
+        """A change below enqueues its upstream key, unless it is the echo of our own write."""
+
         def handle(change: Change, obj: KubeObject, old: KubeObject | None) -> None:
-            metadata = obj["metadata"]
-            if self._namespaces is None or "namespace" not in metadata:
+            spec = self._spec
+            if change is not Change.DELETED and spec is not None and spec.is_echo(resource, obj):
                 return
-            try:
-                locator = self._namespaces.locator_of(metadata["namespace"])
-            except TransformError:
-                locator = None
-            if locator is None:
-                self.log.warning(
-                    "copy %s/%s is in a namespace without this target's locator; ignored",
-                    metadata["namespace"],
-                    metadata["name"],
-                )
-                return
-            name = upstream_name(resource.kind, metadata["name"])
-            self._queue.add(WorkKey(resource.qualified_name, locator.namespace, name))
+            self._enqueue_copy(resource, obj)
 
         return handle
+
+    def _enqueue_copy(self, resource: Resource, obj: KubeObject) -> None:
+        """Enqueue the upstream key of a copy below (found through its namespace's locator)."""
+        metadata = obj["metadata"]
+        if self._namespaces is None or "namespace" not in metadata:
+            return
+        try:
+            locator = self._namespaces.locator_of(metadata["namespace"])
+        except TransformError:
+            locator = None
+        if locator is None:
+            self.log.warning(
+                "copy %s/%s is in a namespace without this target's locator; ignored",
+                metadata["namespace"],
+                metadata["name"],
+            )
+            return
+        name = upstream_name(resource.kind, metadata["name"])
+        self._queue.add(WorkKey(resource.qualified_name, locator.namespace, name))
 
     def _occupied_namespaces(self) -> Iterator[str]:
         """Namespaces below that hold a copy, or that a placed upstream object will need."""
@@ -317,7 +326,7 @@ class TargetSyncer:
                     metadata = obj["metadata"]
                     self._queue.add(WorkKey(name, metadata.get("namespace", ""), metadata["name"]))
             for obj in synced.downstream.objects():
-                self._downstream_handler(synced.resource)(Change.MODIFIED, obj, None)
+                self._enqueue_copy(synced.resource, obj)
 
     async def _resync_forever(self) -> None:
         while True:
