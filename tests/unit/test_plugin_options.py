@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import sys
+
 import pytest
 
 pytest_plugins = ["pytester"]
 
 TESTS = """
+import sys
+
 import pytest
 
 @pytest.mark.syncer_e2e
@@ -41,3 +45,174 @@ def test_ini_twin_enables_e2e(pytester: pytest.Pytester) -> None:
 def test_marker_is_registered(pytester: pytest.Pytester) -> None:
     result = pytester.runpytest("--markers")
     result.stdout.fnmatch_lines(["@pytest.mark.syncer_e2e:*--syncer-e2e*"])
+
+
+USES_ENVIRONMENT = """
+import sys
+
+import pytest
+
+@pytest.mark.syncer_e2e
+@pytest.mark.syncer_targets(3)
+def test_needs_an_environment(syncer_env, workload, faults):
+    assert syncer_env.size == 3
+"""
+
+NO_PROCESSES = """
+import sys
+
+from pytest_syncer.processes import ServiceProcess
+
+
+def _refuse(self):
+    raise AssertionError(f"a process was started: {self.argv!r}")
+
+
+ServiceProcess.start = _refuse
+
+
+def pytest_unconfigure(config):
+    started = "pytest_syncer.harness.environment" in sys.modules
+    print(f"environment module imported: {started}")
+"""
+
+
+def test_options_are_in_one_group_with_ini_twins(pytester: pytest.Pytester) -> None:
+    result = pytester.runpytest("--help")
+    text = result.stdout.str()
+    section = text[text.index("multi-cluster syncer harness") :]
+    for flag in (
+        "--syncer-e2e",
+        "--syncer-provider",
+        "--syncer-targets",
+        "--syncer-kubeconfig",
+        "--syncer-kind-clusters",
+        "--syncer-command",
+        "--syncer-timeout",
+        "--syncer-seed",
+    ):
+        assert flag in section, flag
+    for ini in (
+        "syncer_e2e",
+        "syncer_provider",
+        "syncer_targets",
+        "syncer_kubeconfig",
+        "syncer_kind_clusters",
+        "syncer_command",
+        "syncer_timeout",
+        "syncer_seed",
+    ):
+        assert f"{ini} (" in text, ini
+
+
+def _header(pytester: pytest.Pytester, *args: str) -> str:
+    pytester.makepyfile(TESTS)
+    result = pytester.runpytest("--syncer-e2e", "--collect-only", *args)
+    [line] = [line for line in result.stdout.lines if line.startswith("syncer: ")]
+    return line
+
+
+def test_defaults_in_the_report_header(pytester: pytest.Pytester) -> None:
+    assert _header(pytester) == (
+        "syncer: provider embedded, 50 targets, reference syncer, pooled, timeout 60s, seed 12"
+    )
+
+
+def test_ini_values_are_used(pytester: pytest.Pytester) -> None:
+    pytester.makeini("[pytest]\nsyncer_targets = 7\nsyncer_timeout = 9\nsyncer_seed = 3\n")
+    assert _header(pytester) == (
+        "syncer: provider embedded, 7 targets, reference syncer, pooled, timeout 9s, seed 3"
+    )
+
+
+def test_command_line_wins_over_ini(pytester: pytest.Pytester) -> None:
+    pytester.makeini("[pytest]\nsyncer_targets = 7\nsyncer_e2e = false\n")
+    assert _header(pytester, "--syncer-targets=11").startswith(
+        "syncer: provider embedded, 11 targets,"
+    )
+
+
+def test_ini_kubeconfig_provider(pytester: pytest.Pytester) -> None:
+    kubeconfig = pytester.path / "clusters.kubeconfig"
+    pytester.makeini(f"[pytest]\nsyncer_provider = kubeconfig\nsyncer_kubeconfig = {kubeconfig}\n")
+    assert _header(pytester).startswith("syncer: provider kubeconfig, 50 targets")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--syncer-provider=embedded", "--syncer-kubeconfig=x"], "*--syncer-kubeconfig is for*"),
+        (["--syncer-kind-clusters=3"], "*--syncer-kind-clusters is for --syncer-provider kind*"),
+        (["--syncer-provider=kubeconfig"], "*needs --syncer-kubeconfig*"),
+        (["--syncer-provider=docker"], "*--syncer-provider must be one of*"),
+        (["--syncer-targets=0"], "*--syncer-targets must be at least 1*"),
+        (["--syncer-targets=many"], "*--syncer-targets must be a number*"),
+        (["--syncer-timeout=-1"], "*--syncer-timeout must be at least*"),
+        (["--syncer-command=my-syncer {target}"], "*--syncer-command must pass*"),
+        (
+            ["--syncer-command=s {upstream_kubeconfig} {downstream_kubeconfig} {target} {bogus}"],
+            "*unknown fields ?'bogus'?*",
+        ),
+    ],
+)
+def test_conflicting_options_are_usage_errors(
+    pytester: pytest.Pytester, args: list[str], message: str
+) -> None:
+    pytester.makepyfile(TESTS)
+    result = pytester.runpytest(*args)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([f"ERROR: {message}"])
+
+
+def test_kind_clusters_with_kind_is_fine(pytester: pytest.Pytester) -> None:
+    assert _header(pytester, "--syncer-provider=kind", "--syncer-kind-clusters=3").startswith(
+        "syncer: provider kind"
+    )
+
+
+def test_targets_marker_is_registered(pytester: pytest.Pytester) -> None:
+    result = pytester.runpytest("--markers")
+    result.stdout.fnmatch_lines(["@pytest.mark.syncer_targets(n):*built once per size*"])
+
+
+def test_help_and_collect_only_start_no_process(pytester: pytest.Pytester) -> None:
+    pytester.makeconftest(NO_PROCESSES)
+    pytester.makepyfile(USES_ENVIRONMENT)
+    helped = pytester.runpytest_subprocess("--help")
+    assert helped.ret == pytest.ExitCode.OK
+    helped.stdout.fnmatch_lines(["environment module imported: False"])
+    collected = pytester.runpytest_subprocess("--syncer-e2e", "--collect-only", "-q")
+    assert collected.ret == pytest.ExitCode.OK
+    collected.stdout.fnmatch_lines(
+        ["*test_needs_an_environment*", "environment module imported: False"]
+    )
+
+
+def test_importing_the_plugin_is_cheap(pytester: pytest.Pytester) -> None:
+    script = pytester.makepyfile(
+        probe="""
+        import sys
+        import pytest_syncer.plugin
+        import pytest_syncer.harness.fixtures
+        modules = ("aiohttp", "kubernetes", "websockets", "pytest_syncer.harness.environment")
+        heavy = sorted(m for m in modules if m in sys.modules)
+        print("heavy:", heavy)
+        """
+    )
+    result = pytester.run(sys.executable, str(script))
+    result.stdout.fnmatch_lines(["heavy: []"])
+
+
+def test_bad_targets_marker_is_a_usage_error(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        import pytest
+
+        @pytest.mark.syncer_e2e
+        @pytest.mark.syncer_targets("many")
+        def test_sized(syncer_env):
+            pass
+        """
+    )
+    result = pytester.runpytest("--syncer-e2e")
+    result.stdout.fnmatch_lines(["*syncer_targets takes one positive integer*"])
