@@ -332,3 +332,31 @@ async def test_garbage_on_a_tunnel_closes_only_that_tunnel(rig: Rig) -> None:
         rig.proxy_url("/api/v1/namespaces/default/configmaps/ok"), headers=rig.user()
     ) as response:
         assert response.status == 200
+
+
+async def test_stopping_the_manager_drains_the_requests_in_flight(rig: Rig) -> None:
+    slow = asyncio.create_task(rig.client.get(rig.proxy_url("/api/v1/slow"), headers=rig.user()))
+    await await_until(
+        lambda: asyncio.sleep(0, rig.manager.health()["streams_open"]),
+        lambda count: count == 1,
+        what="the slow request to reach the syncer",
+        timeout=5,
+    )
+    stopping = asyncio.create_task(rig.manager.stop())
+    assert rig.hub.tunnels is not None
+    registry = rig.hub.tunnels.registry
+    await await_until(
+        lambda: asyncio.sleep(0, registry.get((WORKSPACE, TARGET))),
+        lambda session: session is None,
+        what="the hub to stop routing to the draining tunnel",
+        timeout=5,
+    )
+    assert rig.manager.state is TunnelState.DRAINING
+    async with rig.client.get(rig.proxy_url("/api/v1/slow"), headers=rig.user()) as refused:
+        assert refused.status == 503
+    rig.downstream.release_slow.set()
+    response = await asyncio.wait_for(slow, 5)
+    assert response.status == 200
+    assert await response.json() == {"slow": True}
+    await asyncio.wait_for(stopping, 5)
+    assert rig.manager.health()["state"] == "stopped"
