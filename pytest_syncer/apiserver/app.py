@@ -65,7 +65,7 @@ from pytest_syncer.apiserver.watch import (
     bookmark_line,
     error_line,
 )
-from pytest_syncer.apiserver.write_options import parse_write_options
+from pytest_syncer.apiserver.write_options import is_dry_run, parse_write_options
 
 logger = logging.getLogger(__name__)
 
@@ -246,17 +246,17 @@ class APIServerApp:
             return self._object_response(resource_type, self.api.get(path), table)
         if verb in ("create", "update", "patch"):
             return await self._write(request, path, verb, table)
+        options = await self._read_optional_object(request)
+        dry_run = parse_write_options(query).dry_run or is_dry_run(options)
         if verb == "delete":
-            options = await self._read_optional_object(request)
-            if parse_write_options(query).dry_run:
+            if dry_run:
                 return json_response(self.api.get(path))
             return json_response(self.api.delete(path, options, query))
-        deleted = self.api.delete_collection(
-            path,
-            self._selection(resource_type, query),
-            await self._read_optional_object(request),
-            query,
-        )
+        selection = self._selection(resource_type, query)
+        if dry_run:
+            matched = self.api.list_objects(path, selection)
+            return json_response(self._list_document(resource_type, matched))
+        deleted = self.api.delete_collection(path, selection, options, query)
         return json_response(self._list_document(resource_type, deleted))
 
     async def _write(

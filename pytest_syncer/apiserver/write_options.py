@@ -7,6 +7,7 @@ kubectl sends ``fieldManager`` (``kubectl-create``, ``kubectl-client-side-apply`
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from multidict import MultiMapping
 
@@ -45,14 +46,7 @@ def parse_write_options(
     query: MultiMapping[str], *, user_agent: str = "", apply: bool = False
 ) -> WriteOptions:
     """Read and check the write parameters; bad values are a 400 or 422 as Kubernetes answers."""
-    dry_run_values = query.getall("dryRun", [])
-    for value in dry_run_values:
-        if value != DRY_RUN_ALL:
-            raise APIError(
-                400,
-                f'Invalid dry run value: unsupported dry run value "{value}"; '
-                f"only {DRY_RUN_ALL} is supported",
-            )
+    dry_run = _dry_run(query.getall("dryRun", []))
     manager = query.get("fieldManager", "")
     if len(manager) > MAX_FIELD_MANAGER_LENGTH:
         raise _invalid(
@@ -73,10 +67,27 @@ def parse_write_options(
         raise _invalid("force", force_text, "may not be specified for non-apply patch")
     if apply and not manager:
         raise _invalid("fieldManager", manager, "is required for apply requests")
-    return WriteOptions(
-        bool(dry_run_values), manager or default_manager(user_agent), validation, force
-    )
+    return WriteOptions(dry_run, manager or default_manager(user_agent), validation, force)
 
 
 #: The options of a write that sets none (internal writes, tests).
 DEFAULT_WRITE = WriteOptions()
+
+
+def is_dry_run(delete_options: dict[str, Any] | None) -> bool:
+    """Whether DeleteOptions ask for a dry run (kubectl puts ``dryRun`` in the body of deletes)."""
+    values = (delete_options or {}).get("dryRun") or []
+    if not isinstance(values, list):
+        raise APIError(400, "DeleteOptions.dryRun must be a list")
+    return _dry_run(values)
+
+
+def _dry_run(values: list[Any]) -> bool:
+    for value in values:
+        if value != DRY_RUN_ALL:
+            raise APIError(
+                400,
+                f'Invalid dry run value: unsupported dry run value "{value}"; '
+                f"only {DRY_RUN_ALL} is supported",
+            )
+    return bool(values)

@@ -27,10 +27,17 @@ class Kubectl:
     """One kubectl binary, one kubeconfig, one namespace and its own discovery cache."""
 
     def __init__(
-        self, binary: Path, version: str, kubeconfig: Path, cache_dir: Path, namespace: str
+        self,
+        binary: Path,
+        kubeconfig: Path,
+        cache_dir: Path,
+        namespace: str,
+        *,
+        version: str = "",
     ) -> None:
         self.binary = binary
-        self.version = tuple(int(part) for part in version.split("."))
+        #: (major, minor) when known, for behaviour that changed between kubectl versions.
+        self.version = tuple(int(part) for part in version.split(".") if part)
         self.kubeconfig = kubeconfig
         self.cache_dir = cache_dir
         self.namespace = namespace

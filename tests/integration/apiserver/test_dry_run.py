@@ -25,6 +25,10 @@ def test_dry_run_writes_nothing(upstream: ClusterClient) -> None:
     assert patched.json()["data"] == {"k": "v", "x": "y"}
     deleted = upstream.delete(f"{CONFIGMAPS}/dry", params=DRY)
     assert deleted.status_code == 200
+    in_body = upstream.delete(f"{CONFIGMAPS}/dry", json={"dryRun": ["All"]})
+    assert in_body.status_code == 200
+    collection = upstream.delete(CONFIGMAPS, params={**DRY, "fieldSelector": "metadata.name=dry"})
+    assert [item["metadata"]["name"] for item in collection.json()["items"]] == ["dry"]
     assert upstream.get(f"{CONFIGMAPS}/dry").json() == stored
     after = upstream.get(CONFIGMAPS).json()["metadata"]["resourceVersion"]
     assert int(after) == int(before) + 1

@@ -68,7 +68,7 @@ def kubectl(
     cluster = "kubectl-" + version.replace(".", "-")
     kubeconfig = apiserver.add_cluster(cluster)
     cache = tmp_path_factory.mktemp(f"kubectl-cache-{version}")
-    return Kubectl(binary, version, kubeconfig, cache, "default")
+    return Kubectl(binary, kubeconfig, cache, "default", version=version)
 
 
 @pytest.fixture(scope="module")
@@ -263,6 +263,10 @@ def test_dry_run_server_stores_nothing(kubectl: Kubectl, tmp_path: Path) -> None
     result = kubectl.run("apply", "--dry-run=server", "-f", manifest)
     assert result.stdout.strip() == "configmap/dry created (server dry run)"
     assert kubectl.run("get", "configmap", "dry", check=False).returncode != 0
+    kubectl.run("apply", "-f", manifest)
+    deleted = kubectl.run("delete", "configmap", "dry", "--dry-run=server")
+    assert deleted.stdout.strip() == 'configmap "dry" deleted (server dry run)'
+    assert kubectl.run("get", "configmap", "dry", "-o", "name").stdout.strip() == "configmap/dry"
 
 
 def test_strict_validation_refuses_unknown_fields(kubectl: Kubectl, tmp_path: Path) -> None:
