@@ -52,7 +52,12 @@ class Kubectl:
         ]
 
     def run(
-        self, *args: str, stdin: str | None = None, check: bool = True, timeout: float = 60
+        self,
+        *args: str,
+        stdin: str | None = None,
+        check: bool = True,
+        timeout: float = 60,
+        env: dict[str, str] | None = None,
     ) -> subprocess.CompletedProcess[str]:
         result = subprocess.run(
             self.command(*args),
@@ -60,7 +65,7 @@ class Kubectl:
             capture_output=True,
             text=True,
             timeout=timeout,
-            env=_environment(),
+            env={**_environment(), **(env or {})},
         )
         if check and result.returncode != 0:
             raise AssertionError(

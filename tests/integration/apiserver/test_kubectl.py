@@ -324,3 +324,19 @@ def test_generators_that_send_protobuf_get_a_clear_415(kubectl: Kubectl) -> None
     assert refused.returncode != 0
     assert "protobuf request bodies are not supported" in refused.stderr
     assert "kubectl create -f" in refused.stderr
+
+
+def test_edit(kubectl: Kubectl, tmp_path: Path) -> None:
+    kubectl.run("create", "-f", _write(tmp_path, "cm.yaml", _config_map("edited", k="before")))
+    editor = {"KUBE_EDITOR": "sed -i s/before/after/"}
+    assert kubectl.run("edit", "configmap", "edited", env=editor).stdout.strip() == (
+        "configmap/edited edited"
+    )
+    live = yaml.safe_load(
+        kubectl.run("get", "configmap", "edited", "-o", "yaml", "--show-managed-fields").stdout
+    )
+    assert live["data"] == {"k": "after"}
+    owners = {
+        (e["manager"], e["operation"]): e["fieldsV1"] for e in live["metadata"]["managedFields"]
+    }
+    assert owners == {("kubectl-edit", "Update"): {"f:data": {"f:k": {}}}}
