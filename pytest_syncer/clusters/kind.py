@@ -17,7 +17,7 @@ from typing import Any
 import yaml
 
 from pytest_syncer.clusters.base import FaultNotSupported, ProvidedClusters, ProviderUnavailable
-from pytest_syncer.clusters.kubeconfig import UPSTREAM_CONTEXT, KubeconfigProvider
+from pytest_syncer.clusters.kubeconfig import CRDS_DIR, UPSTREAM_CONTEXT, KubeconfigProvider
 
 KIND_CONFIG = Path(__file__).resolve().parents[2] / "fixtures" / "kind" / "cluster.yaml"
 CLUSTER_PREFIX = "pytest-syncer"
@@ -61,9 +61,12 @@ class KindProvider:
 
     name = "kind"
 
-    def __init__(self, count: int, *, config_file: Path = KIND_CONFIG) -> None:
+    def __init__(
+        self, count: int, *, config_file: Path = KIND_CONFIG, manifests: Path = CRDS_DIR
+    ) -> None:
         self.count = count
         self.config_file = config_file
+        self.manifests = manifests
         self._clusters: list[Any] = []
 
     def start(self, workdir: Path, targets: Sequence[str]) -> ProvidedClusters:
@@ -75,6 +78,7 @@ class KindProvider:
             raise ProviderUnavailable(f"provider kind: no Docker engine answers ({reason})")
         from pytest_kind import KindCluster  # type: ignore[import-untyped]
 
+        workdir.mkdir(parents=True, exist_ok=True)
         files: list[Path] = []
         for index in range(self.count):
             kubeconfig = workdir / f"kind-{index}.kubeconfig"
@@ -88,7 +92,7 @@ class KindProvider:
         if self.count == 1:
             files, names = [files[0], files[0]], [UPSTREAM_CONTEXT, f"kind-{CLUSTER_PREFIX}-0"]
         merged = merge_kubeconfigs(files, names, workdir / "kind.kubeconfig")
-        provided = KubeconfigProvider(merged).start(workdir, targets)
+        provided = KubeconfigProvider(merged, manifests=self.manifests).start(workdir, targets)
         return ProvidedClusters(
             upstream_kubeconfig=provided.upstream_kubeconfig,
             upstream_cluster=provided.upstream_cluster,

@@ -103,15 +103,16 @@ class KubeconfigProvider:
 
     name = "kubeconfig"
 
-    def __init__(self, kubeconfig: Path) -> None:
+    def __init__(self, kubeconfig: Path, *, manifests: Path = CRDS_DIR) -> None:
         self.kubeconfig = kubeconfig
+        self.manifests = manifests
 
     def start(self, workdir: Path, targets: Sequence[str]) -> ProvidedClusters:
         files = split_contexts(self.kubeconfig, workdir / "kubeconfigs")
         physical = sorted(name for name in files if name != UPSTREAM_CONTEXT)
         upstream = Cluster(UPSTREAM_CONTEXT, files[UPSTREAM_CONTEXT])
         try:
-            install(upstream, UPSTREAM_MANIFESTS)
+            install(upstream, UPSTREAM_MANIFESTS, self.manifests)
             wait_until(
                 lambda: upstream.list(SYNC_TARGETS),
                 lambda _: True,
@@ -125,7 +126,7 @@ class KubeconfigProvider:
         for name in physical:
             below = Cluster(name, files[name])
             try:
-                install(below, DOWNSTREAM_MANIFESTS)
+                install(below, DOWNSTREAM_MANIFESTS, self.manifests)
             finally:
                 below.close()
         downstream = {

@@ -1,14 +1,15 @@
 """The fixtures the plugin registers. Importing this module is cheap: the harness (and aiohttp,
 kubernetes) is imported inside the fixtures, when a test first asks for one.
 
-Small config fixtures (`syncer_config`, `syncer_pool_size`, `syncer_manifest_dirs`) exist so a
+Small config fixtures (`syncer_config`, `syncer_pool_size`, `syncer_manifest_dirs`,
+`syncer_cluster_provider`) exist so a
 user's conftest can override them, as pytest-httpserver lets users override its listen address.
 """
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -33,17 +34,19 @@ _namespaces = itertools.count(1)
 class EnvironmentCache:
     """One environment per size, built on first use, all stopped at the end of the session."""
 
-    def __init__(self, config: HarnessConfig, workdir: Path, pool_size: int) -> None:
+    def __init__(
+        self,
+        config: HarnessConfig,
+        workdir: Path,
+        pool_size: int,
+        provider: Callable[[HarnessConfig], ClusterProvider],
+    ) -> None:
         self.config = config
         self.workdir = workdir
         self.pool_size = pool_size
+        self.provider = provider
         self.environments: dict[int, SyncerEnvironment] = {}
         self.failures: dict[int, BaseException] = {}
-
-    def provider(self) -> ClusterProvider:
-        from pytest_syncer.clusters.registry import make_provider
-
-        return make_provider(self.config)
 
     def get(self, size: int) -> SyncerEnvironment:
         from pytest_syncer.clusters.base import ProviderUnavailable
@@ -58,7 +61,7 @@ class EnvironmentCache:
             try:
                 self.environments[size] = SyncerEnvironment.start(
                     config,
-                    self.provider(),
+                    self.provider(config),
                     self.workdir / f"{config.provider}-{size}",
                     pool_size=self.pool_size,
                 )
@@ -96,13 +99,28 @@ def syncer_manifest_dirs(pytestconfig: pytest.Config) -> list[Path]:
 
 
 @pytest.fixture(scope="session")
+def syncer_cluster_provider() -> Callable[[HarnessConfig], ClusterProvider]:
+    """Makes the provider of an environment from the options; override it to bring your own
+    (a `KubeconfigProvider` with your own CRD and RBAC folder, say)."""
+    from pytest_syncer.clusters.registry import make_provider
+
+    return make_provider
+
+
+@pytest.fixture(scope="session")
 def syncer_environments(
     syncer_config: HarnessConfig,
     syncer_pool_size: int,
+    syncer_cluster_provider: Callable[[HarnessConfig], ClusterProvider],
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[EnvironmentCache]:
     """Every environment of the session, by size; all stopped when the session ends."""
-    cache = EnvironmentCache(syncer_config, tmp_path_factory.mktemp("syncer"), syncer_pool_size)
+    cache = EnvironmentCache(
+        syncer_config,
+        tmp_path_factory.mktemp("syncer"),
+        syncer_pool_size,
+        syncer_cluster_provider,
+    )
     try:
         yield cache
     finally:
