@@ -345,13 +345,30 @@ def _merge_keyed(live: list[Any], config: list[Any], schema: Schema | None) -> l
             result.append(copy.deepcopy(item))
             continue
         element = key_element(item, keys)
-        if element in positions:
-            index = positions[element]
+        index = positions.get(element)
+        if index is None:
+            index = _compatible(result, item, keys)
+        if index is not None:
             result[index] = merge(result[index], item, items)
         else:
             positions[element] = len(result)
             result.append(copy.deepcopy(item))
     return result
+
+
+def _compatible(items: list[Any], item: Mapping[str, Any], keys: tuple[str, ...]) -> int | None:
+    """The item whose key fields agree with ``item``'s wherever both set them.
+
+    The server does not default key fields (a port's ``protocol``), so one configuration may
+    name a key field that another left out; both mean the same item.
+    """
+    for index, candidate in enumerate(items):
+        if not isinstance(candidate, dict):
+            continue
+        shared = [key for key in keys if key in candidate and key in item]
+        if shared and all(candidate[key] == item[key] for key in shared):
+            return index
+    return None
 
 
 # Managers.
@@ -511,8 +528,15 @@ def apply_configuration(
     kept = still_owned | config_set
     kept_prefixes = {path[:end] for path in kept for end in range(len(path) + 1)}
     dropped = previous - kept_prefixes
+    # An item the configuration still names under a fuller key is the same item: keep it.
+    named_items = {
+        id(value_at(merged, path)) for path in kept if path and path[-1].startswith("k:")
+    }
     for path in sorted(dropped, key=len):
-        if not any(path[:end] in dropped for end in range(1, len(path))):
-            _remove(merged, path)
+        if any(path[:end] in dropped for end in range(1, len(path))):
+            continue
+        if path[-1].startswith("k:") and id(value_at(merged, path)) in named_items:
+            continue
+        _remove(merged, path)
     own = ManagerEntry(manager, APPLY, api_version, config_set, time, subresource)
     return merged, _set_entry(others, own)

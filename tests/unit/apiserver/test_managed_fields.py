@@ -149,3 +149,27 @@ def test_an_update_moves_ownership_and_the_entry_round_trips() -> None:
         record_update(updated, new, new, CONFIG_MAP, manager="x", api_version="v1", time="t")
         is updated
     )
+
+
+def test_a_key_field_one_configuration_leaves_out_names_the_same_item() -> None:
+    def deployment(port: dict[str, Any]) -> dict[str, Any]:
+        return _deployment(
+            template={"spec": {"containers": [{"name": "web", "image": "i", "ports": [port]}]}}
+        )
+
+    def apply(entries: Any, live: Any, config: Any) -> Any:
+        return apply_configuration(
+            entries,
+            live,
+            config,
+            DEPLOYMENT,
+            manager="m",
+            api_version="apps/v1",
+            time="t",
+            force=False,
+        )
+
+    live, entries = apply([], None, deployment({"containerPort": 80}))
+    merged, _ = apply(entries, live, deployment({"containerPort": 80, "protocol": "TCP"}))
+    (container,) = merged["spec"]["template"]["spec"]["containers"]
+    assert container["ports"] == [{"containerPort": 80, "protocol": "TCP"}]
