@@ -24,7 +24,7 @@ from pytest_syncer.service import configure_logging, run_service
 from pytest_syncer.syncer.client import KubeClient
 from pytest_syncer.syncer.engine.settings import DEFAULT_RESOURCES, EngineSettings, StatusMode
 from pytest_syncer.syncer.engine.target import TargetSyncer, resolve_resources
-from pytest_syncer.syncer.engine.upstream import UpstreamInformers
+from pytest_syncer.syncer.engine.upstream import SharedUpstream
 from pytest_syncer.syncer.interfaces import ConflictStrategy
 from pytest_syncer.syncer.transform.naming import sync_target_key
 from pytest_syncer.tunnel.agent import (
@@ -143,10 +143,10 @@ async def running_syncer(
                 f"({upstream.server}) has no /clusters/<name> segment"
             )
         resources = await resolve_resources(upstream, settings.resources)
-        informers = UpstreamInformers(
+        shared = SharedUpstream(
             upstream, resources, [sync_target_key(cluster, target.name) for target in targets]
         )
-        stack.push_async_callback(informers.stop)
+        stack.push_async_callback(shared.stop)
         downstreams: dict[Path, KubeClient] = {}
         syncers: list[TargetSyncer] = []
         tunnels: dict[str, str | None] = {}
@@ -157,10 +157,10 @@ async def running_syncer(
                 stack.push_async_callback(downstreams[path].close)
             tunnels[target.name] = await stack.enter_async_context(_tunnel(args, target, cluster))
             syncer = TargetSyncer(
-                upstream, downstreams[path], target.name, cluster, informers, settings
+                upstream, downstreams[path], target.name, cluster, shared, settings
             )
             syncers.append(await stack.enter_async_context(syncer))
-        await informers.start()
+        await shared.start()
         await asyncio.gather(*(syncer.wait_ready(READY_TIMEOUT_SECONDS) for syncer in syncers))
         yield {
             "upstream": upstream.server,

@@ -7,6 +7,8 @@ from, and a 409 means the object is read again and the decision re-made.
 
 from __future__ import annotations
 
+import asyncio
+
 from pytest_syncer.syncer.client import STRATEGIC_MERGE_PATCH, ApiError, KubeClient, Resource
 from pytest_syncer.syncer.interfaces import KubeObject
 
@@ -91,3 +93,29 @@ async def remove_finalizer(
     if not has_finalizer(obj):
         return obj
     return await _merge_finalizer(client, resource, obj, False)
+
+
+class FinalizerWrites:
+    """Concurrent ensures of one object by the targets of one process share one request."""
+
+    def __init__(self) -> None:
+        self._in_flight: dict[tuple[str, str, str, str], asyncio.Future[KubeObject | None]] = {}
+
+    async def ensure(
+        self, client: KubeClient, resource: Resource, obj: KubeObject
+    ) -> KubeObject | None:
+        if has_finalizer(obj) or is_deleting(obj):
+            return obj
+        metadata = obj["metadata"]
+        key = (
+            resource.qualified_name,
+            metadata.get("namespace", ""),
+            metadata["name"],
+            metadata.get("uid", ""),
+        )
+        write = self._in_flight.get(key)
+        if write is None:
+            write = asyncio.ensure_future(ensure_finalizer(client, resource, obj))
+            self._in_flight[key] = write
+            write.add_done_callback(lambda _: self._in_flight.pop(key, None))
+        return await asyncio.shield(write)

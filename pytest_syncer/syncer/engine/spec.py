@@ -16,7 +16,7 @@ from pytest_syncer.syncer.client import ApiError, KubeClient, Resource
 from pytest_syncer.syncer.conflict import owner_key, resolver_for, strategy_for
 from pytest_syncer.syncer.engine.allocated import carry_allocated_fields
 from pytest_syncer.syncer.engine.finalizer import (
-    ensure_finalizer,
+    FinalizerWrites,
     has_finalizer,
     is_deleting,
     remove_finalizer,
@@ -87,6 +87,7 @@ class SpecSyncer:
         namespaces: DownstreamNamespaces,
         statuses: SyncStatusWriter,
         reporter: StatusReporter,
+        finalizers: FinalizerWrites,
         settings: EngineSettings,
         log: TargetLog,
     ) -> None:
@@ -97,6 +98,7 @@ class SpecSyncer:
         self._namespaces = namespaces
         self._statuses = statuses
         self._reporter = reporter
+        self._finalizers = finalizers
         self._settings = settings
         self._log = log
         self._placement = placement_label(context.sync_target.key)
@@ -152,7 +154,7 @@ class SpecSyncer:
         self, key: WorkKey, synced: SyncedResource, upstream: KubeObject
     ) -> float | None:
         resource = synced.resource
-        held = await ensure_finalizer(self._up, resource, upstream)
+        held = await self._finalizers.ensure(self._up, resource, upstream)
         if held is None or is_deleting(held):
             return 0.0
         upstream = held

@@ -37,7 +37,7 @@ from pytest_syncer.syncer.engine.settings import KNOWN_RESOURCES, EngineSettings
 from pytest_syncer.syncer.engine.spec import SpecSyncer, SyncedResource
 from pytest_syncer.syncer.engine.syncstatus import SyncStatusWriter
 from pytest_syncer.syncer.engine.targetlog import TargetLog
-from pytest_syncer.syncer.engine.upstream import UpstreamInformers, carries
+from pytest_syncer.syncer.engine.upstream import SharedUpstream, carries
 from pytest_syncer.syncer.interfaces import (
     SYNC_TARGET_KEY_LABEL,
     KubeObject,
@@ -96,7 +96,7 @@ class TargetSyncer:
         downstream: KubeClient,
         target_name: str,
         upstream_cluster: str,
-        informers: UpstreamInformers,
+        shared: SharedUpstream,
         settings: EngineSettings,
     ) -> None:
         self.upstream = upstream
@@ -108,11 +108,11 @@ class TargetSyncer:
         self.ready = asyncio.Event()
         self.sync_target: SyncTarget | None = None
         self.reconciles = 0
-        self._informers = informers
-        self._resource_list = [r.resource for r in informers.reflectors.values()]
+        self._shared = shared
+        self._resource_list = [r.resource for r in shared.reflectors.values()]
         self._label = placement_label(sync_target_key(upstream_cluster, target_name))
         for resource in self._resource_list:
-            informers.subscribe(
+            shared.subscribe(
                 resource,
                 sync_target_key(upstream_cluster, target_name),
                 self._upstream_handler(resource),
@@ -192,7 +192,7 @@ class TargetSyncer:
         )
         synced: dict[str, SyncedResource] = {}
         for resource in self._resource_list:
-            up = self._informers.reflectors[resource.qualified_name]
+            up = self._shared.reflectors[resource.qualified_name]
             down = self._reflector(self.downstream, resource, own, "downstream")
             down.add_handler(self._downstream_handler(resource))
             synced[resource.qualified_name] = SyncedResource(resource, up, down)
@@ -207,6 +207,7 @@ class TargetSyncer:
             namespaces=self._namespaces,
             statuses=statuses,
             reporter=self._reporter,
+            finalizers=self._shared.finalizers,
             settings=self.settings,
             log=self.log,
         )
@@ -251,7 +252,7 @@ class TargetSyncer:
     async def _wait_for_informers(self) -> None:
         """Wait for every informer; one whose resource the server does not serve (404) does
         not block, and one that stays broken blocks for INFORMER_SYNC_TIMEOUT at most."""
-        reflectors = [*self._reflectors, *self._informers.reflectors.values()]
+        reflectors = [*self._reflectors, *self._shared.reflectors.values()]
         waits = [r.wait_listed_or_unserved(INFORMER_SYNC_TIMEOUT) for r in reflectors]
         results = await asyncio.gather(*waits, return_exceptions=True)
         for reflector, result in zip(reflectors, results, strict=True):

@@ -1,10 +1,11 @@
-"""Upstream informers shared by every target of one syncer process.
+"""What the targets of one syncer process share upstream: informers and finalizer writes.
 
 Each target of a pool would otherwise watch each resource with its own label selector: N
 watches that all carry every event of a workload placed on N targets, each parsed N times.
 One watch per resource per process, dispatched to the targets whose placement label the
 object carries (or carried: a dropped label is a removal), costs O(processes) instead.
-A process with a single target keeps kcp's per-target label selector.
+A process with a single target keeps kcp's per-target label selector. Likewise the targets
+that place one new workload at once add the shared finalizer with one request per process.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import asyncio
 from collections.abc import Sequence
 
 from pytest_syncer.syncer.client import KubeClient, Resource
+from pytest_syncer.syncer.engine.finalizer import FinalizerWrites
 from pytest_syncer.syncer.interfaces import KubeObject
 from pytest_syncer.syncer.reflector import Change, Handler, Reflector
 from pytest_syncer.syncer.transform.naming import placement_label
@@ -22,8 +24,9 @@ def carries(obj: KubeObject | None, label: str) -> bool:
     return obj is not None and label in (obj["metadata"].get("labels") or {})
 
 
-class UpstreamInformers:
-    """One reflector per synced resource; `subscribe` a target before `start`."""
+class SharedUpstream:
+    """One reflector per synced resource (`subscribe` a target before `start`), one
+    finalizer writer."""
 
     def __init__(
         self, client: KubeClient, resources: Sequence[Resource], target_keys: Sequence[str]
@@ -38,6 +41,7 @@ class UpstreamInformers:
             )
             for resource in resources
         }
+        self.finalizers = FinalizerWrites()
 
     def subscribe(self, resource: Resource, key: str, handler: Handler) -> None:
         """Call `handler` for objects that carry, or carried, this target's placement label."""
