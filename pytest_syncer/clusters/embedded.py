@@ -85,6 +85,9 @@ class EmbeddedProvider:
         self._apiserver.stop()
         self._start_apiserver(self._args)
 
+    def pids(self) -> list[int]:
+        return [p.pid for p in (self._apiserver, self._simulator) if p is not None and p.running]
+
     def stop(self) -> None:
         for process in (self._simulator, self._apiserver):
             if process is not None:

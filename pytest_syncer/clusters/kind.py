@@ -103,6 +103,10 @@ class KindProvider:
     def restart_apiserver(self) -> None:
         raise FaultNotSupported("the kind provider does not restart a kind API server")
 
+    def pids(self) -> list[int]:
+        """kind's clusters are containers, not processes of ours."""
+        return []
+
     def stop(self) -> None:
         for cluster in reversed(self._clusters):
             cluster.delete()

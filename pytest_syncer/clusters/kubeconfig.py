@@ -142,5 +142,8 @@ class KubeconfigProvider:
     def restart_apiserver(self) -> None:
         raise FaultNotSupported("the kubeconfig provider cannot restart an existing API server")
 
+    def pids(self) -> list[int]:
+        return []
+
     def stop(self) -> None:
         """Nothing was started; the installed CRDs and RBAC stay for the next run."""

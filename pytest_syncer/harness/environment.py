@@ -170,6 +170,12 @@ class SyncerEnvironment:
         self.hub.stop()
         self.hub.start()
 
+    def pids(self) -> list[int]:
+        """Every process of this environment that runs now."""
+        syncers = [process.pid for process in self.syncers.processes]
+        hub = [self.hub.pid] if self.hub.running else []
+        return [*self.provider.pids(), *hub, *(pid for pid in syncers if pid is not None)]
+
     def facts(self) -> dict[str, Any]:
         """What the report header and failure messages say about this environment."""
         return {

@@ -66,6 +66,9 @@ class SyncerProcess(Protocol):
     @property
     def running(self) -> bool: ...
 
+    @property
+    def pid(self) -> int | None: ...
+
     def start(self) -> None: ...
 
     def signal(self, signum: int) -> None: ...
@@ -112,6 +115,10 @@ class ReferenceSyncer:
     def running(self) -> bool:
         return self._process.running
 
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid if self.running else None
+
     def start(self) -> None:
         self._process.start()
 
@@ -138,6 +145,10 @@ class CommandSyncer:
     @property
     def running(self) -> bool:
         return self._process is not None and self._process.poll() is None
+
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid if self._process is not None and self.running else None
 
     def start(self) -> None:
         with self.log_path.open("ab") as log:

@@ -19,6 +19,8 @@ MISSING = object()
 def differences(expected: Any, actual: Any, path: str = "") -> list[str]:
     """Where `actual` does not contain `expected` (mappings compared as subsets, lists and
     scalars exactly), one line per differing path."""
+    if actual is MISSING:
+        return [f"{path}: expected {_show(expected)}, had nothing"]
     if isinstance(expected, Mapping):
         if not isinstance(actual, Mapping):
             return [f"{path or '.'}: expected an object, had {_show(actual)}"]
@@ -26,8 +28,6 @@ def differences(expected: Any, actual: Any, path: str = "") -> list[str]:
         for key, value in expected.items():
             lines += differences(value, actual.get(key, MISSING), f"{path}.{key}" if path else key)
         return lines
-    if actual is MISSING:
-        return [f"{path}: expected {_show(expected)}, had nothing"]
     if expected != actual:
         return [f"{path}: expected {_show(expected)}, had {_show(actual)}"]
     return []
