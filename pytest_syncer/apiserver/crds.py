@@ -34,13 +34,22 @@ def _mapping(value: Any) -> Mapping[str, Any]:
     return value if isinstance(value, Mapping) else {}
 
 
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _strings(value: Any) -> tuple[str, ...]:
+    return tuple(item for item in value if isinstance(item, str)) if isinstance(value, list) else ()
+
+
 def served_types(crd: Mapping[str, Any]) -> list[ResourceType]:
     """One type-table row per served version of ``crd``."""
     spec = _mapping(crd.get("spec"))
     names = _mapping(spec.get("names"))
     kind = str(names.get("kind", ""))
     rows = []
-    for raw in spec.get("versions") or ():
+    versions = spec.get("versions")
+    for raw in _list(versions):
         version = _mapping(raw)
         if version.get("served") is False:
             continue
@@ -54,14 +63,16 @@ def served_types(crd: Mapping[str, Any]) -> list[ResourceType]:
                 kind,
                 spec.get("scope") == "Namespaced",
                 singular=str(names.get("singular") or kind.lower()),
-                short_names=tuple(names.get("shortNames") or ()),
+                short_names=_strings(names.get("shortNames")),
                 verbs=STANDARD_VERBS,
                 subresources=("status",) if "status" in subresources else (),
-                categories=tuple(names.get("categories") or ()),
+                categories=_strings(names.get("categories")),
                 definition=str(_mapping(crd.get("metadata")).get("name", "")),
                 schema=schema if isinstance(schema, Mapping) else None,
                 printer_columns=tuple(
-                    _mapping(column) for column in version.get("additionalPrinterColumns") or ()
+                    _mapping(column)
+                    for column in _list(version.get("additionalPrinterColumns"))
+                    if isinstance(column, Mapping)
                 ),
             )
         )
@@ -85,7 +96,7 @@ def established_status(crd: Mapping[str, Any]) -> dict[str, Any]:
     now = now_timestamp()
     storage = [
         str(_mapping(version).get("name"))
-        for version in spec.get("versions") or ()
+        for version in _list(spec.get("versions"))
         if _mapping(version).get("storage") is True
     ]
     conditions = [

@@ -7,12 +7,18 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
+from pytest_syncer.apiserver.api import ObjectAPI
+from pytest_syncer.apiserver.crds import served_types
+from pytest_syncer.apiserver.errors import APIError
 from pytest_syncer.apiserver.paging import (
     ContinueToken,
     decode_continue,
     encode_continue,
     page,
 )
+from pytest_syncer.apiserver.paths import ResourcePath
+from pytest_syncer.apiserver.resources import ResourceRegistry
+from pytest_syncer.apiserver.store.memory import MemoryStore
 from pytest_syncer.apiserver.structural_schema import ROOT_FIELDS, prune, validate
 
 KEYS = st.sampled_from(["spec", "status", "size", "name", "tags", "x", "apiVersion", "metadata"])
@@ -125,3 +131,55 @@ def test_following_continue_tokens_visits_each_item_once_in_order(
         assert shown.remaining == len(ordered) - len(seen)
         after = token.start
     assert seen == [key for key, _ in ordered]
+
+
+CRD_FIELDS = st.fixed_dictionaries(
+    {},
+    optional={
+        "group": st.sampled_from(["example.com", "apps", "", 3]) | JSON,
+        "scope": st.sampled_from(["Namespaced", "Cluster", "Elsewhere"]) | JSON,
+        "names": st.fixed_dictionaries(
+            {},
+            optional={
+                "plural": st.sampled_from(["widgets", "Widgets", ""]) | JSON,
+                "kind": st.sampled_from(["Widget", ""]) | JSON,
+                "shortNames": JSON,
+                "categories": JSON,
+            },
+        )
+        | JSON,
+        "versions": st.lists(
+            st.fixed_dictionaries(
+                {},
+                optional={
+                    "name": st.sampled_from(["v1", "v2", ""]) | JSON,
+                    "served": st.booleans() | JSON,
+                    "storage": st.booleans() | JSON,
+                    "schema": st.fixed_dictionaries({"openAPIV3Schema": SCHEMAS | JSON}) | JSON,
+                    "subresources": JSON,
+                    "additionalPrinterColumns": JSON,
+                },
+            )
+            | JSON,
+            max_size=3,
+        )
+        | JSON,
+    },
+)
+
+
+@given(CRD_FIELDS, st.sampled_from(["widgets.example.com", "x"]))
+def test_any_crd_body_is_created_or_refused_with_a_status(spec: Any, name: str) -> None:
+    api = ObjectAPI(MemoryStore(), ResourceRegistry.builtin())
+    crds = api.registry.require("apiextensions.k8s.io", "v1", "customresourcedefinitions")
+    body = {"metadata": {"name": name}, "spec": spec}
+    outcome: dict[str, Any] | APIError
+    try:
+        outcome = api.create(ResourcePath("c", crds, None), body)
+    except APIError as error:
+        outcome = error
+    if isinstance(outcome, APIError):
+        assert 400 <= outcome.code < 500
+    else:
+        assert outcome["status"]["conditions"]
+        assert api.registry.view("c") == "c" or not served_types(outcome)
