@@ -8,8 +8,9 @@ type, and structs marked ``x-kubernetes-map-type: atomic``, are owned whole. As 
 structured-merge-diff, a set holds every scalar, every list item, every atomic value, and every
 map entry that is not a declared field of its struct (a label, an annotation, a data key).
 
-Everything here is pure: the schema is passed in (``None`` when the kind has none, then every
-map is granular and every list atomic).
+The server-set ``kcp.io/cluster`` annotation belongs to no manager. Everything here is pure:
+the schema is passed in (``None`` when the kind has none, then every map is granular and every
+list atomic).
 """
 
 from __future__ import annotations
@@ -305,7 +306,7 @@ def _remove(obj: Any, path: Path) -> None:
             parent.remove(target)
 
 
-def _leaves(paths: FieldSet) -> FieldSet:
+def leaf_paths(paths: FieldSet) -> FieldSet:
     """Paths with no longer path below them in the set."""
     prefixes = {path[:end] for path in paths for end in range(len(path))}
     return frozenset(path for path in paths if path not in prefixes)
@@ -493,7 +494,7 @@ def apply_configuration(
     """
     config_set = field_set(config, schema)
     live_object: dict[str, Any] = dict(live) if live is not None else {}
-    config_leaves = _leaves(config_set)
+    config_leaves = leaf_paths(config_set)
     conflicts: list[tuple[str, str, Path]] = []
     taken: set[Path] = set()
     for entry in entries:

@@ -11,11 +11,11 @@ from hypothesis import strategies as st
 from pytest_syncer.apiserver.managed_fields import (
     APPLY,
     ApplyConflictError,
-    _leaves,
     apply_configuration,
     field_set,
     from_fields_v1,
     is_missing,
+    leaf_paths,
     record_update,
     to_fields_v1,
     value_at,
@@ -123,7 +123,7 @@ def test_every_owned_path_points_into_the_object(obj: dict[str, Any]) -> None:
 @given(deployments())
 def test_apply_creates_the_configuration_and_is_idempotent(config: dict[str, Any]) -> None:
     merged, entries = _apply([], None, config, "a")
-    for path in _leaves(field_set(config, DEPLOYMENT)):
+    for path in leaf_paths(field_set(config, DEPLOYMENT)):
         assert value_at(merged, path) == value_at(config, path)
     again, entries_again = _apply(entries, merged, config, "a")
     assert again == merged
@@ -190,7 +190,7 @@ def test_an_update_takes_what_it_changes_from_every_other_manager(
     new_paths = field_set(new, DEPLOYMENT)
     old_paths = field_set(old, DEPLOYMENT)
     owners = {entry.manager: entry.fields for entry in updated}
-    leaves = _leaves(new_paths)
+    leaves = leaf_paths(new_paths)
     changed = {
         path
         for path in new_paths
