@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 import ssl
 import subprocess
@@ -129,3 +130,25 @@ async def test_the_syncer_keeps_its_tunnel_and_logs_no_secret(
     assert "target=tun " in log
     for secret in (tunnel_token, *(_token(path) for path in environment.kubeconfigs.values())):
         assert secret not in log
+
+
+async def test_a_missing_sync_target_is_named_and_waited_for(
+    environment: SyncerEnvironment,
+) -> None:
+    late = TargetInfo("late", "down-1")
+    environment.targets["late"] = late
+    syncer = environment.syncer(["late"])
+    started = asyncio.create_task(asyncio.to_thread(syncer.start))
+    await await_until(
+        lambda: asyncio.to_thread(
+            lambda: syncer.log_path.read_text() if syncer.log_path.exists() else ""
+        ),
+        lambda log: "SyncTarget late does not exist upstream" in log,
+        what="the syncer saying its SyncTarget is missing",
+        timeout=30,
+    )
+    assert not started.done(), "the syncer must not announce itself ready without its SyncTarget"
+    await environment.create_targets([late])
+    ready = await asyncio.wait_for(started, 60)
+    assert ready["targets"][0]["name"] == "late"
+    assert syncer.stop() == 0
