@@ -1,12 +1,15 @@
 """Sync latency: an upstream write until the copy is visible on every target, for N targets.
 
 Starts the embedded API server (an upstream and two downstream logical clusters, HTTPS) and
-the reference syncer pooled as DESIGN.md's harness runs it (one process per 25 targets, every
-two targets sharing a downstream cluster), places one ConfigMap on all N targets, then creates
-and updates it round after round. The latency of each (write, target) is measured by watching
-the downstream clusters, not by polling. In the same run, the API server's own create latency
+the reference syncer pooled as DESIGN.md's harness runs it (one process per 25 targets; the
+targets share two downstream clusters, as 50 targets share two kind clusters), places one
+ConfigMap on all N targets, then creates and updates it round after round. The latency of each
+(write, target) is measured by watching the downstream clusters, not by polling. In the same
+run, the API server's own create latency
 ("direct") gives the floor. Progress goes to stderr; the last stdout line is
-``{"sync": {targets, p50_ms, p99_ms, samples}, "direct": {create_p50_ms, create_p99_ms}}``.
+``{"sync": {targets, p50_ms, p99_ms, ...}, "direct": {create_p50_ms, create_p99_ms}}``; `sync`
+also splits creates from updates and gives the machine's load average, since on a shared
+machine the figures follow it.
 
     python benchmarks/bench_sync.py [--targets N] [--duration S] [--json FILE]
 """
@@ -17,6 +20,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import os
 import sys
 import tempfile
 import time
@@ -251,6 +255,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             **summary(samples),
             "samples": len(samples),
             "resources": args.resources,
+            "load_average": round(os.getloadavg()[0], 1),
             **summary(by_write["create"], "create_"),
             **summary(by_write["update"], "update_"),
         },
