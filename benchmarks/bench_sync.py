@@ -5,8 +5,8 @@ the reference syncer pooled as DESIGN.md's harness runs it (one process per 25 t
 targets share two downstream clusters, as 50 targets share two kind clusters), places one
 ConfigMap on all N targets, then creates and updates it round after round. The latency of each
 (write, target) is measured by watching the downstream clusters, not by polling. In the same
-run, the API server's own create latency
-("direct") gives the floor. Progress goes to stderr; the last stdout line is
+run, the API server's own create latency ("direct") gives the floor. Progress goes to stderr;
+the last stdout line is
 ``{"sync": {targets, p50_ms, p99_ms, ...}, "direct": {create_p50_ms, create_p99_ms}}``; `sync`
 also splits creates from updates and gives the machine's load average, since on a shared
 machine the figures follow it.
