@@ -84,6 +84,20 @@ def schema_name(resource_type: ResourceType) -> str:
     return f"{reversed_group}.{resource_type.version}.{resource_type.kind}"
 
 
+def _type_schema(resource_type: ResourceType) -> dict[str, Any]:
+    """A custom resource's own ``openAPIV3Schema``, or a permissive one, with the GVK on it."""
+    if resource_type.schema is None:
+        return _permissive_schema(resource_type)
+    schema = dict(resource_type.schema)
+    properties = dict(schema.get("properties") or {})
+    properties.setdefault("apiVersion", {"type": "string"})
+    properties.setdefault("kind", {"type": "string"})
+    properties["metadata"] = {"allOf": [{"$ref": _SOURCE_REF_PREFIX + OBJECT_META}]}
+    schema["properties"] = properties
+    schema["x-kubernetes-group-version-kind"] = [_gvk(resource_type)]
+    return schema
+
+
 def _permissive_schema(resource_type: ResourceType) -> dict[str, Any]:
     return {
         "description": f"{resource_type.kind} ({resource_type.api_version}): not a Kubernetes "
@@ -156,7 +170,7 @@ def _source_schemas(types: Iterable[ResourceType]) -> dict[str, Any]:
     chosen += [scale_type(t) for t in chosen if "scale" in t.subresources]
     for resource_type in chosen:
         name = schema_name(resource_type)
-        found[name] = source.get(name) or _permissive_schema(resource_type)
+        found[name] = source.get(name) or _type_schema(resource_type)
         pending.extend(_references(found[name]))
     pending.append(STATUS)
     while pending:

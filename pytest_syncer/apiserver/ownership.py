@@ -22,6 +22,11 @@ from pytest_syncer.apiserver.resources import ResourceType
 from pytest_syncer.apiserver.strategic_merge import schema_for
 
 
+def _schema(resource_type: ResourceType) -> Any:
+    """The built-in schema of the type, else a custom resource's own structural schema."""
+    return schema_for(resource_type.api_version, resource_type.kind) or resource_type.schema
+
+
 def _entries_json(entries: list[ManagerEntry]) -> list[dict[str, Any]]:
     return [entry.to_json() for entry in entries]
 
@@ -54,7 +59,7 @@ def record_write(
     stored = ((old or {}).get("metadata") or {}).get("managedFields")
     if given and given != stored:
         return new
-    schema = schema_for(resource_type.api_version, resource_type.kind)
+    schema = _schema(resource_type)
     entries = parse_entries(stored)
     updated = record_update(
         entries,
@@ -82,7 +87,7 @@ def apply(
     """What server-side apply of ``config`` by ``manager`` makes of ``live``; 409 on conflicts."""
     if resource_type.has_status and not subresource:
         config = {key: value for key, value in config.items() if key != "status"}
-    schema = schema_for(resource_type.api_version, resource_type.kind)
+    schema = _schema(resource_type)
     stored = ((live or {}).get("metadata") or {}).get("managedFields")
     entries = parse_entries(stored)
     try:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import yaml
+
+from pytest_syncer.waiting import wait_until
 from tests.integration.apiserver.clients import ClusterClient
 
 
@@ -48,3 +51,90 @@ def test_v2_as_protobuf_or_json(upstream: ClusterClient) -> None:
     assert document["swagger"] == "2.0"
     ref = document["definitions"]["io.k8s.api.apps.v1.Deployment"]["properties"]["spec"]["$ref"]
     assert ref == "#/definitions/io.k8s.api.apps.v1.DeploymentSpec"
+
+
+CRD = {
+    "apiVersion": "apiextensions.k8s.io/v1",
+    "kind": "CustomResourceDefinition",
+    "metadata": {"name": "widgets.example.com"},
+    "spec": {
+        "group": "example.com",
+        "scope": "Namespaced",
+        "names": {
+            "plural": "widgets",
+            "singular": "widget",
+            "kind": "Widget",
+            "listKind": "WidgetList",
+        },
+        "versions": [
+            {
+                "name": "v1",
+                "served": True,
+                "storage": True,
+                "schema": {
+                    "openAPIV3Schema": {
+                        "type": "object",
+                        "properties": {
+                            "spec": {
+                                "type": "object",
+                                "description": "What the widget should be.",
+                                "properties": {
+                                    "size": {"type": "integer"},
+                                    "parts": {
+                                        "type": "array",
+                                        "x-kubernetes-list-type": "map",
+                                        "x-kubernetes-list-map-keys": ["name"],
+                                        "items": {
+                                            "type": "object",
+                                            "required": ["name"],
+                                            "properties": {
+                                                "name": {"type": "string"},
+                                                "count": {"type": "integer"},
+                                            },
+                                        },
+                                    },
+                                },
+                            }
+                        },
+                    }
+                },
+            }
+        ],
+    },
+}
+
+
+def test_custom_resources_get_their_own_schema_and_keyed_ownership(
+    upstream: ClusterClient,
+) -> None:
+    created = upstream.post("/apis/apiextensions.k8s.io/v1/customresourcedefinitions", CRD)
+    assert created.status_code == 201, created.text
+    document = wait_until(
+        lambda: upstream.get("/openapi/v3/apis/example.com/v1"),
+        lambda response: response.status_code == 200,
+        what="the CRD's group-version document",
+    ).json()
+    widget = document["components"]["schemas"]["com.example.v1.Widget"]
+    assert widget["x-kubernetes-group-version-kind"] == [
+        {"group": "example.com", "version": "v1", "kind": "Widget"}
+    ]
+    assert widget["properties"]["spec"]["description"] == "What the widget should be."
+    path = "/apis/example.com/v1/namespaces/default/widgets/w"
+    body = {
+        "apiVersion": "example.com/v1",
+        "kind": "Widget",
+        "metadata": {"name": "w"},
+        "spec": {"size": 1, "parts": [{"name": "a", "count": 1}]},
+    }
+    applied = upstream.request(
+        "PATCH",
+        path,
+        data=yaml.safe_dump(body),
+        headers={"Content-Type": "application/apply-patch+yaml"},
+        params={"fieldManager": "m"},
+    )
+    assert applied.status_code == 201, applied.text
+    (entry,) = applied.json()["metadata"]["managedFields"]
+    assert entry["fieldsV1"]["f:spec"]["f:parts"] == {
+        'k:{"name":"a"}': {".": {}, "f:count": {}, "f:name": {}}
+    }
