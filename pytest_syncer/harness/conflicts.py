@@ -15,6 +15,7 @@ from pytest_syncer.harness.environment import SyncerEnvironment
 from pytest_syncer.harness.kube import Obj
 from pytest_syncer.harness.waits import differences, poll
 from pytest_syncer.harness.workloads import CONTENT_SKIP, Workload, WorkloadFactory, load_manifest
+from pytest_syncer.syncer.interfaces import NamespaceLocator, SyncTarget
 from pytest_syncer.syncer.transform.naming import CLUSTER_LABEL, LOCATOR_ANNOTATION
 from pytest_syncer.waiting import wait_until
 
@@ -87,8 +88,6 @@ class Conflicts:
         the namespace below is made as the syncer makes it, if missing."""
         handle = self.env.targets[target]
         namespace = handle.namespace(upstream_namespace)
-        from pytest_syncer.syncer.interfaces import NamespaceLocator, SyncTarget
-
         locator = NamespaceLocator(
             SyncTarget(handle.name, handle.upstream_cluster, handle.uid),
             handle.upstream_cluster,

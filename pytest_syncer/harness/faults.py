@@ -6,6 +6,8 @@ from __future__ import annotations
 import random
 import signal
 
+import pytest
+
 from pytest_syncer.clusters.base import FaultNotSupported
 from pytest_syncer.harness.environment import SyncerEnvironment
 
@@ -50,8 +52,6 @@ class Faults:
         try:
             self.env.provider.restart_apiserver()
         except FaultNotSupported as error:
-            import pytest
-
             pytest.skip(str(error))
 
     def heal(self) -> None:

@@ -47,11 +47,14 @@ class EnvironmentCache:
         self.provider = provider
         self.environments: dict[int, SyncerEnvironment] = {}
         self.failures: dict[int, BaseException] = {}
+        self.unavailable: str | None = None
 
     def get(self, size: int) -> SyncerEnvironment:
         from pytest_syncer.clusters.base import ProviderUnavailable
         from pytest_syncer.harness.environment import SyncerEnvironment
 
+        if self.unavailable is not None:
+            pytest.skip(self.unavailable)
         if size in self.failures:
             pytest.fail(
                 f"the {size}-target environment failed to start before: {self.failures[size]}"
@@ -66,7 +69,8 @@ class EnvironmentCache:
                     pool_size=self.pool_size,
                 )
             except ProviderUnavailable as error:
-                pytest.skip(str(error))
+                self.unavailable = str(error)
+                pytest.skip(self.unavailable)
             except Exception as error:
                 self.failures[size] = error
                 raise
