@@ -78,15 +78,6 @@ async def _set_finalizer(
     raise ApiError(409, "Conflict", f"the finalizer did not stick after {MAX_ATTEMPTS} attempts")
 
 
-async def ensure_finalizer(
-    client: KubeClient, resource: Resource, obj: KubeObject
-) -> KubeObject | None:
-    """Add the shared finalizer (a no-op when present); None when the object is gone."""
-    if has_finalizer(obj) or is_deleting(obj):
-        return obj
-    return await _merge_finalizer(client, resource, obj, True)
-
-
 async def remove_finalizer(
     client: KubeClient, resource: Resource, obj: KubeObject
 ) -> KubeObject | None:
@@ -102,9 +93,11 @@ class FinalizerWrites:
         self._in_flight: dict[tuple[str, str, str, str], asyncio.Future[KubeObject | None]] = {}
 
     async def ensure(
-        self, client: KubeClient, resource: Resource, obj: KubeObject
+        self, client: KubeClient, resource: Resource, obj: KubeObject, *, force: bool = False
     ) -> KubeObject | None:
-        if has_finalizer(obj) or is_deleting(obj):
+        """Add the shared finalizer; `force` writes even when `obj` (from a cache that may lag)
+        shows it already."""
+        if is_deleting(obj) or (has_finalizer(obj) and not force):
             return obj
         metadata = obj["metadata"]
         key = (
@@ -115,7 +108,7 @@ class FinalizerWrites:
         )
         write = self._in_flight.get(key)
         if write is None:
-            write = asyncio.ensure_future(ensure_finalizer(client, resource, obj))
+            write = asyncio.ensure_future(_merge_finalizer(client, resource, obj, True))
             self._in_flight[key] = write
             write.add_done_callback(lambda _: self._in_flight.pop(key, None))
         return await asyncio.shield(write)

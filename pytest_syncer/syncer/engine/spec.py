@@ -1,10 +1,17 @@
 """The spec syncer: one reconcile makes the copy below of one upstream object what it should be.
 
 Level-based: whatever event enqueued the key (an upstream change, a change or delete below, a
-resync), the reconcile reads both caches and converges. Placed (`Sync`) and alive: the shared
-finalizer, then the SyncStatus, then the namespace, then the object through the transform and
-the conflict resolver. Not placed, or deleting: the copy below goes (unless the soft finalizer
-holds it), then this target's SyncStatus, and the last syncer out removes the finalizer.
+resync), the reconcile reads both caches and converges. Placed (`Sync`) and alive: the
+SyncStatus, then the shared finalizer, then the namespace, then the object through the handler
+and the conflict resolver. Not placed, or deleting: the copy below goes (unless the soft
+finalizer holds it), then this target's SyncStatus, and the last syncer out removes the
+finalizer.
+
+The SyncStatus comes before the finalizer so that the last syncer out can never strip the
+finalizer from a workload another target is about to write below: it lists SyncStatus objects
+after its own delete, removes the finalizer only when none is left, and lists once more after
+removing it (a target that created its SyncStatus in between gets the finalizer back, and that
+target writes the finalizer itself right after creating its SyncStatus, whatever its cache says).
 """
 
 from __future__ import annotations
@@ -154,11 +161,11 @@ class SpecSyncer:
         self, key: WorkKey, synced: SyncedResource, upstream: KubeObject
     ) -> float | None:
         resource = synced.resource
-        held = await self._finalizers.ensure(self._up, resource, upstream)
+        created = await self._statuses.ensure(resource, upstream)
+        held = await self._finalizers.ensure(self._up, resource, upstream, force=created)
         if held is None or is_deleting(held):
             return 0.0
         upstream = held
-        await self._statuses.ensure(resource, upstream)
         generation = upstream["metadata"].get("generation")
         try:
             strategy, retain = strategy_for(upstream, self._settings.conflict_strategy)
@@ -278,6 +285,9 @@ class SpecSyncer:
         if upstream is not None and has_finalizer(upstream):
             uid = upstream["metadata"].get("uid", "")
             if await self._statuses.remaining(key.namespace, uid) == 0:
-                await remove_finalizer(self._up, resource, upstream)
+                released = await remove_finalizer(self._up, resource, upstream)
                 self._log.info("%s: last copy gone, shared finalizer removed", key)
+                if released is not None and await self._statuses.remaining(key.namespace, uid):
+                    await self._finalizers.ensure(self._up, resource, released, force=True)
+                    self._log.info("%s: another target placed it meanwhile; finalizer back", key)
         return None

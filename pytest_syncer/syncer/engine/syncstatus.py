@@ -69,20 +69,24 @@ class SyncStatusWriter:
     def cached(self, namespace: str, name: str) -> KubeObject | None:
         return self._cache.get(namespace, name)
 
-    async def ensure(self, resource: Resource, workload: KubeObject) -> None:
+    async def ensure(self, resource: Resource, workload: KubeObject) -> bool:
+        """Create the SyncStatus when missing (or left by an earlier workload of the same name);
+        True when this call created it."""
         record = self.record(resource, workload)
         namespace = workload["metadata"]["namespace"]
         existing = self._cache.get(namespace, record.name)
         if existing is not None:
             labels = existing["metadata"].get("labels") or {}
             if labels.get(WORKLOAD_UID_LABEL) == record.workload.uid:
-                return
+                return False
             await self._client.delete(SYNC_STATUSES, record.name, namespace)
         try:
             await self._client.create(SYNC_STATUSES, record.to_object())
         except ApiError as error:
             if not error.already_exists:
                 raise
+            return False
+        return True
 
     async def report(self, resource: Resource, workload: KubeObject, verdict: Verdict) -> None:
         """Patch phase, condition and generation when they differ from what is recorded.
