@@ -62,9 +62,7 @@ def prune(value: Any, schema: Schema, *, root: bool = False) -> Any:
             if (root or embedded) and key in ROOT_FIELDS:
                 result[key] = item
                 continue
-            declared = properties.get(key) if isinstance(properties, Mapping) else None
-            if declared is None and isinstance(additional, Mapping):
-                declared = additional
+            declared = _declared(properties, additional, key)
             if declared is None:
                 if _preserves(schema) or additional is True:
                     result[key] = item
@@ -83,6 +81,22 @@ def prune(value: Any, schema: Schema, *, root: bool = False) -> Any:
             return [prune(item, items) for item in value]
         return list(value)
     return value
+
+
+def _declared(properties: Any, additional: Any, key: str) -> Schema | None:
+    """The schema of field ``key``: its property, else ``additionalProperties`` when a schema."""
+    declared = properties.get(key) if isinstance(properties, Mapping) else None
+    if not isinstance(declared, Mapping):
+        declared = additional if isinstance(additional, Mapping) else None
+    return declared
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _schemas(value: Any) -> list[Schema]:
+    return [item for item in _list(value) if isinstance(item, Mapping)]
 
 
 def _join(path: str, key: str) -> str:
@@ -230,8 +244,8 @@ def _object_errors(
     value: dict[str, Any], schema: Schema, path: str, where: str
 ) -> list[FieldError]:
     errors = []
-    for name in schema.get("required") or ():
-        if name not in value:
+    for name in _list(schema.get("required")):
+        if isinstance(name, str) and name not in value:
             errors.append(required(_join(path, name)))
     max_properties = schema.get("maxProperties")
     min_properties = schema.get("minProperties")
@@ -254,9 +268,7 @@ def _object_errors(
     for key, item in value.items():
         if not path and key in ROOT_FIELDS:
             continue
-        declared = properties.get(key) if isinstance(properties, Mapping) else None
-        if declared is None and isinstance(additional, Mapping):
-            declared = additional
+        declared = _declared(properties, additional, key)
         if declared is not None:
             errors += validate(item, declared, _join(path, key))
     return errors
@@ -264,14 +276,14 @@ def _object_errors(
 
 def _combinator_errors(value: Any, schema: Schema, path: str, where: str) -> list[FieldError]:
     errors: list[FieldError] = []
-    for sub in schema.get("allOf") or ():
+    for sub in _schemas(schema.get("allOf")):
         errors += validate(value, sub, path)
-    any_of = schema.get("anyOf")
+    any_of = _schemas(schema.get("anyOf"))
     if any_of and all(validate(value, sub, path) for sub in any_of):
         errors.append(
             invalid(where, value, f"{where} in body must match at least one schema (anyOf)")
         )
-    one_of = schema.get("oneOf")
+    one_of = _schemas(schema.get("oneOf"))
     if one_of and sum(not validate(value, sub, path) for sub in one_of) != 1:
         errors.append(
             invalid(where, value, f"{where} in body must validate one and only one schema (oneOf)")

@@ -183,3 +183,45 @@ def test_any_crd_body_is_created_or_refused_with_a_status(spec: Any, name: str) 
     else:
         assert outcome["status"]["conditions"]
         assert api.registry.view("c") == "c" or not served_types(outcome)
+
+
+SCHEMA_KEYS = st.sampled_from(
+    [
+        "type",
+        "properties",
+        "additionalProperties",
+        "items",
+        "required",
+        "enum",
+        "pattern",
+        "minimum",
+        "maxLength",
+        "maxItems",
+        "allOf",
+        "anyOf",
+        "oneOf",
+        "not",
+        "default",
+        "nullable",
+        "x-kubernetes-preserve-unknown-fields",
+    ]
+)
+MALFORMED_SCHEMAS = st.recursive(
+    st.dictionaries(SCHEMA_KEYS, JSON, max_size=4),
+    lambda children: (
+        st.dictionaries(SCHEMA_KEYS, children | st.lists(children) | JSON, max_size=4)
+        | st.builds(
+            lambda props: {"properties": props}, st.dictionaries(KEYS, children, max_size=3)
+        )
+    ),
+    max_leaves=6,
+)
+
+
+@given(JSON, MALFORMED_SCHEMAS)
+def test_a_malformed_schema_never_makes_the_server_raise(
+    value: Any, schema: dict[str, Any]
+) -> None:
+    pruned = prune(value, schema, root=True)
+    for problem in validate(pruned, schema):
+        assert problem.message
