@@ -297,3 +297,52 @@ async def test_each_syncer_beats_its_sync_target(
         what="the heartbeat to advance",
         timeout=10,
     )
+
+
+async def test_moving_a_workload_between_targets_keeps_the_finalizer(
+    environment: SyncerEnvironment, clients: dict[str, KubeClient]
+) -> None:
+    upstream = clients[UPSTREAM]
+    t1, t2 = environment.targets["t1"], environment.targets["t2"]
+    ns = "moving"
+    await upstream.create(NAMESPACES, namespace(ns))
+    configmaps = KNOWN_RESOURCES["configmaps"]
+    created = await upstream.create(configmaps, workload("configmaps", ns, "m", {t1.label: "Sync"}))
+    uid = created["metadata"]["uid"]
+    here, there = t1, t2
+    for _ in range(4):
+        only_here = {here.name: "Synced"}
+        await await_until(
+            lambda: _statuses(upstream, ns, uid),
+            lambda phases: phases == only_here,  # noqa: B023 (awaited in this iteration)
+            what=f"the workload synced on {here.name} alone",
+            timeout=10,
+        )
+        move = {"metadata": {"labels": {here.label: None, there.label: "Sync"}}}
+        await upstream.patch(configmaps, "m", move, ns)
+        here, there = there, here
+        placed = {here.name}
+        await await_until(
+            lambda: _copies(clients, environment, "configmaps", ns, "m"),
+            lambda found: {n for n, copy in found.items() if copy} == placed,  # noqa: B023
+            what=f"the copy only on {here.name}",
+            timeout=10,
+        )
+        await await_until(
+            lambda: upstream.get(configmaps, "m", ns),
+            lambda obj: obj["metadata"].get("finalizers") == [SHARED_FINALIZER],
+            what="the shared finalizer on the moved workload",
+            timeout=10,
+        )
+    await upstream.delete(configmaps, "m", ns)
+    await await_until(
+        lambda: upstream.get_or_none(configmaps, "m", ns),
+        lambda obj: obj is None,
+        what="the moved workload deleted",
+        timeout=10,
+    )
+    assert await _copies(clients, environment, "configmaps", ns, "m") == {
+        "t1": None,
+        "t2": None,
+        "t3": None,
+    }
