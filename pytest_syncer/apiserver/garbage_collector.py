@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from pytest_syncer.apiserver.errors import APIError
+from pytest_syncer.apiserver.objects import CLUSTER_ANNOTATION
 from pytest_syncer.apiserver.store import ObjectKey, WatchEvent
 
 if TYPE_CHECKING:
@@ -212,7 +213,8 @@ class GarbageCollector:
         """Index what the store already holds (a restart) and queue what is pending."""
         for resource_type in self.api.registry.stored_types_everywhere():
             for obj in self.api.store.list_objects(resource_type.key):
-                cluster = obj["metadata"].get("annotations", {}).get("kcp.io/cluster", "")
+                annotations = obj["metadata"].get("annotations") or {}
+                cluster = annotations.get(CLUSTER_ANNOTATION, "")
                 key = ObjectKey(
                     resource_type.key,
                     cluster,
@@ -220,10 +222,6 @@ class GarbageCollector:
                     obj["metadata"]["name"],
                 )
                 self.observe(WatchEvent("ADDED", 0, key, obj, None))
-
-    @property
-    def idle(self) -> bool:
-        return self._queue.empty()
 
     # The worker.
 

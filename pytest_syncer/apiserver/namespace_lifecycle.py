@@ -14,7 +14,7 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from pytest_syncer.apiserver.garbage_collector import Policy
-from pytest_syncer.apiserver.objects import mark_deleting
+from pytest_syncer.apiserver.objects import CLUSTER_ANNOTATION, mark_deleting
 from pytest_syncer.apiserver.store import ObjectKey, WatchEvent
 
 if TYPE_CHECKING:
@@ -78,13 +78,9 @@ class NamespaceLifecycle:
         for namespace in self.api.store.list_objects(NAMESPACE_KEY):
             metadata = namespace["metadata"]
             if metadata.get("deletionTimestamp"):
-                cluster = (metadata.get("annotations") or {}).get("kcp.io/cluster", "")
+                cluster = (metadata.get("annotations") or {}).get(CLUSTER_ANNOTATION, "")
                 self._terminating.add((cluster, metadata["name"]))
                 self._queue.put_nowait((cluster, metadata["name"]))
-
-    @property
-    def idle(self) -> bool:
-        return self._queue.empty()
 
     async def run(self) -> None:
         while True:
