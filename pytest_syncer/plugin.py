@@ -94,6 +94,16 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     ]
 
 
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    from pytest_syncer.harness.fixtures import SUMMARY_KEY
+
+    built = terminalreporter.config.stash.get(SUMMARY_KEY, [])
+    if built:
+        terminalreporter.write_sep("-", "syncer environments")
+        for line in built:
+            terminalreporter.write_line(line)
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """With --syncer-e2e, deselect everything else; without it, skip e2e tests saying why."""
     if e2e_enabled(config):

@@ -9,6 +9,7 @@ user's conftest can override them, as pytest-httpserver lets users override its 
 from __future__ import annotations
 
 import itertools
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -29,6 +30,8 @@ if TYPE_CHECKING:
     from pytest_syncer.harness.workloads import WorkloadFactory
 
 _namespaces = itertools.count(1)
+SUMMARY_KEY = pytest.StashKey[list[str]]()
+"""The environments this session built, for the plugin's terminal summary."""
 
 
 class EnvironmentCache:
@@ -48,6 +51,8 @@ class EnvironmentCache:
         self.environments: dict[int, SyncerEnvironment] = {}
         self.failures: dict[int, BaseException] = {}
         self.unavailable: str | None = None
+        self.built: list[str] = []
+        """One line per environment built, for the terminal summary."""
 
     def get(self, size: int) -> SyncerEnvironment:
         from pytest_syncer.clusters.base import ProviderUnavailable
@@ -61,11 +66,13 @@ class EnvironmentCache:
             )
         if size not in self.environments:
             config = self.config.with_targets(size)
+            started = time.monotonic()
+            workdir = self.workdir / f"{config.provider}-{size}"
             try:
                 self.environments[size] = SyncerEnvironment.start(
                     config,
                     self.provider(config),
-                    self.workdir / f"{config.provider}-{size}",
+                    workdir,
                     pool_size=self.pool_size,
                 )
             except ProviderUnavailable as error:
@@ -74,6 +81,12 @@ class EnvironmentCache:
             except Exception as error:
                 self.failures[size] = error
                 raise
+            facts = self.environments[size].facts()
+            self.built.append(
+                f"{size}-target environment ({facts['provider']}, "
+                f"{facts['syncer processes']} syncer processes) up in "
+                f"{time.monotonic() - started:.1f}s; logs in {workdir}"
+            )
         return self.environments[size]
 
     def close(self) -> None:
@@ -117,6 +130,7 @@ def syncer_environments(
     syncer_pool_size: int,
     syncer_cluster_provider: Callable[[HarnessConfig], ClusterProvider],
     tmp_path_factory: pytest.TempPathFactory,
+    pytestconfig: pytest.Config,
 ) -> Iterator[EnvironmentCache]:
     """Every environment of the session, by size; all stopped when the session ends."""
     cache = EnvironmentCache(
@@ -125,6 +139,7 @@ def syncer_environments(
         syncer_pool_size,
         syncer_cluster_provider,
     )
+    pytestconfig.stash[SUMMARY_KEY] = cache.built
     try:
         yield cache
     finally:

@@ -104,6 +104,13 @@ def test_sizes_shared_timeouts_readable_processes_stopped(
             "*- data.k: expected 'never', had 'v'",
         ]
     )
+    result.stdout.fnmatch_lines(
+        [
+            "*- syncer environments -*",
+            "2-target environment (embedded, 1 syncer processes) up in *s; logs in *embedded-2",
+            "3-target environment (embedded, 1 syncer processes) up in *s; logs in *embedded-3",
+        ]
+    )
     pids = recorded_pids(pids_file)
     assert len(pids) >= 2 * 4  # API server, simulator, hub, a syncer pool: per size
     assert_all_gone(pids)
