@@ -298,9 +298,10 @@ class APIServerApp:
 
     async def _scale(self, request: web.Request, path: ResourcePath, verb: str) -> web.Response:
         """The scale subresource: a Scale view of the object; writes change spec.replicas."""
+        scale_paths = path.resource_type.scale_paths
         old = self.api.get(path)
         if verb == "get":
-            return json_response(to_scale(old))
+            return json_response(to_scale(old, scale_paths))
         content_type = request.content_type
         if verb == "patch" and content_type not in (JSON_PATCH, MERGE_PATCH, STRATEGIC_MERGE_PATCH):
             raise APIError(415, f"the scale subresource does not take {content_type!r} patches")
@@ -309,10 +310,11 @@ class APIServerApp:
         )
         body = await (self._read_json(request) if verb == "patch" else self._read_object(request))
         if verb == "patch":
-            body = patch_document(to_scale(old), content_type, body, SCALE_API_VERSION, SCALE_KIND)
+            scale = to_scale(old, scale_paths)
+            body = patch_document(scale, content_type, body, SCALE_API_VERSION, SCALE_KIND)
         main = dataclasses.replace(path, subresource=None)
-        updated = self.api.update(main, with_scale(old, body), options)
-        return json_response(to_scale(updated))
+        updated = self.api.update(main, with_scale(old, body, scale_paths), options)
+        return json_response(to_scale(updated, scale_paths))
 
     @staticmethod
     def _object_response(

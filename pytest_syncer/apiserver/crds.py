@@ -42,6 +42,16 @@ def _strings(value: Any) -> tuple[str, ...]:
     return tuple(item for item in value if isinstance(item, str)) if isinstance(value, list) else ()
 
 
+def _scale_paths(scale: Any) -> tuple[str, str, str] | None:
+    if not isinstance(scale, Mapping):
+        return None
+    return (
+        str(scale.get("specReplicasPath") or ".spec.replicas"),
+        str(scale.get("statusReplicasPath") or ".status.replicas"),
+        str(scale.get("labelSelectorPath") or ""),
+    )
+
+
 def served_types(crd: Mapping[str, Any]) -> list[ResourceType]:
     """One type-table row per served version of ``crd``."""
     spec = _mapping(crd.get("spec"))
@@ -65,7 +75,8 @@ def served_types(crd: Mapping[str, Any]) -> list[ResourceType]:
                 singular=str(names.get("singular") or kind.lower()),
                 short_names=_strings(names.get("shortNames")),
                 verbs=STANDARD_VERBS,
-                subresources=("status",) if "status" in subresources else (),
+                subresources=tuple(name for name in ("status", "scale") if name in subresources),
+                scale_paths=_scale_paths(subresources.get("scale")),
                 categories=_strings(names.get("categories")),
                 definition=str(_mapping(crd.get("metadata")).get("name", "")),
                 schema=schema if isinstance(schema, Mapping) else None,

@@ -44,6 +44,9 @@ class ResourceType:
     definition: str = ""
     #: A CRD version's structural ``openAPIV3Schema``: objects are validated and pruned by it.
     schema: Mapping[str, Any] | None = field(default=None, compare=False, hash=False)
+    #: A CRD version's scale subresource (specReplicasPath, statusReplicasPath,
+    #: labelSelectorPath); None for the built-in scalable types (spec.replicas, ...).
+    scale_paths: tuple[str, str, str] | None = field(default=None, compare=False, hash=False)
     #: A CRD version's ``additionalPrinterColumns``.
     printer_columns: tuple[Mapping[str, Any], ...] = field(default=(), compare=False, hash=False)
 

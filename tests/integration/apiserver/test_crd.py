@@ -25,12 +25,20 @@ WIDGET_SCHEMA = {
             "required": ["size"],
             "properties": {
                 "size": {"type": "integer", "minimum": 1, "maximum": 10},
+                "replicas": {"type": "integer", "minimum": 0, "maximum": 20},
                 "color": {"type": "string", "enum": ["red", "blue"]},
                 "labelsLike": {"type": "object", "additionalProperties": {"type": "string"}},
                 "free": {"type": "object", "x-kubernetes-preserve-unknown-fields": True},
             },
         },
-        "status": {"type": "object", "properties": {"ready": {"type": "boolean"}}},
+        "status": {
+            "type": "object",
+            "properties": {
+                "ready": {"type": "boolean"},
+                "replicas": {"type": "integer"},
+                "selector": {"type": "string"},
+            },
+        },
     },
 }
 
@@ -56,7 +64,14 @@ def widget_crd(scope: str = "Namespaced") -> dict[str, Any]:
                     "served": True,
                     "storage": True,
                     "schema": {"openAPIV3Schema": WIDGET_SCHEMA},
-                    "subresources": {"status": {}},
+                    "subresources": {
+                        "status": {},
+                        "scale": {
+                            "specReplicasPath": ".spec.replicas",
+                            "statusReplicasPath": ".status.replicas",
+                            "labelSelectorPath": ".status.selector",
+                        },
+                    },
                 }
             ],
         },
@@ -166,7 +181,7 @@ def test_discovery_serves_custom_types_in_their_cluster_only(server: BackgroundA
     groups = [group["name"] for group in upstream.get("/apis").json()["groups"]]
     assert "example.org" in groups
     resources = upstream.get("/apis/example.org/v1").json()["resources"]
-    assert [entry["name"] for entry in resources] == ["gadgets", "gadgets/status"]
+    assert [entry["name"] for entry in resources] == ["gadgets", "gadgets/status", "gadgets/scale"]
     assert resources[0]["shortNames"] == ["gd"]
     assert resources[0]["singularName"] == "gadget"
     other_groups = [group["name"] for group in other.get("/apis").json()["groups"]]
@@ -253,3 +268,32 @@ def test_a_crd_survives_a_restart(store: str, tmp_path: Path) -> None:
         client = client_for(second)
         assert client.get(f"{widgets}/kept").json()["spec"] == {"size": 3}
         assert "example.com" in [g["name"] for g in client.get("/apis").json()["groups"]]
+
+
+def test_the_scale_subresource_follows_the_crd_paths(server: BackgroundAPIServer) -> None:
+    client = client_for(server)
+    crd = widget_crd()
+    crd["metadata"]["name"] = "scalers.example.com"
+    crd["spec"]["names"] = {"plural": "scalers", "kind": "Scaler"}
+    assert client.post(CRDS, crd).status_code == 201
+    scalers = "/apis/example.com/v1/namespaces/default/scalers"
+    body = {"apiVersion": "example.com/v1", "kind": "Scaler", "metadata": {"name": "s"}}
+    assert client.post(scalers, {**body, "spec": {"size": 1, "replicas": 2}}).status_code == 201
+    status = {**body, "status": {"replicas": 2, "selector": "app=s"}}
+    assert client.put(f"{scalers}/s/status", status).status_code == 200
+    scale = client.get(f"{scalers}/s/scale").json()
+    assert scale["kind"] == "Scale"
+    assert scale["spec"] == {"replicas": 2}
+    assert scale["status"] == {"replicas": 2, "selector": "app=s"}
+    patched = client.patch(
+        f"{scalers}/s/scale", {"spec": {"replicas": 5}}, "application/merge-patch+json"
+    )
+    assert patched.json()["spec"] == {"replicas": 5}
+    assert client.get(f"{scalers}/s").json()["spec"] == {"size": 1, "replicas": 5}
+    too_many = client.patch(
+        f"{scalers}/s/scale", {"spec": {"replicas": 50}}, "application/merge-patch+json"
+    )
+    assert "spec.replicas" in status_of(too_many, 422)["message"], "the schema still applies"
+    resources = client.get("/apis/example.com/v1").json()["resources"]
+    entry = next(item for item in resources if item["name"] == "scalers/scale")
+    assert (entry["group"], entry["version"], entry["kind"]) == ("autoscaling", "v1", "Scale")

@@ -70,6 +70,9 @@ def test_crd_round_trip_with_kubectl(kubectl: Kubectl, tmp_path: Path) -> None:
     )
     assert refused.returncode != 0
     assert "spec.size" in refused.stderr
+    kubectl.run("scale", "widget", "w1", "--replicas=3")
+    scaled = yaml.safe_load(kubectl.run("get", "widget", "w1", "-o", "yaml").stdout)
+    assert scaled["spec"]["replicas"] == 3
     resources = kubectl.run("api-resources", "--api-group=example.com").stdout
     assert "widgets" in resources
     assert "wd" in resources

@@ -15,6 +15,7 @@ from pytest_syncer.apiserver.crds import (
 )
 from pytest_syncer.apiserver.errors import APIError
 from pytest_syncer.apiserver.resources import ResourceRegistry
+from pytest_syncer.apiserver.scale import to_scale, with_scale
 from pytest_syncer.apiserver.store import ObjectKey
 from pytest_syncer.apiserver.store.memory import MemoryStore
 from pytest_syncer.apiserver.structural_schema import admit, prune, validate
@@ -241,3 +242,28 @@ def test_valid_objects_pass() -> None:
     spec = {"size": 3, "name": "ab", "mode": "a", "tags": ["x"], "port": "http", "maybe": None}
     assert validate({"spec": spec}, SCHEMA) == []
     assert validate({"spec": {"size": 3, "port": 8080}}, SCHEMA) == []
+
+
+def test_custom_scale_reads_and_writes_the_declared_paths() -> None:
+    definition = crd()
+    definition["spec"]["versions"][0]["subresources"]["scale"] = {
+        "specReplicasPath": ".spec.count",
+        "statusReplicasPath": ".status.count",
+        "labelSelectorPath": ".status.selector",
+    }
+    [row] = served_types(definition)
+    assert row.subresources == ("status", "scale")
+    assert row.scale_paths == (".spec.count", ".status.count", ".status.selector")
+    obj: dict[str, Any] = {
+        "metadata": {"name": "w", "resourceVersion": "4"},
+        "spec": {"count": 2, "size": 1},
+        "status": {"count": 1, "selector": "a=b"},
+    }
+    scale = to_scale(obj, row.scale_paths)
+    assert scale["spec"] == {"replicas": 2}
+    assert scale["status"] == {"replicas": 1, "selector": "a=b"}
+    written = with_scale(obj, {"spec": {"replicas": 7}}, row.scale_paths)
+    assert written["spec"] == {"count": 7, "size": 1}
+    assert obj["spec"]["count"] == 2, "the stored object is not mutated"
+    deep = with_scale({"metadata": {"name": "w"}}, {"spec": {"replicas": 1}}, ("a.b.c", "", ""))
+    assert deep["a"] == {"b": {"c": 1}}
