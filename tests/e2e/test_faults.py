@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from kubernetes import client as k8s_client
 
 from pytest_syncer.harness.faults import Faults
 from pytest_syncer.harness.tunnel_client import TunnelClient
 from pytest_syncer.harness.workloads import WorkloadFactory
+from pytest_syncer.status.rules import SYNC_TARGETS_READY
 from pytest_syncer.waiting import wait_until
 
 pytestmark = pytest.mark.syncer_e2e
+
+
+def targets_ready(obj: dict[str, Any]) -> dict[str, Any]:
+    """The hub's SyncTargetsReady condition on a workload ({} before it writes one)."""
+    conditions = (obj.get("status") or {}).get("conditions") or []
+    return next((c for c in conditions if c["type"] == SYNC_TARGETS_READY), {})
 
 
 def test_sigkilled_syncer_catches_up_after_restart(
@@ -37,8 +46,23 @@ def test_partitioned_target_converges_after_heal(faults: Faults, workload: Workl
     frozen = web.downstream(victim)
     assert frozen is not None
     assert frozen["spec"]["replicas"] == 2
+    stale = wait_until(
+        lambda: targets_ready(web.get()),
+        lambda condition: condition.get("reason") == "HeartbeatStale",
+        what=f"the hub reporting {victim} stale on the workload",
+        timeout=30,
+        interval=0.3,
+    )
+    assert victim in stale["message"]
     faults.heal()
     web.wait_converged()
+    wait_until(
+        lambda: targets_ready(web.get()),
+        lambda condition: condition.get("status") == "True",
+        what="every target fresh again after the heal",
+        timeout=30,
+        interval=0.3,
+    )
 
 
 def test_tunnels_come_back_after_the_hub_drops_them(
