@@ -252,6 +252,8 @@ class ObjectAPI:
         resource_type = path.resource_type
         assert path.cluster is not None
         self._check_type(resource_type, body)
+        if resource_type.definition:
+            self.crds.refuse_if_terminating(path.cluster, resource_type)
         metadata = self._metadata(body)
         namespace = self._namespace_for(path, metadata)
         if resource_type.namespaced:

@@ -24,6 +24,8 @@ from pytest_syncer.apiserver.store import ObjectKey, Store
 
 CRD_GROUP = "apiextensions.k8s.io"
 CRD_KEY = f"{CRD_GROUP}/customresourcedefinitions"
+#: Holds a deleted CRD until its objects are gone (``crd_cleanup.py``).
+CLEANUP_FINALIZER = "customresourcecleanup.apiextensions.k8s.io"
 #: Groups whose built-in types are CRDs on real clusters: a matching CRD is accepted as a no-op.
 CRD_BACKED_GROUPS = frozenset({"workload.kcp.io"})
 
@@ -174,7 +176,30 @@ class CustomResourceDefinitions:
                     )
         defaulted = with_defaults(crd)
         defaulted["status"] = established_status(defaulted)
+        metadata = dict(_mapping(defaulted.get("metadata")))
+        finalizers = list(metadata.get("finalizers") or ())
+        if CLEANUP_FINALIZER not in finalizers:
+            metadata["finalizers"] = [*finalizers, CLEANUP_FINALIZER]
+        defaulted["metadata"] = metadata
         return defaulted
+
+    def object_keys(self, cluster: str, name: str) -> list[str]:
+        """The store keys of CRD ``name``'s objects in ``cluster`` (not of built-in types)."""
+        builtin_keys = {resource_type.key for resource_type in self.registry.stored_types()}
+        keys = {
+            resource_type.key
+            for resource_type in self.registry.custom_types(cluster)
+            if resource_type.definition == name
+        }
+        return sorted(keys - builtin_keys)
+
+    def refuse_if_terminating(self, cluster: str, resource_type: ResourceType) -> None:
+        """New objects of a CRD being deleted are refused, as the real server does."""
+        crd = self.store.get(ObjectKey(CRD_KEY, cluster, "", resource_type.definition))
+        if crd is not None and crd["metadata"].get("deletionTimestamp"):
+            raise APIError(
+                405, "create not allowed while custom resource definition is terminating"
+            )
 
     def serve(self, cluster: str, crd: Mapping[str, Any]) -> None:
         """Serve (or re-serve, after an update) the CRD's types in ``cluster``.

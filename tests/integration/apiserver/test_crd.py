@@ -297,3 +297,42 @@ def test_the_scale_subresource_follows_the_crd_paths(server: BackgroundAPIServer
     resources = client.get("/apis/example.com/v1").json()["resources"]
     entry = next(item for item in resources if item["name"] == "scalers/scale")
     assert (entry["group"], entry["version"], entry["kind"]) == ("autoscaling", "v1", "Scale")
+
+
+def test_a_deleted_crd_terminates_until_its_objects_are_gone(server: BackgroundAPIServer) -> None:
+    client = client_for(server)
+    crd = widget_crd()
+    crd["metadata"]["name"] = "anchors.example.com"
+    crd["spec"]["names"] = {"plural": "anchors", "kind": "Anchor"}
+    created = client.post(CRDS, crd).json()
+    assert "customresourcecleanup.apiextensions.k8s.io" in created["metadata"]["finalizers"]
+    anchors = "/apis/example.com/v1/namespaces/default/anchors"
+    held = {
+        "apiVersion": "example.com/v1",
+        "kind": "Anchor",
+        "metadata": {"name": "held", "finalizers": ["example.com/hold"]},
+        "spec": {"size": 1},
+    }
+    assert client.post(anchors, held).status_code == 201
+    assert client.delete(f"{CRDS}/anchors.example.com").status_code == 200
+    terminating = wait_until(
+        lambda: client.get(f"{CRDS}/anchors.example.com").json(),
+        lambda found: any(c["type"] == "Terminating" for c in found["status"]["conditions"]),
+        what="the CRD to report Terminating",
+    )
+    assert terminating["metadata"]["deletionTimestamp"]
+    assert client.get(f"{anchors}/held").json()["metadata"]["deletionTimestamp"]
+    late = {**held, "metadata": {"name": "late"}}
+    refused = status_of(client.post(anchors, late), 405)
+    assert refused["message"] == (
+        "create not allowed while custom resource definition is terminating"
+    )
+    client.patch(
+        f"{anchors}/held", {"metadata": {"finalizers": None}}, "application/merge-patch+json"
+    )
+    wait_until(
+        lambda: client.get(f"{CRDS}/anchors.example.com").status_code,
+        lambda code: code == 404,
+        what="the CRD to go once its last object is gone",
+    )
+    status_of(client.get(anchors), 404)
