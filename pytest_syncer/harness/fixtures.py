@@ -2,8 +2,8 @@
 kubernetes) is imported inside the fixtures, when a test first asks for one.
 
 Small config fixtures (`syncer_config`, `syncer_pool_size`, `syncer_manifest_dirs`,
-`syncer_cluster_provider`) exist so a
-user's conftest can override them, as pytest-httpserver lets users override its listen address.
+`syncer_cluster_provider`) exist so a user's conftest can override them, as pytest-httpserver
+lets users override its listen address.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import itertools
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -147,7 +147,9 @@ def syncer_environments(
 
 
 @pytest.fixture
-def syncer_env(request: pytest.FixtureRequest, syncer_environments: EnvironmentCache) -> Any:
+def syncer_env(
+    request: pytest.FixtureRequest, syncer_environments: EnvironmentCache
+) -> SyncerEnvironment:
     """The running `SyncerEnvironment` for this test's size (marker `syncer_targets(n)`, else
     `--syncer-targets`). It lives for the session and is shared by every test of that size."""
     marker = request.node.get_closest_marker("syncer_targets")
