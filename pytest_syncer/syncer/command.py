@@ -26,7 +26,6 @@ from pytest_syncer.syncer.engine.settings import DEFAULT_RESOURCES, EngineSettin
 from pytest_syncer.syncer.engine.target import TargetSyncer, resolve_resources
 from pytest_syncer.syncer.engine.upstream import SharedUpstream
 from pytest_syncer.syncer.interfaces import ConflictStrategy
-from pytest_syncer.syncer.transform.naming import sync_target_key
 from pytest_syncer.tunnel.agent import (
     add_tunnel_arguments,
     forwarder_from_arguments,
@@ -143,9 +142,7 @@ async def running_syncer(
                 f"({upstream.server}) has no /clusters/<name> segment"
             )
         resources = await resolve_resources(upstream, settings.resources)
-        shared = SharedUpstream(
-            upstream, resources, [sync_target_key(cluster, target.name) for target in targets]
-        )
+        shared = SharedUpstream(upstream, resources, cluster, [target.name for target in targets])
         stack.push_async_callback(shared.stop)
         downstreams: dict[Path, KubeClient] = {}
         syncers: list[TargetSyncer] = []

@@ -17,7 +17,7 @@ from pytest_syncer.syncer.client import KubeClient, Resource
 from pytest_syncer.syncer.engine.finalizer import FinalizerWrites
 from pytest_syncer.syncer.interfaces import KubeObject
 from pytest_syncer.syncer.reflector import Change, Handler, Reflector
-from pytest_syncer.syncer.transform.naming import placement_label
+from pytest_syncer.syncer.transform.naming import placement_label, sync_target_key
 
 
 def carries(obj: KubeObject | None, label: str) -> bool:
@@ -29,15 +29,21 @@ class SharedUpstream:
     finalizer writer."""
 
     def __init__(
-        self, client: KubeClient, resources: Sequence[Resource], target_keys: Sequence[str]
+        self,
+        client: KubeClient,
+        resources: Sequence[Resource],
+        upstream_cluster: str,
+        target_names: Sequence[str],
     ) -> None:
-        selector = placement_label(target_keys[0]) if len(target_keys) == 1 else None
+        keys = [sync_target_key(upstream_cluster, name) for name in target_names]
+        selector = placement_label(keys[0]) if len(keys) == 1 else None
+        targets = ",".join(target_names)
         self.reflectors = {
             resource.qualified_name: Reflector(
                 client,
                 resource,
                 label_selector=selector,
-                name=f"upstream {resource.qualified_name}",
+                name=f"target={targets} upstream {resource.qualified_name}",
             )
             for resource in resources
         }
