@@ -151,7 +151,7 @@ class APIServerApp:
                     raise APIError(405, f"{request.method} is not allowed on OpenAPI documents")
                 body, content_type = self.openapi.document(path, request.headers.get("Accept", ""))
                 return web.Response(body=body, content_type=content_type)
-            return await self._resource(request, path)
+            return await self._resource(request, path, identity)
         except APIError as error:
             return status_response(error)
         except Exception:
@@ -217,10 +217,19 @@ class APIServerApp:
 
     # Resources.
 
-    async def _resource(self, request: web.Request, path: ResourcePath) -> web.StreamResponse:
+    async def _resource(
+        self, request: web.Request, path: ResourcePath, identity: Identity
+    ) -> web.StreamResponse:
         resource_type = path.resource_type
         method = request.method
-        if path.cluster is None:
+        if path.cluster is None and not resource_type.stored and method == "POST":
+            # A TokenReview at the root asks which cluster a token belongs to: admin only.
+            if not identity.is_admin:
+                raise APIError(
+                    403,
+                    f'user "{identity.username}" cannot review tokens outside its logical cluster',
+                )
+        elif path.cluster is None:
             raise APIError(
                 404,
                 "resource requests need a logical cluster: /clusters/<name>/... "
@@ -283,7 +292,7 @@ class APIServerApp:
             warnings = check_fields(body, schema, options.field_validation)
         if verb == "create":
             if not resource_type.stored:
-                return json_response(self._token_review(str(path.cluster), body), 201)
+                return json_response(self._token_review(path.cluster, body), 201)
             result, status = self.api.create(path, body, options), 201
         elif verb == "update":
             result, status = self.api.update(path, body, options), 200
@@ -466,7 +475,8 @@ class APIServerApp:
 
     # TokenReview.
 
-    def _token_review(self, cluster: str, body: dict[str, Any]) -> dict[str, Any]:
+    def _token_review(self, cluster: str | None, body: dict[str, Any]) -> dict[str, Any]:
+        """Whether ``spec.token`` is valid for ``cluster`` (for any cluster at the root)."""
         spec = body.get("spec") or {}
         token = spec.get("token") if isinstance(spec, dict) else None
         if not isinstance(token, str) or not token:
@@ -485,7 +495,8 @@ class APIServerApp:
             )
         identity = self.authority.authenticate(token)
         status: dict[str, Any]
-        if identity is not None and identity.may_access(cluster):
+        if identity is not None and (cluster is None or identity.may_access(cluster)):
+            belongs_to = identity.cluster or cluster
             status = {
                 "authenticated": True,
                 "user": {
@@ -493,14 +504,16 @@ class APIServerApp:
                     "uid": identity.username,
                     "groups": ["system:authenticated"]
                     + (["system:masters"] if identity.is_admin else []),
-                    "extra": {"kcp.io/cluster": [identity.cluster or cluster]},
+                    "extra": {"kcp.io/cluster": [belongs_to]} if belongs_to else {},
                 },
                 "audiences": list(spec.get("audiences") or []),
             }
         else:
             status = {
                 "authenticated": False,
-                "error": f'the token is not valid for logical cluster "{cluster}"',
+                "error": f'the token is not valid for logical cluster "{cluster}"'
+                if cluster
+                else "the token is not valid for any logical cluster",
             }
         echoed_spec = {**spec, "token": ""}
         return {

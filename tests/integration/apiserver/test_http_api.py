@@ -458,6 +458,47 @@ def test_token_review(apiserver: BackgroundAPIServer, upstream: ClusterClient) -
     _status(upstream.post(path, {"spec": {}}), 422)
 
 
+def _review(client: ClusterClient, path: str, token: str) -> dict[str, Any]:
+    body = {
+        "apiVersion": "authentication.k8s.io/v1",
+        "kind": "TokenReview",
+        "spec": {"token": token},
+    }
+    response = client.post(path, body)
+    assert response.status_code == 201, response.text
+    assert token not in response.text
+    status: dict[str, Any] = response.json()["status"]
+    return status
+
+
+def test_token_review_by_the_admin_names_the_tokens_cluster(
+    apiserver: BackgroundAPIServer, admin: ClusterClient, upstream: ClusterClient
+) -> None:
+    """What the hub does: its admin token asks about a caller's token."""
+    reviews = "/apis/authentication.k8s.io/v1/tokenreviews"
+    upstream_token = token_of(apiserver.kubeconfigs["upstream"])
+    target_token = token_of(apiserver.kubeconfigs["target-1"])
+    in_upstream = _review(admin, f"/clusters/upstream{reviews}", upstream_token)
+    assert in_upstream["authenticated"] is True
+    assert in_upstream["user"]["extra"] == {"kcp.io/cluster": ["upstream"]}
+    assert _review(admin, f"/clusters/upstream{reviews}", target_token)["authenticated"] is False
+    for token, cluster in [(upstream_token, "upstream"), (target_token, "target-1")]:
+        anywhere = _review(admin, reviews, token)
+        assert anywhere["authenticated"] is True
+        assert anywhere["user"]["username"] == f"system:cluster:{cluster}"
+        assert anywhere["user"]["extra"] == {"kcp.io/cluster": [cluster]}
+    itself = _review(admin, reviews, token_of(apiserver.admin_kubeconfig))
+    assert (itself["authenticated"], itself["user"]["extra"]) == (True, {})
+    unknown = _review(admin, reviews, "garbage")
+    assert unknown == {
+        "authenticated": False,
+        "error": "the token is not valid for any logical cluster",
+    }
+    as_cluster = ClusterClient(apiserver.url, upstream_token, str(apiserver.ca_file))
+    _status(as_cluster.post(reviews, {"spec": {"token": target_token}}), 403, "Forbidden")
+    _status(admin.post(f"/clusters/*{reviews}", {"spec": {"token": target_token}}), 405)
+
+
 # Clusters added at run time.
 
 
