@@ -241,3 +241,116 @@ def test_no_kind_lowers_a_summed_counter_when_a_target_joins(kind, data) -> None
     after = aggregate(kind, {**per_target, "joining-target": data.draw(counted(kind))})
     for field in SUMMED[kind]:
         assert after.get(field, 0) >= before.get(field, 0), field
+
+
+# Every rule of docs/status.md's table that counts or merges, restated here from the table:
+# (mode, counts stale targets, present even when no target reports it) per condition type.
+CONDITION_TABLE: dict[str, dict[str, tuple[str, bool, bool]]] = {
+    "Deployment": {
+        "Available": ("all", False, True),
+        "Progressing": ("any", False, False),
+        "ReplicaFailure": ("any", False, False),
+    },
+    "ReplicaSet": {"ReplicaFailure": ("any", False, False)},
+    "StatefulSet": {},
+    "DaemonSet": {},
+    "Job": {
+        "Complete": ("all", True, False),
+        "Failed": ("any", True, False),
+        "SuccessCriteriaMet": ("all", True, False),
+        "FailureTarget": ("any", True, False),
+        "Suspended": ("any", False, False),
+    },
+}
+UNKNOWN_CONDITION = ("all", False, False)
+TERMINAL = {"Job": JOB_TERMINAL_COUNTERS}
+TRACKS_GENERATION = {"Deployment", "StatefulSet", "ReplicaSet", "DaemonSet"}
+
+
+@st.composite
+def kind_statuses(draw: st.DrawFn, kind: str, generation: int) -> TargetStatus:
+    status: dict[str, Any] = {
+        field: draw(st.integers(0, 30)) for field in SUMMED[kind] if draw(st.booleans())
+    }
+    types = [*CONDITION_TABLE[kind], "Custom"]
+    chosen = draw(st.lists(st.sampled_from(types), unique=True, max_size=len(types)))
+    if chosen:
+        status["conditions"] = [
+            {"type": kind_, "status": draw(st.sampled_from(["True", "False", "Unknown"]))}
+            for kind_ in chosen
+        ]
+    return TargetStatus(
+        status=None if draw(st.integers(0, 9)) == 0 else status,
+        observed_generation=draw(st.none() | st.integers(1, generation)),
+        phase=draw(st.sampled_from(list(SyncPhase))),
+        stale=draw(st.booleans()),
+    )
+
+
+def _reported(target: TargetStatus, kind: str) -> str | None:
+    for condition in (target.status or {}).get("conditions", []):
+        if condition["type"] == kind:
+            state: str = condition["status"]
+            return state
+    return None
+
+
+def _reference(
+    kind: str, per_target: dict[str, TargetStatus], generation: int, previous: int | None
+) -> dict[str, Any]:
+    """Counters, condition states and observedGeneration of `kind`, from the table above."""
+    live = [t for t in per_target.values() if not t.stale]
+    if len(per_target) == 1 and live:
+        only = live[0].status or {}
+        counters = {f: v for f, v in only.items() if f in SUMMED[kind]}
+        conditions = {c["type"]: c["status"] for c in only.get("conditions", [])}
+    else:
+        terminal = TERMINAL.get(kind, ())
+        counters = {}
+        for field in SUMMED[kind]:
+            counted = per_target.values() if field in terminal else live
+            values = [(t.status or {})[field] for t in counted if field in (t.status or {})]
+            if values:
+                counters[field] = sum(values)
+        conditions = {}
+        types = {
+            c["type"] for t in per_target.values() for c in (t.status or {}).get("conditions", [])
+        }
+        for kind_ in {*CONDITION_TABLE[kind], *types}:
+            mode, with_stale, required = CONDITION_TABLE[kind].get(kind_, UNKNOWN_CONDITION)
+            counted = list(per_target.values()) if with_stale else live
+            states = [_reported(t, kind_) for t in counted]
+            if not required and all(state is None for state in states):
+                continue
+            if mode == "all":
+                holds = bool(counted) and all(state == "True" for state in states)
+            else:
+                holds = any(state == "True" for state in states)
+            conditions[kind_] = "True" if holds else "False"
+    observed = None
+    if kind in TRACKS_GENERATION:
+        observed = _reference_generation(per_target, generation, previous)
+    return {"counters": counters, "conditions": conditions, "observedGeneration": observed}
+
+
+@st.composite
+def kind_placements(draw: st.DrawFn) -> tuple[str, int, int | None, dict[str, TargetStatus]]:
+    kind = draw(st.sampled_from(sorted(CONDITION_TABLE)))
+    generation = draw(st.integers(1, 8))
+    previous = draw(st.none() | st.integers(1, generation))
+    names = draw(st.lists(NAMES, max_size=10, unique=True))
+    return kind, generation, previous, {n: draw(kind_statuses(kind, generation)) for n in names}
+
+
+@given(kind_placements())
+def test_every_kind_equals_the_reference_of_its_rules(placed) -> None:
+    kind, generation, previous, per_target = placed
+    status = aggregate(
+        kind, per_target, generation=generation, previous_observed_generation=previous
+    )
+    expected = _reference(kind, per_target, generation, previous)
+    assert {f: status[f] for f in SUMMED[kind] if f in status} == expected["counters"]
+    assert {
+        c["type"]: c["status"] for c in status["conditions"] if c["type"] != SYNC_TARGETS_READY
+    } == expected["conditions"]
+    assert status.get("observedGeneration") == expected["observedGeneration"]
