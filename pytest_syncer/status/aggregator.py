@@ -34,7 +34,7 @@ from pytest_syncer.syncer.transform.naming import (
     STATUS_ANNOTATION_PREFIX,
     sync_target_key,
 )
-from pytest_syncer.syncer.workqueue import ShutDown, WorkQueue
+from pytest_syncer.syncer.workqueue import WorkQueue
 
 log = logging.getLogger(__name__)
 
@@ -363,28 +363,18 @@ class StatusAggregator:
 
     async def _work(self) -> None:
         assert self._queue is not None
-        queue = self._queue
-        while True:
-            try:
-                key = await queue.get()
-            except ShutDown:
-                return
-            try:
-                await self._reconcile(key)
-                queue.forget(key)
-            except Exception as error:
-                self.stats.errors += 1
-                delay = queue.add_rate_limited(key)
-                log.warning(
-                    "status of %s %s/%s not written (%s); retrying in %.2fs",
-                    key.resource.kind,
-                    key.namespace,
-                    key.name,
-                    error,
-                    delay,
-                )
-            finally:
-                queue.done(key)
+        await self._queue.serve(self._reconcile, self._failed)
+
+    def _failed(self, key: WorkloadKey, error: Exception, delay: float) -> None:
+        self.stats.errors += 1
+        log.warning(
+            "status of %s %s/%s not written (%s); retrying in %.2fs",
+            key.resource.kind,
+            key.namespace,
+            key.name,
+            error,
+            delay,
+        )
 
     async def _reconcile(self, key: WorkloadKey) -> None:
         reflector = self._workloads.get(key.resource)

@@ -42,7 +42,7 @@ from pytest_syncer.syncer.transform.naming import (
     STATUS_ANNOTATION_PREFIX,
 )
 from pytest_syncer.syncer.transform.status import status_to_upstream
-from pytest_syncer.syncer.workqueue import ShutDown, WorkQueue
+from pytest_syncer.syncer.workqueue import WorkQueue
 
 log = logging.getLogger(__name__)
 
@@ -328,28 +328,18 @@ class StatusCollector:
 
     async def _work(self) -> None:
         assert self._queue is not None
-        queue = self._queue
-        while True:
-            try:
-                key = await queue.get()
-            except ShutDown:
-                return
-            try:
-                await self._collect(key)
-                queue.forget(key)
-            except Exception as error:
-                delay = queue.add_rate_limited(key)
-                log.warning(
-                    "target=%s status of %s %s/%s not written (%s); retrying in %.2fs",
-                    self.target.name,
-                    key.resource.kind,
-                    key.namespace,
-                    key.name,
-                    error,
-                    delay,
-                )
-            finally:
-                queue.done(key)
+        await self._queue.serve(self._collect, self._failed)
+
+    def _failed(self, key: CollectKey, error: Exception, delay: float) -> None:
+        log.warning(
+            "target=%s status of %s %s/%s not written (%s); retrying in %.2fs",
+            self.target.name,
+            key.resource.kind,
+            key.namespace,
+            key.name,
+            error,
+            delay,
+        )
 
     def _sync_status_for(self, kind: str, namespace: str, name: str) -> KubeObject | None:
         status_name = self._status_index.get((namespace, kind, name))

@@ -33,7 +33,7 @@ from pytest_syncer.status.profiles import PROFILE_LABEL, PROFILES, Profile, simu
 from pytest_syncer.syncer.client import ApiError, KubeClient, Resource
 from pytest_syncer.syncer.interfaces import KubeObject
 from pytest_syncer.syncer.reflector import Change, Reflector
-from pytest_syncer.syncer.workqueue import ShutDown, WorkQueue
+from pytest_syncer.syncer.workqueue import WorkQueue
 
 log = logging.getLogger(__name__)
 
@@ -256,28 +256,18 @@ class Simulator:
 
     async def _work(self) -> None:
         assert self._queue is not None
-        queue = self._queue
-        while True:
-            try:
-                key = await queue.get()
-            except ShutDown:
-                return
-            try:
-                await self._play(key)
-                queue.forget(key)
-            except Exception as error:
-                delay = queue.add_rate_limited(key)
-                log.warning(
-                    "cluster=%s %s %s/%s: status not written (%s); retrying in %.2fs",
-                    key.cluster,
-                    key.resource.kind,
-                    key.namespace,
-                    key.name,
-                    error,
-                    delay,
-                )
-            finally:
-                queue.done(key)
+        await self._queue.serve(self._play, self._failed)
+
+    def _failed(self, key: SimKey, error: Exception, delay: float) -> None:
+        log.warning(
+            "cluster=%s %s %s/%s: status not written (%s); retrying in %.2fs",
+            key.cluster,
+            key.resource.kind,
+            key.namespace,
+            key.name,
+            error,
+            delay,
+        )
 
     async def _play(self, key: SimKey) -> None:
         reflector = self._reflectors[(key.cluster, key.resource)]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import deque
-from collections.abc import Callable, Hashable
+from collections.abc import Awaitable, Callable, Hashable
 from typing import Generic, TypeVar
 
 K = TypeVar("K", bound=Hashable)
@@ -154,6 +154,34 @@ class WorkQueue(Generic[K]):
         if key in self._dirty and not self._shut_down:
             self._queue.append(key)
             self._wakeup.set()
+
+    async def serve(
+        self,
+        process: Callable[[K], Awaitable[float | None]],
+        on_failure: Callable[[K, Exception, float], None],
+        retry_on: tuple[type[Exception], ...] = (Exception,),
+    ) -> None:
+        """One worker: hand keys to `process` until the queue shuts down.
+
+        A key that succeeds has its backoff forgotten, and comes back after the delay
+        `process` returns, if any. A key that raises one of `retry_on` comes back after its
+        backoff, and `on_failure(key, error, delay)` says so; any other error propagates.
+        """
+        while True:
+            try:
+                key = await self.get()
+            except ShutDown:
+                return
+            try:
+                again = await process(key)
+            except retry_on as error:
+                on_failure(key, error, self.add_rate_limited(key))
+            else:
+                self.forget(key)
+                if again is not None:
+                    self.add_after(key, again)
+            finally:
+                self.done(key)
 
     def shut_down(self) -> None:
         self._shut_down = True

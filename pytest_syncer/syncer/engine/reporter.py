@@ -16,7 +16,7 @@ from pytest_syncer.syncer.engine.keys import WorkKey
 from pytest_syncer.syncer.engine.syncstatus import SyncStatusWriter, Verdict
 from pytest_syncer.syncer.engine.targetlog import TargetLog
 from pytest_syncer.syncer.interfaces import KubeObject
-from pytest_syncer.syncer.workqueue import ShutDown, WorkQueue
+from pytest_syncer.syncer.workqueue import WorkQueue
 
 DEFAULT_DELAY = 0.05
 RETRYABLE = (ApiError, aiohttp.ClientError, OSError, TimeoutError)
@@ -64,22 +64,10 @@ class StatusReporter:
         return len(self._verdicts) + sum(len(events) for events in self._events.values())
 
     async def run(self) -> None:
-        while True:
-            try:
-                key = await self._queue.get()
-            except ShutDown:
-                return
-            try:
-                await self._write(key)
-            except RETRYABLE as error:
-                delay = self._queue.add_rate_limited(key)
-                self._log.warning(
-                    "%s: status not written (%s); retrying in %.2fs", key, error, delay
-                )
-            else:
-                self._queue.forget(key)
-            finally:
-                self._queue.done(key)
+        await self._queue.serve(self._write, self._failed, retry_on=RETRYABLE)
+
+    def _failed(self, key: WorkKey, error: Exception, delay: float) -> None:
+        self._log.warning("%s: status not written (%s); retrying in %.2fs", key, error, delay)
 
     async def _write(self, key: WorkKey) -> None:
         pending = self._verdicts.pop(key, None)

@@ -48,7 +48,7 @@ from pytest_syncer.syncer.reflector import Change, Handler, Reflector
 from pytest_syncer.syncer.transform.errors import TransformError
 from pytest_syncer.syncer.transform.naming import CLUSTER_LABEL, placement_label, sync_target_key
 from pytest_syncer.syncer.transform.renames import upstream_name
-from pytest_syncer.syncer.workqueue import ShutDown, WorkQueue
+from pytest_syncer.syncer.workqueue import WorkQueue
 
 logger = logging.getLogger(__name__)
 
@@ -335,24 +335,15 @@ class TargetSyncer:
             self.enqueue_all()
 
     async def _work(self) -> None:
+        await self._queue.serve(self._reconcile, self._failed)
+
+    async def _reconcile(self, key: WorkKey) -> float | None:
         assert self._spec is not None
-        while True:
-            try:
-                key = await self._queue.get()
-            except ShutDown:
-                return
-            try:
-                self.reconciles += 1
-                again = await self._spec.reconcile(key)
-            except RETRYABLE as error:
-                delay = self._queue.add_rate_limited(key)
-                self.log.warning("%s: %s; retrying in %.2fs", key, error, delay)
-            except Exception:
-                delay = self._queue.add_rate_limited(key)
-                self.log.exception("%s: reconcile failed; retrying in %.2fs", key, delay)
-            else:
-                self._queue.forget(key)
-                if again is not None:
-                    self._queue.add_after(key, again)
-            finally:
-                self._queue.done(key)
+        self.reconciles += 1
+        return await self._spec.reconcile(key)
+
+    def _failed(self, key: WorkKey, error: Exception, delay: float) -> None:
+        if isinstance(error, RETRYABLE):
+            self.log.warning("%s: %s; retrying in %.2fs", key, error, delay)
+        else:
+            self.log.error("%s: reconcile failed; retrying in %.2fs", key, delay, exc_info=error)

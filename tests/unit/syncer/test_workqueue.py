@@ -122,3 +122,51 @@ def test_token_bucket_allows_burst_then_rate(rate: float, burst: int, extra: int
         assert wait == pytest.approx(index / rate)
     now[0] += (extra + burst) / rate
     assert bucket.reserve() == pytest.approx(0.0, abs=1e-9)
+
+
+async def test_serve_forgets_successes_retries_failures_and_requeues_on_request() -> None:
+    queue: WorkQueue[str] = WorkQueue(ExponentialBackoff(base=0.001, cap=0.01))
+    attempts: dict[str, int] = {}
+    failures: list[tuple[str, str]] = []
+
+    async def process(key: str) -> float | None:
+        attempts[key] = attempts.get(key, 0) + 1
+        if key == "flaky" and attempts[key] < 3:
+            raise ValueError(f"attempt {attempts[key]}")
+        if key == "again" and attempts[key] == 1:
+            return 0.001
+        return None
+
+    def failed(key: str, error: Exception, delay: float) -> None:
+        assert delay > 0
+        failures.append((key, str(error)))
+
+    worker = asyncio.create_task(queue.serve(process, failed))
+    for key in ("ok", "flaky", "again"):
+        queue.add(key)
+
+    async def seen() -> dict[str, int]:
+        return dict(attempts)
+
+    await await_until(
+        seen,
+        lambda seen: seen == {"ok": 1, "flaky": 3, "again": 2} and queue.processing == 0,
+        what="ok once, flaky until its third attempt, again twice",
+        timeout=5,
+    )
+    assert failures == [("flaky", "attempt 1"), ("flaky", "attempt 2")]
+    assert queue.failures("flaky") == 0, "a success forgets the key's backoff"
+    queue.shut_down()
+    await asyncio.wait_for(worker, 5)
+
+
+async def test_serve_lets_an_error_outside_retry_on_propagate() -> None:
+    queue: WorkQueue[str] = WorkQueue()
+
+    async def process(key: str) -> None:
+        raise KeyError(key)
+
+    queue.add("a")
+    with pytest.raises(KeyError):
+        await queue.serve(process, lambda *_: None, retry_on=(ValueError,))
+    assert queue.processing == 0, "the key is released even when the worker stops"
