@@ -20,7 +20,6 @@ from pytest_syncer.syncer.client import (
     NAMESPACES,
     SYNC_STATUSES,
     KubeClient,
-    Resource,
 )
 from pytest_syncer.syncer.engine.settings import KNOWN_RESOURCES
 from pytest_syncer.syncer.interfaces import WORKLOAD_UID_LABEL, KubeObject
@@ -31,51 +30,16 @@ from tests.integration.syncer.environment import (
     TargetInfo,
     setup_environment,
 )
+from tests.integration.syncer.workloads import WIDGETS, install_widgets
 
 TARGET = TargetInfo("r1", "down-2")
-CRDS = Resource(
-    "apiextensions.k8s.io", "v1", "customresourcedefinitions", "CustomResourceDefinition", False
-)
-WIDGETS = Resource("example.com", "v1", "widgets", "Widget")
 CONFIGMAPS = KNOWN_RESOURCES["configmaps"]
 WAIT = 15.0
-
-WIDGET_CRD = {
-    "apiVersion": "apiextensions.k8s.io/v1",
-    "kind": "CustomResourceDefinition",
-    "metadata": {"name": "widgets.example.com"},
-    "spec": {
-        "group": "example.com",
-        "scope": "Namespaced",
-        "names": {"plural": "widgets", "singular": "widget", "kind": "Widget"},
-        "versions": [
-            {
-                "name": "v1",
-                "served": True,
-                "storage": True,
-                "schema": {
-                    "openAPIV3Schema": {
-                        "type": "object",
-                        "properties": {
-                            "spec": {"type": "object", "x-kubernetes-preserve-unknown-fields": True}
-                        },
-                    }
-                },
-            }
-        ],
-    },
-}
 
 
 async def _install_upstream_crd(environment: SyncerEnvironment) -> None:
     async with await environment.client(UPSTREAM) as upstream:
-        await upstream.create(CRDS, WIDGET_CRD)
-        await await_until(
-            lambda: upstream.discover("widgets.example.com"),
-            lambda found: found.kind == "Widget",
-            what="widgets.example.com served upstream",
-            timeout=WAIT,
-        )
+        await install_widgets(upstream)
 
 
 @pytest.fixture(scope="module")

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from pytest_syncer.syncer.client import KubeClient, Resource
+from pytest_syncer.waiting import await_until
+
 
 def _pod_spec(restart: str | None = None) -> dict[str, Any]:
     spec: dict[str, Any] = {"containers": [{"name": "main", "image": "registry.example/app:1"}]}
@@ -77,3 +80,45 @@ def workload(resource: str, namespace: str, name: str, labels: dict[str, str]) -
 
 def namespace(name: str) -> dict[str, Any]:
     return {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}
+
+
+WIDGET_CRD: dict[str, Any] = {
+    "apiVersion": "apiextensions.k8s.io/v1",
+    "kind": "CustomResourceDefinition",
+    "metadata": {"name": "widgets.example.com"},
+    "spec": {
+        "group": "example.com",
+        "scope": "Namespaced",
+        "names": {"plural": "widgets", "singular": "widget", "kind": "Widget"},
+        "versions": [
+            {
+                "name": "v1",
+                "served": True,
+                "storage": True,
+                "schema": {
+                    "openAPIV3Schema": {
+                        "type": "object",
+                        "properties": {
+                            "spec": {"type": "object", "x-kubernetes-preserve-unknown-fields": True}
+                        },
+                    }
+                },
+            }
+        ],
+    },
+}
+CRDS = Resource(
+    "apiextensions.k8s.io", "v1", "customresourcedefinitions", "CustomResourceDefinition", False
+)
+WIDGETS = Resource("example.com", "v1", "widgets", "Widget")
+
+
+async def install_widgets(client: KubeClient) -> None:
+    """The Widget CRD in the client's logical cluster, once it is served there."""
+    await client.create(CRDS, WIDGET_CRD)
+    await await_until(
+        lambda: client.discover("widgets.example.com"),
+        lambda found: found.kind == "Widget",
+        what=f"widgets.example.com served in {client.logical_cluster}",
+        timeout=15,
+    )
