@@ -157,6 +157,11 @@ def test_bad_bodies_get_a_status_and_the_server_keeps_serving(upstream: ClusterC
     _status(upstream.post(CONFIGMAPS, wrong_namespace), 400)
     huge = json.dumps(_config_map("huge", data={"k": "x" * (3 * 1024 * 1024)})).encode()
     _status(upstream.request("POST", CONFIGMAPS, data=huge, headers=headers), 413)
+    chunks = (huge[start : start + 65536] for start in range(0, len(huge), 65536))
+    chunked = upstream.request("POST", CONFIGMAPS, data=chunks, headers=headers)
+    assert "Content-Length" not in chunked.request.headers
+    _status(chunked, 413)
+    _status(upstream.patch(f"{CONFIGMAPS}/absent", {"data": {"k": "x" * (3 << 20)}}, MERGE), 413)
     protobuf = {"Content-Type": "application/vnd.kubernetes.protobuf"}
     _status(upstream.request("POST", CONFIGMAPS, data=b"k8s\x00", headers=protobuf), 415)
     assert upstream.post(CONFIGMAPS, _config_map("after-errors")).status_code == 201
