@@ -10,21 +10,17 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import signal
 import sys
 import tempfile
 import threading
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
 
 from pytest_syncer.environment_file import (
     EnvironmentFacts,
     EnvironmentFileError,
-    TargetFacts,
-    child_pids,
     pid_alive,
 )
 from pytest_syncer.harness.config import PROVIDERS, HarnessConfigError
@@ -75,23 +71,6 @@ class _Progress:
 
 def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
-
-
-def _collect_kubeconfigs(directory: Path, paths: dict[str, Path]) -> dict[str, Path]:
-    """Copy kubeconfigs that live elsewhere (kind, kubeconfig providers) under DIR."""
-    into = directory / "kubeconfigs"
-    collected: dict[str, Path] = {}
-    for name, path in paths.items():
-        if path.resolve().is_relative_to(directory.resolve()):
-            collected[name] = path
-            continue
-        into.mkdir(exist_ok=True)
-        copy = into / path.name
-        if not copy.exists():
-            shutil.copyfile(path, copy)
-            copy.chmod(0o600)
-        collected[name] = copy
-    return collected
 
 
 def _up_parser() -> argparse.ArgumentParser:
@@ -150,7 +129,7 @@ def up(argv: list[str]) -> int:
         _say(f"starting {config.targets} targets on provider {config.provider} in {directory}")
         with _Progress(directory):
             env = SyncerEnvironment.start(config, make_provider(config), directory)
-        facts = _facts(env, directory)
+        facts = env.describe(directory, os.getpid())
         facts.write(directory)
         _announce(facts, directory)
         while True:
@@ -164,33 +143,6 @@ def up(argv: list[str]) -> int:
             env.close()
         _say("stopped every process")
     return 0
-
-
-def _facts(env: object, directory: Path) -> EnvironmentFacts:
-    from pytest_syncer.harness.environment import SyncerEnvironment
-
-    assert isinstance(env, SyncerEnvironment)
-    kubeconfigs = _collect_kubeconfigs(
-        directory,
-        {"upstream": env.clusters.upstream_kubeconfig, **env.clusters.downstream_kubeconfigs},
-    )
-    profiles = env.clusters.profiles_file
-    return EnvironmentFacts(
-        pid=os.getpid(),
-        process_groups=child_pids(),
-        provider=env.provider.name,
-        started=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        hub={"url": env.hub_url, "ca": str(env.hub_ca)},
-        upstream={
-            "cluster": env.clusters.upstream_cluster,
-            "kubeconfig": str(kubeconfigs["upstream"]),
-        },
-        targets={
-            name: TargetFacts(str(kubeconfigs[name]), target.key, target.label, target.uid)
-            for name, target in env.targets.items()
-        },
-        profiles_file=str(profiles) if profiles is not None else None,
-    )
 
 
 def _announce(facts: EnvironmentFacts, directory: Path) -> None:
@@ -231,6 +183,10 @@ def down(argv: list[str]) -> int:
         return 0
     if pid_alive(facts.pid):
         os.kill(facts.pid, signal.SIGTERM)
+    else:
+        # No `up` owns it (pytest --syncer-keep left it): stop the processes themselves.
+        for group in facts.live_pids():
+            os.killpg(group, signal.SIGTERM)
     try:
         wait_until(
             facts.live_pids,

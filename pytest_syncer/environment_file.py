@@ -15,7 +15,6 @@ process can read it without importing asyncio code.
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -113,15 +112,3 @@ def pid_alive(pid: int) -> bool:
         return False
     state = status.rsplit(")", 1)[1].split()[0]
     return state != "Z" and b"pytest_syncer" in cmdline.replace(b"-", b"_")
-
-
-def child_pids(pid: int | None = None) -> list[int]:
-    """The direct children of `pid` (this process by default), from /proc."""
-    pid = os.getpid() if pid is None else pid
-    children: list[int] = []
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        try:
-            children += [int(child) for child in (task / "children").read_text().split()]
-        except OSError:
-            continue
-    return sorted(set(children))

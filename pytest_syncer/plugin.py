@@ -1,4 +1,5 @@
-"""The pytest entry point: options with their ini twins, markers, the e2e switch, the header.
+"""The pytest entry point: options with their ini twins, markers, the e2e switch, the header,
+the summary, a failing test's artifacts and the sweep of a crashed run's leftovers.
 
 Kept thin on purpose: importing it must stay cheap, and nothing starts in
 ``pytest_configure``, so ``pytest --help`` and ``--collect-only`` cost nothing. The fixtures
@@ -7,13 +8,24 @@ live in ``harness/fixtures.py``, registered here; they import the harness when f
 
 from __future__ import annotations
 
+from collections.abc import Generator
+from typing import Any
+
 import pytest
 
 from pytest_syncer.harness.config import OPTIONS, HarnessConfig, HarnessConfigError, resolve
+from pytest_syncer.harness.fixtures import CONTEXT_KEY, session_report
+from pytest_syncer.harness.session_report import WORKER_OUTPUT
 
 E2E_MARKER = "syncer_e2e"
 TARGETS_MARKER = "syncer_targets"
 CONFIG_KEY = pytest.StashKey[HarnessConfig]()
+
+
+def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
+    from pytest_syncer.harness import hooks
+
+    pluginmanager.add_hookspecs(hooks)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -94,14 +106,90 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     ]
 
 
-def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    from pytest_syncer.harness.fixtures import SUMMARY_KEY
+def _is_worker(config: pytest.Config) -> bool:
+    return hasattr(config, "workerinput")
 
-    built = terminalreporter.config.stash.get(SUMMARY_KEY, [])
-    if built:
-        terminalreporter.write_sep("-", "syncer environments")
-        for line in built:
-            terminalreporter.write_line(line)
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Remove what crashed runs left (the controller only, under pytest-xdist)."""
+    if _is_worker(session.config):
+        return
+    from pytest_syncer.harness.leftovers import sweep
+
+    removed = sweep()
+    session_report(session.config).swept += removed
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    for line in removed:
+        if reporter is not None:
+            reporter.write_line(f"syncer: {line}")
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """A failing test that used an environment gets its artifacts: the log window and the
+    objects its workloads touched, in the report, on disk and as JUnit XML properties."""
+    report = yield
+    context = item.stash.get(CONTEXT_KEY, None)
+    if context is None or not report.failed or report.when == "teardown":
+        return report
+    context.env.failed = True
+    from pytest_syncer.harness.artifacts import collect
+
+    try:
+        artifacts = collect(
+            context.env, context.window, context.factory, item.nodeid, context.artifacts_root
+        )
+    except Exception as error:
+        report.sections.append(
+            ("syncer artifacts", f"could not collect: {type(error).__name__}: {error}")
+        )
+        return report
+    extra = item.config.hook.pytest_syncer_failure_artifacts(
+        item=item, env=context.env, directory=artifacts.directory
+    )
+    files = [*artifacts.files, *(path for paths in extra for path in paths)]
+    report.sections += artifacts.sections
+    properties = [("syncer_artifacts", str(artifacts.directory))]
+    properties += [("syncer_artifact", str(path)) for path in files]
+    item.user_properties += properties
+    report.user_properties += properties
+    session_report(item.config).artifacts.append(str(artifacts.directory))
+    return report
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    if _is_worker(session.config):
+        output: dict[str, Any] = session.config.workeroutput  # type: ignore[attr-defined]
+        output[WORKER_OUTPUT] = session_report(session.config).to_dict()
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: object) -> None:
+    """A pytest-xdist worker finished: its environments' figures join the controller's."""
+    data = getattr(node, "workeroutput", {}).get(WORKER_OUTPUT)
+    if data is not None:
+        session_report(node.config).merge(data, node.gateway.id)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    config = terminalreporter.config
+    report = session_report(config)
+    if not (report.used or report.swept or report.kept):
+        return
+    terminalreporter.write_sep("-", "syncer")
+    lines = [*report.swept, *report.built]
+    if report.used:
+        lines += report.stats.summary_lines()
+    if report.artifacts:
+        lines.append(f"artifacts of {len(report.artifacts)} failing tests:")
+        lines += [f"  {directory}" for directory in report.artifacts]
+    lines += report.kept
+    for extra in config.hook.pytest_syncer_summary(config=config, stats=report.stats):
+        lines += extra
+    for line in lines:
+        terminalreporter.write_line(line)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

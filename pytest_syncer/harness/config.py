@@ -7,7 +7,7 @@ options in `pytest_configure` without paying for the harness.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 PROVIDERS = ("embedded", "kind", "kubeconfig")
@@ -20,6 +20,7 @@ DEFAULT_SEED = 12
 """Seed sync-12 is the e2e suite's."""
 POOL_SIZE = 25
 """Targets per pooled syncer process."""
+KEEP_CHOICES = ("never", "on-failure", "always")
 
 TEMPLATE_FIELDS = (
     "upstream_kubeconfig",
@@ -85,6 +86,18 @@ OPTIONS = (
         "syncer_seed",
         f"seed of the fault and conflict injection (default {DEFAULT_SEED}, seed sync-12)",
     ),
+    OptionSpec(
+        "--syncer-keep",
+        "syncer_keep",
+        "leave the environment running after the session: never (default), on-failure (an "
+        "environment a failing test used) or always; the summary says how to reach and stop it",
+    ),
+    OptionSpec(
+        "--syncer-artifacts",
+        "syncer_artifacts",
+        "write a failing test's log window and objects under DIR/<test>/ (default: "
+        "syncer-artifacts/ under pytest's basetemp)",
+    ),
 )
 
 
@@ -99,17 +112,11 @@ class HarnessConfig:
     command: str | None = None
     timeout: float = DEFAULT_TIMEOUT
     seed: int = DEFAULT_SEED
+    keep: str = "never"
+    artifacts: Path | None = None
 
     def with_targets(self, targets: int) -> HarnessConfig:
-        return HarnessConfig(
-            self.provider,
-            targets,
-            self.kubeconfig,
-            self.kind_clusters,
-            self.command,
-            self.timeout,
-            self.seed,
-        )
+        return replace(self, targets=targets)
 
 
 def _number(name: str, text: str, cast: Callable[[str], float], minimum: float) -> float:
@@ -179,4 +186,13 @@ def resolve(values: dict[str, str | None], explicit: set[str]) -> HarnessConfig:
     command = values.get("syncer_command") or None
     if command is not None:
         check_template(command)
-    return HarnessConfig(provider, targets, kubeconfig, kind_clusters, command, timeout, seed)
+    keep = values.get("syncer_keep") or "never"
+    if keep not in KEEP_CHOICES:
+        raise HarnessConfigError(
+            f"--syncer-keep must be one of {', '.join(KEEP_CHOICES)}, not {keep!r}"
+        )
+    artifacts_text = values.get("syncer_artifacts")
+    artifacts = Path(artifacts_text).absolute() if artifacts_text else None
+    return HarnessConfig(
+        provider, targets, kubeconfig, kind_clusters, command, timeout, seed, keep, artifacts
+    )

@@ -70,12 +70,15 @@ class Conflicts:
 
     def drift(self, workload: Workload, target: str, patch: Obj) -> Obj:
         """Someone edits the copy on `target`."""
-        return workload.patch_downstream(target, patch)
+        patched = workload.patch_downstream(target, patch)
+        self.env.stats.record_conflict("drift", workload.namespace, target)
+        return patched
 
     def delete_downstream(self, workload: Workload, target: str) -> None:
         """Someone deletes the copy on `target`."""
         handle = self.env.targets[target]
         handle.cluster.delete(workload.kind, workload.name, workload.downstream_namespace(target))
+        self.env.stats.record_conflict("delete", workload.namespace, target)
 
     def foreign_object(
         self,
@@ -106,7 +109,9 @@ class Conflicts:
         )
         obj = load_manifest(manifest, search)
         obj["metadata"]["namespace"] = namespace
-        return handle.cluster.create(obj, namespace)
+        created = handle.cluster.create(obj, namespace)
+        self.env.stats.record_conflict("foreign", upstream_namespace, target)
+        return created
 
     def concurrent_writers(
         self, workload: Workload, patches: Sequence[Obj], writers: int = 4
@@ -126,6 +131,9 @@ class Conflicts:
         workload.expected = {
             key: final[key] for key in workload.expected if key not in CONTENT_SKIP and key in final
         }
+        workload.mark_written()
+        for target in sorted(workload.placed):
+            self.env.stats.record_conflict("concurrent-writers", workload.namespace, target)
         return final
 
     def replicas_fight(
@@ -137,7 +145,8 @@ class Conflicts:
         upstream_replicas = workload.expected.get("spec", {}).get("replicas")
         seen: list[int] = []
         for value in values:
-            self.drift(workload, target, {"spec": {"replicas": value}})
+            workload.patch_downstream(target, {"spec": {"replicas": value}})
+            self.env.stats.record_conflict("replicas-fight", workload.namespace, target)
             if reverted:
                 copy = wait_until(
                     lambda: workload.downstream(target),
@@ -149,6 +158,7 @@ class Conflicts:
                     interval=0.1,
                 )
                 seen.append(copy["spec"]["replicas"] if copy else -1)
+                self.env.stats.settle(workload.namespace, [target])
             else:
                 found = workload.downstream(target)
                 seen.append(found["spec"]["replicas"] if found else -1)
@@ -196,6 +206,7 @@ def run_scenario(
         return lines
 
     poll(f"conflict scenario {scenario.name}", [target], check, conflicts.env.config.timeout)
+    conflicts.env.stats.settle(factory.namespace, [target])
     workload.wait_phase(scenario.phase)
     if not scenario.owned:
         conflicts.delete_downstream(workload, target)

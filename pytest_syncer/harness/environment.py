@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import os
 import secrets
+import shutil
 import signal
 import time
 from collections.abc import Sequence
@@ -21,8 +23,10 @@ from typing import Any
 from kubernetes import client as k8s_client
 
 from pytest_syncer.clusters.base import ClusterProvider, ProvidedClusters
+from pytest_syncer.environment_file import EnvironmentFacts, TargetFacts
 from pytest_syncer.harness.config import POOL_SIZE, HarnessConfig
 from pytest_syncer.harness.kube import SYNC_TARGETS, Cluster, Obj
+from pytest_syncer.harness.run_stats import RunStats
 from pytest_syncer.harness.syncers import SyncerFleet, TargetWiring
 from pytest_syncer.processes import ServiceProcess
 from pytest_syncer.syncer.interfaces import NamespaceLocator, SyncTarget
@@ -76,6 +80,10 @@ class SyncerEnvironment:
     syncers: SyncerFleet
     _cleanup: contextlib.ExitStack = field(repr=False)
     _closed: bool = field(default=False, repr=False)
+    stats: RunStats = field(default_factory=RunStats, repr=False)
+    """What the waits, faults and conflicts observed on this environment."""
+    failed: bool = field(default=False, repr=False)
+    """A test that used this environment failed (`--syncer-keep on-failure` keeps it)."""
 
     @property
     def size(self) -> int:
@@ -187,11 +195,74 @@ class SyncerEnvironment:
             **self.clusters.facts,
         }
 
+    def log_paths(self) -> list[Path]:
+        """Every process's log: API server, simulator, hub, each syncer process."""
+        return sorted(self.workdir.glob("*.log"))
+
+    def syncer_log_paths(self) -> list[Path]:
+        return sorted(self.workdir.glob("syncer-*.log"))
+
+    def describe(self, directory: Path, owner: int) -> EnvironmentFacts:
+        """What `environment.json` says about this environment: its processes, owned by
+        `owner`, and every kubeconfig (copied under `directory` when it lives elsewhere)."""
+        kubeconfigs = _collect_kubeconfigs(
+            directory,
+            {
+                "upstream": self.clusters.upstream_kubeconfig,
+                **self.clusters.downstream_kubeconfigs,
+            },
+        )
+        profiles = self.clusters.profiles_file
+        return EnvironmentFacts(
+            pid=owner,
+            process_groups=self.pids(),
+            provider=self.provider.name,
+            started=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            hub={"url": self.hub_url, "ca": str(self.hub_ca)},
+            upstream={
+                "cluster": self.clusters.upstream_cluster,
+                "kubeconfig": str(kubeconfigs["upstream"]),
+            },
+            targets={
+                name: TargetFacts(str(kubeconfigs[name]), target.key, target.label, target.uid)
+                for name, target in self.targets.items()
+            },
+            profiles_file=str(profiles) if profiles is not None else None,
+        )
+
+    def keep(self) -> EnvironmentFacts:
+        """Leave every process running after pytest exits, and write `environment.json`
+        into the workdir, so `pytest-syncer down WORKDIR` stops it as it stops an `up`."""
+        facts = self.describe(self.workdir, os.getpid())
+        facts.write(self.workdir)
+        self.stats.count_reconnects(self.syncer_log_paths())
+        atexit.unregister(self._cleanup.close)
+        self._closed = True
+        return facts
+
     def close(self) -> None:
         """Stop every process this environment started, in reverse order."""
         if not self._closed:
             self._closed = True
+            self.stats.count_reconnects(self.syncer_log_paths())
             self._cleanup.close()
+
+
+def _collect_kubeconfigs(directory: Path, paths: dict[str, Path]) -> dict[str, Path]:
+    """Copy kubeconfigs that live elsewhere (kind, kubeconfig providers) under `directory`."""
+    into = directory / "kubeconfigs"
+    collected: dict[str, Path] = {}
+    for name, path in paths.items():
+        if path.resolve().is_relative_to(directory.resolve()):
+            collected[name] = path
+            continue
+        into.mkdir(exist_ok=True)
+        copy = into / path.name
+        if not copy.exists():
+            shutil.copyfile(path, copy)
+            copy.chmod(0o600)
+        collected[name] = copy
+    return collected
 
 
 def _create_sync_targets(

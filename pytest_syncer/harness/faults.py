@@ -30,17 +30,20 @@ class Faults:
         """SIGKILL the hub and start it again on its port: every tunnel drops; the syncers
         dial again with their backoff."""
         self.env.restart_hub()
+        self.env.stats.record_fault("drop-tunnels")
 
     def partition(self, target: str) -> None:
         """Cut `target` off: its syncer process is frozen (SIGSTOP), so it reaches neither its
         cluster nor the upstream, and its heartbeat stops, until `heal`."""
         self.env.syncers.isolate(target).signal(signal.SIGSTOP)
         self.partitioned.add(target)
+        self.env.stats.record_fault("partition")
 
     def kill_syncer(self, target: str) -> None:
         """SIGKILL the syncer of `target` (alone in its process first)."""
         self.env.syncers.isolate(target).signal(signal.SIGKILL)
         self.killed.add(target)
+        self.env.stats.record_fault("kill-syncer")
 
     def restart_syncer(self, target: str) -> None:
         """Start the syncer of `target` again and wait for its heartbeat."""
@@ -53,6 +56,7 @@ class Faults:
             self.env.provider.restart_apiserver()
         except FaultNotSupported as error:
             pytest.skip(str(error))
+        self.env.stats.record_fault("restart-apiserver")
 
     def heal(self) -> None:
         """Resume partitioned targets and restart killed syncers."""

@@ -9,33 +9,59 @@ lets users override its listen address.
 from __future__ import annotations
 
 import itertools
+import os
+import shutil
+import tempfile
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
 
 from pytest_syncer.harness.config import POOL_SIZE, HarnessConfig
+from pytest_syncer.harness.session_report import SessionReport
 
 if TYPE_CHECKING:
     from kubernetes.client import ApiClient
 
     from pytest_syncer.clusters.base import ClusterProvider
+    from pytest_syncer.harness.artifacts import LogWindow
     from pytest_syncer.harness.conflicts import Conflicts
     from pytest_syncer.harness.environment import SyncerEnvironment, TargetHandle
     from pytest_syncer.harness.faults import Faults
+    from pytest_syncer.harness.leftovers import OwnerRegistry
     from pytest_syncer.harness.profiles import StatusProfiles
     from pytest_syncer.harness.tunnel_client import TunnelClient
     from pytest_syncer.harness.workloads import WorkloadFactory
 
 _namespaces = itertools.count(1)
-SUMMARY_KEY = pytest.StashKey[list[str]]()
-"""The environments this session built, for the plugin's terminal summary."""
+REPORT_KEY = pytest.StashKey[SessionReport]()
+"""What this session built, kept and measured, for the plugin's terminal summary."""
+
+
+@dataclass
+class FailureContext:
+    """What a failing test's artifacts come from: its environment, the log offsets when it
+    got it, its workload factory, and where artifacts go."""
+
+    env: SyncerEnvironment
+    window: LogWindow
+    artifacts_root: Path
+    factory: WorkloadFactory | None = None
+
+
+CONTEXT_KEY = pytest.StashKey[FailureContext]()
+
+
+def session_report(config: pytest.Config) -> SessionReport:
+    return config.stash.setdefault(REPORT_KEY, SessionReport())
 
 
 class EnvironmentCache:
-    """One environment per size, built on first use, all stopped at the end of the session."""
+    """One environment per size, built on first use; at the end of the session each is
+    stopped, or kept running as `--syncer-keep` says."""
 
     def __init__(
         self,
@@ -43,15 +69,20 @@ class EnvironmentCache:
         workdir: Path,
         pool_size: int,
         provider: Callable[[HarnessConfig], ClusterProvider],
+        report: SessionReport | None = None,
+        artifacts_root: Path | None = None,
     ) -> None:
         self.config = config
         self.workdir = workdir
         self.pool_size = pool_size
         self.provider = provider
+        self.report = report or SessionReport()
+        self.artifacts_root = artifacts_root or config.artifacts or workdir / "artifacts"
         self.environments: dict[int, SyncerEnvironment] = {}
+        self.registries: dict[int, OwnerRegistry] = {}
         self.failures: dict[int, BaseException] = {}
         self.unavailable: str | None = None
-        self.built: list[str] = []
+        self.built = self.report.built
         """One line per environment built, for the terminal summary."""
 
     def get(self, size: int) -> SyncerEnvironment:
@@ -64,10 +95,14 @@ class EnvironmentCache:
             pytest.fail(
                 f"the {size}-target environment failed to start before: {self.failures[size]}"
             )
+        from pytest_syncer.harness.leftovers import OwnerRegistry
+
+        self.report.used = True
         if size not in self.environments:
             config = self.config.with_targets(size)
             started = time.monotonic()
             workdir = self.workdir / f"{config.provider}-{size}"
+            registry = OwnerRegistry(workdir)
             try:
                 self.environments[size] = SyncerEnvironment.start(
                     config,
@@ -76,22 +111,55 @@ class EnvironmentCache:
                     pool_size=self.pool_size,
                 )
             except ProviderUnavailable as error:
+                registry.release()
                 self.unavailable = str(error)
                 pytest.skip(self.unavailable)
             except Exception as error:
+                registry.release()
                 self.failures[size] = error
                 raise
+            self.registries[size] = registry
             facts = self.environments[size].facts()
             self.built.append(
                 f"{size}-target environment ({facts['provider']}, "
                 f"{facts['syncer processes']} syncer processes) up in "
                 f"{time.monotonic() - started:.1f}s; logs in {workdir}"
             )
-        return self.environments[size]
+        environment = self.environments[size]
+        self.registries[size].update(environment.pids())
+        return environment
+
+    def _keeps(self, environment: SyncerEnvironment) -> bool:
+        keep = self.config.keep
+        return keep == "always" or (keep == "on-failure" and environment.failed)
 
     def close(self) -> None:
-        for environment in self.environments.values():
-            environment.close()
+        """Stop each environment, or keep it and say how to reach and stop it."""
+        for size, environment in self.environments.items():
+            registry = self.registries[size]
+            if self._keeps(environment):
+                facts = environment.keep()
+                registry.update(environment.pids(), kept=True)
+                why = "a test failed" if environment.failed else "--syncer-keep always"
+                first = next(iter(facts.targets))
+                self.report.kept += [
+                    f"kept the {size}-target environment ({why}), still running in "
+                    f"{environment.workdir}",
+                    f"  hub: {facts.hub_url} (CA {facts.hub_ca})",
+                    f"  upstream: kubectl --kubeconfig {facts.upstream_kubeconfig} get synctargets",
+                    f"  targets: kubectl --kubeconfig {facts.targets[first].kubeconfig} "
+                    f"get namespaces ({first}; every target's in {environment.workdir}/"
+                    "environment.json)",
+                    f"  stop it: pytest-syncer down {environment.workdir}",
+                ]
+            else:
+                environment.close()
+                registry.release()
+                if self.config.keep != "never":
+                    shutil.rmtree(environment.workdir, ignore_errors=True)
+            self.report.stats.merge(environment.stats)
+        if self.config.keep != "never" and not any(self.workdir.iterdir()):
+            self.workdir.rmdir()
 
 
 @pytest.fixture(scope="session")
@@ -132,14 +200,25 @@ def syncer_environments(
     tmp_path_factory: pytest.TempPathFactory,
     pytestconfig: pytest.Config,
 ) -> Iterator[EnvironmentCache]:
-    """Every environment of the session, by size; all stopped when the session ends."""
+    """Every environment of the session, by size; all stopped when the session ends, unless
+    `--syncer-keep` keeps them (then they live under the well-known runs root, out of reach
+    of pytest's basetemp rotation)."""
+    from pytest_syncer.harness.leftovers import runs_root
+
+    if syncer_config.keep == "never":
+        workdir = tmp_path_factory.mktemp("syncer")
+    else:
+        root = runs_root()
+        root.mkdir(parents=True, exist_ok=True)
+        workdir = Path(tempfile.mkdtemp(prefix=f"kept-{os.getpid()}-", dir=root))
     cache = EnvironmentCache(
         syncer_config,
-        tmp_path_factory.mktemp("syncer"),
+        workdir,
         syncer_pool_size,
         syncer_cluster_provider,
+        session_report(pytestconfig),
+        syncer_config.artifacts or tmp_path_factory.getbasetemp() / "syncer-artifacts",
     )
-    pytestconfig.stash[SUMMARY_KEY] = cache.built
     try:
         yield cache
     finally:
@@ -158,7 +237,13 @@ def syncer_env(
         if len(marker.args) != 1 or not isinstance(marker.args[0], int) or marker.args[0] < 1:
             raise pytest.UsageError("syncer_targets takes one positive integer: syncer_targets(n)")
         size = marker.args[0]
-    return syncer_environments.get(size)
+    from pytest_syncer.harness.artifacts import LogWindow
+
+    env = syncer_environments.get(size)
+    request.node.stash[CONTEXT_KEY] = FailureContext(
+        env, LogWindow.open(env), syncer_environments.artifacts_root
+    )
+    return env
 
 
 @pytest.fixture
@@ -191,6 +276,9 @@ def workload(
     namespace = namespace_for_test(request.node.name, next(_namespaces))
     seed = syncer_env.config.seed * 1_000_003 + sum(map(ord, request.node.nodeid))
     factory = WorkloadFactory(syncer_env, namespace, syncer_manifest_dirs, seed)
+    context = request.node.stash.get(CONTEXT_KEY, None)
+    if context is not None:
+        context.factory = factory
     yield factory
     factory.cleanup()
     delete_namespace(syncer_env, namespace)

@@ -92,3 +92,31 @@ def expect_absent(found: Obj | None, where: str) -> list[str]:
         return []
     deleting = " (being deleted)" if found["metadata"].get("deletionTimestamp") else ""
     return [f"expected no copy in {where}, had one{deleting}"]
+
+
+def leaf_paths(obj: Mapping[str, Any], prefix: str = "") -> list[str]:
+    """The dotted paths of every non-mapping value in `obj`."""
+    paths: list[str] = []
+    for key, value in obj.items():
+        path = f"{prefix}.{key}" if prefix else str(key)
+        if isinstance(value, Mapping) and value:
+            paths += leaf_paths(value, path)
+        else:
+            paths.append(path)
+    return paths
+
+
+def render_grid(header: list[str], rows: list[list[str]], width: int = 24) -> str:
+    """A plain-text table with aligned columns, each cell cut to `width` characters."""
+
+    def cut(cell: str) -> str:
+        return cell if len(cell) <= width else cell[: width - 3] + "..."
+
+    table = [[cut(cell) for cell in row] for row in [header, *rows]]
+    columns = max(len(row) for row in table)
+    sizes = [max(len(row[i]) for row in table if i < len(row)) for i in range(columns)]
+    lines = [
+        "  ".join(cell.ljust(sizes[i]) for i, cell in enumerate(row)).rstrip() for row in table
+    ]
+    lines.insert(1, "  ".join("-" * size for size in sizes))
+    return "\n".join(lines)

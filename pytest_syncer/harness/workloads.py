@@ -10,7 +10,8 @@ from __future__ import annotations
 import copy
 import random
 import re
-from collections.abc import Iterable, Sequence
+import time
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -19,9 +20,16 @@ from kubernetes import client as k8s_client
 
 from pytest_syncer.harness.environment import SyncerEnvironment, TargetHandle
 from pytest_syncer.harness.kube import NAMESPACES, SYNC_STATUSES, Kind, Obj, kind_of
-from pytest_syncer.harness.waits import Observation, differences, expect_absent, poll
+from pytest_syncer.harness.waits import (
+    Observation,
+    differences,
+    expect_absent,
+    leaf_paths,
+    poll,
+    render_grid,
+)
 from pytest_syncer.syncer.transform.naming import PLACEMENT_LABEL_PREFIX, sync_status_name
-from pytest_syncer.waiting import wait_until
+from pytest_syncer.waiting import WaitTimeout, wait_until
 
 SYNC = "Sync"
 CONTENT_SKIP = {"apiVersion", "kind", "metadata", "status"}
@@ -74,6 +82,10 @@ class Workload:
         }
         self.expected_labels: dict[str, str] = dict(manifest["metadata"].get("labels") or {})
         self.deleted = False
+        self._written: float | None = None
+        self._affected: set[str] = set()
+        self._seen_at: dict[str, float] = {}
+        self.mark_written()
 
     def __repr__(self) -> str:
         return f"{self.kind.kind} {self.namespace}/{self.name} on {len(self.placed)} targets"
@@ -81,6 +93,40 @@ class Workload:
     @property
     def timeout(self) -> float:
         return self.env.config.timeout
+
+    def mark_written(self, affected: Iterable[str] = ()) -> None:
+        """A write upstream: the next successful wait measures the sync latency of the
+        placed targets and of `affected` (targets it took the workload off)."""
+        self._written = time.monotonic()
+        self._affected = self.placed | set(affected)
+        self._seen_at = {}
+
+    def _timed(self, check: Callable[[str], list[str]]) -> Callable[[str], list[str]]:
+        """`check`, noting when each target was first seen as expected since the write."""
+
+        def timed(target: str) -> list[str]:
+            lines = check(target)
+            if lines:
+                self._seen_at.pop(target, None)
+            else:
+                self._seen_at.setdefault(target, time.monotonic())
+            return lines
+
+        return timed
+
+    def _observed(self, targets: Iterable[str]) -> None:
+        """A wait held on `targets`: record their latencies and settle their conflicts."""
+        checked = list(targets)
+        written = self._written
+        if written is not None:
+            for target in checked:
+                seen = self._seen_at.get(target)
+                if target in self._affected and seen is not None:
+                    self.env.stats.record_latency(target, max(0.0, seen - written))
+            self._affected -= set(checked)
+            if not self._affected:
+                self._written = None
+        self.env.stats.settle(self.namespace, checked)
 
     def get(self) -> Obj:
         """The upstream object as it is now."""
@@ -109,6 +155,7 @@ class Workload:
         labels = (patch.get("metadata") or {}).get("labels")
         if labels:
             self.expected_labels = merge(self.expected_labels, labels)
+        self.mark_written()
         return updated
 
     def place(self, *targets: str) -> None:
@@ -118,6 +165,7 @@ class Workload:
             self.kind, self.name, {"metadata": {"labels": labels}}, self.namespace
         )
         self.placed |= set(targets)
+        self.mark_written()
 
     def unplace(self, *targets: str) -> None:
         """Drop the placement label of these targets: their copies go."""
@@ -126,12 +174,15 @@ class Workload:
             self.kind, self.name, {"metadata": {"labels": labels}}, self.namespace
         )
         self.placed -= set(targets)
+        self.mark_written(targets)
 
     def delete(self) -> None:
         """Delete upstream; every copy goes, then the shared finalizer."""
         self.env.upstream.delete(self.kind, self.name, self.namespace)
+        gone = set(self.placed)
         self.placed = set()
         self.deleted = True
+        self.mark_written(gone)
 
     def sync_status(self, target: str) -> Obj | None:
         name = sync_status_name(self.kind.plural, self.name, target)
@@ -157,12 +208,14 @@ class Workload:
     ) -> Observation:
         """Every placed target (or these) has a copy with the expected content."""
         chosen = sorted(self.placed if targets is None else targets)
-        return poll(
+        seen = poll(
             f"{self!r} synced to {len(chosen)} targets",
             chosen,
-            self._copy_differences,
+            self._timed(self._copy_differences),
             timeout or self.timeout,
         )
+        self._observed(chosen)
+        return seen
 
     def wait_converged(self, *, timeout: float | None = None) -> Observation:
         """Placed targets have the expected copy, every other target has none, and a deleted
@@ -177,9 +230,10 @@ class Workload:
         seen = poll(
             f"{self!r} converged on all {self.env.size} targets",
             self.env.targets,
-            check,
+            self._timed(check),
             timeout or self.timeout,
         )
+        self._observed(self.env.targets)
         if self.deleted:
             self.wait_gone(timeout=timeout)
         return seen
@@ -196,7 +250,9 @@ class Workload:
         )
 
     def wait_aggregated(self, expected_status: Obj, *, timeout: float | None = None) -> Obj:
-        """The upstream `.status` contains `expected_status` (the hub's aggregate)."""
+        """The upstream `.status` contains `expected_status` (the hub's aggregate). On timeout
+        the failure shows a grid: what each target reported in its SyncStatus beside the
+        aggregate, field by field."""
 
         def observe() -> Observation:
             seen = Observation(f"{self!r} aggregated status", checked=1)
@@ -204,14 +260,43 @@ class Workload:
             seen.per_target["upstream"] = differences(expected_status, status, "status")
             return seen
 
-        wait_until(
-            observe,
-            lambda seen: seen.ok,
-            what=f"the aggregated status of {self!r}",
-            timeout=timeout or self.timeout,
-            interval=0.2,
-        )
+        try:
+            wait_until(
+                observe,
+                lambda seen: seen.ok,
+                what=f"the aggregated status of {self!r}",
+                timeout=timeout or self.timeout,
+                interval=0.2,
+            )
+        except WaitTimeout as error:
+            raise WaitTimeout(f"{error}\n{self.status_grid(expected_status)}") from None
         return self.get()
+
+    def status_grid(self, expected_status: Obj) -> str:
+        """Which target holds what: each target's reported status (its SyncStatus's
+        `downstreamStatus`) and phase, the upstream aggregate and the expectation, as a grid
+        over the fields of `expected_status`."""
+        paths = leaf_paths(expected_status)
+        header = ["", "phase", *paths]
+        rows = [["expected", "", *(_show_at(expected_status, path) for path in paths)]]
+        try:
+            aggregate = self.get().get("status") or {}
+            rows.append(["aggregate", "", *(_show_at(aggregate, path) for path in paths)])
+        except Exception as error:
+            rows.append(["aggregate", f"could not read: {type(error).__name__}"])
+        for target in sorted(self.placed):
+            try:
+                found = self.sync_status(target)
+            except Exception as error:
+                rows.append([target, f"could not read: {type(error).__name__}"])
+                continue
+            status = (found or {}).get("status") or {}
+            reported = status.get("downstreamStatus") or {}
+            phase = str(status.get("phase", "no SyncStatus" if found is None else "?"))
+            rows.append([target, phase, *(_show_at(reported, path) for path in paths)])
+        return "status per target (SyncStatus downstreamStatus) beside the aggregate:\n" + (
+            render_grid(header, rows)
+        )
 
     def wait_phase(
         self, phase: str, targets: Iterable[str] | None = None, *, timeout: float | None = None
@@ -307,6 +392,15 @@ class WorkloadFactory:
                 workload.delete()
         for workload in self.created:
             workload.wait_gone()
+
+
+def _show_at(obj: Obj, path: str) -> str:
+    value: object = obj
+    for key in path.split("."):
+        if not isinstance(value, dict) or key not in value:
+            return "-"
+        value = value[key]
+    return str(value)
 
 
 def namespace_for_test(node_name: str, counter: int) -> str:

@@ -1,0 +1,47 @@
+"""What the plugin tells at the end of a session: environments built and kept, leftovers
+removed, the run's figures; and how a pytest-xdist worker hands its part to the controller.
+
+Cheap to import (standard library and `run_stats`): the plugin's hooks read it on every run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from pytest_syncer.harness.run_stats import RunStats
+
+WORKER_OUTPUT = "pytest_syncer"
+"""The key of a pytest-xdist worker's `workeroutput` that carries its `SessionReport`."""
+
+
+@dataclass
+class SessionReport:
+    """Everything the terminal summary shows; workers' reports merge into the controller's."""
+
+    built: list[str] = field(default_factory=list)
+    kept: list[str] = field(default_factory=list)
+    swept: list[str] = field(default_factory=list)
+    artifacts: list[str] = field(default_factory=list)
+    stats: RunStats = field(default_factory=RunStats)
+    used: bool = False
+    """Some test got an environment (the figures are worth printing)."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "built": self.built,
+            "kept": self.kept,
+            "swept": self.swept,
+            "artifacts": self.artifacts,
+            "stats": self.stats.to_dict(),
+            "used": self.used,
+        }
+
+    def merge(self, data: dict[str, Any], worker: str) -> None:
+        """Add a worker's report, its lines marked with the worker's id."""
+        self.built += [f"[{worker}] {line}" for line in data["built"]]
+        self.kept += data["kept"]
+        self.swept += data["swept"]
+        self.artifacts += data["artifacts"]
+        self.stats.merge(RunStats.from_dict(data["stats"]))
+        self.used = self.used or bool(data["used"])
