@@ -117,6 +117,47 @@ async def test_reflector_lists_again_after_410_and_misses_nothing(client: KubeCl
         assert all(namespace == "default" for namespace, _ in reflector.cache)
 
 
+async def test_bookmarks_keep_an_idle_watch_resumable_without_a_relist(tmp_path: Path) -> None:
+    """Writes the reflector does not watch move the server's resourceVersion past its
+    retention; only bookmarks carry the reflector's resourceVersion along, so each resumed
+    watch (every second) starts where the server still has events and nothing is listed again."""
+    async with (
+        EmbeddedAPIServer(["one"], tmp_path, watch_retention=2.0, bookmark_interval=0.1) as server,
+        await KubeClient.from_kubeconfig(server.kubeconfigs["one"]) as client,
+        Reflector(client, CONFIGMAPS, namespace="default", watch_timeout=1) as reflector,
+    ):
+        await reflector.wait_synced(10)
+        listed_at = int(reflector.resource_version)
+        written: list[str] = []
+
+        async def write_elsewhere() -> int:
+            written.append(f"idle-{len(written)}")
+            await client.create(CONFIGMAPS, config_map(written[-1], "kube-public"))
+            return len(written)
+
+        await await_until(
+            write_elsewhere,
+            lambda count: count >= 25,
+            what="writes outside the watched namespace for about five seconds",
+            timeout=60,
+            interval=0.2,
+        )
+        await await_until(
+            lambda: _async(int(reflector.resource_version)),
+            lambda version: version > listed_at,
+            what="a bookmark to move the reflector's resourceVersion",
+            timeout=10,
+        )
+        await client.create(CONFIGMAPS, config_map("after-idle"))
+        await await_until(
+            lambda: _async(set(reflector.cache)),
+            lambda cached: ("default", "after-idle") in cached,
+            what="the object created after the idle spell in the cache",
+            timeout=10,
+        )
+        assert reflector.lists == 1, "the watch expired: bookmarks did not carry it"
+
+
 T = TypeVar("T")
 
 
