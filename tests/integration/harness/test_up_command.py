@@ -1,0 +1,120 @@
+"""`pytest-syncer up --targets 5` for a person's shell: it comes up, kubectl with the printed
+kubeconfigs sees a workload synced to a target, and Ctrl-C leaves no process behind."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+from pytest_syncer.environment_file import EnvironmentFacts, pid_alive
+from pytest_syncer.syncer.interfaces import NamespaceLocator, SyncTarget
+from pytest_syncer.waiting import wait_until
+
+STARTUP = 180.0
+
+
+def kubectl(
+    kubeconfig: str, *args: str, stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["kubectl", "--kubeconfig", kubeconfig, *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def read_ready_line(process: subprocess.Popen[str]) -> dict[str, Any]:
+    """The JSON line `up` prints on stdout once everything runs."""
+    stdout = process.stdout
+    assert stdout is not None
+    line: list[str] = []
+    reader = threading.Thread(target=lambda: line.append(stdout.readline()), daemon=True)
+    reader.start()
+    reader.join(STARTUP)
+    assert line, f"pytest-syncer up printed nothing within {STARTUP:g}s"
+    assert line[0].strip(), f"pytest-syncer up exited with {process.poll()} before it was ready"
+    ready: dict[str, Any] = json.loads(line[0])
+    return ready
+
+
+def test_up_five_targets_kubectl_sees_a_synced_workload_and_ctrl_c_stops_all(
+    tmp_path: Path,
+) -> None:
+    directory = tmp_path / "env"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "pytest_syncer", "up", "--targets", "5", "--dir", str(directory)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    facts: EnvironmentFacts | None = None
+    try:
+        ready = read_ready_line(process)
+        assert sorted(ready["kubeconfigs"]) == [f"target-00{i}" for i in range(5)]
+        assert ready["hub"].startswith("https://127.0.0.1:")
+        facts = EnvironmentFacts.read(directory)
+        assert len(facts.process_groups) == 4  # API server, simulator, hub, a syncer pool
+        target = facts.targets["target-003"]
+        manifest = {
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {
+                "name": "by-hand",
+                "namespace": "default",
+                "labels": {target.label: "Sync"},
+            },
+            "data": {"made": "with kubectl"},
+        }
+        created = kubectl(
+            ready["upstream_kubeconfig"], "apply", "-f", "-", stdin=json.dumps(manifest)
+        )
+        assert created.returncode == 0, created.stderr
+        below = NamespaceLocator(
+            SyncTarget("target-003", facts.upstream_cluster, target.uid),
+            facts.upstream_cluster,
+            "default",
+        ).downstream_namespace
+        copy = wait_until(
+            lambda: kubectl(
+                ready["kubeconfigs"]["target-003"],
+                "get",
+                "configmap",
+                "by-hand",
+                "-n",
+                below,
+                "-o",
+                "json",
+            ),
+            lambda found: found.returncode == 0,
+            what=f"kubectl to see the ConfigMap synced to target-003 in {below}",
+            timeout=60,
+            interval=0.3,
+        )
+        assert json.loads(copy.stdout)["data"] == {"made": "with kubectl"}
+        elsewhere = kubectl(
+            ready["kubeconfigs"]["target-001"], "get", "configmaps", "-A", "-o", "name"
+        )
+        assert "by-hand" not in elsewhere.stdout
+        process.send_signal(signal.SIGINT)
+        process.wait(120)
+        assert process.returncode == 0
+        assert process.stderr is not None
+        told = process.stderr.read()
+        assert "stopped every process" in told
+        assert "pytest-syncer up: ready: 5 targets" in told
+        assert facts.live_pids() == []
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        if facts is not None:
+            for pid in facts.process_groups:
+                if pid_alive(pid):
+                    subprocess.run(["kill", "-9", f"-{pid}"], check=False)
