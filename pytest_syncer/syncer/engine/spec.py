@@ -202,6 +202,9 @@ class SpecSyncer:
                     written = await self._down.replace(resource, decision.obj)
             except ApiError as error:
                 if error.already_exists or error.conflict:
+                    self._log.debug(
+                        "%s: %s on the write below; reading it again", key, error.reason
+                    )
                     existing = await self._down.get_or_none(resource, name, namespace)
                     continue
                 if error.not_found and existing is not None:

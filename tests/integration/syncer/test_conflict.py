@@ -361,6 +361,59 @@ async def test_a_burst_of_concurrent_updates_ends_with_the_last_write_below(
     assert copy["data"] == final["data"]
 
 
+async def test_the_syncers_own_409s_are_read_again_until_the_copy_is_upstreams(
+    clusters: Clusters, environment: SyncerEnvironment
+) -> None:
+    """An upstream burst while a writer below keeps editing the copy's `data.color`: the
+    syncer's writes below, made from its cache's resourceVersion, meet 409s; it reads again,
+    reverts the writer (upstream-wins) and ends with the last upstream write below."""
+    ns = await clusters.namespace("cf-race")
+    await clusters.up.create(CONFIGMAPS, configmap(ns, "raced", {}))
+    await clusters.wait_copy(CONFIGMAPS, ns, "raced", lambda c: True, "the copy of cf-race/raced")
+    below = TARGET.namespace_below(ns)
+    log = environment.processes[0].log_path
+    conflict_line = f"configmaps {ns}/raced: Conflict on the write below; reading it again"
+    racing = True
+
+    async def write_below() -> None:
+        count = 0
+        while racing:
+            count += 1
+            edit = {"data": {"color": f"below-{count}"}}
+            await clusters.down.patch(CONFIGMAPS, "raced", edit, below)
+
+    async def burst_above() -> None:
+        for round_ in range(20):
+            await asyncio.gather(
+                *(
+                    clusters.up.patch(CONFIGMAPS, "raced", {"data": {f"w{n}": str(round_)}}, ns)
+                    for n in range(4)
+                )
+            )
+
+    writer = asyncio.create_task(write_below())
+    try:
+        await burst_above()
+        await await_until(
+            lambda: asyncio.to_thread(log.read_text),
+            lambda text: conflict_line in text,
+            what=f"the syncer logging {conflict_line!r} while both sides write",
+            timeout=WAIT,
+        )
+    finally:
+        racing = False
+        await writer
+    final = await clusters.up.get(CONFIGMAPS, "raced", ns)
+    assert final["data"] == {"color": "red", "w0": "19", "w1": "19", "w2": "19", "w3": "19"}
+    await clusters.wait_copy(
+        CONFIGMAPS,
+        ns,
+        "raced",
+        lambda c: c["data"] == final["data"],
+        "the copy equal to the last upstream write, the writer below reverted",
+    )
+
+
 async def test_an_autoscaler_on_replicas_is_kept_by_retain_and_fought_by_upstream_wins(
     clusters: Clusters,
 ) -> None:
