@@ -346,3 +346,13 @@ async def test_moving_a_workload_between_targets_keeps_the_finalizer(
         "t2": None,
         "t3": None,
     }
+
+
+def test_every_engine_line_of_the_pool_names_its_target(environment: SyncerEnvironment) -> None:
+    """The pooled process serves t2 and t3: each line its engine logs says which."""
+    lines = environment.processes[1].log_path.read_text().splitlines()
+    engine = [line for line in lines if " pytest_syncer.syncer.engine." in line]
+    unnamed = [line for line in engine if not ("target=t2 " in line or "target=t3 " in line)]
+    assert unnamed == []
+    named = {target for target in ("t2", "t3") if any(f"target={target} " in x for x in engine)}
+    assert named == {"t2", "t3"}
