@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 import signal
+import socket
 from pathlib import Path
 from typing import Any
 
+import pytest
 from kubernetes import client, config, watch
 
+from pytest_syncer.apiserver import BackgroundAPIServer
 from pytest_syncer.apiserver.kubeconfig import context_from_kubeconfig, load_kubeconfig
 from pytest_syncer.processes import ServiceProcess
 from pytest_syncer.waiting import wait_until
@@ -105,3 +108,30 @@ def test_a_watch_from_before_the_retention_window_gets_410_after_a_crash(tmp_pat
         assert upstream.get(f"{path}/old").json()["metadata"]["resourceVersion"] == revision
     finally:
         assert second.stop() == 0
+
+
+def test_the_python_api_starts_stops_and_restarts_on_the_data_dir(tmp_path: Path) -> None:
+    """The blocking facade fixtures use: the CLI's ready line, a freed port, the same URLs."""
+    options: dict[str, Any] = {"data_dir": tmp_path / "data"}
+    first = BackgroundAPIServer(["upstream"], tmp_path / "kubeconfigs", **options)
+    ready = first.start()
+    try:
+        assert set(ready) == {"url", "kubeconfigs", "admin", "ca"}
+        context = context_from_kubeconfig(load_kubeconfig(Path(ready["kubeconfigs"]["upstream"])))
+        upstream = ClusterClient(context.server, context.token, ready["ca"])
+        created = upstream.post("/api/v1/namespaces/default/configmaps", _config_map("kept"))
+        assert created.status_code == 201, created.text
+    finally:
+        first.stop()
+    host, port = ready["url"].removeprefix("https://").rsplit(":", 1)
+    with pytest.raises(ConnectionRefusedError):
+        socket.create_connection((host, int(port)), timeout=5).close()
+    second = BackgroundAPIServer(["upstream"], tmp_path / "kubeconfigs", **options)
+    assert second.start() == ready, "same URL, CA and tokens: the data dir remembers them"
+    try:
+        kept = upstream.get("/api/v1/namespaces/default/configmaps/kept")
+        assert kept.status_code == 200, kept.text
+        revision = created.json()["metadata"]["resourceVersion"]
+        assert kept.json()["metadata"]["resourceVersion"] == revision
+    finally:
+        second.stop()
