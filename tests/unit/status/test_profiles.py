@@ -96,6 +96,39 @@ def test_jobs_complete_or_fail_by_profile() -> None:
     assert condition(failed, "Failed")["reason"] == "BackoffLimitExceeded"
 
 
+@pytest.mark.parametrize(
+    ("profile", "ready"),
+    [("healthy", 4), ("partially-ready", 3), ("never-ready", 0), ("crash-looping", 0)],
+)
+def test_replica_sets_count_ready_replicas_by_profile(profile: str, ready: int) -> None:
+    status = play("ReplicaSet", deployment(4), profile, 5.0).status
+    assert status["observedGeneration"] == 2
+    assert (status["replicas"], status["fullyLabeledReplicas"]) == (4, 4)
+    assert status.get("readyReplicas", 0) == status.get("availableReplicas", 0) == ready
+
+
+@pytest.mark.parametrize(
+    ("profile", "ready"),
+    [("healthy", 3), ("partially-ready", 2), ("never-ready", 0), ("crash-looping", 0)],
+)
+def test_daemon_sets_land_on_three_nodes_and_ready_by_profile(profile: str, ready: int) -> None:
+    daemons = {"metadata": {"name": "agent", "generation": 3}, "spec": {}}
+    status = play("DaemonSet", daemons, profile, 5.0).status
+    assert status["observedGeneration"] == 3
+    assert (status["desiredNumberScheduled"], status["currentNumberScheduled"]) == (3, 3)
+    assert status["numberReady"] == status.get("numberAvailable", 0) == ready
+    assert status.get("numberUnavailable", 0) == 3 - ready
+
+
+def test_slow_daemon_sets_become_ready_node_by_node() -> None:
+    slow = PROFILES["slow"]
+    daemons = {"metadata": {"name": "agent"}, "spec": {}}
+    first = play("DaemonSet", daemons, "slow", slow.delay + slow.step / 2)
+    assert first.status["numberReady"] == 1
+    assert first.next_change == pytest.approx(slow.step / 2)
+    assert play("DaemonSet", daemons, "slow", slow.delay + 2 * slow.step).status["numberReady"] == 3
+
+
 def test_crash_looping_pods_restart_every_step() -> None:
     pod = {"metadata": {"name": "p"}, "spec": {"containers": [{"name": "c", "image": "x"}]}}
     profile = PROFILES["crash-looping"]
