@@ -333,6 +333,7 @@ class TargetSyncer:
         while True:
             await asyncio.sleep(self.settings.resync_period)
             self.enqueue_all()
+            self.log.debug("resync: every placed object and every copy below queued")
 
     async def _work(self) -> None:
         await self._queue.serve(self._reconcile, self._failed)
