@@ -1,0 +1,117 @@
+"""TunnelUser: the upstream reaching target clusters through the hub's proxy and the tunnels.
+
+Mostly GETs of one ConfigMap per target, with a share of POST+DELETE pairs and watches, spread
+over every target of the environment, with the upstream's own token as the hub requires. What a
+user killed mid-task leaves is deleted at the end of the test, straight from each target.
+
+    locust -f loadtests --headless -u 50 -r 50 -t 30s TunnelUser
+"""
+
+import random
+import ssl
+import time
+import uuid
+
+import gevent
+from gevent.event import Event
+from locust import FastHttpUser, events, task
+from locust.env import Environment
+
+from pytest_syncer.environment_file import EnvironmentFacts
+from pytest_syncer.loadtest import (
+    LOADTEST_LABEL,
+    clean_up_after_test,
+    delete_labelled,
+    environment_facts,
+    kube_access,
+    report,
+    watch_events,
+)
+
+CONFIGMAPS = "/api/v1/namespaces/default/configmaps"
+
+
+class TunnelUser(FastHttpUser):
+    """GET, POST+DELETE and watch through `/clusters/<ws>/targets/<name>/proxy/...`."""
+
+    concurrency = 1
+
+    def __init__(self, environment: Environment) -> None:
+        facts = environment_facts(environment)
+        upstream = kube_access(facts.upstream_kubeconfig)
+        # geventhttpclient passes its own `cafile` (certifi's); the hub has a CA of its own.
+        self.ssl_context_factory = lambda **_: ssl.create_default_context(cafile=facts.hub_ca)
+        self.default_headers = upstream.headers
+        self.watch_session = upstream.session()
+        self.watch_session.verify = facts.hub_ca
+        self.host = facts.hub_url
+        self.proxies = [
+            f"/clusters/{facts.upstream_cluster}/targets/{name}/proxy" for name in facts.targets
+        ]
+        self.object_name = f"tunnel-{uuid.uuid4().hex[:10]}"
+        super().__init__(environment)
+
+    def _configmaps(self, proxy: str) -> str:
+        return f"{proxy}{CONFIGMAPS}"
+
+    def _body(self, name: str) -> dict[str, object]:
+        return {
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {"name": name, "labels": {LOADTEST_LABEL: "tunnel"}},
+            "data": {"user": self.object_name},
+        }
+
+    def on_start(self) -> None:
+        for proxy in self.proxies:
+            self.client.post(
+                self._configmaps(proxy), json=self._body(self.object_name), name="tunnel POST"
+            )
+
+    @task(40)
+    def get(self) -> None:
+        proxy = random.choice(self.proxies)
+        self.client.get(f"{self._configmaps(proxy)}/{self.object_name}", name="tunnel GET")
+
+    @task(2)
+    def post_and_delete(self) -> None:
+        proxy = random.choice(self.proxies)
+        name = f"{self.object_name}-{uuid.uuid4().hex[:6]}"
+        self.client.post(self._configmaps(proxy), json=self._body(name), name="tunnel POST")
+        self.client.delete(f"{self._configmaps(proxy)}/{name}", name="tunnel DELETE")
+
+    @task(1)
+    def watch(self) -> None:
+        """Open a watch, time its first event (the ADDED of this user's ConfigMap), close it.
+
+        A streaming GET through `requests` in this greenlet: locust's FastHttpSession times a
+        stream only to its headers."""
+        proxy = random.choice(self.proxies)
+        url = (
+            f"{self.host}{self._configmaps(proxy)}?watch=1&timeoutSeconds=10"
+            f"&fieldSelector=metadata.name%3D{self.object_name}"
+        )
+        started = time.perf_counter()
+        error: Exception | None = None
+        try:
+            first = next(watch_events(self.watch_session, url, Event()), None)
+            if first is None or first.get("type") != "ADDED":
+                error = AssertionError(f"the watch's first event was {first!r}")
+        except Exception as failure:
+            error = failure
+        report(self.environment, "WATCH", "tunnel WATCH first event", started, exception=error)
+
+
+def _delete_tunnel_objects(facts: EnvironmentFacts) -> None:
+    gevent.joinall(
+        [
+            gevent.spawn(delete_labelled, kube_access(target.kubeconfig), CONFIGMAPS, "tunnel")
+            for target in facts.targets.values()
+        ],
+        raise_error=True,
+    )
+
+
+@events.test_stop.add_listener
+def _clean_up(environment: Environment, **_: object) -> None:
+    clean_up_after_test(environment, _delete_tunnel_objects)
