@@ -165,6 +165,33 @@ def _announce(facts: EnvironmentFacts, directory: Path) -> None:
     sys.stdout.flush()
 
 
+def stop_environment(facts: EnvironmentFacts, timeout: float) -> bool:
+    """Stop what `facts` records: SIGTERM its `up` process or, when none owns it (an
+    environment pytest kept or shared between xdist workers), each process group; SIGKILL
+    what still runs after `timeout`. False when something had to be killed."""
+    if pid_alive(facts.pid):
+        os.kill(facts.pid, signal.SIGTERM)
+    else:
+        for group in facts.live_pids():
+            os.killpg(group, signal.SIGTERM)
+    try:
+        wait_until(
+            facts.live_pids,
+            lambda alive: not alive,
+            what="the environment's processes to stop",
+            timeout=timeout,
+            interval=0.1,
+        )
+    except WaitTimeout:
+        for group in facts.process_groups:
+            if pid_alive(group):
+                os.killpg(group, signal.SIGKILL)
+        if pid_alive(facts.pid):
+            os.kill(facts.pid, signal.SIGKILL)
+        return False
+    return True
+
+
 def down(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(
         prog="pytest-syncer down",
@@ -181,26 +208,7 @@ def down(argv: list[str]) -> int:
     if not facts.live_pids():
         print(f"pytest-syncer down: nothing runs in {args.dir}", file=sys.stderr)
         return 0
-    if pid_alive(facts.pid):
-        os.kill(facts.pid, signal.SIGTERM)
-    else:
-        # No `up` owns it (pytest --syncer-keep left it): stop the processes themselves.
-        for group in facts.live_pids():
-            os.killpg(group, signal.SIGTERM)
-    try:
-        wait_until(
-            facts.live_pids,
-            lambda alive: not alive,
-            what=f"the processes of {args.dir} to stop",
-            timeout=args.timeout,
-            interval=0.1,
-        )
-    except WaitTimeout:
-        for group in facts.process_groups:
-            if pid_alive(group):
-                os.killpg(group, signal.SIGKILL)
-        if pid_alive(facts.pid):
-            os.kill(facts.pid, signal.SIGKILL)
+    if not stop_environment(facts, args.timeout):
         print(
             f"pytest-syncer down: killed what was still running after {args.timeout:g}s",
             file=sys.stderr,

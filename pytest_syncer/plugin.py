@@ -8,18 +8,24 @@ live in ``harness/fixtures.py``, registered here; they import the harness when f
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
 from collections.abc import Generator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from pytest_syncer.harness.config import OPTIONS, HarnessConfig, HarnessConfigError, resolve
 from pytest_syncer.harness.fixtures import CONTEXT_KEY, session_report
-from pytest_syncer.harness.session_report import WORKER_OUTPUT
+from pytest_syncer.harness.session_report import SHARED_INPUT, WORKER_OUTPUT
 
 E2E_MARKER = "syncer_e2e"
 TARGETS_MARKER = "syncer_targets"
 CONFIG_KEY = pytest.StashKey[HarnessConfig]()
+SHARED_KEY = pytest.StashKey[Path]()
+"""The controller's directory of environments shared by its xdist workers."""
 
 
 def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
@@ -160,9 +166,48 @@ def pytest_runtest_makereport(
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
-    if _is_worker(session.config):
-        output: dict[str, Any] = session.config.workeroutput  # type: ignore[attr-defined]
-        output[WORKER_OUTPUT] = session_report(session.config).to_dict()
+    config = session.config
+    if _is_worker(config):
+        output: dict[str, Any] = config.workeroutput  # type: ignore[attr-defined]
+        output[WORKER_OUTPUT] = session_report(config).to_dict()
+    elif SHARED_KEY in config.stash:
+        from pytest_syncer.harness.sharing import finish_shared
+
+        settings = harness_config(config)
+        kept, stats = finish_shared(
+            config.stash[SHARED_KEY], settings.keep, session.testsfailed > 0
+        )
+        report = session_report(config)
+        report.kept += kept
+        report.stats.merge(stats)
+        if settings.keep != "never" and not kept:
+            shutil.rmtree(config.stash[SHARED_KEY], ignore_errors=True)
+
+
+def _shared_directory(config: pytest.Config) -> Path:
+    """Made once: under the basetemp, or under the runs root when it may be kept."""
+    if SHARED_KEY not in config.stash:
+        from pytest_syncer.harness.leftovers import runs_root
+
+        if harness_config(config).keep == "never":
+            factory: pytest.TempPathFactory = config._tmp_path_factory  # type: ignore[attr-defined]
+            directory = factory.mktemp("syncer-shared", numbered=False)
+        else:
+            root = runs_root()
+            root.mkdir(parents=True, exist_ok=True)
+            directory = Path(tempfile.mkdtemp(prefix=f"shared-{os.getpid()}-", dir=root))
+        config.stash[SHARED_KEY] = directory
+    return config.stash[SHARED_KEY]
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    """Under `--syncer-xdist shared`, tell each worker where the shared environments live."""
+    if harness_config(node.config).xdist == "shared":
+        node.workerinput[SHARED_INPUT] = {
+            "directory": str(_shared_directory(node.config)),
+            "owner": os.getpid(),
+        }
 
 
 @pytest.hookimpl(optionalhook=True)

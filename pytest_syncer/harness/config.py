@@ -21,6 +21,7 @@ DEFAULT_SEED = 12
 POOL_SIZE = 25
 """Targets per pooled syncer process."""
 KEEP_CHOICES = ("never", "on-failure", "always")
+XDIST_CHOICES = ("per-worker", "shared")
 
 TEMPLATE_FIELDS = (
     "upstream_kubeconfig",
@@ -98,6 +99,12 @@ OPTIONS = (
         "write a failing test's log window and objects under DIR/<test>/ (default: "
         "syncer-artifacts/ under pytest's basetemp)",
     ),
+    OptionSpec(
+        "--syncer-xdist",
+        "syncer_xdist",
+        "under pytest-xdist: per-worker (default; each worker builds its own environments) or "
+        "shared (one environment per size for all workers; faults and status profiles skip)",
+    ),
 )
 
 
@@ -114,6 +121,7 @@ class HarnessConfig:
     seed: int = DEFAULT_SEED
     keep: str = "never"
     artifacts: Path | None = None
+    xdist: str = "per-worker"
 
     def with_targets(self, targets: int) -> HarnessConfig:
         return replace(self, targets=targets)
@@ -193,6 +201,20 @@ def resolve(values: dict[str, str | None], explicit: set[str]) -> HarnessConfig:
         )
     artifacts_text = values.get("syncer_artifacts")
     artifacts = Path(artifacts_text).absolute() if artifacts_text else None
+    xdist = values.get("syncer_xdist") or "per-worker"
+    if xdist not in XDIST_CHOICES:
+        raise HarnessConfigError(
+            f"--syncer-xdist must be one of {', '.join(XDIST_CHOICES)}, not {xdist!r}"
+        )
     return HarnessConfig(
-        provider, targets, kubeconfig, kind_clusters, command, timeout, seed, keep, artifacts
+        provider,
+        targets,
+        kubeconfig,
+        kind_clusters,
+        command,
+        timeout,
+        seed,
+        keep,
+        artifacts,
+        xdist,
     )

@@ -22,7 +22,7 @@ from typing import Any
 
 from kubernetes import client as k8s_client
 
-from pytest_syncer.clusters.base import ClusterProvider, ProvidedClusters
+from pytest_syncer.clusters.base import ClusterProvider, FaultNotSupported, ProvidedClusters
 from pytest_syncer.environment_file import EnvironmentFacts, TargetFacts
 from pytest_syncer.harness.config import POOL_SIZE, HarnessConfig
 from pytest_syncer.harness.kube import SYNC_TARGETS, Cluster, Obj
@@ -84,6 +84,9 @@ class SyncerEnvironment:
     """What the waits, faults and conflicts observed on this environment."""
     failed: bool = field(default=False, repr=False)
     """A test that used this environment failed (`--syncer-keep on-failure` keeps it)."""
+    shared: bool = field(default=False, repr=False)
+    """Attached to an environment other processes use too (`--syncer-xdist shared`): its
+    processes are not this object's to stop, kill or reconfigure."""
 
     @property
     def size(self) -> int:
@@ -171,6 +174,51 @@ class SyncerEnvironment:
             raise
         return cls(config, workdir, provider, clusters, upstream, targets, hub, syncers, cleanup)
 
+    @classmethod
+    def attach(cls, config: HarnessConfig, directory: Path) -> SyncerEnvironment:
+        """The environment another process built and described in `directory`'s
+        `environment.json`: clients for its clusters, no hold on its processes."""
+        facts = EnvironmentFacts.read(directory)
+        clusters = ProvidedClusters(
+            upstream_kubeconfig=Path(facts.upstream_kubeconfig),
+            upstream_cluster=facts.upstream_cluster,
+            downstream_kubeconfigs={
+                name: Path(target.kubeconfig) for name, target in facts.targets.items()
+            },
+            profiles_file=Path(facts.profiles_file) if facts.profiles_file else None,
+            facts={"shared": str(directory)},
+        )
+        cleanup = contextlib.ExitStack()
+        upstream = Cluster("upstream", clusters.upstream_kubeconfig)
+        cleanup.callback(upstream.close)
+        downstream: dict[Path, Cluster] = {}
+        targets: dict[str, TargetHandle] = {}
+        for name, target in facts.targets.items():
+            path = clusters.downstream_kubeconfigs[name]
+            if path not in downstream:
+                downstream[path] = Cluster(path.stem, path)
+                cleanup.callback(downstream[path].close)
+            targets[name] = TargetHandle(
+                name, target.key, target.uid, facts.upstream_cluster, downstream[path]
+            )
+        hub = ServiceProcess("hub", [], log_path=directory / "hub.log")
+        hub.ready = dict(facts.hub)
+        syncers = SyncerFleet(
+            {}, directory, pool_size=POOL_SIZE, command=config.command, wait_ready=lambda _: None
+        )
+        return cls(
+            config.with_targets(len(targets)),
+            directory,
+            SharedProvider(facts.provider),
+            clusters,
+            upstream,
+            targets,
+            hub,
+            syncers,
+            cleanup,
+            shared=True,
+        )
+
     def restart_hub(self) -> None:
         """SIGKILL the hub and start it again on its port and CA: every tunnel drops and the
         syncers dial again."""
@@ -244,8 +292,28 @@ class SyncerEnvironment:
         """Stop every process this environment started, in reverse order."""
         if not self._closed:
             self._closed = True
-            self.stats.count_reconnects(self.syncer_log_paths())
+            if not self.shared:
+                self.stats.count_reconnects(self.syncer_log_paths())
             self._cleanup.close()
+
+
+class SharedProvider:
+    """The provider of an attached environment: the process that built it owns the clusters."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def start(self, workdir: Path, targets: Sequence[str]) -> ProvidedClusters:
+        raise RuntimeError("an attached environment is already started")
+
+    def restart_apiserver(self) -> None:
+        raise FaultNotSupported("the environment is shared between pytest-xdist workers")
+
+    def pids(self) -> list[int]:
+        return []
+
+    def stop(self) -> None:
+        """Nothing: whoever built the environment stops it."""
 
 
 def _collect_kubeconfigs(directory: Path, paths: dict[str, Path]) -> dict[str, Path]:

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from pytest_syncer.harness.config import POOL_SIZE, HarnessConfig
-from pytest_syncer.harness.session_report import SessionReport
+from pytest_syncer.harness.session_report import SHARED_INPUT, SessionReport, kept_lines
 
 if TYPE_CHECKING:
     from kubernetes.client import ApiClient
@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from pytest_syncer.harness.faults import Faults
     from pytest_syncer.harness.leftovers import OwnerRegistry
     from pytest_syncer.harness.profiles import StatusProfiles
+    from pytest_syncer.harness.sharing import SharedRun
     from pytest_syncer.harness.tunnel_client import TunnelClient
     from pytest_syncer.harness.workloads import WorkloadFactory
 
@@ -53,6 +54,10 @@ class FailureContext:
 
 
 CONTEXT_KEY = pytest.StashKey[FailureContext]()
+SHARED_SKIP = (
+    "{what} every pytest-xdist worker shares under --syncer-xdist shared; "
+    "run this test with --syncer-xdist per-worker"
+)
 
 
 def session_report(config: pytest.Config) -> SessionReport:
@@ -71,6 +76,7 @@ class EnvironmentCache:
         provider: Callable[[HarnessConfig], ClusterProvider],
         report: SessionReport | None = None,
         artifacts_root: Path | None = None,
+        shared: SharedRun | None = None,
     ) -> None:
         self.config = config
         self.workdir = workdir
@@ -78,6 +84,8 @@ class EnvironmentCache:
         self.provider = provider
         self.report = report or SessionReport()
         self.artifacts_root = artifacts_root or config.artifacts or workdir / "artifacts"
+        self.shared = shared
+        """Set under `--syncer-xdist shared`: environments come from the workers' directory."""
         self.environments: dict[int, SyncerEnvironment] = {}
         self.registries: dict[int, OwnerRegistry] = {}
         self.failures: dict[int, BaseException] = {}
@@ -98,6 +106,8 @@ class EnvironmentCache:
         from pytest_syncer.harness.leftovers import OwnerRegistry
 
         self.report.used = True
+        if size not in self.environments and self.shared is not None:
+            self._attach(size)
         if size not in self.environments:
             config = self.config.with_targets(size)
             started = time.monotonic()
@@ -126,8 +136,26 @@ class EnvironmentCache:
                 f"{time.monotonic() - started:.1f}s; logs in {workdir}"
             )
         environment = self.environments[size]
-        self.registries[size].update(environment.pids())
+        if size in self.registries:
+            self.registries[size].update(environment.pids())
         return environment
+
+    def _attach(self, size: int) -> None:
+        from pytest_syncer.clusters.base import ProviderUnavailable
+
+        assert self.shared is not None
+        try:
+            environment, line = self.shared.environment(
+                self.config.with_targets(size), self.provider, self.pool_size
+            )
+        except ProviderUnavailable as error:
+            self.unavailable = str(error)
+            pytest.skip(self.unavailable)
+        except Exception as error:
+            self.failures[size] = error
+            raise
+        self.environments[size] = environment
+        self.built.append(line)
 
     def _keeps(self, environment: SyncerEnvironment) -> bool:
         keep = self.config.keep
@@ -136,22 +164,16 @@ class EnvironmentCache:
     def close(self) -> None:
         """Stop each environment, or keep it and say how to reach and stop it."""
         for size, environment in self.environments.items():
+            if environment.shared:
+                environment.close()
+                self.report.stats.merge(environment.stats)
+                continue
             registry = self.registries[size]
             if self._keeps(environment):
                 facts = environment.keep()
                 registry.update(environment.pids(), kept=True)
                 why = "a test failed" if environment.failed else "--syncer-keep always"
-                first = next(iter(facts.targets))
-                self.report.kept += [
-                    f"kept the {size}-target environment ({why}), still running in "
-                    f"{environment.workdir}",
-                    f"  hub: {facts.hub_url} (CA {facts.hub_ca})",
-                    f"  upstream: kubectl --kubeconfig {facts.upstream_kubeconfig} get synctargets",
-                    f"  targets: kubectl --kubeconfig {facts.targets[first].kubeconfig} "
-                    f"get namespaces ({first}; every target's in {environment.workdir}/"
-                    "environment.json)",
-                    f"  stop it: pytest-syncer down {environment.workdir}",
-                ]
+                self.report.kept += kept_lines(size, why, environment.workdir, facts)
             else:
                 environment.close()
                 registry.release()
@@ -204,7 +226,9 @@ def syncer_environments(
     `--syncer-keep` keeps them (then they live under the well-known runs root, out of reach
     of pytest's basetemp rotation)."""
     from pytest_syncer.harness.leftovers import runs_root
+    from pytest_syncer.harness.sharing import SharedRun
 
+    shared_input = getattr(pytestconfig, "workerinput", {}).get(SHARED_INPUT)
     if syncer_config.keep == "never":
         workdir = tmp_path_factory.mktemp("syncer")
     else:
@@ -218,6 +242,7 @@ def syncer_environments(
         syncer_cluster_provider,
         session_report(pytestconfig),
         syncer_config.artifacts or tmp_path_factory.getbasetemp() / "syncer-artifacts",
+        SharedRun.from_input(shared_input) if shared_input is not None else None,
     )
     try:
         yield cache
@@ -273,7 +298,8 @@ def workload(
         namespace_for_test,
     )
 
-    namespace = namespace_for_test(request.node.name, next(_namespaces))
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "") if syncer_env.shared else ""
+    namespace = namespace_for_test(request.node.name, next(_namespaces), worker)
     seed = syncer_env.config.seed * 1_000_003 + sum(map(ord, request.node.nodeid))
     factory = WorkloadFactory(syncer_env, namespace, syncer_manifest_dirs, seed)
     context = request.node.stash.get(CONTEXT_KEY, None)
@@ -299,6 +325,8 @@ def faults(syncer_env: SyncerEnvironment) -> Iterator[Faults]:
     syncer, restart the API server. Whatever is still broken after the test is healed."""
     from pytest_syncer.harness.faults import Faults
 
+    if syncer_env.shared:
+        pytest.skip(SHARED_SKIP.format(what="faults stop processes"))
     injected = Faults(syncer_env)
     try:
         yield injected
@@ -312,6 +340,8 @@ def status_profiles(syncer_env: SyncerEnvironment) -> Iterator[StatusProfiles]:
     to all healthy after the test. Skips on providers with real controllers."""
     from pytest_syncer.harness.profiles import StatusProfiles
 
+    if syncer_env.shared:
+        pytest.skip(SHARED_SKIP.format(what="status profiles change targets"))
     if not syncer_env.clusters.simulated:
         pytest.skip(f"provider {syncer_env.provider.name} runs real controllers, no simulator")
     profiles = StatusProfiles(syncer_env)

@@ -76,14 +76,18 @@ class OwnerRecord:
 class OwnerRegistry:
     """The owner record of one environment, kept current while the session runs."""
 
-    def __init__(self, workdir: Path, root: Path | None = None) -> None:
-        self.root = (root or runs_root()) / RECORDS
+    def __init__(self, workdir: Path, owner: int | None = None) -> None:
+        """`owner` is the pytest process whose end stops the environment (this one by
+        default; the xdist controller for an environment its workers share)."""
+        owner = os.getpid() if owner is None else owner
+        self.root = runs_root() / RECORDS
         self.root.mkdir(parents=True, exist_ok=True)
         digest = hashlib.sha256(str(workdir).encode()).hexdigest()[:12]
-        self.path = self.root / f"{os.getpid()}-{digest}.json"
-        started = process_start(os.getpid())
-        assert started is not None
-        self.record = OwnerRecord(os.getpid(), started, str(workdir))
+        self.path = self.root / f"{owner}-{digest}.json"
+        started = process_start(owner)
+        if started is None:
+            raise RuntimeError(f"the owner of {workdir}, pid {owner}, does not run")
+        self.record = OwnerRecord(owner, started, str(workdir))
         self.update([])
 
     def update(self, pids: list[int], *, kept: bool = False) -> None:

@@ -7,12 +7,17 @@ Cheap to import (standard library and `run_stats`): the plugin's hooks read it o
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+from pytest_syncer.environment_file import FILE_NAME, EnvironmentFacts
 from pytest_syncer.harness.run_stats import RunStats
 
 WORKER_OUTPUT = "pytest_syncer"
 """The key of a pytest-xdist worker's `workeroutput` that carries its `SessionReport`."""
+SHARED_INPUT = "pytest_syncer_shared"
+"""The key of a worker's `workerinput` naming the shared environments' directory and owner
+(`--syncer-xdist shared`)."""
 
 
 @dataclass
@@ -45,3 +50,16 @@ class SessionReport:
         self.artifacts += data["artifacts"]
         self.stats.merge(RunStats.from_dict(data["stats"]))
         self.used = self.used or bool(data["used"])
+
+
+def kept_lines(size: int, why: str, workdir: Path, facts: EnvironmentFacts) -> list[str]:
+    """How to reach a kept environment and how to stop it."""
+    first = next(iter(facts.targets))
+    return [
+        f"kept the {size}-target environment ({why}), still running in {workdir}",
+        f"  hub: {facts.hub_url} (CA {facts.hub_ca})",
+        f"  upstream: kubectl --kubeconfig {facts.upstream_kubeconfig} get synctargets",
+        f"  targets: kubectl --kubeconfig {facts.targets[first].kubeconfig} get namespaces "
+        f"({first}; every target's in {workdir / FILE_NAME})",
+        f"  stop it: pytest-syncer down {workdir}",
+    ]

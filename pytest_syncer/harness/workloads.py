@@ -403,10 +403,12 @@ def _show_at(obj: Obj, path: str) -> str:
     return str(value)
 
 
-def namespace_for_test(node_name: str, counter: int) -> str:
-    """A DNS-1123 namespace name for one test, unique within the session."""
+def namespace_for_test(node_name: str, counter: int, worker: str = "") -> str:
+    """A DNS-1123 namespace name for one test, unique within the session; with `worker`
+    (a pytest-xdist worker on a shared environment) unique across the workers too."""
     base = re.sub(r"[^a-z0-9-]+", "-", node_name.lower()).strip("-")[:40].strip("-")
-    return f"t{counter:04d}-{base or 'test'}"
+    prefix = f"t{counter:04d}-{worker}" if worker else f"t{counter:04d}"
+    return f"{prefix}-{base or 'test'}"
 
 
 def delete_namespace(env: SyncerEnvironment, namespace: str) -> None:

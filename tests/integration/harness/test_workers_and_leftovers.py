@@ -58,6 +58,61 @@ def test_two_workers_each_build_their_own_environment(
     assert not any(pid_alive(pid) for entry in seen for pid in entry["pids"])
 
 
+SHARED = """
+import json
+import os
+
+import pytest
+
+from pytest_syncer.environment_file import EnvironmentFacts
+
+pytestmark = [pytest.mark.syncer_e2e, pytest.mark.syncer_targets(2)]
+
+
+def test_syncs_on_the_shared_environment(syncer_env, workload):
+    settings = workload({"apiVersion": "v1", "kind": "ConfigMap",
+                         "metadata": {"name": "settings"}, "data": {"k": "v"}})
+    settings.wait_converged()
+    with open(os.environ["SEEN_FILE"], "a") as out:
+        out.write(json.dumps({"worker": os.environ["PYTEST_XDIST_WORKER"],
+                              "workdir": str(syncer_env.workdir), "hub": syncer_env.hub_url,
+                              "pids": EnvironmentFacts.read(syncer_env.workdir).process_groups})
+                  + "\\n")
+
+
+def test_faults_skip_on_a_shared_environment(faults):
+    pass
+"""
+
+
+def test_two_workers_share_one_environment_when_asked(
+    pytester: pytest.Pytester, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen_file = tmp_path / "seen"
+    monkeypatch.setenv("SEEN_FILE", str(seen_file))
+    monkeypatch.setenv("PYTEST_SYNCER_RUNS", str(tmp_path / "runs"))
+    pytester.makepyfile(SHARED)
+    result = pytester.runpytest_subprocess(
+        "--syncer-e2e", "-p", "xdist", "-n", "2", "--dist=each", "--syncer-xdist=shared", "-rs"
+    )
+    result.assert_outcomes(passed=2, skipped=2)
+    result.stdout.fnmatch_lines(["*faults stop processes every pytest-xdist worker shares*"])
+    seen = [json.loads(line) for line in seen_file.read_text().splitlines()]
+    assert sorted(entry["worker"] for entry in seen) == ["gw0", "gw1"]
+    assert seen[0]["workdir"] == seen[1]["workdir"]
+    assert seen[0]["hub"] == seen[1]["hub"]
+    result.stdout.fnmatch_lines_random(
+        [
+            "[[]gw*] 2-target environment (embedded, shared by the workers) up in *",
+            "[[]gw*] 2-target environment: attached to the shared *",
+        ]
+    )
+    pids = seen[0]["pids"]
+    assert len(pids) == 4
+    assert not any(pid_alive(pid) for pid in pids)  # the controller stopped it at the end
+    assert list((tmp_path / "runs" / "owners").iterdir()) == []
+
+
 KILLED = """
 import json
 import os
