@@ -34,6 +34,10 @@ from pytest_syncer.tunnel.auth import TokenAuthority
 from pytest_syncer.tunnel.endpoint import ClusterEndpoint
 from pytest_syncer.tunnel.server import MAX_PROXIED_BODY, TokenReviewer, TunnelServer
 
+DEFAULT_HEADER_TIMEOUT_SECONDS = 30.0
+"""A connection that has not sent a whole request head this long after it opened (or after
+its last response) is closed, so slowloris and half-open clients cannot pile up."""
+
 
 class HubComponent(Protocol):
     """A service that lives in the hub's application."""
@@ -62,6 +66,7 @@ class Hub:
         drain_timeout: float = 60.0,
         ping_interval: float = 20.0,
         review_ttl: float = 10.0,
+        header_timeout: float = DEFAULT_HEADER_TIMEOUT_SECONDS,
         components: Sequence[HubComponent] = (),
     ) -> None:
         self._upstream_kubeconfig = upstream_kubeconfig
@@ -75,6 +80,7 @@ class Hub:
         self._drain_timeout = drain_timeout
         self._ping_interval = ping_interval
         self._review_ttl = review_ttl
+        self._header_timeout = header_timeout
         self._extra_components = list(components)
         self._runner: web.AppRunner | None = None
         self._temporary_state: Path | None = None
@@ -123,9 +129,14 @@ class Hub:
             self._started.append(component)
         ssl_context = None if self._insecure_http else self._ssl_context()
         # Cancelling the handler of a caller that hung up frees its tunnel stream at once,
-        # even for an idle watch that would otherwise notice only at its next event.
+        # even for an idle watch that would otherwise notice only at its next event. The
+        # keep-alive timer runs until a request head is complete: the header timeout.
         self._runner = web.AppRunner(
-            app, access_log=None, handle_signals=False, handler_cancellation=True
+            app,
+            access_log=None,
+            handle_signals=False,
+            handler_cancellation=True,
+            keepalive_timeout=self._header_timeout,
         )
         await self._runner.setup()
         site = web.TCPSite(self._runner, self._host, self._port, ssl_context=ssl_context)
@@ -205,6 +216,13 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--ping-interval", type=float, default=20.0, metavar="S")
     parser.add_argument("--review-ttl", type=float, default=10.0, metavar="S")
     parser.add_argument(
+        "--header-timeout",
+        type=float,
+        default=DEFAULT_HEADER_TIMEOUT_SECONDS,
+        metavar="S",
+        help="close a connection that sends no whole request head for this long (slowloris)",
+    )
+    parser.add_argument(
         "--heartbeat-threshold",
         type=float,
         default=DEFAULT_HEARTBEAT_THRESHOLD,
@@ -240,6 +258,7 @@ def main(argv: Sequence[str]) -> int:
                 drain_timeout=args.drain_timeout,
                 ping_interval=args.ping_interval,
                 review_ttl=args.review_ttl,
+                header_timeout=args.header_timeout,
                 components=[
                     StatusAggregator(
                         args.upstream_kubeconfig, heartbeat_threshold=args.heartbeat_threshold

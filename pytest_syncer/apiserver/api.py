@@ -95,11 +95,24 @@ def patch_document(
     return patched
 
 
+MAX_REVISION = 2**63 - 1
+"""The largest revision the stores can hold (SQLite's INTEGER)."""
+
+
 def parse_revision(value: object, what: str = "resourceVersion") -> int | None:
-    """A resourceVersion as an int; ``None`` when absent or empty; 400 when not a number."""
+    """A resourceVersion as an int; ``None`` when absent or empty; 400 when not a number.
+
+    ASCII digits only: `str.isdigit` also takes superscripts and other scripts' digits, which
+    `int` refuses or reads as another number."""
     if value is None or value == "":
         return None
-    if isinstance(value, str) and value.isdigit():
+    if (
+        isinstance(value, str)
+        and value.isascii()
+        and value.isdigit()
+        and len(value) <= len(str(MAX_REVISION))
+        and int(value) <= MAX_REVISION
+    ):
         return int(value)
     raise APIError(400, f"invalid {what}: {value!r} is not a resource version of this server")
 

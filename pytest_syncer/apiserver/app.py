@@ -35,7 +35,7 @@ from pytest_syncer.apiserver.errors import APIError, expired
 from pytest_syncer.apiserver.field_validation import check_fields
 from pytest_syncer.apiserver.negotiation import TableFormat, negotiate
 from pytest_syncer.apiserver.openapi import OpenAPIDocuments
-from pytest_syncer.apiserver.paging import parse_list_options
+from pytest_syncer.apiserver.paging import parse_list_options, too_large
 from pytest_syncer.apiserver.paths import (
     WILDCARD,
     DiscoveryPath,
@@ -536,6 +536,10 @@ class APIServerApp:
         resource_type = path.resource_type
         selection = self._selection(resource_type, query)
         revision = parse_revision(query.get("resourceVersion"))
+        if revision is not None and revision > self.store.revision:
+            # As the list does, and as kube-apiserver does once its cache has waited: a
+            # client resuming from a revision this server never reached must list again.
+            raise too_large(revision, self.store.revision)
         options = parse_list_options(query, watch=True)
         bookmarks = options.allow_bookmarks
         send_initial = bool(options.send_initial_events)

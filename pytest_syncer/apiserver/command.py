@@ -11,6 +11,7 @@ from typing import Any
 from pytest_syncer.apiserver.paths import is_valid_cluster_name
 from pytest_syncer.apiserver.server import (
     DEFAULT_BOOKMARK_INTERVAL_SECONDS,
+    DEFAULT_HEADER_TIMEOUT_SECONDS,
     DEFAULT_WATCH_RETENTION_SECONDS,
     EmbeddedAPIServer,
 )
@@ -88,6 +89,13 @@ def build_parser() -> argparse.ArgumentParser:
         default=DEFAULT_BOOKMARK_INTERVAL_SECONDS,
         metavar="SECONDS",
     )
+    parser.add_argument(
+        "--header-timeout",
+        type=_positive,
+        default=DEFAULT_HEADER_TIMEOUT_SECONDS,
+        metavar="SECONDS",
+        help="close a connection that sends no whole request head for this long (slowloris)",
+    )
     parser.add_argument("--log-level", default="INFO")
     return parser
 
@@ -104,6 +112,7 @@ def main(argv: Sequence[str]) -> int:
         insecure_http=args.insecure_http,
         watch_retention=args.watch_retention,
         bookmark_interval=args.bookmark_interval,
+        header_timeout=args.header_timeout,
     )
 
     @asynccontextmanager

@@ -40,6 +40,9 @@ logger = logging.getLogger(__name__)
 #: Watch events are kept this long: long enough that a watch outlives a paused test.
 DEFAULT_WATCH_RETENTION_SECONDS = 900.0
 DEFAULT_BOOKMARK_INTERVAL_SECONDS = 10.0
+DEFAULT_HEADER_TIMEOUT_SECONDS = 30.0
+"""A connection that has not sent a whole request head this long after it opened (or after
+its last response) is closed, so slowloris and half-open clients cannot pile up."""
 BOOTSTRAP_NAMESPACES = ("default", "kube-system", "kube-public")
 ADMIN_KUBECONFIG = "admin.kubeconfig"
 CA_FILE = "ca.crt"
@@ -65,6 +68,7 @@ class EmbeddedAPIServer:
         insecure_http: bool = False,
         watch_retention: float = DEFAULT_WATCH_RETENTION_SECONDS,
         bookmark_interval: float = DEFAULT_BOOKMARK_INTERVAL_SECONDS,
+        header_timeout: float = DEFAULT_HEADER_TIMEOUT_SECONDS,
     ) -> None:
         for name in clusters:
             _check_cluster_name(name)
@@ -75,6 +79,7 @@ class EmbeddedAPIServer:
         self.insecure_http = insecure_http
         self.watch_retention = watch_retention
         self.bookmark_interval = bookmark_interval
+        self.header_timeout = header_timeout
         self._port = port
         self.kubeconfigs: dict[str, Path] = {}
         self.admin_kubeconfig = self.kubeconfig_dir / ADMIN_KUBECONFIG
@@ -134,8 +139,14 @@ class EmbeddedAPIServer:
             self.ca_file = self.kubeconfig_dir / CA_FILE
             self.ca_file.write_bytes(authority_ca.cert_pem)
             ssl_context = server_ssl_context(*self._server_certificate(authority_ca))
+        # aiohttp's keep-alive timer runs from the moment a connection opens until a request
+        # head is complete, and between requests: it is the header timeout.
         runner = web.AppRunner(
-            app.application(), access_log=None, handle_signals=False, shutdown_timeout=1.0
+            app.application(),
+            access_log=None,
+            handle_signals=False,
+            shutdown_timeout=1.0,
+            keepalive_timeout=self.header_timeout,
         )
         await runner.setup()
         self._runner = runner

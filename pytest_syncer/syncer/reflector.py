@@ -165,7 +165,9 @@ class Reflector:
                 log.info("%s: watch expired (%s), listing again", self.name, gone)
                 must_list = True
             except ApiError as error:
-                must_list = must_list or error.status == 410
+                # 504 Too large resource version: the server never reached ours (its
+                # store was reset); only a list resynchronises.
+                must_list = must_list or error.status in (410, 504)
                 self.last_error = str(error)
                 if must_list and error.not_found:
                     self.unserved.set()
