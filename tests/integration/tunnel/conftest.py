@@ -38,6 +38,7 @@ class Relay:
         self.refusing = False
         self._loop = asyncio.new_event_loop()
         self._writers: set[asyncio.StreamWriter] = set()
+        self._frozen: set[asyncio.StreamWriter] = set()
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
         self._thread.start()
         self._server = self._call(asyncio.start_server(self._handle, "127.0.0.1", 0))
@@ -62,6 +63,8 @@ class Relay:
     async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
             while data := await reader.read(65536):
+                if writer in self._frozen:
+                    continue
                 writer.write(data)
                 await writer.drain()
         except (OSError, asyncio.IncompleteReadError):
@@ -78,6 +81,14 @@ class Relay:
 
     def cut(self) -> None:
         self._call(self._cut())
+
+    async def _freeze(self) -> None:
+        self._frozen.update(self._writers)
+
+    def freeze(self) -> None:
+        """Black-hole the connections open now (bytes vanish, no FIN, no RST); new ones pass:
+        a peer that went silent, which only a ping timeout finds."""
+        self._call(self._freeze())
 
     def restore(self) -> None:
         self.refusing = False
@@ -203,11 +214,18 @@ def start_hub(work: Path, upstream_kubeconfig: str, secret: Path, port: int = 0)
 
 
 def start_agent(
-    work: Path, secret: Path, kubeconfig: str, hub_ca: str, relay_port: int
+    work: Path,
+    secret: Path,
+    kubeconfig: str,
+    hub_ca: str,
+    relay_port: int,
+    target: str = TARGET,
+    ping: tuple[str, str] = ("5", "10"),
 ) -> ServiceProcess:
-    token_file = work / "t1.token"
-    token_file.write_text(mint(secret, WORKSPACE, TARGET))
-    agent = ServiceProcess("tunnel-agent", [], log_path=work / "agent.log")
+    """A tunnel agent for `target` dialling through the relay; `ping` is (interval, timeout)."""
+    token_file = work / f"{target}.token"
+    token_file.write_text(mint(secret, WORKSPACE, target))
+    agent = ServiceProcess("tunnel-agent", [], log_path=work / f"agent-{target}.log")
     agent.argv = [
         sys.executable,
         "-m",
@@ -215,7 +233,7 @@ def start_agent(
         "--downstream-kubeconfig",
         kubeconfig,
         "--sync-target",
-        TARGET,
+        target,
         "--upstream-cluster",
         WORKSPACE,
         "--tunnel-url",
@@ -229,9 +247,9 @@ def start_agent(
         "--tunnel-backoff-max",
         "0.2",
         "--tunnel-ping-interval",
-        "5",
+        ping[0],
         "--tunnel-ping-timeout",
-        "10",
+        ping[1],
     ]
     agent.start()
     return agent

@@ -11,7 +11,7 @@ import aiohttp
 
 from pytest_syncer.waiting import await_until
 
-from .conftest import Environment
+from .conftest import TARGET, Environment, Relay, start_agent
 
 CONFIGMAPS = "/api/v1/namespaces/default/configmaps"
 
@@ -33,8 +33,10 @@ async def create_directly(
         return created
 
 
-async def proxied_status(http: aiohttp.ClientSession, env: Environment, path: str) -> int:
-    async with http.get(env.proxy_url(path), headers=env.caller()) as response:
+async def proxied_status(
+    http: aiohttp.ClientSession, env: Environment, path: str, target: str = TARGET
+) -> int:
+    async with http.get(env.proxy_url(path, target=target), headers=env.caller()) as response:
         await response.read()
         return response.status
 
@@ -142,6 +144,48 @@ async def test_a_cut_tunnel_gives_503_then_the_manager_reconnects(
         timeout=15,
     )
     assert env.agent.log_path.read_text().count("tunnel connected") > connects_before
+
+
+async def test_a_silent_connection_is_found_by_the_ping_timeout_and_redialled(
+    http: aiohttp.ClientSession, env_ready: Environment
+) -> None:
+    """No FIN, no RST, just silence: only the agent's websocket ping finds it."""
+    env = env_ready
+    relay = Relay(env.hub_port)
+    agent = start_agent(
+        env.work,
+        env.secret,
+        env.kubeconfig(TARGET),
+        env.hub_ca,
+        relay.port,
+        target="pinged",
+        ping=("0.3", "0.6"),
+    )
+    try:
+        await await_until(
+            lambda: proxied_status(http, env, "/version", target="pinged"),
+            lambda status: status == 200,
+            what="the tunnel of target pinged to serve",
+            timeout=15,
+        )
+        connects = agent.log_path.read_text().count("tunnel connected")
+        relay.freeze()
+        log: str = await await_until(
+            lambda: asyncio.to_thread(agent.log_path.read_text),
+            lambda text: text.count("tunnel connected") > connects,
+            what="the agent to drop the silent connection and dial again",
+            timeout=20,
+        )
+        assert "target=pinged tunnel connection lost" in log
+        await await_until(
+            lambda: proxied_status(http, env, "/version", target="pinged"),
+            lambda status: status == 200,
+            what="requests to target pinged to flow over the new tunnel",
+            timeout=15,
+        )
+    finally:
+        agent.stop()
+        relay.close()
 
 
 async def test_a_killed_hub_is_redialled_once_it_is_back(
