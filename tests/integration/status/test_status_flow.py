@@ -9,6 +9,8 @@ aggregator folds the 60 SyncStatus objects into the upstream Deployment's status
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import itertools
 import json
 import secrets
 import signal
@@ -23,6 +25,7 @@ from pytest_syncer.processes import ServiceProcess
 from pytest_syncer.status.objects import deployment, sync_target
 from pytest_syncer.status.rules import SYNC_TARGETS_READY
 from pytest_syncer.syncer.client import SYNC_TARGETS, KubeClient, Resource
+from pytest_syncer.syncer.engine.finalizer import SHARED_FINALIZER
 from pytest_syncer.syncer.transform.naming import placement_label, sync_target_key
 from pytest_syncer.waiting import await_until
 
@@ -180,6 +183,57 @@ def expected(placed: list[str], never_ready: str | None) -> dict[str, Any]:
 
 def matches(want: dict[str, Any]) -> Any:
     return lambda seen: all(seen.get(key) == value for key, value in want.items())
+
+
+def _metadata_without_server_fields(obj: dict[str, Any]) -> dict[str, Any]:
+    server_fields = {"resourceVersion", "managedFields", "generation"}
+    return {k: v for k, v in obj["metadata"].items() if k not in server_fields}
+
+
+async def test_one_workload_on_sixty_targets_costs_one_write_per_syncer_process(
+    environment: Environment, upstream: KubeClient
+) -> None:
+    """DESIGN.md's scale note: the syncers never write status or per-target marks onto the
+    shared upstream object (60 targets x 60 watchers would be 3600 events), only the shared
+    finalizer, once per process; everything else each target says goes into its SyncStatus."""
+    keys = [sync_target_key(UPSTREAM, name) for name in TARGETS]
+    created = await upstream.create(DEPLOYMENTS, deployment("shared", "default", keys, 1))
+    versions: list[dict[str, Any]] = [created]
+
+    async def record() -> None:
+        async for event in upstream.watch(
+            DEPLOYMENTS, created["metadata"]["resourceVersion"], "default"
+        ):
+            obj = event.get("object") or {}
+            if event.get("type") == "MODIFIED" and obj["metadata"]["name"] == "shared":
+                versions.append(obj)
+
+    watching = asyncio.create_task(record())
+
+    async def ready_message() -> str:
+        conditions = versions[-1].get("status", {}).get("conditions") or ()
+        return next((c["message"] for c in conditions if c["type"] == SYNC_TARGETS_READY), "")
+
+    try:
+        await await_until(
+            ready_message,
+            lambda message: message == "all 60 targets have a fresh heartbeat and are synced",
+            what="the shared workload synced on all 60 targets, as the hub sees it",
+            timeout=60,
+        )
+    finally:
+        watching.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await watching
+    metadata_writes = [
+        after["metadata"].get("finalizers")
+        for before, after in itertools.pairwise(versions)
+        if _metadata_without_server_fields(before) != _metadata_without_server_fields(after)
+    ]
+    assert len(metadata_writes) <= len(TARGETS) // POOL + 1, metadata_writes
+    assert versions[-1]["metadata"]["finalizers"] == [SHARED_FINALIZER]
+    assert all(before["spec"] == after["spec"] for before, after in itertools.pairwise(versions))
+    await upstream.delete(DEPLOYMENTS, "shared", "default")
 
 
 async def test_sixty_targets_aggregate_recover_and_leave(
