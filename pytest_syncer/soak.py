@@ -198,9 +198,10 @@ class Churn:
         count = min(len(names), self.rng.choice((1, 1, 2, 2, 3, 5)))
         return set(self.rng.sample(names, count))
 
-    def create(self) -> Model:
+    def create(self, kind: Kind | None = None) -> Model:
+        """A new object of `kind` (else one drawn) on a few targets drawn."""
         self._serial += 1
-        kind = self.rng.choice(CHURN_KINDS)
+        kind = kind or self.rng.choice(CHURN_KINDS)
         name = f"{kind.kind.lower()}-{self._serial:05d}"
         namespace = self.rng.choice(self.namespaces)
         model = Model(
