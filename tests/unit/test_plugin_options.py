@@ -132,6 +132,22 @@ def test_command_line_wins_over_ini(pytester: pytest.Pytester) -> None:
     )
 
 
+def test_ini_syncer_command_is_used(pytester: pytest.Pytester) -> None:
+    command = "my-syncer {upstream_kubeconfig} {downstream_kubeconfig} {target}"
+    pytester.makeini(f"[pytest]\nsyncer_command = {command}\n")
+    assert _header(pytester) == (
+        f"syncer: provider embedded, 50 targets, {command}, timeout 60s, seed 12"
+    )
+
+
+def test_ini_kind_clusters_is_read_and_checked(pytester: pytest.Pytester) -> None:
+    pytester.makeini("[pytest]\nsyncer_kind_clusters = 3\n")
+    pytester.makepyfile(TESTS)
+    result = pytester.runpytest()
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["ERROR: *--syncer-kind-clusters is for --syncer-provider kind*"])
+
+
 def test_ini_kubeconfig_provider(pytester: pytest.Pytester) -> None:
     kubeconfig = pytester.path / "clusters.kubeconfig"
     pytester.makeini(f"[pytest]\nsyncer_provider = kubeconfig\nsyncer_kubeconfig = {kubeconfig}\n")
