@@ -152,11 +152,17 @@ def pytest_runtest_makereport(
             ("syncer artifacts", f"could not collect: {type(error).__name__}: {error}")
         )
         return report
-    extra = item.config.hook.pytest_syncer_failure_artifacts(
-        item=item, env=context.env, directory=artifacts.directory
-    )
-    files = [*artifacts.files, *(path for paths in extra for path in paths)]
     report.sections += artifacts.sections
+    try:
+        extra = item.config.hook.pytest_syncer_failure_artifacts(
+            item=item, env=context.env, directory=artifacts.directory
+        )
+    except Exception as error:
+        extra = []
+        report.sections.append(
+            ("syncer artifacts hook", f"failed: {type(error).__name__}: {error}")
+        )
+    files = [*artifacts.files, *(Path(path) for paths in extra for path in paths)]
     properties = [("syncer_artifacts", str(artifacts.directory))]
     properties += [("syncer_artifact", str(path)) for path in files]
     item.user_properties += properties

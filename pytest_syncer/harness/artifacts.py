@@ -151,6 +151,7 @@ def collect(
     """Write the test's log window and objects under `root/<test>/`, redacted."""
     redact = Redactor.of(env)
     directory = root / _slug(nodeid)
+    directory.mkdir(parents=True, exist_ok=True)
     files: list[Path] = []
     tails: list[str] = []
     for name, text in window.read().items():

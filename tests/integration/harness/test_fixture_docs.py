@@ -1,0 +1,58 @@
+"""docs/fixtures.md is the complete reference, and its examples are a test suite that runs
+green in a directory of its own, written from the page alone."""
+
+from __future__ import annotations
+
+import inspect
+import re
+from pathlib import Path
+
+import pytest
+
+from pytest_syncer.harness import fixtures, hooks
+from pytest_syncer.harness.config import OPTIONS
+
+pytest_plugins = ["pytester"]
+
+DOC = Path(__file__).parents[3] / "docs" / "fixtures.md"
+EXAMPLE = re.compile(r"<!-- example: (\S+) -->\n```\w+\n(.*?)```", re.S)
+
+
+def examples() -> dict[str, str]:
+    """The marked code blocks, concatenated per file in the order the page shows them."""
+    files: dict[str, str] = {}
+    for name, code in EXAMPLE.findall(DOC.read_text()):
+        files[name] = files.get(name, "") + code + "\n"
+    return files
+
+
+def test_every_option_fixture_marker_and_hook_is_documented() -> None:
+    text = DOC.read_text()
+    names = ["--syncer-e2e", "syncer_e2e", "syncer_targets(n)"]
+    names += [option.flag for option in OPTIONS] + [option.ini for option in OPTIONS]
+    names += [
+        name
+        for name, value in vars(fixtures).items()
+        if type(value).__name__ == "FixtureFunctionDefinition"
+    ]
+    names += [
+        name
+        for name, value in vars(hooks).items()
+        if name.startswith("pytest_syncer_") and inspect.isfunction(value)
+    ]
+    assert len(names) > 30
+    missing = [name for name in names if f"`{name}" not in text]
+    assert missing == []
+
+
+def test_the_examples_run_green_in_a_new_directory(pytester: pytest.Pytester) -> None:
+    written = examples()
+    assert sorted(written) == ["conftest.py", "fixtures/workloads/web.yaml", "test_reference.py"]
+    for name, code in written.items():
+        path = pytester.path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(code)
+    tests = len(re.findall(r"^def test_", written["test_reference.py"], re.M))
+    result = pytester.runpytest_subprocess("--syncer-e2e", "--syncer-targets=3")
+    result.assert_outcomes(passed=tests)
+    result.stdout.fnmatch_lines(["my figure: * copies timed"])
