@@ -223,12 +223,15 @@ def report(
     *,
     length: int = 0,
     exception: BaseException | None = None,
+    finished: float | None = None,
 ) -> None:
-    """One locust request event for a measurement locust's clients did not make."""
+    """One locust request event for a measurement locust's clients did not make, timed from
+    `started` to `finished` (default: now), both `time.perf_counter()` readings."""
+    ended = time.perf_counter() if finished is None else finished
     environment.events.request.fire(
         request_type=request_type,
         name=name,
-        response_time=(time.perf_counter() - started) * 1000,
+        response_time=(ended - started) * 1000,
         response_length=length,
         exception=exception,
         context={},
