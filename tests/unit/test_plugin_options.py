@@ -90,6 +90,9 @@ def test_options_are_in_one_group_with_ini_twins(pytester: pytest.Pytester) -> N
         "--syncer-command",
         "--syncer-timeout",
         "--syncer-seed",
+        "--syncer-keep",
+        "--syncer-artifacts",
+        "--syncer-xdist",
     ):
         assert flag in section, flag
     for ini in (
@@ -101,6 +104,9 @@ def test_options_are_in_one_group_with_ini_twins(pytester: pytest.Pytester) -> N
         "syncer_command",
         "syncer_timeout",
         "syncer_seed",
+        "syncer_keep",
+        "syncer_artifacts",
+        "syncer_xdist",
     ):
         assert f"{ini} (" in text, ini
 
@@ -165,6 +171,8 @@ def test_ini_kubeconfig_provider(pytester: pytest.Pytester) -> None:
         (["--syncer-targets=many"], "*--syncer-targets must be a number*"),
         (["--syncer-timeout=-1"], "*--syncer-timeout must be at least*"),
         (["--syncer-command=my-syncer {target}"], "*--syncer-command must pass*"),
+        (["--syncer-keep=sometimes"], "*--syncer-keep must be one of never, on-failure, always*"),
+        (["--syncer-xdist=pooled"], "*--syncer-xdist must be one of per-worker, shared*"),
         (
             ["--syncer-command=s {upstream_kubeconfig} {downstream_kubeconfig} {target} {bogus}"],
             "*unknown fields ?'bogus'?*",
@@ -178,6 +186,22 @@ def test_conflicting_options_are_usage_errors(
     result = pytester.runpytest(*args)
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines([f"ERROR: {message}"])
+
+
+def test_keep_and_artifacts_from_the_ini(pytester: pytest.Pytester) -> None:
+    pytester.makeini("[pytest]\nsyncer_keep = on-failure\nsyncer_artifacts = out\n")
+    pytester.makeconftest(
+        """
+        def pytest_report_header(config):
+            from pytest_syncer.plugin import harness_config
+
+            settings = harness_config(config)
+            return [f"probe: {settings.keep} {settings.artifacts}"]
+        """
+    )
+    pytester.makepyfile(TESTS)
+    result = pytester.runpytest("--collect-only")
+    result.stdout.fnmatch_lines([f"probe: on-failure {pytester.path / 'out'}"])
 
 
 def test_kind_clusters_with_kind_is_fine(pytester: pytest.Pytester) -> None:

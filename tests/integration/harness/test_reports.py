@@ -65,6 +65,18 @@ def test_aggregation_that_never_comes(workload):
 """
 
 
+CONFTEST = """
+def pytest_syncer_failure_artifacts(item, env, directory):
+    mine = directory / "mine.txt"
+    mine.write_text(f"{item.name} on {env.size} targets")
+    return [mine]
+
+
+def pytest_syncer_summary(config, stats):
+    return [f"from my hook: {sum(stats.faults.values())} faults"]
+"""
+
+
 def _stop(directory: Path) -> None:
     subprocess.run(
         [sys.executable, "-m", "pytest_syncer", "down", str(directory)],
@@ -81,6 +93,7 @@ def test_summary_artifacts_grid_and_keep_on_failure(
     artifacts = tmp_path / "artifacts"
     junit = tmp_path / "junit.xml"
     pytester.makepyfile(RUN)
+    pytester.makeconftest(CONFTEST)
     result = pytester.runpytest_subprocess(
         "--syncer-e2e",
         "--syncer-keep=on-failure",
@@ -103,6 +116,7 @@ def test_summary_artifacts_grid_and_keep_on_failure(
                 "tunnel reconnects: *",
             ]
         )
+        result.stdout.fnmatch_lines(["from my hook: 1 faults"])
         [reconnects] = [line for line in result.stdout.lines if "tunnel reconnects:" in line]
         assert int(reconnects.rsplit(" ", 1)[1]) >= 2  # each target dialled the new hub
         # The aggregation grid: which target holds what.
@@ -135,6 +149,9 @@ def test_summary_artifacts_grid_and_keep_on_failure(
         }
         assert ("syncer_artifacts", str(failed)) in properties
         assert ("syncer_artifact", str(upstream)) in properties
+        mine = failed / "mine.txt"
+        assert mine.read_text() == "test_fails_on_a_copy on 2 targets"
+        assert ("syncer_artifact", str(mine)) in properties
         result.stdout.fnmatch_lines([f"*{failed}"])
         # No secret in any artifact: not the tunnel tokens, not the kubeconfigs' tokens.
         assert directory is not None

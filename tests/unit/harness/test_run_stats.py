@@ -1,0 +1,100 @@
+"""The run's figures: percentiles, merging across workers, reconnects from the syncers' logs,
+the summary lines, and the conflicts a wait settles."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from pytest_syncer.harness.run_stats import RunStats, percentile, tunnel_connects
+
+latencies = st.lists(st.floats(min_value=0, max_value=600, allow_nan=False), min_size=1)
+
+
+@given(latencies, st.floats(min_value=0.01, max_value=1))
+def test_percentile_is_the_nearest_rank(values: list[float], fraction: float) -> None:
+    found = percentile(values, fraction)
+    assert found in values
+    at_or_below = sum(1 for value in values if value <= found)
+    assert at_or_below >= math.ceil(fraction * len(values))
+    assert sum(1 for value in values if value < found) < math.ceil(fraction * len(values))
+
+
+def test_percentile_of_nothing_is_an_error() -> None:
+    with pytest.raises(ValueError, match="no values"):
+        percentile([], 0.5)
+
+
+names = st.sampled_from(["target-000", "target-001", "target-002"])
+stats = st.builds(
+    RunStats,
+    latencies=st.dictionaries(names, latencies, max_size=3),
+    conflicts_resolved=st.integers(0, 50),
+    reconnects=st.integers(0, 50),
+)
+
+
+@given(stats)
+def test_a_workers_figures_survive_the_trip_to_the_controller(figures: RunStats) -> None:
+    figures.record_fault("kill-syncer")
+    figures.record_conflict("drift", "ns", "target-000")
+    assert RunStats.from_dict(figures.to_dict()).to_dict() == figures.to_dict()
+
+
+@given(stats, stats)
+def test_merging_adds_everything_up(first: RunStats, second: RunStats) -> None:
+    merged = RunStats.from_dict(first.to_dict())
+    merged.merge(second)
+    assert sorted(merged.all_latencies()) == sorted(first.all_latencies() + second.all_latencies())
+    assert merged.reconnects == first.reconnects + second.reconnects
+    assert merged.conflicts_resolved == first.conflicts_resolved + second.conflicts_resolved
+
+
+def test_reconnects_are_connects_after_each_targets_first(tmp_path: Path) -> None:
+    line = (
+        "2026-12-05 10:59:28,265 INFO syncer pytest_syncer.tunnel.manager: target={} tunnel "
+        "connected to wss://127.0.0.1:39207/clusters/upstream/.../{}/tunnel (token sha256:ab)\n"
+    )
+    (tmp_path / "syncer-pool1.log").write_text(
+        line.format("target-000", "target-000") * 3 + line.format("target-001", "target-001")
+    )
+    (tmp_path / "syncer-target-001.log").write_text(line.format("target-001", "target-001"))
+    logs = sorted(tmp_path.glob("*.log"))
+    assert tunnel_connects(logs) == {"target-000": 3, "target-001": 2}
+    figures = RunStats()
+    figures.count_reconnects(logs)
+    assert figures.reconnects == 3
+
+
+def test_a_conflict_is_resolved_when_a_wait_holds_on_its_target() -> None:
+    figures = RunStats()
+    figures.record_conflict("drift", "ns", "target-000")
+    figures.record_conflict("delete", "ns", "target-001")
+    figures.settle("other-ns", ["target-000"])
+    figures.settle("ns", ["target-000"])
+    figures.settle("ns", ["target-000"])
+    assert figures.conflicts_resolved == 1
+    figures.settle("ns", ["target-001"])
+    assert figures.conflicts_resolved == 2
+
+
+def test_summary_lines() -> None:
+    figures = RunStats()
+    for value in [0.2, 0.4, 0.6, 0.8, 1.0]:
+        figures.record_latency("target-000", value)
+    figures.record_latency("target-001", 2.5)
+    figures.record_fault("partition")
+    figures.record_fault("partition")
+    figures.record_conflict("drift", "ns", "target-000")
+    figures.reconnects = 4
+    assert figures.summary_lines() == [
+        "sync latency: p50 0.60s, p95 2.50s, p99 2.50s over 6 copies on 2 targets "
+        "(slowest target target-001, 2.50s)",
+        "conflicts: 1 injected (drift 1), 0 resolved",
+        "faults: 2 injected (partition 2)",
+        "tunnel reconnects: 4",
+    ]
