@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import signal
+import ssl
 from typing import Any
 
 import aiohttp
@@ -86,12 +87,33 @@ async def test_a_watch_flows_through_the_tunnel(
 async def test_two_hundred_concurrent_streams(
     http: aiohttp.ClientSession, env_ready: Environment
 ) -> None:
+    """200 watches open through one tunnel at the same time (a connection each: no client
+    pool limit), every one of them sees the next event, and a GET still gets through."""
     env = env_ready
-    await create_directly(http, env, "concurrent", {"k": "v"})
-    statuses = await asyncio.gather(
-        *(proxied_status(http, env, f"{CONFIGMAPS}/concurrent") for _ in range(200))
-    )
-    assert statuses == [200] * 200
+    context = ssl.create_default_context(cafile=env.hub_ca)
+    path = f"{CONFIGMAPS}?watch=true&labelSelector=crowd%3Dyes"
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0, ssl=context)) as crowd:
+        watches = await asyncio.wait_for(
+            asyncio.gather(
+                *(crowd.get(env.proxy_url(path), headers=env.caller()) for _ in range(200))
+            ),
+            60,
+        )
+        try:
+            assert [watch.status for watch in watches] == [200] * 200
+            assert await proxied_status(http, env, "/version") == 200
+            await create_directly(http, env, "concurrent", {"k": "v"}, crowd="yes")
+            lines = await asyncio.wait_for(
+                asyncio.gather(*(watch.content.readline() for watch in watches)), 60
+            )
+            seen = {
+                (event["type"], event["object"]["metadata"]["name"])
+                for event in map(json.loads, lines)
+            }
+            assert seen == {("ADDED", "concurrent")}
+        finally:
+            for watch in watches:
+                watch.close()
 
 
 async def test_a_stalled_stream_while_others_keep_flowing(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import ssl
 
 import aiohttp
 import pytest
@@ -163,14 +164,29 @@ async def test_a_stalled_reader_never_blocks_other_requests(rig: Rig) -> None:
 
 
 async def test_two_hundred_concurrent_streams(rig: Rig) -> None:
-    async def get(n: int) -> int:
-        async with rig.client.get(
-            rig.proxy_url(f"/api/v1/namespaces/default/configmaps/c{n}"), headers=rig.user()
-        ) as response:
-            assert (await response.json())["metadata"]["name"] == f"c{n}"
+    """200 requests held open below at once: 200 live streams in one tunnel, then all answer."""
+    assert rig.hub.ca_file is not None
+    unlimited = aiohttp.TCPConnector(
+        limit=0, ssl=ssl.create_default_context(cafile=str(rig.hub.ca_file))
+    )
+
+    async def get(client: aiohttp.ClientSession) -> int:
+        async with client.get(rig.proxy_url("/api/v1/slow"), headers=rig.user()) as response:
+            assert await response.json() == {"slow": True}
             return response.status
 
-    statuses = await asyncio.wait_for(asyncio.gather(*(get(n) for n in range(200))), 30)
+    async with aiohttp.ClientSession(connector=unlimited) as client:
+        requests = asyncio.gather(*(get(client) for _ in range(200)))
+        try:
+            await await_until(
+                lambda: asyncio.sleep(0, rig.manager.health()["streams_open"]),
+                lambda open_streams: open_streams == 200,
+                what="200 streams open in the tunnel at once",
+                timeout=30,
+            )
+        finally:
+            rig.downstream.release_slow.set()
+        statuses = await asyncio.wait_for(requests, 30)
     assert statuses == [200] * 200
 
 
