@@ -123,7 +123,6 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     from pytest_syncer.harness.leftovers import sweep
 
     removed = sweep()
-    session_report(session.config).swept += removed
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
     for line in removed:
         if reporter is not None:
@@ -138,9 +137,11 @@ def pytest_runtest_makereport(
     objects its workloads touched, in the report, on disk and as JUnit XML properties."""
     report = yield
     context = item.stash.get(CONTEXT_KEY, None)
-    if context is None or not report.failed or report.when == "teardown":
+    if context is None or not report.failed:
         return report
     context.env.failed = True
+    if report.when == "teardown":
+        return report
     from pytest_syncer.harness.artifacts import collect
 
     try:
@@ -227,10 +228,10 @@ def pytest_testnodedown(node: Any, error: object) -> None:
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     config = terminalreporter.config
     report = session_report(config)
-    if not (report.used or report.swept or report.kept):
+    if not (report.used or report.kept):
         return
     terminalreporter.write_sep("-", "syncer")
-    lines = [*report.swept, *report.built]
+    lines = list(report.built)
     if report.used:
         lines += report.stats.summary_lines()
     if report.artifacts:

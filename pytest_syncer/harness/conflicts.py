@@ -71,14 +71,14 @@ class Conflicts:
     def drift(self, workload: Workload, target: str, patch: Obj) -> Obj:
         """Someone edits the copy on `target`."""
         patched = workload.patch_downstream(target, patch)
-        self.env.stats.record_conflict("drift", workload.namespace, target)
+        self.env.stats.record_conflict("drift", workload.namespace, [target])
         return patched
 
     def delete_downstream(self, workload: Workload, target: str) -> None:
         """Someone deletes the copy on `target`."""
         handle = self.env.targets[target]
         handle.cluster.delete(workload.kind, workload.name, workload.downstream_namespace(target))
-        self.env.stats.record_conflict("delete", workload.namespace, target)
+        self.env.stats.record_conflict("delete", workload.namespace, [target])
 
     def foreign_object(
         self,
@@ -110,7 +110,7 @@ class Conflicts:
         obj = load_manifest(manifest, search)
         obj["metadata"]["namespace"] = namespace
         created = handle.cluster.create(obj, namespace)
-        self.env.stats.record_conflict("foreign", upstream_namespace, target)
+        self.env.stats.record_conflict("foreign", upstream_namespace, [target])
         return created
 
     def concurrent_writers(
@@ -132,8 +132,7 @@ class Conflicts:
             key: final[key] for key in workload.expected if key not in CONTENT_SKIP and key in final
         }
         workload.mark_written()
-        for target in sorted(workload.placed):
-            self.env.stats.record_conflict("concurrent-writers", workload.namespace, target)
+        self.env.stats.record_conflict("concurrent-writers", workload.namespace, workload.placed)
         return final
 
     def replicas_fight(
@@ -146,7 +145,7 @@ class Conflicts:
         seen: list[int] = []
         for value in values:
             workload.patch_downstream(target, {"spec": {"replicas": value}})
-            self.env.stats.record_conflict("replicas-fight", workload.namespace, target)
+            self.env.stats.record_conflict("replicas-fight", workload.namespace, [target])
             if reverted:
                 copy = wait_until(
                     lambda: workload.downstream(target),
@@ -209,5 +208,7 @@ def run_scenario(
     conflicts.env.stats.settle(factory.namespace, [target])
     workload.wait_phase(scenario.phase)
     if not scenario.owned:
-        conflicts.delete_downstream(workload, target)
+        # The foreign object is the scenario's own; removing it is no conflict to count.
+        handle = conflicts.env.targets[target]
+        handle.cluster.delete(workload.kind, workload.name, workload.downstream_namespace(target))
     return workload

@@ -51,7 +51,8 @@ class RunStats:
     conflicts_resolved: int = 0
     faults: Counter[str] = field(default_factory=Counter)
     reconnects: int = 0
-    _pending: Counter[tuple[str, str]] = field(default_factory=Counter, repr=False)
+    _pending: list[tuple[str, set[str]]] = field(default_factory=list, repr=False)
+    """Each unresolved injection: its upstream namespace and the targets not yet seen."""
 
     def record_latency(self, target: str, seconds: float) -> None:
         self.latencies.setdefault(target, []).append(seconds)
@@ -59,16 +60,24 @@ class RunStats:
     def record_fault(self, kind: str) -> None:
         self.faults[kind] += 1
 
-    def record_conflict(self, kind: str, namespace: str, target: str) -> None:
-        """A conflict injected below the workloads of `namespace` on `target`; it counts as
-        resolved once a wait sees that target's copies as the strategy wants them."""
+    def record_conflict(self, kind: str, namespace: str, targets: Iterable[str]) -> None:
+        """One conflict injected below the workloads of `namespace` on `targets`; it counts
+        as resolved once waits saw every one of them as the strategy wants."""
         self.conflicts_injected[kind] += 1
-        self._pending[(namespace, target)] += 1
+        self._pending.append((namespace, set(targets)))
 
     def settle(self, namespace: str, targets: Iterable[str]) -> None:
-        """A wait succeeded on these targets: the conflicts pending there were resolved."""
-        for target in targets:
-            self.conflicts_resolved += self._pending.pop((namespace, target), 0)
+        """A wait held on these targets: the conflicts pending there are resolved on them."""
+        seen = set(targets)
+        still: list[tuple[str, set[str]]] = []
+        for where, remaining in self._pending:
+            if where == namespace:
+                remaining -= seen
+            if remaining:
+                still.append((where, remaining))
+            else:
+                self.conflicts_resolved += 1
+        self._pending = still
 
     def count_reconnects(self, log_paths: Iterable[Path]) -> None:
         """Every tunnel connect after a target's first, from the syncers' logs (a hub

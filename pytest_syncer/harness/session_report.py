@@ -1,5 +1,5 @@
-"""What the plugin tells at the end of a session: environments built and kept, leftovers
-removed, the run's figures; and how a pytest-xdist worker hands its part to the controller.
+"""What the plugin tells at the end of a session: environments built and kept, artifacts
+written, the run's figures; and how a pytest-xdist worker hands its part to the controller.
 
 Cheap to import (standard library and `run_stats`): the plugin's hooks read it on every run.
 """
@@ -26,7 +26,6 @@ class SessionReport:
 
     built: list[str] = field(default_factory=list)
     kept: list[str] = field(default_factory=list)
-    swept: list[str] = field(default_factory=list)
     artifacts: list[str] = field(default_factory=list)
     stats: RunStats = field(default_factory=RunStats)
     used: bool = False
@@ -36,7 +35,6 @@ class SessionReport:
         return {
             "built": self.built,
             "kept": self.kept,
-            "swept": self.swept,
             "artifacts": self.artifacts,
             "stats": self.stats.to_dict(),
             "used": self.used,
@@ -46,7 +44,6 @@ class SessionReport:
         """Add a worker's report, its lines marked with the worker's id."""
         self.built += [f"[{worker}] {line}" for line in data["built"]]
         self.kept += data["kept"]
-        self.swept += data["swept"]
         self.artifacts += data["artifacts"]
         self.stats.merge(RunStats.from_dict(data["stats"]))
         self.used = self.used or bool(data["used"])

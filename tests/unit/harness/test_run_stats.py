@@ -41,7 +41,7 @@ stats = st.builds(
 @given(stats)
 def test_a_workers_figures_survive_the_trip_to_the_controller(figures: RunStats) -> None:
     figures.record_fault("kill-syncer")
-    figures.record_conflict("drift", "ns", "target-000")
+    figures.record_conflict("drift", "ns", ["target-000"])
     assert RunStats.from_dict(figures.to_dict()).to_dict() == figures.to_dict()
 
 
@@ -70,16 +70,18 @@ def test_reconnects_are_connects_after_each_targets_first(tmp_path: Path) -> Non
     assert figures.reconnects == 3
 
 
-def test_a_conflict_is_resolved_when_a_wait_holds_on_its_target() -> None:
+def test_a_conflict_is_resolved_when_waits_held_on_all_its_targets() -> None:
     figures = RunStats()
-    figures.record_conflict("drift", "ns", "target-000")
-    figures.record_conflict("delete", "ns", "target-001")
+    figures.record_conflict("drift", "ns", ["target-000"])
+    figures.record_conflict("concurrent-writers", "ns", ["target-000", "target-001"])
     figures.settle("other-ns", ["target-000"])
+    assert figures.conflicts_resolved == 0
     figures.settle("ns", ["target-000"])
     figures.settle("ns", ["target-000"])
     assert figures.conflicts_resolved == 1
     figures.settle("ns", ["target-001"])
     assert figures.conflicts_resolved == 2
+    assert sum(figures.conflicts_injected.values()) == 2
 
 
 def test_summary_lines() -> None:
@@ -89,7 +91,7 @@ def test_summary_lines() -> None:
     figures.record_latency("target-001", 2.5)
     figures.record_fault("partition")
     figures.record_fault("partition")
-    figures.record_conflict("drift", "ns", "target-000")
+    figures.record_conflict("drift", "ns", ["target-000"])
     figures.reconnects = 4
     assert figures.summary_lines() == [
         "sync latency: p50 0.60s, p95 2.50s, p99 2.50s over 6 copies on 2 targets "
