@@ -106,7 +106,7 @@ def test_sizes_shared_timeouts_readable_processes_stopped(
     )
     result.stdout.fnmatch_lines(
         [
-            "*- syncer environments -*",
+            "*- syncer -*",
             "2-target environment (embedded, 1 syncer processes) up in *s; logs in *embedded-2",
             "3-target environment (embedded, 1 syncer processes) up in *s; logs in *embedded-3",
         ]
