@@ -2,7 +2,8 @@
 
 `up` builds the same `SyncerEnvironment` the fixtures use, as real processes, says on stderr
 what it is starting, prints how to reach it, writes `environment.json` into its directory and
-keeps everything running until Ctrl-C or SIGTERM. `down DIR` stops an `up` from another shell.
+keeps everything running until Ctrl-C or SIGTERM. `down DIR` stops an `up` from another shell,
+or an environment `pytest --syncer-keep` left running.
 """
 
 from __future__ import annotations
@@ -195,9 +196,12 @@ def stop_environment(facts: EnvironmentFacts, timeout: float) -> bool:
 def down(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(
         prog="pytest-syncer down",
-        description="Stop the environment `pytest-syncer up --dir DIR` started.",
+        description="Stop the environment `pytest-syncer up --dir DIR` started, or one "
+        "`pytest --syncer-keep` left running.",
     )
-    parser.add_argument("dir", type=Path, help="the directory `pytest-syncer up` printed")
+    parser.add_argument(
+        "dir", type=Path, help="the directory `pytest-syncer up` or the pytest summary printed"
+    )
     parser.add_argument("--timeout", type=float, default=DOWN_TIMEOUT)
     args = parser.parse_args(argv)
     try:

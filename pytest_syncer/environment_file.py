@@ -1,4 +1,5 @@
-"""`environment.json`: what `pytest-syncer up` writes into its directory for the others.
+"""`environment.json`: what `pytest-syncer up` writes into its directory for the others (and
+what pytest writes for an environment it keeps or shares between xdist workers).
 
 `pytest-syncer down DIR` reads the pids in it; `locust -f loadtests --syncer-env DIR` reads the
 hub URL, the kubeconfigs and the profiles file. Standard library only, so locust's gevent

@@ -96,6 +96,7 @@ class EnvironmentCache:
     def get(self, size: int) -> SyncerEnvironment:
         from pytest_syncer.clusters.base import ProviderUnavailable
         from pytest_syncer.harness.environment import SyncerEnvironment
+        from pytest_syncer.harness.leftovers import OwnerRegistry
 
         if self.unavailable is not None:
             pytest.skip(self.unavailable)
@@ -103,8 +104,6 @@ class EnvironmentCache:
             pytest.fail(
                 f"the {size}-target environment failed to start before: {self.failures[size]}"
             )
-        from pytest_syncer.harness.leftovers import OwnerRegistry
-
         self.report.used = True
         if size not in self.environments and self.shared is not None:
             self._attach(size)
