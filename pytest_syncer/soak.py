@@ -370,6 +370,13 @@ class FaultInjector:
         self.conflicts = 0
         self.last_healed = time.monotonic()
         self.error: BaseException | None = None
+        self.rounds = 0
+        """Rounds of every fault kind completed."""
+
+    @property
+    def done_once(self) -> bool:
+        """Every kind was injected once, or the injector gave up on an error."""
+        return self.rounds > 0 or self.error is not None
 
     def run(self, stop: threading.Event) -> None:
         try:
@@ -381,6 +388,7 @@ class FaultInjector:
                         return
                     self.inject(kind)
                     self.last_healed = time.monotonic()
+                self.rounds += 1
         except BaseException as error:
             self.error = error
         finally:
@@ -727,13 +735,15 @@ def _soak(
     for thread in threads:
         thread.start()
     began = time.monotonic()
-    while (remaining := args.duration - _since(began)) > 0:
-        time.sleep(min(PROGRESS_INTERVAL, remaining))
+    # The churn goes on past --duration until every fault kind has come once.
+    while (remaining := args.duration - _since(began)) > 0 or not injector.done_once:
+        time.sleep(min(PROGRESS_INTERVAL, max(remaining, 1.0)))
         _say(
             f"{_since(began):.0f}s: {sum(churn.operations.values())} operations, "
             f"{len(churn.live())} objects, faults {dict(injector.counts)}"
         )
     stop.set()
+    churned = _since(began)
     for thread in threads:
         thread.join()
     quiet = max(injector.last_healed, churn.last_operation)
@@ -755,7 +765,7 @@ def _soak(
     _say(repr(audit))
     result: dict[str, Any] = {
         "targets": env.size,
-        "duration_s": args.duration,
+        "duration_s": round(churned, 1),
         "seed": args.seed,
         "operations": sum(churn.operations.values()),
         "operations_by_kind": dict(churn.operations),
@@ -767,6 +777,7 @@ def _soak(
         "duplicated": len(audit.duplicated),
         "orphaned": len(audit.orphaned),
         "converged": audit.converged,
+        "unfinished": len(audit.pending),
         "converge_s": converge_s,
         "loadavg": [round(value, 2) for value in os.getloadavg()],
         "dir": str(env.workdir),
