@@ -133,6 +133,7 @@ class Churn:
         self.namespaces = [f"{prefix}-{index}" for index in range(NAMESPACE_COUNT)]
         self.operations: Counter[str] = Counter()
         self.failed = 0
+        self.error: Exception | None = None
         self.last_operation = time.monotonic()
         self._serial = 0
         self._labels = {name: target.label for name, target in env.targets.items()}
@@ -148,9 +149,13 @@ class Churn:
             return [m for m in self.objects.values() if m.exists and not m.deleted]
 
     def run(self, stop: threading.Event) -> None:
-        while not stop.is_set():
-            self.step()
-            stop.wait(self.rng.expovariate(self.rate))
+        try:
+            while not stop.is_set():
+                self.step()
+                stop.wait(self.rng.expovariate(self.rate))
+        except Exception as error:
+            self.error = error
+            _say(f"churn stopped: {type(error).__name__}: {error}")
 
     def step(self) -> None:
         with self.step_lock:
@@ -391,6 +396,7 @@ class FaultInjector:
                 self.rounds += 1
         except BaseException as error:
             self.error = error
+            _say(f"fault injection stopped: {type(error).__name__}: {error}")
         finally:
             self.faults.heal()
             self.last_healed = time.monotonic()
@@ -782,8 +788,9 @@ def _soak(
         "loadavg": [round(value, 2) for value in os.getloadavg()],
         "dir": str(env.workdir),
     }
-    if injector.error is not None:
-        result["error"] = f"{type(injector.error).__name__}: {injector.error}"
+    errors = [error for error in (churn.error, injector.error) if error is not None]
+    if errors:
+        result["error"] = "; ".join(f"{type(error).__name__}: {error}" for error in errors)
     return result
 
 
