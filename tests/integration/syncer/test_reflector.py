@@ -122,7 +122,7 @@ async def test_bookmarks_keep_an_idle_watch_resumable_without_a_relist(tmp_path:
     retention; only bookmarks carry the reflector's resourceVersion along, so each resumed
     watch (every second) starts where the server still has events and nothing is listed again."""
     async with (
-        EmbeddedAPIServer(["one"], tmp_path, watch_retention=2.0, bookmark_interval=0.1) as server,
+        EmbeddedAPIServer(["one"], tmp_path, watch_retention=2.5, bookmark_interval=0.1) as server,
         await KubeClient.from_kubeconfig(server.kubeconfigs["one"]) as client,
         Reflector(client, CONFIGMAPS, namespace="default", watch_timeout=1) as reflector,
     ):
@@ -137,8 +137,8 @@ async def test_bookmarks_keep_an_idle_watch_resumable_without_a_relist(tmp_path:
 
         await await_until(
             write_elsewhere,
-            lambda count: count >= 25,
-            what="writes outside the watched namespace for about five seconds",
+            lambda count: count >= 30,
+            what="writes outside the watched namespace for about six seconds",
             timeout=60,
             interval=0.2,
         )
