@@ -13,23 +13,27 @@ from pytest_syncer.environment_file import pid_alive
 
 pytest_plugins = ["pytester"]
 
-PER_WORKER = """
+SYNCS = """
 import json
 import os
 
 import pytest
 
+from pytest_syncer.environment_file import EnvironmentFacts
+
 pytestmark = [pytest.mark.syncer_e2e, pytest.mark.syncer_targets(2)]
 
 
-def test_syncs_on_this_workers_environment(syncer_env, workload):
+def test_syncs_on_the_workers_environment(syncer_env, workload):
     settings = workload({"apiVersion": "v1", "kind": "ConfigMap",
                          "metadata": {"name": "settings"}, "data": {"k": "v"}})
     settings.wait_converged()
+    # An attached (shared) environment holds no process: its environment.json names them.
+    pids = syncer_env.pids() or EnvironmentFacts.read(syncer_env.workdir).process_groups
     with open(os.environ["SEEN_FILE"], "a") as out:
         out.write(json.dumps({"worker": os.environ["PYTEST_XDIST_WORKER"],
                               "workdir": str(syncer_env.workdir), "hub": syncer_env.hub_url,
-                              "pids": syncer_env.pids()}) + "\\n")
+                              "pids": pids}) + "\\n")
 """
 
 
@@ -39,7 +43,7 @@ def test_two_workers_each_build_their_own_environment(
     seen_file = tmp_path / "seen"
     monkeypatch.setenv("SEEN_FILE", str(seen_file))
     monkeypatch.setenv("PYTEST_SYNCER_RUNS", str(tmp_path / "runs"))
-    pytester.makepyfile(PER_WORKER)
+    pytester.makepyfile(SYNCS)
     result = pytester.runpytest_subprocess("--syncer-e2e", "-p", "xdist", "-n", "2", "--dist=each")
     result.assert_outcomes(passed=2)
     seen = [json.loads(line) for line in seen_file.read_text().splitlines()]
@@ -58,31 +62,14 @@ def test_two_workers_each_build_their_own_environment(
     assert not any(pid_alive(pid) for entry in seen for pid in entry["pids"])
 
 
-SHARED = """
-import json
-import os
-
-import pytest
-
-from pytest_syncer.environment_file import EnvironmentFacts
-
-pytestmark = [pytest.mark.syncer_e2e, pytest.mark.syncer_targets(2)]
-
-
-def test_syncs_on_the_shared_environment(syncer_env, workload):
-    settings = workload({"apiVersion": "v1", "kind": "ConfigMap",
-                         "metadata": {"name": "settings"}, "data": {"k": "v"}})
-    settings.wait_converged()
-    with open(os.environ["SEEN_FILE"], "a") as out:
-        out.write(json.dumps({"worker": os.environ["PYTEST_XDIST_WORKER"],
-                              "workdir": str(syncer_env.workdir), "hub": syncer_env.hub_url,
-                              "pids": EnvironmentFacts.read(syncer_env.workdir).process_groups})
-                  + "\\n")
-
+SHARED = (
+    SYNCS
+    + """
 
 def test_faults_skip_on_a_shared_environment(faults):
     pass
 """
+)
 
 
 def test_two_workers_share_one_environment_when_asked(
