@@ -11,10 +11,18 @@ once and measures, through a watch on the Deployment:
 - correct: whether it got there within the deadline;
 - upstream_writes: Deployment status writes during the change (watch events), against N.
 
+With `--through-syncers` the change goes the whole way instead: pooled `pytest-syncer syncer`
+processes (25 targets each, on four downstream clusters) copy the Deployment down, the
+benchmark writes the N copies' status below (as a kubelet and the controllers would), and each
+syncer's collector carries it up to its SyncStatus; converge_s is then from the last
+downstream status write acknowledged (default sizes 50 and 100: 500 targets take 20 syncer
+processes, too many for this 2-core machine's one-minute budget).
+
 The comparison figure from the same run: the API server's own latency for one `/status` write,
 and how long the burst of N writes took. The last stdout line is one JSON object.
 
-    python benchmarks/bench_status.py [--targets N] [--duration S] [--json FILE]
+    python benchmarks/bench_status.py [--targets N] [--through-syncers] [--duration S]
+        [--json FILE]
 """
 
 from __future__ import annotations
@@ -40,9 +48,11 @@ from pytest_syncer.status.objects import (
     sync_target,
 )
 from pytest_syncer.syncer.client import SYNC_STATUSES, SYNC_TARGETS, KubeClient, Resource
-from pytest_syncer.syncer.transform.naming import sync_target_key
+from pytest_syncer.syncer.transform.naming import CLUSTER_LABEL, sync_target_key
 
 UPSTREAM = "upstream"
+DOWNSTREAMS = [f"down-{index}" for index in range(4)]
+POOL = 25
 REPLICAS = 2
 CONCURRENCY = 16
 DEPLOYMENTS = Resource("apps", "v1", "deployments", "Deployment")
@@ -182,6 +192,117 @@ class Size:
         }
 
 
+class ThroughSyncers(Size):
+    """The same workload, but its status travels from the copies below through real syncers."""
+
+    def __init__(
+        self, client: KubeClient, targets: int, work: Path, kubeconfigs: dict[str, Path]
+    ) -> None:
+        super().__init__(client, targets)
+        self.work = work
+        self.kubeconfigs = kubeconfigs
+        self.syncers: list[ServiceProcess] = []
+        self.below: dict[str, KubeClient] = {}
+        self.copies: list[tuple[str, str, int]] = []
+        """(downstream cluster, namespace, generation) of each copy below."""
+
+    def cluster_of(self, index: int) -> str:
+        return DOWNSTREAMS[index % len(DOWNSTREAMS)]
+
+    async def set_up(self) -> None:
+        await self.client.create(
+            NAMESPACES,
+            {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": self.namespace}},
+        )
+        now = time.time()
+
+        async def add_target(name: str) -> None:
+            await self.client.create(SYNC_TARGETS, sync_target(name))
+            await self.client.patch(SYNC_TARGETS, name, heartbeat(now), subresource="status")
+
+        await bounded([add_target(name) for name in self.names])
+        await asyncio.gather(
+            *(asyncio.to_thread(self.start_pool, index) for index in range(0, self.count, POOL))
+        )
+        keys = [sync_target_key(UPSTREAM, name) for name in self.names]
+        self.workload = await self.client.create(
+            DEPLOYMENTS, deployment("web", self.namespace, keys, REPLICAS)
+        )
+        for cluster in DOWNSTREAMS:
+            self.below[cluster] = await KubeClient.from_kubeconfig(self.kubeconfigs[cluster])
+        deadline = time.monotonic() + 60
+        while len(self.copies) < self.count and time.monotonic() < deadline:
+            await asyncio.sleep(0.2)
+            self.copies = await self.find_copies(set(keys))
+        progress(f"{self.count} targets: {len(self.copies)} copies below")
+        await self.report_below(0)
+
+    def start_pool(self, first: int) -> None:
+        names = self.names[first : first + POOL]
+        pool = self.work / f"pool-{names[0]}.json"
+        pool.write_text(
+            json.dumps(
+                [
+                    {
+                        "name": name,
+                        "downstream_kubeconfig": str(
+                            self.kubeconfigs[self.cluster_of(first + offset)]
+                        ),
+                    }
+                    for offset, name in enumerate(names)
+                ]
+            )
+        )
+        syncer = ServiceProcess(
+            "syncer",
+            [
+                f"--upstream-kubeconfig={self.kubeconfigs[UPSTREAM]}",
+                f"--sync-targets-file={pool}",
+                "--resources=deployments.apps",
+                "--heartbeat-interval=60",
+            ],
+            log_path=self.work / f"syncer-{names[0]}.log",
+            startup_timeout=120,
+        )
+        self.syncers.append(syncer)
+        syncer.start()
+
+    async def find_copies(self, keys: set[str]) -> list[tuple[str, str, int]]:
+        found = []
+        for cluster, client in self.below.items():
+            listing = await client.list(DEPLOYMENTS)
+            for item in listing["items"]:
+                metadata = item["metadata"]
+                if (
+                    metadata["name"] == "web"
+                    and metadata.get("labels", {}).get(CLUSTER_LABEL) in keys
+                ):
+                    found.append((cluster, metadata["namespace"], metadata.get("generation", 1)))
+        return found
+
+    async def report_below(self, ready: int) -> None:
+        """Every copy's status below says `ready` of REPLICAS ready, as its controller would."""
+
+        async def report(cluster: str, namespace: str, generation: int) -> None:
+            status = deployment_status(generation, REPLICAS, ready, ready == REPLICAS)
+            await self.below[cluster].patch(
+                DEPLOYMENTS, "web", {"status": status}, namespace, subresource="status"
+            )
+
+        await bounded([report(*copy) for copy in self.copies])
+
+    async def change_all(self) -> float:
+        """Every copy below reports all replicas ready; returns when the last write was
+        acknowledged."""
+        await self.report_below(REPLICAS)
+        return time.monotonic()
+
+    async def close(self) -> None:
+        for client in self.below.values():
+            await client.close()
+        await asyncio.gather(*(asyncio.to_thread(syncer.stop) for syncer in self.syncers))
+
+
 async def single_write_ms(client: KubeClient, samples: int = 60) -> float:
     """The API server's own latency for one `/status` merge patch: the floor of any aggregate."""
     await client.create(SYNC_TARGETS, sync_target("bench-floor"))
@@ -195,26 +316,51 @@ async def single_write_ms(client: KubeClient, samples: int = 60) -> float:
     return round(statistics.median(timings), 2)
 
 
-async def run(kubeconfig: Path, sizes: list[int], timeout: float) -> dict[str, Any]:
-    async with await KubeClient.from_kubeconfig(kubeconfig) as client:
+async def run(
+    kubeconfigs: dict[str, Path], sizes: list[int], timeout: float, work: Path | None
+) -> dict[str, Any]:
+    """`work` set: measure through syncer processes writing there (`--through-syncers`)."""
+    async with await KubeClient.from_kubeconfig(kubeconfigs[UPSTREAM]) as client:
         floor = await single_write_ms(client)
         progress(f"single /status write: {floor} ms")
         results: dict[str, Any] = {}
         for count in sizes:
-            size = Size(client, count)
-            progress(f"{count} targets: writing SyncTargets, the Deployment, SyncStatus objects")
-            await size.set_up()
-            if not await size.settle(time.monotonic() + timeout):
-                progress(f"{count} targets: the initial aggregate never settled")
-                results[str(count)] = {"converge_s": None, "correct": False, "upstream_writes": 0}
-                continue
-            results[str(count)] = await size.measure(timeout)
+            size = (
+                Size(client, count)
+                if work is None
+                else ThroughSyncers(client, count, work, kubeconfigs)
+            )
+            progress(f"{count} targets: setting up ({type(size).__name__})")
+            try:
+                await size.set_up()
+                if not await size.settle(time.monotonic() + timeout):
+                    progress(f"{count} targets: the initial aggregate never settled")
+                    results[str(count)] = {
+                        "converge_s": None,
+                        "correct": False,
+                        "upstream_writes": 0,
+                    }
+                    continue
+                results[str(count)] = await size.measure(timeout)
+            finally:
+                if isinstance(size, ThroughSyncers):
+                    await size.close()
             progress(f"{count} targets: {results[str(count)]}")
+    if work is None:
+        note = (
+            "SyncStatus objects written by the benchmark as N syncers would (isolates the "
+            "hub's aggregator); converge_s is from the last acknowledged write"
+        )
+    else:
+        note = (
+            "through pooled syncer processes: the benchmark writes each copy's status below, "
+            "the collectors carry it up; converge_s is from the last acknowledged write below"
+        )
     return {
         "sizes": results,
         "comparison": {"apiserver_single_status_write_ms": floor},
-        "note": "SyncStatus objects written by the benchmark as N syncers would (isolates the "
-        "hub's aggregator); converge_s is from the last acknowledged write",
+        "path": "aggregator" if work is None else "syncers",
+        "note": note,
     }
 
 
@@ -225,18 +371,27 @@ def main() -> int:
         "--duration", type=float, default=20.0, help="deadline in seconds for each convergence"
     )
     parser.add_argument("--json", type=Path, help="also write the result here")
+    parser.add_argument(
+        "--through-syncers",
+        action="store_true",
+        help="change the copies' status below and let real syncers carry it up "
+        "(default sizes 50 and 100)",
+    )
     args = parser.parse_args()
-    sizes = [args.targets] if args.targets else [50, 100, 500]
+    default_sizes = [50, 100] if args.through_syncers else [50, 100, 500]
+    sizes = [args.targets] if args.targets else default_sizes
+    clusters = [UPSTREAM, *DOWNSTREAMS] if args.through_syncers else [UPSTREAM]
     with tempfile.TemporaryDirectory(prefix="bench-status-") as scratch:
         work = Path(scratch)
         secret = work / "secret"
         secret.write_text(secrets.token_hex(32))
         with ServiceProcess(
             "apiserver",
-            [f"--clusters={UPSTREAM}", f"--kubeconfig-dir={work / 'kubeconfigs'}"],
+            [f"--clusters={','.join(clusters)}", f"--kubeconfig-dir={work / 'kubeconfigs'}"],
             log_path=work / "apiserver.log",
         ) as api:
-            kubeconfig = Path(api.ready["kubeconfigs"][UPSTREAM])
+            kubeconfigs = {name: Path(path) for name, path in api.ready["kubeconfigs"].items()}
+            kubeconfig = kubeconfigs[UPSTREAM]
             with ServiceProcess(
                 "hub",
                 [
@@ -247,7 +402,9 @@ def main() -> int:
                 ],
                 log_path=work / "hub.log",
             ):
-                result = asyncio.run(run(kubeconfig, sizes, args.duration))
+                result = asyncio.run(
+                    run(kubeconfigs, sizes, args.duration, work if args.through_syncers else None)
+                )
     if args.json:
         args.json.write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result))
