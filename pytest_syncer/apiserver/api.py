@@ -13,6 +13,7 @@ from typing import Any
 from pytest_syncer.apiserver import errors, ownership, structural_schema
 from pytest_syncer.apiserver.crds import CRD_KEY, CustomResourceDefinitions
 from pytest_syncer.apiserver.errors import APIError
+from pytest_syncer.apiserver.field_validation import check_types
 from pytest_syncer.apiserver.garbage_collector import Policy, deletion_policy, finalizer_for
 from pytest_syncer.apiserver.namespace_lifecycle import holds_back_release, terminating
 from pytest_syncer.apiserver.objects import (
@@ -53,6 +54,7 @@ from pytest_syncer.apiserver.store import (
 from pytest_syncer.apiserver.strategic_merge import (
     StrategicMergeUnsupportedError,
     apply_strategic_merge_patch,
+    schema_for,
 )
 from pytest_syncer.apiserver.validation import invalid_message, validate_object
 from pytest_syncer.apiserver.write_options import DEFAULT_WRITE, WriteOptions
@@ -622,6 +624,9 @@ class ObjectAPI:
     @staticmethod
     def _validate(resource_type: ResourceType, obj: dict[str, Any]) -> None:
         problems = validate_object(resource_type.kind, obj, namespaced=resource_type.namespaced)
+        if not problems:
+            schema = schema_for(resource_type.api_version, resource_type.kind)
+            check_types(obj, schema, resource_type.kind, resource_type.version)
         if problems:
             name = (obj.get("metadata") or {}).get("name") or ""
             summary = ", ".join(f"{p.field}: {p.message}" for p in problems)
