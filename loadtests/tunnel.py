@@ -1,8 +1,10 @@
 """TunnelUser: the upstream reaching target clusters through the hub's proxy and the tunnels.
 
-Mostly GETs of one ConfigMap per target, with a share of POST+DELETE pairs and watches, spread
-over every target of the environment, with the upstream's own token as the hub requires. What a
-user killed mid-task leaves is deleted at the end of the test, straight from each target.
+Mostly GETs of the user's own ConfigMap on a few targets (`TARGETS_PER_USER`, drawn at random
+per user, so many users cover every target's tunnel without each writing to all of them first),
+with a share of POST+DELETE pairs and watches, with the upstream's own token as the hub
+requires. What a user killed mid-task leaves is deleted at the end of the test, straight from
+each target.
 
     locust -f loadtests --headless -u 50 -r 50 -t 30s TunnelUser
 """
@@ -29,12 +31,14 @@ from pytest_syncer.loadtest import (
 )
 
 CONFIGMAPS = "/api/v1/namespaces/default/configmaps"
+TARGETS_PER_USER = 5
 WATCH_SECONDS = 1
 """The server ends each watch after this long (the shortest `timeoutSeconds`)."""
 
 
 class TunnelUser(FastHttpUser):
-    """GET, POST+DELETE and watch through `/clusters/<ws>/targets/<name>/proxy/...`."""
+    """GET, POST+DELETE and watch through `/clusters/<ws>/targets/<name>/proxy/...` to a
+    few targets."""
 
     concurrency = 1
 
@@ -47,8 +51,9 @@ class TunnelUser(FastHttpUser):
         self.watch_session = upstream.session()
         self.watch_session.verify = facts.hub_ca
         self.host = facts.hub_url
+        targets = random.sample(sorted(facts.targets), min(TARGETS_PER_USER, len(facts.targets)))
         self.proxies = [
-            f"/clusters/{facts.upstream_cluster}/targets/{name}/proxy" for name in facts.targets
+            f"/clusters/{facts.upstream_cluster}/targets/{name}/proxy" for name in targets
         ]
         self.object_name = f"tunnel-{uuid.uuid4().hex[:10]}"
         super().__init__(environment)

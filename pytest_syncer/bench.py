@@ -1,0 +1,554 @@
+"""`pytest-syncer bench`: every benchmark and locust in one run, one JSON object with each figure
+beside its comparison from the same run, and the performance bars beside what was measured.
+
+The `benchmarks/` scripts and the `loadtests/` locustfiles are the repository's measuring tools,
+not part of the installed package, so `bench` runs them from a checkout: `--source DIR`, else the
+current directory or the checkout this package is installed from (an editable install),
+whichever holds both. Each runs as a subprocess in this process group, so Ctrl-C reaches every
+one of them and each stops its own servers; progress goes to stderr, the JSON to stdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from pytest_syncer.processes import ServiceProcess, ServiceStartError
+
+DEFAULT_TARGETS = 50
+DEFAULT_DURATION = 10.0
+LOCUST_TUNNEL_USERS = 50
+LOCUST_SYNC_USERS = 1
+"""One writer at a time: the latency an unloaded environment gives (five saturate the API
+server at 50 targets; docs/benchmarks.md)."""
+STEP_GRACE = 60.0
+"""How long a step may run past its expected length before it is interrupted."""
+ENVIRONMENT_STARTUP = 600.0
+
+BARS: dict[str, dict[str, str]] = {
+    "sync_p99_ms": {"seed": "< 5000 ms", "must": "< 1000 ms", "goal": "< 250 ms"},
+    "status_targets": {"seed": "50+ targets", "must": "100 targets", "goal": "500 targets"},
+    "tunnel_ops_per_s": {"seed": ">= 1000", "must": ">= 2000, 0 errors", "goal": ">= 5000"},
+}
+"""DESIGN.md's performance bars, printed beside the figures that answer them."""
+
+
+class BenchError(RuntimeError):
+    """`bench` cannot run: no checkout to run from, or the plot extra is missing."""
+
+
+def _say(message: str) -> None:
+    print(f"pytest-syncer bench: {message}", file=sys.stderr, flush=True)
+
+
+def find_source(given: Path | None) -> Path:
+    """The checkout that holds `benchmarks/` and `loadtests/`."""
+    candidates = [given] if given is not None else [Path.cwd(), Path(__file__).parents[1]]
+    for candidate in candidates:
+        if (candidate / "benchmarks").is_dir() and (candidate / "loadtests").is_dir():
+            return candidate.resolve()
+    looked = ", ".join(str(candidate) for candidate in candidates)
+    raise BenchError(
+        f"no benchmarks/ and loadtests/ in {looked}: run `pytest-syncer bench` from a "
+        "checkout of pytest-syncer, or name one with --source DIR"
+    )
+
+
+# Locust's JSON statistics (`locust --json`): one entry per request name.
+
+
+def percentile(histogram: Mapping[str, int], fraction: float) -> float:
+    """The `fraction` percentile of locust's response-time histogram {"<ms>": count}."""
+    points = sorted((float(ms), count) for ms, count in histogram.items())
+    total = sum(count for _, count in points)
+    if total == 0:
+        return 0.0
+    wanted = fraction * total
+    seen = 0
+    for ms, count in points:
+        seen += count
+        if seen >= wanted:
+            return ms
+    return points[-1][0]
+
+
+def _span(entries: Sequence[Mapping[str, Any]]) -> float:
+    """Seconds from the first request of the run to its last."""
+    used = [entry for entry in entries if entry["num_requests"]]
+    if not used:
+        return 0.0
+    return float(
+        max(entry["last_request_timestamp"] for entry in used)
+        - min(entry["start_time"] for entry in used)
+    )
+
+
+def summarize_requests(entries: Iterable[Mapping[str, Any]], span: float) -> dict[str, Any]:
+    """Requests, failures, ops/s over `span` seconds, and percentiles of some locust entries
+    taken together."""
+    entries = list(entries)
+    histogram: dict[str, int] = {}
+    for entry in entries:
+        for ms, count in entry["response_times"].items():
+            histogram[ms] = histogram.get(ms, 0) + count
+    requests = sum(entry["num_requests"] for entry in entries)
+    return {
+        "requests": requests,
+        "failures": sum(entry["num_failures"] for entry in entries),
+        "ops_per_s": round(requests / span, 1) if span > 0 else 0.0,
+        "p50_ms": percentile(histogram, 0.5),
+        "p99_ms": percentile(histogram, 0.99),
+    }
+
+
+def summarize_locust(entries: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """Each request name, and the whole run, from `locust --json`; rates over the whole run."""
+    span = _span(entries)
+    return {
+        "seconds": round(span, 1),
+        "total": summarize_requests(entries, span),
+        "names": {entry["name"]: summarize_requests([entry], span) for entry in entries},
+    }
+
+
+def throughput_series(entries: Sequence[Mapping[str, Any]]) -> list[tuple[int, int, int]]:
+    """(seconds since the first request, requests, failures) for each second of the run."""
+    requests: dict[int, int] = {}
+    failures: dict[int, int] = {}
+    for entry in entries:
+        for second, count in entry["num_reqs_per_sec"].items():
+            requests[int(second)] = requests.get(int(second), 0) + count
+        for second, count in entry["num_fail_per_sec"].items():
+            failures[int(second)] = failures.get(int(second), 0) + count
+    if not requests:
+        return []
+    first = min(requests)
+    return [
+        (second - first, requests.get(second, 0), failures.get(second, 0))
+        for second in range(first, max(requests) + 1)
+    ]
+
+
+# The JSON object.
+
+
+def _ratio(measured: float | None, comparison: float | None) -> float | None:
+    if measured is None or not comparison:
+        return None
+    return round(measured / comparison, 3)
+
+
+def _get(data: Mapping[str, Any], *path: str) -> Any:
+    """`data[a][b]...`, or None where a step failed or lacks the figure."""
+    value: Any = data
+    for key in path:
+        if not isinstance(value, Mapping) or key not in value:
+            return None
+        value = value[key]
+    return value
+
+
+def comparisons(results: Mapping[str, Any], targets: int) -> dict[str, Any]:
+    """Each figure beside its in-run comparison."""
+    tunnel_ops = _get(results, "tunnel", "tunnel", "ops_per_s")
+    direct_ops = _get(results, "tunnel", "direct", "ops_per_s")
+    sync_p50 = _get(results, "sync", "sync", "p50_ms")
+    sync_p99 = _get(results, "sync", "sync", "p99_ms")
+    create_p50 = _get(results, "sync", "direct", "create_p50_ms")
+    create_p99 = _get(results, "sync", "direct", "create_p99_ms")
+    status_n = _get(results, "status", str(targets), "converge_s")
+    status_2n = _get(results, "status", str(2 * targets), "converge_s")
+    locust_tunnel = _get(results, "locust", "tunnel", "total") or {}
+    locust_sync = _get(results, "locust", "sync", "names", f"sync create {targets} targets") or {}
+    locust_create = _get(results, "locust", "sync", "names", "sync direct create") or {}
+    flips = _get(results, "locust", "status", "names") or {}
+    to_healthy = flips.get(f"status flip to healthy ({targets} targets)", {})
+    to_never_ready = flips.get(f"status flip to never-ready ({targets} targets)", {})
+    return {
+        "tunnel_vs_direct": {
+            "tunnel_ops_per_s": tunnel_ops,
+            "direct_ops_per_s": direct_ops,
+            "ratio": _ratio(tunnel_ops, direct_ops),
+        },
+        "sync_vs_apiserver_create": {
+            "targets": targets,
+            "sync_p50_ms": sync_p50,
+            "sync_p99_ms": sync_p99,
+            "create_p50_ms": create_p50,
+            "create_p99_ms": create_p99,
+            "p99_ratio": _ratio(sync_p99, create_p99),
+        },
+        "status_n_vs_2n": {
+            "targets": [targets, 2 * targets],
+            "converge_s": [status_n, status_2n],
+            "correct": [
+                _get(results, "status", str(targets), "correct"),
+                _get(results, "status", str(2 * targets), "correct"),
+            ],
+            "ratio": _ratio(status_2n, status_n),
+            "apiserver_single_status_write_ms": _get(
+                results, "status", str(targets), "apiserver_single_status_write_ms"
+            ),
+        },
+        "apiserver_vs_floor": {
+            "creates_per_s": [
+                _get(results, "apiserver", "apiserver", "creates_per_s"),
+                _get(results, "apiserver", "floor", "creates_per_s"),
+            ],
+            "gets_per_s": [
+                _get(results, "apiserver", "apiserver", "gets_per_s"),
+                _get(results, "apiserver", "floor", "gets_per_s"),
+            ],
+        },
+        "transform_vs_deepcopy": {
+            "transform_per_s": _get(results, "transform", "transform", "per_s"),
+            "deepcopy_per_s": _get(results, "transform", "deepcopy", "per_s"),
+            "ratio": _get(results, "transform", "ratio"),
+        },
+        "locust": {
+            "targets": targets,
+            "tunnel_ops_per_s": locust_tunnel.get("ops_per_s"),
+            "tunnel_failures": locust_tunnel.get("failures"),
+            "bench_tunnel_ops_per_s": tunnel_ops,
+            "sync_create_p50_ms": locust_sync.get("p50_ms"),
+            "sync_create_p99_ms": locust_sync.get("p99_ms"),
+            "apiserver_create_p50_ms": locust_create.get("p50_ms"),
+            "apiserver_create_p99_ms": locust_create.get("p99_ms"),
+            "status_flip_to_healthy_p99_ms": to_healthy.get("p99_ms"),
+            "status_flip_to_never_ready_p99_ms": to_never_ready.get("p99_ms"),
+        },
+    }
+
+
+def bars(results: Mapping[str, Any], targets: int) -> dict[str, Any]:
+    """DESIGN.md's bars beside the figures measured; a bar a failed step left unanswered
+    says None."""
+    sync_p99 = _get(results, "sync", "sync", "p99_ms")
+    tunnel_ops = _get(results, "tunnel", "tunnel", "ops_per_s")
+    tunnel_errors = _get(results, "tunnel", "tunnel", "errors")
+    correct = {
+        size: _get(results, "status", str(size), "correct") for size in (targets, 2 * targets)
+    }
+    largest_correct = max((size for size, ok in correct.items() if ok), default=0)
+    locust_tunnel = _get(results, "locust", "tunnel", "total") or {}
+
+    def at_least(value: float | None, bar: float) -> bool | None:
+        return None if value is None else value >= bar
+
+    def below(value: float | None, bar: float) -> bool | None:
+        return None if value is None else value < bar
+
+    return {
+        "sync_p99_ms": {
+            **BARS["sync_p99_ms"],
+            "measured": sync_p99,
+            "targets": _get(results, "sync", "sync", "targets"),
+            "meets_seed": below(sync_p99, 5000),
+            "meets_must": below(sync_p99, 1000),
+        },
+        "status_targets": {
+            **BARS["status_targets"],
+            "measured": largest_correct,
+            "converge_s": {
+                str(size): _get(results, "status", str(size), "converge_s") for size in correct
+            },
+            "meets_seed": largest_correct >= 50,
+            "meets_must": largest_correct >= 100,
+        },
+        "tunnel_ops_per_s": {
+            **BARS["tunnel_ops_per_s"],
+            "measured": tunnel_ops,
+            "errors": tunnel_errors,
+            "locust_measured": locust_tunnel.get("ops_per_s"),
+            "locust_failures": locust_tunnel.get("failures"),
+            "meets_seed": at_least(tunnel_ops, 1000),
+            "meets_must": None if tunnel_ops is None else tunnel_ops >= 2000 and tunnel_errors == 0,
+        },
+    }
+
+
+def assemble(
+    results: Mapping[str, Any],
+    *,
+    targets: int,
+    duration: float,
+    machine: Mapping[str, Any],
+    seconds: Mapping[str, float],
+    errors: Mapping[str, str],
+) -> dict[str, Any]:
+    """The one JSON object `bench` prints."""
+    return {
+        "settings": {"targets": targets, "duration_s": duration},
+        "machine": dict(machine),
+        "results": dict(results),
+        "comparisons": comparisons(results, targets),
+        "bars": bars(results, targets),
+        "seconds": {name: round(value, 1) for name, value in seconds.items()},
+        "errors": dict(errors),
+    }
+
+
+# Running the steps.
+
+
+class StepError(RuntimeError):
+    """A benchmark failed, printed no JSON, or ran past its time; the run goes on without it."""
+
+
+@dataclass
+class Run:
+    """What the steps of one `bench` gave: results by name, the time each took, what failed,
+    and locust's raw statistics (for the charts)."""
+
+    results: dict[str, Any] = field(default_factory=dict)
+    seconds: dict[str, float] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)
+    locust_entries: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+
+    def step(self, name: str, work: Callable[..., Any], *args: Any) -> Any:
+        """Run `work(*args)` as one step; record its result or its error and how long it
+        took."""
+        started = time.monotonic()
+        _say(f"{name}: starting")
+        try:
+            result = work(*args)
+        except (StepError, ServiceStartError, ValueError) as error:
+            self.errors[name] = str(error)
+            _say(f"{name}: failed: {error}")
+            result = None
+        finally:
+            self.seconds[name] = time.monotonic() - started
+        if result is not None:
+            _say(f"{name}: done in {self.seconds[name]:.0f}s")
+        return result
+
+
+def last_json_line(stdout: str) -> Any:
+    """The JSON object a benchmark prints as its last stdout line."""
+    lines = [line for line in stdout.splitlines() if line.strip()]
+    if not lines:
+        raise StepError("printed nothing on stdout")
+    try:
+        return json.loads(lines[-1])
+    except ValueError as error:
+        raise StepError(f"its last stdout line is not JSON: {error}") from None
+
+
+def run_command(argv: Sequence[str], *, cwd: Path, timeout: float) -> tuple[int, str]:
+    """Run a step's command with stderr passed through; its stdout and exit code.
+
+    Past `timeout` it gets SIGINT (Python and locust stop their servers on it), then SIGKILL.
+    On Ctrl-C the child, in this process group, has the SIGINT too: wait for it to stop."""
+    process = subprocess.Popen(
+        list(argv), cwd=cwd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        stdout, _ = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.communicate(timeout=STEP_GRACE)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.communicate()
+        raise StepError(f"still running after {timeout:.0f}s: interrupted") from None
+    except KeyboardInterrupt:
+        try:
+            process.wait(STEP_GRACE)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        raise
+    return process.returncode, stdout
+
+
+def run_benchmark(source: Path, name: str, args: Sequence[str], expected: float) -> dict[str, Any]:
+    argv = [sys.executable, str(source / "benchmarks" / f"bench_{name}.py"), *args]
+    _say(" ".join(["python", f"benchmarks/bench_{name}.py", *args]))
+    code, stdout = run_command(argv, cwd=source, timeout=expected + STEP_GRACE)
+    if code != 0:
+        raise StepError(f"bench_{name}.py exited with {code}")
+    result: dict[str, Any] = last_json_line(stdout)
+    return result
+
+
+def run_locust(
+    source: Path,
+    environment: Path,
+    users: int,
+    classes: Sequence[str],
+    duration: float,
+) -> list[dict[str, Any]]:
+    """One headless locust run on the environment; its `--json` statistics."""
+    args = [
+        "-f",
+        "loadtests",
+        f"--syncer-env={environment}",
+        "--headless",
+        f"--users={users}",
+        f"--spawn-rate={users}",
+        f"--run-time={duration:g}s",
+        "--json",
+        "--only-summary",
+        "--loglevel=WARNING",
+        *classes,
+    ]
+    _say(" ".join(["locust", *args]))
+    argv = [sys.executable, "-m", "locust", *args]
+    code, stdout = run_command(argv, cwd=source, timeout=duration + STEP_GRACE)
+    try:
+        entries: list[dict[str, Any]] = json.loads(stdout)
+    except ValueError:
+        raise StepError(f"locust exited with {code} and printed no statistics") from None
+    if code not in (0, 1):  # 1: some requests failed, which the figures show
+        raise StepError(f"locust exited with {code}")
+    return entries
+
+
+def machine_facts() -> dict[str, Any]:
+    return {
+        "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "date": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "load_average_start": [round(value, 2) for value in os.getloadavg()],
+    }
+
+
+def run_all(source: Path, targets: int, duration: float, workdir: Path) -> Run:
+    """Every benchmark, then locust on an environment of `targets` targets."""
+    run = Run()
+    half = max(1.0, duration / 2)
+    benchmarks: list[tuple[str, str, list[str], float]] = [
+        # (result key, script, arguments, expected seconds)
+        ("apiserver", "apiserver", [f"--duration={half:g}"], 6 * half + 30),
+        ("transform", "transform", [f"--targets={targets}", f"--duration={half:g}"], half + 15),
+        ("tunnel", "tunnel", [f"--duration={duration:g}"], 2 * duration + 30),
+        ("sync", "sync", [f"--targets={targets}", f"--duration={duration:g}"], duration + 120),
+    ]
+    for key, script, args, expected in benchmarks:
+        result = run.step(key, run_benchmark, source, script, args, expected)
+        if result is not None:
+            run.results[key] = result
+    status: dict[str, Any] = {}
+    for size in (targets, 2 * targets):
+        result = run.step(
+            f"status {size}", run_benchmark, source, "status", [f"--targets={size}"], 120 + size
+        )
+        if result is not None:
+            status[str(size)] = {**result["sizes"][str(size)], **result["comparison"]}
+    run.results["status"] = status
+    up = ServiceProcess(
+        "up",
+        [f"--targets={targets}", f"--dir={workdir / 'environment'}"],
+        log_path=workdir / "up.log",
+        startup_timeout=ENVIRONMENT_STARTUP,
+    )
+    if run.step(f"locust environment ({targets} targets)", up.start) is None:
+        return run
+    try:
+        locust_runs = [
+            ("tunnel", LOCUST_TUNNEL_USERS, ["TunnelUser"]),
+            ("sync", LOCUST_SYNC_USERS, ["SyncLatencyUser"]),
+            ("status", 1, ["StatusChurnUser"]),
+        ]
+        summaries: dict[str, Any] = {}
+        for key, users, classes in locust_runs:
+            entries = run.step(
+                f"locust {key}",
+                run_locust,
+                source,
+                workdir / "environment",
+                users,
+                classes,
+                duration,
+            )
+            if entries is not None:
+                run.locust_entries[key] = entries
+                summaries[key] = summarize_locust(entries)
+        run.results["locust"] = summaries
+    finally:
+        up.stop(grace=120)
+    return run
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="pytest-syncer bench",
+        description="Run benchmarks/bench_*.py and locust (loadtests/) headless; print one JSON "
+        "object with every figure beside its in-run comparison and DESIGN.md's bars. Progress "
+        "goes to stderr.",
+    )
+    parser.add_argument(
+        "--targets",
+        type=int,
+        default=DEFAULT_TARGETS,
+        help=f"sync targets N (status also at 2N; default {DEFAULT_TARGETS})",
+    )
+    parser.add_argument(
+        "--duration",
+        type=float,
+        default=DEFAULT_DURATION,
+        help="seconds each measured phase runs (default %(default)g)",
+    )
+    parser.add_argument("--json", type=Path, help="also write the JSON object here")
+    parser.add_argument(
+        "--plot", type=Path, metavar="DIR", help="write PNG charts here (the `plot` extra)"
+    )
+    parser.add_argument(
+        "--source", type=Path, metavar="DIR", help="the checkout with benchmarks/ and loadtests/"
+    )
+    return parser
+
+
+def main(argv: Sequence[str]) -> int:
+    args = _parser().parse_args(argv)
+    if args.targets < 1 or args.duration <= 0:
+        print("pytest-syncer bench: --targets and --duration must be positive", file=sys.stderr)
+        return 2
+    try:
+        source = find_source(args.source)
+        if args.plot is not None:
+            from pytest_syncer.bench_charts import require_matplotlib
+
+            require_matplotlib()
+    except BenchError as error:
+        print(f"pytest-syncer bench: {error}", file=sys.stderr)
+        return 2
+    machine = machine_facts()
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="pytest-syncer-bench-") as scratch:
+        run = run_all(source, args.targets, args.duration, Path(scratch))
+    machine["load_average_end"] = [round(value, 2) for value in os.getloadavg()]
+    run.seconds["total"] = time.monotonic() - started
+    result = assemble(
+        run.results,
+        targets=args.targets,
+        duration=args.duration,
+        machine=machine,
+        seconds=run.seconds,
+        errors=run.errors,
+    )
+    text = json.dumps(result, sort_keys=True)
+    if args.json is not None:
+        args.json.write_text(json.dumps(result, indent=2, sort_keys=True) + "\n")
+    if args.plot is not None:
+        from pytest_syncer.bench_charts import write_charts
+
+        for path in write_charts(args.plot, result, run.locust_entries):
+            _say(f"wrote {path}")
+    _say(f"done in {run.seconds['total']:.0f}s, {len(run.errors)} step(s) failed")
+    print(text, flush=True)
+    return 1 if run.errors else 0
