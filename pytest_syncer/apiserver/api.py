@@ -623,10 +623,8 @@ class ObjectAPI:
 
     @staticmethod
     def _validate(resource_type: ResourceType, obj: dict[str, Any]) -> None:
+        """The 422 rules first, then the value types the real server's decoding checks (400)."""
         problems = validate_object(resource_type.kind, obj, namespaced=resource_type.namespaced)
-        if not problems:
-            schema = schema_for(resource_type.api_version, resource_type.kind)
-            check_types(obj, schema, resource_type.kind, resource_type.version)
         if problems:
             name = (obj.get("metadata") or {}).get("name") or ""
             summary = ", ".join(f"{p.field}: {p.message}" for p in problems)
@@ -638,6 +636,8 @@ class ObjectAPI:
                 group=resource_type.group,
                 causes=[p.to_cause() for p in problems],
             )
+        schema = schema_for(resource_type.api_version, resource_type.kind)
+        check_types(obj, schema, resource_type.kind, resource_type.version)
 
     @staticmethod
     def _not_found(resource_type: ResourceType, name: str) -> APIError:
