@@ -334,7 +334,12 @@ class WorkloadFactory:
         skipped = set(exclude)
         names = sorted(name for name in self.env.targets if name not in skipped)
         if count > len(names):
-            raise ValueError(f"asked for {count} targets; the environment has {len(names)}")
+            excluded = f", {len(skipped)} of them excluded" if skipped else ""
+            raise ValueError(
+                f"asked for {count} targets; the environment has {self.env.size}{excluded}, "
+                f"so {len(names)} to choose from (give the test a bigger environment with "
+                "@pytest.mark.syncer_targets(n) or --syncer-targets)"
+            )
         return sorted(self.random.sample(names, count))
 
     def _ensure_namespace(self, namespace: str) -> None:

@@ -42,7 +42,7 @@ def test_retained_field_stays_while_the_rest_follows_upstream(
 def test_concurrent_writers_converge_on_the_last_write(
     conflicts: Conflicts, workload: WorkloadFactory
 ) -> None:
-    settings = workload("configmap.yaml", targets=4)
+    settings = workload("configmap.yaml", targets=min(4, workload.env.size))
     settings.wait_synced()
     final = conflicts.concurrent_writers(
         settings, [{"data": {"mode": f"writer-{n}", f"w{n}": str(n)}} for n in range(12)]
