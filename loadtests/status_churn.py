@@ -22,22 +22,27 @@ from locust.exception import StopUser
 from pytest_syncer.clusters.embedded import write_profiles
 from pytest_syncer.environment_file import EnvironmentFacts
 from pytest_syncer.loadtest import (
-    LOADTEST_LABEL,
     NAMESPACE,
+    RUNNER,
     LoadTestSetupError,
     clean_up_after_test,
     delete_labelled,
     ensure_namespace,
     environment_facts,
     kube_access,
+    loadtest_labels,
     report,
     watch_events,
 )
 
 REPLICAS = 2
-NAME = "status-churn"
+NAME = f"status-churn-{RUNNER}"
 AGGREGATE_TIMEOUT = 60.0
 FLIPS = ("never-ready", "healthy")
+
+_flipping_here: list[str] = []
+"""The Deployment, once this process's StatusChurnUser made it: only that process restores the
+profiles at the end."""
 
 
 def _write_profiles(facts: EnvironmentFacts, default: str) -> None:
@@ -74,7 +79,7 @@ class StatusChurnUser(User):
         ensure_namespace(self.upstream)
         _write_profiles(self.facts, "healthy")
         labels = {target.label: "Sync" for target in self.facts.targets.values()}
-        labels[LOADTEST_LABEL] = "status"
+        labels.update(loadtest_labels("status"))
         body: dict[str, Any] = {
             "apiVersion": "apps/v1",
             "kind": "Deployment",
@@ -91,6 +96,7 @@ class StatusChurnUser(User):
         response = self.session.post(self.url, json=body, timeout=30)
         if response.status_code not in (201, 409):
             raise LoadTestSetupError(f"creating {NAME}: {response.status_code} {response.text}")
+        _flipping_here.append(NAME)
         self._measure("healthy", f"status initial ({len(self.facts.targets)} targets)", None)
 
     def _measure(self, profile: str, name: str, flip: str | None) -> None:
@@ -135,8 +141,9 @@ class StatusChurnUser(User):
 
 def _restore(facts: EnvironmentFacts) -> None:
     """Every target healthy again, and the Deployment gone."""
-    if facts.profiles_file is None:
+    if facts.profiles_file is None or not _flipping_here:
         return
+    _flipping_here.clear()
     _write_profiles(facts, "healthy")
     delete_labelled(
         kube_access(facts.upstream_kubeconfig),

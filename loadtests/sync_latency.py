@@ -18,7 +18,6 @@ from locust.env import Environment
 
 from pytest_syncer.environment_file import EnvironmentFacts
 from pytest_syncer.loadtest import (
-    LOADTEST_LABEL,
     NAMESPACE,
     clean_up_after_test,
     delete_labelled,
@@ -26,6 +25,7 @@ from pytest_syncer.loadtest import (
     ensure_namespace,
     environment_facts,
     kube_access,
+    loadtest_labels,
     report,
 )
 
@@ -44,7 +44,7 @@ class SyncLatencyUser(User):
         self.upstream = kube_access(facts.upstream_kubeconfig)
         self.session = self.upstream.session()
         self.labels = {target.label: "Sync" for target in facts.targets.values()}
-        self.labels[LOADTEST_LABEL] = "sync"
+        self.labels.update(loadtest_labels("sync"))
         self.targets = set(facts.targets)
         self.copies = downstream_copies(environment)
         self.url = f"{self.upstream.server}/api/v1/namespaces/{NAMESPACE}/configmaps"

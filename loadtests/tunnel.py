@@ -16,16 +16,17 @@ import uuid
 
 import gevent
 from gevent.event import Event
+from gevent.pool import Group
 from locust import FastHttpUser, events, task
 from locust.env import Environment
 
 from pytest_syncer.environment_file import EnvironmentFacts
 from pytest_syncer.loadtest import (
-    LOADTEST_LABEL,
     clean_up_after_test,
     delete_labelled,
     environment_facts,
     kube_access,
+    loadtest_labels,
     report,
     watch_events,
 )
@@ -57,6 +58,7 @@ class TunnelUser(FastHttpUser):
             f"/clusters/{facts.upstream_cluster}/targets/{name}/proxy" for name in targets
         ]
         self.object_name = f"tunnel-{uuid.uuid4().hex[:10]}"
+        self.watches = Group()
         super().__init__(environment)
 
     def _configmaps(self, proxy: str) -> str:
@@ -66,7 +68,7 @@ class TunnelUser(FastHttpUser):
         return {
             "apiVersion": "v1",
             "kind": "ConfigMap",
-            "metadata": {"name": name, "labels": {LOADTEST_LABEL: "tunnel"}},
+            "metadata": {"name": name, "labels": loadtest_labels("tunnel")},
             "data": {"user": self.object_name},
         }
 
@@ -75,6 +77,11 @@ class TunnelUser(FastHttpUser):
             self.client.post(
                 self._configmaps(proxy), json=self._body(self.object_name), name="tunnel POST"
             )
+
+    def on_stop(self) -> None:
+        """A watch still open would see its object go at the test's clean-up: stop it first,
+        unreported."""
+        self.watches.kill()
 
     @task(40)
     def get(self) -> None:
@@ -105,7 +112,7 @@ class TunnelUser(FastHttpUser):
             f"&fieldSelector=metadata.name%3D{self.object_name}"
         )
         first_seen = Event()
-        gevent.spawn(self._watch, url, first_seen)
+        self.watches.spawn(self._watch, url, first_seen)
         first_seen.wait(FIRST_EVENT_TIMEOUT)
 
     def _watch(self, url: str, first_seen: Event) -> None:

@@ -24,6 +24,7 @@ import shutil
 import sys
 import tempfile
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cache
@@ -36,7 +37,7 @@ import yaml
 from gevent.event import Event
 from locust import events
 from locust.env import Environment
-from locust.runners import WorkerRunner
+from locust.runners import MasterRunner, WorkerRunner
 
 from pytest_syncer.environment_file import EnvironmentFacts, EnvironmentFileError
 from pytest_syncer.processes import ServiceProcess, ServiceStartError
@@ -47,6 +48,10 @@ STOP_GRACE = 120.0
 """How long `up` may take to stop its processes before the rest are killed."""
 LOADTEST_LABEL = "loadtest.pytest-syncer.io/user"
 """Every object a load test writes carries it, so its watches see only load-test objects."""
+RUNNER_LABEL = "loadtest.pytest-syncer.io/runner"
+RUNNER = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
+"""This locust process, on the objects its users write: each process cleans up only its own,
+so a worker that stops first leaves the others' alone."""
 NAMESPACE = "loadtest"
 
 logger = logging.getLogger(__name__)
@@ -336,19 +341,26 @@ def downstream_copies(environment: Environment) -> DownstreamCopies:
     return _copies[directory]
 
 
-def delete_labelled(access: KubeAccess, collection: str, value: str) -> None:
-    """Delete what a load test left in one collection (its objects carry `LOADTEST_LABEL`)."""
+def loadtest_labels(user: str) -> dict[str, str]:
+    """The labels of an object a `user` kind writes from this process."""
+    return {LOADTEST_LABEL: user, RUNNER_LABEL: RUNNER}
+
+
+def delete_labelled(access: KubeAccess, collection: str, user: str) -> None:
+    """Delete what this process's users of one kind left in one collection."""
+    selector = f"{LOADTEST_LABEL}%3D{user},{RUNNER_LABEL}%3D{RUNNER}"
     access.session().delete(
-        f"{access.server}{collection}?labelSelector={LOADTEST_LABEL}%3D{value}", timeout=30
+        f"{access.server}{collection}?labelSelector={selector}", timeout=30
     ).raise_for_status()
 
 
 def clean_up_after_test(
     environment: Environment, clean: Callable[[EnvironmentFacts], None]
 ) -> None:
-    """At the end of each test (a run, or a start-stop in the web UI) the master or lone
-    runner calls `clean` once; a user killed mid-task leaves its objects for it."""
-    if isinstance(environment.runner, WorkerRunner):
+    """At the end of each test (a run, or a start-stop in the web UI), once its users have
+    stopped, each process that ran users (a lone runner or a worker, not the master) calls
+    `clean`; a user killed mid-task leaves its objects for it."""
+    if isinstance(environment.runner, MasterRunner):
         return
     try:
         clean(environment_facts(environment))
