@@ -11,6 +11,8 @@ import asyncio
 import time
 from collections.abc import Callable, Iterable
 
+import aiohttp
+
 from pytest_syncer.syncer.client import NAMESPACES, ApiError, KubeClient
 from pytest_syncer.syncer.engine.targetlog import TargetLog
 from pytest_syncer.syncer.interfaces import KubeObject, NamespaceLocator, TransformContext
@@ -89,14 +91,19 @@ class DownstreamNamespaces:
             )
 
     async def clean_up_forever(self, delay: float, occupied: Callable[[], Iterable[str]]) -> None:
-        """Delete this target's namespaces that stayed empty for `delay` seconds."""
+        """Delete this target's namespaces that stayed empty for `delay` seconds.
+
+        A cluster that cannot be reached (restarting, say) is only a failed round: letting
+        the error end this loop left every namespace emptied afterwards behind for good."""
         interval = max(0.2, min(delay / 2, 5.0))
         while True:
             await asyncio.sleep(interval)
             try:
                 await self.clean_up(delay, set(occupied()))
-            except ApiError as error:
-                self._log.warning("namespace clean-up failed: %s", error)
+            except (ApiError, aiohttp.ClientError, OSError, TimeoutError) as error:
+                self._log.warning(
+                    "namespace clean-up failed (%s: %s); trying again", type(error).__name__, error
+                )
 
     async def clean_up(self, delay: float, occupied: set[str]) -> None:
         now = time.monotonic()
