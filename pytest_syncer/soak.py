@@ -130,7 +130,11 @@ class Churn:
         self.step_lock = threading.Lock()
         """Held for a whole operation, so a storm never starts under a write in flight."""
         self.objects: dict[tuple[str, str, str], Model] = {}
+        self.prefix = prefix
         self.namespaces = [f"{prefix}-{index}" for index in range(NAMESPACE_COUNT)]
+        """Every namespace the churn ever used; `active` ones take new objects."""
+        self.active = list(self.namespaces)
+        self.dropped: set[str] = set()
         self.operations: Counter[str] = Counter()
         self.failed = 0
         self.error: Exception | None = None
@@ -168,12 +172,16 @@ class Churn:
             "update": 3 if live else 0,
             "relabel": 3 if live else 0,
             "delete": 2 if len(live) > self.population // 2 else 0,
+            "drop_namespace": 0.1 if len(live) > self.population // 2 else 0,
         }
         operation = self.rng.choices(list(weights), list(weights.values()))[0]
         self.operations[operation] += 1
         self.last_operation = time.monotonic()
         if operation == "create":
             self.create()
+            return
+        if operation == "drop_namespace":
+            self._drop_namespace()
             return
         model = self.rng.choice(live)
         if model.uncertain and not self.refresh(model):
@@ -208,7 +216,7 @@ class Churn:
         self._serial += 1
         kind = kind or self.rng.choice(CHURN_KINDS)
         name = f"{kind.kind.lower()}-{self._serial:05d}"
-        namespace = self.rng.choice(self.namespaces)
+        namespace = self.rng.choice(self.active)
         model = Model(
             kind,
             namespace,
@@ -271,6 +279,31 @@ class Churn:
             model.placed = placed
             if "tier" in labels:
                 model.labels["tier"] = str(labels["tier"])
+
+    def _drop_namespace(self) -> None:
+        """Delete a whole namespace upstream (its objects go with it, each released by its
+        syncers) and take a new one in its place."""
+        dropped = self.rng.choice(self.active)
+        fresh = f"{self.prefix}-{len(self.namespaces)}"
+        inside = [model for model in self.live() if model.namespace == dropped]
+        try:
+            self.upstream.ensure(
+                {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": fresh}}
+            )
+        except Exception:
+            self.failed += 1
+            return
+        self.namespaces.append(fresh)
+        self.active[self.active.index(dropped)] = fresh
+        self.dropped.add(dropped)
+        for model in inside:
+            model.deleted = True
+        try:
+            self.upstream.delete(NAMESPACES, dropped)
+        except Exception:
+            self.failed += 1
+            for model in inside:
+                model.uncertain = True
 
     def _delete(self, model: Model) -> None:
         model.deleted = True
@@ -555,6 +588,9 @@ class Auditor:
             if model.kind == DEPLOYMENT:
                 self._aggregate(audit, model, obj)
         audit.duplicated += [f"{k} {ns}/{n} upstream, never created" for k, ns, n in found]
+        for namespace in sorted(self.churn.dropped):
+            if self.upstream.find(NAMESPACES, namespace) is not None:
+                audit.pending.append(f"namespace {namespace} deleted but still upstream")
         return live
 
     def _aggregate(self, audit: Audit, model: Model, obj: Obj) -> None:
@@ -580,10 +616,12 @@ class Auditor:
         for name, target in self.env.targets.items():
             selector = f"{CLUSTER_LABEL}={target.key}"
             below_to_upstream = self._locators(target.cluster, selector, name)
+            holding: set[str] = set()
             for kind in CHURN_KINDS:
                 for copy in target.cluster.list(kind, label_selector=selector):
                     audit.checked += 1
                     below = copy["metadata"]["namespace"]
+                    holding.add(below)
                     namespace = below_to_upstream.get(below)
                     where = f"{kind.kind} {below}/{copy['metadata']['name']} on {name}"
                     if namespace is None:
@@ -605,6 +643,13 @@ class Auditor:
                     ]
                     if lines:
                         audit.lost.append(f"{where} stale: {lines[0]}")
+            for below, namespace in sorted(below_to_upstream.items()):
+                if below in holding or namespace not in self.churn.namespaces:
+                    continue
+                if namespace in self.churn.dropped:
+                    audit.orphaned.append(f"namespace {below} on {name}: {namespace} is gone")
+                else:
+                    audit.pending.append(f"namespace {below} on {name}: empty, not cleaned up")
         for key in live:
             model = self.churn.objects[key]
             for name in sorted(model.placed):
@@ -755,9 +800,18 @@ def _soak(
     quiet = max(injector.last_healed, churn.last_operation)
     _say(f"churn and faults stopped after {_since(began):.0f}s; waiting for convergence")
     auditor = Auditor(env, churn)
+    told = [time.monotonic()]
+
+    def look() -> Audit:
+        seen = auditor.look()
+        if not seen.converged and time.monotonic() - told[0] >= PROGRESS_INTERVAL:
+            told[0] = time.monotonic()
+            _say(f"not converged yet: {seen!r}")
+        return seen
+
     try:
         audit = wait_until(
-            auditor.look,
+            look,
             lambda seen: seen.converged,
             what="every object mirrored on exactly its targets, no orphan, every aggregate right",
             timeout=args.converge_timeout,
