@@ -85,6 +85,11 @@ def _up_parser() -> argparse.ArgumentParser:
     parser.add_argument("--kubeconfig", help="provider kubeconfig: its kubeconfig")
     parser.add_argument("--kind-clusters", help="provider kind: how many kind clusters")
     parser.add_argument("--syncer-command", help="run this syncer instead of the reference one")
+    parser.add_argument(
+        "--crds",
+        help="CRD files or folders (comma-separated) installed upstream and on every target; "
+        "the syncers sync their custom resources too",
+    )
     parser.add_argument("--timeout", default="60", help="seconds each startup wait allows")
     parser.add_argument(
         "--dir", type=Path, help="where the environment lives (default: a new temporary dir)"
@@ -105,6 +110,7 @@ def up(argv: list[str]) -> int:
         "syncer_kind_clusters": args.kind_clusters,
         "syncer_command": args.syncer_command,
         "syncer_timeout": args.timeout,
+        "syncer_crds": args.crds,
     }
     try:
         config = resolve(values, {name for name, value in values.items() if value is not None})

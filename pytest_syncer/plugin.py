@@ -78,7 +78,7 @@ def _read_config(config: pytest.Config) -> HarnessConfig:
             explicit.add(option.ini)
         values[option.ini] = given
     try:
-        return resolve(values, explicit)
+        return resolve(values, explicit, config.rootpath)
     except HarnessConfigError as error:
         raise pytest.UsageError(str(error)) from None
 
@@ -106,10 +106,14 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
         return []
     settings = harness_config(config)
     syncer = settings.command or "reference syncer, pooled"
-    return [
+    line = (
         f"syncer: provider {settings.provider}, {settings.targets} targets, {syncer}, "
         f"timeout {settings.timeout:g}s, seed {settings.seed}"
-    ]
+    )
+    if settings.crds:
+        shown = (os.path.relpath(path, config.rootpath) for path in settings.crds)
+        line += f", CRDs from {', '.join(shown)}"
+    return [line]
 
 
 def _is_worker(config: pytest.Config) -> bool:

@@ -81,10 +81,9 @@ def split_contexts(kubeconfig: Path, outdir: Path) -> dict[str, Path]:
     return files
 
 
-def install(cluster: Cluster, manifests: Sequence[str], directory: Path = CRDS_DIR) -> None:
+def install(cluster: Cluster, paths: Sequence[Path]) -> None:
     """Create every object of these files; what exists already is left as it is."""
-    for name in manifests:
-        path = directory / name
+    for path in paths:
         if not path.is_file():
             raise KubeconfigError(f"missing {path}: the CRDs and RBAC come from fixtures/crds/")
         for obj in yaml.safe_load_all(path.read_text()):
@@ -112,7 +111,7 @@ class KubeconfigProvider:
         physical = sorted(name for name in files if name != UPSTREAM_CONTEXT)
         upstream = Cluster(UPSTREAM_CONTEXT, files[UPSTREAM_CONTEXT])
         try:
-            install(upstream, UPSTREAM_MANIFESTS, self.manifests)
+            install(upstream, [self.manifests / name for name in UPSTREAM_MANIFESTS])
             wait_until(
                 lambda: upstream.list(SYNC_TARGETS),
                 lambda _: True,
@@ -126,7 +125,7 @@ class KubeconfigProvider:
         for name in physical:
             below = Cluster(name, files[name])
             try:
-                install(below, DOWNSTREAM_MANIFESTS, self.manifests)
+                install(below, [self.manifests / name for name in DOWNSTREAM_MANIFESTS])
             finally:
                 below.close()
         downstream = {

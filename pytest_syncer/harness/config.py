@@ -6,7 +6,7 @@ options in `pytest_configure` without paying for the harness.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -20,6 +20,8 @@ DEFAULT_SEED = 12
 """Seed sync-12 is the e2e suite's."""
 POOL_SIZE = 25
 """Targets per pooled syncer process."""
+DEFAULT_CRDS = Path("fixtures") / "crds" / "workloads"
+"""Under the rootdir: the CRDs of the custom resources under test, installed when it exists."""
 KEEP_CHOICES = ("never", "on-failure", "always")
 XDIST_CHOICES = ("per-worker", "shared")
 
@@ -31,6 +33,7 @@ TEMPLATE_FIELDS = (
     "tunnel_url",
     "tunnel_token_file",
     "tunnel_ca_file",
+    "resources",
 )
 
 
@@ -78,6 +81,14 @@ OPTIONS = (
         "with {" + "}, {".join(TEMPLATE_FIELDS) + "}",
     ),
     OptionSpec(
+        "--syncer-crds",
+        "syncer_crds",
+        "CRD manifests (files or folders, comma-separated, relative to the rootdir) installed "
+        "upstream and on every target's cluster before the syncers start; their namespaced "
+        "resources join the syncers' --resources (default: fixtures/crds/workloads/ when it "
+        "exists)",
+    ),
+    OptionSpec(
         "--syncer-timeout",
         "syncer_timeout",
         f"seconds every harness wait allows (default {DEFAULT_TIMEOUT:g})",
@@ -122,6 +133,8 @@ class HarnessConfig:
     keep: str = "never"
     artifacts: Path | None = None
     xdist: str = "per-worker"
+    crds: tuple[Path, ...] = ()
+    """CRD manifest files and folders (`--syncer-crds`), absolute."""
 
     def with_targets(self, targets: int) -> HarnessConfig:
         return replace(self, targets=targets)
@@ -137,14 +150,19 @@ def _number(name: str, text: str, cast: Callable[[str], float], minimum: float) 
     return value
 
 
-def check_template(template: str) -> None:
-    """A `--syncer-command` must name the fields it needs and no others."""
+def template_fields(template: str) -> set[str]:
+    """The fields a `--syncer-command` template names."""
     import string
 
     try:
-        names = {field for _, field, _, _ in string.Formatter().parse(template) if field}
+        return {field for _, field, _, _ in string.Formatter().parse(template) if field}
     except ValueError as error:
         raise HarnessConfigError(f"--syncer-command is not a valid template: {error}") from None
+
+
+def check_template(template: str) -> None:
+    """A `--syncer-command` must name the fields it needs and no others."""
+    names = template_fields(template)
     unknown = names - set(TEMPLATE_FIELDS)
     if unknown:
         raise HarnessConfigError(
@@ -158,9 +176,26 @@ def check_template(template: str) -> None:
         )
 
 
-def resolve(values: dict[str, str | None], explicit: set[str]) -> HarnessConfig:
+def _crds(text: str | None, root: Path | None) -> tuple[Path, ...]:
+    """The `--syncer-crds` paths, each an existing file or folder; without the option, the
+    rootdir's `fixtures/crds/workloads/` when there is one."""
+    if text is None:
+        default = root / DEFAULT_CRDS if root is not None else None
+        return (default,) if default is not None and default.is_dir() else ()
+    base = root if root is not None else Path.cwd()
+    paths = tuple(base / part.strip() for part in text.split(",") if part.strip())
+    missing = [str(path) for path in paths if not path.exists()]
+    if missing:
+        raise HarnessConfigError(f"--syncer-crds: no such file or folder: {', '.join(missing)}")
+    return paths
+
+
+def resolve(
+    values: Mapping[str, str | None], explicit: set[str], root: Path | None = None
+) -> HarnessConfig:
     """Build and check the config from raw option values (command line over ini, already
-    merged); `explicit` names the options the user set, so conflicts can be reported."""
+    merged); `explicit` names the options the user set, so conflicts can be reported; relative
+    `--syncer-crds` paths are taken from `root` (the rootdir), else the working directory."""
     provider = values.get("syncer_provider") or DEFAULT_PROVIDER
     if provider not in PROVIDERS:
         raise HarnessConfigError(
@@ -194,6 +229,13 @@ def resolve(values: dict[str, str | None], explicit: set[str]) -> HarnessConfig:
     command = values.get("syncer_command") or None
     if command is not None:
         check_template(command)
+    crds = _crds(values.get("syncer_crds"), root)
+    told = command is None or "resources" in template_fields(command)
+    if crds and "syncer_crds" in explicit and not told:
+        raise HarnessConfigError(
+            "--syncer-crds puts custom resources under test, but --syncer-command does not "
+            "pass {resources}: the syncer would not be told to sync them"
+        )
     keep = values.get("syncer_keep") or "never"
     if keep not in KEEP_CHOICES:
         raise HarnessConfigError(
@@ -217,4 +259,5 @@ def resolve(values: dict[str, str | None], explicit: set[str]) -> HarnessConfig:
         keep,
         artifacts,
         xdist,
+        crds,
     )

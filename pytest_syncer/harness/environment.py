@@ -25,6 +25,13 @@ from kubernetes import client as k8s_client
 from pytest_syncer.clusters.base import ClusterProvider, FaultNotSupported, ProvidedClusters
 from pytest_syncer.environment_file import EnvironmentFacts, TargetFacts
 from pytest_syncer.harness.config import POOL_SIZE, HarnessConfig
+from pytest_syncer.harness.custom_resources import (
+    CustomResource,
+    install_crds,
+    learn_kinds,
+    load_crds,
+    syncer_resources,
+)
 from pytest_syncer.harness.kube import SYNC_TARGETS, Cluster, Obj
 from pytest_syncer.harness.run_stats import RunStats
 from pytest_syncer.harness.syncers import SyncerFleet, TargetWiring
@@ -87,6 +94,8 @@ class SyncerEnvironment:
     shared: bool = field(default=False, repr=False)
     """Attached to an environment other processes use too (`--syncer-xdist shared`): its
     processes are not this object's to stop, kill or reconfigure."""
+    custom_resources: list[CustomResource] = field(default_factory=list)
+    """The CRDs of `--syncer-crds`, served upstream and on every target, and synced."""
 
     @property
     def size(self) -> int:
@@ -113,6 +122,8 @@ class SyncerEnvironment:
         pool_size: int = POOL_SIZE,
     ) -> SyncerEnvironment:
         names = [f"target-{index:03d}" for index in range(config.targets)]
+        crds = load_crds(config.crds)
+        learn_kinds(crds)
         workdir.mkdir(parents=True, exist_ok=True)
         cleanup = contextlib.ExitStack()
         atexit.register(cleanup.close)
@@ -121,9 +132,13 @@ class SyncerEnvironment:
             clusters = provider.start(workdir, names)
             upstream = Cluster("upstream", clusters.upstream_kubeconfig)
             cleanup.callback(upstream.close)
+            install_crds(upstream, crds, config.timeout)
             targets = _create_sync_targets(upstream, clusters, names)
             for target in targets.values():
                 cleanup.callback(target.cluster.close)
+            for below in {id(t.cluster): t.cluster for t in targets.values()}.values():
+                install_crds(below, crds, config.timeout)
+            resources = syncer_resources(crds)
             secret = workdir / "hub-secret"
             secret.write_text(secrets.token_hex(32))
             secret.chmod(0o600)
@@ -155,6 +170,7 @@ class SyncerEnvironment:
                     tunnel_url=str(hub.ready["url"]),
                     tunnel_token_file=token_file,
                     tunnel_ca_file=Path(str(hub.ready["ca"])),
+                    resources=resources,
                 )
 
             def wait_ready(ready_targets: Sequence[str]) -> None:
@@ -172,13 +188,26 @@ class SyncerEnvironment:
         except BaseException:
             cleanup.close()
             raise
-        return cls(config, workdir, provider, clusters, upstream, targets, hub, syncers, cleanup)
+        return cls(
+            config,
+            workdir,
+            provider,
+            clusters,
+            upstream,
+            targets,
+            hub,
+            syncers,
+            cleanup,
+            custom_resources=crds,
+        )
 
     @classmethod
     def attach(cls, config: HarnessConfig, directory: Path) -> SyncerEnvironment:
         """The environment another process built and described in `directory`'s
         `environment.json`: clients for its clusters, no hold on its processes."""
         facts = EnvironmentFacts.read(directory)
+        crds = load_crds(config.crds)
+        learn_kinds(crds)
         clusters = ProvidedClusters(
             upstream_kubeconfig=Path(facts.upstream_kubeconfig),
             upstream_cluster=facts.upstream_cluster,
@@ -217,6 +246,7 @@ class SyncerEnvironment:
             syncers,
             cleanup,
             shared=True,
+            custom_resources=crds,
         )
 
     def restart_hub(self) -> None:
@@ -234,12 +264,14 @@ class SyncerEnvironment:
 
     def facts(self) -> dict[str, Any]:
         """What the report header and failure messages say about this environment."""
+        custom = [crd.resource for crd in self.custom_resources]
         return {
             "provider": self.provider.name,
             "targets": self.size,
             "syncer processes": len(self.syncers.processes),
             "syncer": self.config.command or "reference (pooled)",
             "hub": self.hub_url,
+            **({"custom resources": ", ".join(custom)} if custom else {}),
             **self.clusters.facts,
         }
 

@@ -8,6 +8,7 @@ typed models, so it speaks JSON through the same `ApiClient` and its credentials
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -75,6 +76,12 @@ SYNC_TARGETS = KINDS[("workload.kcp.io/v1alpha1", "SyncTarget")]
 SYNC_STATUSES = KINDS[("workload.kcp.io/v1alpha1", "SyncStatus")]
 
 
+def register_kinds(kinds: Iterable[Kind]) -> None:
+    """Kinds learnt at run time: the custom resources of the CRDs an environment installs."""
+    for kind in kinds:
+        KINDS[(kind.api_version, kind.kind)] = kind
+
+
 def kind_of(obj: Obj) -> Kind:
     """The kind of a manifest; a clear error for kinds the harness does not know."""
     key = (obj.get("apiVersion", ""), obj.get("kind", ""))
@@ -82,7 +89,10 @@ def kind_of(obj: Obj) -> Kind:
         return KINDS[key]
     except KeyError:
         known = ", ".join(sorted(f"{v}/{k}" for v, k in KINDS))
-        raise ValueError(f"the harness does not know {key[0]}/{key[1]}; known: {known}") from None
+        raise ValueError(
+            f"the harness does not know {key[0]}/{key[1]} (a custom resource's CRD goes in "
+            f"--syncer-crds); known: {known}"
+        ) from None
 
 
 def load_client(kubeconfig: Path, context: str | None = None) -> k8s_client.ApiClient:

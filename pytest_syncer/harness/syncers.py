@@ -20,6 +20,7 @@ from typing import Protocol
 import yaml
 
 from pytest_syncer.processes import ServiceProcess
+from pytest_syncer.syncer.engine.settings import DEFAULT_RESOURCES
 
 FAST_FLAGS = (
     "--heartbeat-interval=1",
@@ -45,6 +46,8 @@ class TargetWiring:
     tunnel_url: str
     tunnel_token_file: Path
     tunnel_ca_file: Path
+    resources: tuple[str, ...] = DEFAULT_RESOURCES
+    """What `--resources` names: the built-in kinds and the custom resources under test."""
 
     def template_fields(self) -> dict[str, str]:
         return {
@@ -55,6 +58,7 @@ class TargetWiring:
             "tunnel_url": self.tunnel_url,
             "tunnel_token_file": str(self.tunnel_token_file),
             "tunnel_ca_file": str(self.tunnel_ca_file),
+            "resources": ",".join(self.resources),
         }
 
 
@@ -85,6 +89,7 @@ class ReferenceSyncer:
         args = [
             f"--upstream-kubeconfig={first.upstream_kubeconfig}",
             f"--upstream-cluster={first.upstream_cluster}",
+            f"--resources={','.join(first.resources)}",
             *FAST_FLAGS,
         ]
         pool = workdir / f"syncer-{label}.yaml"

@@ -48,19 +48,9 @@ log = logging.getLogger(__name__)
 
 DEFAULT_COALESCE_DELAY = 0.05
 
-STATUS_KINDS = frozenset(
-    {
-        "Deployment",
-        "ReplicaSet",
-        "StatefulSet",
-        "DaemonSet",
-        "Job",
-        "Service",
-        "PersistentVolumeClaim",
-        "Ingress",
-    }
-)
-"""Kinds whose downstream status means something upstream; ConfigMaps and Secrets have none."""
+STATUSLESS_KINDS = frozenset({("", "ConfigMap"), ("", "Secret")})
+"""Kinds with no status: every other kind's downstream status goes up, a custom resource's too
+(the aggregator keeps those per target)."""
 
 
 def _int(value: object) -> int | None:
@@ -147,7 +137,7 @@ class StatusCollector:
         self.writes = 0
         self._upstream = upstream
         self._downstream = downstream
-        self._resources = [r for r in resources if r.kind in STATUS_KINDS]
+        self._resources = [r for r in resources if (r.group, r.kind) not in STATUSLESS_KINDS]
         self._shared = dict(downstream_reflectors or {})
         self._shared_namespaces = namespaces
         self._shared_statuses = sync_statuses

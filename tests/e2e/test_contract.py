@@ -1,5 +1,6 @@
 """The contract: the core scenarios again, against the reference syncer started the way any
-other syncer would be, through `--syncer-command` (one process per target, no ready line)."""
+other syncer would be, through `--syncer-command` (one process per target, no ready line), told
+the resources to sync (the built-in kinds and the sample Widget) through `{resources}`."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ COMMAND = " ".join(
         "--tunnel-url {tunnel_url}",
         "--tunnel-token-file {tunnel_token_file}",
         "--tunnel-ca-file {tunnel_ca_file}",
+        "--resources {resources}",
         "--heartbeat-interval 1",
         "--namespace-cleanup-delay 1",
     ]
@@ -32,6 +34,7 @@ CORE = (
     "test_workloads.py::test_place_update_relabel_delete[deployment.yaml]",
     "test_workloads.py::test_place_update_relabel_delete[configmap.yaml]",
     "test_workloads.py::test_place_update_relabel_delete[service.yaml]",
+    "test_custom_resources.py::test_a_widget_is_placed_updated_relabelled_and_deleted",
     "test_conflicts.py::test_conflict_scenario[upstream-wins-drift]",
     "test_conflicts.py::test_conflict_scenario[retain-replicas]",
     "test_conflicts.py::test_conflict_scenario[abort-foreign]",

@@ -88,6 +88,7 @@ def test_options_are_in_one_group_with_ini_twins(pytester: pytest.Pytester) -> N
         "--syncer-kubeconfig",
         "--syncer-kind-clusters",
         "--syncer-command",
+        "--syncer-crds",
         "--syncer-timeout",
         "--syncer-seed",
         "--syncer-keep",
@@ -102,6 +103,7 @@ def test_options_are_in_one_group_with_ini_twins(pytester: pytest.Pytester) -> N
         "syncer_kubeconfig",
         "syncer_kind_clusters",
         "syncer_command",
+        "syncer_crds",
         "syncer_timeout",
         "syncer_seed",
         "syncer_keep",
@@ -173,6 +175,7 @@ def test_ini_kubeconfig_provider(pytester: pytest.Pytester) -> None:
         (["--syncer-command=my-syncer {target}"], "*--syncer-command must pass*"),
         (["--syncer-keep=sometimes"], "*--syncer-keep must be one of never, on-failure, always*"),
         (["--syncer-xdist=pooled"], "*--syncer-xdist must be one of per-worker, shared*"),
+        (["--syncer-crds=nowhere/crds"], "*--syncer-crds: no such file or folder: */nowhere/crds"),
         (
             ["--syncer-command=s {upstream_kubeconfig} {downstream_kubeconfig} {target} {bogus}"],
             "*unknown fields ?'bogus'?*",
@@ -202,6 +205,27 @@ def test_keep_and_artifacts_from_the_ini(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(TESTS)
     result = pytester.runpytest("--collect-only")
     result.stdout.fnmatch_lines([f"probe: on-failure {pytester.path / 'out'}"])
+
+
+def test_crds_from_the_ini_are_named_in_the_header(pytester: pytest.Pytester) -> None:
+    (pytester.path / "crds").mkdir()
+    pytester.makeini("[pytest]\nsyncer_crds = crds\n")
+    assert _header(pytester).endswith("seed 12, CRDs from crds")
+
+
+def test_named_crds_with_a_command_that_does_not_pass_resources(
+    pytester: pytest.Pytester,
+) -> None:
+    (pytester.path / "crds").mkdir()
+    pytester.makepyfile(TESTS)
+    command = "my-syncer {upstream_kubeconfig} {downstream_kubeconfig} {target}"
+    result = pytester.runpytest("--syncer-crds=crds", f"--syncer-command={command}")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["ERROR: *--syncer-command does not pass {resources}*"])
+    told = pytester.runpytest(
+        "--syncer-crds=crds", f"--syncer-command={command} --resources {{resources}}"
+    )
+    assert told.ret == pytest.ExitCode.OK
 
 
 def test_kind_clusters_with_kind_is_fine(pytester: pytest.Pytester) -> None:

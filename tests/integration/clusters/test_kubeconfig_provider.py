@@ -19,6 +19,8 @@ from pytest_syncer.processes import ServiceProcess
 from tests.integration.clusters.manifests import embedded_safe_manifests
 
 pytest_plugins = ["pytester"]
+ROOT = Path(__file__).parents[3]
+SAMPLE_CRDS = ROOT / "fixtures" / "crds" / "workloads"
 CLUSTER_ROLES = KINDS[("rbac.authorization.k8s.io/v1", "ClusterRole")]
 PHYSICAL = ["phys-a", "phys-b"]
 
@@ -94,21 +96,32 @@ def test_e2e_suite_runs_on_existing_clusters(
         """
     )
     pytester.makepyfile(
-        """
+        f"""
         import pytest
 
         pytestmark = pytest.mark.syncer_e2e
+        WIDGET = {str(ROOT / "fixtures" / "workloads" / "widget.yaml")!r}
 
         def test_placed_on_every_target(workload, sync_targets):
-            assert len({t.cluster.kubeconfig for t in sync_targets}) == 2
+            assert len({{t.cluster.kubeconfig for t in sync_targets}}) == 2
             settings = workload(
-                {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"},
-                 "data": {"k": "v"}},
+                {{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {{"name": "c"}},
+                 "data": {{"k": "v"}}}},
             )
             settings.wait_converged()
 
         def test_no_simulator_on_real_clusters(status_profiles):
             pass
+
+        def test_custom_resources_on_every_physical_cluster(workload, syncer_env):
+            from pytest_syncer.harness.kube import KINDS
+
+            crds = KINDS[("apiextensions.k8s.io/v1", "CustomResourceDefinition")]
+            clusters = {{t.cluster.name: t.cluster for t in syncer_env.target_list()}}
+            for cluster in [syncer_env.upstream, *clusters.values()]:
+                assert cluster.find(crds, "widgets.example.com") is not None, cluster.name
+            gizmo = workload(WIDGET, targets=["target-000", "target-001"])
+            gizmo.wait_converged()
         """
     )
     result = pytester.runpytest_subprocess(
@@ -116,9 +129,10 @@ def test_e2e_suite_runs_on_existing_clusters(
         "--syncer-provider=kubeconfig",
         f"--syncer-kubeconfig={kubeconfig}",
         "--syncer-targets=4",
+        f"--syncer-crds={SAMPLE_CRDS}",
         "-rs",
         "-p",
         "no:cacheprovider",
     )
-    result.assert_outcomes(passed=1, skipped=1)
+    result.assert_outcomes(passed=2, skipped=1)
     result.stdout.fnmatch_lines(["*provider kubeconfig runs real controllers, no simulator*"])

@@ -47,7 +47,12 @@ def test_every_option_fixture_marker_and_hook_is_documented() -> None:
 
 def test_the_examples_run_green_in_a_new_directory(pytester: pytest.Pytester) -> None:
     written = examples()
-    assert sorted(written) == ["conftest.py", "fixtures/workloads/web.yaml", "test_reference.py"]
+    assert sorted(written) == [
+        "conftest.py",
+        "fixtures/crds/workloads/gadgets.example.com.yaml",
+        "fixtures/workloads/web.yaml",
+        "test_reference.py",
+    ]
     for name, code in written.items():
         path = pytester.path / name
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -51,3 +51,44 @@ def test_template_fields_are_checked() -> None:
     check_template("s --u {upstream_kubeconfig} --d {downstream_kubeconfig} --t {target}")
     with pytest.raises(HarnessConfigError, match="not a valid template"):
         check_template("s {upstream_kubeconfig")
+
+
+COMMAND = "s {upstream_kubeconfig} {downstream_kubeconfig} {target}"
+
+
+def test_crds_default_to_the_rootdirs_folder_when_it_exists(tmp_path: Path) -> None:
+    assert resolve({}, set(), tmp_path).crds == ()
+    folder = tmp_path / "fixtures" / "crds" / "workloads"
+    folder.mkdir(parents=True)
+    assert resolve({}, set(), tmp_path).crds == (folder,)
+    assert resolve({}, set()).crds == ()
+
+
+def test_crds_are_taken_from_the_rootdir_and_must_exist(tmp_path: Path) -> None:
+    (tmp_path / "a.yaml").write_text("")
+    (tmp_path / "more").mkdir()
+    config = resolve({"syncer_crds": "a.yaml, more"}, {"syncer_crds"}, tmp_path)
+    assert config.crds == (tmp_path / "a.yaml", tmp_path / "more")
+    with pytest.raises(HarnessConfigError, match=r"--syncer-crds: no such file or folder: .*/b"):
+        resolve({"syncer_crds": "a.yaml,b"}, {"syncer_crds"}, tmp_path)
+
+
+def test_an_empty_crds_value_turns_the_default_off(tmp_path: Path) -> None:
+    (tmp_path / "fixtures" / "crds" / "workloads").mkdir(parents=True)
+    assert resolve({"syncer_crds": ""}, {"syncer_crds"}, tmp_path).crds == ()
+
+
+def test_named_crds_need_a_command_that_passes_resources(tmp_path: Path) -> None:
+    (tmp_path / "a.yaml").write_text("")
+    values = {"syncer_crds": "a.yaml", "syncer_command": COMMAND}
+    with pytest.raises(HarnessConfigError, match=r"does not pass \{resources\}"):
+        resolve(values, set(values), tmp_path)
+    told = {**values, "syncer_command": COMMAND + " --resources {resources}"}
+    assert resolve(told, set(told), tmp_path).crds == (tmp_path / "a.yaml",)
+
+
+def test_default_crds_with_a_command_that_does_not_pass_resources_is_fine(tmp_path: Path) -> None:
+    folder = tmp_path / "fixtures" / "crds" / "workloads"
+    folder.mkdir(parents=True)
+    values = {"syncer_command": COMMAND}
+    assert resolve(values, set(values), tmp_path).crds == (folder,)
