@@ -47,7 +47,7 @@ def _figure(width: float, height: float) -> Any:
 
 def _throughput(path: Path, result: Mapping[str, Any], entries: Sequence[Any]) -> Path:
     series = throughput_series(entries)
-    figure = _figure(7, 3.5)
+    figure = _figure(9, 3.5)
     axes = figure.subplots()
     seconds = [point[0] for point in series]
     axes.plot(seconds, [point[1] for point in series], label="locust TunnelUser requests/s")
@@ -65,14 +65,14 @@ def _throughput(path: Path, result: Mapping[str, Any], entries: Sequence[Any]) -
     axes.set_xlabel("seconds into the locust run")
     axes.set_ylabel("operations per second")
     axes.set_title("Tunnel throughput")
-    axes.legend(fontsize="small", loc="lower right")
+    axes.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1))
     figure.savefig(path, dpi=DPI)
     return path
 
 
 def _latency(path: Path, entries: Sequence[Mapping[str, Any]]) -> Path:
     """One cumulative distribution per request name, from locust's response-time histogram."""
-    figure = _figure(7, 4)
+    figure = _figure(9, 4)
     axes = figure.subplots()
     for entry in sorted(entries, key=lambda entry: str(entry["name"])):
         points = sorted((float(ms), count) for ms, count in entry["response_times"].items())
@@ -87,7 +87,7 @@ def _latency(path: Path, entries: Sequence[Mapping[str, Any]]) -> Path:
     axes.set_ylabel("fraction of requests")
     axes.set_title("Latency distributions (locust)")
     axes.grid(True, which="both", alpha=0.3)
-    axes.legend(fontsize="x-small", loc="lower right")
+    axes.legend(fontsize="x-small", loc="upper left", bbox_to_anchor=(1.01, 1))
     figure.savefig(path, dpi=DPI)
     return path
 
