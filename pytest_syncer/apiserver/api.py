@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pytest_syncer.apiserver import errors, ownership, structural_schema
+from pytest_syncer.apiserver.admission import AdmissionRequest, ClusterAdmission, Operation
 from pytest_syncer.apiserver.crds import CRD_KEY, CustomResourceDefinitions
 from pytest_syncer.apiserver.errors import APIError
 from pytest_syncer.apiserver.field_validation import check_types
@@ -153,6 +154,7 @@ class ObjectAPI:
         self.store = store
         self.registry = registry
         self.crds = CustomResourceDefinitions(store, registry)
+        self.admission = ClusterAdmission()
 
     # Reads.
 
@@ -304,6 +306,8 @@ class ObjectAPI:
             self._validate(resource_type, obj)
             if resource_type.key == CRD_KEY:
                 obj = self.crds.admit(path.cluster, obj)
+            request = AdmissionRequest(Operation.CREATE, resource_type, "", obj)
+            self.admission.admit(path.cluster, request)
             key = self.key(path, obj["metadata"]["name"])._replace(namespace=namespace)
             if options.dry_run:
                 if self.store.get(key) is not None:
@@ -481,6 +485,10 @@ class ObjectAPI:
         obj = self._conform(resource_type, obj)
         self._validate(resource_type, obj)
         key = self.key(path)
+        request = AdmissionRequest(
+            Operation.UPDATE, resource_type, path.subresource or "", obj, old
+        )
+        self.admission.admit(key.cluster, request)
         if expected is not None and str(expected) != old["metadata"]["resourceVersion"]:
             raise self._conflict(path)
         if options.dry_run:

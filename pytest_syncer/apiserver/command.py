@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+from pytest_syncer.apiserver.admission import PLUGINS, UnknownAdmissionPluginError, plugin_names
 from pytest_syncer.apiserver.paths import is_valid_cluster_name
 from pytest_syncer.apiserver.server import (
     DEFAULT_BOOKMARK_INTERVAL_SECONDS,
@@ -26,6 +27,20 @@ def _cluster_list(text: str) -> list[str]:
     if len(set(names)) != len(names):
         raise argparse.ArgumentTypeError("a cluster is named twice")
     return names
+
+
+def _cluster_plugins(text: str) -> tuple[str, tuple[str, ...]]:
+    cluster, equals, names = text.partition("=")
+    cluster = cluster.strip()
+    if not equals or not is_valid_cluster_name(cluster):
+        raise argparse.ArgumentTypeError(
+            f"expected CLUSTER=PLUGIN[,PLUGIN...] with a logical cluster name, got {text!r}"
+        )
+    try:
+        plugins = plugin_names(name.strip() for name in names.split(",") if name.strip())
+    except UnknownAdmissionPluginError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+    return cluster, plugins
 
 
 def _positive(text: str) -> float:
@@ -96,12 +111,37 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="close a connection that sends no whole request head for this long (slowloris)",
     )
+    parser.add_argument(
+        "--enable-admission-plugins",
+        type=_cluster_plugins,
+        action="append",
+        default=[],
+        metavar="CLUSTER=PLUGIN[,PLUGIN...]",
+        help="admission plugins one logical cluster runs (repeat per cluster; CLUSTER= runs "
+        f"none, overriding a data dir); known: {', '.join(sorted(PLUGINS))}",
+    )
     parser.add_argument("--log-level", default="INFO")
     return parser
 
 
+def _admission_plugins(
+    parser: argparse.ArgumentParser, args: argparse.Namespace
+) -> dict[str, tuple[str, ...]]:
+    """Per cluster, checked against --clusters (a data dir may remember more clusters)."""
+    plugins: dict[str, tuple[str, ...]] = {}
+    for cluster, names in args.enable_admission_plugins:
+        if cluster in plugins:
+            parser.error(f"--enable-admission-plugins names cluster {cluster!r} twice")
+        if args.data_dir is None and cluster not in args.clusters:
+            parser.error(f"--enable-admission-plugins names {cluster!r}, not in --clusters")
+        plugins[cluster] = names
+    return plugins
+
+
 def main(argv: Sequence[str]) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    admission_plugins = _admission_plugins(parser, args)
     configure_logging("apiserver", args.log_level)
     server = EmbeddedAPIServer(
         args.clusters,
@@ -113,6 +153,7 @@ def main(argv: Sequence[str]) -> int:
         watch_retention=args.watch_retention,
         bookmark_interval=args.bookmark_interval,
         header_timeout=args.header_timeout,
+        admission_plugins=admission_plugins,
     )
 
     @asynccontextmanager

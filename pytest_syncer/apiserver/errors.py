@@ -107,3 +107,17 @@ def expired(revision: int, compacted: int) -> APIError:
         f"too old resource version: {revision} ({compacted})",
         reason="Expired",
     )
+
+
+def forbidden(resource: str, name: str, cause: str, group: str = "") -> APIError:
+    """What an admission plugin's refusal looks like: 403 naming the resource and object."""
+    qualified = f"{resource}.{group}" if group else resource
+    subject = f'{qualified} "{name}"' if name else qualified
+    return APIError(
+        403,
+        f"{subject} is forbidden: {cause}",
+        reason="Forbidden",
+        name=name or None,
+        kind=resource,
+        group=group,
+    )

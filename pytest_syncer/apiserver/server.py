@@ -1,8 +1,8 @@
 """The embedded API server as a Python object: the async core and a blocking twin for fixtures.
 
-With a data dir the store, the CA, the tokens, the cluster list and the port are kept there, so
-a restart on the same port serves the same URLs with the same credentials and every client
-built before the restart keeps working.
+With a data dir the store, the CA, the tokens, the cluster list, each cluster's admission
+plugins and the port are kept there, so a restart on the same port serves the same URLs with
+the same credentials and rules, and every client built before the restart keeps working.
 """
 
 from __future__ import annotations
@@ -14,13 +14,14 @@ import ipaddress
 import logging
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 
 from aiohttp import web
 
+from pytest_syncer.apiserver.admission import ADMISSION_FILE, ClusterAdmission, plugin_names
 from pytest_syncer.apiserver.app import APIServerApp
 from pytest_syncer.apiserver.auth import TOKENS_FILE, TokenAuthority
 from pytest_syncer.apiserver.certs import CertificateAuthority, server_ssl_context
@@ -54,7 +55,9 @@ class EmbeddedAPIServer:
     """Serve ``clusters`` (more can be added) and write a kubeconfig per cluster plus an admin one.
 
     Use ``async with EmbeddedAPIServer(...) as server:``; ``server.url`` is the base URL and each
-    cluster lives under ``{url}/clusters/<name>``.
+    cluster lives under ``{url}/clusters/<name>``. ``admission_plugins`` maps a served cluster to
+    the admission plugins it runs (``admission.PLUGINS``; an empty list turns off what a data dir
+    remembers for it).
     """
 
     def __init__(
@@ -69,10 +72,14 @@ class EmbeddedAPIServer:
         watch_retention: float = DEFAULT_WATCH_RETENTION_SECONDS,
         bookmark_interval: float = DEFAULT_BOOKMARK_INTERVAL_SECONDS,
         header_timeout: float = DEFAULT_HEADER_TIMEOUT_SECONDS,
+        admission_plugins: Mapping[str, Sequence[str]] | None = None,
     ) -> None:
         for name in clusters:
             _check_cluster_name(name)
         self._requested_clusters = list(clusters)
+        self._requested_admission = {
+            cluster: plugin_names(names) for cluster, names in (admission_plugins or {}).items()
+        }
         self.kubeconfig_dir = Path(kubeconfig_dir)
         self.data_dir = None if data_dir is None else Path(data_dir)
         self.host = host
@@ -110,6 +117,11 @@ class EmbeddedAPIServer:
     def cluster_url(self, cluster: str) -> str:
         return f"{self.url}/clusters/{cluster}"
 
+    @property
+    def admission_plugins(self) -> dict[str, list[str]]:
+        """The clusters that run admission plugins, with their plugins."""
+        return {} if self._app is None else self._app.api.admission.enabled()
+
     async def __aenter__(self) -> Self:
         await self.start()
         return self
@@ -133,6 +145,11 @@ class EmbeddedAPIServer:
             bookmark_interval=self.bookmark_interval,
         )
         self._app = app
+        try:
+            self._configure_admission(app.api.admission, authority.clusters)
+        except BaseException:
+            await self.stop()
+            raise
         ssl_context = None
         if authority_ca is not None:
             self._ca_pem = authority_ca.cert_pem
@@ -186,6 +203,26 @@ class EmbeddedAPIServer:
         ca = None if self.insecure_http else CertificateAuthority.load_or_create(self.data_dir)
         return SQLiteStore(self.data_dir / DATABASE_FILE), authority, ca
 
+    def _configure_admission(self, admission: ClusterAdmission, known: list[str]) -> None:
+        """What the data dir remembers, then what was asked for, which must name served clusters."""
+        served = {*known, *self._requested_clusters}
+        unserved = sorted(set(self._requested_admission) - served)
+        if unserved:
+            raise ValueError(
+                f"admission plugins for clusters that are not served: {', '.join(unserved)}"
+            )
+        if self.data_dir is not None:
+            admission.load(self.data_dir / ADMISSION_FILE)
+        for cluster, names in self._requested_admission.items():
+            admission.enable(cluster, names)
+        self._save_admission()
+        for cluster, enabled in admission.enabled().items():
+            logger.info("cluster=%s admission plugins: %s", cluster, ",".join(enabled))
+
+    def _save_admission(self) -> None:
+        if self.data_dir is not None and self._app is not None:
+            self._app.api.admission.save(self.data_dir / ADMISSION_FILE)
+
     def _remembered_port(self) -> int:
         if self.data_dir is None:
             return 0
@@ -207,11 +244,19 @@ class EmbeddedAPIServer:
                 addresses.append(str(address))
         return ca.issue_server_certificate(hostnames, addresses)
 
-    async def add_cluster(self, name: str) -> Path:
-        """Serve logical cluster ``name`` (born with its namespaces) and write its kubeconfig."""
+    async def add_cluster(
+        self, name: str, *, admission_plugins: Sequence[str] | None = None
+    ) -> Path:
+        """Serve logical cluster ``name`` (born with its namespaces) and write its kubeconfig.
+
+        ``admission_plugins`` replaces the plugins the cluster runs; ``None`` keeps them.
+        """
         _check_cluster_name(name)
         if self._app is None or self._authority is None:
             raise RuntimeError("the API server is not started")
+        if admission_plugins is not None:
+            self._app.api.admission.enable(name, admission_plugins)
+            self._save_admission()
         token = self._authority.add_cluster(name)
         if self._serving:
             self._save_tokens()
@@ -273,6 +318,7 @@ class EmbeddedAPIServer:
             "kubeconfigs": {name: str(path) for name, path in self.kubeconfigs.items()},
             "admin": str(self.admin_kubeconfig),
             "ca": None if self.ca_file is None else str(self.ca_file),
+            "admission_plugins": self.admission_plugins,
         }
 
     async def stop(self) -> None:
@@ -363,10 +409,17 @@ class BackgroundAPIServer:
             raise
         return self.ready_payload()
 
-    def add_cluster(self, name: str, timeout: float = 60.0) -> Path:
+    def add_cluster(
+        self,
+        name: str,
+        timeout: float = 60.0,
+        *,
+        admission_plugins: Sequence[str] | None = None,
+    ) -> Path:
         if self._loop is None:
             raise RuntimeError("the API server is not started")
-        future = asyncio.run_coroutine_threadsafe(self.server.add_cluster(name), self._loop)
+        adding = self.server.add_cluster(name, admission_plugins=admission_plugins)
+        future = asyncio.run_coroutine_threadsafe(adding, self._loop)
         return future.result(timeout)
 
     def stop(self, timeout: float = 30.0) -> None:

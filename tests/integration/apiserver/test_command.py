@@ -7,6 +7,7 @@ import stat
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
@@ -25,6 +26,17 @@ from pytest_syncer.waiting import wait_until
         ["--clusters", "a,a", "--kubeconfig-dir", "x"],
         ["--clusters", "a", "--kubeconfig-dir", "x", "--port", "70000"],
         ["--clusters", "a", "--kubeconfig-dir", "x", "--watch-retention", "0"],
+        ["--clusters", "a", "--kubeconfig-dir", "x", "--enable-admission-plugins", "a=NoSuch"],
+        ["--clusters", "a", "--kubeconfig-dir", "x", "--enable-admission-plugins", "a"],
+        [
+            *("--clusters", "a", "--kubeconfig-dir", "x"),
+            *("--enable-admission-plugins", "b=DenyServiceExternalIPs"),
+        ],
+        [
+            *("--clusters", "a", "--kubeconfig-dir", "x"),
+            *("--enable-admission-plugins", "a=DenyServiceExternalIPs"),
+            *("--enable-admission-plugins", "a="),
+        ],
     ],
 )
 def test_bad_flags_are_a_usage_error(args: list[str], tmp_path: Path) -> None:
@@ -111,3 +123,52 @@ def test_insecure_http_serves_plain_http(tmp_path: Path) -> None:
             timeout=30,
         )
         assert response.json()["minor"] == "32"
+
+
+def _create_service(ready: dict[str, Any], cluster: str, name: str) -> requests.Response:
+    context = context_from_kubeconfig(load_kubeconfig(Path(ready["kubeconfigs"][cluster])))
+    body = {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": name},
+        "spec": {"ports": [{"port": 80}], "externalIPs": ["192.0.2.10"]},
+    }
+    return requests.post(
+        context.server + "/api/v1/namespaces/default/services",
+        json=body,
+        headers={"Authorization": f"Bearer {context.token}"},
+        verify=ready["ca"],
+        timeout=30,
+    )
+
+
+def test_admission_plugins_per_cluster_are_enforced_and_kept_in_the_data_dir(
+    tmp_path: Path,
+) -> None:
+    base = ["--kubeconfig-dir", str(tmp_path / "kubeconfigs"), "--data-dir", str(tmp_path / "d")]
+    plugin = "DenyServiceExternalIPs"
+    denied = 'services "{}" is forbidden: Use of external IPs is denied by admission control'
+
+    def serve(*flags: str) -> ServiceProcess:
+        return ServiceProcess("apiserver", [*base, *flags], log_path=tmp_path / "apiserver.log")
+
+    with serve("--clusters", "strict,open", "--enable-admission-plugins", f"strict={plugin}") as p:
+        assert p.ready["admission_plugins"] == {"strict": [plugin]}
+        refused = _create_service(p.ready, "strict", "first")
+        assert refused.status_code == 403
+        assert refused.json()["reason"] == "Forbidden"
+        assert refused.json()["message"] == denied.format("first")
+        assert _create_service(p.ready, "open", "first").status_code == 201
+
+    with serve() as restarted:
+        assert restarted.ready["admission_plugins"] == {"strict": [plugin]}
+        assert _create_service(restarted.ready, "strict", "again").json()["message"] == (
+            denied.format("again")
+        )
+
+    with serve("--enable-admission-plugins", "strict=") as lifted:
+        assert lifted.ready["admission_plugins"] == {}
+        assert _create_service(lifted.ready, "strict", "allowed").status_code == 201
+    assert "cluster=strict admission plugins: DenyServiceExternalIPs" in (
+        (tmp_path / "apiserver.log").read_text()
+    )

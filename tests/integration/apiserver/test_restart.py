@@ -116,7 +116,7 @@ def test_the_python_api_starts_stops_and_restarts_on_the_data_dir(tmp_path: Path
     first = BackgroundAPIServer(["upstream"], tmp_path / "kubeconfigs", **options)
     ready = first.start()
     try:
-        assert set(ready) == {"url", "kubeconfigs", "admin", "ca"}
+        assert set(ready) == {"url", "kubeconfigs", "admin", "ca", "admission_plugins"}
         context = context_from_kubeconfig(load_kubeconfig(Path(ready["kubeconfigs"]["upstream"])))
         upstream = ClusterClient(context.server, context.token, ready["ca"])
         created = upstream.post("/api/v1/namespaces/default/configmaps", _config_map("kept"))

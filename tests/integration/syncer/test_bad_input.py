@@ -1,12 +1,12 @@
-"""Bad input the upstream accepts and the target (or the syncer) refuses, with a real syncer.
+"""Bad input the upstream accepts and a target (or the syncer) refuses, with a real syncer.
 
 Each refused object's SyncStatus says Failed with the reason, a Warning Event records it, and
-the syncer goes on: an object created after it in the same namespace syncs. The target's
-refusal is its validation: an object whose annotations fit the 256 KiB limit upstream, but not
-below once the syncer adds its own annotation (the limit is the real API server's, and the
-embedded server enforces it with the same message). The embedded server validates Service types
-the same way in every logical cluster, so a Service type that only the target rejects cannot be
-staged here; a custom resource whose CRD only the upstream has is in `test_bad_input_crd.py`.
+the syncer goes on: objects created after it sync. One pooled syncer serves two targets. Target
+b1's cluster refuses by validation: an object whose annotations fit the 256 KiB limit upstream,
+but not below once the syncer adds its own annotation (the real API server's limit and message).
+Target b2's cluster refuses by admission, as real clusters differ: it runs the
+DenyServiceExternalIPs plugin, so a Service with `spec.externalIPs` that b1 takes is Forbidden
+there. A custom resource whose CRD only the upstream has is in `test_bad_input_crd.py`.
 """
 
 from __future__ import annotations
@@ -17,10 +17,10 @@ from typing import Any
 import pytest
 
 from pytest_syncer.apiserver import BackgroundAPIServer
-from pytest_syncer.syncer.client import EVENTS, NAMESPACES, SYNC_STATUSES, KubeClient
+from pytest_syncer.syncer.client import EVENTS, NAMESPACES, SYNC_STATUSES, KubeClient, Resource
 from pytest_syncer.syncer.conflict import CONFLICT_STRATEGY_ANNOTATION, RETAIN_FIELDS_ANNOTATION
 from pytest_syncer.syncer.engine.settings import KNOWN_RESOURCES
-from pytest_syncer.syncer.interfaces import WORKLOAD_UID_LABEL, KubeObject
+from pytest_syncer.syncer.interfaces import SYNC_TARGET_KEY_LABEL, WORKLOAD_UID_LABEL, KubeObject
 from pytest_syncer.syncer.transform.naming import CLUSTER_ANNOTATION
 from pytest_syncer.waiting import await_until
 from tests.integration.syncer.environment import (
@@ -31,7 +31,11 @@ from tests.integration.syncer.environment import (
 )
 
 TARGET = TargetInfo("b1", "down-1")
+STRICT = TargetInfo("b2", "strict-1")
+STRICT_PLUGINS = ["DenyServiceExternalIPs"]
 CONFIGMAPS = KNOWN_RESOURCES["configmaps"]
+SERVICES = KNOWN_RESOURCES["services"]
+EXTERNAL_IP = "192.0.2.10"
 ANNOTATION_LIMIT = 256 * 1024
 WAIT = 15.0
 
@@ -40,9 +44,12 @@ WAIT = 15.0
 def environment(
     apiserver: BackgroundAPIServer, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[SyncerEnvironment]:
-    env = setup_environment(apiserver.kubeconfigs, tmp_path_factory.mktemp("bad-input"), [TARGET])
+    apiserver.add_cluster(STRICT.downstream, admission_plugins=STRICT_PLUGINS)
+    env = setup_environment(
+        apiserver.kubeconfigs, tmp_path_factory.mktemp("bad-input"), [TARGET, STRICT]
+    )
     try:
-        env.syncer([TARGET.name]).start()
+        env.syncer([TARGET.name, STRICT.name]).start()
         yield env
     finally:
         env.stop()
@@ -60,15 +67,37 @@ async def downstream(environment: SyncerEnvironment) -> AsyncIterator[KubeClient
         yield client
 
 
-def configmap(ns: str, name: str, notes: dict[str, str] | None = None) -> KubeObject:
-    metadata: dict[str, Any] = {"name": name, "namespace": ns, "labels": {TARGET.label: "Sync"}}
+@pytest.fixture
+async def strict(environment: SyncerEnvironment) -> AsyncIterator[KubeClient]:
+    async with await environment.client(STRICT.downstream) as client:
+        yield client
+
+
+def configmap(
+    ns: str, name: str, notes: dict[str, str] | None = None, target: TargetInfo = TARGET
+) -> KubeObject:
+    metadata: dict[str, Any] = {"name": name, "namespace": ns, "labels": {target.label: "Sync"}}
     if notes:
         metadata["annotations"] = notes
     return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": metadata, "data": {"k": "v"}}
 
 
-async def synced_condition(upstream: KubeClient, ns: str, uid: str) -> dict[str, Any]:
-    listing = await upstream.list(SYNC_STATUSES, ns, label_selector=f"{WORKLOAD_UID_LABEL}={uid}")
+def service(
+    ns: str, name: str, targets: list[TargetInfo], external_ips: list[str] | None = None
+) -> KubeObject:
+    labels = {target.label: "Sync" for target in targets}
+    spec: dict[str, Any] = {"selector": {"app": name}, "ports": [{"port": 80}]}
+    if external_ips is not None:
+        spec["externalIPs"] = external_ips
+    metadata = {"name": name, "namespace": ns, "labels": labels}
+    return {"apiVersion": "v1", "kind": "Service", "metadata": metadata, "spec": spec}
+
+
+async def synced_condition(
+    upstream: KubeClient, ns: str, uid: str, target: TargetInfo = TARGET
+) -> dict[str, Any]:
+    selector = f"{WORKLOAD_UID_LABEL}={uid},{SYNC_TARGET_KEY_LABEL}={target.key}"
+    listing = await upstream.list(SYNC_STATUSES, ns, label_selector=selector)
     for item in listing["items"]:
         status = item.get("status") or {}
         for condition in status.get("conditions") or []:
@@ -77,14 +106,22 @@ async def synced_condition(upstream: KubeClient, ns: str, uid: str) -> dict[str,
     return {}
 
 
-async def wait_failed(upstream: KubeClient, obj: KubeObject) -> dict[str, Any]:
+async def wait_phase(
+    upstream: KubeClient, obj: KubeObject, phase: str, target: TargetInfo = TARGET
+) -> dict[str, Any]:
     ns, name, uid = (obj["metadata"][key] for key in ("namespace", "name", "uid"))
     return await await_until(
-        lambda: synced_condition(upstream, ns, uid),
-        lambda condition: condition.get("phase") == "Failed",
-        what=f"a Failed SyncStatus for {ns}/{name}",
+        lambda: synced_condition(upstream, ns, uid, target),
+        lambda condition: condition.get("phase") == phase,
+        what=f"a {phase} SyncStatus for {ns}/{name} on target {target.name}",
         timeout=WAIT,
     )
+
+
+async def wait_failed(
+    upstream: KubeClient, obj: KubeObject, target: TargetInfo = TARGET
+) -> dict[str, Any]:
+    return await wait_phase(upstream, obj, "Failed", target)
 
 
 async def failed_events(upstream: KubeClient, ns: str, name: str) -> list[tuple[str, str]]:
@@ -94,20 +131,28 @@ async def failed_events(upstream: KubeClient, ns: str, name: str) -> list[tuple[
     ]
 
 
-async def wait_failed_event(upstream: KubeClient, ns: str, name: str, message: str) -> None:
+async def wait_failed_event(
+    upstream: KubeClient, ns: str, name: str, message: str, target: TargetInfo = TARGET
+) -> None:
     await await_until(
         lambda: failed_events(upstream, ns, name),
-        lambda found: ("Warning", f"sync target b1: {message}") in found,
+        lambda found: ("Warning", f"sync target {target.name}: {message}") in found,
         what=f"a Warning Failed Event on {ns}/{name} saying {message!r}",
         timeout=WAIT,
     )
 
 
-async def wait_synced_below(downstream: KubeClient, ns: str, name: str) -> KubeObject:
+async def wait_synced_below(
+    downstream: KubeClient,
+    ns: str,
+    name: str,
+    resource: Resource = CONFIGMAPS,
+    target: TargetInfo = TARGET,
+) -> KubeObject:
     found = await await_until(
-        lambda: downstream.get_or_none(CONFIGMAPS, name, TARGET.namespace_below(ns)),
+        lambda: downstream.get_or_none(resource, name, target.namespace_below(ns)),
         lambda copy: copy is not None,
-        what=f"the copy of {ns}/{name} below",
+        what=f"the copy of {ns}/{name} below target {target.name}",
         timeout=WAIT,
     )
     assert found is not None
@@ -194,3 +239,44 @@ async def test_a_bad_conflict_annotation_fails_until_it_is_fixed(
         timeout=WAIT,
     )
     assert condition["status"] == "True"
+
+
+async def test_a_service_one_target_admission_refuses_fails_there_and_syncs_elsewhere(
+    upstream: KubeClient, downstream: KubeClient, strict: KubeClient
+) -> None:
+    ns = "bad-external-ips"
+    await upstream.create(NAMESPACES, {"metadata": {"name": ns}})
+    web = await upstream.create(SERVICES, service(ns, "web", [TARGET, STRICT], [EXTERNAL_IP]))
+
+    condition = await wait_failed(upstream, web, STRICT)
+    refused = (
+        'the target refused the object: 403 Forbidden: services "web" is forbidden: '
+        "Use of external IPs is denied by admission control"
+    )
+    assert (condition["status"], condition["reason"], condition["message"]) == (
+        "False",
+        "Failed",
+        refused,
+    )
+    await wait_failed_event(upstream, ns, "web", refused, STRICT)
+    copy = await wait_synced_below(downstream, ns, "web", SERVICES)
+    assert copy["spec"]["externalIPs"] == [EXTERNAL_IP]
+    await wait_phase(upstream, web, "Synced", TARGET)
+    assert await strict.get_or_none(SERVICES, "web", STRICT.namespace_below(ns)) is None
+
+    await upstream.create(SERVICES, service(ns, "plain", [STRICT]))
+    await upstream.create(CONFIGMAPS, configmap(ns, "after", target=STRICT))
+    await wait_synced_below(strict, ns, "plain", SERVICES, STRICT)
+    await wait_synced_below(strict, ns, "after", CONFIGMAPS, STRICT)
+
+    await upstream.patch(SERVICES, "web", {"spec": {"externalIPs": None}}, ns)
+    below = await wait_synced_below(strict, ns, "web", SERVICES, STRICT)
+    assert "externalIPs" not in below["spec"]
+    await wait_phase(upstream, web, "Synced", STRICT)
+
+    await upstream.patch(SERVICES, "web", {"spec": {"externalIPs": [EXTERNAL_IP]}}, ns)
+    condition = await wait_failed(upstream, web, STRICT)
+    assert condition["message"] == refused
+    kept = await strict.get(SERVICES, "web", STRICT.namespace_below(ns))
+    assert kept["metadata"]["uid"] == below["metadata"]["uid"]
+    assert "externalIPs" not in kept["spec"]
