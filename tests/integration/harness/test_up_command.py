@@ -1,5 +1,6 @@
-"""`pytest-syncer up --targets 5` for a person's shell: it comes up, kubectl with the printed
-kubeconfigs sees a workload synced to a target, and Ctrl-C leaves no process behind."""
+"""`pytest-syncer up --targets 5 --crds ...` for a person's shell: it comes up, kubectl with the
+printed kubeconfigs sees a workload and a custom resource synced to a target, and Ctrl-C leaves
+no process behind."""
 
 from __future__ import annotations
 
@@ -16,6 +17,8 @@ from pytest_syncer.syncer.interfaces import NamespaceLocator, SyncTarget
 from pytest_syncer.waiting import wait_until
 
 STARTUP = 180.0
+CRDS = Path(__file__).parents[3] / "fixtures" / "crds" / "workloads"
+UP = (sys.executable, "-m", "pytest_syncer", "up")
 
 
 def kubectl(
@@ -49,7 +52,7 @@ def test_up_five_targets_kubectl_sees_a_synced_workload_and_ctrl_c_stops_all(
 ) -> None:
     directory = tmp_path / "env"
     process = subprocess.Popen(
-        [sys.executable, "-m", "pytest_syncer", "up", "--targets", "5", "--dir", str(directory)],
+        [*UP, "--targets", "5", "--crds", str(CRDS), "--dir", str(directory)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -62,18 +65,27 @@ def test_up_five_targets_kubectl_sees_a_synced_workload_and_ctrl_c_stops_all(
         facts = EnvironmentFacts.read(directory)
         assert len(facts.process_groups) == 4  # API server, simulator, hub, a syncer pool
         target = facts.targets["target-003"]
-        manifest = {
+        metadata = {"name": "by-hand", "namespace": "default", "labels": {target.label: "Sync"}}
+        manifests = {
             "apiVersion": "v1",
-            "kind": "ConfigMap",
-            "metadata": {
-                "name": "by-hand",
-                "namespace": "default",
-                "labels": {target.label: "Sync"},
-            },
-            "data": {"made": "with kubectl"},
+            "kind": "List",
+            "items": [
+                {
+                    "apiVersion": "v1",
+                    "kind": "ConfigMap",
+                    "metadata": metadata,
+                    "data": {"made": "with kubectl"},
+                },
+                {
+                    "apiVersion": "example.com/v1",
+                    "kind": "Widget",
+                    "metadata": metadata,
+                    "spec": {"size": 2},
+                },
+            ],
         }
         created = kubectl(
-            ready["upstream_kubeconfig"], "apply", "-f", "-", stdin=json.dumps(manifest)
+            ready["upstream_kubeconfig"], "apply", "-f", "-", stdin=json.dumps(manifests)
         )
         assert created.returncode == 0, created.stderr
         below = NamespaceLocator(
@@ -85,19 +97,21 @@ def test_up_five_targets_kubectl_sees_a_synced_workload_and_ctrl_c_stops_all(
             lambda: kubectl(
                 ready["kubeconfigs"]["target-003"],
                 "get",
-                "configmap",
-                "by-hand",
+                "configmap/by-hand",
+                "widgets.example.com/by-hand",
                 "-n",
                 below,
                 "-o",
                 "json",
             ),
             lambda found: found.returncode == 0,
-            what=f"kubectl to see the ConfigMap synced to target-003 in {below}",
+            what=f"kubectl to see the ConfigMap and the Widget synced to target-003 in {below}",
             timeout=60,
             interval=0.3,
         )
-        assert json.loads(copy.stdout)["data"] == {"made": "with kubectl"}
+        configmap, widget = json.loads(copy.stdout)["items"]
+        assert configmap["data"] == {"made": "with kubectl"}
+        assert widget["spec"] == {"size": 2}
         elsewhere = kubectl(
             ready["kubeconfigs"]["target-001"], "get", "configmaps", "-A", "-o", "name"
         )
