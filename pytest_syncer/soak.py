@@ -27,6 +27,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -36,7 +37,15 @@ from kubernetes import client as k8s_client
 from pytest_syncer.harness.config import HarnessConfigError
 from pytest_syncer.harness.environment import HEARTBEAT_THRESHOLD, SyncerEnvironment
 from pytest_syncer.harness.faults import Faults
-from pytest_syncer.harness.kube import KINDS, NAMESPACES, SYNC_STATUSES, Cluster, Kind, Obj
+from pytest_syncer.harness.kube import (
+    KINDS,
+    NAMESPACES,
+    SYNC_STATUSES,
+    SYNC_TARGETS,
+    Cluster,
+    Kind,
+    Obj,
+)
 from pytest_syncer.harness.waits import differences
 from pytest_syncer.status.rules import SYNC_TARGETS_READY
 from pytest_syncer.syncer.interfaces import SYNC_TARGET_KEY_LABEL, WORKLOAD_UID_LABEL
@@ -437,23 +446,43 @@ class FaultInjector:
     def inject(self, kind: str) -> None:
         victim = self.rng.choice(self.victims)
         began = time.monotonic()
-        if kind == "drop_tunnels":
-            self.faults.drop_tunnels()
-        elif kind == "partition":
+        also = ""
+        if kind == "partition":
             self.faults.partition(victim)
-            time.sleep(PARTITION_HOLD)
+            also = self._meanwhile(PARTITION_HOLD)
             self.faults.heal()
         elif kind == "kill_syncer":
             self.faults.kill_syncer(victim)
-            time.sleep(self.rng.uniform(1.0, 4.0))
+            also = self._meanwhile(self.rng.uniform(1.0, 4.0))
             self.faults.restart_syncer(victim)
+        else:
+            self._global(kind)
+        self.counts[kind] += 1
+        where = f" on {victim}" if kind in ("partition", "kill_syncer") else ""
+        _say(f"fault {kind}{where}{also} healed after {time.monotonic() - began:.1f}s")
+
+    def _global(self, kind: str) -> None:
+        if kind == "drop_tunnels":
+            self.faults.drop_tunnels()
         elif kind == "restart_apiserver":
             self.faults.restart_apiserver()
         else:
             self.storm()
+
+    def _meanwhile(self, hold: float) -> str:
+        """While a victim is down, half the time the API server restarts or the tunnels
+        drop too: a syncer coming back must find its way through both."""
+        if self.rng.random() >= 0.5:
+            time.sleep(hold)
+            return ""
+        kind = self.rng.choice(("restart_apiserver", "drop_tunnels"))
+        first = self.rng.uniform(0.0, hold)
+        time.sleep(first)
+        began = time.monotonic()
+        self._global(kind)
         self.counts[kind] += 1
-        where = f" on {victim}" if kind in ("partition", "kill_syncer") else ""
-        _say(f"fault {kind}{where} healed after {time.monotonic() - began:.1f}s")
+        time.sleep(max(0.0, hold - first - (time.monotonic() - began)))
+        return f" (and {kind} meanwhile)"
 
     def storm(self) -> None:
         """Writers race on one object with its resourceVersion as precondition, retrying
@@ -558,7 +587,23 @@ class Auditor:
         upstream = self._upstream(audit)
         self._copies(audit, upstream)
         self._sync_statuses(audit, upstream)
+        self._heartbeats(audit)
         return audit
+
+    def _heartbeats(self, audit: Audit) -> None:
+        """Every target's syncer beats again: a syncer that stayed down would otherwise pass
+        unseen wherever the churn left its objects alone."""
+        now = time.time()
+        for target in self.upstream.list(SYNC_TARGETS):
+            name = target["metadata"]["name"]
+            stamp = (target.get("status") or {}).get("lastSyncerHeartbeatTime")
+            if not stamp:
+                audit.pending.append(f"{name}: no heartbeat")
+                continue
+            beat = datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+            age = now - beat.timestamp()
+            if age > HEARTBEAT_THRESHOLD:
+                audit.pending.append(f"{name}: last heartbeat {age:.0f}s ago")
 
     def _upstream(self, audit: Audit) -> dict[tuple[str, str, str], Obj]:
         """The live upstream objects by (kind, namespace, name), checked against the model."""
