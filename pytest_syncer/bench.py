@@ -529,8 +529,12 @@ def main(argv: Sequence[str]) -> int:
         return 2
     machine = machine_facts()
     started = time.monotonic()
-    with tempfile.TemporaryDirectory(prefix="pytest-syncer-bench-") as scratch:
-        run = run_all(source, args.targets, args.duration, Path(scratch))
+    try:
+        with tempfile.TemporaryDirectory(prefix="pytest-syncer-bench-") as scratch:
+            run = run_all(source, args.targets, args.duration, Path(scratch))
+    except KeyboardInterrupt:
+        _say("interrupted; every step has stopped its processes")
+        return 130
     machine["load_average_end"] = [round(value, 2) for value in os.getloadavg()]
     run.seconds["total"] = time.monotonic() - started
     result = assemble(
