@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import base64
 import contextlib
+import hashlib
 import json
 import logging
 import os
@@ -214,10 +215,22 @@ def kube_access(kubeconfig: str) -> KubeAccess:
     user = next(u["user"] for u in document["users"] if u["name"] == context["user"])
     ca_file = cluster.get("certificate-authority")
     if ca_file is None:
-        handle, ca_file = tempfile.mkstemp(prefix="pytest-syncer-ca-", suffix=".crt")
-        os.write(handle, base64.b64decode(cluster["certificate-authority-data"]))
-        os.close(handle)
+        ca_file = _ca_file(base64.b64decode(cluster["certificate-authority-data"]))
     return KubeAccess(cluster["server"].rstrip("/"), user["token"], ca_file)
+
+
+@cache
+def _ca_directory() -> tempfile.TemporaryDirectory[str]:
+    """Where inline CAs become files for `requests`; removed when the process exits."""
+    return tempfile.TemporaryDirectory(prefix="pytest-syncer-locust-ca-")
+
+
+def _ca_file(pem: bytes) -> str:
+    """One file per distinct CA (the embedded clusters share one)."""
+    path = Path(_ca_directory().name) / f"{hashlib.sha256(pem).hexdigest()[:16]}.crt"
+    if not path.exists():
+        path.write_bytes(pem)
+    return str(path)
 
 
 def report(
