@@ -53,8 +53,8 @@ BAD_MANIFESTS = {
     ),
     "another kind than the URL's": (
         "configmaps",
-        json.dumps({"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {}}).encode(),
-        (400, "BadRequest", "(Widget) does not match the kind of the URL (ConfigMap)"),
+        json.dumps({"apiVersion": "unknown.example/v1", "kind": "Gizmo", "metadata": {}}).encode(),
+        (400, "BadRequest", "(Gizmo) does not match the kind of the URL (ConfigMap)"),
     ),
     "an invalid field": (
         "configmaps",
@@ -77,8 +77,10 @@ BAD_MANIFESTS = {
         (413, "RequestEntityTooLarge", "larger than 3145728 bytes"),
     ),
     "an unknown kind": (
-        "widgets.example.com",
-        json.dumps({"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {}}).encode(),
+        "gizmos.unknown.example",
+        json.dumps(
+            {"apiVersion": "unknown.example/v1", "kind": "Gizmo", "metadata": {"name": "g"}}
+        ).encode(),
         (404, "NotFound", "could not find the requested resource"),
     ),
 }
@@ -106,7 +108,7 @@ async def test_bad_manifests_upstream_are_refused_and_placed_workloads_keep_sync
         if resource == "configmaps":
             path = f"/api/v1/namespaces/{workload.namespace}/configmaps"
         else:
-            path = f"/apis/example.com/v1/namespaces/{workload.namespace}/widgets"
+            path = f"/apis/unknown.example/v1/namespaces/{workload.namespace}/gizmos"
         async with http.post(
             endpoint.base_url + path,
             data=body,
