@@ -418,6 +418,8 @@ class FaultInjector:
         self.last_healed = time.monotonic()
         self.error: BaseException | None = None
         self.rounds = 0
+        self.partitions_stale = 0
+        """Partitions whose victim's heartbeat was past the hub's threshold before the heal."""
         """Rounds of every fault kind completed."""
 
     @property
@@ -450,6 +452,8 @@ class FaultInjector:
         if kind == "partition":
             self.faults.partition(victim)
             also = self._meanwhile(PARTITION_HOLD)
+            if self._stale(victim):
+                self.partitions_stale += 1
             self.faults.heal()
         elif kind == "kill_syncer":
             self.faults.kill_syncer(victim)
@@ -460,6 +464,13 @@ class FaultInjector:
         self.counts[kind] += 1
         where = f" on {victim}" if kind in ("partition", "kill_syncer") else ""
         _say(f"fault {kind}{where}{also} healed after {time.monotonic() - began:.1f}s")
+
+    def _stale(self, victim: str) -> bool:
+        try:
+            target = self.churn.upstream.get(SYNC_TARGETS, victim)
+        except Exception:
+            return False
+        return time.time() - heartbeat_of(target) > HEARTBEAT_THRESHOLD
 
     def _global(self, kind: str) -> None:
         if kind == "drop_tunnels":
@@ -526,6 +537,14 @@ class FaultInjector:
                 except Exception:
                     model.uncertain = True
                     return
+
+
+def heartbeat_of(target: Obj) -> float:
+    """When a SyncTarget's syncer last beat (epoch seconds; 0 before it ever did)."""
+    stamp = (target.get("status") or {}).get("lastSyncerHeartbeatTime")
+    if not stamp:
+        return 0.0
+    return datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC).timestamp()
 
 
 def _storm_patch(model: Model, current: Obj, value: str) -> Obj:
@@ -595,15 +614,9 @@ class Auditor:
         unseen wherever the churn left its objects alone."""
         now = time.time()
         for target in self.upstream.list(SYNC_TARGETS):
-            name = target["metadata"]["name"]
-            stamp = (target.get("status") or {}).get("lastSyncerHeartbeatTime")
-            if not stamp:
-                audit.pending.append(f"{name}: no heartbeat")
-                continue
-            beat = datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
-            age = now - beat.timestamp()
+            age = now - heartbeat_of(target)
             if age > HEARTBEAT_THRESHOLD:
-                audit.pending.append(f"{name}: last heartbeat {age:.0f}s ago")
+                audit.pending.append(f"{target['metadata']['name']}: last heartbeat {age:.0f}s ago")
 
     def _upstream(self, audit: Audit) -> dict[tuple[str, str, str], Obj]:
         """The live upstream objects by (kind, namespace, name), checked against the model."""
@@ -877,6 +890,7 @@ def _soak(
         "operations_failed": churn.failed,
         "faults": {kind: injector.counts[kind] for kind in FAULT_KINDS},
         "conflicts_409": injector.conflicts,
+        "partitions_stale": injector.partitions_stale,
         "objects_checked": audit.checked,
         "lost": len(audit.lost),
         "duplicated": len(audit.duplicated),
