@@ -11,7 +11,6 @@ Beside them: the heartbeat, the resync, the clean-up of empty namespaces, the st
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Coroutine, Iterator
 from types import TracebackType
@@ -37,6 +36,7 @@ from pytest_syncer.syncer.engine.settings import KNOWN_RESOURCES, EngineSettings
 from pytest_syncer.syncer.engine.spec import SpecSyncer, SyncedResource
 from pytest_syncer.syncer.engine.syncstatus import SyncStatusWriter
 from pytest_syncer.syncer.engine.targetlog import TargetLog
+from pytest_syncer.syncer.engine.tasks import ForeverTasks
 from pytest_syncer.syncer.engine.upstream import SharedUpstream, carries
 from pytest_syncer.syncer.interfaces import (
     SYNC_TARGET_KEY_LABEL,
@@ -118,7 +118,8 @@ class TargetSyncer:
                 self._upstream_handler(resource),
             )
         self._queue: WorkQueue[WorkKey] = WorkQueue()
-        self._tasks: list[asyncio.Task[None]] = []
+        self._starting: asyncio.Task[None] | None = None
+        self._loops = ForeverTasks(self.log)
         self._reflectors: list[Reflector] = []
         self._collector: StatusCollector | None = None
         self._spec: SpecSyncer | None = None
@@ -132,7 +133,7 @@ class TargetSyncer:
         return self.sync_target.key
 
     async def __aenter__(self) -> Self:
-        self._tasks.append(asyncio.create_task(self._run(), name=f"target {self.target_name}"))
+        self._starting = asyncio.create_task(self._run(), name=f"target {self.target_name}")
         return self
 
     async def __aexit__(
@@ -145,7 +146,8 @@ class TargetSyncer:
 
     async def wait_ready(self, timeout: float | None = None) -> None:
         waiter = asyncio.create_task(self.ready.wait())
-        done, _ = await asyncio.wait([waiter, *self._tasks[:1]], timeout=timeout)
+        assert self._starting is not None, "start the syncer with `async with` first"
+        done, _ = await asyncio.wait([waiter, self._starting], timeout=timeout)
         if waiter not in done:
             waiter.cancel()
             for task in done:
@@ -153,20 +155,26 @@ class TargetSyncer:
             raise TimeoutError(f"target {self.target_name} did not get ready in {timeout}s")
 
     async def close(self) -> None:
-        self._queue.shut_down()
-        if self._reporter is not None:
-            self._reporter.close()
-        for task in self._tasks:
+        """Stop the loops first (so none of them ends unasked), then the queues and caches;
+        the error of a loop that died, or of a start that failed, is raised after."""
+        starting = [self._starting] if self._starting is not None else []
+        for task in starting:
             task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        self._tasks.clear()
-        if self._collector is not None:
-            await self._collector.close()
-        for reflector in self._reflectors:
-            await reflector.stop()
+        started = await asyncio.gather(*starting, return_exceptions=True)
+        try:
+            await self._loops.close()
+        finally:
+            self._queue.shut_down()
+            if self._reporter is not None:
+                self._reporter.close()
+            if self._collector is not None:
+                await self._collector.close()
+            for reflector in self._reflectors:
+                await reflector.stop()
         self.log.info("stopped")
+        for result in started:
+            if isinstance(result, Exception):
+                raise result
 
     def _reflector(
         self, client: KubeClient, resource: Resource, selector: str, side: str
@@ -264,7 +272,7 @@ class TargetSyncer:
                 )
 
     def _spawn(self, coroutine: Coroutine[Any, Any, None], name: str) -> None:
-        self._tasks.append(asyncio.create_task(coroutine, name=f"target={self.target_name} {name}"))
+        self._loops.spawn(coroutine, f"target={self.target_name} {name}")
 
     def _upstream_handler(self, resource: Resource) -> Handler:
         def handle(change: Change, obj: KubeObject, old: KubeObject | None) -> None:
