@@ -24,7 +24,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "up": ("pytest_syncer.environment_command:up", "start N targets for your shell"),
     "down": ("pytest_syncer.environment_command:down", "stop an environment `up` started in DIR"),
     "bench": ("pytest_syncer.bench:main", "run the benchmarks and locust, print one JSON result"),
-    "soak": ("pytest_syncer.soak:main", "churn and inject faults from a seed, then check"),
+    "soak": ("pytest_syncer.soak.command:main", "churn and inject faults from a seed, then check"),
 }
 
 

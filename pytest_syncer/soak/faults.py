@@ -1,0 +1,196 @@
+"""Faults drawn from a seed on the real processes while the churn runs: tunnels dropped, a
+target partitioned past its heartbeat threshold, syncers killed and restarted, the API server
+restarted, 409 storms from concurrent writers."""
+
+from __future__ import annotations
+
+import base64
+import random
+import threading
+import time
+from collections import Counter
+from datetime import UTC, datetime
+
+from kubernetes import client as k8s_client
+
+from pytest_syncer.harness.environment import HEARTBEAT_THRESHOLD, SyncerEnvironment
+from pytest_syncer.harness.faults import Faults
+from pytest_syncer.harness.kube import SYNC_TARGETS, Obj
+from pytest_syncer.soak.churn import Churn
+from pytest_syncer.soak.model import Model
+from pytest_syncer.soak.progress import say
+
+FAULT_KINDS = ("drop_tunnels", "partition", "kill_syncer", "restart_apiserver", "conflict_storm")
+VICTIMS = 3
+"""Faults on one target's syncer hit at most this many targets: each isolation restarts a pool
+and leaves one more process, and a 2-core machine has room for only a few."""
+STORM_WRITERS = 6
+STORM_WRITES = 4
+"""Each storm writer lands this many writes, retrying each until no 409 answers it."""
+PARTITION_HOLD = HEARTBEAT_THRESHOLD * 1.5 + 2
+"""A partition lasts past the hub's heartbeat threshold, so the target is reported stale."""
+
+
+class FaultInjector:
+    """Every fault kind in a seeded order, round after round, each healed before the next."""
+
+    def __init__(
+        self, env: SyncerEnvironment, churn: Churn, rng: random.Random, *, gap: float
+    ) -> None:
+        self.env = env
+        self.churn = churn
+        self.rng = rng
+        self.gap = gap
+        self.faults = Faults(env)
+        names = sorted(env.targets)
+        self.victims = rng.sample(names, min(VICTIMS, len(names)))
+        self.counts: Counter[str] = Counter()
+        self.conflicts = 0
+        self.last_healed = time.monotonic()
+        self.error: BaseException | None = None
+        self.rounds = 0
+        self.partitions_stale = 0
+        """Partitions whose victim's heartbeat was past the hub's threshold before the heal."""
+        """Rounds of every fault kind completed."""
+
+    @property
+    def done_once(self) -> bool:
+        """Every kind was injected once, or the injector gave up on an error."""
+        return self.rounds > 0 or self.error is not None
+
+    def run(self, stop: threading.Event) -> None:
+        try:
+            while not stop.is_set():
+                kinds = list(FAULT_KINDS)
+                self.rng.shuffle(kinds)
+                for kind in kinds:
+                    if stop.wait(self.rng.uniform(self.gap / 2, self.gap * 1.5)):
+                        return
+                    self.inject(kind)
+                    self.last_healed = time.monotonic()
+                self.rounds += 1
+        except BaseException as error:
+            self.error = error
+            say(f"fault injection stopped: {type(error).__name__}: {error}")
+        finally:
+            self.faults.heal()
+            self.last_healed = time.monotonic()
+
+    def inject(self, kind: str) -> None:
+        victim = self.rng.choice(self.victims)
+        began = time.monotonic()
+        also = ""
+        if kind == "partition":
+            self.faults.partition(victim)
+            also = self._meanwhile(PARTITION_HOLD)
+            if self._stale(victim):
+                self.partitions_stale += 1
+            self.faults.heal()
+        elif kind == "kill_syncer":
+            self.faults.kill_syncer(victim)
+            also = self._meanwhile(self.rng.uniform(1.0, 4.0))
+            self.faults.restart_syncer(victim)
+        else:
+            self._global(kind)
+        self.counts[kind] += 1
+        where = f" on {victim}" if kind in ("partition", "kill_syncer") else ""
+        say(f"fault {kind}{where}{also} healed after {time.monotonic() - began:.1f}s")
+
+    def _stale(self, victim: str) -> bool:
+        try:
+            target = self.churn.upstream.get(SYNC_TARGETS, victim)
+        except Exception:
+            return False
+        return time.time() - heartbeat_of(target) > HEARTBEAT_THRESHOLD
+
+    def _global(self, kind: str) -> None:
+        if kind == "drop_tunnels":
+            self.faults.drop_tunnels()
+        elif kind == "restart_apiserver":
+            self.faults.restart_apiserver()
+        else:
+            self.storm()
+
+    def _meanwhile(self, hold: float) -> str:
+        """While a victim is down, half the time the API server restarts or the tunnels
+        drop too: a syncer coming back must find its way through both."""
+        if self.rng.random() >= 0.5:
+            time.sleep(hold)
+            return ""
+        kind = self.rng.choice(("restart_apiserver", "drop_tunnels"))
+        first = self.rng.uniform(0.0, hold)
+        time.sleep(first)
+        began = time.monotonic()
+        self._global(kind)
+        self.counts[kind] += 1
+        time.sleep(max(0.0, hold - first - (time.monotonic() - began)))
+        return f" (and {kind} meanwhile)"
+
+    def storm(self) -> None:
+        """Writers race on one object with its resourceVersion as precondition, retrying
+        every 409, while the syncers and the hub write it too; the model then takes the
+        object as it ended."""
+        candidates = [model for model in self.churn.live() if not model.uncertain]
+        if not candidates:
+            return
+        model = self.rng.choice(candidates)
+        with self.churn.step_lock:
+            model.busy = True
+        try:
+            writers = [
+                threading.Thread(target=self._writer, args=(model, index))
+                for index in range(STORM_WRITERS)
+            ]
+            for writer in writers:
+                writer.start()
+            for writer in writers:
+                writer.join()
+            model.uncertain = True
+            self.churn.refresh(model)
+        finally:
+            model.busy = False
+
+    def _writer(self, model: Model, index: int) -> None:
+        upstream = self.churn.upstream
+        for serial in range(STORM_WRITES):
+            for _ in range(50):
+                try:
+                    current = upstream.get(model.kind, model.name, model.namespace)
+                    patch = _storm_patch(model, current, f"{index}-{serial}")
+                    upstream.patch(model.kind, model.name, patch, model.namespace)
+                    break
+                except k8s_client.ApiException as error:
+                    if error.status != 409:
+                        model.uncertain = True
+                        return
+                    with self.churn.lock:
+                        self.conflicts += 1
+                except Exception:
+                    model.uncertain = True
+                    return
+
+
+def heartbeat_of(target: Obj) -> float:
+    """When a SyncTarget's syncer last beat (epoch seconds; 0 before it ever did)."""
+    stamp = (target.get("status") or {}).get("lastSyncerHeartbeatTime")
+    if not stamp:
+        return 0.0
+    return datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC).timestamp()
+
+
+def _storm_patch(model: Model, current: Obj, value: str) -> Obj:
+    precondition = {"resourceVersion": current["metadata"]["resourceVersion"]}
+    kind = model.kind.kind
+    if kind == "ConfigMap":
+        return {"metadata": precondition, "data": {"rev": value}}
+    if kind == "Secret":
+        return {
+            "metadata": precondition,
+            "data": {"rev": base64.b64encode(value.encode()).decode()},
+        }
+    if kind == "Service":
+        return {"metadata": {**precondition, "annotations": {"storm": value}}}
+    return {
+        "metadata": precondition,
+        "spec": {"template": {"metadata": {"annotations": {"rev": value}}}},
+    }
