@@ -49,9 +49,9 @@ class FaultInjector:
         self.last_healed = time.monotonic()
         self.error: BaseException | None = None
         self.rounds = 0
+        """Rounds of every fault kind completed."""
         self.partitions_stale = 0
         """Partitions whose victim's heartbeat was past the hub's threshold before the heal."""
-        """Rounds of every fault kind completed."""
 
     @property
     def done_once(self) -> bool:
