@@ -36,6 +36,7 @@ from pytest_syncer.harness.kube import SYNC_TARGETS, Cluster, Obj
 from pytest_syncer.harness.run_stats import RunStats
 from pytest_syncer.harness.syncers import SyncerFleet, TargetWiring
 from pytest_syncer.processes import ServiceProcess
+from pytest_syncer.syncer.engine.heartbeat import last_heartbeat
 from pytest_syncer.syncer.interfaces import NamespaceLocator, SyncTarget
 from pytest_syncer.syncer.transform.naming import placement_label, sync_target_key
 from pytest_syncer.tunnel.auth import TokenAuthority
@@ -391,20 +392,16 @@ def _create_sync_targets(
     return handles
 
 
-def _heartbeat(obj: Obj) -> float:
-    stamp = (obj.get("status") or {}).get("lastSyncerHeartbeatTime")
-    if not stamp:
-        return 0.0
-    return datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC).timestamp()
-
-
 def _wait_heartbeats(upstream: Cluster, names: Sequence[str], timeout: float) -> None:
     """Every target in `names` has a heartbeat written after now: its syncer is up."""
     since = int(time.time())
     wanted = set(names)
 
     def stale() -> list[str]:
-        beats = {obj["metadata"]["name"]: _heartbeat(obj) for obj in upstream.list(SYNC_TARGETS)}
+        beats = {
+            obj["metadata"]["name"]: (last_heartbeat(obj) or 0.0)
+            for obj in upstream.list(SYNC_TARGETS)
+        }
         return sorted(name for name in wanted if beats.get(name, 0.0) < since)
 
     wait_until(

@@ -19,9 +19,9 @@ from pytest_syncer.harness.kube import (
 )
 from pytest_syncer.harness.waits import differences
 from pytest_syncer.soak.churn import CHURN_KINDS, RUN_LABEL, Churn
-from pytest_syncer.soak.faults import heartbeat_of
 from pytest_syncer.soak.model import Model
 from pytest_syncer.status.rules import SYNC_TARGETS_READY
+from pytest_syncer.syncer.engine.heartbeat import last_heartbeat
 from pytest_syncer.syncer.interfaces import SYNC_TARGET_KEY_LABEL, WORKLOAD_UID_LABEL
 from pytest_syncer.syncer.transform.naming import (
     CLUSTER_LABEL,
@@ -81,7 +81,7 @@ class Auditor:
         unseen wherever the churn left its objects alone."""
         now = time.time()
         for target in self.upstream.list(SYNC_TARGETS):
-            age = now - heartbeat_of(target)
+            age = now - (last_heartbeat(target) or 0.0)
             if age > HEARTBEAT_THRESHOLD:
                 audit.pending.append(f"{target['metadata']['name']}: last heartbeat {age:.0f}s ago")
 

@@ -9,7 +9,6 @@ import random
 import threading
 import time
 from collections import Counter
-from datetime import UTC, datetime
 
 from kubernetes import client as k8s_client
 
@@ -19,6 +18,7 @@ from pytest_syncer.harness.kube import SYNC_TARGETS, Obj
 from pytest_syncer.soak.churn import Churn
 from pytest_syncer.soak.model import Model
 from pytest_syncer.soak.progress import say
+from pytest_syncer.syncer.engine.heartbeat import last_heartbeat
 
 FAULT_KINDS = ("drop_tunnels", "partition", "kill_syncer", "restart_apiserver", "conflict_storm")
 VICTIMS = 3
@@ -101,7 +101,7 @@ class FaultInjector:
             target = self.churn.upstream.get(SYNC_TARGETS, victim)
         except Exception:
             return False
-        return time.time() - heartbeat_of(target) > HEARTBEAT_THRESHOLD
+        return time.time() - (last_heartbeat(target) or 0.0) > HEARTBEAT_THRESHOLD
 
     def _global(self, kind: str) -> None:
         if kind == "drop_tunnels":
@@ -168,14 +168,6 @@ class FaultInjector:
                 except Exception:
                     model.uncertain = True
                     return
-
-
-def heartbeat_of(target: Obj) -> float:
-    """When a SyncTarget's syncer last beat (epoch seconds; 0 before it ever did)."""
-    stamp = (target.get("status") or {}).get("lastSyncerHeartbeatTime")
-    if not stamp:
-        return 0.0
-    return datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC).timestamp()
 
 
 def _storm_patch(model: Model, current: Obj, value: str) -> Obj:

@@ -21,10 +21,11 @@ from typing import Any
 
 from aiohttp import web
 
-from pytest_syncer.status.conditions import parse_time, rfc3339, stamp_transitions
+from pytest_syncer.status.conditions import rfc3339, stamp_transitions
 from pytest_syncer.status.merge_patch import merge_patch_between
 from pytest_syncer.status.rules import SYNC_TARGETS_READY, TargetStatus, aggregate
 from pytest_syncer.syncer.client import SYNC_STATUSES, SYNC_TARGETS, ApiError, KubeClient, Resource
+from pytest_syncer.syncer.engine.heartbeat import last_heartbeat
 from pytest_syncer.syncer.interfaces import KubeObject, SyncPhase, SyncStatusRecord
 from pytest_syncer.syncer.reflector import Change, Reflector
 from pytest_syncer.syncer.transform.errors import TransformError
@@ -38,7 +39,6 @@ from pytest_syncer.syncer.workqueue import WorkQueue
 
 log = logging.getLogger(__name__)
 
-HEARTBEAT_FIELD = "lastSyncerHeartbeatTime"
 DEFAULT_HEARTBEAT_THRESHOLD = 60.0
 DEFAULT_COALESCE_DELAY = 0.05
 
@@ -69,7 +69,7 @@ def heartbeat_is_stale(sync_target: KubeObject | None, now: float, threshold: fl
     """No SyncTarget, no heartbeat yet, or one older than `threshold` seconds: stale."""
     if sync_target is None:
         return True
-    beat = parse_time((sync_target.get("status") or {}).get(HEARTBEAT_FIELD))
+    beat = last_heartbeat(sync_target)
     return beat is None or now - beat > threshold
 
 
