@@ -7,7 +7,8 @@ one or a few real `pytest-syncer syncer` processes) and its tests use distinct n
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+import contextlib
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -61,6 +62,18 @@ class SyncerEnvironment:
 
     async def client(self, cluster: str) -> KubeClient:
         return await KubeClient.from_kubeconfig(self.kubeconfigs[cluster])
+
+    @contextlib.asynccontextmanager
+    async def clients(self, *clusters: str) -> AsyncIterator[dict[str, KubeClient]]:
+        """A client per named cluster, all closed when the block ends."""
+        opened: dict[str, KubeClient] = {}
+        try:
+            for name in clusters:
+                opened[name] = await self.client(name)
+            yield opened
+        finally:
+            for client in opened.values():
+                await client.close()
 
     async def create_targets(self, targets: Sequence[TargetInfo]) -> None:
         async with await self.client(UPSTREAM) as upstream:

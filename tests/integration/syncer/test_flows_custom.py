@@ -52,10 +52,8 @@ def environment(
 
 @pytest.fixture
 async def clients(environment: SyncerEnvironment) -> AsyncIterator[dict[str, KubeClient]]:
-    opened = {name: await environment.client(name) for name in (UPSTREAM, "down-1", "down-2")}
-    yield opened
-    for client in opened.values():
-        await client.close()
+    async with environment.clients(UPSTREAM, "down-1", "down-2") as opened:
+        yield opened
 
 
 async def _copies(clients: dict[str, KubeClient], ns: str) -> dict[str, KubeObject | None]:

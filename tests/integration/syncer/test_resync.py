@@ -39,10 +39,8 @@ def environment(
 
 @pytest.fixture
 async def clients(environment: SyncerEnvironment) -> AsyncIterator[dict[str, KubeClient]]:
-    opened = {name: await environment.client(name) for name in (UPSTREAM, TARGET.downstream)}
-    yield opened
-    for client in opened.values():
-        await client.close()
+    async with environment.clients(UPSTREAM, TARGET.downstream) as opened:
+        yield opened
 
 
 async def test_resyncs_of_a_healthy_workload_write_nothing(
