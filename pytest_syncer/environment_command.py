@@ -17,7 +17,6 @@ import tempfile
 import threading
 import time
 from pathlib import Path
-from types import FrameType
 
 from pytest_syncer.environment_file import (
     EnvironmentFacts,
@@ -25,6 +24,7 @@ from pytest_syncer.environment_file import (
     pid_alive,
 )
 from pytest_syncer.harness.config import PROVIDERS, HarnessConfigError
+from pytest_syncer.service import sigterm_interrupts
 from pytest_syncer.waiting import WaitTimeout, wait_until
 
 DOWN_TIMEOUT = 60.0
@@ -68,10 +68,6 @@ class _Progress:
                 if pattern not in told and any(self._workdir.glob(pattern)):
                     told.add(pattern)
                     _say(f"starting {what} ({time.monotonic() - self._began:.1f}s)")
-
-
-def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
-    raise KeyboardInterrupt
 
 
 def _up_parser() -> argparse.ArgumentParser:
@@ -130,22 +126,20 @@ def up(argv: list[str]) -> int:
             file=sys.stderr,
         )
         return 1
-    signal.signal(signal.SIGTERM, _raise_interrupt)
     env: SyncerEnvironment | None = None
     try:
-        _say(f"starting {config.targets} targets on provider {config.provider} in {directory}")
-        with _Progress(directory):
-            env = SyncerEnvironment.start(config, make_provider(config), directory)
-        facts = env.describe(directory, os.getpid())
-        facts.write(directory)
-        _announce(facts, directory)
-        while True:
-            signal.pause()
+        with sigterm_interrupts():
+            _say(f"starting {config.targets} targets on provider {config.provider} in {directory}")
+            with _Progress(directory):
+                env = SyncerEnvironment.start(config, make_provider(config), directory)
+            facts = env.describe(directory, os.getpid())
+            facts.write(directory)
+            _announce(facts, directory)
+            while True:
+                signal.pause()
     except KeyboardInterrupt:
         _say("stopping")
     finally:
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            signal.signal(signum, signal.SIG_IGN)
         if env is not None:
             env.close()
         _say("stopped every process")

@@ -12,8 +12,9 @@ import json
 import logging
 import signal
 import sys
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AbstractAsyncContextManager
+from types import FrameType
 from typing import Any
 
 ServiceFactory = Callable[[], AbstractAsyncContextManager[dict[str, Any]]]
@@ -40,6 +41,23 @@ def announce_ready(payload: dict[str, Any]) -> None:
     """Print the one ready line on stdout; callers block on reading it."""
     sys.stdout.write(json.dumps(payload, sort_keys=True) + "\n")
     sys.stdout.flush()
+
+
+def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+@contextlib.contextmanager
+def sigterm_interrupts() -> Iterator[None]:
+    """For the blocking commands (`up`, `soak`): inside the block SIGTERM raises
+    KeyboardInterrupt as Ctrl-C does; once it is left both are ignored, so a second signal
+    cannot cut the teardown after it short."""
+    signal.signal(signal.SIGTERM, _raise_interrupt)
+    try:
+        yield
+    finally:
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, signal.SIG_IGN)
 
 
 @contextlib.asynccontextmanager

@@ -12,17 +12,16 @@ import argparse
 import json
 import os
 import random
-import signal
 import sys
 import tempfile
 import threading
 import time
 from pathlib import Path
-from types import FrameType
 from typing import Any
 
 from pytest_syncer.harness.config import HarnessConfigError
 from pytest_syncer.harness.environment import SyncerEnvironment
+from pytest_syncer.service import sigterm_interrupts
 from pytest_syncer.soak.audit import Audit, Auditor
 from pytest_syncer.soak.churn import Churn
 from pytest_syncer.soak.faults import FAULT_KINDS, FaultInjector
@@ -30,10 +29,6 @@ from pytest_syncer.soak.progress import say
 from pytest_syncer.waiting import WaitTimeout, wait_until
 
 PROGRESS_INTERVAL = 10.0
-
-
-def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
-    raise KeyboardInterrupt
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -68,16 +63,16 @@ def main(argv: list[str]) -> int:
         say(str(error))
         return 2
     directory = (args.dir or Path(tempfile.mkdtemp(prefix="pytest-syncer-soak-"))).absolute()
-    signal.signal(signal.SIGTERM, _raise_interrupt)
     env: SyncerEnvironment | None = None
     stop = threading.Event()
     threads: list[threading.Thread] = []
     try:
-        say(f"starting {args.targets} targets in {directory}")
-        began = time.monotonic()
-        env = SyncerEnvironment.start(config, make_provider(config), directory)
-        say(f"environment up in {time.monotonic() - began:.1f}s")
-        result = _soak(env, args, stop, threads)
+        with sigterm_interrupts():
+            say(f"starting {args.targets} targets in {directory}")
+            began = time.monotonic()
+            env = SyncerEnvironment.start(config, make_provider(config), directory)
+            say(f"environment up in {time.monotonic() - began:.1f}s")
+            result = _soak(env, args, stop, threads)
     except KeyboardInterrupt:
         say("interrupted; stopping every process")
         return 130
@@ -85,8 +80,6 @@ def main(argv: list[str]) -> int:
         stop.set()
         for thread in threads:
             thread.join(30)
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            signal.signal(signum, signal.SIG_IGN)
         if env is not None:
             env.close()
         say("stopped every process")
