@@ -113,6 +113,8 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     if settings.crds:
         shown = (os.path.relpath(path, config.rootpath) for path in settings.crds)
         line += f", CRDs from {', '.join(shown)}"
+    if settings.network_faults:
+        line += ", network faults on"
     return [line]
 
 

@@ -24,6 +24,7 @@ DEFAULT_CRDS = Path("fixtures") / "crds" / "workloads"
 """Under the rootdir: the CRDs of the custom resources under test, installed when it exists."""
 KEEP_CHOICES = ("never", "on-failure", "always")
 XDIST_CHOICES = ("per-worker", "shared")
+SWITCH = {"on": True, "true": True, "1": True, "off": False, "false": False, "0": False}
 
 TEMPLATE_FIELDS = (
     "upstream_kubeconfig",
@@ -116,6 +117,13 @@ OPTIONS = (
         "under pytest-xdist: per-worker (default; each worker builds its own environments) or "
         "shared (one environment per size for all workers; faults and status profiles skip)",
     ),
+    OptionSpec(
+        "--syncer-network-faults",
+        "syncer_network_faults",
+        "on: every syncer reaches the upstream, its cluster and the hub's tunnel through a "
+        "fault proxy of the harness, one link each, so faults.link(...) can slow, cut or reset "
+        "it; off (default)",
+    ),
 )
 
 
@@ -135,6 +143,8 @@ class HarnessConfig:
     xdist: str = "per-worker"
     crds: tuple[Path, ...] = ()
     """CRD manifest files and folders (`--syncer-crds`), absolute."""
+    network_faults: bool = False
+    """Every syncer link goes through the harness's fault proxy (`--syncer-network-faults`)."""
 
     def with_targets(self, targets: int) -> HarnessConfig:
         return replace(self, targets=targets)
@@ -248,6 +258,17 @@ def resolve(
         raise HarnessConfigError(
             f"--syncer-xdist must be one of {', '.join(XDIST_CHOICES)}, not {xdist!r}"
         )
+    network_text = (values.get("syncer_network_faults") or "off").lower()
+    if network_text not in SWITCH:
+        raise HarnessConfigError(
+            f"--syncer-network-faults must be on or off, not {values['syncer_network_faults']!r}"
+        )
+    network_faults = SWITCH[network_text]
+    if network_faults and keep != "never":
+        raise HarnessConfigError(
+            f"--syncer-keep {keep} needs --syncer-network-faults off: the fault proxy lives in "
+            "the pytest process, so the kept syncers would lose their links when it exits"
+        )
     return HarnessConfig(
         provider,
         targets,
@@ -260,4 +281,5 @@ def resolve(
         artifacts,
         xdist,
         crds,
+        network_faults,
     )

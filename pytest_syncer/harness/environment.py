@@ -33,6 +33,8 @@ from pytest_syncer.harness.custom_resources import (
     syncer_resources,
 )
 from pytest_syncer.harness.kube import SYNC_TARGETS, Cluster, Obj
+from pytest_syncer.harness.netfaults.proxy import FaultProxy
+from pytest_syncer.harness.netfaults.wiring import proxied
 from pytest_syncer.harness.run_stats import RunStats
 from pytest_syncer.harness.syncers import SyncerFleet, TargetWiring
 from pytest_syncer.processes import ServiceProcess
@@ -97,6 +99,8 @@ class SyncerEnvironment:
     processes are not this object's to stop, kill or reconfigure."""
     custom_resources: list[CustomResource] = field(default_factory=list)
     """The CRDs of `--syncer-crds`, served upstream and on every target, and synced."""
+    network: FaultProxy | None = None
+    """With `--syncer-network-faults on`: the proxy every syncer link goes through."""
 
     @property
     def size(self) -> int:
@@ -153,6 +157,11 @@ class SyncerEnvironment:
             cleanup.callback(hub.stop)
             hub.start()
             hub.argv.append(f"--port={str(hub.ready['url']).rsplit(':', 1)[1]}")
+            stats = RunStats()
+            network: FaultProxy | None = None
+            if config.network_faults:
+                network = FaultProxy(config.seed, lambda kind: stats.record_fault(f"link-{kind}"))
+                cleanup.callback(network.close)
             authority = TokenAuthority.from_file(secret)
             tokens = workdir / "tunnel-tokens"
             tokens.mkdir(exist_ok=True)
@@ -163,7 +172,7 @@ class SyncerEnvironment:
                     authority.mint(clusters.upstream_cluster, name, ttl=TOKEN_TTL)
                 )
                 token_file.chmod(0o600)
-                wirings[name] = TargetWiring(
+                wiring = TargetWiring(
                     target=name,
                     upstream_kubeconfig=clusters.upstream_kubeconfig,
                     upstream_cluster=clusters.upstream_cluster,
@@ -172,6 +181,9 @@ class SyncerEnvironment:
                     tunnel_token_file=token_file,
                     tunnel_ca_file=Path(str(hub.ready["ca"])),
                     resources=resources,
+                )
+                wirings[name] = (
+                    wiring if network is None else proxied(network, wiring, workdir / "links")
                 )
 
             def wait_ready(ready_targets: Sequence[str]) -> None:
@@ -199,7 +211,9 @@ class SyncerEnvironment:
             hub,
             syncers,
             cleanup,
+            stats=stats,
             custom_resources=crds,
+            network=network,
         )
 
     @classmethod
@@ -273,6 +287,7 @@ class SyncerEnvironment:
             "syncer": self.config.command or "reference (pooled)",
             "hub": self.hub_url,
             **({"custom resources": ", ".join(custom)} if custom else {}),
+            **({"network faults": "a proxied link per target and peer"} if self.network else {}),
             **self.clusters.facts,
         }
 

@@ -16,7 +16,7 @@ import fcntl
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -83,8 +83,13 @@ class SharedRun:
                 started = time.monotonic()
                 registry = OwnerRegistry(workdir, owner=self.owner)
                 try:
+                    # Its processes outlive this worker, the fault proxy would not; faults
+                    # skip on shared environments anyway.
                     built = SyncerEnvironment.start(
-                        config, provider(config), workdir, pool_size=pool_size
+                        replace(config, network_faults=False),
+                        provider(config),
+                        workdir,
+                        pool_size=pool_size,
                     )
                 except ProviderUnavailable as error:
                     unavailable.write_text(str(error))

@@ -58,7 +58,9 @@ def main(argv: list[str]) -> int:
 
     values = {"syncer_targets": str(args.targets), "syncer_seed": str(args.seed)}
     try:
-        config = resolve({**values, "syncer_provider": "embedded"}, set(values))
+        config = resolve(
+            {**values, "syncer_provider": "embedded", "syncer_network_faults": "on"}, set(values)
+        )
     except HarnessConfigError as error:
         say(str(error))
         return 2

@@ -105,6 +105,7 @@ def test_options_are_in_one_group_with_ini_twins(pytester: pytest.Pytester) -> N
         "--syncer-keep",
         "--syncer-artifacts",
         "--syncer-xdist",
+        "--syncer-network-faults",
     ):
         assert flag in section, flag
     for ini in (
@@ -120,6 +121,7 @@ def test_options_are_in_one_group_with_ini_twins(pytester: pytest.Pytester) -> N
         "syncer_keep",
         "syncer_artifacts",
         "syncer_xdist",
+        "syncer_network_faults",
     ):
         assert f"{ini} (" in text, ini
 
@@ -149,6 +151,12 @@ def test_command_line_wins_over_ini(pytester: pytest.Pytester) -> None:
     assert _header(pytester, "--syncer-targets=11").startswith(
         "syncer: provider embedded, 11 targets,"
     )
+
+
+def test_ini_network_faults_show_in_the_header(pytester: pytest.Pytester) -> None:
+    pytester.makeini("[pytest]\nsyncer_network_faults = on\n")
+    assert _header(pytester).endswith("seed 12, network faults on")
+    assert _header(pytester, "--syncer-network-faults=off").endswith("seed 12")
 
 
 def test_ini_syncer_command_is_used(pytester: pytest.Pytester) -> None:
@@ -186,6 +194,11 @@ def test_ini_kubeconfig_provider(pytester: pytest.Pytester) -> None:
         (["--syncer-command=my-syncer {target}"], "*--syncer-command must pass*"),
         (["--syncer-keep=sometimes"], "*--syncer-keep must be one of never, on-failure, always*"),
         (["--syncer-xdist=pooled"], "*--syncer-xdist must be one of per-worker, shared*"),
+        (["--syncer-network-faults=maybe"], "*--syncer-network-faults must be on or off*"),
+        (
+            ["--syncer-network-faults=on", "--syncer-keep=always"],
+            "*--syncer-keep always needs --syncer-network-faults off*",
+        ),
         (["--syncer-crds=nowhere/crds"], "*--syncer-crds: no such file or folder: */nowhere/crds"),
         (
             ["--syncer-command=s {upstream_kubeconfig} {downstream_kubeconfig} {target} {bogus}"],

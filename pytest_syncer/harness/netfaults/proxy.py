@@ -228,15 +228,19 @@ class Link:
 
     def latency(self, ms: float, jitter: float = 0.0, direction: Which = "both") -> None:
         self._proxy.call(lambda: self._link.model.latency(ms / 1000, jitter / 1000, direction))
+        self._proxy.record("latency")
 
     def bandwidth(self, bytes_per_s: float, direction: Which = "both") -> None:
         self._proxy.call(lambda: self._link.model.bandwidth(bytes_per_s, direction))
+        self._proxy.record("bandwidth")
 
     def blackhole(self, direction: Which = "both") -> None:
         self._proxy.call(lambda: self._link.model.blackhole(direction))
+        self._proxy.record("blackhole")
 
     def reset(self) -> None:
         self._proxy.call(self._link.reset)
+        self._proxy.record("reset")
 
     def heal(self) -> None:
         self._proxy.call(self._link.heal)
@@ -258,8 +262,10 @@ class Link:
 class FaultProxy:
     """The asyncio loop, on a thread of its own, that serves every link; `close` stops it."""
 
-    def __init__(self, seed: int) -> None:
+    def __init__(self, seed: int, record: Callable[[str], None] = lambda kind: None) -> None:
         self.seed = seed
+        self.record = record
+        """Told the kind of every fault a link takes (`latency`, `blackhole`, ...)."""
         self.links: dict[str, Link] = {}
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(

@@ -23,6 +23,18 @@ def test_defaults() -> None:
     assert DEFAULT_SEED == 12
 
 
+@pytest.mark.parametrize(
+    ("text", "on"), [(None, False), ("off", False), ("on", True), ("True", True)]
+)
+def test_network_faults_is_a_switch(text: str | None, on: bool) -> None:
+    assert resolve({"syncer_network_faults": text}, set()).network_faults is on
+
+
+def test_network_faults_cannot_be_kept() -> None:
+    with pytest.raises(HarnessConfigError, match="fault proxy lives in the pytest process"):
+        resolve({"syncer_network_faults": "on", "syncer_keep": "on-failure"}, set())
+
+
 def test_kubeconfig_provider_takes_the_path() -> None:
     config = resolve(
         {"syncer_provider": "kubeconfig", "syncer_kubeconfig": "/k"}, {"syncer_provider"}
