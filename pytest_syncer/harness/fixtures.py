@@ -320,8 +320,9 @@ def conflicts(syncer_env: SyncerEnvironment) -> Conflicts:
 
 @pytest.fixture
 def faults(syncer_env: SyncerEnvironment) -> Iterator[Faults]:
-    """Inject faults: drop the tunnels, partition a target, SIGKILL and restart a target's
-    syncer, restart the API server. Whatever is still broken after the test is healed."""
+    """Inject faults: drop the tunnels, freeze a target, SIGKILL and restart a target's
+    syncer, restart the API server, and with `--syncer-network-faults on` slow, cut or reset
+    one link of a syncer. Whatever is still broken after the test is healed."""
     from pytest_syncer.harness.faults import Faults
 
     if syncer_env.shared:

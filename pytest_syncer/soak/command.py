@@ -159,7 +159,7 @@ def _soak(
         "operations_failed": churn.failed,
         "faults": {kind: injector.counts[kind] for kind in FAULT_KINDS},
         "conflicts_409": injector.conflicts,
-        "partitions_stale": injector.partitions_stale,
+        "freezes_stale": injector.freezes_stale,
         "objects_checked": audit.checked,
         "lost": len(audit.lost),
         "duplicated": len(audit.duplicated),

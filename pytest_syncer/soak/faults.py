@@ -1,5 +1,5 @@
 """Faults drawn from a seed on the real processes while the churn runs: tunnels dropped, a
-target partitioned past its heartbeat threshold, syncers killed and restarted, the API server
+target frozen past its heartbeat threshold, syncers killed and restarted, the API server
 restarted, 409 storms from concurrent writers."""
 
 from __future__ import annotations
@@ -20,15 +20,15 @@ from pytest_syncer.soak.model import Model
 from pytest_syncer.soak.progress import say
 from pytest_syncer.syncer.engine.heartbeat import last_heartbeat
 
-FAULT_KINDS = ("drop_tunnels", "partition", "kill_syncer", "restart_apiserver", "conflict_storm")
+FAULT_KINDS = ("drop_tunnels", "freeze", "kill_syncer", "restart_apiserver", "conflict_storm")
 VICTIMS = 3
 """Faults on one target's syncer hit at most this many targets: each isolation restarts a pool
 and leaves one more process, and a 2-core machine has room for only a few."""
 STORM_WRITERS = 6
 STORM_WRITES = 4
 """Each storm writer lands this many writes, retrying each until no 409 answers it."""
-PARTITION_HOLD = HEARTBEAT_THRESHOLD * 1.5 + 2
-"""A partition lasts past the hub's heartbeat threshold, so the target is reported stale."""
+FREEZE_HOLD = HEARTBEAT_THRESHOLD * 1.5 + 2
+"""A freeze lasts past the hub's heartbeat threshold, so the target is reported stale."""
 
 
 class FaultInjector:
@@ -50,8 +50,8 @@ class FaultInjector:
         self.error: BaseException | None = None
         self.rounds = 0
         """Rounds of every fault kind completed."""
-        self.partitions_stale = 0
-        """Partitions whose victim's heartbeat was past the hub's threshold before the heal."""
+        self.freezes_stale = 0
+        """Freezes whose victim's heartbeat was past the hub's threshold before the heal."""
 
     @property
     def done_once(self) -> bool:
@@ -80,11 +80,11 @@ class FaultInjector:
         victim = self.rng.choice(self.victims)
         began = time.monotonic()
         also = ""
-        if kind == "partition":
-            self.faults.partition(victim)
-            also = self._meanwhile(PARTITION_HOLD)
+        if kind == "freeze":
+            self.faults.freeze(victim)
+            also = self._meanwhile(FREEZE_HOLD)
             if self._stale(victim):
-                self.partitions_stale += 1
+                self.freezes_stale += 1
             self.faults.heal()
         elif kind == "kill_syncer":
             self.faults.kill_syncer(victim)
@@ -93,7 +93,7 @@ class FaultInjector:
         else:
             self._global(kind)
         self.counts[kind] += 1
-        where = f" on {victim}" if kind in ("partition", "kill_syncer") else ""
+        where = f" on {victim}" if kind in ("freeze", "kill_syncer") else ""
         say(f"fault {kind}{where}{also} healed after {time.monotonic() - began:.1f}s")
 
     def _stale(self, victim: str) -> bool:

@@ -40,7 +40,7 @@ def test_partitioned_target_converges_after_heal(faults: Faults, workload: Workl
     victim = faults.pick_target()
     web = workload("deployment.yaml", targets=[victim, *workload.choose(2, exclude=[victim])])
     web.wait_synced()
-    faults.partition(victim)
+    faults.freeze(victim)
     web.update({"spec": {"replicas": 5}})
     web.wait_synced([name for name in web.placed if name != victim])
     frozen = web.downstream(victim)

@@ -81,7 +81,7 @@ def test_a_short_soak_loses_duplicates_and_orphans_nothing(
     result = json.loads(lines[-1])
     never = [kind for kind, count in result["faults"].items() if count == 0]
     assert never == [], f"fault kinds never injected: {never}\n{tail(done.stderr)}"
-    assert result["partitions_stale"] == result["faults"]["partition"]
+    assert result["freezes_stale"] == result["faults"]["freeze"]
     assert result["operations"] > 0
     assert result["objects_checked"] > 0
     outcome = {key: result[key] for key in ("lost", "duplicated", "orphaned", "converged")}

@@ -14,7 +14,10 @@ import logging
 import socket
 import struct
 import threading
+import time
+from collections import deque
 from collections.abc import Callable
+from dataclasses import dataclass, replace
 from typing import TypeVar
 
 from pytest_syncer.harness.netfaults.links import Direction, LinkModel, Which
@@ -28,11 +31,29 @@ QUEUED_CHUNKS = 16
 and a bandwidth limit pushes back on the sender as a slow link does."""
 CONNECT_TIMEOUT = 10.0
 CALL_TIMEOUT = 30.0
+HISTORY = 1000
+"""Connections a link remembers (`Link.history`)."""
 
 
 class _End(enum.Enum):
     EOF = "eof"
     RESET = "reset"
+
+
+@dataclass
+class ConnectionRecord:
+    """When one connection of a link was opened, and when each end closed it (FIN or RST),
+    on `time.monotonic()`: seen by the proxy even when a blackhole keeps it from the other end."""
+
+    opened: float
+    syncer_closed: float | None = None
+    peer_closed: float | None = None
+    proxy_closed: float | None = None
+    """When the proxy closed or reset it (both ends done, `reset`, `heal`, `close`)."""
+
+    @property
+    def open(self) -> bool:
+        return self.syncer_closed is None and self.peer_closed is None and not self.proxy_closed
 
 
 def send_reset(writer: asyncio.StreamWriter) -> None:
@@ -56,6 +77,7 @@ class Connection:
         self.model = model
         self.client = client
         self.server = server
+        self.record = ConnectionRecord(time.monotonic())
         self.damaged = False
         """Bytes, a FIN or an RST were swallowed by a blackhole: the stream cannot resume, so
         the connection is held open (no FIN) until heal resets it."""
@@ -70,10 +92,12 @@ class Connection:
 
     def reset(self) -> None:
         """RST both ends."""
+        self.record.proxy_closed = time.monotonic()
         send_reset(self.client[1])
         send_reset(self.server[1])
 
     def close(self) -> None:
+        self.record.proxy_closed = time.monotonic()
         self.client[1].close()
         self.server[1].close()
 
@@ -91,6 +115,11 @@ class Connection:
                     item = await source.read(CHUNK) or _End.EOF
                 except OSError:
                     item = _End.RESET
+                if not isinstance(item, bytes):
+                    if direction == "out":
+                        self.record.syncer_closed = time.monotonic()
+                    else:
+                        self.record.peer_closed = time.monotonic()
                 if self.model.blackholed(direction):
                     self.damaged = True
                     if isinstance(item, bytes):
@@ -144,6 +173,7 @@ class LinkProxy:
         self.peer = peer
         self.connections: dict[Connection, asyncio.Task[None] | None] = {}
         self.accepted = 0
+        self.history: deque[ConnectionRecord] = deque(maxlen=HISTORY)
         self._server: asyncio.Server | None = None
 
     async def start(self) -> tuple[str, int]:
@@ -167,6 +197,7 @@ class LinkProxy:
         if self.model.refusing:
             connection.reset()
             return
+        self.history.append(connection.record)
         self.connections[connection] = asyncio.current_task()
         try:
             await connection.run()
@@ -255,7 +286,12 @@ class Link:
         """Connections the syncer opened on this link so far."""
         return self._proxy.call(lambda: self._link.accepted)
 
+    def history(self) -> list[ConnectionRecord]:
+        """The link's connections, oldest first (the last 1000), as they are now."""
+        return self._proxy.call(lambda: [replace(record) for record in self._link.history])
+
     def describe(self) -> str:
+        """What the link does now: `passes`, `out: blackhole; in: latency 0.2s+0s`, ..."""
         return self._proxy.call(self._link.model.describe)
 
 

@@ -204,3 +204,18 @@ def test_closed_connections_are_forgotten(link: Link, listener: socket.socket) -
     while link.connections and time.monotonic() < deadline:
         time.sleep(0.05)
     assert link.connections == 0
+
+
+def test_history_sees_each_end_close_even_through_a_blackhole(link: Link, ends: Ends) -> None:
+    link.blackhole()
+    ends.client.close()
+    ends.server.close()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        [record] = link.history()
+        if record.syncer_closed is not None and record.peer_closed is not None:
+            break
+        time.sleep(0.05)
+    assert record.syncer_closed is not None, "the proxy never saw the syncer's end close"
+    assert record.peer_closed is not None, "the proxy never saw the peer's end close"
+    assert record.opened <= min(record.syncer_closed, record.peer_closed)
