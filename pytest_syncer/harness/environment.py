@@ -47,6 +47,9 @@ from pytest_syncer.waiting import wait_until
 HEARTBEAT_THRESHOLD = 5.0
 """The hub calls a target stale after this many seconds without a heartbeat (tests: small)."""
 TOKEN_TTL = 24 * 3600.0
+HUB_PING_INTERVAL = 2.0
+"""The hub pings an idle tunnel after this many seconds and drops it when no pong comes within
+half of it (aiohttp's heartbeat): a silent syncer is found within 3 s (tests: small)."""
 
 
 @dataclass
@@ -152,6 +155,7 @@ class SyncerEnvironment:
                 f"--token-secret-file={secret}",
                 f"--state-dir={workdir / 'hub-state'}",
                 f"--heartbeat-threshold={HEARTBEAT_THRESHOLD:g}",
+                f"--ping-interval={HUB_PING_INTERVAL:g}",
             ]
             hub = ServiceProcess("hub", hub_args, log_path=workdir / "hub.log", startup_timeout=60)
             cleanup.callback(hub.stop)
