@@ -208,3 +208,34 @@ def test_a_reset_storm_on_the_tunnel_leaks_no_socket(
         timeout=30,
         interval=0.2,
     )
+
+
+def test_with_its_cluster_unreachable_a_target_says_so_and_nothing_upstream_is_lost(
+    faults: Faults, workload: WorkloadFactory
+) -> None:
+    victim = faults.pick_target()
+    [bystander] = workload.choose(1, exclude=[victim])
+    settings = workload("configmap.yaml", targets=[victim, bystander])
+    settings.wait_synced()
+    faults.link(victim, "downstream").reset()
+    updated = settings.update({"data": {"mode": "while-unreachable"}})
+    settings.wait_synced([bystander])
+
+    def status_of_victim() -> dict[str, Any]:
+        found = settings.sync_status(victim)
+        return dict((found or {}).get("status") or {})
+
+    said = wait_until(
+        status_of_victim,
+        lambda status: status.get("phase") == "Failed",
+        what=f"{victim}'s SyncStatus saying its cluster does not answer",
+        timeout=30,
+        interval=0.3,
+    )
+    [synced] = [c for c in said.get("conditions") or [] if c["type"] == "Synced"]
+    assert synced["status"] == "False"
+    assert "the target's cluster did not answer" in synced["message"]
+    assert settings.get()["data"] == updated["data"]
+    faults.heal()
+    settings.wait_converged()
+    settings.wait_phase("Synced", [victim])
