@@ -115,6 +115,9 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
         line += f", CRDs from {', '.join(shown)}"
     if settings.network_faults:
         line += ", network faults on"
+        latency, jitter = settings.network_latency
+        if latency or jitter:
+            line += f" (latency {latency:g}+{jitter:g} ms)"
     return [line]
 
 

@@ -124,6 +124,12 @@ OPTIONS = (
         "fault proxy of the harness, one link each, so faults.link(...) can slow, cut or reset "
         "it; off (default)",
     ),
+    OptionSpec(
+        "--syncer-network-latency",
+        "syncer_network_latency",
+        "MS or MS+JITTER: the latency (and up to JITTER more, seeded) every link of "
+        "--syncer-network-faults has when healthy, each way; heal() returns to it (default 0)",
+    ),
 )
 
 
@@ -145,6 +151,8 @@ class HarnessConfig:
     """CRD manifest files and folders (`--syncer-crds`), absolute."""
     network_faults: bool = False
     """Every syncer link goes through the harness's fault proxy (`--syncer-network-faults`)."""
+    network_latency: tuple[float, float] = (0.0, 0.0)
+    """Milliseconds of latency and jitter every healthy link has (`--syncer-network-latency`)."""
 
     def with_targets(self, targets: int) -> HarnessConfig:
         return replace(self, targets=targets)
@@ -198,6 +206,17 @@ def _crds(text: str | None, root: Path | None) -> tuple[Path, ...]:
     if missing:
         raise HarnessConfigError(f"--syncer-crds: no such file or folder: {', '.join(missing)}")
     return paths
+
+
+def _latency(text: str | None) -> tuple[float, float]:
+    """`200` or `200+50`: milliseconds of latency and of jitter on top."""
+    if not text:
+        return 0.0, 0.0
+    latency, _, jitter = text.partition("+")
+    return (
+        _number("--syncer-network-latency", latency.strip(), float, 0),
+        _number("--syncer-network-latency jitter", jitter.strip() or "0", float, 0),
+    )
 
 
 def resolve(
@@ -264,6 +283,9 @@ def resolve(
             f"--syncer-network-faults must be on or off, not {values['syncer_network_faults']!r}"
         )
     network_faults = SWITCH[network_text]
+    network_latency = _latency(values.get("syncer_network_latency"))
+    if network_latency != (0.0, 0.0) and not network_faults:
+        raise HarnessConfigError("--syncer-network-latency needs --syncer-network-faults on")
     if network_faults and keep != "never":
         raise HarnessConfigError(
             f"--syncer-keep {keep} needs --syncer-network-faults off: the fault proxy lives in "
@@ -282,4 +304,5 @@ def resolve(
         xdist,
         crds,
         network_faults,
+        network_latency,
     )

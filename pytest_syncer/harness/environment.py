@@ -164,7 +164,11 @@ class SyncerEnvironment:
             stats = RunStats()
             network: FaultProxy | None = None
             if config.network_faults:
-                network = FaultProxy(config.seed, lambda kind: stats.record_fault(f"link-{kind}"))
+                network = FaultProxy(
+                    config.seed,
+                    lambda kind: stats.record_fault(f"link-{kind}"),
+                    config.network_latency,
+                )
                 cleanup.callback(network.close)
             authority = TokenAuthority.from_file(secret)
             tokens = workdir / "tunnel-tokens"

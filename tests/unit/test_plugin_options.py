@@ -106,6 +106,7 @@ def test_options_are_in_one_group_with_ini_twins(pytester: pytest.Pytester) -> N
         "--syncer-artifacts",
         "--syncer-xdist",
         "--syncer-network-faults",
+        "--syncer-network-latency",
     ):
         assert flag in section, flag
     for ini in (
@@ -122,6 +123,7 @@ def test_options_are_in_one_group_with_ini_twins(pytester: pytest.Pytester) -> N
         "syncer_artifacts",
         "syncer_xdist",
         "syncer_network_faults",
+        "syncer_network_latency",
     ):
         assert f"{ini} (" in text, ini
 
@@ -157,6 +159,9 @@ def test_ini_network_faults_show_in_the_header(pytester: pytest.Pytester) -> Non
     pytester.makeini("[pytest]\nsyncer_network_faults = on\n")
     assert _header(pytester).endswith("seed 12, network faults on")
     assert _header(pytester, "--syncer-network-faults=off").endswith("seed 12")
+    assert _header(pytester, "--syncer-network-latency=200+50").endswith(
+        "seed 12, network faults on (latency 200+50 ms)"
+    )
 
 
 def test_ini_syncer_command_is_used(pytester: pytest.Pytester) -> None:

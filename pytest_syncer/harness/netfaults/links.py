@@ -48,9 +48,11 @@ class Shaping:
 class LinkModel:
     """A link's faults in both directions and whether it refuses connections."""
 
-    def __init__(self, name: str, seed: int) -> None:
+    def __init__(self, name: str, seed: int, baseline: tuple[float, float] = (0.0, 0.0)) -> None:
         self.name = name
-        self.shaping = {direction: Shaping() for direction in DIRECTIONS}
+        self.baseline = baseline
+        """Latency and jitter (seconds) the link has when healthy: `heal` returns to it."""
+        self.shaping = self._healthy()
         self.refusing = False
         """Reset: open connections were torn down with RST and new ones get RST too."""
         self._random = random.Random(seed * 1_000_003 + zlib.crc32(name.encode()))
@@ -72,8 +74,12 @@ class LinkModel:
         for direction in directions(which):
             self.shaping[direction].blackhole = True
 
+    def _healthy(self) -> dict[Direction, Shaping]:
+        latency, jitter = self.baseline
+        return {direction: Shaping(latency, jitter) for direction in DIRECTIONS}
+
     def heal(self) -> None:
-        self.shaping = {direction: Shaping() for direction in DIRECTIONS}
+        self.shaping = self._healthy()
         self.refusing = False
 
     def blackholed(self, direction: Direction) -> bool:

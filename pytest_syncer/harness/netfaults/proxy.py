@@ -298,10 +298,17 @@ class Link:
 class FaultProxy:
     """The asyncio loop, on a thread of its own, that serves every link; `close` stops it."""
 
-    def __init__(self, seed: int, record: Callable[[str], None] = lambda kind: None) -> None:
+    def __init__(
+        self,
+        seed: int,
+        record: Callable[[str], None] = lambda kind: None,
+        baseline: tuple[float, float] = (0.0, 0.0),
+    ) -> None:
         self.seed = seed
         self.record = record
         """Told the kind of every fault a link takes (`latency`, `blackhole`, ...)."""
+        self.baseline = baseline
+        """Latency and jitter in milliseconds every link has when healthy."""
         self.links: dict[str, Link] = {}
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(
@@ -321,7 +328,8 @@ class FaultProxy:
         """Listen on a loopback port for link `name`, forwarding to `peer`."""
         if name in self.links:
             raise ValueError(f"link {name!r} is open already")
-        proxy = LinkProxy(LinkModel(name, self.seed), peer)
+        latency, jitter = self.baseline
+        proxy = LinkProxy(LinkModel(name, self.seed, (latency / 1000, jitter / 1000)), peer)
         address = asyncio.run_coroutine_threadsafe(proxy.start(), self._loop).result(CALL_TIMEOUT)
         self.links[name] = Link(self, proxy, address)
         return self.links[name]

@@ -35,6 +35,23 @@ def test_network_faults_cannot_be_kept() -> None:
         resolve({"syncer_network_faults": "on", "syncer_keep": "on-failure"}, set())
 
 
+@pytest.mark.parametrize(
+    ("text", "latency"), [(None, (0.0, 0.0)), ("200", (200.0, 0.0)), ("200+50", (200.0, 50.0))]
+)
+def test_network_latency_is_milliseconds_and_jitter(
+    text: str | None, latency: tuple[float, float]
+) -> None:
+    values = {"syncer_network_faults": "on", "syncer_network_latency": text}
+    assert resolve(values, set()).network_latency == latency
+
+
+def test_network_latency_needs_the_proxy() -> None:
+    with pytest.raises(HarnessConfigError, match="needs --syncer-network-faults on"):
+        resolve({"syncer_network_latency": "200"}, set())
+    with pytest.raises(HarnessConfigError, match="must be a number"):
+        resolve({"syncer_network_faults": "on", "syncer_network_latency": "slow"}, set())
+
+
 def test_kubeconfig_provider_takes_the_path() -> None:
     config = resolve(
         {"syncer_provider": "kubeconfig", "syncer_kubeconfig": "/k"}, {"syncer_provider"}

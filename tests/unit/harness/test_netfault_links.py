@@ -58,6 +58,15 @@ def test_heal_clears_every_fault() -> None:
     assert model.describe() == "passes"
 
 
+def test_heal_returns_to_the_baseline() -> None:
+    model = LinkModel("target-000/upstream", seed=12, baseline=(0.2, 0.0))
+    assert model.deliver_at("in", 1.0, 10, 0.0) == 1.2
+    model.blackhole()
+    model.heal()
+    assert not model.blackholed("out")
+    assert model.describe() == "out: latency 0.2s+0s; in: latency 0.2s+0s"
+
+
 def test_nonsense_is_refused() -> None:
     model = LinkModel("target-000/tunnel", seed=12)
     with pytest.raises(ValueError, match="latency"):
