@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from pytest_syncer.apiserver.tables import human_duration, json_path, to_table
+from pytest_syncer.apiserver.http.tables import human_duration, json_path, to_table
 
 NOW = datetime.datetime(2026, 1, 10, 12, 0, 0, tzinfo=datetime.UTC)
 

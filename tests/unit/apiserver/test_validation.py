@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from pytest_syncer.apiserver.validation import (
+from pytest_syncer.apiserver.api.validation import (
     FieldError,
     invalid_message,
     invalid_status,

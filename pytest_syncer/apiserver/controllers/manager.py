@@ -1,4 +1,4 @@
-"""The server's background controllers, started and stopped with the aiohttp application.
+"""The server's background controllers, started and stopped with the HTTP application.
 
 Start-up first serves again the CustomResourceDefinitions a data dir kept, so the collector's
 index and the requests that follow see their types.
@@ -10,15 +10,10 @@ requests.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-
-from aiohttp import web
-
-from pytest_syncer.apiserver.api import ObjectAPI
-from pytest_syncer.apiserver.crd_cleanup import CustomResourceCleanup
-from pytest_syncer.apiserver.garbage_collector import GarbageCollector
-from pytest_syncer.apiserver.namespace_lifecycle import NamespaceLifecycle
+from pytest_syncer.apiserver.api.object_api import ObjectAPI
+from pytest_syncer.apiserver.controllers.crd_cleanup import CustomResourceCleanup
+from pytest_syncer.apiserver.controllers.garbage_collector import GarbageCollector
+from pytest_syncer.apiserver.controllers.namespace_lifecycle import NamespaceLifecycle
 from pytest_syncer.apiserver.store import WatchEvent
 
 
@@ -30,7 +25,6 @@ class Controllers:
         self.garbage_collector = GarbageCollector(api)
         self.namespaces = NamespaceLifecycle(api)
         self.crd_cleanup = CustomResourceCleanup(api)
-        self._tasks: list[asyncio.Task[None]] = []
         api.store.add_listener(self.observe)
 
     def observe(self, event: WatchEvent) -> None:
@@ -38,21 +32,17 @@ class Controllers:
         self.namespaces.observe(event)
         self.crd_cleanup.observe(event)
 
-    async def start(self, _app: web.Application | None = None) -> None:
+    async def start(self, _app: object = None) -> None:
+        """Start every controller; ``_app`` lets this be an aiohttp on_startup hook."""
         self._api.crds.restore()
         self.garbage_collector.rebuild()
         self.namespaces.rebuild()
         self.crd_cleanup.rebuild()
-        self._tasks = [
-            asyncio.create_task(self.garbage_collector.run(), name="garbage-collector"),
-            asyncio.create_task(self.namespaces.run(), name="namespace-lifecycle"),
-            asyncio.create_task(self.crd_cleanup.run(), name="crd-cleanup"),
-        ]
+        self.garbage_collector.start()
+        self.namespaces.start()
+        self.crd_cleanup.start()
 
-    async def stop(self, _app: web.Application | None = None) -> None:
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        self._tasks = []
+    async def stop(self, _app: object = None) -> None:
+        await self.garbage_collector.stop()
+        await self.namespaces.stop()
+        await self.crd_cleanup.stop()

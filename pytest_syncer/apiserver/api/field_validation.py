@@ -14,8 +14,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from pytest_syncer.apiserver.errors import APIError
-from pytest_syncer.apiserver.strategic_merge import resolve_schema
+from pytest_syncer.apiserver.api.errors import APIError
+from pytest_syncer.apiserver.api.strategic_merge import resolve_schema
 
 Schema = Mapping[str, Any]
 #: Patch directives and server-side fields that strategic-merge bodies may carry.

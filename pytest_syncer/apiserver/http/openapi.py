@@ -19,14 +19,14 @@ from typing import Any
 
 import orjson
 
-from pytest_syncer.apiserver.discovery import KUBERNETES_VERSION
-from pytest_syncer.apiserver.errors import APIError
-from pytest_syncer.apiserver.openapi_protobuf import MEDIA_TYPE as PROTOBUF
-from pytest_syncer.apiserver.openapi_protobuf import RESPONSE_TYPE as PROTOBUF_RESPONSE_TYPE
-from pytest_syncer.apiserver.openapi_protobuf import document as protobuf_document
-from pytest_syncer.apiserver.paths import WILDCARD, OpenAPIPath
-from pytest_syncer.apiserver.resources import ResourceRegistry, ResourceType
-from pytest_syncer.apiserver.strategic_merge import definitions, kind_index
+from pytest_syncer.apiserver.api.errors import APIError
+from pytest_syncer.apiserver.api.resources import ResourceRegistry, ResourceType
+from pytest_syncer.apiserver.api.strategic_merge import definitions, kind_index
+from pytest_syncer.apiserver.http.discovery import KUBERNETES_VERSION
+from pytest_syncer.apiserver.http.openapi_protobuf import MEDIA_TYPE as PROTOBUF
+from pytest_syncer.apiserver.http.openapi_protobuf import RESPONSE_TYPE as PROTOBUF_RESPONSE_TYPE
+from pytest_syncer.apiserver.http.openapi_protobuf import document as protobuf_document
+from pytest_syncer.apiserver.http.paths import WILDCARD, OpenAPIPath
 
 JSON = "application/json"
 V3_REF_PREFIX = "#/components/schemas/"

@@ -15,7 +15,7 @@ import secrets
 import uuid
 from typing import Any
 
-from pytest_syncer.apiserver.resources import ResourceType
+from pytest_syncer.apiserver.api.resources import ResourceType
 
 CLUSTER_ANNOTATION = "kcp.io/cluster"
 NAME_SUFFIX_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"

@@ -11,7 +11,7 @@ from typing import Any
 
 from multidict import MultiMapping
 
-from pytest_syncer.apiserver.errors import APIError
+from pytest_syncer.apiserver.api.errors import APIError
 
 DRY_RUN_ALL = "All"
 FIELD_VALIDATION_CHOICES = ("Ignore", "Warn", "Strict")

@@ -18,8 +18,9 @@ import orjson
 import yaml
 from aiohttp import web
 
-from pytest_syncer.apiserver import discovery
-from pytest_syncer.apiserver.api import (
+from pytest_syncer.apiserver.api.errors import APIError, expired
+from pytest_syncer.apiserver.api.field_validation import check_fields
+from pytest_syncer.apiserver.api.object_api import (
     APPLY_PATCH,
     JSON_PATCH,
     MERGE_PATCH,
@@ -29,43 +30,41 @@ from pytest_syncer.apiserver.api import (
     parse_revision,
     patch_document,
 )
-from pytest_syncer.apiserver.auth import Identity, TokenAuthority
-from pytest_syncer.apiserver.controllers import Controllers
-from pytest_syncer.apiserver.errors import APIError, expired
-from pytest_syncer.apiserver.field_validation import check_fields
-from pytest_syncer.apiserver.negotiation import TableFormat, negotiate
-from pytest_syncer.apiserver.openapi import OpenAPIDocuments
-from pytest_syncer.apiserver.paging import parse_list_options, too_large
-from pytest_syncer.apiserver.paths import (
-    WILDCARD,
-    DiscoveryPath,
-    OpenAPIPath,
-    ResourcePath,
-    parse_path,
-)
-from pytest_syncer.apiserver.resources import ResourceRegistry, ResourceType
-from pytest_syncer.apiserver.scale import (
+from pytest_syncer.apiserver.api.paging import parse_list_options, too_large
+from pytest_syncer.apiserver.api.resources import ResourceRegistry, ResourceType
+from pytest_syncer.apiserver.api.scale import (
     SCALE,
     SCALE_API_VERSION,
     SCALE_KIND,
     to_scale,
     with_scale,
 )
-from pytest_syncer.apiserver.selectors import (
+from pytest_syncer.apiserver.api.selectors import (
     SelectorError,
     parse_field_selector,
     parse_label_selector,
 )
-from pytest_syncer.apiserver.store import CompactedError, Store
-from pytest_syncer.apiserver.strategic_merge import schema_for
-from pytest_syncer.apiserver.watch import (
+from pytest_syncer.apiserver.api.strategic_merge import schema_for
+from pytest_syncer.apiserver.api.watch import (
     Watcher,
     WatchHub,
     added_line,
     bookmark_line,
     error_line,
 )
-from pytest_syncer.apiserver.write_options import is_dry_run, parse_write_options
+from pytest_syncer.apiserver.api.write_options import is_dry_run, parse_write_options
+from pytest_syncer.apiserver.auth import Identity, TokenAuthority
+from pytest_syncer.apiserver.http import discovery
+from pytest_syncer.apiserver.http.negotiation import TableFormat, negotiate
+from pytest_syncer.apiserver.http.openapi import OpenAPIDocuments
+from pytest_syncer.apiserver.http.paths import (
+    WILDCARD,
+    DiscoveryPath,
+    OpenAPIPath,
+    ResourcePath,
+    parse_path,
+)
+from pytest_syncer.apiserver.store import CompactedError, Store
 
 logger = logging.getLogger(__name__)
 
@@ -119,7 +118,6 @@ class APIServerApp:
         self.bookmark_interval = bookmark_interval
         self.clusters: set[str] = set()
         store.add_listener(self.hub.publish)
-        self.controllers = Controllers(self.api)
         self._discovery_cache: dict[tuple[str, str, str, str | None], tuple[int, bytes]] = {}
         self.api.crds.removed_listeners.append(self._end_watches)
         self.openapi = OpenAPIDocuments(registry)
@@ -131,8 +129,6 @@ class APIServerApp:
     def application(self) -> web.Application:
         app = web.Application(client_max_size=MAX_BODY_BYTES)
         app.router.add_route("*", "/{tail:.*}", self.handle)
-        app.on_startup.append(self.controllers.start)
-        app.on_cleanup.append(self.controllers.stop)
         return app
 
     async def handle(self, request: web.Request) -> web.StreamResponse:

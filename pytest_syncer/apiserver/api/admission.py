@@ -16,9 +16,9 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from pytest_syncer.apiserver import errors
-from pytest_syncer.apiserver.errors import APIError
-from pytest_syncer.apiserver.resources import ResourceType
+from pytest_syncer.apiserver.api import errors
+from pytest_syncer.apiserver.api.errors import APIError
+from pytest_syncer.apiserver.api.resources import ResourceType
 
 ADMISSION_FILE = "admission.json"
 """Where a data dir keeps each cluster's plugins, so a restart enforces the same ones."""

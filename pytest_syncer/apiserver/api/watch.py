@@ -16,7 +16,7 @@ from typing import Any
 
 import orjson
 
-from pytest_syncer.apiserver.api import Selection
+from pytest_syncer.apiserver.api.object_api import Selection
 from pytest_syncer.apiserver.store import WatchEvent, encode_event_line
 
 #: A watcher this far behind is cut off; its client re-watches from its last resourceVersion.

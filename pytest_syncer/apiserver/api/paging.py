@@ -17,7 +17,7 @@ from typing import Any
 
 import orjson
 
-from pytest_syncer.apiserver.errors import APIError
+from pytest_syncer.apiserver.api.errors import APIError
 from pytest_syncer.apiserver.store import WatchEvent
 
 TOKEN_VERSION = "meta.k8s.io/v1"

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from pytest_syncer.apiserver.errors import APIError
-from pytest_syncer.apiserver.managed_fields import (
+from pytest_syncer.apiserver.api.errors import APIError
+from pytest_syncer.apiserver.api.managed_fields import (
     ApplyConflictError,
     ManagerEntry,
     apply_configuration,
@@ -17,9 +17,9 @@ from pytest_syncer.apiserver.managed_fields import (
     path_text,
     record_update,
 )
-from pytest_syncer.apiserver.objects import now_timestamp
-from pytest_syncer.apiserver.resources import ResourceType
-from pytest_syncer.apiserver.strategic_merge import schema_for
+from pytest_syncer.apiserver.api.objects import now_timestamp
+from pytest_syncer.apiserver.api.resources import ResourceType
+from pytest_syncer.apiserver.api.strategic_merge import schema_for
 
 
 def _schema(resource_type: ResourceType) -> Any:

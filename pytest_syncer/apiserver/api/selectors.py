@@ -16,7 +16,7 @@ from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from pytest_syncer.apiserver.names import label_value_errors, qualified_name_errors
+from pytest_syncer.apiserver.api.names import label_value_errors, qualified_name_errors
 
 
 class SelectorError(ValueError):
@@ -529,3 +529,13 @@ def _split_term(term: str) -> tuple[str, str, str] | None:
                 return term[:index], operator, term[index + len(operator) :]
         index += 1
     return None
+
+
+def selector_text(selector: Any, invalid: str = "<invalid>") -> str:
+    """A metav1.LabelSelector as selector text; empty when it selects everything."""
+    if not isinstance(selector, Mapping):
+        return ""
+    try:
+        return str(label_selector_from_dict(selector))
+    except SelectorError:
+        return invalid

@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from pytest_syncer.apiserver.selectors import SelectorError, label_selector_from_dict
+from pytest_syncer.apiserver.api.selectors import selector_text
 
 INCLUDE_OBJECT_CHOICES = ("None", "Metadata", "Object")
 NONE = "<none>"
@@ -154,16 +154,6 @@ def _container_cells(pod_spec: Any) -> tuple[str, str]:
         ",".join(str(c.get("name", "")) for c in containers),
         ",".join(str(c.get("image", "")) for c in containers),
     )
-
-
-def selector_text(selector: Any, invalid: str = "<invalid>") -> str:
-    """A metav1.LabelSelector as selector text; empty when it selects everything."""
-    if not isinstance(selector, Mapping):
-        return ""
-    try:
-        return str(label_selector_from_dict(selector))
-    except SelectorError:
-        return invalid
 
 
 def format_label_selector(selector: Any) -> str:

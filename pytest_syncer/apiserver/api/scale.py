@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from pytest_syncer.apiserver.errors import APIError
-from pytest_syncer.apiserver.tables import selector_text
+from pytest_syncer.apiserver.api.errors import APIError
+from pytest_syncer.apiserver.api.selectors import selector_text
 
 SCALE = "scale"
 SCALE_GROUP = "autoscaling"

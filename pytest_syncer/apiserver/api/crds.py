@@ -17,9 +17,9 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from pytest_syncer.apiserver.errors import APIError
-from pytest_syncer.apiserver.objects import CLUSTER_ANNOTATION, now_timestamp
-from pytest_syncer.apiserver.resources import STANDARD_VERBS, ResourceRegistry, ResourceType
+from pytest_syncer.apiserver.api.errors import APIError
+from pytest_syncer.apiserver.api.objects import CLUSTER_ANNOTATION, now_timestamp
+from pytest_syncer.apiserver.api.resources import STANDARD_VERBS, ResourceRegistry, ResourceType
 from pytest_syncer.apiserver.store import ObjectKey, Store
 
 CRD_GROUP = "apiextensions.k8s.io"

@@ -21,8 +21,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from pytest_syncer.apiserver.objects import CLUSTER_ANNOTATION
-from pytest_syncer.apiserver.strategic_merge import resolve_schema
+from pytest_syncer.apiserver.api.objects import CLUSTER_ANNOTATION
+from pytest_syncer.apiserver.api.strategic_merge import resolve_schema
 
 Schema = Mapping[str, Any]
 Path = tuple[str, ...]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pytest_syncer.apiserver.resources import ResourceRegistry, ResourceType
+from pytest_syncer.apiserver.api.resources import ResourceRegistry, ResourceType
 
 KUBERNETES_VERSION = {
     "major": "1",

@@ -10,8 +10,8 @@ import re
 from dataclasses import dataclass
 from urllib.parse import unquote
 
-from pytest_syncer.apiserver.errors import APIError
-from pytest_syncer.apiserver.resources import ResourceRegistry, ResourceType
+from pytest_syncer.apiserver.api.errors import APIError
+from pytest_syncer.apiserver.api.resources import ResourcePath, ResourceRegistry
 
 WILDCARD = "*"
 _CLUSTER_NAME = re.compile(
@@ -32,17 +32,6 @@ class DiscoveryPath:
     document: str
     group: str = ""
     version: str = ""
-
-
-@dataclass(frozen=True)
-class ResourcePath:
-    """A collection (``name is None``), an object, or an object's subresource."""
-
-    cluster: str | None
-    resource_type: ResourceType
-    namespace: str | None
-    name: str | None = None
-    subresource: str | None = None
 
 
 @dataclass(frozen=True)

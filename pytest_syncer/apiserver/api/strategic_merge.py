@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
-from pytest_syncer.apiserver.patch import PatchError
+from pytest_syncer.apiserver.api.patch import PatchError
 
 SCHEMA_DIRECTORY = "kubernetes-json-schema/v1.32.0-local"
 DIRECTIVE = "$patch"

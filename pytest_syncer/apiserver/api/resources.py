@@ -375,3 +375,14 @@ class ResourceRegistry:
                 if resource_type.stored and resource_type.key not in seen:
                     seen.add(resource_type.key)
                     yield resource_type
+
+
+@dataclass(frozen=True)
+class ResourcePath:
+    """What a request addresses: a collection (``name is None``), an object or a subresource."""
+
+    cluster: str | None
+    resource_type: ResourceType
+    namespace: str | None
+    name: str | None = None
+    subresource: str | None = None

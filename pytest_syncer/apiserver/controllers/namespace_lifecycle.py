@@ -1,62 +1,34 @@
-"""Namespace deletion as Kubernetes does it: Terminating, then empty, then gone.
+"""The namespace lifecycle controller: empties Terminating namespaces, then lets them go.
 
-DELETE on a namespace only marks it (``deletionTimestamp``, ``status.phase: Terminating``); new
-content is refused from then on. This controller, an asyncio task fed by store events, deletes
-what the namespace holds (finalizers of the contents are honoured: those objects stay until
-their finalizers are removed), and once nothing is left drops the ``kubernetes`` finalizer from
-``spec.finalizers`` and removes the namespace.
+DELETE on a namespace only marks it (:func:`~pytest_syncer.apiserver.api.deletion.terminating`);
+new content is refused from then on. This controller deletes what the namespace holds (finalizers
+of the contents are honoured: those objects stay until their finalizers are removed), and once
+nothing is left drops the ``kubernetes`` finalizer from ``spec.finalizers`` and removes the
+namespace, as Kubernetes' namespace controller (``pkg/controller/namespace``) does.
 """
 
 from __future__ import annotations
 
-import asyncio
-import logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from pytest_syncer.apiserver.garbage_collector import Policy
-from pytest_syncer.apiserver.objects import CLUSTER_ANNOTATION, mark_deleting
+from pytest_syncer.apiserver.api.deletion import NAMESPACE_KEY, Policy, without_spec_finalizer
+from pytest_syncer.apiserver.api.objects import CLUSTER_ANNOTATION
+from pytest_syncer.apiserver.controllers.base import QueueController
 from pytest_syncer.apiserver.store import ObjectKey, WatchEvent
 
 if TYPE_CHECKING:
-    from pytest_syncer.apiserver.api import ObjectAPI
-
-logger = logging.getLogger(__name__)
-
-NAMESPACE_KEY = "core/namespaces"
-KUBERNETES_FINALIZER = "kubernetes"
-TERMINATING = "Terminating"
+    from pytest_syncer.apiserver.api.object_api import ObjectAPI
 
 
-def terminating(namespace: dict[str, Any]) -> dict[str, Any]:
-    """The namespace as DELETE leaves it: deletionTimestamp set, phase Terminating."""
-    marked = mark_deleting(namespace)
-    marked["status"] = {**(namespace.get("status") or {}), "phase": TERMINATING}
-    return marked
-
-
-def without_spec_finalizer(namespace: dict[str, Any]) -> dict[str, Any]:
-    """The namespace once its contents are gone: the ``kubernetes`` finalizer removed."""
-    spec = dict(namespace.get("spec") or {})
-    remaining = [f for f in spec.get("finalizers") or () if f != KUBERNETES_FINALIZER]
-    if remaining:
-        spec["finalizers"] = remaining
-    else:
-        spec.pop("finalizers", None)
-    return {**namespace, "spec": spec}
-
-
-def holds_back_release(namespace: dict[str, Any]) -> bool:
-    """A namespace with spec finalizers left is not removed, whatever its metadata says."""
-    return bool((namespace.get("spec") or {}).get("finalizers"))
-
-
-class NamespaceLifecycle:
+class NamespaceLifecycle(QueueController[tuple[str, str]]):
     """Empties Terminating namespaces; :meth:`observe` is a store listener."""
 
+    name = "namespace-lifecycle"
+
     def __init__(self, api: ObjectAPI) -> None:
+        super().__init__()
         self.api = api
         self._terminating: set[tuple[str, str]] = set()
-        self._queue: asyncio.Queue[tuple[str, str]] = asyncio.Queue()
 
     def observe(self, event: WatchEvent) -> None:
         key = event.key
@@ -65,13 +37,13 @@ class NamespaceLifecycle:
                 self._terminating.discard((key.cluster, key.name))
             elif event.object["metadata"].get("deletionTimestamp"):
                 self._terminating.add((key.cluster, key.name))
-                self._queue.put_nowait((key.cluster, key.name))
+                self.enqueue((key.cluster, key.name))
         elif (
             event.type == "DELETED"
             and self._terminating
             and (key.cluster, key.namespace) in self._terminating
         ):
-            self._queue.put_nowait((key.cluster, key.namespace))
+            self.enqueue((key.cluster, key.namespace))
 
     def rebuild(self) -> None:
         """Pick up namespaces that were Terminating when the server stopped."""
@@ -80,15 +52,11 @@ class NamespaceLifecycle:
             if metadata.get("deletionTimestamp"):
                 cluster = (metadata.get("annotations") or {}).get(CLUSTER_ANNOTATION, "")
                 self._terminating.add((cluster, metadata["name"]))
-                self._queue.put_nowait((cluster, metadata["name"]))
+                self.enqueue((cluster, metadata["name"]))
 
-    async def run(self) -> None:
-        while True:
-            cluster, name = await self._queue.get()
-            try:
-                self._sweep(cluster, name)
-            except Exception:
-                logger.exception("emptying namespace %s in cluster %s failed", name, cluster)
+    async def process(self, key: tuple[str, str]) -> None:
+        cluster, name = key
+        self._sweep(cluster, name)
 
     def _sweep(self, cluster: str, name: str) -> None:
         store = self.api.store

@@ -10,24 +10,30 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from pytest_syncer.apiserver import errors, ownership, structural_schema
-from pytest_syncer.apiserver.admission import AdmissionRequest, ClusterAdmission, Operation
-from pytest_syncer.apiserver.crds import CRD_KEY, CustomResourceDefinitions
-from pytest_syncer.apiserver.errors import APIError
-from pytest_syncer.apiserver.field_validation import check_types
-from pytest_syncer.apiserver.garbage_collector import Policy, deletion_policy, finalizer_for
-from pytest_syncer.apiserver.namespace_lifecycle import holds_back_release, terminating
-from pytest_syncer.apiserver.objects import (
+from pytest_syncer.apiserver.api import errors, ownership, structural_schema
+from pytest_syncer.apiserver.api.admission import AdmissionRequest, ClusterAdmission, Operation
+from pytest_syncer.apiserver.api.crds import CRD_KEY, CustomResourceDefinitions
+from pytest_syncer.apiserver.api.deletion import (
+    NAMESPACE_KEY,
+    Policy,
+    deletion_policy,
+    finalizer_for,
+    goes_now,
+    terminating,
+    without_finalizer,
+)
+from pytest_syncer.apiserver.api.errors import APIError
+from pytest_syncer.apiserver.api.field_validation import check_types
+from pytest_syncer.apiserver.api.objects import (
     CLUSTER_ANNOTATION,
     generate_name,
-    is_releasable,
     mark_deleting,
     prepare_create,
     prepare_status_update,
     prepare_update,
     unchanged,
 )
-from pytest_syncer.apiserver.paging import (
+from pytest_syncer.apiserver.api.paging import (
     EXACT,
     EXPIRED_CONTINUE_MESSAGE,
     EXPIRED_EXACT_MESSAGE,
@@ -39,10 +45,16 @@ from pytest_syncer.apiserver.paging import (
     sort_key,
     too_large,
 )
-from pytest_syncer.apiserver.patch import PatchError, apply_json_patch, apply_merge_patch
-from pytest_syncer.apiserver.paths import ResourcePath
-from pytest_syncer.apiserver.resources import ResourceRegistry, ResourceType
-from pytest_syncer.apiserver.selectors import FieldSelector, LabelSelector
+from pytest_syncer.apiserver.api.patch import PatchError, apply_json_patch, apply_merge_patch
+from pytest_syncer.apiserver.api.resources import ResourcePath, ResourceRegistry, ResourceType
+from pytest_syncer.apiserver.api.selectors import FieldSelector, LabelSelector
+from pytest_syncer.apiserver.api.strategic_merge import (
+    StrategicMergeUnsupportedError,
+    apply_strategic_merge_patch,
+    schema_for,
+)
+from pytest_syncer.apiserver.api.validation import invalid_message, validate_object
+from pytest_syncer.apiserver.api.write_options import DEFAULT_WRITE, WriteOptions
 from pytest_syncer.apiserver.store import (
     CompactedError,
     KeyExistsError,
@@ -52,20 +64,12 @@ from pytest_syncer.apiserver.store import (
     Store,
     WatchEvent,
 )
-from pytest_syncer.apiserver.strategic_merge import (
-    StrategicMergeUnsupportedError,
-    apply_strategic_merge_patch,
-    schema_for,
-)
-from pytest_syncer.apiserver.validation import invalid_message, validate_object
-from pytest_syncer.apiserver.write_options import DEFAULT_WRITE, WriteOptions
 
 JSON_PATCH = "application/json-patch+json"
 MERGE_PATCH = "application/merge-patch+json"
 STRATEGIC_MERGE_PATCH = "application/strategic-merge-patch+json"
 APPLY_PATCH = "application/apply-patch+yaml"
 GENERATE_NAME_ATTEMPTS = 8
-NAMESPACE_KEY = "core/namespaces"
 
 
 def _with_given_managed_fields(obj: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
@@ -493,7 +497,7 @@ class ObjectAPI:
             raise self._conflict(path)
         if options.dry_run:
             return old if unchanged(obj, old) else obj
-        if is_releasable(obj) and not holds_back_release(obj):
+        if goes_now(obj):
             return self._release(key, obj)
         if unchanged(obj, old):
             return old
@@ -518,13 +522,8 @@ class ObjectAPI:
         obj = self.store.get(key)
         if obj is None or finalizer not in (obj["metadata"].get("finalizers") or ()):
             return
-        updated = {**obj, "metadata": dict(obj["metadata"])}
-        remaining = [f for f in obj["metadata"]["finalizers"] if f != finalizer]
-        if remaining:
-            updated["metadata"]["finalizers"] = remaining
-        else:
-            del updated["metadata"]["finalizers"]
-        if is_releasable(updated) and not holds_back_release(updated):
+        updated = without_finalizer(obj, finalizer)
+        if goes_now(updated):
             self._release(key, updated)
         else:
             self.store.update(key, updated)

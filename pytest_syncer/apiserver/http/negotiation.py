@@ -15,9 +15,9 @@ from typing import Any
 
 import orjson
 
-from pytest_syncer.apiserver.errors import APIError
+from pytest_syncer.apiserver.api.errors import APIError
+from pytest_syncer.apiserver.http.tables import INCLUDE_OBJECT_CHOICES, to_table
 from pytest_syncer.apiserver.store import encode_event_line
-from pytest_syncer.apiserver.tables import INCLUDE_OBJECT_CHOICES, to_table
 
 TABLE_GROUP = "meta.k8s.io"
 TABLE_VERSIONS = ("v1", "v1beta1")

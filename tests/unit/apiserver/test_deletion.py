@@ -1,4 +1,4 @@
-"""The garbage collector's pure decisions: policies, verdicts, reference surgery."""
+"""The deletion rules the API and the controllers share: policies, verdicts, reference surgery."""
 
 from __future__ import annotations
 
@@ -8,23 +8,21 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pytest_syncer.apiserver.errors import APIError
-from pytest_syncer.apiserver.garbage_collector import (
+from pytest_syncer.apiserver.api.deletion import (
     FOREGROUND_FINALIZER,
     ORPHAN_FINALIZER,
     Policy,
     blocks_owner,
     deletion_policy,
     finalizer_for,
+    holds_back_release,
     judge,
     split_api_version,
-    without_owners,
-)
-from pytest_syncer.apiserver.namespace_lifecycle import (
-    holds_back_release,
     terminating,
+    without_owners,
     without_spec_finalizer,
 )
+from pytest_syncer.apiserver.api.errors import APIError
 
 UIDS = st.sampled_from(["a", "b", "c", "d", "e"])
 

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from pytest_syncer.apiserver.names import (
+from pytest_syncer.apiserver.api.names import (
     config_key_errors,
     dns1035_label_errors,
     dns1123_label_errors,
@@ -22,7 +22,7 @@ from pytest_syncer.apiserver.names import (
     label_value_errors,
     qualified_name_errors,
 )
-from pytest_syncer.apiserver.selectors import SelectorError, label_selector_from_dict
+from pytest_syncer.apiserver.api.selectors import SelectorError, label_selector_from_dict
 
 # Field errors, shaped like apimachinery's field.Error and a Status' details.causes.
 

@@ -1,74 +1,53 @@
-"""Deleting a CustomResourceDefinition as Kubernetes does: Terminating until its objects are gone.
+"""The CRD cleanup controller: empties a deleted CustomResourceDefinition, then lets it go.
 
 A CRD is stored with the finalizer ``customresourcecleanup.apiextensions.k8s.io``, so DELETE
-only marks it. This controller (an asyncio task fed by store events) then sets the CRD's
-``Terminating`` condition, deletes its objects in that cluster (their own finalizers honoured:
-they stay until those are removed; new objects are refused meanwhile), and once none is left
-removes the finalizer, which removes the CRD and stops serving its types.
+only marks it. This controller then sets the CRD's ``Terminating`` condition, deletes its objects
+in that cluster (their own finalizers honoured: they stay until those are removed; new objects
+are refused meanwhile), and once none is left removes the finalizer, which removes the CRD and
+stops serving its types, as apiextensions-apiserver's finalizer controller
+(``pkg/controller/finalizer``) does.
 """
 
 from __future__ import annotations
 
-import asyncio
-import logging
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from pytest_syncer.apiserver.crds import CLEANUP_FINALIZER, CRD_KEY
-from pytest_syncer.apiserver.garbage_collector import Policy
-from pytest_syncer.apiserver.objects import CLUSTER_ANNOTATION, now_timestamp
+from pytest_syncer.apiserver.api.crds import CLEANUP_FINALIZER, CRD_KEY
+from pytest_syncer.apiserver.api.deletion import (
+    Policy,
+    is_terminating,
+    with_terminating_condition,
+)
+from pytest_syncer.apiserver.api.objects import CLUSTER_ANNOTATION
+from pytest_syncer.apiserver.controllers.base import QueueController
 from pytest_syncer.apiserver.store import ObjectKey, WatchEvent
 
 if TYPE_CHECKING:
-    from pytest_syncer.apiserver.api import ObjectAPI
-
-logger = logging.getLogger(__name__)
+    from pytest_syncer.apiserver.api.object_api import ObjectAPI
 
 
-def with_terminating_condition(crd: Mapping[str, Any]) -> dict[str, Any]:
-    """The CRD with ``Terminating: True`` among its conditions (replacing an older one)."""
-    status = dict(crd.get("status") or {})
-    conditions = [c for c in status.get("conditions") or () if c.get("type") != "Terminating"]
-    conditions.append(
-        {
-            "type": "Terminating",
-            "status": "True",
-            "reason": "InstanceDeletionInProgress",
-            "message": "CustomResource deletion is in progress",
-            "lastTransitionTime": now_timestamp(),
-        }
-    )
-    status["conditions"] = conditions
-    return {**crd, "status": status}
-
-
-def is_terminating(crd: Mapping[str, Any]) -> bool:
-    return any(
-        c.get("type") == "Terminating" and c.get("status") == "True"
-        for c in (crd.get("status") or {}).get("conditions") or ()
-    )
-
-
-class CustomResourceCleanup:
+class CustomResourceCleanup(QueueController[tuple[str, str]]):
     """Empties deleted CRDs, then lets them go; :meth:`observe` is a store listener."""
 
+    name = "crd-cleanup"
+
     def __init__(self, api: ObjectAPI) -> None:
+        super().__init__()
         self.api = api
         #: (cluster, store key of its objects) -> the terminating CRD's name.
         self._emptying: dict[tuple[str, str], str] = {}
-        self._queue: asyncio.Queue[tuple[str, str]] = asyncio.Queue()
 
     def observe(self, event: WatchEvent) -> None:
         key = event.key
         if key.resource == CRD_KEY:
             metadata = event.object["metadata"]
             if event.type != "DELETED" and metadata.get("deletionTimestamp"):
-                self._queue.put_nowait((key.cluster, key.name))
+                self.enqueue((key.cluster, key.name))
             return
         if event.type == "DELETED" and self._emptying:
             name = self._emptying.get((key.cluster, key.resource))
             if name is not None:
-                self._queue.put_nowait((key.cluster, name))
+                self.enqueue((key.cluster, name))
 
     def rebuild(self) -> None:
         """Pick up CRDs that were being deleted when the server stopped."""
@@ -76,15 +55,11 @@ class CustomResourceCleanup:
             metadata = crd["metadata"]
             if metadata.get("deletionTimestamp"):
                 cluster = (metadata.get("annotations") or {}).get(CLUSTER_ANNOTATION, "")
-                self._queue.put_nowait((cluster, metadata["name"]))
+                self.enqueue((cluster, metadata["name"]))
 
-    async def run(self) -> None:
-        while True:
-            cluster, name = await self._queue.get()
-            try:
-                self._sweep(cluster, name)
-            except Exception:
-                logger.exception("cleaning up CRD %s in cluster %s failed", name, cluster)
+    async def process(self, key: tuple[str, str]) -> None:
+        cluster, name = key
+        self._sweep(cluster, name)
 
     def _sweep(self, cluster: str, name: str) -> None:
         store = self.api.store
