@@ -16,7 +16,7 @@ from typing import Any
 import orjson
 
 from pytest_syncer.apiserver.api.errors import APIError
-from pytest_syncer.apiserver.http.tables import INCLUDE_OBJECT_CHOICES, to_table
+from pytest_syncer.apiserver.http.printing.table import INCLUDE_OBJECT_CHOICES, to_table
 from pytest_syncer.apiserver.store import encode_event_line
 
 TABLE_GROUP = "meta.k8s.io"
