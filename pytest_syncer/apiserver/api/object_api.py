@@ -375,6 +375,18 @@ class ObjectAPI:
             raise self._conflict(path)
         return self._replace(path, old, patched, expected, options)
 
+    def patch_or_create(
+        self,
+        path: ResourcePath,
+        content_type: str,
+        patch: Any,
+        options: WriteOptions = DEFAULT_WRITE,
+    ) -> tuple[dict[str, Any], bool]:
+        """A patch, and whether it created the object: only server-side apply creates one
+        (Kubernetes answers that apply with 201 Created)."""
+        created = content_type == APPLY_PATCH and self.store.get(self.key(path)) is None
+        return self.patch(path, content_type, patch, options), created
+
     def apply(
         self, path: ResourcePath, config: Any, options: WriteOptions = DEFAULT_WRITE
     ) -> dict[str, Any]:
@@ -421,7 +433,12 @@ class ObjectAPI:
         path: ResourcePath,
         options: dict[str, Any] | None = None,
         query: Mapping[str, str] | None = None,
+        *,
+        dry_run: bool = False,
     ) -> dict[str, Any]:
+        """DELETE; a dry run answers with the object as it stands and changes nothing."""
+        if dry_run:
+            return self.get(path)
         policy = deletion_policy(options, query or {})
         old = self.get(path)
         preconditions = (options or {}).get("preconditions") or {}
@@ -449,7 +466,12 @@ class ObjectAPI:
         selection: Selection,
         options: dict[str, Any] | None = None,
         query: Mapping[str, str] | None = None,
+        *,
+        dry_run: bool = False,
     ) -> list[dict[str, Any]]:
+        """DELETE of a collection; a dry run answers with the objects it would delete."""
+        if dry_run:
+            return self.list_objects(path, selection)
         policy = deletion_policy(options, query or {})
         deleted = []
         for obj in self.list_objects(path, selection):

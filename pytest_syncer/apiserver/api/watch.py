@@ -10,14 +10,19 @@ Kubernetes reports it) encodes its own line.
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections import deque
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
 
-from pytest_syncer.apiserver.api.object_api import Selection
-from pytest_syncer.apiserver.store import WatchEvent, encode_event_line
+from pytest_syncer.apiserver.api.errors import expired
+from pytest_syncer.apiserver.api.object_api import ObjectAPI, Selection, parse_revision
+from pytest_syncer.apiserver.api.paging import ListOptions, parse_list_options, too_large
+from pytest_syncer.apiserver.api.resources import ResourcePath
+from pytest_syncer.apiserver.store import CompactedError, WatchEvent, encode_event_line
 
 #: A watcher this far behind is cut off; its client re-watches from its last resourceVersion.
 MAX_PENDING_EVENTS = 50_000
@@ -173,3 +178,57 @@ class WatchHub:
     @property
     def count(self) -> int:
         return sum(len(watchers) for watchers in self._watchers.values())
+
+
+@dataclass(frozen=True)
+class WatchStart:
+    """Where a new watch begins: the lines it sends first, or the error line that ends it."""
+
+    watcher: Watcher
+    options: ListOptions
+    #: The initial ADDED lines (a watch from "now-ish" or one asking for initial events).
+    initial: bytes
+    #: An ERROR line (410 Expired) for a resume from a compacted revision; the watch ends there.
+    failure: bytes | None
+    #: The store's revision once the watch starts: the initial-events-end bookmark carries it.
+    revision: int
+
+
+def start_watch(
+    api: ObjectAPI,
+    path: ResourcePath,
+    selection: Selection,
+    query: Mapping[str, str],
+    encoder: EventEncoder | None = None,
+) -> WatchStart:
+    """Resume or begin a watch as kube-apiserver does, from the query's ``resourceVersion``.
+
+    Unset or ``0``: the current objects as ADDED, then changes (unless ``sendInitialEvents`` is
+    false). A revision: the changes after it, replayed from the event log; a compacted one is
+    ``410 Expired``, and one the server never reached is ``504 Too large resource version``, so
+    the client lists again (``k8s.io/apiserver/pkg/storage/cacher``).
+    """
+    store = api.store
+    resource_type = path.resource_type
+    revision = parse_revision(query.get("resourceVersion"))
+    if revision is not None and revision > store.revision:
+        # As the list does, and as kube-apiserver does once its cache has waited: a
+        # client resuming from a revision this server never reached must list again.
+        raise too_large(revision, store.revision)
+    options = parse_list_options(query, watch=True)
+    cluster = None if path.cluster in (None, "*") else path.cluster
+    watcher = Watcher(resource_type.key, cluster, path.namespace, selection, encoder)
+    initial = b""
+    failure: bytes | None = None
+    from_now = options.send_initial_events is False
+    if (revision in (None, 0) and not from_now) or options.send_initial_events:
+        items = api.list_objects(path, selection)
+        encode = added_line if encoder is None else functools.partial(encoder, "ADDED")
+        initial = b"".join(encode(item) for item in items)
+    elif revision:
+        try:
+            for event in store.events_since(resource_type.key, revision):
+                watcher.offer(event)
+        except CompactedError as exc:
+            failure = error_line(expired(exc.revision, exc.compacted).to_status())
+    return WatchStart(watcher, options, initial, failure, store.revision)

@@ -82,6 +82,11 @@ def is_dry_run(delete_options: dict[str, Any] | None) -> bool:
     return _dry_run(values)
 
 
+def is_delete_dry_run(query: MultiMapping[str], delete_options: dict[str, Any] | None) -> bool:
+    """A DELETE is a dry run when its query or its DeleteOptions body says so."""
+    return parse_write_options(query).dry_run or is_dry_run(delete_options)
+
+
 def _dry_run(values: list[Any]) -> bool:
     for value in values:
         if value != DRY_RUN_ALL:

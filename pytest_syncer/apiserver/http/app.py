@@ -1,24 +1,22 @@
-"""The aiohttp application: authentication, routing, bodies, responses and watch streams.
+"""The aiohttp application: authentication, routing and responses.
 
 One catch-all handler parses the raw path itself (``paths.py``), so every failure, including an
 unknown path or an odd cluster name, is answered with a Kubernetes ``Status`` and the server
-keeps serving.
+keeps serving. What a request means is the API's to decide (``api/``); bodies and watch streams
+have their own modules here (``bodies.py``, ``watch_stream.py``).
 """
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
-import functools
 import logging
 from collections.abc import Mapping
 from typing import Any
 
 import orjson
-import yaml
 from aiohttp import web
 
-from pytest_syncer.apiserver.api.errors import APIError, expired
+from pytest_syncer.apiserver.api.errors import APIError
 from pytest_syncer.apiserver.api.field_validation import check_fields
 from pytest_syncer.apiserver.api.object_api import (
     APPLY_PATCH,
@@ -27,11 +25,10 @@ from pytest_syncer.apiserver.api.object_api import (
     STRATEGIC_MERGE_PATCH,
     ObjectAPI,
     Selection,
-    parse_revision,
     patch_document,
 )
-from pytest_syncer.apiserver.api.paging import parse_list_options, too_large
-from pytest_syncer.apiserver.api.resources import ResourceRegistry, ResourceType
+from pytest_syncer.apiserver.api.paging import parse_list_options
+from pytest_syncer.apiserver.api.resources import ResourcePath, ResourceRegistry, ResourceType
 from pytest_syncer.apiserver.api.scale import (
     SCALE,
     SCALE_API_VERSION,
@@ -45,50 +42,35 @@ from pytest_syncer.apiserver.api.selectors import (
     parse_label_selector,
 )
 from pytest_syncer.apiserver.api.strategic_merge import schema_for
-from pytest_syncer.apiserver.api.watch import (
-    Watcher,
-    WatchHub,
-    added_line,
-    bookmark_line,
-    error_line,
-)
-from pytest_syncer.apiserver.api.write_options import is_dry_run, parse_write_options
+from pytest_syncer.apiserver.api.token_review import check_root_reviewer, review_token
+from pytest_syncer.apiserver.api.watch import WatchHub
+from pytest_syncer.apiserver.api.write_options import is_delete_dry_run, parse_write_options
 from pytest_syncer.apiserver.auth import Identity, TokenAuthority
 from pytest_syncer.apiserver.http import discovery
+from pytest_syncer.apiserver.http.bodies import (
+    MAX_BODY_BYTES,
+    PATCH_TYPES,
+    read_json,
+    read_object,
+    read_optional_object,
+)
 from pytest_syncer.apiserver.http.negotiation import TableFormat, negotiate
 from pytest_syncer.apiserver.http.openapi import OpenAPIDocuments
 from pytest_syncer.apiserver.http.paths import (
     WILDCARD,
     DiscoveryPath,
     OpenAPIPath,
-    ResourcePath,
     parse_path,
 )
-from pytest_syncer.apiserver.store import CompactedError, Store
+from pytest_syncer.apiserver.http.watch_stream import serve_watch
+from pytest_syncer.apiserver.store import Store
 
 logger = logging.getLogger(__name__)
 
-MAX_BODY_BYTES = 3 * 1024 * 1024
-#: An idle watch checks this often whether its client is still there.
-WATCH_IDLE_CHECK_SECONDS = 5.0
 _METHOD_VERBS = {"GET": "get", "PUT": "update", "PATCH": "patch", "DELETE": "delete"}
 _TRUE = {"true", "1"}
 #: Probes answered without a token, as Kubernetes lets anyone read them.
 HEALTH_PATHS = frozenset({"/healthz", "/readyz", "/livez"})
-#: Body types decoded as JSON; aiohttp reports a missing Content-Type as application/octet-stream.
-JSON_TYPES = frozenset(
-    {
-        "application/json",
-        JSON_PATCH,
-        MERGE_PATCH,
-        STRATEGIC_MERGE_PATCH,
-        "application/octet-stream",
-        "text/plain",
-    }
-)
-YAML_TYPES = frozenset({"application/yaml", "application/x-yaml", "text/yaml", APPLY_PATCH})
-PROTOBUF = "application/vnd.kubernetes.protobuf"
-PATCH_TYPES = (JSON_PATCH, MERGE_PATCH, STRATEGIC_MERGE_PATCH, APPLY_PATCH)
 
 
 def json_response(document: Any, status: int = 200) -> web.Response:
@@ -219,12 +201,7 @@ class APIServerApp:
         resource_type = path.resource_type
         method = request.method
         if path.cluster is None and not resource_type.stored and method == "POST":
-            # A TokenReview at the root asks which cluster a token belongs to: admin only.
-            if not identity.is_admin:
-                raise APIError(
-                    403,
-                    f'user "{identity.username}" cannot review tokens outside its logical cluster',
-                )
+            check_root_reviewer(identity)
         elif path.cluster is None:
             raise APIError(
                 404,
@@ -242,7 +219,15 @@ class APIServerApp:
         self._check_verb(path, verb, method)
         table = negotiate(request.headers.get("Accept", ""), query)
         if verb == "watch":
-            return await self._watch(request, path, query, table)
+            encoder = (
+                None
+                if table is None
+                else table.watch_encoder(resource_type.kind, resource_type.printer_columns)
+            )
+            selection = self._selection(resource_type, query)
+            return await serve_watch(
+                request, self.api, self.hub, path, selection, encoder, self.bookmark_interval
+            )
         if verb == "list":
             return self._list(path, self._selection(resource_type, query), query, table)
         if path.subresource == SCALE and verb in ("get", "update", "patch"):
@@ -251,17 +236,12 @@ class APIServerApp:
             return self._object_response(resource_type, self.api.get(path), table)
         if verb in ("create", "update", "patch"):
             return await self._write(request, path, verb, table)
-        options = await self._read_optional_object(request)
-        dry_run = parse_write_options(query).dry_run or is_dry_run(options)
+        options = await read_optional_object(request)
+        dry_run = is_delete_dry_run(query, options)
         if verb == "delete":
-            if dry_run:
-                return json_response(self.api.get(path))
-            return json_response(self.api.delete(path, options, query))
+            return json_response(self.api.delete(path, options, query, dry_run=dry_run))
         selection = self._selection(resource_type, query)
-        if dry_run:
-            matched = self.api.list_objects(path, selection)
-            return json_response(self._list_document(resource_type, matched))
-        deleted = self.api.delete_collection(path, selection, options, query)
+        deleted = self.api.delete_collection(path, selection, options, query, dry_run=dry_run)
         return json_response(self._list_document(resource_type, deleted))
 
     async def _write(
@@ -281,21 +261,21 @@ class APIServerApp:
             user_agent=request.headers.get("User-Agent", ""),
             apply=content_type == APPLY_PATCH,
         )
-        body = await (self._read_json(request) if verb == "patch" else self._read_object(request))
+        body = await (read_json(request) if verb == "patch" else read_object(request))
         warnings = []
         if content_type != JSON_PATCH:
             schema = schema_for(resource_type.api_version, resource_type.kind)
             warnings = check_fields(body, schema, options.field_validation)
         if verb == "create":
             if not resource_type.stored:
-                return json_response(self._token_review(path.cluster, body), 201)
+                review = review_token(path.cluster, body, self.authority.authenticate)
+                return json_response(review, 201)
             result, status = self.api.create(path, body, options), 201
         elif verb == "update":
             result, status = self.api.update(path, body, options), 200
         else:
-            existed = content_type != APPLY_PATCH or self.store.get(self.api.key(path))
-            result = self.api.patch(path, content_type, body, options)
-            status = 200 if existed else 201
+            result, created = self.api.patch_or_create(path, content_type, body, options)
+            status = 201 if created else 200
         response = self._object_response(resource_type, result, table, status)
         for warning in warnings:
             response.headers.add("Warning", f'299 - "{_quoted(warning)}"')
@@ -313,7 +293,7 @@ class APIServerApp:
         options = parse_write_options(
             request.rel_url.query, user_agent=request.headers.get("User-Agent", "")
         )
-        body = await (self._read_json(request) if verb == "patch" else self._read_object(request))
+        body = await (read_json(request) if verb == "patch" else read_object(request))
         if verb == "patch":
             scale = to_scale(old, scale_paths)
             body = patch_document(scale, content_type, body, SCALE_API_VERSION, SCALE_KIND)
@@ -415,232 +395,7 @@ class APIServerApp:
             )
         )
 
-    # Bodies.
-
-    async def _read_json(self, request: web.Request) -> Any:
-        if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
-            raise self._too_large()
-        try:
-            raw = await request.read()
-        except web.HTTPRequestEntityTooLarge:
-            raise self._too_large() from None
-        if not raw.strip():
-            raise APIError(400, "the request body is empty")
-        content_type = request.content_type
-        if content_type in YAML_TYPES:
-            try:
-                return yaml.safe_load(raw)
-            except yaml.YAMLError as exc:
-                raise APIError(400, f"the request body is not valid YAML: {exc}") from None
-        if content_type == PROTOBUF:
-            raise APIError(
-                415,
-                "protobuf request bodies are not supported by this server; kubectl sends them "
-                "from its generators (kubectl create namespace/configmap/secret/deployment "
-                "NAME ...): create from a manifest instead (kubectl create -f, kubectl apply -f)",
-            )
-        if content_type not in JSON_TYPES:
-            raise APIError(
-                415,
-                f"the body's content type {content_type!r} is not supported; "
-                "send application/json (or application/yaml)",
-            )
-        try:
-            return orjson.loads(raw)
-        except orjson.JSONDecodeError as exc:
-            raise APIError(400, f"the request body is not valid JSON: {exc}") from None
-
-    async def _read_object(self, request: web.Request) -> dict[str, Any]:
-        body = await self._read_json(request)
-        if not isinstance(body, dict):
-            raise APIError(400, "the request body must be a JSON object")
-        return body
-
-    async def _read_optional_object(self, request: web.Request) -> dict[str, Any] | None:
-        """DeleteOptions: an empty body means none."""
-        if not request.body_exists or request.content_length == 0:
-            return None
-        body = await self._read_json(request)
-        if not isinstance(body, dict):
-            raise APIError(400, "DeleteOptions must be a JSON object")
-        return body
-
-    @staticmethod
-    def _too_large() -> APIError:
-        return APIError(413, f"the request body is larger than {MAX_BODY_BYTES} bytes")
-
-    # TokenReview.
-
-    def _token_review(self, cluster: str | None, body: dict[str, Any]) -> dict[str, Any]:
-        """Whether ``spec.token`` is valid for ``cluster`` (for any cluster at the root)."""
-        spec = body.get("spec") or {}
-        token = spec.get("token") if isinstance(spec, dict) else None
-        if not isinstance(token, str) or not token:
-            raise APIError(
-                422,
-                "TokenReview is invalid: spec.token: Required value",
-                kind="TokenReview",
-                group="authentication.k8s.io",
-                causes=[
-                    {
-                        "reason": "FieldValueRequired",
-                        "message": "Required value",
-                        "field": "spec.token",
-                    }
-                ],
-            )
-        identity = self.authority.authenticate(token)
-        status: dict[str, Any]
-        if identity is not None and (cluster is None or identity.may_access(cluster)):
-            belongs_to = identity.cluster or cluster
-            status = {
-                "authenticated": True,
-                "user": {
-                    "username": identity.username,
-                    "uid": identity.username,
-                    "groups": ["system:authenticated"]
-                    + (["system:masters"] if identity.is_admin else []),
-                    "extra": {"kcp.io/cluster": [belongs_to]} if belongs_to else {},
-                },
-                "audiences": list(spec.get("audiences") or []),
-            }
-        else:
-            status = {
-                "authenticated": False,
-                "error": f'the token is not valid for logical cluster "{cluster}"'
-                if cluster
-                else "the token is not valid for any logical cluster",
-            }
-        echoed_spec = {**spec, "token": ""}
-        return {
-            "kind": "TokenReview",
-            "apiVersion": "authentication.k8s.io/v1",
-            "metadata": {"creationTimestamp": None},
-            "spec": echoed_spec,
-            "status": status,
-        }
-
-    # Watch.
-
-    async def _watch(
-        self,
-        request: web.Request,
-        path: ResourcePath,
-        query: Mapping[str, str],
-        table: TableFormat | None = None,
-    ) -> web.StreamResponse:
-        resource_type = path.resource_type
-        selection = self._selection(resource_type, query)
-        revision = parse_revision(query.get("resourceVersion"))
-        if revision is not None and revision > self.store.revision:
-            # As the list does, and as kube-apiserver does once its cache has waited: a
-            # client resuming from a revision this server never reached must list again.
-            raise too_large(revision, self.store.revision)
-        options = parse_list_options(query, watch=True)
-        bookmarks = options.allow_bookmarks
-        send_initial = bool(options.send_initial_events)
-        timeout = self._timeout(query.get("timeoutSeconds"))
-        cluster = None if path.cluster == WILDCARD else path.cluster
-        encoder = (
-            None
-            if table is None
-            else table.watch_encoder(resource_type.kind, resource_type.printer_columns)
-        )
-        watcher = Watcher(resource_type.key, cluster, path.namespace, selection, encoder)
-        initial = b""
-        failure: bytes | None = None
-        from_now = options.send_initial_events is False
-        if (revision in (None, 0) and not from_now) or send_initial:
-            items = self.api.list_objects(path, selection)
-            encode = added_line if encoder is None else functools.partial(encoder, "ADDED")
-            initial = b"".join(encode(item) for item in items)
-        elif revision:
-            try:
-                for event in self.store.events_since(resource_type.key, revision):
-                    watcher.offer(event)
-            except CompactedError as exc:
-                failure = error_line(expired(exc.revision, exc.compacted).to_status())
-        start_revision = self.store.revision
-        self.hub.add(watcher)
-        try:
-            response = web.StreamResponse(headers={"Content-Type": "application/json"})
-            response.enable_chunked_encoding()
-            await response.prepare(request)
-            if failure is not None:
-                await response.write(failure)
-                return response
-            if send_initial:
-                initial += bookmark_line(
-                    resource_type.api_version,
-                    resource_type.kind,
-                    start_revision,
-                    initial_events_end=True,
-                )
-            if initial:
-                await response.write(initial)
-            await self._stream(request, response, watcher, resource_type, timeout, bookmarks)
-        except ConnectionResetError:
-            pass
-        finally:
-            self.hub.remove(watcher)
-        return response
-
-    async def _stream(
-        self,
-        request: web.Request,
-        response: web.StreamResponse,
-        watcher: Watcher,
-        resource_type: ResourceType,
-        timeout: float | None,
-        bookmarks: bool,
-    ) -> None:
-        loop = asyncio.get_running_loop()
-        deadline = None if timeout is None else loop.time() + timeout
-        next_bookmark = loop.time() + self.bookmark_interval
-        while True:
-            now = loop.time()
-            wait = WATCH_IDLE_CHECK_SECONDS
-            if deadline is not None:
-                wait = min(wait, deadline - now)
-            if bookmarks:
-                wait = min(wait, next_bookmark - now)
-            if wait > 0:
-                await watcher.wait(wait)
-            if watcher.overflowed or _client_gone(request):
-                return
-            if watcher.closed:
-                await response.write(watcher.drain())
-                return
-            drained_revision = self.store.revision
-            data = watcher.drain()
-            if bookmarks and loop.time() >= next_bookmark:
-                data += bookmark_line(
-                    resource_type.api_version, resource_type.kind, drained_revision
-                )
-                next_bookmark = loop.time() + self.bookmark_interval
-            if data:
-                await response.write(data)
-            if deadline is not None and loop.time() >= deadline:
-                return
-
-    @staticmethod
-    def _timeout(value: str | None) -> float | None:
-        if value is None or value == "":
-            return None
-        try:
-            seconds = float(value)
-        except ValueError:
-            raise APIError(400, f"invalid timeoutSeconds {value!r}") from None
-        if seconds < 0:
-            raise APIError(400, f"invalid timeoutSeconds {value!r}")
-        return seconds or None
-
 
 def _quoted(text: str) -> str:
     """Text inside a Warning header's quoted string."""
     return text.replace("\\", "\\\\").replace('"', '\\"')
-
-
-def _client_gone(request: web.Request) -> bool:
-    transport = request.transport
-    return transport is None or transport.is_closing()
