@@ -16,7 +16,8 @@ from pytest_syncer.apiserver.api.selectors import (
     parse_label_selector,
 )
 from pytest_syncer.apiserver.api.strategic_merge import apply_strategic_merge_patch
-from pytest_syncer.apiserver.api.validation import RULES, FieldError, validate_object
+from pytest_syncer.apiserver.api.validation.field_errors import FieldError
+from pytest_syncer.apiserver.api.validation.kinds import RULES, validate_object
 
 
 def attempt(action: Callable[..., Any], *args: Any) -> tuple[Any, str | None]:

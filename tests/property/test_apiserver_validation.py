@@ -16,7 +16,7 @@ from pytest_syncer.apiserver.api.names import (
     label_value_errors,
     qualified_name_errors,
 )
-from pytest_syncer.apiserver.api.validation import validate_object
+from pytest_syncer.apiserver.api.validation.kinds import validate_object
 
 LOWER = "abcdefghijklmnopqrstuvwxyz"
 DIGITS = "0123456789"

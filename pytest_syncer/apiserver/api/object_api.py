@@ -53,7 +53,8 @@ from pytest_syncer.apiserver.api.strategic_merge import (
     apply_strategic_merge_patch,
     schema_for,
 )
-from pytest_syncer.apiserver.api.validation import invalid_message, validate_object
+from pytest_syncer.apiserver.api.validation.field_errors import invalid_message
+from pytest_syncer.apiserver.api.validation.kinds import validate_object
 from pytest_syncer.apiserver.api.write_options import DEFAULT_WRITE, WriteOptions
 from pytest_syncer.apiserver.store import (
     CompactedError,

@@ -17,7 +17,12 @@ from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
 
-from pytest_syncer.apiserver.api.validation import FieldError, invalid, not_supported, required
+from pytest_syncer.apiserver.api.validation.field_errors import (
+    FieldError,
+    invalid,
+    not_supported,
+    required,
+)
 
 Schema = Mapping[str, Any]
 ROOT_FIELDS = ("apiVersion", "kind", "metadata")
