@@ -22,7 +22,9 @@ from typing import Any, Self
 from aiohttp import web
 
 from pytest_syncer.apiserver.api.admission import ADMISSION_FILE, ClusterAdmission, plugin_names
+from pytest_syncer.apiserver.api.object_api import ObjectAPI
 from pytest_syncer.apiserver.api.resources import ResourcePath, ResourceRegistry
+from pytest_syncer.apiserver.api.watch import WatchHub
 from pytest_syncer.apiserver.auth import TOKENS_FILE, TokenAuthority
 from pytest_syncer.apiserver.certs import CertificateAuthority, server_ssl_context
 from pytest_syncer.apiserver.controllers.manager import Controllers
@@ -139,14 +141,13 @@ class EmbeddedAPIServer:
         self.kubeconfig_dir.mkdir(parents=True, exist_ok=True)
         store, authority, authority_ca = self._open_state()
         self._store, self._authority = store, authority
-        app = APIServerApp(
-            store,
-            ResourceRegistry.builtin(),
-            authority,
-            bookmark_interval=self.bookmark_interval,
-        )
+        api = ObjectAPI(store, ResourceRegistry.builtin())
+        hub = WatchHub()
+        store.add_listener(hub.publish)
+        controllers = Controllers(api)
+        api.crds.removed_listeners.append(hub.end_removed_types)
+        app = APIServerApp(api, hub, authority, bookmark_interval=self.bookmark_interval)
         self._app = app
-        controllers = Controllers(app.api)
         try:
             self._configure_admission(app.api.admission, authority.clusters)
         except BaseException:

@@ -1,10 +1,10 @@
 """CustomResourceDefinitions: a CRD in a logical cluster serves its types there, and only there.
 
-Creating a CRD checks it (``validation.py`` has the field rules), refuses names the server
-already serves built in, and stores it already ``NamesAccepted`` and ``Established``: there is
-no controller delay to wait out. Its served versions become run-time rows of the type table for
-that cluster (discovery, CRUD, watch, ``/status`` when declared, the version's schema for
-validation and pruning). Deleting it deletes its objects in that cluster and ends their watches.
+Creating a CRD checks it (``validation/apiextensions.py`` has the field rules), refuses names
+the server already serves built in, and stores it already ``NamesAccepted`` and ``Established``:
+there is no controller delay to wait out. Its served versions become run-time rows of the type
+table for that cluster (discovery, CRUD, watch, ``/status`` when declared, the version's schema
+for validation and pruning). Deleting it deletes its objects in that cluster and ends their watches.
 
 SyncTarget and SyncStatus (``workload.kcp.io``) are built into this server but are CRDs on real
 clusters, so harnesses install ``fixtures/crds/`` everywhere: a CRD that matches such a built-in
@@ -24,7 +24,7 @@ from pytest_syncer.apiserver.store import ObjectKey, Store
 
 CRD_GROUP = "apiextensions.k8s.io"
 CRD_KEY = f"{CRD_GROUP}/customresourcedefinitions"
-#: Holds a deleted CRD until its objects are gone (``crd_cleanup.py``).
+#: Holds a deleted CRD until its objects are gone (the CRD cleanup controller).
 CLEANUP_FINALIZER = "customresourcecleanup.apiextensions.k8s.io"
 #: Groups whose built-in types are CRDs on real clusters: a matching CRD is accepted as a no-op.
 CRD_BACKED_GROUPS = frozenset({"workload.kcp.io"})

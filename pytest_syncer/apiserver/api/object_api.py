@@ -1,7 +1,7 @@
 """The object operations behind the HTTP verbs: create, get, list, update, patch, delete.
 
 Everything here is synchronous and runs on the server's event loop, so a read followed by a
-write can never interleave with another request's write. HTTP framing lives in ``app.py``.
+write can never interleave with another request's write. HTTP framing lives in ``http/``.
 """
 
 from __future__ import annotations

@@ -21,7 +21,7 @@ import orjson
 from pytest_syncer.apiserver.api.errors import expired
 from pytest_syncer.apiserver.api.object_api import ObjectAPI, Selection, parse_revision
 from pytest_syncer.apiserver.api.paging import ListOptions, parse_list_options, too_large
-from pytest_syncer.apiserver.api.resources import ResourcePath
+from pytest_syncer.apiserver.api.resources import ResourcePath, ResourceType
 from pytest_syncer.apiserver.store import CompactedError, WatchEvent, encode_event_line
 
 #: A watcher this far behind is cut off; its client re-watches from its last resourceVersion.
@@ -169,6 +169,11 @@ class WatchHub:
         for watcher in self._watchers.get(resource, ()):
             if watcher.cluster == cluster:
                 watcher.close()
+
+    def end_removed_types(self, cluster: str, removed: list[ResourceType]) -> None:
+        """A CRD went away: its watches in ``cluster`` end, as they do on a real server."""
+        for key in {resource_type.key for resource_type in removed}:
+            self.close_where(key, cluster)
 
     def close_all(self) -> None:
         for watchers in self._watchers.values():

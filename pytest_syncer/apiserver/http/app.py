@@ -28,7 +28,7 @@ from pytest_syncer.apiserver.api.object_api import (
     patch_document,
 )
 from pytest_syncer.apiserver.api.paging import parse_list_options
-from pytest_syncer.apiserver.api.resources import ResourcePath, ResourceRegistry, ResourceType
+from pytest_syncer.apiserver.api.resources import ResourcePath, ResourceType
 from pytest_syncer.apiserver.api.scale import (
     SCALE,
     SCALE_API_VERSION,
@@ -63,7 +63,6 @@ from pytest_syncer.apiserver.http.paths import (
     parse_path,
 )
 from pytest_syncer.apiserver.http.watch_stream import serve_watch
-from pytest_syncer.apiserver.store import Store
 
 logger = logging.getLogger(__name__)
 
@@ -82,27 +81,25 @@ def status_response(error: APIError) -> web.Response:
 
 
 class APIServerApp:
-    """Serves the Kubernetes API for the clusters ``authority`` knows, from ``store``."""
+    """Serves ``api`` over HTTP to the clusters ``authority`` knows; ``hub`` feeds its watches."""
 
     def __init__(
         self,
-        store: Store,
-        registry: ResourceRegistry,
+        api: ObjectAPI,
+        hub: WatchHub,
         authority: TokenAuthority,
         *,
         bookmark_interval: float = 10.0,
     ) -> None:
-        self.store = store
-        self.registry = registry
+        self.api = api
+        self.store = api.store
+        self.registry = api.registry
+        self.hub = hub
         self.authority = authority
-        self.api = ObjectAPI(store, registry)
-        self.hub = WatchHub()
         self.bookmark_interval = bookmark_interval
         self.clusters: set[str] = set()
-        store.add_listener(self.hub.publish)
         self._discovery_cache: dict[tuple[str, str, str, str | None], tuple[int, bytes]] = {}
-        self.api.crds.removed_listeners.append(self._end_watches)
-        self.openapi = OpenAPIDocuments(registry)
+        self.openapi = OpenAPIDocuments(self.registry)
 
     def close(self) -> None:
         """End every open watch so a shutdown does not wait on them."""
@@ -187,11 +184,6 @@ class APIServerApp:
         if path.document == "group":
             return discovery.group_document(path.group, self.registry.groups(view)[path.group])
         return discovery.resource_list_document(self.registry, path.group, path.version, view)
-
-    def _end_watches(self, cluster: str, removed: list[ResourceType]) -> None:
-        """A CRD went away: its watches in ``cluster`` end, as they do on a real server."""
-        for key in {resource_type.key for resource_type in removed}:
-            self.hub.close_where(key, cluster)
 
     # Resources.
 
