@@ -20,6 +20,7 @@ from pytest_syncer.apiserver.names import (
     dns1123_subdomain_errors,
     iana_service_name_errors,
     label_value_errors,
+    path_segment_name_errors,
     qualified_name_errors,
 )
 from pytest_syncer.apiserver.selectors import SelectorError, label_selector_from_dict
@@ -137,6 +138,9 @@ def _messages_to_errors(field: str, value: Any, messages: Iterable[str]) -> list
 NAME_RULES: dict[str, Callable[[str], list[str]]] = {
     "Namespace": dns1123_label_errors,
     "Service": dns1035_label_errors,
+    **dict.fromkeys(
+        ("Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding"), path_segment_name_errors
+    ),
 }
 
 
