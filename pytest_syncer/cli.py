@@ -21,6 +21,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "simulate": ("pytest_syncer.status.simulator:main", "play controllers on embedded clusters"),
     "token": ("pytest_syncer.tunnel.command:token", "mint a tunnel token for one sync target"),
     "syncer": ("pytest_syncer.syncer.command:main", "sync workloads down to one or many targets"),
+    "init": (
+        "pytest_syncer.harness.init_command:main",
+        "start testing your syncer in DIR: conftest, example test, CI job",
+    ),
     "up": ("pytest_syncer.environment_command:up", "start N targets for your shell"),
     "down": ("pytest_syncer.environment_command:down", "stop an environment `up` started in DIR"),
     "bench": ("pytest_syncer.bench:main", "run the benchmarks and locust, print one JSON result"),

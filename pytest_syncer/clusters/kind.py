@@ -18,8 +18,9 @@ import yaml
 
 from pytest_syncer.clusters.base import FaultNotSupported, ProvidedClusters, ProviderUnavailable
 from pytest_syncer.clusters.kubeconfig import CRDS_DIR, UPSTREAM_CONTEXT, KubeconfigProvider
+from pytest_syncer.data import shipped
 
-KIND_CONFIG = Path(__file__).resolve().parents[2] / "fixtures" / "kind" / "cluster.yaml"
+KIND_CONFIG = shipped("kind", "cluster.yaml")
 CLUSTER_PREFIX = "pytest-syncer"
 DOCKER_TIMEOUT = 20.0
 

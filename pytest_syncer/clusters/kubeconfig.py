@@ -2,8 +2,8 @@
 context is a physical cluster, and the targets are spread over those round-robin (many
 targets share one cluster: the target is in the downstream namespace hash).
 
-The provider installs `fixtures/crds/` (SyncTarget, SyncStatus) and the syncer's RBAC above,
-and the syncer's RBAC below, as a real cluster needs them.
+The provider installs the shipped CRDs (SyncTarget, SyncStatus: `pytest_syncer/data/crds/`) and
+the syncer's RBAC above, and the syncer's RBAC below, as a real cluster needs them.
 """
 
 from __future__ import annotations
@@ -16,11 +16,12 @@ from typing import Any
 import yaml
 
 from pytest_syncer.clusters.base import FaultNotSupported, ProvidedClusters
+from pytest_syncer.data import shipped
 from pytest_syncer.harness.kube import SYNC_TARGETS, Cluster
 from pytest_syncer.waiting import wait_until
 
 UPSTREAM_CONTEXT = "upstream"
-CRDS_DIR = Path(__file__).resolve().parents[2] / "fixtures" / "crds"
+CRDS_DIR = shipped("crds")
 UPSTREAM_MANIFESTS = (
     "synctargets.workload.kcp.io.yaml",
     "syncstatuses.workload.kcp.io.yaml",
@@ -85,7 +86,10 @@ def install(cluster: Cluster, paths: Sequence[Path]) -> None:
     """Create every object of these files; what exists already is left as it is."""
     for path in paths:
         if not path.is_file():
-            raise KubeconfigError(f"missing {path}: the CRDs and RBAC come from fixtures/crds/")
+            raise KubeconfigError(
+                f"missing {path}: a manifests folder holds "
+                f"{', '.join(UPSTREAM_MANIFESTS + DOWNSTREAM_MANIFESTS)}"
+            )
         for obj in yaml.safe_load_all(path.read_text()):
             if obj:
                 cluster.ensure(obj)

@@ -1,5 +1,5 @@
-"""Conflicts injected below a workload, and the scenarios under `fixtures/conflicts/` that
-combine one with a strategy and the outcome it must have."""
+"""Conflicts injected below a workload, and the scenarios (shipped ones under
+`pytest_syncer/data/conflicts/`) that combine one with a strategy and the outcome it must have."""
 
 from __future__ import annotations
 

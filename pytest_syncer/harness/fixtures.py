@@ -199,9 +199,12 @@ def syncer_pool_size() -> int:
 
 @pytest.fixture(scope="session")
 def syncer_manifest_dirs(pytestconfig: pytest.Config) -> list[Path]:
-    """Where `workload("file.yaml")` looks: the rootdir, then its `fixtures/` folder."""
+    """Where `workload("file.yaml")` looks: the rootdir, its `fixtures/` and
+    `fixtures/workloads/`, then the samples shipped in the package."""
+    from pytest_syncer.data import shipped
+
     root = pytestconfig.rootpath
-    return [root, root / "fixtures", root / "fixtures" / "workloads"]
+    return [root, root / "fixtures", root / "fixtures" / "workloads", shipped("workloads")]
 
 
 @pytest.fixture(scope="session")
@@ -312,7 +315,7 @@ def workload(
 @pytest.fixture
 def conflicts(syncer_env: SyncerEnvironment) -> Conflicts:
     """Inject conflicts below: drift, downstream delete, foreign objects, concurrent writers,
-    a replicas fight; and load the scenarios under `fixtures/conflicts/`."""
+    a replicas fight (`harness.conflicts.run_scenario` plays a scenario file)."""
     from pytest_syncer.harness.conflicts import Conflicts
 
     return Conflicts(syncer_env)

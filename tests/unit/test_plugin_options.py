@@ -263,6 +263,26 @@ def test_help_and_collect_only_start_no_process(pytester: pytest.Pytester) -> No
     )
 
 
+def test_fixtures_shows_every_syncer_fixture_with_its_doc_and_starts_nothing(
+    pytester: pytest.Pytester,
+) -> None:
+    from pytest_syncer.harness import fixtures
+
+    pytester.makeconftest(NO_PROCESSES)
+    pytester.makepyfile(USES_ENVIRONMENT)
+    listed = pytester.runpytest_subprocess("--fixtures", "--syncer-e2e")
+    assert listed.ret == pytest.ExitCode.OK
+    documented = {
+        name: (value.__doc__ or "").splitlines()[0]
+        for name, value in vars(fixtures).items()
+        if type(value).__name__ == "FixtureFunctionDefinition"
+    }
+    assert {"workload", "sync_targets", "upstream", "syncer_env"} <= set(documented)
+    for name, first_line in documented.items():
+        listed.stdout.fnmatch_lines([f"{name}*", f"    {first_line}"])
+    listed.stdout.fnmatch_lines(["environment module imported: False"])
+
+
 def test_importing_the_plugin_is_cheap(pytester: pytest.Pytester) -> None:
     script = pytester.makepyfile(
         probe="""

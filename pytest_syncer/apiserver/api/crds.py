@@ -7,9 +7,9 @@ table for that cluster (discovery, CRUD, watch, ``/status`` when declared, the v
 for validation and pruning). Deleting it deletes its objects in that cluster and ends their watches.
 
 SyncTarget and SyncStatus (``workload.kcp.io``) are built into this server but are CRDs on real
-clusters, so harnesses install ``fixtures/crds/`` everywhere: a CRD that matches such a built-in
-type (same group, plural, kind and scope) is accepted and reported Established, and the built-in
-type keeps serving (its objects survive the CRD's deletion). Any other clash is a 409.
+clusters, so harnesses install the shipped ``data/crds/`` everywhere: a CRD that matches such a
+built-in type (same group, plural, kind and scope) is accepted and reported Established, and the
+built-in type keeps serving (its objects survive the CRD's deletion). Any other clash is a 409.
 """
 
 from __future__ import annotations

@@ -75,6 +75,13 @@ def dns1123_subdomain_errors(value: str) -> list[str]:
     return errors
 
 
+def path_segment_name_errors(value: str) -> list[str]:
+    """Why ``value`` cannot be a path segment (names of RBAC objects, such as the ClusterRole
+    ``system:node``), or nothing."""
+    errors = [f"may not be '{value}'" for bad in (".", "..") if value == bad]
+    return errors + [f"may not contain '{bad}'" for bad in ("/", "%") if bad in value]
+
+
 def qualified_name_errors(value: str) -> list[str]:
     """Why ``value`` is not a qualified name (label and annotation keys), or nothing."""
     parts = value.split("/")

@@ -13,6 +13,7 @@ from kubernetes import config, dynamic, watch
 from kubernetes.client.rest import ApiException
 
 from pytest_syncer.apiserver import BackgroundAPIServer
+from pytest_syncer.data import shipped
 from pytest_syncer.waiting import wait_until
 from tests.integration.apiserver.stores import STORES, client_for, served, status_of
 
@@ -206,11 +207,11 @@ def test_invalid_and_clashing_crds_are_refused(server: BackgroundAPIServer) -> N
     assert "built into this server" in refused["message"]
 
 
-def test_fixture_crds_are_accepted_beside_the_built_in_types(
+def test_shipped_crds_are_accepted_beside_the_built_in_types(
     server: BackgroundAPIServer,
 ) -> None:
     client = client_for(server)
-    directory = Path(__file__).parents[3] / "fixtures" / "crds"
+    directory = shipped("crds")
     documents = [
         document
         for path in sorted(directory.glob("*.yaml"))

@@ -26,6 +26,17 @@ def examples() -> dict[str, str]:
     return files
 
 
+def write_examples(directory: Path) -> dict[str, str]:
+    """Write the page's examples into `directory`, as a user would from the page alone (CI
+    also runs them there from an installed wheel)."""
+    written = examples()
+    for name, code in written.items():
+        path = directory / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(code)
+    return written
+
+
 def test_every_option_fixture_marker_and_hook_is_documented() -> None:
     text = DOC.read_text()
     names = ["--syncer-e2e", "syncer_e2e", "syncer_targets(n)"]
@@ -46,17 +57,13 @@ def test_every_option_fixture_marker_and_hook_is_documented() -> None:
 
 
 def test_the_examples_run_green_in_a_new_directory(pytester: pytest.Pytester) -> None:
-    written = examples()
+    written = write_examples(pytester.path)
     assert sorted(written) == [
         "conftest.py",
         "fixtures/crds/workloads/gadgets.example.com.yaml",
         "fixtures/workloads/web.yaml",
         "test_reference.py",
     ]
-    for name, code in written.items():
-        path = pytester.path / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(code)
     tests = len(re.findall(r"^def test_", written["test_reference.py"], re.M))
     result = pytester.runpytest_subprocess("--syncer-e2e", "--syncer-targets=3")
     result.assert_outcomes(passed=tests)

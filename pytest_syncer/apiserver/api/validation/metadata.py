@@ -13,6 +13,7 @@ from pytest_syncer.apiserver.api.names import (
     dns1123_label_errors,
     dns1123_subdomain_errors,
     label_value_errors,
+    path_segment_name_errors,
     qualified_name_errors,
 )
 from pytest_syncer.apiserver.api.validation.field_errors import (
@@ -36,6 +37,9 @@ STANDARD_FINALIZERS = frozenset({"kubernetes", "orphan", "foregroundDeletion"})
 NAME_RULES: dict[str, Callable[[str], list[str]]] = {
     "Namespace": dns1123_label_errors,
     "Service": dns1035_label_errors,
+    **dict.fromkeys(
+        ("Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding"), path_segment_name_errors
+    ),
 }
 
 
