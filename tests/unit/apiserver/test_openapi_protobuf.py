@@ -9,7 +9,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from pytest_syncer.apiserver.openapi import v2_document
-from pytest_syncer.apiserver.openapi_protobuf import document, schema, varint
+from pytest_syncer.apiserver.openapi_protobuf import document, schema
+from pytest_syncer.apiserver.protobuf.wire import varint
 from pytest_syncer.apiserver.resources import ResourceRegistry
 
 Fields = list[tuple[int, Any]]
