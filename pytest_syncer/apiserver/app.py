@@ -33,7 +33,7 @@ from pytest_syncer.apiserver.auth import Identity, TokenAuthority
 from pytest_syncer.apiserver.controllers import Controllers
 from pytest_syncer.apiserver.errors import APIError, expired
 from pytest_syncer.apiserver.field_validation import check_fields
-from pytest_syncer.apiserver.negotiation import TableFormat, negotiate
+from pytest_syncer.apiserver.negotiation import ProtobufFormat, TableFormat, negotiate
 from pytest_syncer.apiserver.openapi import OpenAPIDocuments
 from pytest_syncer.apiserver.paging import parse_list_options, too_large
 from pytest_syncer.apiserver.paths import (
@@ -43,6 +43,8 @@ from pytest_syncer.apiserver.paths import (
     ResourcePath,
     parse_path,
 )
+from pytest_syncer.apiserver.protobuf import envelope as protobuf
+from pytest_syncer.apiserver.protobuf import serving as protobuf_serving
 from pytest_syncer.apiserver.resources import ResourceRegistry, ResourceType
 from pytest_syncer.apiserver.scale import (
     SCALE,
@@ -59,10 +61,12 @@ from pytest_syncer.apiserver.selectors import (
 from pytest_syncer.apiserver.store import CompactedError, Store
 from pytest_syncer.apiserver.strategic_merge import schema_for
 from pytest_syncer.apiserver.watch import (
+    EventEncoder,
     Watcher,
     WatchHub,
     added_line,
     bookmark_line,
+    bookmark_object,
     error_line,
 )
 from pytest_syncer.apiserver.write_options import is_dry_run, parse_write_options
@@ -88,7 +92,7 @@ JSON_TYPES = frozenset(
     }
 )
 YAML_TYPES = frozenset({"application/yaml", "application/x-yaml", "text/yaml", APPLY_PATCH})
-PROTOBUF = "application/vnd.kubernetes.protobuf"
+PROTOBUF = protobuf.MEDIA_TYPE
 PATCH_TYPES = (JSON_PATCH, MERGE_PATCH, STRATEGIC_MERGE_PATCH, APPLY_PATCH)
 
 
@@ -96,8 +100,19 @@ def json_response(document: Any, status: int = 200) -> web.Response:
     return web.Response(body=orjson.dumps(document), status=status, content_type="application/json")
 
 
-def status_response(error: APIError) -> web.Response:
+def status_response(error: APIError, in_protobuf: bool = False) -> web.Response:
+    if in_protobuf and error.code != 406:
+        return protobuf_serving.response(error.to_status(), error.code)
     return json_response(error.to_status(), error.code)
+
+
+def document_response(
+    document: Any, output: TableFormat | ProtobufFormat | None, status: int = 200
+) -> web.Response:
+    """An object or list in protobuf when that was negotiated, else as JSON."""
+    if isinstance(output, ProtobufFormat):
+        return protobuf_serving.response(document, status)
+    return json_response(document, status)
 
 
 class APIServerApp:
@@ -153,10 +168,15 @@ class APIServerApp:
                 return web.Response(body=body, content_type=content_type)
             return await self._resource(request, path, identity)
         except APIError as error:
-            return status_response(error)
+            return status_response(error, self._errors_in_protobuf(request))
         except Exception:
             logger.exception("internal error serving %s %s", request.method, request.rel_url.path)
-            return status_response(APIError(500, "internal error; see the server log"))
+            internal = APIError(500, "internal error; see the server log")
+            return status_response(internal, self._errors_in_protobuf(request))
+
+    @staticmethod
+    def _errors_in_protobuf(request: web.Request) -> bool:
+        return protobuf_serving.prefers_protobuf(request.headers.get("Accept", ""))
 
     # Authentication and authorization.
 
@@ -244,36 +264,45 @@ class APIServerApp:
         else:
             verb = _METHOD_VERBS.get(method, "")
         self._check_verb(path, verb, method)
-        table = negotiate(request.headers.get("Accept", ""), query)
+        has_protobuf = protobuf.supports(resource_type.api_version, resource_type.kind)
+        output = negotiate(request.headers.get("Accept", ""), query, protobuf=has_protobuf)
         if verb == "watch":
-            return await self._watch(request, path, query, table)
+            return await self._watch(request, path, query, output)
         if verb == "list":
-            return self._list(path, self._selection(resource_type, query), query, table)
+            return self._list(path, self._selection(resource_type, query), query, output)
         if path.subresource == SCALE and verb in ("get", "update", "patch"):
-            return await self._scale(request, path, verb)
+            return await self._scale(request, path, verb, output)
         if verb == "get":
-            return self._object_response(resource_type, self.api.get(path), table)
+            return self._object_response(resource_type, self.api.get(path), output)
         if verb in ("create", "update", "patch"):
-            return await self._write(request, path, verb, table)
+            return await self._write(request, path, verb, output)
         options = await self._read_optional_object(request)
         dry_run = parse_write_options(query).dry_run or is_dry_run(options)
         if verb == "delete":
             if dry_run:
-                return json_response(self.api.get(path))
-            return json_response(self.api.delete(path, options, query))
+                return document_response(self.api.get(path), output)
+            return document_response(self.api.delete(path, options, query), output)
         selection = self._selection(resource_type, query)
         if dry_run:
             matched = self.api.list_objects(path, selection)
-            return json_response(self._list_document(resource_type, matched))
+            return document_response(self._list_document(resource_type, matched), output)
         deleted = self.api.delete_collection(path, selection, options, query)
-        return json_response(self._list_document(resource_type, deleted))
+        return document_response(self._list_document(resource_type, deleted), output)
 
     async def _write(
-        self, request: web.Request, path: ResourcePath, verb: str, table: TableFormat | None
+        self,
+        request: web.Request,
+        path: ResourcePath,
+        verb: str,
+        output: TableFormat | ProtobufFormat | None,
     ) -> web.Response:
         """create, update and patch: options, field validation, Warning headers."""
         resource_type = path.resource_type
         content_type = request.content_type
+        if content_type == PROTOBUF and not protobuf.supports(
+            resource_type.api_version, resource_type.kind
+        ):
+            raise protobuf_serving.json_only()
         if verb == "patch" and content_type not in PATCH_TYPES:
             raise APIError(
                 415,
@@ -292,7 +321,7 @@ class APIServerApp:
             warnings = check_fields(body, schema, options.field_validation)
         if verb == "create":
             if not resource_type.stored:
-                return json_response(self._token_review(path.cluster, body), 201)
+                return document_response(self._token_review(path.cluster, body), output, 201)
             result, status = self.api.create(path, body, options), 201
         elif verb == "update":
             result, status = self.api.update(path, body, options), 200
@@ -300,17 +329,23 @@ class APIServerApp:
             existed = content_type != APPLY_PATCH or self.store.get(self.api.key(path))
             result = self.api.patch(path, content_type, body, options)
             status = 200 if existed else 201
-        response = self._object_response(resource_type, result, table, status)
+        response = self._object_response(resource_type, result, output, status)
         for warning in warnings:
             response.headers.add("Warning", f'299 - "{_quoted(warning)}"')
         return response
 
-    async def _scale(self, request: web.Request, path: ResourcePath, verb: str) -> web.Response:
+    async def _scale(
+        self,
+        request: web.Request,
+        path: ResourcePath,
+        verb: str,
+        output: TableFormat | ProtobufFormat | None,
+    ) -> web.Response:
         """The scale subresource: a Scale view of the object; writes change spec.replicas."""
         scale_paths = path.resource_type.scale_paths
         old = self.api.get(path)
         if verb == "get":
-            return json_response(to_scale(old, scale_paths))
+            return document_response(to_scale(old, scale_paths), output)
         content_type = request.content_type
         if verb == "patch" and content_type not in (JSON_PATCH, MERGE_PATCH, STRATEGIC_MERGE_PATCH):
             raise APIError(415, f"the scale subresource does not take {content_type!r} patches")
@@ -323,17 +358,17 @@ class APIServerApp:
             body = patch_document(scale, content_type, body, SCALE_API_VERSION, SCALE_KIND)
         main = dataclasses.replace(path, subresource=None)
         updated = self.api.update(main, with_scale(old, body, scale_paths), options)
-        return json_response(to_scale(updated, scale_paths))
+        return document_response(to_scale(updated, scale_paths), output)
 
     @staticmethod
     def _object_response(
         resource_type: ResourceType,
         obj: dict[str, Any],
-        table: TableFormat | None,
+        table: TableFormat | ProtobufFormat | None,
         status: int = 200,
     ) -> web.Response:
-        if table is None:
-            return json_response(obj, status)
+        if not isinstance(table, TableFormat):
+            return document_response(obj, table, status)
         metadata = {"resourceVersion": obj.get("metadata", {}).get("resourceVersion", "")}
         document = table.table(
             resource_type.kind, [obj], metadata, printer_columns=resource_type.printer_columns
@@ -388,7 +423,7 @@ class APIServerApp:
         path: ResourcePath,
         selection: Selection,
         query: Mapping[str, str],
-        table: TableFormat | None = None,
+        table: TableFormat | ProtobufFormat | None = None,
     ) -> web.Response:
         options = parse_list_options(query, watch=False)
         if not options.paged_or_pinned:
@@ -406,10 +441,12 @@ class APIServerApp:
 
     @staticmethod
     def _list_response(
-        resource_type: ResourceType, document: dict[str, Any], table: TableFormat | None
+        resource_type: ResourceType,
+        document: dict[str, Any],
+        table: TableFormat | ProtobufFormat | None,
     ) -> web.Response:
-        if table is None:
-            return json_response(document)
+        if not isinstance(table, TableFormat):
+            return document_response(document, table)
         return json_response(
             table.table(
                 resource_type.kind,
@@ -437,12 +474,7 @@ class APIServerApp:
             except yaml.YAMLError as exc:
                 raise APIError(400, f"the request body is not valid YAML: {exc}") from None
         if content_type == PROTOBUF:
-            raise APIError(
-                415,
-                "protobuf request bodies are not supported by this server; kubectl sends them "
-                "from its generators (kubectl create namespace/configmap/secret/deployment "
-                "NAME ...): create from a manifest instead (kubectl create -f, kubectl apply -f)",
-            )
+            return protobuf_serving.read_body(raw)
         if content_type not in JSON_TYPES:
             raise APIError(
                 415,
@@ -531,7 +563,7 @@ class APIServerApp:
         request: web.Request,
         path: ResourcePath,
         query: Mapping[str, str],
-        table: TableFormat | None = None,
+        table: TableFormat | ProtobufFormat | None = None,
     ) -> web.StreamResponse:
         resource_type = path.resource_type
         selection = self._selection(resource_type, query)
@@ -545,11 +577,12 @@ class APIServerApp:
         send_initial = bool(options.send_initial_events)
         timeout = self._timeout(query.get("timeoutSeconds"))
         cluster = None if path.cluster == WILDCARD else path.cluster
-        encoder = (
-            None
-            if table is None
-            else table.watch_encoder(resource_type.kind, resource_type.printer_columns)
-        )
+        encoder: EventEncoder | None = None
+        content_type = "application/json"
+        if isinstance(table, TableFormat):
+            encoder = table.watch_encoder(resource_type.kind, resource_type.printer_columns)
+        elif isinstance(table, ProtobufFormat):
+            encoder, content_type = protobuf.watch_frame, protobuf.WATCH_MEDIA_TYPE
         watcher = Watcher(resource_type.key, cluster, path.namespace, selection, encoder)
         initial = b""
         failure: bytes | None = None
@@ -563,22 +596,20 @@ class APIServerApp:
                 for event in self.store.events_since(resource_type.key, revision):
                     watcher.offer(event)
             except CompactedError as exc:
-                failure = error_line(expired(exc.revision, exc.compacted).to_status())
+                status = expired(exc.revision, exc.compacted).to_status()
+                failure = error_line(status) if encoder is None else encoder("ERROR", status)
         start_revision = self.store.revision
         self.hub.add(watcher)
         try:
-            response = web.StreamResponse(headers={"Content-Type": "application/json"})
+            response = web.StreamResponse(headers={"Content-Type": content_type})
             response.enable_chunked_encoding()
             await response.prepare(request)
             if failure is not None:
                 await response.write(failure)
                 return response
             if send_initial:
-                initial += bookmark_line(
-                    resource_type.api_version,
-                    resource_type.kind,
-                    start_revision,
-                    initial_events_end=True,
+                initial += _bookmark(
+                    encoder, resource_type, start_revision, initial_events_end=True
                 )
             if initial:
                 await response.write(initial)
@@ -618,9 +649,7 @@ class APIServerApp:
             drained_revision = self.store.revision
             data = watcher.drain()
             if bookmarks and loop.time() >= next_bookmark:
-                data += bookmark_line(
-                    resource_type.api_version, resource_type.kind, drained_revision
-                )
+                data += _bookmark(watcher.encoder, resource_type, drained_revision)
                 next_bookmark = loop.time() + self.bookmark_interval
             if data:
                 await response.write(data)
@@ -638,6 +667,30 @@ class APIServerApp:
         if seconds < 0:
             raise APIError(400, f"invalid timeoutSeconds {value!r}")
         return seconds or None
+
+
+def _bookmark(
+    encoder: EventEncoder | None,
+    resource_type: ResourceType,
+    revision: int,
+    *,
+    initial_events_end: bool = False,
+) -> bytes:
+    """A BOOKMARK in the watch's own encoding (a protobuf frame, or a JSON line)."""
+    if encoder is None:
+        return bookmark_line(
+            resource_type.api_version,
+            resource_type.kind,
+            revision,
+            initial_events_end=initial_events_end,
+        )
+    obj = bookmark_object(
+        resource_type.api_version,
+        resource_type.kind,
+        revision,
+        initial_events_end=initial_events_end,
+    )
+    return encoder("BOOKMARK", obj)
 
 
 def _quoted(text: str) -> str:

@@ -2,9 +2,11 @@
 
 ``kubectl get`` asks for ``application/json;as=Table;v=v1;g=meta.k8s.io`` (then v1beta1, then
 plain JSON) and prints whatever comes back; a Table lets the server choose the columns, as the
-real one does. The first alternative this server can produce wins; an Accept header naming only
-representations it cannot produce (``as=PartialObjectMetadataList``, protobuf) gets a 406, which
-tells clients to ask again for JSON.
+real one does. Alternatives are tried as Kubernetes tries them (by q-value, then by order, a
+wildcard after a named type, q=0 never); the first this server can produce wins: JSON, a JSON
+Table, or protobuf for a type that has a protobuf form (never a Table: Kubernetes serves Tables
+as JSON only). An Accept header naming only representations it cannot produce
+(``as=PartialObjectMetadataList``, protobuf for a custom resource) gets a 406.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import Any
 import orjson
 
 from pytest_syncer.apiserver.errors import APIError
+from pytest_syncer.apiserver.protobuf.envelope import MEDIA_TYPE as PROTOBUF
 from pytest_syncer.apiserver.store import encode_event_line
 from pytest_syncer.apiserver.tables import INCLUDE_OBJECT_CHOICES, to_table
 
@@ -72,7 +75,13 @@ class TableFormat:
         return encode
 
 
+@dataclass(frozen=True)
+class ProtobufFormat:
+    """Protobuf was asked for, and the type has a protobuf form."""
+
+
 def _alternatives(accept: str) -> list[tuple[str, dict[str, str]]]:
+    """Accept's media types in Kubernetes' order (goautoneg): q-value, then named over wildcard."""
     found = []
     for part in accept.split(","):
         pieces = [piece.strip() for piece in part.split(";")]
@@ -82,16 +91,29 @@ def _alternatives(accept: str) -> list[tuple[str, dict[str, str]]]:
         for piece in pieces[1:]:
             name, _, value = piece.partition("=")
             parameters[name.strip().lower()] = value.strip()
-        found.append((pieces[0].lower(), parameters))
-    return found
+        try:
+            quality = float(parameters.pop("q", "1"))
+        except ValueError:
+            quality = 1.0
+        if quality > 0:
+            found.append((quality, pieces[0].lower(), parameters))
+    found.sort(key=lambda a: (-a[0], a[1].startswith("*"), a[1].endswith("/*")))
+    return [(media_type, parameters) for _, media_type, parameters in found]
 
 
-def negotiate(accept: str, query: Mapping[str, str]) -> TableFormat | None:
-    """A :class:`TableFormat` when the client prefers a Table, None for plain JSON; else 406."""
+def negotiate(
+    accept: str, query: Mapping[str, str], *, protobuf: bool = False
+) -> TableFormat | ProtobufFormat | None:
+    """A :class:`TableFormat` when the client prefers a Table, None for plain JSON; else 406.
+
+    ``protobuf``: the type has a protobuf form, so a protobuf alternative (without ``as=``) wins
+    as JSON would."""
     alternatives = _alternatives(accept)
     if not alternatives:
         return None
     for media_type, parameters in alternatives:
+        if media_type == PROTOBUF and protobuf and "as" not in parameters:
+            return ProtobufFormat()
         if media_type not in _JSON_TYPES:
             continue
         wanted = parameters.get("as")
@@ -110,8 +132,9 @@ def negotiate(accept: str, query: Mapping[str, str]) -> TableFormat | None:
                     f"not {include_object!r}",
                 )
             return TableFormat(f"{TABLE_GROUP}/{parameters['v']}", include_object)
+    served = f"application/json, application/json;as=Table;v=v1;g={TABLE_GROUP}"
+    if protobuf:
+        served += f", {PROTOBUF}"
     raise APIError(
-        406,
-        f"only the following media types are accepted: application/json, "
-        f"application/json;as=Table;v=v1;g={TABLE_GROUP} (asked for {accept!r})",
+        406, f"only the following media types are accepted: {served} (asked for {accept!r})"
     )

@@ -125,13 +125,20 @@ def added_line(obj: dict[str, Any]) -> bytes:
     return encode_event_line("ADDED", orjson.dumps(obj))
 
 
-def bookmark_line(
+def bookmark_object(
     api_version: str, kind: str, revision: int, *, initial_events_end: bool = False
-) -> bytes:
+) -> dict[str, Any]:
+    """A BOOKMARK's object: only the kind and the revision (and the initial-events mark)."""
     metadata: dict[str, Any] = {"resourceVersion": str(revision)}
     if initial_events_end:
         metadata["annotations"] = {"k8s.io/initial-events-end": "true"}
-    obj = {"kind": kind, "apiVersion": api_version, "metadata": metadata}
+    return {"kind": kind, "apiVersion": api_version, "metadata": metadata}
+
+
+def bookmark_line(
+    api_version: str, kind: str, revision: int, *, initial_events_end: bool = False
+) -> bytes:
+    obj = bookmark_object(api_version, kind, revision, initial_events_end=initial_events_end)
     return encode_event_line("BOOKMARK", orjson.dumps(obj))
 
 

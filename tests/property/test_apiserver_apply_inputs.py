@@ -12,7 +12,7 @@ from multidict import MultiDict
 
 from pytest_syncer.apiserver.errors import APIError
 from pytest_syncer.apiserver.field_validation import check_fields, unknown_fields
-from pytest_syncer.apiserver.negotiation import negotiate
+from pytest_syncer.apiserver.negotiation import ProtobufFormat, TableFormat, negotiate
 from pytest_syncer.apiserver.strategic_merge import schema_for
 from pytest_syncer.apiserver.write_options import parse_write_options
 from tests.property.test_apiserver_apply import deployments
@@ -61,20 +61,28 @@ def test_an_added_unknown_field_is_reported_by_its_path(
     assert raised.value.code == 400
 
 
-@given(st.lists(alternatives, min_size=1, max_size=4))
-def test_the_first_servable_alternative_wins(accept: list[str]) -> None:
+@given(st.lists(alternatives, min_size=1, max_size=4), st.booleans())
+def test_the_first_servable_alternative_wins(accept: list[str], protobuf: bool) -> None:
+    """Servable: JSON (a Table too), protobuf without ``as=`` when the type has it; a named
+    type is tried before a wildcard, as goautoneg orders them."""
     servable = [
-        a for a in accept if a.split(";")[0] in ("application/json", "*/*") and "Partial" not in a
+        a
+        for a in accept
+        if (a.split(";")[0] in ("application/json", "*/*") and "Partial" not in a)
+        or (protobuf and a == "application/vnd.kubernetes.protobuf")
     ]
+    servable.sort(key=lambda a: a.startswith("*"))
     if not servable:
         with pytest.raises(APIError) as raised:
-            negotiate(",".join(accept), {})
+            negotiate(",".join(accept), {}, protobuf=protobuf)
         assert raised.value.code == 406
         return
-    chosen = negotiate(",".join(accept), {})
+    chosen = negotiate(",".join(accept), {}, protobuf=protobuf)
     if "as=Table" in servable[0]:
-        assert chosen is not None
+        assert isinstance(chosen, TableFormat)
         assert chosen.api_version == "meta.k8s.io/" + servable[0].split("v=")[1].split(";")[0]
+    elif servable[0].startswith("application/vnd.kubernetes.protobuf"):
+        assert isinstance(chosen, ProtobufFormat)
     else:
         assert chosen is None
 
