@@ -33,7 +33,16 @@ from pytest_syncer.apiserver.auth import Identity, TokenAuthority
 from pytest_syncer.apiserver.controllers import Controllers
 from pytest_syncer.apiserver.errors import APIError, expired
 from pytest_syncer.apiserver.field_validation import check_fields
-from pytest_syncer.apiserver.negotiation import ProtobufFormat, TableFormat, negotiate
+from pytest_syncer.apiserver.negotiation import (
+    YAML,
+    MetadataFormat,
+    Output,
+    ProtobufFormat,
+    TableFormat,
+    YamlFormat,
+    negotiate,
+    write_yaml,
+)
 from pytest_syncer.apiserver.openapi import OpenAPIDocuments
 from pytest_syncer.apiserver.paging import parse_list_options, too_large
 from pytest_syncer.apiserver.paths import (
@@ -106,12 +115,20 @@ def status_response(error: APIError, in_protobuf: bool = False) -> web.Response:
     return json_response(error.to_status(), error.code)
 
 
-def document_response(
-    document: Any, output: TableFormat | ProtobufFormat | None, status: int = 200
-) -> web.Response:
-    """An object or list in protobuf when that was negotiated, else as JSON."""
-    if isinstance(output, ProtobufFormat):
+def document_response(document: Any, output: Output, status: int = 200) -> web.Response:
+    """An object or list as negotiated: metadata only, protobuf, YAML, else JSON (Tables are
+    built by the callers)."""
+    media_type = "application/json"
+    if isinstance(output, MetadataFormat):
+        document, media_type = output.transform(document), output.media_type
+    elif isinstance(output, ProtobufFormat):
+        media_type = PROTOBUF
+    elif isinstance(output, YamlFormat):
+        media_type = YAML
+    if media_type == PROTOBUF:
         return protobuf_serving.response(document, status)
+    if media_type == YAML:
+        return web.Response(body=write_yaml(document), status=status, content_type=YAML)
     return json_response(document, status)
 
 
@@ -265,7 +282,9 @@ class APIServerApp:
             verb = _METHOD_VERBS.get(method, "")
         self._check_verb(path, verb, method)
         has_protobuf = protobuf.supports(resource_type.api_version, resource_type.kind)
-        output = negotiate(request.headers.get("Accept", ""), query, protobuf=has_protobuf)
+        output = negotiate(
+            request.headers.get("Accept", ""), query, protobuf=has_protobuf, watch=verb == "watch"
+        )
         if verb == "watch":
             return await self._watch(request, path, query, output)
         if verb == "list":
@@ -294,7 +313,7 @@ class APIServerApp:
         request: web.Request,
         path: ResourcePath,
         verb: str,
-        output: TableFormat | ProtobufFormat | None,
+        output: Output,
     ) -> web.Response:
         """create, update and patch: options, field validation, Warning headers."""
         resource_type = path.resource_type
@@ -339,7 +358,7 @@ class APIServerApp:
         request: web.Request,
         path: ResourcePath,
         verb: str,
-        output: TableFormat | ProtobufFormat | None,
+        output: Output,
     ) -> web.Response:
         """The scale subresource: a Scale view of the object; writes change spec.replicas."""
         scale_paths = path.resource_type.scale_paths
@@ -364,7 +383,7 @@ class APIServerApp:
     def _object_response(
         resource_type: ResourceType,
         obj: dict[str, Any],
-        table: TableFormat | ProtobufFormat | None,
+        table: Output,
         status: int = 200,
     ) -> web.Response:
         if not isinstance(table, TableFormat):
@@ -423,7 +442,7 @@ class APIServerApp:
         path: ResourcePath,
         selection: Selection,
         query: Mapping[str, str],
-        table: TableFormat | ProtobufFormat | None = None,
+        table: Output = None,
     ) -> web.Response:
         options = parse_list_options(query, watch=False)
         if not options.paged_or_pinned:
@@ -443,7 +462,7 @@ class APIServerApp:
     def _list_response(
         resource_type: ResourceType,
         document: dict[str, Any],
-        table: TableFormat | ProtobufFormat | None,
+        table: Output,
     ) -> web.Response:
         if not isinstance(table, TableFormat):
             return document_response(document, table)
@@ -563,7 +582,7 @@ class APIServerApp:
         request: web.Request,
         path: ResourcePath,
         query: Mapping[str, str],
-        table: TableFormat | ProtobufFormat | None = None,
+        table: Output = None,
     ) -> web.StreamResponse:
         resource_type = path.resource_type
         selection = self._selection(resource_type, query)
@@ -583,6 +602,10 @@ class APIServerApp:
             encoder = table.watch_encoder(resource_type.kind, resource_type.printer_columns)
         elif isinstance(table, ProtobufFormat):
             encoder, content_type = protobuf.watch_frame, protobuf.WATCH_MEDIA_TYPE
+        elif isinstance(table, MetadataFormat):
+            encoder = table.watch_encoder()
+            if table.media_type == PROTOBUF:
+                content_type = protobuf.WATCH_MEDIA_TYPE
         watcher = Watcher(resource_type.key, cluster, path.namespace, selection, encoder)
         initial = b""
         failure: bytes | None = None
