@@ -21,17 +21,20 @@ from typing import Any, Self
 
 from aiohttp import web
 
-from pytest_syncer.apiserver.admission import ADMISSION_FILE, ClusterAdmission, plugin_names
-from pytest_syncer.apiserver.app import APIServerApp
+from pytest_syncer.apiserver.api.admission import ADMISSION_FILE, ClusterAdmission, plugin_names
+from pytest_syncer.apiserver.api.object_api import ObjectAPI
+from pytest_syncer.apiserver.api.resources import ResourcePath, ResourceRegistry
+from pytest_syncer.apiserver.api.watch import WatchHub
 from pytest_syncer.apiserver.auth import TOKENS_FILE, TokenAuthority
 from pytest_syncer.apiserver.certs import CertificateAuthority, server_ssl_context
+from pytest_syncer.apiserver.controllers.manager import Controllers
+from pytest_syncer.apiserver.http.app import APIServerApp
+from pytest_syncer.apiserver.http.paths import is_valid_cluster_name
 from pytest_syncer.apiserver.kubeconfig import (
     KubeconfigContext,
     write_kubeconfig,
     write_multi_context_kubeconfig,
 )
-from pytest_syncer.apiserver.paths import ResourcePath, is_valid_cluster_name
-from pytest_syncer.apiserver.resources import ResourceRegistry
 from pytest_syncer.apiserver.store import ObjectKey, Store
 from pytest_syncer.apiserver.store.memory import MemoryStore
 from pytest_syncer.apiserver.store.sqlite import DATABASE_FILE, SQLiteStore
@@ -138,12 +141,12 @@ class EmbeddedAPIServer:
         self.kubeconfig_dir.mkdir(parents=True, exist_ok=True)
         store, authority, authority_ca = self._open_state()
         self._store, self._authority = store, authority
-        app = APIServerApp(
-            store,
-            ResourceRegistry.builtin(),
-            authority,
-            bookmark_interval=self.bookmark_interval,
-        )
+        api = ObjectAPI(store, ResourceRegistry.builtin())
+        hub = WatchHub()
+        store.add_listener(hub.publish)
+        controllers = Controllers(api)
+        api.crds.removed_listeners.append(hub.end_removed_types)
+        app = APIServerApp(api, hub, authority, bookmark_interval=self.bookmark_interval)
         self._app = app
         try:
             self._configure_admission(app.api.admission, authority.clusters)
@@ -158,8 +161,11 @@ class EmbeddedAPIServer:
             ssl_context = server_ssl_context(*self._server_certificate(authority_ca))
         # aiohttp's keep-alive timer runs from the moment a connection opens until a request
         # head is complete, and between requests: it is the header timeout.
+        application = app.application()
+        application.on_startup.append(controllers.start)
+        application.on_cleanup.append(controllers.stop)
         runner = web.AppRunner(
-            app.application(),
+            application,
             access_log=None,
             handle_signals=False,
             shutdown_timeout=1.0,

@@ -10,17 +10,17 @@ from hypothesis import given
 from hypothesis import strategies as st
 from multidict import MultiDict
 
-from pytest_syncer.apiserver.errors import APIError
-from pytest_syncer.apiserver.field_validation import check_fields, unknown_fields
-from pytest_syncer.apiserver.negotiation import (
+from pytest_syncer.apiserver.api.errors import APIError
+from pytest_syncer.apiserver.api.field_validation import check_fields, unknown_fields
+from pytest_syncer.apiserver.api.strategic_merge import schema_for
+from pytest_syncer.apiserver.api.write_options import parse_write_options
+from pytest_syncer.apiserver.http.negotiation import (
     MetadataFormat,
     ProtobufFormat,
     TableFormat,
     YamlFormat,
     negotiate,
 )
-from pytest_syncer.apiserver.strategic_merge import schema_for
-from pytest_syncer.apiserver.write_options import parse_write_options
 from tests.property.test_apiserver_apply import deployments
 
 DEPLOYMENT = schema_for("apps/v1", "Deployment")

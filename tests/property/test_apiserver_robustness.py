@@ -8,15 +8,16 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pytest_syncer.apiserver.patch import PatchError, apply_json_patch, apply_merge_patch
-from pytest_syncer.apiserver.selectors import (
+from pytest_syncer.apiserver.api.patch import PatchError, apply_json_patch, apply_merge_patch
+from pytest_syncer.apiserver.api.selectors import (
     SelectorError,
     label_selector_from_dict,
     parse_field_selector,
     parse_label_selector,
 )
-from pytest_syncer.apiserver.strategic_merge import apply_strategic_merge_patch
-from pytest_syncer.apiserver.validation import RULES, FieldError, validate_object
+from pytest_syncer.apiserver.api.strategic_merge import apply_strategic_merge_patch
+from pytest_syncer.apiserver.api.validation.field_errors import FieldError
+from pytest_syncer.apiserver.api.validation.kinds import RULES, validate_object
 
 
 def attempt(action: Callable[..., Any], *args: Any) -> tuple[Any, str | None]:

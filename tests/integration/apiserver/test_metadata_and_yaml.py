@@ -14,7 +14,7 @@ import yaml
 from kubernetes import client, config, watch
 
 from pytest_syncer.apiserver import BackgroundAPIServer
-from pytest_syncer.apiserver.protobuf.envelope import (
+from pytest_syncer.apiserver.http.protobuf.envelope import (
     MEDIA_TYPE,
     WATCH_MEDIA_TYPE,
     decode_object,

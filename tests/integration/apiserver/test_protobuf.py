@@ -15,8 +15,8 @@ import pytest
 from kubernetes import client, config
 
 from pytest_syncer.apiserver import BackgroundAPIServer
-from pytest_syncer.apiserver.protobuf import serving, wire
-from pytest_syncer.apiserver.protobuf.envelope import (
+from pytest_syncer.apiserver.http.protobuf import serving, wire
+from pytest_syncer.apiserver.http.protobuf.envelope import (
     MAGIC,
     MEDIA_TYPE,
     WATCH_MEDIA_TYPE,

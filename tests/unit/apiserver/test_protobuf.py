@@ -11,8 +11,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pytest_syncer.apiserver.protobuf import codec, wire
-from pytest_syncer.apiserver.protobuf.envelope import (
+from pytest_syncer.apiserver.http.protobuf import codec, wire
+from pytest_syncer.apiserver.http.protobuf.envelope import (
     MAGIC,
     UnknownKindError,
     decode_object,
@@ -20,7 +20,7 @@ from pytest_syncer.apiserver.protobuf.envelope import (
     read_watch_frames,
     watch_frame,
 )
-from pytest_syncer.apiserver.protobuf.schema import Field, schema
+from pytest_syncer.apiserver.http.protobuf.schema import Field, schema
 
 #: Nesting beyond this many messages is drawn as ``{}``, so examples stay small.
 MAX_DEPTH = 6

@@ -8,12 +8,12 @@ from typing import Any
 
 import pytest
 
-from pytest_syncer.apiserver.validation import (
+from pytest_syncer.apiserver.api.validation.field_errors import (
     FieldError,
     invalid_message,
     invalid_status,
-    validate_object,
 )
+from pytest_syncer.apiserver.api.validation.kinds import validate_object
 
 
 def deployment(kind: str = "Deployment") -> dict[str, Any]:

@@ -10,7 +10,7 @@ import kubernetes_validate
 import pytest
 import yaml
 
-from pytest_syncer.apiserver.resources import ResourceRegistry
+from pytest_syncer.apiserver.api.resources import ResourceRegistry
 from pytest_syncer.syncer.engine.heartbeat import heartbeat_patch
 from pytest_syncer.syncer.engine.settings import DEFAULT_RESOURCES, KNOWN_RESOURCES
 from pytest_syncer.syncer.interfaces import ObjectReference, SyncPhase, SyncStatusRecord
