@@ -26,7 +26,8 @@ from pytest_syncer.apiserver.store import CompactedError, WatchEvent, encode_eve
 
 #: A watcher this far behind is cut off; its client re-watches from its last resourceVersion.
 MAX_PENDING_EVENTS = 50_000
-#: Encodes one event for a watcher that does not take the shared line (a Table watch).
+#: Encodes one event for a watcher that does not take the shared line (a Table, protobuf or
+#: metadata-only watch).
 EventEncoder = Callable[[str, Mapping[str, Any]], bytes]
 
 
@@ -130,13 +131,20 @@ def added_line(obj: dict[str, Any]) -> bytes:
     return encode_event_line("ADDED", orjson.dumps(obj))
 
 
-def bookmark_line(
+def bookmark_object(
     api_version: str, kind: str, revision: int, *, initial_events_end: bool = False
-) -> bytes:
+) -> dict[str, Any]:
+    """A BOOKMARK's object: only the kind and the revision (and the initial-events mark)."""
     metadata: dict[str, Any] = {"resourceVersion": str(revision)}
     if initial_events_end:
         metadata["annotations"] = {"k8s.io/initial-events-end": "true"}
-    obj = {"kind": kind, "apiVersion": api_version, "metadata": metadata}
+    return {"kind": kind, "apiVersion": api_version, "metadata": metadata}
+
+
+def bookmark_line(
+    api_version: str, kind: str, revision: int, *, initial_events_end: bool = False
+) -> bytes:
+    obj = bookmark_object(api_version, kind, revision, initial_events_end=initial_events_end)
     return encode_event_line("BOOKMARK", orjson.dumps(obj))
 
 
@@ -193,7 +201,8 @@ class WatchStart:
     options: ListOptions
     #: The initial ADDED lines (a watch from "now-ish" or one asking for initial events).
     initial: bytes
-    #: An ERROR line (410 Expired) for a resume from a compacted revision; the watch ends there.
+    #: An ERROR event (410 Expired) for a resume from a compacted revision, in the watch's
+    #: encoding; the watch ends there.
     failure: bytes | None
     #: The store's revision once the watch starts: the initial-events-end bookmark carries it.
     revision: int
@@ -235,5 +244,6 @@ def start_watch(
             for event in store.events_since(resource_type.key, revision):
                 watcher.offer(event)
         except CompactedError as exc:
-            failure = error_line(expired(exc.revision, exc.compacted).to_status())
+            status = expired(exc.revision, exc.compacted).to_status()
+            failure = error_line(status) if encoder is None else encoder("ERROR", status)
     return WatchStart(watcher, options, initial, failure, store.revision)

@@ -50,11 +50,17 @@ from pytest_syncer.apiserver.http import discovery
 from pytest_syncer.apiserver.http.bodies import (
     MAX_BODY_BYTES,
     PATCH_TYPES,
+    check_body_type,
     read_json,
     read_object,
     read_optional_object,
 )
-from pytest_syncer.apiserver.http.negotiation import TableFormat, negotiate
+from pytest_syncer.apiserver.http.negotiation import (
+    Output,
+    TableFormat,
+    negotiate,
+    render_document,
+)
 from pytest_syncer.apiserver.http.openapi import OpenAPIDocuments
 from pytest_syncer.apiserver.http.paths import (
     WILDCARD,
@@ -62,6 +68,8 @@ from pytest_syncer.apiserver.http.paths import (
     OpenAPIPath,
     parse_path,
 )
+from pytest_syncer.apiserver.http.protobuf import envelope as protobuf
+from pytest_syncer.apiserver.http.protobuf import serving as protobuf_serving
 from pytest_syncer.apiserver.http.watch_stream import serve_watch
 
 logger = logging.getLogger(__name__)
@@ -76,8 +84,16 @@ def json_response(document: Any, status: int = 200) -> web.Response:
     return web.Response(body=orjson.dumps(document), status=status, content_type="application/json")
 
 
-def status_response(error: APIError) -> web.Response:
+def status_response(error: APIError, in_protobuf: bool = False) -> web.Response:
+    if in_protobuf and error.code != 406:
+        return protobuf_serving.response(error.to_status(), error.code)
     return json_response(error.to_status(), error.code)
+
+
+def document_response(document: Any, output: Output, status: int = 200) -> web.Response:
+    """An object or list as negotiated (:func:`~.negotiation.render_document`)."""
+    body, content_type = render_document(document, output)
+    return web.Response(body=body, status=status, content_type=content_type)
 
 
 class APIServerApp:
@@ -128,10 +144,15 @@ class APIServerApp:
                 return web.Response(body=body, content_type=content_type)
             return await self._resource(request, path, identity)
         except APIError as error:
-            return status_response(error)
+            return status_response(error, self._errors_in_protobuf(request))
         except Exception:
             logger.exception("internal error serving %s %s", request.method, request.rel_url.path)
-            return status_response(APIError(500, "internal error; see the server log"))
+            internal = APIError(500, "internal error; see the server log")
+            return status_response(internal, self._errors_in_protobuf(request))
+
+    @staticmethod
+    def _errors_in_protobuf(request: web.Request) -> bool:
+        return protobuf_serving.prefers_protobuf(request.headers.get("Accept", ""))
 
     # Authentication and authorization.
 
@@ -209,39 +230,43 @@ class APIServerApp:
         else:
             verb = _METHOD_VERBS.get(method, "")
         self._check_verb(path, verb, method)
-        table = negotiate(request.headers.get("Accept", ""), query)
+        has_protobuf = protobuf.supports(resource_type.api_version, resource_type.kind)
+        output = negotiate(
+            request.headers.get("Accept", ""), query, protobuf=has_protobuf, watch=verb == "watch"
+        )
         if verb == "watch":
-            encoder = (
-                None
-                if table is None
-                else table.watch_encoder(resource_type.kind, resource_type.printer_columns)
-            )
             selection = self._selection(resource_type, query)
             return await serve_watch(
-                request, self.api, self.hub, path, selection, encoder, self.bookmark_interval
+                request, self.api, self.hub, path, selection, output, self.bookmark_interval
             )
         if verb == "list":
-            return self._list(path, self._selection(resource_type, query), query, table)
+            return self._list(path, self._selection(resource_type, query), query, output)
         if path.subresource == SCALE and verb in ("get", "update", "patch"):
-            return await self._scale(request, path, verb)
+            return await self._scale(request, path, verb, output)
         if verb == "get":
-            return self._object_response(resource_type, self.api.get(path), table)
+            return self._object_response(resource_type, self.api.get(path), output)
         if verb in ("create", "update", "patch"):
-            return await self._write(request, path, verb, table)
+            return await self._write(request, path, verb, output)
         options = await read_optional_object(request)
         dry_run = is_delete_dry_run(query, options)
         if verb == "delete":
-            return json_response(self.api.delete(path, options, query, dry_run=dry_run))
+            return document_response(self.api.delete(path, options, query, dry_run=dry_run), output)
         selection = self._selection(resource_type, query)
         deleted = self.api.delete_collection(path, selection, options, query, dry_run=dry_run)
-        return json_response(self._list_document(resource_type, deleted))
+        return document_response(self._list_document(resource_type, deleted), output)
 
     async def _write(
-        self, request: web.Request, path: ResourcePath, verb: str, table: TableFormat | None
+        self,
+        request: web.Request,
+        path: ResourcePath,
+        verb: str,
+        output: Output,
     ) -> web.Response:
         """create, update and patch: options, field validation, Warning headers."""
         resource_type = path.resource_type
         content_type = request.content_type
+        has_protobuf = protobuf.supports(resource_type.api_version, resource_type.kind)
+        check_body_type(content_type, has_protobuf=has_protobuf)
         if verb == "patch" and content_type not in PATCH_TYPES:
             raise APIError(
                 415,
@@ -261,24 +286,30 @@ class APIServerApp:
         if verb == "create":
             if not resource_type.stored:
                 review = review_token(path.cluster, body, self.authority.authenticate)
-                return json_response(review, 201)
+                return document_response(review, output, 201)
             result, status = self.api.create(path, body, options), 201
         elif verb == "update":
             result, status = self.api.update(path, body, options), 200
         else:
             result, created = self.api.patch_or_create(path, content_type, body, options)
             status = 201 if created else 200
-        response = self._object_response(resource_type, result, table, status)
+        response = self._object_response(resource_type, result, output, status)
         for warning in warnings:
             response.headers.add("Warning", f'299 - "{_quoted(warning)}"')
         return response
 
-    async def _scale(self, request: web.Request, path: ResourcePath, verb: str) -> web.Response:
+    async def _scale(
+        self,
+        request: web.Request,
+        path: ResourcePath,
+        verb: str,
+        output: Output,
+    ) -> web.Response:
         """The scale subresource: a Scale view of the object; writes change spec.replicas."""
         scale_paths = path.resource_type.scale_paths
         old = self.api.get(path)
         if verb == "get":
-            return json_response(to_scale(old, scale_paths))
+            return document_response(to_scale(old, scale_paths), output)
         content_type = request.content_type
         if verb == "patch" and content_type not in (JSON_PATCH, MERGE_PATCH, STRATEGIC_MERGE_PATCH):
             raise APIError(415, f"the scale subresource does not take {content_type!r} patches")
@@ -291,17 +322,17 @@ class APIServerApp:
             body = patch_document(scale, content_type, body, SCALE_API_VERSION, SCALE_KIND)
         main = dataclasses.replace(path, subresource=None)
         updated = self.api.update(main, with_scale(old, body, scale_paths), options)
-        return json_response(to_scale(updated, scale_paths))
+        return document_response(to_scale(updated, scale_paths), output)
 
     @staticmethod
     def _object_response(
         resource_type: ResourceType,
         obj: dict[str, Any],
-        table: TableFormat | None,
+        table: Output,
         status: int = 200,
     ) -> web.Response:
-        if table is None:
-            return json_response(obj, status)
+        if not isinstance(table, TableFormat):
+            return document_response(obj, table, status)
         metadata = {"resourceVersion": obj.get("metadata", {}).get("resourceVersion", "")}
         document = table.table(
             resource_type.kind, [obj], metadata, printer_columns=resource_type.printer_columns
@@ -356,7 +387,7 @@ class APIServerApp:
         path: ResourcePath,
         selection: Selection,
         query: Mapping[str, str],
-        table: TableFormat | None = None,
+        table: Output = None,
     ) -> web.Response:
         options = parse_list_options(query, watch=False)
         if not options.paged_or_pinned:
@@ -374,10 +405,12 @@ class APIServerApp:
 
     @staticmethod
     def _list_response(
-        resource_type: ResourceType, document: dict[str, Any], table: TableFormat | None
+        resource_type: ResourceType,
+        document: dict[str, Any],
+        table: Output,
     ) -> web.Response:
-        if table is None:
-            return json_response(document)
+        if not isinstance(table, TableFormat):
+            return document_response(document, table)
         return json_response(
             table.table(
                 resource_type.kind,

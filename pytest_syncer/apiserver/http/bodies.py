@@ -1,4 +1,5 @@
-"""Request bodies: size limit, JSON or YAML decoding, and the content types the server takes.
+"""Request bodies: size limit, JSON, YAML or protobuf decoding, and the content types the server
+takes (protobuf only for a type with a protobuf form: :mod:`protobuf.serving`).
 
 The limit is kube-apiserver's 3 MiB request body maximum (``MaxRequestBodyBytes`` in
 ``k8s.io/apiserver/pkg/server/config.go``).
@@ -19,6 +20,8 @@ from pytest_syncer.apiserver.api.object_api import (
     MERGE_PATCH,
     STRATEGIC_MERGE_PATCH,
 )
+from pytest_syncer.apiserver.http.protobuf import envelope as protobuf
+from pytest_syncer.apiserver.http.protobuf import serving as protobuf_serving
 
 MAX_BODY_BYTES = 3 * 1024 * 1024
 #: Body types decoded as JSON; aiohttp reports a missing Content-Type as application/octet-stream.
@@ -33,7 +36,7 @@ JSON_TYPES = frozenset(
     }
 )
 YAML_TYPES = frozenset({"application/yaml", "application/x-yaml", "text/yaml", APPLY_PATCH})
-PROTOBUF = "application/vnd.kubernetes.protobuf"
+PROTOBUF = protobuf.MEDIA_TYPE
 PATCH_TYPES = (JSON_PATCH, MERGE_PATCH, STRATEGIC_MERGE_PATCH, APPLY_PATCH)
 
 
@@ -53,12 +56,7 @@ async def read_json(request: web.Request) -> Any:
         except yaml.YAMLError as exc:
             raise APIError(400, f"the request body is not valid YAML: {exc}") from None
     if content_type == PROTOBUF:
-        raise APIError(
-            415,
-            "protobuf request bodies are not supported by this server; kubectl sends them "
-            "from its generators (kubectl create namespace/configmap/secret/deployment "
-            "NAME ...): create from a manifest instead (kubectl create -f, kubectl apply -f)",
-        )
+        return protobuf_serving.read_body(raw)
     if content_type not in JSON_TYPES:
         raise APIError(
             415,
@@ -69,6 +67,13 @@ async def read_json(request: web.Request) -> Any:
         return orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
         raise APIError(400, f"the request body is not valid JSON: {exc}") from None
+
+
+def check_body_type(content_type: str, *, has_protobuf: bool) -> None:
+    """415 for a protobuf body to a type without a protobuf form (a custom resource's), before
+    anything else is read, as the real server refuses it."""
+    if content_type == PROTOBUF and not has_protobuf:
+        raise protobuf_serving.json_only()
 
 
 async def read_object(request: web.Request) -> dict[str, Any]:

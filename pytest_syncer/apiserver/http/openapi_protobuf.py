@@ -7,7 +7,7 @@ hand, for the messages and fields kubectl reads: paths with their operations, pa
 responses and vendor extensions, and the definitions' schemas (``$ref``, type, format,
 description, required, properties, items, allOf, additionalProperties, vendor extensions).
 Vendor extension values travel as YAML text, as gnostic encodes them. Field numbers are those
-of gnostic's ``openapiv2/OpenAPIv2.proto``.
+of gnostic's ``openapiv2/OpenAPIv2.proto``; the wire format is :mod:`protobuf.wire`'s.
 """
 
 from __future__ import annotations
@@ -17,45 +17,19 @@ from typing import Any
 
 import yaml
 
+from pytest_syncer.apiserver.http.protobuf.wire import (
+    VARINT,
+    field_bool,
+    field_bytes,
+    field_string,
+    key,
+)
+
 #: What kubectl asks for; not a valid MIME type for Go's parser (``@``), so not what we answer.
 MEDIA_TYPE = "application/com.github.proto-openapi.spec.v2@v1.0+protobuf"
 #: The Content-Type of the answer, as Kubernetes sends it.
 RESPONSE_TYPE = "application/com.github.proto-openapi.spec.v2.v1.0+protobuf"
-_VARINT = 0
-_LENGTH = 2
 _OPERATIONS = {"get": 2, "put": 3, "post": 4, "delete": 5, "patch": 8}
-
-
-def varint(value: int) -> bytes:
-    """A non-negative integer as a protobuf varint."""
-    if value < 0:
-        raise ValueError("varints here are never negative")
-    out = bytearray()
-    while True:
-        low = value & 0x7F
-        value >>= 7
-        if value:
-            out.append(low | 0x80)
-        else:
-            out.append(low)
-            return bytes(out)
-
-
-def _key(number: int, wire_type: int) -> bytes:
-    return varint(number << 3 | wire_type)
-
-
-def field_bytes(number: int, payload: bytes) -> bytes:
-    """A length-delimited field (string, bytes or embedded message)."""
-    return _key(number, _LENGTH) + varint(len(payload)) + payload
-
-
-def field_string(number: int, text: str) -> bytes:
-    return field_bytes(number, text.encode()) if text else b""
-
-
-def field_bool(number: int, value: bool) -> bytes:
-    return _key(number, _VARINT) + b"\x01" if value else b""
 
 
 def _strings(number: int, values: Iterable[str]) -> bytes:
@@ -88,7 +62,7 @@ def schema(node: Mapping[str, Any]) -> bytes:
     if isinstance(additional, Mapping):
         out += field_bytes(21, field_bytes(1, schema(additional)))
     elif isinstance(additional, bool):
-        out += field_bytes(21, _key(2, _VARINT) + (b"\x01" if additional else b"\x00"))
+        out += field_bytes(21, key(2, VARINT) + (b"\x01" if additional else b"\x00"))
     kind = node.get("type")
     if isinstance(kind, str):
         out += field_bytes(22, field_string(1, kind))

@@ -1,8 +1,10 @@
-"""Watch streams: chunked JSON lines, bookmarks, timeouts, and the end of a gone client.
+"""Watch streams: chunked JSON lines (or protobuf frames), bookmarks, timeouts, and the end of a
+gone client.
 
 Where a watch starts (and what it sends first) is the API's decision
 (:func:`~pytest_syncer.apiserver.api.watch.start_watch`); this module writes it out and keeps
-writing what the hub hands the watcher until the timeout, the client or the server ends it.
+writing what the hub hands the watcher until the timeout, the client or the server ends it. The
+negotiated representation picks the encoder and the Content-Type (:func:`watch_encoding`).
 """
 
 from __future__ import annotations
@@ -19,11 +21,36 @@ from pytest_syncer.apiserver.api.watch import (
     Watcher,
     WatchHub,
     bookmark_line,
+    bookmark_object,
     start_watch,
 )
+from pytest_syncer.apiserver.http.negotiation import (
+    MetadataFormat,
+    Output,
+    ProtobufFormat,
+    TableFormat,
+)
+from pytest_syncer.apiserver.http.protobuf import envelope as protobuf
 
 #: An idle watch checks this often whether its client is still there.
 WATCH_IDLE_CHECK_SECONDS = 5.0
+
+
+def watch_encoding(output: Output, resource_type: ResourceType) -> tuple[EventEncoder | None, str]:
+    """The event encoder (None: the shared JSON lines) and the Content-Type for ``output``."""
+    if isinstance(output, TableFormat):
+        encoder = output.watch_encoder(resource_type.kind, resource_type.printer_columns)
+        return encoder, "application/json"
+    if isinstance(output, ProtobufFormat):
+        return protobuf.watch_frame, protobuf.WATCH_MEDIA_TYPE
+    if isinstance(output, MetadataFormat):
+        content_type = (
+            protobuf.WATCH_MEDIA_TYPE
+            if output.media_type == protobuf.MEDIA_TYPE
+            else "application/json"
+        )
+        return output.watch_encoder(), content_type
+    return None, "application/json"
 
 
 async def serve_watch(
@@ -32,12 +59,13 @@ async def serve_watch(
     hub: WatchHub,
     path: ResourcePath,
     selection: Selection,
-    encoder: EventEncoder | None,
+    output: Output,
     bookmark_interval: float,
 ) -> web.StreamResponse:
     """Answer a watch request with its stream, registered with ``hub`` while it is open."""
     query = request.rel_url.query
     resource_type = path.resource_type
+    encoder, content_type = watch_encoding(output, resource_type)
     start = start_watch(api, path, selection, query, encoder)
     timeout = parse_timeout(query.get("timeoutSeconds"))
     watcher = start.watcher
@@ -45,19 +73,14 @@ async def serve_watch(
     initial = start.initial
     hub.add(watcher)
     try:
-        response = web.StreamResponse(headers={"Content-Type": "application/json"})
+        response = web.StreamResponse(headers={"Content-Type": content_type})
         response.enable_chunked_encoding()
         await response.prepare(request)
         if start.failure is not None:
             await response.write(start.failure)
             return response
         if send_initial:
-            initial += bookmark_line(
-                resource_type.api_version,
-                resource_type.kind,
-                start.revision,
-                initial_events_end=True,
-            )
+            initial += _bookmark(encoder, resource_type, start.revision, initial_events_end=True)
         if initial:
             await response.write(initial)
         await _stream(
@@ -107,12 +130,36 @@ async def _stream(
         drained_revision = api.store.revision
         data = watcher.drain()
         if bookmarks and loop.time() >= next_bookmark:
-            data += bookmark_line(resource_type.api_version, resource_type.kind, drained_revision)
+            data += _bookmark(watcher.encoder, resource_type, drained_revision)
             next_bookmark = loop.time() + bookmark_interval
         if data:
             await response.write(data)
         if deadline is not None and loop.time() >= deadline:
             return
+
+
+def _bookmark(
+    encoder: EventEncoder | None,
+    resource_type: ResourceType,
+    revision: int,
+    *,
+    initial_events_end: bool = False,
+) -> bytes:
+    """A BOOKMARK in the watch's own encoding (a protobuf frame, or a JSON line)."""
+    if encoder is None:
+        return bookmark_line(
+            resource_type.api_version,
+            resource_type.kind,
+            revision,
+            initial_events_end=initial_events_end,
+        )
+    obj = bookmark_object(
+        resource_type.api_version,
+        resource_type.kind,
+        revision,
+        initial_events_end=initial_events_end,
+    )
+    return encoder("BOOKMARK", obj)
 
 
 def parse_timeout(value: str | None) -> float | None:

@@ -163,7 +163,7 @@ def test_bad_bodies_get_a_status_and_the_server_keeps_serving(upstream: ClusterC
     _status(chunked, 413)
     _status(upstream.patch(f"{CONFIGMAPS}/absent", {"data": {"k": "x" * (3 << 20)}}, MERGE), 413)
     protobuf = {"Content-Type": "application/vnd.kubernetes.protobuf"}
-    _status(upstream.request("POST", CONFIGMAPS, data=b"k8s\x00", headers=protobuf), 415)
+    _status(upstream.request("POST", CONFIGMAPS, data=b"k8s\x00", headers=protobuf), 400)
     assert upstream.post(CONFIGMAPS, _config_map("after-errors")).status_code == 201
 
 

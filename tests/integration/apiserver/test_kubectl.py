@@ -315,17 +315,6 @@ def test_scale(kubectl: Kubectl, http: ClusterClient, tmp_path: Path) -> None:
     assert refused.json()["details"]["causes"][0]["field"] == "spec.replicas"
 
 
-def test_generators_that_send_protobuf_get_a_clear_415(kubectl: Kubectl) -> None:
-    refused = kubectl.run("create", "namespace", "from-a-generator", check=False)
-    if kubectl.version < (1, 32):
-        # Before 1.32 kubectl's generators send JSON.
-        assert refused.stdout.strip() == "namespace/from-a-generator created"
-        return
-    assert refused.returncode != 0
-    assert "protobuf request bodies are not supported" in refused.stderr
-    assert "kubectl create -f" in refused.stderr
-
-
 def test_edit(kubectl: Kubectl, tmp_path: Path) -> None:
     kubectl.run("create", "-f", _write(tmp_path, "cm.yaml", _config_map("edited", k="before")))
     editor = {"KUBE_EDITOR": "sed -i s/before/after/"}
