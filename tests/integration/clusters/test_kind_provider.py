@@ -14,8 +14,6 @@ from pytest_syncer.clusters.base import ProviderUnavailable
 from pytest_syncer.clusters.kind import KindProvider, docker_answers
 from tests.integration.clusters.manifests import embedded_safe_manifests
 
-pytest_plugins = ["pytester"]
-
 STAND_IN_KIND = """#!{python}
 import json, os, shutil, signal, subprocess, sys
 from pathlib import Path

@@ -18,7 +18,6 @@ from pytest_syncer.harness.kube import KINDS, Cluster
 from pytest_syncer.processes import ServiceProcess
 from tests.integration.clusters.manifests import embedded_safe_manifests
 
-pytest_plugins = ["pytester"]
 ROOT = Path(__file__).parents[3]
 SAMPLE_CRDS = ROOT / "fixtures" / "crds" / "workloads"
 CLUSTER_ROLES = KINDS[("rbac.authorization.k8s.io/v1", "ClusterRole")]
