@@ -57,13 +57,17 @@ async def answer(
         return response.status
 
 
-async def test_a_targets_credentials_reach_no_other_target_through_the_hub(
-    syncer_env: SyncerEnvironment, hub: aiohttp.ClientSession
-) -> None:
-    env = syncer_env
-    if env.provider.name != "embedded":
-        pytest.skip("reads the credentials the embedded provider writes")
-    own, other = sorted(env.targets)[:2] if env.size > 1 else (sorted(env.targets)[0], "absent")
+def own_and_other(env: SyncerEnvironment) -> tuple[str, str]:
+    """A target whose credentials are offered, and the target they are offered for."""
+    return sorted(env.targets)[:2] if env.size > 1 else (sorted(env.targets)[0], "absent")
+
+
+async def offer_a_targets_credentials_for_another(
+    env: SyncerEnvironment, hub: aiohttp.ClientSession
+) -> dict[str, int]:
+    """Read, write and delete another target's ConfigMaps through the hub with the credentials
+    one target's syncer holds; what the hub answered to each attempt."""
+    own, other = own_and_other(env)
     workspace = env.clusters.upstream_cluster
     own_cluster = env.clusters.downstream_kubeconfigs[own].stem
     held = {"tunnel token": tunnel_token(env, own), "downstream token": downstream_token(env, own)}
@@ -79,10 +83,22 @@ async def test_a_targets_credentials_reach_no_other_target_through_the_hub(
             seen[f"{name} DELETE via {where}"] = await answer(
                 hub, "DELETE", f"{proxy}{configmaps}/kube-root-ca.crt", token
             )
+    return seen
+
+
+async def test_a_targets_credentials_reach_no_other_target_through_the_hub(
+    syncer_env: SyncerEnvironment, hub: aiohttp.ClientSession
+) -> None:
+    env = syncer_env
+    if env.provider.name != "embedded":
+        pytest.skip("reads the credentials the embedded provider writes")
+    seen = await offer_a_targets_credentials_for_another(env, hub)
+    workspace = env.clusters.upstream_cluster
     # Through the workspace the hub reviews the token with the upstream, which refuses it
     # (401); through the target's own cluster as a workspace the upstream does not let the
     # hub review tokens at all (403).
     assert seen == {case: 401 if f"via {workspace}" in case else 403 for case in seen}
+    _, other = own_and_other(env)
     if other in env.targets:
         below = env.targets[other].cluster
         assert below.find(CONFIGMAPS, "stolen", "default") is None
@@ -129,10 +145,14 @@ async def test_the_hub_serves_nothing_of_the_upstream(
         assert await answer(hub, "GET", env.hub_url + path, token) == 404, path
 
 
-def test_no_credential_is_in_any_log_or_artifact(syncer_env: SyncerEnvironment) -> None:
-    """Runs after the refusals above, so the logs have seen every credential offered."""
+async def test_no_credential_is_in_any_log_or_artifact(
+    syncer_env: SyncerEnvironment, hub: aiohttp.ClientSession
+) -> None:
+    """Offers held credentials where they are refused first, so the logs have seen them."""
     if syncer_env.provider.name != "embedded":
         pytest.skip("reads the credential stores the embedded provider writes")
+    refused = await offer_a_targets_credentials_for_another(syncer_env, hub)
+    assert set(refused.values()) <= {401, 403}, refused
     secrets = credentials(syncer_env.workdir)
     assert len(secrets) >= 2 * syncer_env.size + 3
     assert leaks(syncer_env.workdir, secrets) == []
