@@ -59,7 +59,8 @@ async def answer(
 
 def own_and_other(env: SyncerEnvironment) -> tuple[str, str]:
     """A target whose credentials are offered, and the target they are offered for."""
-    return sorted(env.targets)[:2] if env.size > 1 else (sorted(env.targets)[0], "absent")
+    names = sorted(env.targets)
+    return (names[0], names[1]) if env.size > 1 else (names[0], "absent")
 
 
 async def offer_a_targets_credentials_for_another(
