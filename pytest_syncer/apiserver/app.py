@@ -29,7 +29,7 @@ from pytest_syncer.apiserver.api import (
     parse_revision,
     patch_document,
 )
-from pytest_syncer.apiserver.auth import Identity, TokenAuthority
+from pytest_syncer.apiserver.auth import BearerTokens, Identity
 from pytest_syncer.apiserver.controllers import Controllers
 from pytest_syncer.apiserver.errors import APIError, expired
 from pytest_syncer.apiserver.field_validation import check_fields
@@ -101,19 +101,19 @@ def status_response(error: APIError) -> web.Response:
 
 
 class APIServerApp:
-    """Serves the Kubernetes API for the clusters ``authority`` knows, from ``store``."""
+    """Serves the Kubernetes API for the clusters ``tokens`` know, from ``store``."""
 
     def __init__(
         self,
         store: Store,
         registry: ResourceRegistry,
-        authority: TokenAuthority,
+        tokens: BearerTokens,
         *,
         bookmark_interval: float = 10.0,
     ) -> None:
         self.store = store
         self.registry = registry
-        self.authority = authority
+        self.tokens = tokens
         self.api = ObjectAPI(store, registry)
         self.hub = WatchHub()
         self.bookmark_interval = bookmark_interval
@@ -165,7 +165,7 @@ class APIServerApp:
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise APIError(401, "Unauthorized: a bearer token is required")
-        identity = self.authority.authenticate(token.strip())
+        identity = self.tokens.authenticate(token.strip())
         if identity is None:
             raise APIError(401, "Unauthorized: the bearer token is not valid")
         return identity
@@ -493,7 +493,7 @@ class APIServerApp:
                     }
                 ],
             )
-        identity = self.authority.authenticate(token)
+        identity = self.tokens.authenticate(token)
         status: dict[str, Any]
         if identity is not None and (cluster is None or identity.may_access(cluster)):
             belongs_to = identity.cluster or cluster
