@@ -60,7 +60,7 @@ from pytest_syncer.apiserver.store import CompactedError, Store
 from pytest_syncer.apiserver.strategic_merge import schema_for
 from pytest_syncer.apiserver.watch import (
     Watcher,
-    WatchHub,
+    WatchFanout,
     added_line,
     bookmark_line,
     error_line,
@@ -115,10 +115,10 @@ class APIServerApp:
         self.registry = registry
         self.tokens = tokens
         self.api = ObjectAPI(store, registry)
-        self.hub = WatchHub()
+        self.fanout = WatchFanout()
         self.bookmark_interval = bookmark_interval
         self.clusters: set[str] = set()
-        store.add_listener(self.hub.publish)
+        store.add_listener(self.fanout.publish)
         self.controllers = Controllers(self.api)
         self._discovery_cache: dict[tuple[str, str, str, str | None], tuple[int, bytes]] = {}
         self.api.crds.removed_listeners.append(self._end_watches)
@@ -126,7 +126,7 @@ class APIServerApp:
 
     def close(self) -> None:
         """End every open watch so a shutdown does not wait on them."""
-        self.hub.close_all()
+        self.fanout.close_all()
 
     def application(self) -> web.Application:
         app = web.Application(client_max_size=MAX_BODY_BYTES)
@@ -213,7 +213,7 @@ class APIServerApp:
     def _end_watches(self, cluster: str, removed: list[ResourceType]) -> None:
         """A CRD went away: its watches in ``cluster`` end, as they do on a real server."""
         for key in {resource_type.key for resource_type in removed}:
-            self.hub.close_where(key, cluster)
+            self.fanout.close_where(key, cluster)
 
     # Resources.
 
@@ -565,7 +565,7 @@ class APIServerApp:
             except CompactedError as exc:
                 failure = error_line(expired(exc.revision, exc.compacted).to_status())
         start_revision = self.store.revision
-        self.hub.add(watcher)
+        self.fanout.add(watcher)
         try:
             response = web.StreamResponse(headers={"Content-Type": "application/json"})
             response.enable_chunked_encoding()
@@ -586,7 +586,7 @@ class APIServerApp:
         except ConnectionResetError:
             pass
         finally:
-            self.hub.remove(watcher)
+            self.fanout.remove(watcher)
         return response
 
     async def _stream(
