@@ -25,7 +25,7 @@ from pytest_syncer.syncer.transform.naming import CLUSTER_ANNOTATION
 from pytest_syncer.waiting import await_until
 from tests.integration.syncer.environment import (
     UPSTREAM,
-    SyncerEnvironment,
+    SyncerProcessRig,
     TargetInfo,
     setup_environment,
 )
@@ -43,7 +43,7 @@ WAIT = 15.0
 @pytest.fixture(scope="module")
 def environment(
     apiserver: BackgroundAPIServer, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[SyncerEnvironment]:
+) -> Iterator[SyncerProcessRig]:
     apiserver.add_cluster(STRICT.downstream, admission_plugins=STRICT_PLUGINS)
     env = setup_environment(
         apiserver.kubeconfigs, tmp_path_factory.mktemp("bad-input"), [TARGET, STRICT]
@@ -56,19 +56,19 @@ def environment(
 
 
 @pytest.fixture
-async def upstream(environment: SyncerEnvironment) -> AsyncIterator[KubeClient]:
+async def upstream(environment: SyncerProcessRig) -> AsyncIterator[KubeClient]:
     async with await environment.client(UPSTREAM) as client:
         yield client
 
 
 @pytest.fixture
-async def downstream(environment: SyncerEnvironment) -> AsyncIterator[KubeClient]:
+async def downstream(environment: SyncerProcessRig) -> AsyncIterator[KubeClient]:
     async with await environment.client(TARGET.downstream) as client:
         yield client
 
 
 @pytest.fixture
-async def strict(environment: SyncerEnvironment) -> AsyncIterator[KubeClient]:
+async def strict(environment: SyncerProcessRig) -> AsyncIterator[KubeClient]:
     async with await environment.client(STRICT.downstream) as client:
         yield client
 

@@ -26,7 +26,7 @@ from pytest_syncer.syncer.interfaces import WORKLOAD_UID_LABEL, KubeObject
 from pytest_syncer.waiting import await_until
 from tests.integration.syncer.environment import (
     UPSTREAM,
-    SyncerEnvironment,
+    SyncerProcessRig,
     TargetInfo,
     setup_environment,
 )
@@ -37,7 +37,7 @@ CONFIGMAPS = KNOWN_RESOURCES["configmaps"]
 WAIT = 15.0
 
 
-async def _install_upstream_crd(environment: SyncerEnvironment) -> None:
+async def _install_upstream_crd(environment: SyncerProcessRig) -> None:
     async with await environment.client(UPSTREAM) as upstream:
         await install_widgets(upstream)
 
@@ -45,7 +45,7 @@ async def _install_upstream_crd(environment: SyncerEnvironment) -> None:
 @pytest.fixture(scope="module")
 def environment(
     apiserver: BackgroundAPIServer, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[SyncerEnvironment]:
+) -> Iterator[SyncerProcessRig]:
     env = setup_environment(apiserver.kubeconfigs, tmp_path_factory.mktemp("bad-crd"), [TARGET])
     asyncio.run(_install_upstream_crd(env))
     try:
@@ -56,13 +56,13 @@ def environment(
 
 
 @pytest.fixture
-async def upstream(environment: SyncerEnvironment) -> AsyncIterator[KubeClient]:
+async def upstream(environment: SyncerProcessRig) -> AsyncIterator[KubeClient]:
     async with await environment.client(UPSTREAM) as client:
         yield client
 
 
 @pytest.fixture
-async def downstream(environment: SyncerEnvironment) -> AsyncIterator[KubeClient]:
+async def downstream(environment: SyncerProcessRig) -> AsyncIterator[KubeClient]:
     async with await environment.client(TARGET.downstream) as client:
         yield client
 

@@ -21,7 +21,7 @@ from pytest_syncer.syncer.engine.settings import KNOWN_RESOURCES
 from pytest_syncer.waiting import await_until
 from tests.integration.syncer.environment import (
     UPSTREAM,
-    SyncerEnvironment,
+    SyncerProcessRig,
     TargetInfo,
     setup_environment,
 )
@@ -36,7 +36,7 @@ def _token(kubeconfig: Path) -> str:
 @pytest.fixture(scope="module")
 def environment(
     apiserver: BackgroundAPIServer, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[SyncerEnvironment]:
+) -> Iterator[SyncerProcessRig]:
     env = setup_environment(
         apiserver.kubeconfigs, tmp_path_factory.mktemp("command"), [TargetInfo("tun", "down-1")]
     )
@@ -47,7 +47,7 @@ def environment(
 
 
 @pytest.fixture(scope="module")
-def hub(environment: SyncerEnvironment) -> Iterator[ServiceProcess]:
+def hub(environment: SyncerProcessRig) -> Iterator[ServiceProcess]:
     secret = environment.workdir / "hub-secret"
     secret.write_text(secrets.token_hex(32))
     process = ServiceProcess(
@@ -81,7 +81,7 @@ def _mint(secret: Path, target: str) -> str:
 
 
 async def test_the_syncer_keeps_its_tunnel_and_logs_no_secret(
-    environment: SyncerEnvironment, hub: ServiceProcess
+    environment: SyncerProcessRig, hub: ServiceProcess
 ) -> None:
     target = environment.targets["tun"]
     tunnel_token = _mint(environment.workdir / "hub-secret", "tun")
@@ -133,7 +133,7 @@ async def test_the_syncer_keeps_its_tunnel_and_logs_no_secret(
 
 
 async def test_a_missing_sync_target_is_named_and_waited_for(
-    environment: SyncerEnvironment,
+    environment: SyncerProcessRig,
 ) -> None:
     late = TargetInfo("late", "down-1")
     environment.targets["late"] = late

@@ -25,7 +25,7 @@ from pytest_syncer.syncer.transform.naming import CLUSTER_LABEL
 from pytest_syncer.waiting import await_until
 from tests.integration.syncer.environment import (
     UPSTREAM,
-    SyncerEnvironment,
+    SyncerProcessRig,
     TargetInfo,
     setup_environment,
 )
@@ -39,7 +39,7 @@ WAIT = 15.0
 @pytest.fixture(scope="module")
 def environment(
     apiserver: BackgroundAPIServer, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[SyncerEnvironment]:
+) -> Iterator[SyncerProcessRig]:
     env = setup_environment(apiserver.kubeconfigs, tmp_path_factory.mktemp("conflict"), [TARGET])
     try:
         env.syncer([TARGET.name]).start()
@@ -108,7 +108,7 @@ class Clusters:
 
 
 @pytest.fixture
-async def clusters(environment: SyncerEnvironment) -> AsyncIterator[Clusters]:
+async def clusters(environment: SyncerProcessRig) -> AsyncIterator[Clusters]:
     upstream = await environment.client(UPSTREAM)
     downstream = await environment.client(TARGET.downstream)
     yield Clusters(upstream, downstream)
@@ -362,7 +362,7 @@ async def test_a_burst_of_concurrent_updates_ends_with_the_last_write_below(
 
 
 async def test_the_syncers_own_409s_are_read_again_until_the_copy_is_upstreams(
-    clusters: Clusters, environment: SyncerEnvironment
+    clusters: Clusters, environment: SyncerProcessRig
 ) -> None:
     """An upstream burst while a writer below keeps editing the copy's `data.color`: the
     syncer's writes below, made from its cache's resourceVersion, meet 409s; it reads again,
