@@ -15,14 +15,13 @@ from collections.abc import AsyncIterator
 
 import aiohttp
 import pytest
-import yaml
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
 from pytest_syncer.harness.environment import SyncerEnvironment
 from pytest_syncer.harness.kube import KINDS
-from pytest_syncer.tunnel.endpoint import ClusterEndpoint
 from pytest_syncer.tunnel.server import tunnel_url
+from tests.support.tokens import bearer, token_of
 
 from .credentials import credentials, leaks
 
@@ -37,9 +36,7 @@ def tunnel_token(env: SyncerEnvironment, target: str) -> str:
 
 
 def downstream_token(env: SyncerEnvironment, target: str) -> str:
-    document = yaml.safe_load(env.clusters.downstream_kubeconfigs[target].read_text())
-    token: str = document["users"][0]["user"]["token"]
-    return token
+    return token_of(env.clusters.downstream_kubeconfigs[target])
 
 
 @pytest.fixture
@@ -52,8 +49,7 @@ async def hub_client(syncer_env: SyncerEnvironment) -> AsyncIterator[aiohttp.Cli
 async def answer(
     hub_client: aiohttp.ClientSession, method: str, url: str, token: str, body: object = None
 ) -> int:
-    headers = {"Authorization": f"Bearer {token}"}
-    async with hub_client.request(method, url, headers=headers, json=body) as response:
+    async with hub_client.request(method, url, headers=bearer(token), json=body) as response:
         return response.status
 
 
@@ -119,7 +115,7 @@ async def test_a_target_cannot_take_over_another_targets_tunnel(
     with pytest.raises(InvalidStatus) as refused:
         async with connect(
             tunnel_url(env.hub_url, workspace, other),
-            additional_headers={"Authorization": f"Bearer {tunnel_token(env, own)}"},
+            additional_headers=bearer(tunnel_token(env, own)),
             ssl=context,
             compression=None,
             open_timeout=10,
@@ -127,8 +123,7 @@ async def test_a_target_cannot_take_over_another_targets_tunnel(
             pass
     assert refused.value.response.status_code == 403
     # The real tunnel of the other target still serves the upstream's callers.
-    upstream = ClusterEndpoint.from_kubeconfig(env.clusters.upstream_kubeconfig)
-    token = (upstream.authorization or "").removeprefix("Bearer ")
+    token = token_of(env.clusters.upstream_kubeconfig)
     proxy = f"{env.hub_url}/clusters/{workspace}/targets/{other}/proxy/api/v1/namespaces"
     assert await answer(hub_client, "GET", proxy, token) == 200
 
@@ -137,8 +132,7 @@ async def test_the_hub_serves_nothing_of_the_upstream(
     syncer_env: SyncerEnvironment, hub_client: aiohttp.ClientSession
 ) -> None:
     env = syncer_env
-    upstream = ClusterEndpoint.from_kubeconfig(env.clusters.upstream_kubeconfig)
-    token = (upstream.authorization or "").removeprefix("Bearer ")
+    token = token_of(env.clusters.upstream_kubeconfig)
     workspace = env.clusters.upstream_cluster
     for path in (
         f"/clusters/{workspace}/api/v1/namespaces",

@@ -7,7 +7,8 @@ from collections.abc import Iterator
 import pytest
 
 from pytest_syncer.apiserver import BackgroundAPIServer
-from tests.integration.apiserver.clients import ClusterClient, token_of
+from tests.integration.apiserver.clients import ClusterClient
+from tests.support.tokens import token_of
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,6 @@ from pathlib import Path
 
 import aiohttp
 import pytest
-import yaml
 
 from pytest_syncer.apiserver import BackgroundAPIServer
 from pytest_syncer.processes import ServiceProcess
@@ -26,11 +25,7 @@ from tests.integration.syncer.environment import (
     setup_environment,
 )
 from tests.integration.syncer.workloads import namespace, workload
-
-
-def _token(kubeconfig: Path) -> str:
-    token: str = yaml.safe_load(kubeconfig.read_text())["users"][0]["user"]["token"]
-    return token
+from tests.support.tokens import bearer, token_of
 
 
 @pytest.fixture(scope="module")
@@ -111,7 +106,7 @@ async def test_the_syncer_keeps_its_tunnel_and_logs_no_secret(
     proxy = f"{hub.ready['url']}/clusters/{UPSTREAM}/targets/tun/proxy"
     path = f"/api/v1/namespaces/{below}/configmaps/via"
     context = ssl.create_default_context(cafile=hub.ready["ca"])
-    headers = {"Authorization": f"Bearer {_token(environment.kubeconfigs[UPSTREAM])}"}
+    headers = bearer(token_of(environment.kubeconfigs[UPSTREAM]))
     async with aiohttp.ClientSession() as session:
 
         async def through_the_tunnel() -> int:
@@ -128,7 +123,7 @@ async def test_the_syncer_keeps_its_tunnel_and_logs_no_secret(
     assert syncer.stop() == 0, "SIGTERM must stop the syncer cleanly"
     log = syncer.log_path.read_text()
     assert "target=tun " in log
-    for secret in (tunnel_token, *(_token(path) for path in environment.kubeconfigs.values())):
+    for secret in (tunnel_token, *(token_of(path) for path in environment.kubeconfigs.values())):
         assert secret not in log
 
 
