@@ -17,10 +17,10 @@ from typing import Any
 import pytest
 
 from pytest_syncer.apiserver import BackgroundAPIServer
-from pytest_syncer.syncer.client import EVENTS, NAMESPACES, SYNC_STATUSES, KubeClient, Resource
+from pytest_syncer.syncer.client import EVENTS, NAMESPACES, KubeClient, Resource
 from pytest_syncer.syncer.conflict import CONFLICT_STRATEGY_ANNOTATION, RETAIN_FIELDS_ANNOTATION
 from pytest_syncer.syncer.engine.settings import KNOWN_RESOURCES
-from pytest_syncer.syncer.interfaces import SYNC_TARGET_KEY_LABEL, WORKLOAD_UID_LABEL, KubeObject
+from pytest_syncer.syncer.interfaces import KubeObject
 from pytest_syncer.syncer.transform.naming import CLUSTER_ANNOTATION
 from pytest_syncer.waiting import await_until
 from tests.integration.syncer.environment import (
@@ -29,6 +29,7 @@ from tests.integration.syncer.environment import (
     TargetInfo,
     setup_environment,
 )
+from tests.integration.syncer.workloads import synced_condition
 
 TARGET = TargetInfo("b1", "down-1")
 STRICT = TargetInfo("b2", "strict-1")
@@ -53,12 +54,6 @@ def environment(
         yield env
     finally:
         env.stop()
-
-
-@pytest.fixture
-async def upstream(environment: SyncerProcessRig) -> AsyncIterator[KubeClient]:
-    async with await environment.client(UPSTREAM) as client:
-        yield client
 
 
 @pytest.fixture
@@ -91,19 +86,6 @@ def service(
         spec["externalIPs"] = external_ips
     metadata = {"name": name, "namespace": ns, "labels": labels}
     return {"apiVersion": "v1", "kind": "Service", "metadata": metadata, "spec": spec}
-
-
-async def synced_condition(
-    upstream: KubeClient, ns: str, uid: str, target: TargetInfo = TARGET
-) -> dict[str, Any]:
-    selector = f"{WORKLOAD_UID_LABEL}={uid},{SYNC_TARGET_KEY_LABEL}={target.key}"
-    listing = await upstream.list(SYNC_STATUSES, ns, label_selector=selector)
-    for item in listing["items"]:
-        status = item.get("status") or {}
-        for condition in status.get("conditions") or []:
-            if condition.get("type") == "Synced":
-                return {"phase": status.get("phase"), **condition}
-    return {}
 
 
 async def wait_phase(
@@ -233,7 +215,7 @@ async def test_a_bad_conflict_annotation_fails_until_it_is_fixed(
     await upstream.patch(CONFIGMAPS, "bad", fixed, ns)
     await wait_synced_below(downstream, ns, "bad")
     condition = await await_until(
-        lambda: synced_condition(upstream, ns, bad["metadata"]["uid"]),
+        lambda: synced_condition(upstream, ns, bad["metadata"]["uid"], TARGET),
         lambda found: found.get("phase") == "Synced",
         what="the fixed object's SyncStatus Synced",
         timeout=WAIT,

@@ -16,11 +16,11 @@ from typing import Any
 import pytest
 
 from pytest_syncer.apiserver import BackgroundAPIServer
-from pytest_syncer.syncer.client import EVENTS, NAMESPACES, SYNC_STATUSES, ApiError, KubeClient
+from pytest_syncer.syncer.client import EVENTS, NAMESPACES, ApiError, KubeClient
 from pytest_syncer.syncer.conflict import CONFLICT_STRATEGY_ANNOTATION, RETAIN_FIELDS_ANNOTATION
 from pytest_syncer.syncer.engine.settings import KNOWN_RESOURCES
 from pytest_syncer.syncer.engine.spec import UPSTREAM_GENERATION_ANNOTATION
-from pytest_syncer.syncer.interfaces import WORKLOAD_UID_LABEL, KubeObject
+from pytest_syncer.syncer.interfaces import KubeObject
 from pytest_syncer.syncer.transform.naming import CLUSTER_LABEL
 from pytest_syncer.waiting import await_until
 from tests.integration.syncer.environment import (
@@ -29,6 +29,7 @@ from tests.integration.syncer.environment import (
     TargetInfo,
     setup_environment,
 )
+from tests.integration.syncer.workloads import synced_condition
 
 TARGET = TargetInfo("c1", "down-1")
 DEPLOYMENTS = KNOWN_RESOURCES["deployments.apps"]
@@ -76,15 +77,7 @@ class Clusters:
 
     async def synced_condition(self, ns: str, uid: str) -> dict[str, Any]:
         """Phase plus the Synced condition of this workload's SyncStatus on `c1`."""
-        listing = await self.up.list(
-            SYNC_STATUSES, ns, label_selector=f"{WORKLOAD_UID_LABEL}={uid}"
-        )
-        for item in listing["items"]:
-            status = item.get("status") or {}
-            for condition in status.get("conditions") or []:
-                if condition.get("type") == "Synced":
-                    return {"phase": status.get("phase"), **condition}
-        return {}
+        return await synced_condition(self.up, ns, uid, TARGET)
 
     async def wait_condition(self, ns: str, uid: str, accept: Any, what: str) -> dict[str, Any]:
         return await await_until(

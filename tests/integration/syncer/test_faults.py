@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -88,12 +88,6 @@ def environment(
         yield env
     finally:
         env.stop()
-
-
-@pytest.fixture
-async def clients(environment: SyncerProcessRig) -> AsyncIterator[dict[str, KubeClient]]:
-    async with environment.clients(UPSTREAM, "down-1") as opened:
-        yield opened
 
 
 async def _state(

@@ -7,7 +7,7 @@ flow works without one.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -52,12 +52,6 @@ def environment(
         yield env
     finally:
         env.stop()
-
-
-@pytest.fixture
-async def clients(environment: SyncerProcessRig) -> AsyncIterator[dict[str, KubeClient]]:
-    async with environment.clients(UPSTREAM, "down-1", "down-2") as opened:
-        yield opened
 
 
 async def _copy(

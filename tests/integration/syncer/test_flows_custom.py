@@ -8,7 +8,7 @@ with `--resources`. No hub runs: the shared finalizer holds the upstream object 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -48,12 +48,6 @@ def environment(
         yield env
     finally:
         env.stop()
-
-
-@pytest.fixture
-async def clients(environment: SyncerProcessRig) -> AsyncIterator[dict[str, KubeClient]]:
-    async with environment.clients(UPSTREAM, "down-1", "down-2") as opened:
-        yield opened
 
 
 async def _copies(clients: dict[str, KubeClient], ns: str) -> dict[str, KubeObject | None]:

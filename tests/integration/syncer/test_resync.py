@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 
 import pytest
 
@@ -35,12 +35,6 @@ def environment(
         yield env
     finally:
         env.stop()
-
-
-@pytest.fixture
-async def clients(environment: SyncerProcessRig) -> AsyncIterator[dict[str, KubeClient]]:
-    async with environment.clients(UPSTREAM, TARGET.downstream) as opened:
-        yield opened
 
 
 async def test_resyncs_of_a_healthy_workload_write_nothing(
