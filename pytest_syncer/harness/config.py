@@ -201,7 +201,9 @@ def resolve(
         raise HarnessConfigError(
             f"--syncer-provider must be one of {', '.join(PROVIDERS)}, not {provider!r}"
         )
-    targets = int(_number("--syncer-targets", values.get("syncer_targets") or "50", int, 1))
+    targets = int(
+        _number("--syncer-targets", values.get("syncer_targets") or str(DEFAULT_TARGETS), int, 1)
+    )
     kind_clusters = int(
         _number(
             "--syncer-kind-clusters",

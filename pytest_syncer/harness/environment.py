@@ -32,7 +32,7 @@ from pytest_syncer.harness.custom_resources import (
     load_crds,
     syncer_resources,
 )
-from pytest_syncer.harness.kube import SYNC_TARGETS, Cluster, Obj
+from pytest_syncer.harness.kube import SYNC_TARGETS, Cluster, KubeObject
 from pytest_syncer.harness.run_stats import RunStats
 from pytest_syncer.harness.syncers import SyncerFleet, TargetWiring
 from pytest_syncer.processes import ServiceProcess
@@ -372,7 +372,7 @@ def _create_sync_targets(
     downstream: dict[Path, Cluster] = {}
     handles: dict[str, TargetHandle] = {}
     for name in names:
-        body: Obj = {
+        body: KubeObject = {
             "apiVersion": "workload.kcp.io/v1alpha1",
             "kind": "SyncTarget",
             "metadata": {"name": name},

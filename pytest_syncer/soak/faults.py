@@ -14,7 +14,7 @@ from kubernetes import client as k8s_client
 
 from pytest_syncer.harness.environment import HEARTBEAT_THRESHOLD, SyncerEnvironment
 from pytest_syncer.harness.faults import Faults
-from pytest_syncer.harness.kube import SYNC_TARGETS, Obj
+from pytest_syncer.harness.kube import SYNC_TARGETS, KubeObject
 from pytest_syncer.soak.churn import Churn
 from pytest_syncer.soak.model import Model
 from pytest_syncer.soak.progress import say
@@ -170,7 +170,7 @@ class FaultInjector:
                     return
 
 
-def _storm_patch(model: Model, current: Obj, value: str) -> Obj:
+def _storm_patch(model: Model, current: KubeObject, value: str) -> KubeObject:
     precondition = {"resourceVersion": current["metadata"]["resourceVersion"]}
     kind = model.kind.kind
     if kind == "ConfigMap":

@@ -22,7 +22,7 @@ import yaml
 
 from pytest_syncer.service import configure_logging, run_service
 from pytest_syncer.syncer.client import KubeClient
-from pytest_syncer.syncer.engine.settings import DEFAULT_RESOURCES, EngineSettings, StatusMode
+from pytest_syncer.syncer.engine.settings import EngineSettings, StatusMode
 from pytest_syncer.syncer.engine.target import TargetSyncer, resolve_resources
 from pytest_syncer.syncer.engine.upstream import SharedUpstream
 from pytest_syncer.syncer.interfaces import ConflictStrategy
@@ -172,6 +172,7 @@ async def running_syncer(
 
 
 def build_parser() -> argparse.ArgumentParser:
+    defaults = EngineSettings()
     parser = argparse.ArgumentParser(
         prog="pytest-syncer syncer",
         description="Sync workloads placed on a sync target from an upstream workspace down to "
@@ -193,31 +194,35 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--resources",
-        default=",".join(DEFAULT_RESOURCES),
+        default=",".join(defaults.resources),
         help="comma-separated resource.group names to sync (default: every built-in kind)",
     )
     parser.add_argument(
         "--conflict-strategy",
         choices=[strategy.value for strategy in ConflictStrategy],
-        default=ConflictStrategy.UPSTREAM_WINS.value,
+        default=defaults.conflict_strategy.value,
         help="for objects without the workload.kcp.io/conflict-strategy annotation",
     )
-    parser.add_argument("--heartbeat-interval", type=float, default=20.0, metavar="S")
+    parser.add_argument(
+        "--heartbeat-interval", type=float, default=defaults.heartbeat_interval, metavar="S"
+    )
     parser.add_argument(
         "--status-mode",
         choices=[mode.value for mode in StatusMode],
-        default=StatusMode.SYNCSTATUS.value,
+        default=defaults.status_mode.value,
         help="where downstream status goes up: SyncStatus objects, or kcp's annotation",
     )
-    parser.add_argument("--resync-period", type=float, default=600.0, metavar="S")
+    parser.add_argument("--resync-period", type=float, default=defaults.resync_period, metavar="S")
     parser.add_argument(
         "--namespace-cleanup-delay",
         type=float,
-        default=30.0,
+        default=defaults.namespace_cleanup_delay,
         metavar="S",
         help="how long a namespace below stays empty before it is deleted",
     )
-    parser.add_argument("--workers", type=int, default=4, help="reconciles in flight per target")
+    parser.add_argument(
+        "--workers", type=int, default=defaults.workers, help="reconciles in flight per target"
+    )
     parser.add_argument("--log-level", default="INFO")
     add_tunnel_arguments(parser)
     return parser

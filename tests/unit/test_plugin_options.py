@@ -6,8 +6,6 @@ import sys
 
 import pytest
 
-pytest_plugins = ["pytester"]
-
 
 @pytest.fixture(autouse=True)
 def _inner_runs_set_the_asyncio_loop_scope(

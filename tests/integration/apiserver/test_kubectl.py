@@ -14,8 +14,9 @@ import yaml
 
 from pytest_syncer.apiserver import BackgroundAPIServer
 from pytest_syncer.waiting import wait_until
-from tests.integration.apiserver.clients import ClusterClient, token_of
+from tests.integration.apiserver.clients import ClusterClient
 from tests.integration.apiserver.kubectl_runner import KUBECTL_VERSIONS, Kubectl, find_kubectl
+from tests.support.tokens import token_of
 
 DEPLOYMENTS = "/apis/apps/v1/namespaces/default/deployments"
 

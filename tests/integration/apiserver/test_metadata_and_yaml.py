@@ -21,8 +21,9 @@ from pytest_syncer.apiserver.http.protobuf.envelope import (
     read_watch_frames,
 )
 from pytest_syncer.waiting import wait_until
-from tests.integration.apiserver.clients import ClusterClient, token_of
+from tests.integration.apiserver.clients import ClusterClient
 from tests.integration.apiserver.test_crd import widget_crd
+from tests.support.tokens import token_of
 
 CONFIGMAPS = "/api/v1/namespaces/default/configmaps"
 WIDGETS = "/apis/example.com/v1/namespaces/default/widgets"

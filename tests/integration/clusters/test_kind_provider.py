@@ -13,8 +13,6 @@ import pytest
 from pytest_syncer.clusters.base import ProviderUnavailable
 from pytest_syncer.clusters.kind import KindProvider, docker_answers
 
-pytest_plugins = ["pytester"]
-
 STAND_IN_KIND = """#!{python}
 import json, os, shutil, signal, subprocess, sys
 from pathlib import Path

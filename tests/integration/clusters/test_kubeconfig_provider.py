@@ -17,7 +17,6 @@ from pytest_syncer.clusters.kubeconfig import (
 from pytest_syncer.harness.kube import KINDS, Cluster
 from pytest_syncer.processes import ServiceProcess
 
-pytest_plugins = ["pytester"]
 ROOT = Path(__file__).parents[3]
 SAMPLE_CRDS = ROOT / "fixtures" / "crds" / "workloads"
 CLUSTER_ROLES = KINDS[("rbac.authorization.k8s.io/v1", "ClusterRole")]

@@ -12,8 +12,6 @@ import pytest
 from pytest_syncer.harness import fixtures, hooks
 from pytest_syncer.harness.config import OPTIONS
 
-pytest_plugins = ["pytester"]
-
 DOC = Path(__file__).parents[3] / "docs" / "fixtures.md"
 EXAMPLE = re.compile(r"<!-- example: (\S+) -->\n```\w+\n(.*?)```", re.S)
 

@@ -15,8 +15,6 @@ import pytest
 
 from pytest_syncer.environment_file import EnvironmentFacts, pid_alive
 
-pytest_plugins = ["pytester"]
-
 RUN = """
 import pytest
 from kubernetes import client

@@ -11,8 +11,6 @@ import pytest
 
 from pytest_syncer.environment_file import pid_alive
 
-pytest_plugins = ["pytester"]
-
 SYNCS = """
 import json
 import os

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from pytest_syncer.harness.config import (
     DEFAULT_SEED,
     DEFAULT_TARGETS,
+    HarnessConfig,
     HarnessConfigError,
     check_template,
     resolve,
@@ -21,6 +22,11 @@ def test_defaults() -> None:
     config = resolve({}, set())
     assert (config.provider, config.targets, config.seed) == ("embedded", DEFAULT_TARGETS, 12)
     assert DEFAULT_SEED == 12
+
+
+def test_no_options_give_the_config_dataclass_defaults(tmp_path: Path) -> None:
+    """The option defaults are the dataclass's: one source, so they cannot drift apart."""
+    assert resolve({}, set(), root=tmp_path) == HarnessConfig()
 
 
 def test_kubeconfig_provider_takes_the_path() -> None:
