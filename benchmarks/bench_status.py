@@ -39,7 +39,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from pytest_syncer.processes import ServiceProcess
+from pytest_syncer.process.parent import ServiceProcess
 from pytest_syncer.status.objects import (
     deployment,
     deployment_status,

@@ -19,7 +19,7 @@ from typing import Protocol
 
 import yaml
 
-from pytest_syncer.processes import ServiceProcess
+from pytest_syncer.process.parent import ServiceProcess
 from pytest_syncer.syncer.engine.settings import DEFAULT_RESOURCES
 
 FAST_FLAGS = (

@@ -26,7 +26,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 
-from pytest_syncer.service import configure_logging, run_service
+from pytest_syncer.process.child import configure_logging, run_service
 from pytest_syncer.status.conditions import rfc3339, stamp_transitions
 from pytest_syncer.status.merge_patch import merge_patch_between
 from pytest_syncer.status.profiles import PROFILE_LABEL, PROFILES, Profile, simulate

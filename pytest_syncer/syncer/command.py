@@ -20,7 +20,7 @@ from typing import Any
 
 import yaml
 
-from pytest_syncer.service import configure_logging, run_service
+from pytest_syncer.process.child import configure_logging, run_service
 from pytest_syncer.syncer.client import KubeClient
 from pytest_syncer.syncer.engine.settings import DEFAULT_RESOURCES, EngineSettings, StatusMode
 from pytest_syncer.syncer.engine.target import TargetSyncer, resolve_resources

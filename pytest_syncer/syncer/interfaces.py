@@ -382,7 +382,7 @@ class StatusCollector(Protocol):
     """Carries one target's downstream statuses up into its SyncStatus objects (sync-09).
 
     It runs beside the target's engine for the engine's whole life (it watches and writes on
-    its own), so the contract is its lifecycle; `pytest_syncer.status.collector` has ours.
+    its own), so the contract is its lifecycle; `syncer.engine.status_collector` has ours.
     """
 
     async def start(self) -> None: ...
@@ -393,7 +393,7 @@ class StatusCollector(Protocol):
 class StatusAggregator(Protocol):
     """Folds every target's record of one workload into the upstream `.status` (sync-10).
 
-    Ours is the hub's `pytest_syncer.status.aggregator.StatusAggregator`; its per-kind rules
+    Ours is the hub's `pytest_syncer.hub.aggregator.StatusAggregator`; its per-kind rules
     are the pure `pytest_syncer.status.aggregate`, extended with `register_rule`.
     """
 

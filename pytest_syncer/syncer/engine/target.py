@@ -18,7 +18,6 @@ from typing import Any, Self
 
 import aiohttp
 
-from pytest_syncer.status.collector import StatusCollector
 from pytest_syncer.syncer.client import (
     NAMESPACES,
     SYNC_STATUSES,
@@ -34,6 +33,7 @@ from pytest_syncer.syncer.engine.namespaces import DownstreamNamespaces, Namespa
 from pytest_syncer.syncer.engine.reporter import StatusReporter
 from pytest_syncer.syncer.engine.settings import KNOWN_RESOURCES, EngineSettings
 from pytest_syncer.syncer.engine.spec import SpecSyncer, SyncedResource
+from pytest_syncer.syncer.engine.status_collector import StatusCollector
 from pytest_syncer.syncer.engine.syncstatus import SyncStatusWriter
 from pytest_syncer.syncer.engine.targetlog import TargetLog
 from pytest_syncer.syncer.engine.tasks import ForeverTasks

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 from pytest_syncer.apiserver import BackgroundAPIServer
-from pytest_syncer.waiting import wait_until
+from pytest_syncer.harness.waiting import wait_until
 from tests.integration.apiserver.clients import ClusterClient
 from tests.integration.apiserver.stores import STORES, client_for, served, status_of
 

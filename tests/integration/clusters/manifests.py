@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pytest_syncer.clusters.kubeconfig import CRDS_DIR
+from pytest_syncer.harness.clusters.kubeconfig import CRDS_DIR
 
 
 def embedded_safe_manifests(out: Path) -> Path:

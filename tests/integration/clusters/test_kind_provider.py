@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from pytest_syncer.clusters.base import ProviderUnavailable
-from pytest_syncer.clusters.kind import KindProvider, docker_answers
+from pytest_syncer.harness.clusters.base import ProviderUnavailable
+from pytest_syncer.harness.clusters.kind import KindProvider, docker_answers
 from tests.integration.clusters.manifests import embedded_safe_manifests
 
 pytest_plugins = ["pytester"]
@@ -128,7 +128,7 @@ def test_e2e_on_stand_in_kind_and_skip_without_docker(
 
         import pytest
 
-        from pytest_syncer.clusters.kind import KindProvider
+        from pytest_syncer.harness.clusters.kind import KindProvider
 
 
         @pytest.fixture(scope="session")

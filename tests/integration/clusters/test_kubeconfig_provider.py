@@ -8,14 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from pytest_syncer.clusters.kind import merge_kubeconfigs
-from pytest_syncer.clusters.kubeconfig import (
+from pytest_syncer.harness.clusters.kind import merge_kubeconfigs
+from pytest_syncer.harness.clusters.kubeconfig import (
     KubeconfigError,
     KubeconfigProvider,
     split_contexts,
 )
 from pytest_syncer.harness.kube import KINDS, Cluster
-from pytest_syncer.processes import ServiceProcess
+from pytest_syncer.process.parent import ServiceProcess
 from tests.integration.clusters.manifests import embedded_safe_manifests
 
 pytest_plugins = ["pytester"]
@@ -85,7 +85,7 @@ def test_e2e_suite_runs_on_existing_clusters(
 
         import pytest
 
-        from pytest_syncer.clusters.kubeconfig import KubeconfigProvider
+        from pytest_syncer.harness.clusters.kubeconfig import KubeconfigProvider
 
 
         @pytest.fixture(scope="session")

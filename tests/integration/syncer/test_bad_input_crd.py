@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from pytest_syncer.apiserver import BackgroundAPIServer
+from pytest_syncer.harness.waiting import await_until
 from pytest_syncer.syncer.client import (
     EVENTS,
     NAMESPACES,
@@ -23,7 +24,6 @@ from pytest_syncer.syncer.client import (
 )
 from pytest_syncer.syncer.engine.settings import KNOWN_RESOURCES
 from pytest_syncer.syncer.interfaces import WORKLOAD_UID_LABEL, KubeObject
-from pytest_syncer.waiting import await_until
 from tests.integration.syncer.environment import (
     UPSTREAM,
     SyncerEnvironment,

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from pytest_syncer.apiserver import BackgroundAPIServer
+from pytest_syncer.harness.waiting import await_until
 from pytest_syncer.syncer.client import (
     EVENTS,
     NAMESPACES,
@@ -29,7 +30,6 @@ from pytest_syncer.syncer.transform.naming import (
     LOCATOR_ANNOTATION,
     SOFT_FINALIZER_ANNOTATION_PREFIX,
 )
-from pytest_syncer.waiting import await_until
 from tests.integration.syncer.environment import (
     UPSTREAM,
     SyncerEnvironment,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from pytest_syncer.harness.waiting import await_until
 from pytest_syncer.syncer.client import KubeClient, Resource
-from pytest_syncer.waiting import await_until
 
 
 def _pod_spec(restart: str | None = None) -> dict[str, Any]:

@@ -21,8 +21,8 @@ import aiohttp
 import pytest
 import yaml
 
-from pytest_syncer.processes import ServiceProcess
-from pytest_syncer.waiting import await_until
+from pytest_syncer.harness.waiting import await_until
+from pytest_syncer.process.parent import ServiceProcess
 
 WORKSPACE = "upstream"
 OTHER_WORKSPACE = "elsewhere"

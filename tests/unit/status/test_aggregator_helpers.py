@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pytest_syncer.status.aggregator import (
+from pytest_syncer.hub.aggregator import (
     heartbeat_is_stale,
     is_aggregated,
     newest,

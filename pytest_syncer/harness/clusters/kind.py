@@ -16,10 +16,14 @@ from typing import Any
 
 import yaml
 
-from pytest_syncer.clusters.base import FaultNotSupported, ProvidedClusters, ProviderUnavailable
-from pytest_syncer.clusters.kubeconfig import CRDS_DIR, UPSTREAM_CONTEXT, KubeconfigProvider
+from pytest_syncer.harness.clusters.base import (
+    FaultNotSupported,
+    ProvidedClusters,
+    ProviderUnavailable,
+)
+from pytest_syncer.harness.clusters.kubeconfig import CRDS_DIR, UPSTREAM_CONTEXT, KubeconfigProvider
 
-KIND_CONFIG = Path(__file__).resolve().parents[2] / "fixtures" / "kind" / "cluster.yaml"
+KIND_CONFIG = Path(__file__).resolve().parents[3] / "fixtures" / "kind" / "cluster.yaml"
 CLUSTER_PREFIX = "pytest-syncer"
 DOCKER_TIMEOUT = 20.0
 

@@ -28,8 +28,8 @@ from pytest_syncer.apiserver.certs import (
     CertificateAuthority,
     server_ssl_context,
 )
-from pytest_syncer.service import configure_logging, run_service
-from pytest_syncer.status.aggregator import DEFAULT_HEARTBEAT_THRESHOLD, StatusAggregator
+from pytest_syncer.hub.aggregator import DEFAULT_HEARTBEAT_THRESHOLD, StatusAggregator
+from pytest_syncer.process.child import configure_logging, run_service
 from pytest_syncer.tunnel.auth import TokenAuthority
 from pytest_syncer.tunnel.endpoint import ClusterEndpoint
 from pytest_syncer.tunnel.server import MAX_PROXIED_BODY, TokenReviewer, TunnelServer

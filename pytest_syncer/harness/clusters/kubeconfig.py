@@ -15,12 +15,12 @@ from typing import Any
 
 import yaml
 
-from pytest_syncer.clusters.base import FaultNotSupported, ProvidedClusters
+from pytest_syncer.harness.clusters.base import FaultNotSupported, ProvidedClusters
 from pytest_syncer.harness.kube import SYNC_TARGETS, Cluster
-from pytest_syncer.waiting import wait_until
+from pytest_syncer.harness.waiting import wait_until
 
 UPSTREAM_CONTEXT = "upstream"
-CRDS_DIR = Path(__file__).resolve().parents[2] / "fixtures" / "crds"
+CRDS_DIR = Path(__file__).resolve().parents[3] / "fixtures" / "crds"
 UPSTREAM_MANIFESTS = (
     "synctargets.workload.kcp.io.yaml",
     "syncstatuses.workload.kcp.io.yaml",
