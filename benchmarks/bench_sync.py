@@ -30,10 +30,10 @@ from typing import Any
 
 import yaml
 
+from pytest_syncer.contract.naming import placement_label, sync_target_key
+from pytest_syncer.contract.objects import NamespaceLocator, SyncTarget
 from pytest_syncer.process.parent import ServiceProcess
 from pytest_syncer.syncer.client import NAMESPACES, SYNC_TARGETS, KubeClient, Resource
-from pytest_syncer.syncer.interfaces import NamespaceLocator, SyncTarget
-from pytest_syncer.syncer.transform.naming import placement_label, sync_target_key
 
 UPSTREAM = "upstream"
 DOWNSTREAMS = ("down-1", "down-2")

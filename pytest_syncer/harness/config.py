@@ -10,6 +10,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from pytest_syncer.contract.wiring import REQUIRED_TEMPLATE_FIELDS, TEMPLATE_FIELDS
+
 PROVIDERS = ("embedded", "kind", "kubeconfig")
 DEFAULT_PROVIDER = "embedded"
 DEFAULT_TARGETS = 50
@@ -24,17 +26,6 @@ DEFAULT_CRDS = Path("fixtures") / "crds" / "workloads"
 """Under the rootdir: the CRDs of the custom resources under test, installed when it exists."""
 KEEP_CHOICES = ("never", "on-failure", "always")
 XDIST_CHOICES = ("per-worker", "shared")
-
-TEMPLATE_FIELDS = (
-    "upstream_kubeconfig",
-    "downstream_kubeconfig",
-    "target",
-    "upstream_cluster",
-    "tunnel_url",
-    "tunnel_token_file",
-    "tunnel_ca_file",
-    "resources",
-)
 
 
 class HarnessConfigError(ValueError):
@@ -169,7 +160,7 @@ def check_template(template: str) -> None:
             f"--syncer-command names unknown fields {sorted(unknown)}; "
             f"known: {', '.join(TEMPLATE_FIELDS)}"
         )
-    missing = {"upstream_kubeconfig", "downstream_kubeconfig", "target"} - names
+    missing = set(REQUIRED_TEMPLATE_FIELDS) - names
     if missing:
         raise HarnessConfigError(
             f"--syncer-command must pass {', '.join('{' + m + '}' for m in sorted(missing))}"

@@ -13,14 +13,13 @@ import shlex
 import signal
 import subprocess
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
 import yaml
 
+from pytest_syncer.contract.wiring import TargetWiring
 from pytest_syncer.process.parent import ServiceProcess
-from pytest_syncer.syncer.engine.settings import DEFAULT_RESOURCES
 
 FAST_FLAGS = (
     "--heartbeat-interval=1",
@@ -33,33 +32,6 @@ FAST_FLAGS = (
 )
 """Timings shrunk so faults heal within seconds (DESIGN.md: tests set heartbeats small)."""
 STARTUP_TIMEOUT = 180.0
-
-
-@dataclass(frozen=True)
-class TargetWiring:
-    """What a syncer for one target is given (DESIGN.md's template fields)."""
-
-    target: str
-    upstream_kubeconfig: Path
-    upstream_cluster: str
-    downstream_kubeconfig: Path
-    tunnel_url: str
-    tunnel_token_file: Path
-    tunnel_ca_file: Path
-    resources: tuple[str, ...] = DEFAULT_RESOURCES
-    """What `--resources` names: the built-in kinds and the custom resources under test."""
-
-    def template_fields(self) -> dict[str, str]:
-        return {
-            "upstream_kubeconfig": str(self.upstream_kubeconfig),
-            "downstream_kubeconfig": str(self.downstream_kubeconfig),
-            "target": self.target,
-            "upstream_cluster": self.upstream_cluster,
-            "tunnel_url": self.tunnel_url,
-            "tunnel_token_file": str(self.tunnel_token_file),
-            "tunnel_ca_file": str(self.tunnel_ca_file),
-            "resources": ",".join(self.resources),
-        }
 
 
 class SyncerProcess(Protocol):
@@ -93,20 +65,7 @@ class ReferenceSyncer:
             *FAST_FLAGS,
         ]
         pool = workdir / f"syncer-{label}.yaml"
-        pool.write_text(
-            yaml.safe_dump(
-                [
-                    {
-                        "name": wiring.target,
-                        "downstream_kubeconfig": str(wiring.downstream_kubeconfig),
-                        "tunnel_url": wiring.tunnel_url,
-                        "tunnel_token_file": str(wiring.tunnel_token_file),
-                        "tunnel_ca_file": str(wiring.tunnel_ca_file),
-                    }
-                    for wiring in wirings
-                ]
-            )
-        )
+        pool.write_text(yaml.safe_dump([wiring.pool_entry() for wiring in wirings]))
         args.append(f"--sync-targets-file={pool}")
         self._process = ServiceProcess(
             "syncer",

@@ -18,6 +18,7 @@ from typing import Any
 import yaml
 from kubernetes import client as k8s_client
 
+from pytest_syncer.contract.naming import PLACEMENT_LABEL_PREFIX, sync_status_name
 from pytest_syncer.harness.environment import SyncerEnvironment, TargetHandle
 from pytest_syncer.harness.kube import NAMESPACES, SYNC_STATUSES, Kind, Obj, kind_of
 from pytest_syncer.harness.waiting import WaitTimeout, wait_until
@@ -29,7 +30,6 @@ from pytest_syncer.harness.waits import (
     poll,
     render_grid,
 )
-from pytest_syncer.syncer.transform.naming import PLACEMENT_LABEL_PREFIX, sync_status_name
 
 SYNC = "Sync"
 CONTENT_SKIP = {"apiVersion", "kind", "metadata", "status"}

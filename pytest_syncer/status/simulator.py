@@ -26,12 +26,12 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 
+from pytest_syncer.contract.objects import KubeObject
 from pytest_syncer.process.child import configure_logging, run_service
 from pytest_syncer.status.conditions import rfc3339, stamp_transitions
 from pytest_syncer.status.merge_patch import merge_patch_between
 from pytest_syncer.status.profiles import PROFILE_LABEL, PROFILES, Profile, simulate
 from pytest_syncer.syncer.client import ApiError, KubeClient, Resource
-from pytest_syncer.syncer.interfaces import KubeObject
 from pytest_syncer.syncer.reflector import Change, Reflector
 from pytest_syncer.syncer.workqueue import WorkQueue
 

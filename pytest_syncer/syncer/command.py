@@ -20,9 +20,11 @@ from typing import Any
 
 import yaml
 
+from pytest_syncer.contract.resources import DEFAULT_RESOURCES
+from pytest_syncer.contract.wiring import POOL_ENTRY_FIELDS
 from pytest_syncer.process.child import configure_logging, run_service
 from pytest_syncer.syncer.client import KubeClient
-from pytest_syncer.syncer.engine.settings import DEFAULT_RESOURCES, EngineSettings, StatusMode
+from pytest_syncer.syncer.engine.settings import EngineSettings, StatusMode
 from pytest_syncer.syncer.engine.target import TargetSyncer, resolve_resources
 from pytest_syncer.syncer.engine.upstream import SharedUpstream
 from pytest_syncer.syncer.interfaces import ConflictStrategy
@@ -35,7 +37,6 @@ from pytest_syncer.tunnel.agent import (
 log = logging.getLogger(__name__)
 
 READY_TIMEOUT_SECONDS = 600.0
-TUNNEL_KEYS = ("tunnel_url", "tunnel_token_file", "tunnel_ca_file")
 
 
 @dataclass(frozen=True)
@@ -54,8 +55,8 @@ class TargetsFileError(ValueError):
 
 
 def load_targets_file(path: Path) -> list[TargetConfig]:
-    """Read a YAML or JSON list of {name, downstream_kubeconfig, tunnel_*}; paths are relative
-    to the file."""
+    """Read a YAML or JSON list of `POOL_ENTRY_FIELDS` entries; paths are relative to the
+    file."""
     try:
         data = yaml.safe_load(path.read_text())
     except (OSError, yaml.YAMLError) as error:
@@ -183,8 +184,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--sync-targets-file",
         type=Path,
-        help="pooled mode: a YAML/JSON list of {name, downstream_kubeconfig, tunnel_url, "
-        "tunnel_token_file, tunnel_ca_file}, all served by this process",
+        help="pooled mode: a YAML/JSON list of {" + ", ".join(POOL_ENTRY_FIELDS) + "}, all "
+        "served by this process",
     )
     parser.add_argument(
         "--upstream-cluster",

@@ -7,6 +7,7 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
+from pytest_syncer.contract.objects import SyncPhase
 from pytest_syncer.status.rules import (
     DAEMONSET_COUNTERS,
     DEPLOYMENT_COUNTERS,
@@ -19,7 +20,6 @@ from pytest_syncer.status.rules import (
     TargetStatus,
     aggregate,
 )
-from pytest_syncer.syncer.interfaces import SyncPhase
 
 NAMES = st.text("abcdefghij-0123", min_size=1, max_size=6)
 

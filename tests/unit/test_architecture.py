@@ -64,6 +64,28 @@ def _within(name: str, packages: tuple[str, ...]) -> bool:
     return any(name == package or name.startswith(package + ".") for package in packages)
 
 
+def test_the_harness_side_imports_the_contract_never_the_reference_syncer() -> None:
+    """The harness tests any syncer, so what it expects comes from `contract/`; an import of
+    the reference syncer would let one defect change the syncer and the expectation together."""
+    harness_side = [
+        *(PACKAGE / "harness").rglob("*.py"),
+        *(PACKAGE / "soak").rglob("*.py"),
+        *(ROOT / "tests" / "e2e").rglob("*.py"),
+    ]
+    assert len(harness_side) > 30
+    offenders = sorted(
+        f"{path.relative_to(ROOT)} imports {name}"
+        for path in harness_side
+        for name in imported_modules(path)
+        if _within(name, ("pytest_syncer.syncer",))
+    )
+    assert offenders == []
+    uses_contract = [
+        path for path in harness_side if "pytest_syncer.contract" in str(imported_modules(path))
+    ]
+    assert uses_contract, "the harness side reads its names from pytest_syncer.contract"
+
+
 def _graph() -> dict[str, set[str]]:
     graph: dict[str, set[str]] = {}
     for name, path in MODULES.items():
@@ -125,3 +147,16 @@ def test_no_import_circles_inside_the_package() -> None:
     graph = _graph()
     assert "pytest_syncer.harness.environment" in graph
     assert _cycles(graph) == []
+
+
+def test_the_contract_imports_nothing_outside_itself() -> None:
+    """Everything builds on `contract/`, so it can build on nothing of the package."""
+    contract = sorted((PACKAGE / "contract").rglob("*.py"))
+    assert contract
+    offenders = sorted(
+        f"{path.relative_to(ROOT)} imports {name}"
+        for path in contract
+        for name in imported_modules(path)
+        if _within(name, ("pytest_syncer",)) and not _within(name, ("pytest_syncer.contract",))
+    )
+    assert offenders == []

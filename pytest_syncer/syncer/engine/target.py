@@ -18,6 +18,14 @@ from typing import Any, Self
 
 import aiohttp
 
+from pytest_syncer.contract.errors import TransformError
+from pytest_syncer.contract.naming import (
+    CLUSTER_LABEL,
+    SYNC_TARGET_KEY_LABEL,
+    placement_label,
+    sync_target_key,
+)
+from pytest_syncer.contract.objects import KubeObject, SyncTarget
 from pytest_syncer.syncer.client import (
     NAMESPACES,
     SYNC_STATUSES,
@@ -38,15 +46,8 @@ from pytest_syncer.syncer.engine.syncstatus import SyncStatusWriter
 from pytest_syncer.syncer.engine.targetlog import TargetLog
 from pytest_syncer.syncer.engine.tasks import ForeverTasks
 from pytest_syncer.syncer.engine.upstream import SharedUpstream, carries
-from pytest_syncer.syncer.interfaces import (
-    SYNC_TARGET_KEY_LABEL,
-    KubeObject,
-    SyncTarget,
-    TransformContext,
-)
+from pytest_syncer.syncer.interfaces import TransformContext
 from pytest_syncer.syncer.reflector import Change, Handler, Reflector
-from pytest_syncer.syncer.transform.errors import TransformError
-from pytest_syncer.syncer.transform.naming import CLUSTER_LABEL, placement_label, sync_target_key
 from pytest_syncer.syncer.transform.renames import upstream_name
 from pytest_syncer.syncer.workqueue import WorkQueue
 

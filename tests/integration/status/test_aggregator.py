@@ -12,6 +12,8 @@ from typing import Any
 import pytest
 
 from pytest_syncer.apiserver import BackgroundAPIServer
+from pytest_syncer.contract.naming import placement_label, sync_target_key
+from pytest_syncer.contract.objects import SyncStatusRecord
 from pytest_syncer.harness.waiting import await_until
 from pytest_syncer.hub.aggregator import StatusAggregator
 from pytest_syncer.status.objects import (
@@ -25,8 +27,6 @@ from pytest_syncer.status.rules import SYNC_TARGETS_READY
 from pytest_syncer.syncer.client import SYNC_STATUSES, SYNC_TARGETS, KubeClient, Resource
 from pytest_syncer.syncer.engine.status_collector import status_annotation
 from pytest_syncer.syncer.interfaces import StatusAggregator as StatusAggregatorInterface
-from pytest_syncer.syncer.interfaces import SyncStatusRecord
-from pytest_syncer.syncer.transform.naming import placement_label, sync_target_key
 
 CLUSTER = "upstream"
 DEPLOYMENTS = Resource("apps", "v1", "deployments", "Deployment")

@@ -9,6 +9,8 @@ from typing import Any
 import pytest
 
 from pytest_syncer.apiserver import BackgroundAPIServer
+from pytest_syncer.contract.naming import CLUSTER_LABEL, LOCATOR_ANNOTATION, SYNC_TARGET_KEY_LABEL
+from pytest_syncer.contract.objects import NamespaceLocator, SyncTarget
 from pytest_syncer.harness.waiting import await_until
 from pytest_syncer.status.objects import deployment, sync_status, sync_target
 from pytest_syncer.syncer.client import (
@@ -21,10 +23,8 @@ from pytest_syncer.syncer.client import (
 from pytest_syncer.syncer.engine.settings import StatusMode
 from pytest_syncer.syncer.engine.spec import UPSTREAM_GENERATION_ANNOTATION
 from pytest_syncer.syncer.engine.status_collector import StatusCollector, status_annotation
-from pytest_syncer.syncer.interfaces import SYNC_TARGET_KEY_LABEL, NamespaceLocator, SyncTarget
 from pytest_syncer.syncer.interfaces import StatusCollector as StatusCollectorInterface
 from pytest_syncer.syncer.reflector import Reflector
-from pytest_syncer.syncer.transform.naming import CLUSTER_LABEL, LOCATOR_ANNOTATION
 
 UPSTREAM = "upstream"
 DOWNSTREAM = "downstream"

@@ -21,13 +21,13 @@ from typing import Any
 
 import pytest
 
+from pytest_syncer.contract.naming import placement_label, sync_target_key
 from pytest_syncer.harness.waiting import await_until
 from pytest_syncer.process.parent import ServiceProcess
 from pytest_syncer.status.objects import deployment, sync_target
 from pytest_syncer.status.rules import SYNC_TARGETS_READY
 from pytest_syncer.syncer.client import SYNC_TARGETS, KubeClient, Resource
 from pytest_syncer.syncer.engine.finalizer import SHARED_FINALIZER
-from pytest_syncer.syncer.transform.naming import placement_label, sync_target_key
 
 UPSTREAM = "upstream"
 TARGETS = [f"t{index:02}" for index in range(60)]

@@ -17,12 +17,16 @@ from typing import Any
 import pytest
 
 from pytest_syncer.apiserver import BackgroundAPIServer
+from pytest_syncer.contract.naming import (
+    CLUSTER_ANNOTATION,
+    SYNC_TARGET_KEY_LABEL,
+    WORKLOAD_UID_LABEL,
+)
+from pytest_syncer.contract.objects import KubeObject
 from pytest_syncer.harness.waiting import await_until
 from pytest_syncer.syncer.client import EVENTS, NAMESPACES, SYNC_STATUSES, KubeClient, Resource
 from pytest_syncer.syncer.conflict import CONFLICT_STRATEGY_ANNOTATION, RETAIN_FIELDS_ANNOTATION
 from pytest_syncer.syncer.engine.settings import KNOWN_RESOURCES
-from pytest_syncer.syncer.interfaces import SYNC_TARGET_KEY_LABEL, WORKLOAD_UID_LABEL, KubeObject
-from pytest_syncer.syncer.transform.naming import CLUSTER_ANNOTATION
 from tests.integration.syncer.environment import (
     UPSTREAM,
     SyncerEnvironment,

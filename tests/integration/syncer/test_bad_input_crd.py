@@ -15,6 +15,8 @@ from typing import Any
 import pytest
 
 from pytest_syncer.apiserver import BackgroundAPIServer
+from pytest_syncer.contract.naming import WORKLOAD_UID_LABEL
+from pytest_syncer.contract.objects import KubeObject
 from pytest_syncer.harness.waiting import await_until
 from pytest_syncer.syncer.client import (
     EVENTS,
@@ -23,7 +25,6 @@ from pytest_syncer.syncer.client import (
     KubeClient,
 )
 from pytest_syncer.syncer.engine.settings import KNOWN_RESOURCES
-from pytest_syncer.syncer.interfaces import WORKLOAD_UID_LABEL, KubeObject
 from tests.integration.syncer.environment import (
     UPSTREAM,
     SyncerEnvironment,
