@@ -245,7 +245,7 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="pytest-syncer bench",
         description="Run benchmarks/bench_*.py and locust (loadtests/) headless; print one JSON "
-        "object with every figure beside its in-run comparison and DESIGN.md's bars. Progress "
+        "object with every figure beside its in-run comparison and the performance bars. Progress "
         "goes to stderr.",
     )
     parser.add_argument(

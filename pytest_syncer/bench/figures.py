@@ -13,7 +13,8 @@ BARS: dict[str, dict[str, str]] = {
     "status_targets": {"seed": "50+ targets", "must": "100 targets", "goal": "500 targets"},
     "tunnel_ops_per_s": {"seed": ">= 1000", "must": ">= 2000, 0 errors", "goal": ">= 5000"},
 }
-"""DESIGN.md's performance bars, printed beside the figures that answer them."""
+"""The project's performance bars (docs/architecture.md), printed beside the figures that
+answer them."""
 
 
 # Locust's JSON statistics (`locust --json`): one entry per request name.
@@ -183,7 +184,7 @@ def comparisons(results: Mapping[str, Any], targets: int) -> dict[str, Any]:
 
 
 def bars(results: Mapping[str, Any], targets: int) -> dict[str, Any]:
-    """DESIGN.md's bars beside the figures measured; a bar a failed step left unanswered
+    """The performance bars beside the figures measured; a bar a failed step left unanswered
     says None."""
     sync_p99 = _get(results, "sync", "sync", "p99_ms")
     tunnel_ops = _get(results, "tunnel", "tunnel", "ops_per_s")

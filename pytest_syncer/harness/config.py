@@ -15,7 +15,7 @@ from pytest_syncer.contract.wiring import REQUIRED_TEMPLATE_FIELDS, TEMPLATE_FIE
 PROVIDERS = ("embedded", "kind", "kubeconfig")
 DEFAULT_PROVIDER = "embedded"
 DEFAULT_TARGETS = 50
-"""The size DESIGN.md's performance bars and CI budget are stated for."""
+"""The size the performance bars are stated for (docs/architecture.md, "Performance bars")."""
 DEFAULT_KIND_CLUSTERS = 2
 DEFAULT_TIMEOUT = 60.0
 DEFAULT_SEED = 12

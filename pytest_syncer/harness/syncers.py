@@ -30,7 +30,8 @@ FAST_FLAGS = (
     "--tunnel-ping-interval=2",
     "--tunnel-ping-timeout=4",
 )
-"""Timings shrunk so faults heal within seconds (DESIGN.md: tests set heartbeats small)."""
+"""Timings shrunk so faults heal within seconds: kcp's defaults (a 20 s heartbeat) would make
+every fault test wait minutes."""
 STARTUP_TIMEOUT = 180.0
 
 

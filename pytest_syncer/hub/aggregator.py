@@ -30,12 +30,18 @@ from pytest_syncer.contract.naming import (
     sync_target_key,
 )
 from pytest_syncer.contract.objects import KubeObject, SyncPhase, SyncStatusRecord
+from pytest_syncer.kubeclient.client import (
+    SYNC_STATUSES,
+    SYNC_TARGETS,
+    ApiError,
+    KubeClient,
+    Resource,
+)
+from pytest_syncer.kubeclient.reflector import Change, Reflector
+from pytest_syncer.kubeclient.workqueue import WorkQueue
 from pytest_syncer.status.conditions import rfc3339, stamp_transitions
 from pytest_syncer.status.merge_patch import merge_patch_between
 from pytest_syncer.status.rules import SYNC_TARGETS_READY, TargetStatus, aggregate
-from pytest_syncer.syncer.client import SYNC_STATUSES, SYNC_TARGETS, ApiError, KubeClient, Resource
-from pytest_syncer.syncer.reflector import Change, Reflector
-from pytest_syncer.syncer.workqueue import WorkQueue
 
 log = logging.getLogger(__name__)
 

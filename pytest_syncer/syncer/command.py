@@ -1,8 +1,9 @@
 """`pytest-syncer syncer`: the reference syncer, one target or a pool of them in one process.
 
-The flags are DESIGN.md's command-line contract, so the harness drives this and any other
-syncer alike. Pooled mode (`--sync-targets-file`) runs many targets on one event loop with one
-upstream connection pool; each target keeps its own informers, queue and log prefix.
+The flags are the syncer command-line contract (docs/syncer.md; kcp's syncer names the same
+things), so the harness drives this and any other syncer alike. Pooled mode
+(`--sync-targets-file`) runs many targets on one event loop with one upstream connection pool;
+each target keeps its own informers, queue and log prefix.
 """
 
 from __future__ import annotations
@@ -22,8 +23,8 @@ import yaml
 
 from pytest_syncer.contract.resources import DEFAULT_RESOURCES
 from pytest_syncer.contract.wiring import POOL_ENTRY_FIELDS
+from pytest_syncer.kubeclient.client import KubeClient
 from pytest_syncer.process.child import configure_logging, run_service
-from pytest_syncer.syncer.client import KubeClient
 from pytest_syncer.syncer.engine.settings import EngineSettings, StatusMode
 from pytest_syncer.syncer.engine.target import TargetSyncer, resolve_resources
 from pytest_syncer.syncer.engine.upstream import SharedUpstream
@@ -176,7 +177,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="pytest-syncer syncer",
         description="Sync workloads placed on a sync target from an upstream workspace down to "
-        "the target's cluster (DESIGN.md, syncer command-line contract).",
+        "the target's cluster; the flags are the contract every syncer under test honours.",
     )
     parser.add_argument("--upstream-kubeconfig", type=Path, required=True)
     parser.add_argument("--downstream-kubeconfig", type=Path, help="the target's cluster")

@@ -81,7 +81,7 @@ def _reference_generation(
 def _reference_deployment(
     per_target: dict[str, TargetStatus], generation: int, previous: int | None
 ) -> dict[str, Any]:
-    """Counters, Available and observedGeneration as the DESIGN.md rules state them."""
+    """Counters, Available and observedGeneration as docs/status.md's rules state them."""
     fresh = {name: t for name, t in per_target.items() if not t.stale}
     if len(per_target) == 1 and fresh:
         (only,) = fresh.values()

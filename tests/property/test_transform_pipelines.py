@@ -37,7 +37,8 @@ UP = upstream_pipeline()
 NOT_IDEMPOTENT = {"rename", "map-namespace"}
 """A renamed name is reserved, and a downstream namespace maps again: one pass only."""
 
-# Written from DESIGN.md "The model", not imported, so the test checks the contract.
+# Written from kcp's TMC conventions (docs/transforms.md: the server-set fields a copy below
+# drops), not imported, so the test checks the contract.
 SERVER_FIELDS = {
     "uid",
     "resourceVersion",

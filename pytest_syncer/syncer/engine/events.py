@@ -6,7 +6,7 @@ import datetime
 import secrets
 
 from pytest_syncer.contract.objects import KubeObject
-from pytest_syncer.syncer.client import EVENTS, ApiError, KubeClient
+from pytest_syncer.kubeclient.client import EVENTS, ApiError, KubeClient
 from pytest_syncer.syncer.engine.targetlog import TargetLog
 
 REPORTING_COMPONENT = "pytest-syncer"

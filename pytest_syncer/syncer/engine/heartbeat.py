@@ -8,7 +8,7 @@ import asyncio
 import aiohttp
 
 from pytest_syncer.contract.heartbeat import HEARTBEAT_FIELD, READY_CONDITION
-from pytest_syncer.syncer.client import SYNC_TARGETS, ApiError, KubeClient
+from pytest_syncer.kubeclient.client import SYNC_TARGETS, ApiError, KubeClient
 from pytest_syncer.syncer.engine.events import now_rfc3339
 from pytest_syncer.syncer.engine.targetlog import TargetLog
 

@@ -15,10 +15,10 @@ import aiohttp
 
 from pytest_syncer.contract.naming import CLUSTER_LABEL, LOCATOR_ANNOTATION
 from pytest_syncer.contract.objects import KubeObject, NamespaceLocator
-from pytest_syncer.syncer.client import NAMESPACES, ApiError, KubeClient
+from pytest_syncer.kubeclient.client import NAMESPACES, ApiError, KubeClient
+from pytest_syncer.kubeclient.reflector import Reflector
 from pytest_syncer.syncer.engine.targetlog import TargetLog
 from pytest_syncer.syncer.interfaces import TransformContext
-from pytest_syncer.syncer.reflector import Reflector
 
 
 class NamespaceNotReady(Exception):

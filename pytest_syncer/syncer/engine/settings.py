@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from pytest_syncer.contract.resources import BUILTIN_KINDS, DEFAULT_RESOURCES
-from pytest_syncer.syncer.client import Resource
+from pytest_syncer.kubeclient.client import Resource
 from pytest_syncer.syncer.interfaces import ConflictStrategy
 
 KNOWN_RESOURCES: dict[str, Resource] = {
@@ -17,7 +17,8 @@ KNOWN_RESOURCES: dict[str, Resource] = {
 
 
 class StatusMode(StrEnum):
-    """Where a target's downstream status goes up (DESIGN.md, "Status")."""
+    """Where a target's downstream status goes up: a SyncStatus per (workload, target), or kcp's
+    `experimental.status.workload.kcp.io/<key>` annotation on the upstream object."""
 
     SYNCSTATUS = "syncstatus"
     ANNOTATION = "annotation"
@@ -25,7 +26,8 @@ class StatusMode(StrEnum):
 
 @dataclass(frozen=True)
 class EngineSettings:
-    """Timings in seconds; tests shrink them, the defaults are kcp's or DESIGN.md's."""
+    """Timings in seconds; tests shrink them. The defaults are kcp's syncer's (a 20 s heartbeat,
+    `cmd/syncer` in kcp-dev/kcp) or this project's (docs/syncer.md lists each flag)."""
 
     resources: tuple[str, ...] = DEFAULT_RESOURCES
     conflict_strategy: ConflictStrategy = ConflictStrategy.UPSTREAM_WINS

@@ -25,7 +25,8 @@ from pytest_syncer.contract.naming import (
     placement_label,
 )
 from pytest_syncer.contract.objects import KubeObject, SyncPhase
-from pytest_syncer.syncer.client import ApiError, KubeClient, Resource
+from pytest_syncer.kubeclient.client import ApiError, KubeClient, Resource
+from pytest_syncer.kubeclient.reflector import Reflector
 from pytest_syncer.syncer.conflict import owner_key, resolver_for, strategy_for
 from pytest_syncer.syncer.engine.allocated import carry_allocated_fields
 from pytest_syncer.syncer.engine.finalizer import (
@@ -42,7 +43,6 @@ from pytest_syncer.syncer.engine.syncstatus import SyncStatusWriter, Verdict
 from pytest_syncer.syncer.engine.targetlog import TargetLog
 from pytest_syncer.syncer.handlers import handler_for
 from pytest_syncer.syncer.interfaces import ConflictAction, TransformContext, WorkloadHandler
-from pytest_syncer.syncer.reflector import Reflector
 from pytest_syncer.syncer.transform.renames import downstream_name
 
 UPSTREAM_GENERATION_ANNOTATION = "internal.workload.kcp.io/upstream-generation"

@@ -31,14 +31,20 @@ from pytest_syncer.contract.naming import (
     SYNC_TARGET_KEY_LABEL,
 )
 from pytest_syncer.contract.objects import KubeObject, NamespaceLocator, SyncTarget
+from pytest_syncer.kubeclient.client import (
+    NAMESPACES,
+    SYNC_STATUSES,
+    ApiError,
+    KubeClient,
+    Resource,
+)
+from pytest_syncer.kubeclient.reflector import Change, Handler, Reflector
+from pytest_syncer.kubeclient.workqueue import WorkQueue
 from pytest_syncer.status.merge_patch import merge_patch_between
-from pytest_syncer.syncer.client import NAMESPACES, SYNC_STATUSES, ApiError, KubeClient, Resource
 from pytest_syncer.syncer.engine.settings import StatusMode
 from pytest_syncer.syncer.engine.spec import UPSTREAM_GENERATION_ANNOTATION
 from pytest_syncer.syncer.interfaces import TransformContext
-from pytest_syncer.syncer.reflector import Change, Handler, Reflector
 from pytest_syncer.syncer.transform.status import status_to_upstream
-from pytest_syncer.syncer.workqueue import WorkQueue
 
 log = logging.getLogger(__name__)
 

@@ -18,9 +18,9 @@ from pytest_syncer.contract.objects import (
     SyncStatusRecord,
     SyncTarget,
 )
-from pytest_syncer.syncer.client import SYNC_STATUSES, ApiError, KubeClient, Resource
+from pytest_syncer.kubeclient.client import SYNC_STATUSES, ApiError, KubeClient, Resource
+from pytest_syncer.kubeclient.reflector import Reflector
 from pytest_syncer.syncer.engine.events import now_rfc3339
-from pytest_syncer.syncer.reflector import Reflector
 
 SYNCED_CONDITION = "Synced"
 

@@ -26,7 +26,7 @@ from pytest_syncer.contract.naming import (
     sync_target_key,
 )
 from pytest_syncer.contract.objects import KubeObject, SyncTarget
-from pytest_syncer.syncer.client import (
+from pytest_syncer.kubeclient.client import (
     NAMESPACES,
     SYNC_STATUSES,
     SYNC_TARGETS,
@@ -34,6 +34,8 @@ from pytest_syncer.syncer.client import (
     KubeClient,
     Resource,
 )
+from pytest_syncer.kubeclient.reflector import Change, Handler, Reflector
+from pytest_syncer.kubeclient.workqueue import WorkQueue
 from pytest_syncer.syncer.engine.events import EventRecorder
 from pytest_syncer.syncer.engine.heartbeat import beat_forever
 from pytest_syncer.syncer.engine.keys import WorkKey
@@ -47,9 +49,7 @@ from pytest_syncer.syncer.engine.targetlog import TargetLog
 from pytest_syncer.syncer.engine.tasks import ForeverTasks
 from pytest_syncer.syncer.engine.upstream import SharedUpstream, carries
 from pytest_syncer.syncer.interfaces import TransformContext
-from pytest_syncer.syncer.reflector import Change, Handler, Reflector
 from pytest_syncer.syncer.transform.renames import upstream_name
-from pytest_syncer.syncer.workqueue import WorkQueue
 
 logger = logging.getLogger(__name__)
 

@@ -128,7 +128,8 @@ class Pipeline:
 
 
 def downstream_pipeline() -> Pipeline:
-    """Upstream object -> what the target receives (DESIGN.md, "The model")."""
+    """Upstream object -> what the target receives, by kcp's TMC conventions (docs/transforms.md
+    lists what is stripped, added and renamed)."""
     return Pipeline(
         [
             RegisteredStep("validate", validate_object),

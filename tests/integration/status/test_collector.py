@@ -12,19 +12,19 @@ from pytest_syncer.apiserver import BackgroundAPIServer
 from pytest_syncer.contract.naming import CLUSTER_LABEL, LOCATOR_ANNOTATION, SYNC_TARGET_KEY_LABEL
 from pytest_syncer.contract.objects import NamespaceLocator, SyncTarget
 from pytest_syncer.harness.waiting import await_until
-from pytest_syncer.status.objects import deployment, sync_status, sync_target
-from pytest_syncer.syncer.client import (
+from pytest_syncer.kubeclient.client import (
     NAMESPACES,
     SYNC_STATUSES,
     SYNC_TARGETS,
     KubeClient,
     Resource,
 )
+from pytest_syncer.kubeclient.reflector import Reflector
+from pytest_syncer.status.objects import deployment, sync_status, sync_target
 from pytest_syncer.syncer.engine.settings import StatusMode
 from pytest_syncer.syncer.engine.spec import UPSTREAM_GENERATION_ANNOTATION
 from pytest_syncer.syncer.engine.status_collector import StatusCollector, status_annotation
 from pytest_syncer.syncer.interfaces import StatusCollector as StatusCollectorInterface
-from pytest_syncer.syncer.reflector import Reflector
 
 UPSTREAM = "upstream"
 DOWNSTREAM = "downstream"

@@ -24,7 +24,7 @@ from pytest_syncer.contract.naming import (
 )
 from pytest_syncer.contract.objects import KubeObject
 from pytest_syncer.harness.waiting import await_until
-from pytest_syncer.syncer.client import EVENTS, NAMESPACES, SYNC_STATUSES, KubeClient, Resource
+from pytest_syncer.kubeclient.client import EVENTS, NAMESPACES, SYNC_STATUSES, KubeClient, Resource
 from pytest_syncer.syncer.conflict import CONFLICT_STRATEGY_ANNOTATION, RETAIN_FIELDS_ANNOTATION
 from pytest_syncer.syncer.engine.settings import KNOWN_RESOURCES
 from tests.integration.syncer.environment import (

@@ -16,8 +16,8 @@ import yaml
 
 from pytest_syncer.apiserver import BackgroundAPIServer
 from pytest_syncer.harness.waiting import await_until
+from pytest_syncer.kubeclient.client import NAMESPACES
 from pytest_syncer.process.parent import ServiceProcess
-from pytest_syncer.syncer.client import NAMESPACES
 from pytest_syncer.syncer.engine.settings import KNOWN_RESOURCES
 from tests.integration.syncer.environment import (
     UPSTREAM,

@@ -20,7 +20,7 @@ from pytest_syncer.contract.naming import (
     WORKLOAD_UID_LABEL,
 )
 from pytest_syncer.harness.waiting import await_until
-from pytest_syncer.syncer.client import (
+from pytest_syncer.kubeclient.client import (
     EVENTS,
     NAMESPACES,
     SYNC_STATUSES,

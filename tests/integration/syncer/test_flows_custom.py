@@ -17,7 +17,7 @@ from pytest_syncer.apiserver import BackgroundAPIServer
 from pytest_syncer.contract.naming import CLUSTER_LABEL, WORKLOAD_UID_LABEL
 from pytest_syncer.contract.objects import KubeObject
 from pytest_syncer.harness.waiting import await_until
-from pytest_syncer.syncer.client import NAMESPACES, SYNC_STATUSES, KubeClient
+from pytest_syncer.kubeclient.client import NAMESPACES, SYNC_STATUSES, KubeClient
 from pytest_syncer.syncer.engine.finalizer import SHARED_FINALIZER
 from tests.integration.syncer.environment import (
     UPSTREAM,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from pytest_syncer.harness.waiting import await_until
-from pytest_syncer.syncer.client import KubeClient, Resource
+from pytest_syncer.kubeclient.client import KubeClient, Resource
 
 
 def _pod_spec(restart: str | None = None) -> dict[str, Any]:

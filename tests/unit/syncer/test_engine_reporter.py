@@ -8,7 +8,7 @@ from typing import Any, cast
 
 from pytest_syncer.contract.objects import SyncPhase
 from pytest_syncer.harness.waiting import await_until
-from pytest_syncer.syncer.client import Resource
+from pytest_syncer.kubeclient.client import Resource
 from pytest_syncer.syncer.engine.events import EventRecorder
 from pytest_syncer.syncer.engine.keys import WorkKey
 from pytest_syncer.syncer.engine.reporter import StatusReporter
