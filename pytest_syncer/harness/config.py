@@ -19,7 +19,7 @@ DEFAULT_TARGETS = 50
 DEFAULT_KIND_CLUSTERS = 2
 DEFAULT_TIMEOUT = 60.0
 DEFAULT_SEED = 12
-"""Seed sync-12 is the e2e suite's."""
+"""The default seed: every run draws the same targets and faults unless told otherwise."""
 POOL_SIZE = 25
 """Targets per pooled syncer process."""
 DEFAULT_CRDS = Path("fixtures") / "crds" / "workloads"
@@ -87,7 +87,7 @@ OPTIONS = (
     OptionSpec(
         "--syncer-seed",
         "syncer_seed",
-        f"seed of the fault and conflict injection (default {DEFAULT_SEED}, seed sync-12)",
+        f"seed of the fault and conflict injection (default {DEFAULT_SEED})",
     ),
     OptionSpec(
         "--syncer-keep",

@@ -105,7 +105,7 @@ class ConflictResolver(Protocol):
 
 
 class WorkloadHandler(Protocol):
-    """What one kind needs beyond the generic pipeline (seed branch sync-11)."""
+    """What one kind needs beyond the generic pipeline."""
 
     @property
     def api_version(self) -> str: ...
@@ -132,7 +132,7 @@ class WorkloadHandler(Protocol):
 
 
 class StatusCollector(Protocol):
-    """Carries one target's downstream statuses up into its SyncStatus objects (sync-09).
+    """Carries one target's downstream statuses up into its SyncStatus objects.
 
     It runs beside the target's engine for the engine's whole life (it watches and writes on
     its own), so the contract is its lifecycle; `syncer.engine.status_collector` has ours.
@@ -144,7 +144,7 @@ class StatusCollector(Protocol):
 
 
 class StatusAggregator(Protocol):
-    """Folds every target's record of one workload into the upstream `.status` (sync-10).
+    """Folds every target's record of one workload into the upstream `.status`.
 
     Ours is the hub's `pytest_syncer.hub.aggregator.StatusAggregator`; its per-kind rules
     are the pure `pytest_syncer.status.aggregate`, extended with `register_rule`.

@@ -1,4 +1,4 @@
-"""What each sync target receives: pure object transforms (seed branch sync-04).
+"""What each sync target receives: pure object transforms.
 
 Import from the modules: `pipeline` (the registry and the two built-in pipelines), `status`
 (`status_to_upstream`), `namespaces`, and one module per step family. The names and hashes and

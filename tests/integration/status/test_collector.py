@@ -93,7 +93,7 @@ async def test_status_goes_up_in_upstream_terms(clients: tuple[KubeClient, KubeC
     up, down = clients
     target, below = await place(up, down, "collect-a", "shop")
     collector = StatusCollector(target, up, down, [DEPLOYMENTS], coalesce_delay=0.02)
-    # Ours meets the sync-03 interface a branch author's collector implements (mypy checks).
+    # Ours meets the StatusCollector protocol a branch author's collector implements (mypy checks).
     interface: StatusCollectorInterface = collector
     await interface.start()
     try:
