@@ -8,7 +8,6 @@ and it gets a process of its own, so killing it never takes other targets down.
 from __future__ import annotations
 
 import contextlib
-import os
 import shlex
 import signal
 import subprocess
@@ -19,7 +18,7 @@ from typing import Protocol
 import yaml
 
 from pytest_syncer.contract.wiring import TargetWiring
-from pytest_syncer.process.parent import ServiceProcess
+from pytest_syncer.process.parent import GroupLeader, ServiceProcess
 
 FAST_FLAGS = (
     "--heartbeat-interval=1",
@@ -94,7 +93,7 @@ class ReferenceSyncer:
         self._process.stop()
 
 
-class CommandSyncer:
+class CommandSyncer(GroupLeader):
     """Any syncer started from a `--syncer-command` template, one target per process.
 
     The contract asks for no ready line, so readiness is the caller's to check (the
@@ -106,10 +105,6 @@ class CommandSyncer:
         self.argv = shlex.split(template.format(**wiring.template_fields()))
         self.log_path = workdir / f"syncer-{wiring.target}.log"
         self._process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def running(self) -> bool:
-        return self._process is not None and self._process.poll() is None
 
     @property
     def pid(self) -> int | None:
@@ -125,23 +120,9 @@ class CommandSyncer:
                 start_new_session=True,
             )
 
-    def signal(self, signum: int) -> None:
-        if self.running:
-            assert self._process is not None
-            os.killpg(self._process.pid, signum)
-
     def stop(self) -> None:
-        process = self._process
-        if process is None:
-            return
-        if process.poll() is None:
-            self.signal(signal.SIGCONT)
-            self.signal(signal.SIGTERM)
-            try:
-                process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.signal(signal.SIGKILL)
-                process.wait()
+        """A template syncer may be stopped by a partition fault: resume it so SIGTERM lands."""
+        self._stop_group(10, resume=True)
 
 
 class SyncerFleet:
