@@ -15,10 +15,10 @@ from pathlib import Path
 
 import yaml
 
+from pytest_syncer.contract.naming import sync_status_name
 from pytest_syncer.harness.environment import SyncerEnvironment
 from pytest_syncer.harness.kube import SYNC_STATUSES, KubeObject
 from pytest_syncer.harness.workloads import WorkloadFactory
-from pytest_syncer.syncer.transform.naming import sync_status_name
 
 REDACTED = "<redacted>"
 TAIL_LINES = 30

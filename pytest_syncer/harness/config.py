@@ -10,31 +10,22 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from pytest_syncer.contract.wiring import REQUIRED_TEMPLATE_FIELDS, TEMPLATE_FIELDS
+
 PROVIDERS = ("embedded", "kind", "kubeconfig")
 DEFAULT_PROVIDER = "embedded"
 DEFAULT_TARGETS = 50
-"""The size DESIGN.md's performance bars and CI budget are stated for."""
+"""The size the performance bars are stated for (docs/architecture.md, "Performance bars")."""
 DEFAULT_KIND_CLUSTERS = 2
 DEFAULT_TIMEOUT = 60.0
 DEFAULT_SEED = 12
-"""Seed sync-12 is the e2e suite's."""
+"""The default seed: every run draws the same targets and faults unless told otherwise."""
 POOL_SIZE = 25
 """Targets per pooled syncer process."""
 DEFAULT_CRDS = Path("fixtures") / "crds" / "workloads"
 """Under the rootdir: the CRDs of the custom resources under test, installed when it exists."""
 KEEP_CHOICES = ("never", "on-failure", "always")
 XDIST_CHOICES = ("per-worker", "shared")
-
-TEMPLATE_FIELDS = (
-    "upstream_kubeconfig",
-    "downstream_kubeconfig",
-    "target",
-    "upstream_cluster",
-    "tunnel_url",
-    "tunnel_token_file",
-    "tunnel_ca_file",
-    "resources",
-)
 
 
 class HarnessConfigError(ValueError):
@@ -96,7 +87,7 @@ OPTIONS = (
     OptionSpec(
         "--syncer-seed",
         "syncer_seed",
-        f"seed of the fault and conflict injection (default {DEFAULT_SEED}, seed sync-12)",
+        f"seed of the fault and conflict injection (default {DEFAULT_SEED})",
     ),
     OptionSpec(
         "--syncer-keep",
@@ -169,7 +160,7 @@ def check_template(template: str) -> None:
             f"--syncer-command names unknown fields {sorted(unknown)}; "
             f"known: {', '.join(TEMPLATE_FIELDS)}"
         )
-    missing = {"upstream_kubeconfig", "downstream_kubeconfig", "target"} - names
+    missing = set(REQUIRED_TEMPLATE_FIELDS) - names
     if missing:
         raise HarnessConfigError(
             f"--syncer-command must pass {', '.join('{' + m + '}' for m in sorted(missing))}"

@@ -11,13 +11,13 @@ from typing import Any
 
 import yaml
 
+from pytest_syncer.contract.naming import CLUSTER_LABEL, LOCATOR_ANNOTATION
+from pytest_syncer.contract.objects import NamespaceLocator, SyncTarget
 from pytest_syncer.harness.environment import SyncerEnvironment
 from pytest_syncer.harness.kube import KubeObject
+from pytest_syncer.harness.waiting import wait_until
 from pytest_syncer.harness.waits import differences, poll
 from pytest_syncer.harness.workloads import CONTENT_SKIP, Workload, WorkloadFactory, load_manifest
-from pytest_syncer.syncer.interfaces import NamespaceLocator, SyncTarget
-from pytest_syncer.syncer.transform.naming import CLUSTER_LABEL, LOCATOR_ANNOTATION
-from pytest_syncer.waiting import wait_until
 
 INJECTIONS = ("drift", "delete", "foreign")
 

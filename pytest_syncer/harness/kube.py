@@ -16,7 +16,7 @@ from typing import Any
 from kubernetes import client as k8s_client
 from kubernetes import config as k8s_config
 
-from pytest_syncer.syncer.engine.settings import KNOWN_RESOURCES
+from pytest_syncer.contract.resources import BUILTIN_KINDS
 
 KubeObject = dict[str, Any]
 """A Kubernetes object as JSON. The syncer's interfaces name the same type KubeObject; the harness
@@ -68,7 +68,7 @@ KINDS: dict[tuple[str, str], Kind] = {
     for kind in (
         *(
             Kind(resource.api_version, resource.kind, resource.resource)
-            for resource in KNOWN_RESOURCES.values()
+            for resource in BUILTIN_KINDS.values()
         ),
         *_EXTRA,
     )

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pytest_syncer.harness.kube import KubeObject
-from pytest_syncer.waiting import wait_until
+from pytest_syncer.harness.waiting import wait_until
 
 SHOWN_TARGETS = 8
 """A timeout lists at most this many differing targets, then counts the rest."""

@@ -18,8 +18,10 @@ from typing import Any
 import yaml
 from kubernetes import client as k8s_client
 
+from pytest_syncer.contract.naming import PLACEMENT_LABEL_PREFIX, sync_status_name
 from pytest_syncer.harness.environment import SyncerEnvironment, TargetHandle
 from pytest_syncer.harness.kube import NAMESPACES, SYNC_STATUSES, Kind, KubeObject, kind_of
+from pytest_syncer.harness.waiting import WaitTimeout, wait_until
 from pytest_syncer.harness.waits import (
     Observation,
     differences,
@@ -28,8 +30,6 @@ from pytest_syncer.harness.waits import (
     poll,
     render_grid,
 )
-from pytest_syncer.syncer.transform.naming import PLACEMENT_LABEL_PREFIX, sync_status_name
-from pytest_syncer.waiting import WaitTimeout, wait_until
 
 SYNC = "Sync"
 CONTENT_SKIP = {"apiVersion", "kind", "metadata", "status"}

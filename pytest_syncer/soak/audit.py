@@ -8,6 +8,14 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 
+from pytest_syncer.contract.heartbeat import last_heartbeat
+from pytest_syncer.contract.naming import (
+    CLUSTER_LABEL,
+    LOCATOR_ANNOTATION,
+    PLACEMENT_LABEL_PREFIX,
+    SYNC_TARGET_KEY_LABEL,
+    WORKLOAD_UID_LABEL,
+)
 from pytest_syncer.harness.environment import HEARTBEAT_THRESHOLD, SyncerEnvironment
 from pytest_syncer.harness.kube import (
     KINDS,
@@ -21,13 +29,6 @@ from pytest_syncer.harness.waits import differences
 from pytest_syncer.soak.churn import CHURN_KINDS, RUN_LABEL, Churn
 from pytest_syncer.soak.model import Model
 from pytest_syncer.status.rules import SYNC_TARGETS_READY
-from pytest_syncer.syncer.engine.heartbeat import last_heartbeat
-from pytest_syncer.syncer.interfaces import SYNC_TARGET_KEY_LABEL, WORKLOAD_UID_LABEL
-from pytest_syncer.syncer.transform.naming import (
-    CLUSTER_LABEL,
-    LOCATOR_ANNOTATION,
-    PLACEMENT_LABEL_PREFIX,
-)
 
 DEPLOYMENT = KINDS[("apps/v1", "Deployment")]
 

@@ -12,13 +12,13 @@ from collections import Counter
 
 from kubernetes import client as k8s_client
 
+from pytest_syncer.contract.heartbeat import last_heartbeat
 from pytest_syncer.harness.environment import HEARTBEAT_THRESHOLD, SyncerEnvironment
 from pytest_syncer.harness.faults import Faults
 from pytest_syncer.harness.kube import SYNC_TARGETS, KubeObject
 from pytest_syncer.soak.churn import Churn
 from pytest_syncer.soak.model import Model
 from pytest_syncer.soak.progress import say
-from pytest_syncer.syncer.engine.heartbeat import last_heartbeat
 
 FAULT_KINDS = ("drop_tunnels", "partition", "kill_syncer", "restart_apiserver", "conflict_storm")
 VICTIMS = 3

@@ -1,8 +1,9 @@
 """`pytest-syncer syncer`: the reference syncer, one target or a pool of them in one process.
 
-The flags are DESIGN.md's command-line contract, so the harness drives this and any other
-syncer alike. Pooled mode (`--sync-targets-file`) runs many targets on one event loop with one
-upstream connection pool; each target keeps its own informers, queue and log prefix.
+The flags are the syncer command-line contract (docs/syncer.md; kcp's syncer names the same
+things), so the harness drives this and any other syncer alike. Pooled mode
+(`--sync-targets-file`) runs many targets on one event loop with one upstream connection pool;
+each target keeps its own informers, queue and log prefix.
 """
 
 from __future__ import annotations
@@ -20,8 +21,9 @@ from typing import Any
 
 import yaml
 
-from pytest_syncer.service import configure_logging, run_service
-from pytest_syncer.syncer.client import KubeClient
+from pytest_syncer.contract.wiring import POOL_ENTRY_FIELDS
+from pytest_syncer.kubeclient.client import KubeClient
+from pytest_syncer.process.child import configure_logging, run_service
 from pytest_syncer.syncer.engine.settings import EngineSettings, StatusMode
 from pytest_syncer.syncer.engine.target import TargetSyncer, resolve_resources
 from pytest_syncer.syncer.engine.upstream import SharedUpstream
@@ -35,7 +37,6 @@ from pytest_syncer.tunnel.agent import (
 log = logging.getLogger(__name__)
 
 READY_TIMEOUT_SECONDS = 600.0
-TUNNEL_KEYS = ("tunnel_url", "tunnel_token_file", "tunnel_ca_file")
 
 
 @dataclass(frozen=True)
@@ -54,8 +55,8 @@ class TargetsFileError(ValueError):
 
 
 def load_targets_file(path: Path) -> list[TargetConfig]:
-    """Read a YAML or JSON list of {name, downstream_kubeconfig, tunnel_*}; paths are relative
-    to the file."""
+    """Read a YAML or JSON list of `POOL_ENTRY_FIELDS` entries; paths are relative to the
+    file."""
     try:
         data = yaml.safe_load(path.read_text())
     except (OSError, yaml.YAMLError) as error:
@@ -176,7 +177,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="pytest-syncer syncer",
         description="Sync workloads placed on a sync target from an upstream workspace down to "
-        "the target's cluster (DESIGN.md, syncer command-line contract).",
+        "the target's cluster; the flags are the contract every syncer under test honours.",
     )
     parser.add_argument("--upstream-kubeconfig", type=Path, required=True)
     parser.add_argument("--downstream-kubeconfig", type=Path, help="the target's cluster")
@@ -184,8 +185,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--sync-targets-file",
         type=Path,
-        help="pooled mode: a YAML/JSON list of {name, downstream_kubeconfig, tunnel_url, "
-        "tunnel_token_file, tunnel_ca_file}, all served by this process",
+        help="pooled mode: a YAML/JSON list of {" + ", ".join(POOL_ENTRY_FIELDS) + "}, all "
+        "served by this process",
     )
     parser.add_argument(
         "--upstream-cluster",

@@ -11,12 +11,13 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from pytest_syncer import strategies as k8s
-from pytest_syncer.syncer.interfaces import KubeObject, SyncTarget, TransformContext
-from pytest_syncer.syncer.transform.errors import (
+from pytest_syncer.contract.errors import (
     InvalidFieldError,
     MissingFieldError,
     TransformError,
 )
+from pytest_syncer.contract.objects import KubeObject, SyncTarget
+from pytest_syncer.syncer.interfaces import TransformContext
 from pytest_syncer.syncer.transform.pipeline import Pipeline, downstream_pipeline, upstream_pipeline
 from pytest_syncer.syncer.transform.renames import is_reserved_upstream_name
 from tests.property.conftest import large_objects

@@ -10,14 +10,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from pytest_syncer import strategies as k8s
-from pytest_syncer.syncer.interfaces import (
-    ObjectReference,
-    SyncPhase,
-    SyncStatusRecord,
-    SyncTarget,
-    TransformContext,
-)
-from pytest_syncer.syncer.transform.errors import InvalidFieldError
+from pytest_syncer.contract.errors import InvalidFieldError
+from pytest_syncer.contract.objects import ObjectReference, SyncPhase, SyncStatusRecord, SyncTarget
+from pytest_syncer.syncer.interfaces import TransformContext
 from pytest_syncer.syncer.transform.status import status_to_upstream
 
 KINDS = ["Deployment", "StatefulSet", "Job", "Pod", "Service", "Widget"]

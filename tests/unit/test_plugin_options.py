@@ -70,7 +70,7 @@ def test_needs_an_environment(syncer_env, workload, faults):
 NO_PROCESSES = """
 import sys
 
-from pytest_syncer.processes import ServiceProcess
+from pytest_syncer.process.parent import ServiceProcess
 
 
 def _refuse(self):
@@ -205,7 +205,7 @@ def test_keep_and_artifacts_from_the_ini(pytester: pytest.Pytester) -> None:
     pytester.makeconftest(
         """
         def pytest_report_header(config):
-            from pytest_syncer.plugin import harness_config
+            from pytest_syncer.harness.fixtures import harness_config
 
             settings = harness_config(config)
             return [f"probe: {settings.keep} {settings.artifacts}"]

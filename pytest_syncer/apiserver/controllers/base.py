@@ -16,7 +16,7 @@ import logging
 from collections.abc import Hashable
 from typing import Generic, TypeVar
 
-from pytest_syncer.syncer.workqueue import WorkQueue
+from pytest_syncer.kubeclient.workqueue import WorkQueue
 
 K = TypeVar("K", bound=Hashable)
 

@@ -55,19 +55,9 @@ from pytest_syncer.apiserver.http.bodies import (
     read_object,
     read_optional_object,
 )
-from pytest_syncer.apiserver.http.negotiation import (
-    Output,
-    TableFormat,
-    negotiate,
-    render_document,
-)
+from pytest_syncer.apiserver.http.negotiation import Output, TableFormat, negotiate, render_document
 from pytest_syncer.apiserver.http.openapi import OpenAPIDocuments
-from pytest_syncer.apiserver.http.paths import (
-    WILDCARD,
-    DiscoveryPath,
-    OpenAPIPath,
-    parse_path,
-)
+from pytest_syncer.apiserver.http.paths import WILDCARD, DiscoveryPath, OpenAPIPath, parse_path
 from pytest_syncer.apiserver.http.protobuf import envelope as protobuf
 from pytest_syncer.apiserver.http.protobuf import serving as protobuf_serving
 from pytest_syncer.apiserver.http.watch_stream import serve_watch

@@ -13,7 +13,7 @@ from kubernetes.client.rest import ApiException
 
 from pytest_syncer.apiserver import BackgroundAPIServer
 from pytest_syncer.data import shipped
-from pytest_syncer.waiting import wait_until
+from pytest_syncer.harness.waiting import wait_until
 from tests.integration.apiserver.stores import client_for, served, status_of
 
 CRDS = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions"

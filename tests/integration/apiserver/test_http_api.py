@@ -12,7 +12,7 @@ import pytest
 import requests
 
 from pytest_syncer.apiserver import BackgroundAPIServer
-from pytest_syncer.waiting import wait_until
+from pytest_syncer.harness.waiting import wait_until
 from tests.integration.apiserver.clients import ClusterClient
 from tests.support.tokens import token_of
 

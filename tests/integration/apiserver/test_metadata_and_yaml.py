@@ -20,7 +20,7 @@ from pytest_syncer.apiserver.http.protobuf.envelope import (
     decode_object,
     read_watch_frames,
 )
-from pytest_syncer.waiting import wait_until
+from pytest_syncer.harness.waiting import wait_until
 from tests.integration.apiserver.clients import ClusterClient
 from tests.integration.apiserver.test_crd import widget_crd
 from tests.support.tokens import token_of

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from pytest_syncer.waiting import wait_until
+from pytest_syncer.harness.waiting import wait_until
 from tests.integration.apiserver.clients import ClusterClient
 from tests.integration.apiserver.stores import STORES, client_for, served, status_of
 

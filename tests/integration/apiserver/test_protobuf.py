@@ -24,7 +24,7 @@ from pytest_syncer.apiserver.http.protobuf.envelope import (
     encode_object,
     read_watch_frames,
 )
-from pytest_syncer.waiting import wait_until
+from pytest_syncer.harness.waiting import wait_until
 from tests.integration.apiserver.clients import ClusterClient
 from tests.integration.apiserver.kubectl_runner import Kubectl, find_kubectl
 from tests.integration.apiserver.test_crd import widget_crd

@@ -54,6 +54,16 @@ def test_every_option_fixture_marker_and_hook_is_documented() -> None:
     assert missing == []
 
 
+def test_the_examples_import_only_the_public_face() -> None:
+    """Everything but `pytest_syncer` and `pytest_syncer.strategies` is internal."""
+    code = "\n".join(examples().values()) + "\n".join(
+        re.findall(r"```python\n(.*?)```", DOC.read_text(), re.S)
+    )
+    imported = set(re.findall(r"(?:from|import) (pytest_syncer[\w.]*)", code))
+    assert "pytest_syncer" in imported
+    assert imported <= {"pytest_syncer", "pytest_syncer.strategies"}
+
+
 def test_the_examples_run_green_in_a_new_directory(pytester: pytest.Pytester) -> None:
     written = write_examples(pytester.path)
     assert sorted(written) == [

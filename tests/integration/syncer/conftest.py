@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator, Iterator
 import pytest
 
 from pytest_syncer.apiserver import BackgroundAPIServer
-from pytest_syncer.syncer.client import KubeClient
+from pytest_syncer.kubeclient.client import KubeClient
 from tests.integration.syncer.environment import UPSTREAM, SyncerProcessRig
 
 

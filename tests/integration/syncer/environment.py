@@ -14,10 +14,10 @@ from pathlib import Path
 
 import yaml
 
-from pytest_syncer.processes import ServiceProcess
-from pytest_syncer.syncer.client import SYNC_TARGETS, ApiError, KubeClient
-from pytest_syncer.syncer.interfaces import NamespaceLocator, SyncTarget
-from pytest_syncer.syncer.transform.naming import placement_label, sync_target_key
+from pytest_syncer.contract.naming import placement_label, sync_target_key
+from pytest_syncer.contract.objects import NamespaceLocator, SyncTarget
+from pytest_syncer.kubeclient.client import SYNC_TARGETS, ApiError, KubeClient
+from pytest_syncer.process.parent import ServiceProcess
 
 UPSTREAM = "upstream"
 FAST_FLAGS = (

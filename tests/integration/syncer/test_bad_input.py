@@ -17,12 +17,14 @@ from typing import Any
 import pytest
 
 from pytest_syncer.apiserver import BackgroundAPIServer
-from pytest_syncer.syncer.client import EVENTS, NAMESPACES, KubeClient, Resource
+from pytest_syncer.contract.naming import (
+    CLUSTER_ANNOTATION,
+)
+from pytest_syncer.contract.objects import KubeObject
+from pytest_syncer.harness.waiting import await_until
+from pytest_syncer.kubeclient.client import EVENTS, NAMESPACES, KubeClient, Resource
 from pytest_syncer.syncer.conflict import CONFLICT_STRATEGY_ANNOTATION, RETAIN_FIELDS_ANNOTATION
 from pytest_syncer.syncer.engine.settings import KNOWN_RESOURCES
-from pytest_syncer.syncer.interfaces import KubeObject
-from pytest_syncer.syncer.transform.naming import CLUSTER_ANNOTATION
-from pytest_syncer.waiting import await_until
 from tests.integration.syncer.environment import (
     UPSTREAM,
     SyncerProcessRig,

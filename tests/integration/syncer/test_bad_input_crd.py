@@ -15,14 +15,14 @@ from typing import Any
 import pytest
 
 from pytest_syncer.apiserver import BackgroundAPIServer
-from pytest_syncer.syncer.client import (
+from pytest_syncer.contract.objects import KubeObject
+from pytest_syncer.harness.waiting import await_until
+from pytest_syncer.kubeclient.client import (
     EVENTS,
     NAMESPACES,
     KubeClient,
 )
 from pytest_syncer.syncer.engine.settings import KNOWN_RESOURCES
-from pytest_syncer.syncer.interfaces import KubeObject
-from pytest_syncer.waiting import await_until
 from tests.integration.syncer.environment import (
     UPSTREAM,
     SyncerProcessRig,

@@ -14,10 +14,10 @@ import aiohttp
 import pytest
 
 from pytest_syncer.apiserver import BackgroundAPIServer
-from pytest_syncer.processes import ServiceProcess
-from pytest_syncer.syncer.client import NAMESPACES
+from pytest_syncer.harness.waiting import await_until
+from pytest_syncer.kubeclient.client import NAMESPACES
+from pytest_syncer.process.parent import ServiceProcess
 from pytest_syncer.syncer.engine.settings import KNOWN_RESOURCES
-from pytest_syncer.waiting import await_until
 from tests.integration.syncer.environment import (
     UPSTREAM,
     SyncerProcessRig,

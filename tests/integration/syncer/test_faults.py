@@ -14,12 +14,12 @@ from typing import Any
 
 import pytest
 
-from pytest_syncer.processes import ServiceProcess
-from pytest_syncer.syncer.client import NAMESPACES, KubeClient
+from pytest_syncer.contract.naming import CLUSTER_LABEL
+from pytest_syncer.harness.waiting import await_until
+from pytest_syncer.kubeclient.client import NAMESPACES, KubeClient
+from pytest_syncer.process.parent import ServiceProcess
 from pytest_syncer.syncer.engine.finalizer import SHARED_FINALIZER
 from pytest_syncer.syncer.engine.settings import KNOWN_RESOURCES
-from pytest_syncer.syncer.transform.naming import CLUSTER_LABEL
-from pytest_syncer.waiting import await_until
 from tests.integration.syncer.environment import (
     UPSTREAM,
     SyncerProcessRig,

@@ -13,7 +13,14 @@ from typing import Any
 import pytest
 
 from pytest_syncer.apiserver import BackgroundAPIServer
-from pytest_syncer.syncer.client import (
+from pytest_syncer.contract.naming import (
+    CLUSTER_LABEL,
+    LOCATOR_ANNOTATION,
+    SOFT_FINALIZER_ANNOTATION_PREFIX,
+    WORKLOAD_UID_LABEL,
+)
+from pytest_syncer.harness.waiting import await_until
+from pytest_syncer.kubeclient.client import (
     EVENTS,
     NAMESPACES,
     SYNC_STATUSES,
@@ -23,13 +30,6 @@ from pytest_syncer.syncer.client import (
 from pytest_syncer.syncer.engine.finalizer import SHARED_FINALIZER
 from pytest_syncer.syncer.engine.settings import KNOWN_RESOURCES
 from pytest_syncer.syncer.engine.spec import UPSTREAM_GENERATION_ANNOTATION
-from pytest_syncer.syncer.interfaces import WORKLOAD_UID_LABEL
-from pytest_syncer.syncer.transform.naming import (
-    CLUSTER_LABEL,
-    LOCATOR_ANNOTATION,
-    SOFT_FINALIZER_ANNOTATION_PREFIX,
-)
-from pytest_syncer.waiting import await_until
 from tests.integration.syncer.environment import (
     UPSTREAM,
     SyncerProcessRig,

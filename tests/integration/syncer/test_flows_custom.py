@@ -14,11 +14,11 @@ from typing import Any
 import pytest
 
 from pytest_syncer.apiserver import BackgroundAPIServer
-from pytest_syncer.syncer.client import NAMESPACES, SYNC_STATUSES, KubeClient
+from pytest_syncer.contract.naming import CLUSTER_LABEL, WORKLOAD_UID_LABEL
+from pytest_syncer.contract.objects import KubeObject
+from pytest_syncer.harness.waiting import await_until
+from pytest_syncer.kubeclient.client import NAMESPACES, SYNC_STATUSES, KubeClient
 from pytest_syncer.syncer.engine.finalizer import SHARED_FINALIZER
-from pytest_syncer.syncer.interfaces import WORKLOAD_UID_LABEL, KubeObject
-from pytest_syncer.syncer.transform.naming import CLUSTER_LABEL
-from pytest_syncer.waiting import await_until
 from tests.integration.syncer.environment import (
     UPSTREAM,
     SyncerProcessRig,

@@ -8,10 +8,10 @@ from collections.abc import Iterator
 import pytest
 
 from pytest_syncer.apiserver import BackgroundAPIServer
-from pytest_syncer.syncer.client import NAMESPACES, SYNC_STATUSES, KubeClient
+from pytest_syncer.contract.naming import WORKLOAD_UID_LABEL
+from pytest_syncer.harness.waiting import await_until
+from pytest_syncer.kubeclient.client import NAMESPACES, SYNC_STATUSES, KubeClient
 from pytest_syncer.syncer.engine.settings import KNOWN_RESOURCES
-from pytest_syncer.syncer.interfaces import WORKLOAD_UID_LABEL
-from pytest_syncer.waiting import await_until
 from tests.integration.syncer.environment import (
     UPSTREAM,
     SyncerProcessRig,

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from pytest_syncer.syncer.client import SYNC_STATUSES, KubeClient, Resource
-from pytest_syncer.syncer.interfaces import SYNC_TARGET_KEY_LABEL, WORKLOAD_UID_LABEL
-from pytest_syncer.waiting import await_until
+from pytest_syncer.contract.naming import SYNC_TARGET_KEY_LABEL, WORKLOAD_UID_LABEL
+from pytest_syncer.harness.waiting import await_until
+from pytest_syncer.kubeclient.client import SYNC_STATUSES, KubeClient, Resource
 from tests.integration.syncer.environment import TargetInfo
 
 

@@ -20,8 +20,8 @@ from typing import Any
 import aiohttp
 import pytest
 
-from pytest_syncer.processes import ServiceProcess
-from pytest_syncer.waiting import await_until
+from pytest_syncer.harness.waiting import await_until
+from pytest_syncer.process.parent import ServiceProcess
 from tests.support.tokens import bearer, token_of
 
 WORKSPACE = "upstream"

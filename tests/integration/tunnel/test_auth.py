@@ -11,9 +11,9 @@ import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
+from pytest_syncer.harness.waiting import await_until
 from pytest_syncer.tunnel.auth import TokenAuthority, fingerprint
 from pytest_syncer.tunnel.server import tunnel_url
-from pytest_syncer.waiting import await_until
 from tests.support.tokens import bearer
 
 from .conftest import OTHER_WORKSPACE, TARGET, WORKSPACE, Environment, mint

@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from pytest_syncer.processes import ServiceProcess
+from pytest_syncer.process.parent import ServiceProcess
 from pytest_syncer.tunnel.auth import TokenAuthority
 
 from .conftest import WORKSPACE, Environment, mint

@@ -7,7 +7,7 @@ import logging
 import pytest
 
 from pytest_syncer.apiserver.controllers.base import QueueController
-from pytest_syncer.waiting import await_until
+from pytest_syncer.harness.waiting import await_until
 
 
 class Recorder(QueueController[str]):

@@ -18,8 +18,7 @@ import tempfile
 from collections.abc import AsyncIterator, Sequence
 from contextlib import AbstractAsyncContextManager
 from pathlib import Path
-from types import TracebackType
-from typing import Any, Protocol, Self
+from typing import Any, Protocol
 
 from aiohttp import web
 
@@ -28,8 +27,8 @@ from pytest_syncer.apiserver.certs import (
     CertificateAuthority,
     server_ssl_context,
 )
-from pytest_syncer.service import configure_logging, run_service
-from pytest_syncer.status.aggregator import DEFAULT_HEARTBEAT_THRESHOLD, StatusAggregator
+from pytest_syncer.hub.aggregator import DEFAULT_HEARTBEAT_THRESHOLD, StatusAggregator
+from pytest_syncer.process.child import AsyncService, configure_logging, run_service
 from pytest_syncer.tunnel.auth import TokenAuthority
 from pytest_syncer.tunnel.endpoint import ClusterEndpoint
 from pytest_syncer.tunnel.server import MAX_PROXIED_BODY, TokenReviewer, TunnelServer
@@ -49,7 +48,7 @@ class HubComponent(Protocol):
     async def close(self) -> None: ...
 
 
-class Hub:
+class Hub(AsyncService):
     """The hub as an async context manager; ``url`` and ``ca_file`` are set once it serves."""
 
     def __init__(
@@ -91,22 +90,6 @@ class Hub:
 
     def ready_payload(self) -> dict[str, Any]:
         return {"url": self.url, "ca": str(self.ca_file) if self.ca_file else None}
-
-    async def __aenter__(self) -> Self:
-        try:
-            await self._start()
-        except BaseException:
-            await self._stop()
-            raise
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        await self._stop()
 
     async def _start(self) -> None:
         authority = TokenAuthority.from_file(self._token_secret_file)

@@ -18,8 +18,8 @@ from typing import Self
 
 import aiohttp
 
-from pytest_syncer.syncer.client import ApiError, KubeClient, Resource
-from pytest_syncer.syncer.interfaces import KubeObject
+from pytest_syncer.contract.objects import KubeObject
+from pytest_syncer.kubeclient.client import ApiError, KubeClient, Resource
 
 log = logging.getLogger(__name__)
 

@@ -22,27 +22,29 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from pytest_syncer.status.merge_patch import merge_patch_between
-from pytest_syncer.syncer.client import NAMESPACES, SYNC_STATUSES, ApiError, KubeClient, Resource
-from pytest_syncer.syncer.engine.settings import StatusMode
-from pytest_syncer.syncer.engine.spec import UPSTREAM_GENERATION_ANNOTATION
-from pytest_syncer.syncer.interfaces import (
-    SYNC_TARGET_KEY_LABEL,
-    KubeObject,
-    NamespaceLocator,
-    SyncTarget,
-    TransformContext,
-)
-from pytest_syncer.syncer.reflector import Change, Handler, Reflector
-from pytest_syncer.syncer.transform.errors import TransformError
-from pytest_syncer.syncer.transform.naming import (
+from pytest_syncer.contract.errors import TransformError
+from pytest_syncer.contract.naming import (
     CLUSTER_LABEL,
     LOCATOR_ANNOTATION,
     PLACEMENT_LABEL_PREFIX,
     STATUS_ANNOTATION_PREFIX,
+    SYNC_TARGET_KEY_LABEL,
 )
+from pytest_syncer.contract.objects import KubeObject, NamespaceLocator, SyncTarget
+from pytest_syncer.kubeclient.client import (
+    NAMESPACES,
+    SYNC_STATUSES,
+    ApiError,
+    KubeClient,
+    Resource,
+)
+from pytest_syncer.kubeclient.reflector import Change, Handler, Reflector
+from pytest_syncer.kubeclient.workqueue import WorkQueue
+from pytest_syncer.status.merge_patch import merge_patch_between
+from pytest_syncer.syncer.engine.settings import StatusMode
+from pytest_syncer.syncer.engine.spec import UPSTREAM_GENERATION_ANNOTATION
+from pytest_syncer.syncer.interfaces import TransformContext
 from pytest_syncer.syncer.transform.status import status_to_upstream
-from pytest_syncer.syncer.workqueue import WorkQueue
 
 log = logging.getLogger(__name__)
 

@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-from pytest_syncer.clusters.base import ClusterProvider
+from pytest_syncer.harness.clusters.base import ClusterProvider
 from pytest_syncer.harness.config import HarnessConfig
 
 
 def make_provider(config: HarnessConfig) -> ClusterProvider:
     if config.provider == "kubeconfig":
-        from pytest_syncer.clusters.kubeconfig import KubeconfigProvider
+        from pytest_syncer.harness.clusters.kubeconfig import KubeconfigProvider
 
         assert config.kubeconfig is not None
         return KubeconfigProvider(config.kubeconfig)
     if config.provider == "kind":
-        from pytest_syncer.clusters.kind import KindProvider
+        from pytest_syncer.harness.clusters.kind import KindProvider
 
         return KindProvider(config.kind_clusters)
-    from pytest_syncer.clusters.embedded import EmbeddedProvider
+    from pytest_syncer.harness.clusters.embedded import EmbeddedProvider
 
     return EmbeddedProvider()

@@ -21,21 +21,27 @@ from typing import Any
 
 from aiohttp import web
 
-from pytest_syncer.status.conditions import rfc3339, stamp_transitions
-from pytest_syncer.status.merge_patch import merge_patch_between
-from pytest_syncer.status.rules import SYNC_TARGETS_READY, TargetStatus, aggregate
-from pytest_syncer.syncer.client import SYNC_STATUSES, SYNC_TARGETS, ApiError, KubeClient, Resource
-from pytest_syncer.syncer.engine.heartbeat import last_heartbeat
-from pytest_syncer.syncer.interfaces import KubeObject, SyncPhase, SyncStatusRecord
-from pytest_syncer.syncer.reflector import Change, Reflector
-from pytest_syncer.syncer.transform.errors import TransformError
-from pytest_syncer.syncer.transform.naming import (
+from pytest_syncer.contract.errors import TransformError
+from pytest_syncer.contract.heartbeat import last_heartbeat
+from pytest_syncer.contract.naming import (
     CLUSTER_ANNOTATION,
     PLACEMENT_LABEL_PREFIX,
     STATUS_ANNOTATION_PREFIX,
     sync_target_key,
 )
-from pytest_syncer.syncer.workqueue import WorkQueue
+from pytest_syncer.contract.objects import KubeObject, SyncPhase, SyncStatusRecord
+from pytest_syncer.kubeclient.client import (
+    SYNC_STATUSES,
+    SYNC_TARGETS,
+    ApiError,
+    KubeClient,
+    Resource,
+)
+from pytest_syncer.kubeclient.reflector import Change, Reflector
+from pytest_syncer.kubeclient.workqueue import WorkQueue
+from pytest_syncer.status.conditions import rfc3339, stamp_transitions
+from pytest_syncer.status.merge_patch import merge_patch_between
+from pytest_syncer.status.rules import SYNC_TARGETS_READY, TargetStatus, aggregate
 
 log = logging.getLogger(__name__)
 

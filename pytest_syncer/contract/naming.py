@@ -1,8 +1,10 @@
-"""Names the model derives by hashing: sync target keys, locators, downstream namespaces.
+"""The names kcp derives: sync target keys, namespace locators, downstream namespaces, and the
+labels and annotations that carry them.
 
-These must match kcp byte for byte (REFERENCE.md has the formulas and a test vector), because a
-Go syncer under the same tests computes them too. The module imports nothing from the package so
-that `interfaces.py` can build on it.
+A syncer under test and the harness checking it must agree with kcp byte for byte, so each
+formula is kcp's (`pkg/syncer/shared` in kcp-dev/kcp: `ToSyncTargetKey`, `NamespaceLocator`,
+`PhysicalClusterNamespaceName`) and the unit tests pin kcp's test vector as literals. Standard
+library only: everything else builds on this module.
 """
 
 from __future__ import annotations
@@ -25,6 +27,14 @@ SOFT_FINALIZER_ANNOTATION_PREFIX = "finalizers.workload.kcp.io/"
 DELETION_ANNOTATION_PREFIX = "deletion.internal.workload.kcp.io/"
 SYNCER_DOMAIN_PREFIX = "workload.kcp.io/"
 """Annotations and labels of the syncer itself (conflict strategy, retained fields, ...)."""
+SYNC_TARGET_KEY_LABEL = "workload.kcp.io/sync-target-key"
+"""SyncStatus label: the key of the target the record is about."""
+WORKLOAD_UID_LABEL = "workload.kcp.io/workload-uid"
+"""SyncStatus label: the uid of the upstream workload the record is about."""
+SYNC_STATUS_API_VERSION = "workload.kcp.io/v1alpha1"
+SYNC_STATUS_KIND = "SyncStatus"
+SYNC_TARGET_API_VERSION = "workload.kcp.io/v1alpha1"
+SYNC_TARGET_KIND = "SyncTarget"
 DOWNSTREAM_NAMESPACE_PREFIX = "kcp-"
 DOWNSTREAM_NAMESPACE_HASH_LENGTH = 12
 

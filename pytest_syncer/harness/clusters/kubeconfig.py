@@ -15,10 +15,10 @@ from typing import Any
 
 import yaml
 
-from pytest_syncer.clusters.base import FaultNotSupported, ProvidedClusters
 from pytest_syncer.data import shipped
+from pytest_syncer.harness.clusters.base import FaultNotSupported, ProvidedClusters
 from pytest_syncer.harness.kube import SYNC_TARGETS, Cluster
-from pytest_syncer.waiting import wait_until
+from pytest_syncer.harness.waiting import wait_until
 
 UPSTREAM_CONTEXT = "upstream"
 CRDS_DIR = shipped("crds")

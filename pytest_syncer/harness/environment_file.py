@@ -20,6 +20,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from pytest_syncer.process.proc import pid_alive
+
 FILE_NAME = "environment.json"
 VERSION = 1
 
@@ -101,15 +103,3 @@ class EnvironmentFacts:
     def live_pids(self) -> list[int]:
         """The recorded processes (the `up` process and its process groups) still running."""
         return [pid for pid in [self.pid, *self.process_groups] if pid_alive(pid)]
-
-
-def pid_alive(pid: int) -> bool:
-    """Whether `pid` runs (a zombie counts as gone) and is a pytest-syncer process, not a
-    stranger that reused the number."""
-    try:
-        status = Path(f"/proc/{pid}/stat").read_text()
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
-    except OSError:
-        return False
-    state = status.rsplit(")", 1)[1].split()[0]
-    return state != "Z" and b"pytest_syncer" in cmdline.replace(b"-", b"_")

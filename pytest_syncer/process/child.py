@@ -6,6 +6,7 @@ is ready (what a caller needs to reach it), and stops cleanly on SIGTERM or SIGI
 
 from __future__ import annotations
 
+import abc
 import asyncio
 import contextlib
 import json
@@ -14,10 +15,39 @@ import signal
 import sys
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AbstractAsyncContextManager
-from types import FrameType
-from typing import Any
+from types import FrameType, TracebackType
+from typing import Any, Self
 
 ServiceFactory = Callable[[], AbstractAsyncContextManager[dict[str, Any]]]
+
+
+class AsyncService(abc.ABC):
+    """A service's life as an async context. A start that fails half-way stops what it had
+    started, so a service that never became ready leaves no server or task behind."""
+
+    async def __aenter__(self) -> Self:
+        try:
+            await self._start()
+        except BaseException:
+            await self._stop()
+            raise
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self._stop()
+
+    @abc.abstractmethod
+    async def _start(self) -> None:
+        """Start every part; may fail part-way."""
+
+    @abc.abstractmethod
+    async def _stop(self) -> None:
+        """Stop whatever `_start` got to; safe after a partial start."""
 
 
 def configure_logging(component: str, level: str = "INFO") -> None:

@@ -16,9 +16,13 @@ from typing import Any
 
 import yaml
 
-from pytest_syncer.clusters.base import FaultNotSupported, ProvidedClusters, ProviderUnavailable
-from pytest_syncer.clusters.kubeconfig import CRDS_DIR, UPSTREAM_CONTEXT, KubeconfigProvider
 from pytest_syncer.data import shipped
+from pytest_syncer.harness.clusters.base import (
+    FaultNotSupported,
+    ProvidedClusters,
+    ProviderUnavailable,
+)
+from pytest_syncer.harness.clusters.kubeconfig import CRDS_DIR, UPSTREAM_CONTEXT, KubeconfigProvider
 
 KIND_CONFIG = shipped("kind", "cluster.yaml")
 CLUSTER_PREFIX = "pytest-syncer"

@@ -1,4 +1,4 @@
-"""Example tests for the hashed names; REFERENCE.md's test vector is pinned here."""
+"""Example tests for the hashed names, against kcp's test vector (`tests/kcp_vector.py`)."""
 
 from __future__ import annotations
 
@@ -7,37 +7,36 @@ import re
 
 import pytest
 
-from pytest_syncer.syncer.interfaces import NamespaceLocator, SyncTarget
-from pytest_syncer.syncer.transform.naming import (
+from pytest_syncer.contract.naming import (
     base36,
     base62,
     go_json_string,
     locator_json,
     namespace_for_locator,
+    placement_label,
     sync_status_name,
     sync_target_key,
 )
+from pytest_syncer.contract.objects import NamespaceLocator, SyncTarget
+from tests import kcp_vector as vector
 
 VECTOR_TARGET = SyncTarget(
-    name="us-east1", upstream_cluster="root:org:ws", uid="8c2a0a4e-7f2f-4d7b-9d8f-1f5b3f2a9c10"
-)
-VECTOR_LOCATOR_JSON = (
-    '{"syncTarget":{"cluster":"root:org:ws","name":"us-east1",'
-    '"uid":"8c2a0a4e-7f2f-4d7b-9d8f-1f5b3f2a9c10"},"cluster":"root:org:ws","namespace":"default"}'
+    name=vector.TARGET_NAME, upstream_cluster=vector.UPSTREAM_CLUSTER, uid=vector.TARGET_UID
 )
 SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 
 
 def test_reference_vector_sync_target_key() -> None:
-    assert sync_target_key("root:org:ws", "us-east1") == "1q5XrgW8fxFMT4ZQa6lVIrD2wF7Vaw0fgFzJso"
-    assert VECTOR_TARGET.key == "1q5XrgW8fxFMT4ZQa6lVIrD2wF7Vaw0fgFzJso"
+    assert sync_target_key(vector.UPSTREAM_CLUSTER, vector.TARGET_NAME) == vector.SYNC_TARGET_KEY
+    assert VECTOR_TARGET.key == vector.SYNC_TARGET_KEY
+    assert placement_label(VECTOR_TARGET.key) == vector.PLACEMENT_LABEL
 
 
 def test_reference_vector_locator_and_namespace() -> None:
-    locator = NamespaceLocator(VECTOR_TARGET, "root:org:ws", "default")
-    assert locator.to_json() == VECTOR_LOCATOR_JSON
-    assert namespace_for_locator(VECTOR_LOCATOR_JSON) == "kcp-h18qw0zs4dlx"
-    assert locator.downstream_namespace == "kcp-h18qw0zs4dlx"
+    locator = NamespaceLocator(VECTOR_TARGET, vector.UPSTREAM_CLUSTER, vector.NAMESPACE)
+    assert locator.to_json() == vector.LOCATOR_JSON
+    assert namespace_for_locator(vector.LOCATOR_JSON) == vector.DOWNSTREAM_NAMESPACE
+    assert locator.downstream_namespace == vector.DOWNSTREAM_NAMESPACE
 
 
 def test_base62_has_no_leading_zeros_and_uses_upper_case_last() -> None:

@@ -40,8 +40,8 @@ from locust import events
 from locust.env import Environment
 from locust.runners import MasterRunner, WorkerRunner
 
-from pytest_syncer.environment_file import EnvironmentFacts, EnvironmentFileError
-from pytest_syncer.processes import ServiceProcess, ServiceStartError
+from pytest_syncer.harness.environment_file import EnvironmentFacts, EnvironmentFileError
+from pytest_syncer.process.parent import ServiceProcess, ServiceStartError
 
 DEFAULT_TARGETS = 5
 STARTUP_TIMEOUT = 600.0

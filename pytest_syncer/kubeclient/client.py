@@ -21,7 +21,7 @@ import aiohttp
 import orjson
 from kubernetes.aio import config as aio_config
 
-from pytest_syncer.syncer.interfaces import KubeObject
+from pytest_syncer.contract.objects import KubeObject
 
 log = logging.getLogger(__name__)
 

@@ -7,8 +7,8 @@ import json
 from collections.abc import Sequence
 from pathlib import Path
 
-from pytest_syncer.clusters.base import ProvidedClusters
-from pytest_syncer.processes import ServiceProcess
+from pytest_syncer.harness.clusters.base import ProvidedClusters
+from pytest_syncer.process.parent import ServiceProcess
 
 UPSTREAM = "upstream"
 STARTUP_TIMEOUT = 120.0

@@ -11,7 +11,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from pytest_syncer.bench import BenchError, throughput_series
+from pytest_syncer.bench import BenchError
+from pytest_syncer.bench.figures import throughput_series
 
 DPI = 80
 

@@ -18,14 +18,14 @@ import threading
 import time
 from pathlib import Path
 
-from pytest_syncer.environment_file import (
+from pytest_syncer.harness.config import PROVIDERS, HarnessConfigError
+from pytest_syncer.harness.environment_file import (
     EnvironmentFacts,
     EnvironmentFileError,
-    pid_alive,
 )
-from pytest_syncer.harness.config import PROVIDERS, HarnessConfigError
-from pytest_syncer.service import sigterm_interrupts
-from pytest_syncer.waiting import WaitTimeout, wait_until
+from pytest_syncer.harness.waiting import WaitTimeout, wait_until
+from pytest_syncer.process.child import sigterm_interrupts
+from pytest_syncer.process.proc import pid_alive
 
 DOWN_TIMEOUT = 60.0
 """How long `down` lets `up` stop its processes before it kills what is left."""
@@ -95,7 +95,7 @@ def _up_parser() -> argparse.ArgumentParser:
 
 def up(argv: list[str]) -> int:
     args = _up_parser().parse_args(argv)
-    from pytest_syncer.clusters.registry import make_provider
+    from pytest_syncer.harness.clusters.registry import make_provider
     from pytest_syncer.harness.config import resolve
     from pytest_syncer.harness.environment import SyncerEnvironment
 

@@ -30,7 +30,41 @@ def _tail(path: Path, lines: int = 30) -> str:
         return "(no log)"
 
 
-class ServiceProcess:
+class GroupLeader:
+    """A child started as the leader of its own process group (``start_new_session``), so a
+    signal reaches whatever it started too: a stopped syncer leaves no tunnel agent behind."""
+
+    _process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def running(self) -> bool:
+        return self._process is not None and self._process.poll() is None
+
+    def signal(self, signum: int) -> None:
+        """Send a signal to the whole process group (fault injection uses SIGKILL, SIGSTOP)."""
+        if self.running:
+            assert self._process is not None
+            os.killpg(self._process.pid, signum)
+
+    def _stop_group(self, grace: float, *, resume: bool = False) -> int | None:
+        """SIGTERM the group (after SIGCONT when `resume`, for a group a fault stopped), then
+        SIGKILL after `grace` seconds; the exit code, None when it never started."""
+        process = self._process
+        if process is None:
+            return None
+        if process.poll() is None:
+            if resume:
+                self.signal(signal.SIGCONT)
+            self.signal(signal.SIGTERM)
+            try:
+                process.wait(grace)
+            except subprocess.TimeoutExpired:
+                self.signal(signal.SIGKILL)
+                process.wait()
+        return process.returncode
+
+
+class ServiceProcess(GroupLeader):
     """One ``python -m pytest_syncer COMMAND ...`` process with its ready payload.
 
     ``ready`` is the JSON object the service printed once it served; ``log_path`` holds
@@ -58,10 +92,6 @@ class ServiceProcess:
         if self._process is None:
             raise RuntimeError("the service is not started")
         return self._process.pid
-
-    @property
-    def running(self) -> bool:
-        return self._process is not None and self._process.poll() is None
 
     def start(self) -> dict[str, Any]:
         """Start the process and return its ready payload, or raise with its last log lines."""
@@ -92,27 +122,12 @@ class ServiceProcess:
         self.ready = json.loads(line[0])
         return self.ready
 
-    def signal(self, signum: int) -> None:
-        """Send a signal to the service's whole process group (fault injection uses SIGKILL)."""
-        if self.running:
-            assert self._process is not None
-            os.killpg(self._process.pid, signum)
-
     def stop(self, grace: float = 10.0) -> int | None:
         """SIGTERM, then SIGKILL after ``grace`` seconds; returns the exit code."""
-        process = self._process
-        if process is None:
-            return None
-        if process.poll() is None:
-            self.signal(signal.SIGTERM)
-            try:
-                process.wait(grace)
-            except subprocess.TimeoutExpired:
-                self.signal(signal.SIGKILL)
-                process.wait()
-        if process.stdout is not None:
-            process.stdout.close()
-        return process.returncode
+        code = self._stop_group(grace)
+        if self._process is not None and self._process.stdout is not None:
+            self._process.stdout.close()
+        return code
 
     def __enter__(self) -> Self:
         self.start()
