@@ -10,14 +10,16 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from pytest_syncer.contract.wiring import REQUIRED_TEMPLATE_FIELDS, TEMPLATE_FIELDS
+
 PROVIDERS = ("embedded", "kind", "kubeconfig")
 DEFAULT_PROVIDER = "embedded"
 DEFAULT_TARGETS = 50
-"""The size DESIGN.md's performance bars and CI budget are stated for."""
+"""The size the performance bars are stated for (docs/architecture.md, "Performance bars")."""
 DEFAULT_KIND_CLUSTERS = 2
 DEFAULT_TIMEOUT = 60.0
 DEFAULT_SEED = 12
-"""Seed sync-12 is the e2e suite's."""
+"""The default seed: every run draws the same targets and faults unless told otherwise."""
 POOL_SIZE = 25
 """Targets per pooled syncer process."""
 DEFAULT_CRDS = Path("fixtures") / "crds" / "workloads"
@@ -25,17 +27,6 @@ DEFAULT_CRDS = Path("fixtures") / "crds" / "workloads"
 KEEP_CHOICES = ("never", "on-failure", "always")
 XDIST_CHOICES = ("per-worker", "shared")
 SWITCH = {"on": True, "true": True, "1": True, "off": False, "false": False, "0": False}
-
-TEMPLATE_FIELDS = (
-    "upstream_kubeconfig",
-    "downstream_kubeconfig",
-    "target",
-    "upstream_cluster",
-    "tunnel_url",
-    "tunnel_token_file",
-    "tunnel_ca_file",
-    "resources",
-)
 
 
 class HarnessConfigError(ValueError):
@@ -97,7 +88,7 @@ OPTIONS = (
     OptionSpec(
         "--syncer-seed",
         "syncer_seed",
-        f"seed of the fault and conflict injection (default {DEFAULT_SEED}, seed sync-12)",
+        f"seed of the fault and conflict injection (default {DEFAULT_SEED})",
     ),
     OptionSpec(
         "--syncer-keep",
@@ -187,7 +178,7 @@ def check_template(template: str) -> None:
             f"--syncer-command names unknown fields {sorted(unknown)}; "
             f"known: {', '.join(TEMPLATE_FIELDS)}"
         )
-    missing = {"upstream_kubeconfig", "downstream_kubeconfig", "target"} - names
+    missing = set(REQUIRED_TEMPLATE_FIELDS) - names
     if missing:
         raise HarnessConfigError(
             f"--syncer-command must pass {', '.join('{' + m + '}' for m in sorted(missing))}"
@@ -230,7 +221,9 @@ def resolve(
         raise HarnessConfigError(
             f"--syncer-provider must be one of {', '.join(PROVIDERS)}, not {provider!r}"
         )
-    targets = int(_number("--syncer-targets", values.get("syncer_targets") or "50", int, 1))
+    targets = int(
+        _number("--syncer-targets", values.get("syncer_targets") or str(DEFAULT_TARGETS), int, 1)
+    )
     kind_clusters = int(
         _number(
             "--syncer-kind-clusters",

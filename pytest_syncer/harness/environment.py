@@ -22,8 +22,11 @@ from typing import Any
 
 from kubernetes import client as k8s_client
 
-from pytest_syncer.clusters.base import ClusterProvider, FaultNotSupported, ProvidedClusters
-from pytest_syncer.environment_file import EnvironmentFacts, TargetFacts
+from pytest_syncer.contract.heartbeat import last_heartbeat
+from pytest_syncer.contract.naming import placement_label, sync_target_key
+from pytest_syncer.contract.objects import NamespaceLocator, SyncTarget
+from pytest_syncer.contract.wiring import TargetWiring
+from pytest_syncer.harness.clusters.base import ClusterProvider, FaultNotSupported, ProvidedClusters
 from pytest_syncer.harness.config import POOL_SIZE, HarnessConfig
 from pytest_syncer.harness.custom_resources import (
     CustomResource,
@@ -32,17 +35,15 @@ from pytest_syncer.harness.custom_resources import (
     load_crds,
     syncer_resources,
 )
-from pytest_syncer.harness.kube import SYNC_TARGETS, Cluster, Obj
+from pytest_syncer.harness.environment_file import EnvironmentFacts, TargetFacts
+from pytest_syncer.harness.kube import SYNC_TARGETS, Cluster, KubeObject
 from pytest_syncer.harness.netfaults.proxy import FaultProxy
 from pytest_syncer.harness.netfaults.wiring import proxied
 from pytest_syncer.harness.run_stats import RunStats
-from pytest_syncer.harness.syncers import SyncerFleet, TargetWiring
-from pytest_syncer.processes import ServiceProcess
-from pytest_syncer.syncer.engine.heartbeat import last_heartbeat
-from pytest_syncer.syncer.interfaces import NamespaceLocator, SyncTarget
-from pytest_syncer.syncer.transform.naming import placement_label, sync_target_key
+from pytest_syncer.harness.syncers import SyncerFleet
+from pytest_syncer.harness.waiting import wait_until
+from pytest_syncer.process.parent import ServiceProcess
 from pytest_syncer.tunnel.auth import TokenAuthority
-from pytest_syncer.waiting import wait_until
 
 HEARTBEAT_THRESHOLD = 5.0
 """The hub calls a target stale after this many seconds without a heartbeat (tests: small)."""
@@ -395,7 +396,7 @@ def _create_sync_targets(
     downstream: dict[Path, Cluster] = {}
     handles: dict[str, TargetHandle] = {}
     for name in names:
-        body: Obj = {
+        body: KubeObject = {
             "apiVersion": "workload.kcp.io/v1alpha1",
             "kind": "SyncTarget",
             "metadata": {"name": name},

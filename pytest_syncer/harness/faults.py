@@ -8,7 +8,7 @@ import signal
 
 import pytest
 
-from pytest_syncer.clusters.base import FaultNotSupported
+from pytest_syncer.harness.clusters.base import FaultNotSupported
 from pytest_syncer.harness.environment import SyncerEnvironment
 from pytest_syncer.harness.netfaults.links import LINK_KINDS
 from pytest_syncer.harness.netfaults.proxy import Link

@@ -20,10 +20,10 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from pytest_syncer.clusters.base import ClusterProvider, ProviderUnavailable
-from pytest_syncer.environment_file import FILE_NAME, EnvironmentFacts, EnvironmentFileError
+from pytest_syncer.harness.clusters.base import ClusterProvider, ProviderUnavailable
 from pytest_syncer.harness.config import HarnessConfig
 from pytest_syncer.harness.environment import SyncerEnvironment
+from pytest_syncer.harness.environment_file import FILE_NAME, EnvironmentFacts, EnvironmentFileError
 from pytest_syncer.harness.leftovers import OwnerRegistry
 from pytest_syncer.harness.run_stats import RunStats
 
@@ -111,7 +111,7 @@ class SharedRun:
 def finish_shared(directory: Path, keep: str, failed: bool) -> tuple[list[str], RunStats]:
     """The controller's end: stop every shared environment, or keep it (`--syncer-keep`);
     the summary's lines about kept ones, and the tunnel reconnects counted in their logs."""
-    from pytest_syncer.environment_command import stop_environment
+    from pytest_syncer.harness.command import stop_environment
     from pytest_syncer.harness.session_report import kept_lines
 
     lines: list[str] = []

@@ -13,14 +13,14 @@ from collections import Counter
 
 from kubernetes import client as k8s_client
 
+from pytest_syncer.contract.heartbeat import last_heartbeat
 from pytest_syncer.harness.environment import HEARTBEAT_THRESHOLD, SyncerEnvironment
 from pytest_syncer.harness.faults import Faults
-from pytest_syncer.harness.kube import SYNC_TARGETS, Obj
+from pytest_syncer.harness.kube import SYNC_TARGETS, KubeObject
 from pytest_syncer.harness.netfaults.links import LINK_KINDS
 from pytest_syncer.soak.churn import Churn
 from pytest_syncer.soak.model import Model
 from pytest_syncer.soak.progress import say
-from pytest_syncer.syncer.engine.heartbeat import last_heartbeat
 
 NETWORK_KINDS = ("blackhole_link", "reset_link", "slow_links")
 """Drawn only when the environment's links go through the fault proxy (the soak's always do)."""
@@ -215,7 +215,7 @@ class FaultInjector:
                     return
 
 
-def _storm_patch(model: Model, current: Obj, value: str) -> Obj:
+def _storm_patch(model: Model, current: KubeObject, value: str) -> KubeObject:
     precondition = {"resourceVersion": current["metadata"]["resourceVersion"]}
     kind = model.kind.kind
     if kind == "ConfigMap":

@@ -9,9 +9,9 @@ from kubernetes import client as k8s_client
 
 from pytest_syncer.harness.faults import Faults
 from pytest_syncer.harness.tunnel_client import TunnelClient
+from pytest_syncer.harness.waiting import wait_until
 from pytest_syncer.harness.workloads import WorkloadFactory
 from pytest_syncer.status.rules import SYNC_TARGETS_READY
-from pytest_syncer.waiting import wait_until
 
 pytestmark = pytest.mark.syncer_e2e
 

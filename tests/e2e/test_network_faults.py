@@ -17,9 +17,9 @@ from pytest_syncer.harness.faults import Faults
 from pytest_syncer.harness.netfaults.proxy import ConnectionRecord, Link
 from pytest_syncer.harness.syncers import FAST_FLAGS
 from pytest_syncer.harness.tunnel_client import TunnelClient
+from pytest_syncer.harness.waiting import wait_until
 from pytest_syncer.harness.workloads import WorkloadFactory
 from pytest_syncer.status.rules import SYNC_TARGETS_READY
-from pytest_syncer.waiting import wait_until
 
 pytestmark = pytest.mark.syncer_e2e
 

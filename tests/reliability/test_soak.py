@@ -18,14 +18,13 @@ from pathlib import Path
 
 import pytest
 
+from pytest_syncer.contract.naming import CLUSTER_LABEL, SYNC_TARGET_KEY_LABEL, WORKLOAD_UID_LABEL
 from pytest_syncer.harness.config import HarnessConfig
 from pytest_syncer.harness.environment import SyncerEnvironment
 from pytest_syncer.harness.kube import KINDS, NAMESPACES, SYNC_STATUSES
+from pytest_syncer.harness.waiting import wait_until
 from pytest_syncer.soak.audit import Auditor
 from pytest_syncer.soak.churn import Churn
-from pytest_syncer.syncer.interfaces import SYNC_TARGET_KEY_LABEL, WORKLOAD_UID_LABEL
-from pytest_syncer.syncer.transform.naming import CLUSTER_LABEL
-from pytest_syncer.waiting import wait_until
 
 from .credentials import credentials, leaks
 

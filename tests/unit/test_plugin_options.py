@@ -6,8 +6,6 @@ import sys
 
 import pytest
 
-pytest_plugins = ["pytester"]
-
 
 @pytest.fixture(autouse=True)
 def _inner_runs_set_the_asyncio_loop_scope(
@@ -72,7 +70,7 @@ def test_needs_an_environment(syncer_env, workload, faults):
 NO_PROCESSES = """
 import sys
 
-from pytest_syncer.processes import ServiceProcess
+from pytest_syncer.process.parent import ServiceProcess
 
 
 def _refuse(self):
@@ -225,7 +223,7 @@ def test_keep_and_artifacts_from_the_ini(pytester: pytest.Pytester) -> None:
     pytester.makeconftest(
         """
         def pytest_report_header(config):
-            from pytest_syncer.plugin import harness_config
+            from pytest_syncer.harness.fixtures import harness_config
 
             settings = harness_config(config)
             return [f"probe: {settings.keep} {settings.artifacts}"]
@@ -279,6 +277,26 @@ def test_help_and_collect_only_start_no_process(pytester: pytest.Pytester) -> No
     collected.stdout.fnmatch_lines(
         ["*test_needs_an_environment*", "environment module imported: False"]
     )
+
+
+def test_fixtures_shows_every_syncer_fixture_with_its_doc_and_starts_nothing(
+    pytester: pytest.Pytester,
+) -> None:
+    from pytest_syncer.harness import fixtures
+
+    pytester.makeconftest(NO_PROCESSES)
+    pytester.makepyfile(USES_ENVIRONMENT)
+    listed = pytester.runpytest_subprocess("--fixtures", "--syncer-e2e")
+    assert listed.ret == pytest.ExitCode.OK
+    documented = {
+        name: (value.__doc__ or "").splitlines()[0]
+        for name, value in vars(fixtures).items()
+        if type(value).__name__ == "FixtureFunctionDefinition"
+    }
+    assert {"workload", "sync_targets", "upstream", "syncer_env"} <= set(documented)
+    for name, first_line in documented.items():
+        listed.stdout.fnmatch_lines([f"{name}*", f"    {first_line}"])
+    listed.stdout.fnmatch_lines(["environment module imported: False"])
 
 
 def test_importing_the_plugin_is_cheap(pytester: pytest.Pytester) -> None:

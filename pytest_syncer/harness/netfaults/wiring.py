@@ -12,8 +12,8 @@ from urllib.parse import SplitResult, urlsplit, urlunsplit
 
 import yaml
 
+from pytest_syncer.contract.wiring import TargetWiring
 from pytest_syncer.harness.netfaults.proxy import FaultProxy, Link
-from pytest_syncer.harness.syncers import TargetWiring
 
 LOOPBACK = "127.0.0.1"
 

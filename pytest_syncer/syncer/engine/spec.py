@@ -21,7 +21,14 @@ from functools import cached_property
 
 import aiohttp
 
-from pytest_syncer.syncer.client import ApiError, KubeClient, Resource
+from pytest_syncer.contract.errors import TransformError
+from pytest_syncer.contract.naming import (
+    SOFT_FINALIZER_ANNOTATION_PREFIX,
+    placement_label,
+)
+from pytest_syncer.contract.objects import KubeObject, SyncPhase
+from pytest_syncer.kubeclient.client import ApiError, KubeClient, Resource
+from pytest_syncer.kubeclient.reflector import Reflector
 from pytest_syncer.syncer.conflict import (
     StrategyResolver,
     owner_key,
@@ -42,19 +49,7 @@ from pytest_syncer.syncer.engine.settings import EngineSettings
 from pytest_syncer.syncer.engine.syncstatus import SyncStatusWriter, Verdict
 from pytest_syncer.syncer.engine.targetlog import TargetLog
 from pytest_syncer.syncer.handlers import handler_for
-from pytest_syncer.syncer.interfaces import (
-    ConflictAction,
-    KubeObject,
-    SyncPhase,
-    TransformContext,
-    WorkloadHandler,
-)
-from pytest_syncer.syncer.reflector import Reflector
-from pytest_syncer.syncer.transform.errors import TransformError
-from pytest_syncer.syncer.transform.naming import (
-    SOFT_FINALIZER_ANNOTATION_PREFIX,
-    placement_label,
-)
+from pytest_syncer.syncer.interfaces import ConflictAction, TransformContext, WorkloadHandler
 from pytest_syncer.syncer.transform.renames import downstream_name
 
 UPSTREAM_GENERATION_ANNOTATION = "internal.workload.kcp.io/upstream-generation"

@@ -12,7 +12,7 @@ import yaml
 from pytest_syncer.apiserver import BackgroundAPIServer
 from pytest_syncer.harness.netfaults.proxy import FaultProxy
 from pytest_syncer.harness.netfaults.wiring import proxy_kubeconfig, proxy_url
-from pytest_syncer.syncer.client import NAMESPACES, KubeClient
+from pytest_syncer.kubeclient.client import NAMESPACES, KubeClient
 
 
 @pytest.fixture(scope="module")

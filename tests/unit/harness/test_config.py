@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from pytest_syncer.harness.config import (
     DEFAULT_SEED,
     DEFAULT_TARGETS,
+    HarnessConfig,
     HarnessConfigError,
     check_template,
     resolve,
@@ -50,6 +51,11 @@ def test_network_latency_needs_the_proxy() -> None:
         resolve({"syncer_network_latency": "200"}, set())
     with pytest.raises(HarnessConfigError, match="must be a number"):
         resolve({"syncer_network_faults": "on", "syncer_network_latency": "slow"}, set())
+
+
+def test_no_options_give_the_config_dataclass_defaults(tmp_path: Path) -> None:
+    """The option defaults are the dataclass's: one source, so they cannot drift apart."""
+    assert resolve({}, set(), root=tmp_path) == HarnessConfig()
 
 
 def test_kubeconfig_provider_takes_the_path() -> None:
