@@ -1,8 +1,8 @@
 """One small base for a controller: a named loop taking keys from a work queue.
 
 A controller hears about changes cheaply (its ``observe`` only adds keys, on the caller's event
-loop) and does the work later in its own asyncio task, one key at a time. The queue is the
-syncer's :class:`~pytest_syncer.syncer.workqueue.WorkQueue`, so a key added many times while it
+loop) and does the work later in its own asyncio task, one key at a time. The queue is a
+:class:`~pytest_syncer.kubeclient.workqueue.WorkQueue`, so a key added many times while it
 waits is processed once, and never by two workers at once. A key whose processing fails is
 logged and dropped: the controller keeps serving, and the next change to that key queues it
 again. Errors of the types in ``retry_on`` are instead retried after the queue's backoff.

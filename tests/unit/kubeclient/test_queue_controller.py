@@ -6,8 +6,8 @@ import logging
 
 import pytest
 
-from pytest_syncer.apiserver.controllers.base import QueueController
 from pytest_syncer.harness.waiting import await_until
+from pytest_syncer.kubeclient.controller import QueueController
 
 
 class Recorder(QueueController[str]):
