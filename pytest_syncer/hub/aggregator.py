@@ -10,7 +10,6 @@ from what the upstream shows. The rules themselves are the pure `aggregate` in `
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 import time
@@ -37,8 +36,8 @@ from pytest_syncer.kubeclient.client import (
     KubeClient,
     Resource,
 )
+from pytest_syncer.kubeclient.controller import QueueController
 from pytest_syncer.kubeclient.reflector import Change, Reflector
-from pytest_syncer.kubeclient.workqueue import WorkQueue
 from pytest_syncer.status.conditions import rfc3339, stamp_transitions
 from pytest_syncer.status.merge_patch import merge_patch_between
 from pytest_syncer.status.rules import SYNC_TARGETS_READY, TargetStatus, aggregate
@@ -189,8 +188,7 @@ class StatusAggregator:
         self._stale: dict[str, bool] = {}
         self._names: dict[str, str] = {}
         self._written: dict[WorkloadKey, KubeObject] = {}
-        self._queue: WorkQueue[WorkloadKey] | None = None
-        self._tasks: list[asyncio.Task[None]] = []
+        self._controller: QueueController[WorkloadKey] | None = None
 
     def add_routes(self, app: web.Application) -> None:
         app.router.add_get("/aggregator/stats", self._serve_stats)
@@ -201,7 +199,13 @@ class StatusAggregator:
     async def start(self) -> None:
         self._client = await KubeClient.from_kubeconfig(self._kubeconfig)
         self._cluster = self._client.logical_cluster or ""
-        self._queue = WorkQueue()
+        self._controller = QueueController(
+            self._reconcile,
+            name="aggregator worker",
+            workers=self._workers,
+            retry_on=(Exception,),
+            on_retry=self._failed,
+        )
         self._targets = Reflector(self._client, SYNC_TARGETS, name="aggregator synctargets")
         self._targets.add_handler(self._on_sync_target)
         self._statuses = Reflector(self._client, SYNC_STATUSES, name="aggregator syncstatuses")
@@ -210,11 +214,8 @@ class StatusAggregator:
         await self._statuses.start()
         for resource in WORKLOAD_RESOURCES:
             self._ensure_workload_reflector(resource)
-        self._tasks = [
-            asyncio.create_task(self._work(), name=f"aggregator worker {index}")
-            for index in range(self._workers)
-        ]
-        self._tasks.append(asyncio.create_task(self._watch_heartbeats(), name="heartbeats"))
+        self._controller.start()
+        self._controller.spawn(self._watch_heartbeats(), "heartbeats")
         log.info(
             "status aggregator watching %s (heartbeat threshold %.0fs)",
             self._cluster or self._client.server,
@@ -229,14 +230,8 @@ class StatusAggregator:
         await self._statuses.wait_synced(timeout)
 
     async def close(self) -> None:
-        if self._queue is not None:
-            self._queue.shut_down()
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        self._tasks.clear()
+        if self._controller is not None:
+            await self._controller.close()
         for reflector in [*self._workloads.values(), self._statuses, self._targets]:
             if reflector is not None:
                 await reflector.stop()
@@ -246,8 +241,8 @@ class StatusAggregator:
             self._client = None
 
     def _enqueue(self, key: WorkloadKey) -> None:
-        if self._queue is not None:
-            self._queue.add_after(key, self.coalesce_delay)
+        if self._controller is not None:
+            self._controller.enqueue(key, self.coalesce_delay)
 
     def _on_sync_target(self, change: Change, obj: KubeObject, old: KubeObject | None) -> None:
         name = obj["metadata"]["name"]
@@ -366,10 +361,6 @@ class StatusAggregator:
             status["conditions"], current.get("conditions") or [], rfc3339(self._clock())
         )
         return status
-
-    async def _work(self) -> None:
-        assert self._queue is not None
-        await self._queue.serve(self._reconcile, self._failed)
 
     def _failed(self, key: WorkloadKey, error: Exception, delay: float) -> None:
         self.stats.errors += 1

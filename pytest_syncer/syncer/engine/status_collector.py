@@ -14,8 +14,6 @@ that upstream generation. Until then it keeps the last one reached.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import json
 import logging
 from collections.abc import Mapping, Sequence
@@ -38,8 +36,8 @@ from pytest_syncer.kubeclient.client import (
     KubeClient,
     Resource,
 )
+from pytest_syncer.kubeclient.controller import QueueController
 from pytest_syncer.kubeclient.reflector import Change, Handler, Reflector
-from pytest_syncer.kubeclient.workqueue import WorkQueue
 from pytest_syncer.status.merge_patch import merge_patch_between
 from pytest_syncer.syncer.engine.settings import StatusMode
 from pytest_syncer.syncer.engine.spec import UPSTREAM_GENERATION_ANNOTATION
@@ -149,8 +147,7 @@ class StatusCollector:
         self._namespaces: Reflector | None = None
         self._upstream_view: dict[Resource | None, Reflector] = {}
         self._workers = workers
-        self._queue: WorkQueue[CollectKey] | None = None
-        self._tasks: list[asyncio.Task[None]] = []
+        self._controller: QueueController[CollectKey] | None = None
         self._context = TransformContext(target)
         self._status_index: dict[tuple[str, str, str], str] = {}
 
@@ -169,8 +166,14 @@ class StatusCollector:
             self._replays.append((reflector, handler))
 
     async def start(self) -> None:
-        self._queue = WorkQueue()
         name = self.target.name
+        self._controller = QueueController(
+            self._collect,
+            name=f"target={name} status collector",
+            workers=self._workers,
+            retry_on=(Exception,),
+            on_retry=self._failed,
+        )
         self._namespaces = self._shared_namespaces or self._own(
             Reflector(
                 self._downstream,
@@ -220,31 +223,22 @@ class StatusCollector:
                 handler(Change.ADDED, obj, None)
         for reflector in self._owned:
             await reflector.start()
-        self._tasks = [
-            asyncio.create_task(self._work(), name=f"target={name} status collector {index}")
-            for index in range(self._workers)
-        ]
+        self._controller.start()
 
     async def wait_synced(self, timeout: float | None = None) -> None:
         for reflector in [*self._owned, *self._copies.values()]:
             await reflector.wait_synced(timeout)
 
     async def close(self) -> None:
-        if self._queue is not None:
-            self._queue.shut_down()
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        self._tasks.clear()
+        if self._controller is not None:
+            await self._controller.close()
         for reflector in self._owned:
             await reflector.stop()
         self._owned.clear()
 
     def _enqueue(self, key: CollectKey) -> None:
-        if self._queue is not None:
-            self._queue.add_after(key, self.coalesce_delay)
+        if self._controller is not None:
+            self._controller.enqueue(key, self.coalesce_delay)
 
     def _on_namespace(self, change: Change, obj: KubeObject, old: KubeObject | None) -> None:
         namespace = obj["metadata"]["name"]
@@ -317,10 +311,6 @@ class StatusCollector:
                 )
 
         return handle
-
-    async def _work(self) -> None:
-        assert self._queue is not None
-        await self._queue.serve(self._collect, self._failed)
 
     def _failed(self, key: CollectKey, error: Exception, delay: float) -> None:
         log.warning(

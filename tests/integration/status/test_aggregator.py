@@ -203,8 +203,10 @@ async def test_a_burst_of_target_changes_costs_few_writes_and_no_change_costs_no
 
 
 async def _quiet(aggregator: StatusAggregator) -> bool:
-    queue = aggregator._queue
-    return queue is not None and len(queue) == 0 and queue.processing == 0
+    controller = aggregator._controller
+    return (
+        controller is not None and len(controller.queue) == 0 and controller.queue.processing == 0
+    )
 
 
 def _returns(aggregator: StatusAggregator, reconciles: int) -> Any:

@@ -6,8 +6,8 @@ import logging
 
 import pytest
 
-from pytest_syncer.apiserver.controllers.base import QueueController
 from pytest_syncer.harness.waiting import await_until
+from pytest_syncer.kubeclient.controller import QueueController
 
 
 class Recorder(QueueController[str]):
@@ -110,3 +110,68 @@ async def test_keys_queued_while_stopped_wait_for_the_next_start() -> None:
     finally:
         await controller.stop()
     assert seen == ["later"]
+
+
+async def test_a_controller_built_around_a_callable_runs_its_workers_until_closed() -> None:
+    processed: list[str] = []
+    retried: list[str] = []
+
+    async def process(key: str) -> None:
+        processed.append(key)
+        if processed.count(key) == 1 and key == "flaky":
+            raise RuntimeError("once")
+
+    controller: QueueController[str] = QueueController(
+        process,
+        name="callable",
+        workers=2,
+        retry_on=(Exception,),
+        on_retry=lambda key, error, delay: retried.append(key),
+    )
+    controller.enqueue("flaky")
+    controller.enqueue("later", 0.01)
+    controller.start()
+    assert sorted(task.get_name() for task in controller._tasks) == ["callable 0", "callable 1"]
+    try:
+        await await_until(
+            lambda: _keys(processed),
+            lambda keys: keys.count("flaky") == 2 and "later" in keys,
+            what="the flaky key retried and the delayed key processed",
+            timeout=5,
+        )
+    finally:
+        await controller.close()
+    assert retried == ["flaky"]
+    controller.enqueue("after close")
+    assert len(controller.queue) == 0
+
+
+async def test_a_loop_that_ends_before_stop_is_logged_at_once(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    controller = Recorder(set())
+    caplog.set_level(logging.ERROR)
+
+    async def dies() -> None:
+        raise RuntimeError("boom")
+
+    controller.spawn(dies(), "side loop")
+    try:
+        messages = await await_until(
+            lambda: _messages(caplog),
+            lambda lines: any("side loop ended" in line for line in lines),
+            what="the early end logged",
+            timeout=5,
+        )
+    finally:
+        with pytest.raises(RuntimeError):
+            await controller.stop()
+    assert messages
+
+
+async def _keys(keys: list[str]) -> list[str]:
+    return list(keys)
+
+
+async def _messages(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [record.getMessage() for record in caplog.records]
