@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import inspect
 import ipaddress
 import shutil
 import ssl
@@ -183,8 +184,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--upstream-kubeconfig", type=Path, required=True)
     parser.add_argument("--token-secret-file", type=Path, required=True)
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
+    hub = inspect.signature(Hub).parameters
+    parser.add_argument("--host", default=hub["host"].default)
+    parser.add_argument("--port", type=int, default=hub["port"].default, help="0 picks a free port")
     parser.add_argument(
         "--state-dir", type=Path, help="keep the hub's CA here (default: a temporary dir)"
     )
@@ -194,14 +196,20 @@ def _parser() -> argparse.ArgumentParser:
         type=Path,
         help="also require tunnel client certificates from this CA naming the target",
     )
-    parser.add_argument("--response-timeout", type=float, default=30.0, metavar="S")
-    parser.add_argument("--drain-timeout", type=float, default=60.0, metavar="S")
-    parser.add_argument("--ping-interval", type=float, default=20.0, metavar="S")
-    parser.add_argument("--review-ttl", type=float, default=10.0, metavar="S")
+    parser.add_argument(
+        "--response-timeout", type=float, default=hub["response_timeout"].default, metavar="S"
+    )
+    parser.add_argument(
+        "--drain-timeout", type=float, default=hub["drain_timeout"].default, metavar="S"
+    )
+    parser.add_argument(
+        "--ping-interval", type=float, default=hub["ping_interval"].default, metavar="S"
+    )
+    parser.add_argument("--review-ttl", type=float, default=hub["review_ttl"].default, metavar="S")
     parser.add_argument(
         "--header-timeout",
         type=float,
-        default=DEFAULT_HEADER_TIMEOUT_SECONDS,
+        default=hub["header_timeout"].default,
         metavar="S",
         help="close a connection that sends no whole request head for this long (slowloris)",
     )
