@@ -11,6 +11,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from pytest_syncer.contract.wiring import REQUIRED_TEMPLATE_FIELDS, TEMPLATE_FIELDS
+from pytest_syncer.harness.conformance.behaviours import PROFILES, parse_profiles
+from pytest_syncer.harness.conformance.slo import Objective, parse_slo
 
 PROVIDERS = ("embedded", "kind", "kubeconfig")
 DEFAULT_PROVIDER = "embedded"
@@ -107,6 +109,24 @@ OPTIONS = (
         "under pytest-xdist: per-worker (default; each worker builds its own environments) or "
         "shared (one environment per size for all workers; faults and status profiles skip)",
     ),
+    OptionSpec(
+        "--syncer-profile",
+        "syncer_profile",
+        f"run only the conformance tests of these profiles, comma-separated: "
+        f"{', '.join(PROFILES)} (default: all)",
+    ),
+    OptionSpec(
+        "--syncer-report",
+        "syncer_report",
+        "write the conformance report as JSON to FILE and as an HTML page beside it "
+        "(FILE with the suffix .html)",
+    ),
+    OptionSpec(
+        "--syncer-slo",
+        "syncer_slo",
+        "fail the run when a measured latency percentile is over its objective, e.g. "
+        "sync-p99=5s,status-p99=2s (default: off)",
+    ),
 )
 
 
@@ -126,6 +146,12 @@ class HarnessConfig:
     xdist: str = "per-worker"
     crds: tuple[Path, ...] = ()
     """CRD manifest files and folders (`--syncer-crds`), absolute."""
+    profiles: tuple[str, ...] = ()
+    """`--syncer-profile`: the conformance profiles to run; empty: all."""
+    report: Path | None = None
+    """`--syncer-report`: the conformance report's JSON file, absolute."""
+    slo: tuple[Objective, ...] = ()
+    """`--syncer-slo`: the service levels checked at the end of the run; empty: none."""
 
     def with_targets(self, targets: int) -> HarnessConfig:
         return replace(self, targets=targets)
@@ -241,6 +267,19 @@ def resolve(
         raise HarnessConfigError(
             f"--syncer-xdist must be one of {', '.join(XDIST_CHOICES)}, not {xdist!r}"
         )
+    try:
+        profile_text, slo_text = values.get("syncer_profile"), values.get("syncer_slo")
+        profiles = parse_profiles(profile_text) if profile_text else ()
+        slo = parse_slo(slo_text) if slo_text else ()
+    except ValueError as error:
+        raise HarnessConfigError(str(error)) from None
+    report_text = values.get("syncer_report")
+    report = Path(report_text).absolute() if report_text else None
+    if report is not None and report.suffix == ".html":
+        raise HarnessConfigError(
+            f"--syncer-report names the JSON file; its HTML page is written beside it "
+            f"(not {report.name}: try {report.with_suffix('.json').name})"
+        )
     return HarnessConfig(
         provider,
         targets,
@@ -253,4 +292,7 @@ def resolve(
         artifacts,
         xdist,
         crds,
+        profiles,
+        report,
+        slo,
     )

@@ -14,7 +14,7 @@ import secrets
 import shutil
 import signal
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -39,7 +39,7 @@ from pytest_syncer.harness.environment_file import EnvironmentFacts, TargetFacts
 from pytest_syncer.harness.kube import SYNC_TARGETS, Cluster, KubeObject
 from pytest_syncer.harness.run_stats import RunStats
 from pytest_syncer.harness.syncers import SyncerFleet
-from pytest_syncer.harness.waiting import wait_until
+from pytest_syncer.harness.waiting import WaitTimeout, wait_until
 from pytest_syncer.process.parent import ServiceProcess
 from pytest_syncer.tunnel.auth import TokenAuthority
 
@@ -176,7 +176,12 @@ class SyncerEnvironment:
                 )
 
             def wait_ready(ready_targets: Sequence[str]) -> None:
-                _wait_heartbeats(upstream, ready_targets, config.timeout * 3)
+                _wait_heartbeats(
+                    upstream,
+                    ready_targets,
+                    config.timeout * 3,
+                    lambda: any(process.running for process in syncers.processes),
+                )
 
             syncers = SyncerFleet(
                 wirings,
@@ -393,8 +398,16 @@ def _create_sync_targets(
     return handles
 
 
-def _wait_heartbeats(upstream: Cluster, names: Sequence[str], timeout: float) -> None:
-    """Every target in `names` has a heartbeat written after now: its syncer is up."""
+class SyncerNeverReady(AssertionError):
+    """The syncers under test never heartbeat: nothing any test waits on can happen, so the
+    environment fails once and every test using it says so at once."""
+
+
+def _wait_heartbeats(
+    upstream: Cluster, names: Sequence[str], timeout: float, running: Callable[[], bool]
+) -> None:
+    """Every target in `names` has a heartbeat written after now: its syncer is up. Stops at
+    once when every syncer process has exited, since no heartbeat can come then."""
     since = int(time.time())
     wanted = set(names)
 
@@ -405,10 +418,20 @@ def _wait_heartbeats(upstream: Cluster, names: Sequence[str], timeout: float) ->
         }
         return sorted(name for name in wanted if beats.get(name, 0.0) < since)
 
-    wait_until(
-        stale,
-        lambda missing: not missing,
-        what=f"a fresh heartbeat from the syncers of {len(wanted)} targets (these had none)",
-        timeout=timeout,
-        interval=0.2,
-    )
+    try:
+        missing, alive = wait_until(
+            lambda: (stale(), running()),
+            lambda seen: not seen[0] or not seen[1],
+            what=f"a fresh heartbeat from the syncers of {len(wanted)} targets (these had none)",
+            timeout=timeout,
+            interval=0.2,
+        )
+    except WaitTimeout as error:
+        raise SyncerNeverReady(
+            f"no heartbeat within {timeout:g}s from the syncers of {len(wanted)} targets "
+            f"(last seen without one, and whether a syncer process ran: {error})"
+        ) from None
+    if missing and not alive:
+        raise SyncerNeverReady(
+            f"every syncer process exited before the first heartbeat of {', '.join(missing)}"
+        )
