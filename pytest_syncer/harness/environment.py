@@ -179,7 +179,7 @@ class SyncerEnvironment:
                 _wait_heartbeats(
                     upstream,
                     ready_targets,
-                    config.timeout * 3,
+                    startup_deadline(config),
                     lambda: any(process.running for process in syncers.processes),
                 )
 
@@ -396,6 +396,13 @@ def _create_sync_targets(
             cluster=downstream[path],
         )
     return handles
+
+
+def startup_deadline(config: HarnessConfig) -> float:
+    """How long the syncers get for their first heartbeat: the wait deadline plus a second per
+    target, so it scales with the environment and a syncer that never heartbeats costs one
+    such deadline for the whole run."""
+    return config.timeout + config.targets
 
 
 class SyncerNeverReady(AssertionError):

@@ -7,7 +7,8 @@ from typing import Any, cast
 
 import pytest
 
-from pytest_syncer.harness.environment import SyncerNeverReady, _wait_heartbeats
+from pytest_syncer.harness.config import HarnessConfig
+from pytest_syncer.harness.environment import SyncerNeverReady, _wait_heartbeats, startup_deadline
 from pytest_syncer.harness.kube import Cluster
 
 
@@ -28,3 +29,8 @@ def test_a_hanging_syncer_fails_at_the_deadline_saying_which_targets() -> None:
         SyncerNeverReady, match=r"no heartbeat within 0.3s .* \(\['target-000'\], True\)"
     ):
         _wait_heartbeats(cast(Cluster, Upstream()), ["target-000"], 0.3, lambda: True)
+
+
+def test_the_start_up_deadline_scales_with_the_environment() -> None:
+    assert startup_deadline(HarnessConfig(targets=3, timeout=60)) == 63
+    assert startup_deadline(HarnessConfig(targets=50, timeout=60)) == 110
