@@ -14,7 +14,7 @@ import secrets
 import shutil
 import signal
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -113,6 +113,20 @@ class SyncerEnvironment:
 
     def target_list(self) -> list[TargetHandle]:
         return list(self.targets.values())
+
+    def syncers_exited(self, targets: Iterable[str]) -> str | None:
+        """Why a wait on these targets can no longer hold: the syncer processes of some of
+        them have exited (killed by a test, or crashed); None while every one runs, or is not
+        this object's to know (an attached environment)."""
+        gone = []
+        for target in sorted(targets):
+            try:
+                process = self.syncers.process_of(target)
+            except KeyError:
+                continue
+            if not process.running:
+                gone.append(target)
+        return f"the syncer process of {', '.join(gone)} exited" if gone else None
 
     @classmethod
     def start(

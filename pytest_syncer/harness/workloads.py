@@ -215,6 +215,7 @@ class Workload:
             chosen,
             self._timed(self._copy_differences),
             timeout or self.timeout,
+            give_up=lambda: self.env.syncers_exited(chosen),
         )
         self._observed(chosen)
         return seen
@@ -234,6 +235,7 @@ class Workload:
             self.env.targets,
             self._timed(check),
             timeout or self.timeout,
+            give_up=lambda: self.env.syncers_exited(self.placed),
         )
         self._observed(self.env.targets)
         if self.deleted:
@@ -320,7 +322,11 @@ class Workload:
 
         chosen = sorted(self.placed if targets is None else targets)
         return poll(
-            f"SyncStatus phase {phase} for {self!r}", chosen, check, timeout or self.timeout
+            f"SyncStatus phase {phase} for {self!r}",
+            chosen,
+            check,
+            timeout or self.timeout,
+            give_up=lambda: self.env.syncers_exited(chosen),
         )
 
 
