@@ -79,7 +79,9 @@ class ConformanceReport:
             return
         _, result = self.tests.setdefault(report.nodeid, (ids, TestResult(report.nodeid, "passed")))
         result.duration += report.duration
-        result.artifacts += [str(v) for k, v in report.user_properties if k == ARTIFACTS_PROPERTY]
+        for key, value in report.user_properties:
+            if key == ARTIFACTS_PROPERTY and str(value) not in result.artifacts:
+                result.artifacts.append(str(value))
         if report.failed and result.outcome != "failed":
             result.outcome, result.why = "failed", reason_of(report)
         elif report.skipped and result.outcome == "passed":
@@ -172,7 +174,9 @@ def to_html(rows: Sequence[Row], title: str) -> str:
         details = "".join(
             f"<li>{esc(t.nodeid)}: {esc(t.outcome)} ({t.duration:.1f}s)"
             + (f"<pre>{esc(t.why)}</pre>" if t.why else "")
-            + "".join(f" <a href='{esc(Path(a).as_uri())}'>artifacts</a>" for a in t.artifacts)
+            + "".join(
+                f" <a href='{esc(Path(a).absolute().as_uri())}'>artifacts</a>" for a in t.artifacts
+            )
             + "</li>"
             for t in row.tests
         )

@@ -130,8 +130,17 @@ def test_a_behaviour_fails_when_any_of_its_tests_fails() -> None:
             props=[("syncer_artifacts", "/tmp/artifacts/t-b")],
         )
     )
+    teardown = report(
+        "t::b",
+        "teardown",
+        "passed",
+        "core.update",
+        props=[("syncer_artifacts", "/tmp/artifacts/t-b")],
+    )
+    conformance.record(teardown)  # the item's properties come again: listed once
     placement, update, tunnel = conformance.rows()
     assert (placement.result, placement.why, placement.duration) == ("passed", "", 3.0)
+    assert update.duration == 3.0 + 1.5 + 1.5
     assert (update.result, update.why) == (
         "failed",
         "timed out after 60s waiting for ConfigMap synced",
