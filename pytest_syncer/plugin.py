@@ -89,6 +89,15 @@ def pytest_configure(config: pytest.Config) -> None:
         f"{TARGETS_MARKER}(n): give the test the environment of n sync targets "
         "(built once per size, shared by every test of that size)",
     )
+    config.addinivalue_line(
+        "markers",
+        "conformance(*ids): the conformance behaviours this test shows (IDs in "
+        "pytest_syncer/harness/conformance/behaviours.py; {param} is filled from parameters)",
+    )
+    if e2e_enabled(config) and not config.pluginmanager.has_plugin("syncer-conformance"):
+        from pytest_syncer.harness.conformance.plugin import ConformancePlugin
+
+        config.pluginmanager.register(ConformancePlugin(config), "syncer-conformance")
     if not config.pluginmanager.has_plugin("syncer-fixtures"):
         from pytest_syncer.harness import fixtures
 

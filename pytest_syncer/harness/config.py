@@ -11,6 +11,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from pytest_syncer.contract.wiring import REQUIRED_TEMPLATE_FIELDS, TEMPLATE_FIELDS
+from pytest_syncer.harness.conformance.behaviours import PROFILES, parse_profiles
+from pytest_syncer.harness.conformance.slo import Objective, parse_slo
 
 PROVIDERS = ("embedded", "kind", "kubeconfig")
 DEFAULT_PROVIDER = "embedded"
@@ -121,6 +123,24 @@ OPTIONS = (
         "MS or MS+JITTER: the latency (and up to JITTER more, seeded) every link of "
         "--syncer-network-faults has when healthy, each way; heal() returns to it (default 0)",
     ),
+    OptionSpec(
+        "--syncer-profile",
+        "syncer_profile",
+        f"run only the conformance tests of these profiles, comma-separated: "
+        f"{', '.join(PROFILES)} (default: all)",
+    ),
+    OptionSpec(
+        "--syncer-report",
+        "syncer_report",
+        "write the conformance report as JSON to FILE and as an HTML page beside it "
+        "(FILE with the suffix .html)",
+    ),
+    OptionSpec(
+        "--syncer-slo",
+        "syncer_slo",
+        "fail the run when a measured latency percentile is over its objective, e.g. "
+        "sync-p99=5s,status-p99=2s (default: off)",
+    ),
 )
 
 
@@ -144,6 +164,12 @@ class HarnessConfig:
     """Every syncer link goes through the harness's fault proxy (`--syncer-network-faults`)."""
     network_latency: tuple[float, float] = (0.0, 0.0)
     """Milliseconds of latency and jitter every healthy link has (`--syncer-network-latency`)."""
+    profiles: tuple[str, ...] = ()
+    """`--syncer-profile`: the conformance profiles to run; empty: all."""
+    report: Path | None = None
+    """`--syncer-report`: the conformance report's JSON file, absolute."""
+    slo: tuple[Objective, ...] = ()
+    """`--syncer-slo`: the service levels checked at the end of the run; empty: none."""
 
     def with_targets(self, targets: int) -> HarnessConfig:
         return replace(self, targets=targets)
@@ -284,6 +310,19 @@ def resolve(
             f"--syncer-keep {keep} needs --syncer-network-faults off: the fault proxy lives in "
             "the pytest process, so the kept syncers would lose their links when it exits"
         )
+    try:
+        profile_text, slo_text = values.get("syncer_profile"), values.get("syncer_slo")
+        profiles = parse_profiles(profile_text) if profile_text else ()
+        slo = parse_slo(slo_text) if slo_text else ()
+    except ValueError as error:
+        raise HarnessConfigError(str(error)) from None
+    report_text = values.get("syncer_report")
+    report = Path(report_text).absolute() if report_text else None
+    if report is not None and report.suffix == ".html":
+        raise HarnessConfigError(
+            f"--syncer-report names the JSON file; its HTML page is written beside it "
+            f"(not {report.name}: try {report.with_suffix('.json').name})"
+        )
     return HarnessConfig(
         provider,
         targets,
@@ -298,4 +337,7 @@ def resolve(
         crds,
         network_faults,
         network_latency,
+        profiles,
+        report,
+        slo,
     )

@@ -14,7 +14,7 @@ import secrets
 import shutil
 import signal
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -41,7 +41,7 @@ from pytest_syncer.harness.netfaults.proxy import FaultProxy
 from pytest_syncer.harness.netfaults.wiring import proxied
 from pytest_syncer.harness.run_stats import RunStats
 from pytest_syncer.harness.syncers import SyncerFleet
-from pytest_syncer.harness.waiting import wait_until
+from pytest_syncer.harness.waiting import WaitTimeout, wait_until
 from pytest_syncer.process.parent import ServiceProcess
 from pytest_syncer.tunnel.auth import TokenAuthority
 
@@ -121,6 +121,20 @@ class SyncerEnvironment:
     def target_list(self) -> list[TargetHandle]:
         return list(self.targets.values())
 
+    def syncers_exited(self, targets: Iterable[str]) -> str | None:
+        """Why a wait on these targets can no longer hold: the syncer processes of some of
+        them have exited (killed by a test, or crashed); None while every one runs, or is not
+        this object's to know (an attached environment)."""
+        gone = []
+        for target in sorted(targets):
+            try:
+                process = self.syncers.process_of(target)
+            except KeyError:
+                continue
+            if not process.running:
+                gone.append(target)
+        return f"the syncer process of {', '.join(gone)} exited" if gone else None
+
     @classmethod
     def start(
         cls,
@@ -196,7 +210,12 @@ class SyncerEnvironment:
                 )
 
             def wait_ready(ready_targets: Sequence[str]) -> None:
-                _wait_heartbeats(upstream, ready_targets, config.timeout * 3)
+                _wait_heartbeats(
+                    upstream,
+                    ready_targets,
+                    startup_deadline(config),
+                    lambda: any(process.running for process in syncers.processes),
+                )
 
             syncers = SyncerFleet(
                 wirings,
@@ -416,8 +435,23 @@ def _create_sync_targets(
     return handles
 
 
-def _wait_heartbeats(upstream: Cluster, names: Sequence[str], timeout: float) -> None:
-    """Every target in `names` has a heartbeat written after now: its syncer is up."""
+def startup_deadline(config: HarnessConfig) -> float:
+    """How long the syncers get for their first heartbeat: the wait deadline plus a second per
+    target, so it scales with the environment and a syncer that never heartbeats costs one
+    such deadline for the whole run."""
+    return config.timeout + config.targets
+
+
+class SyncerNeverReady(AssertionError):
+    """The syncers under test never heartbeat: nothing any test waits on can happen, so the
+    environment fails once and every test using it says so at once."""
+
+
+def _wait_heartbeats(
+    upstream: Cluster, names: Sequence[str], timeout: float, running: Callable[[], bool]
+) -> None:
+    """Every target in `names` has a heartbeat written after now: its syncer is up. Stops at
+    once when every syncer process has exited, since no heartbeat can come then."""
     since = int(time.time())
     wanted = set(names)
 
@@ -428,10 +462,20 @@ def _wait_heartbeats(upstream: Cluster, names: Sequence[str], timeout: float) ->
         }
         return sorted(name for name in wanted if beats.get(name, 0.0) < since)
 
-    wait_until(
-        stale,
-        lambda missing: not missing,
-        what=f"a fresh heartbeat from the syncers of {len(wanted)} targets (these had none)",
-        timeout=timeout,
-        interval=0.2,
-    )
+    try:
+        missing, alive = wait_until(
+            lambda: (stale(), running()),
+            lambda seen: not seen[0] or not seen[1],
+            what=f"a fresh heartbeat from the syncers of {len(wanted)} targets (these had none)",
+            timeout=timeout,
+            interval=0.2,
+        )
+    except WaitTimeout as error:
+        raise SyncerNeverReady(
+            f"no heartbeat within {timeout:g}s from the syncers of {len(wanted)} targets "
+            f"(last seen without one, and whether a syncer process ran: {error})"
+        ) from None
+    if missing and not alive:
+        raise SyncerNeverReady(
+            f"every syncer process exited before the first heartbeat of {', '.join(missing)}"
+        )

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from pytest_syncer.harness.config import POOL_SIZE, HarnessConfig
+from pytest_syncer.harness.conformance.keys import BEHAVIOURS_KEY
 from pytest_syncer.harness.session_report import SHARED_INPUT, SessionReport, kept_lines
 
 if TYPE_CHECKING:
@@ -110,9 +111,12 @@ class EnvironmentCache:
         if self.unavailable is not None:
             pytest.skip(self.unavailable)
         if size in self.failures:
-            pytest.fail(
-                f"the {size}-target environment failed to start before: {self.failures[size]}"
-            )
+            from pytest_syncer.harness.environment import SyncerNeverReady
+
+            failure = self.failures[size]
+            if isinstance(failure, SyncerNeverReady):
+                raise SyncerNeverReady(str(failure))
+            pytest.fail(f"the {size}-target environment failed to start before: {failure}")
         self.report.used = True
         if size not in self.environments and self.shared is not None:
             self._attach(size)
@@ -272,8 +276,13 @@ def syncer_env(
             raise pytest.UsageError("syncer_targets takes one positive integer: syncer_targets(n)")
         size = marker.args[0]
     from pytest_syncer.harness.artifacts import LogWindow
+    from pytest_syncer.harness.environment import SyncerNeverReady
 
-    env = syncer_environments.get(size)
+    try:
+        env = syncer_environments.get(size)
+    except SyncerNeverReady as error:
+        shown = ", ".join(request.node.stash.get(BEHAVIOURS_KEY, [])) or request.node.name
+        pytest.fail(f"the syncer under test never heartbeat: {shown}\n{error}", pytrace=False)
     request.node.stash[CONTEXT_KEY] = FailureContext(
         env, LogWindow.open(env), syncer_environments.artifacts_root
     )

@@ -32,12 +32,16 @@ def wait_until(
     what: str,
     timeout: float = 30.0,
     interval: float = 0.05,
+    give_up: Callable[[], str | None] | None = None,
 ) -> T:
     """Call ``observe`` until ``accept`` holds for its result; return that result.
 
     Exceptions from ``observe`` count as "not yet" and are reported if the deadline passes.
+    ``give_up`` is asked after each round that did not hold: a reason (what the wait needs can
+    no longer happen) ends the wait at once instead of at the deadline.
     """
-    deadline = time.monotonic() + timeout
+    started = time.monotonic()
+    deadline = started + timeout
     last: object = None
     error: BaseException | None = None
     while True:
@@ -51,6 +55,13 @@ def wait_until(
                 return value
         if time.monotonic() >= deadline:
             raise WaitTimeout(_message(what, timeout, last, error))
+        reason = give_up() if give_up is not None else None
+        if reason:
+            elapsed = time.monotonic() - started
+            text = _message(what, timeout, last, error).replace(
+                f"timed out after {timeout:g}s", f"gave up after {elapsed:.1f}s ({reason})", 1
+            )
+            raise WaitTimeout(text)
         time.sleep(interval)
 
 

@@ -71,8 +71,10 @@ def poll(
     check: Callable[[str], list[str]],
     timeout: float,
     interval: float = 0.2,
+    give_up: Callable[[], str | None] | None = None,
 ) -> Observation:
-    """Run `check` for each name until every one returns no differences."""
+    """Run `check` for each name until every one returns no differences (or `give_up` gives a
+    reason why they never will)."""
     chosen = list(names)
 
     def observe() -> Observation:
@@ -84,7 +86,14 @@ def poll(
                 seen.per_target[name] = [f"could not look: {type(error).__name__}: {error}"]
         return seen
 
-    return wait_until(observe, lambda seen: seen.ok, what=what, timeout=timeout, interval=interval)
+    return wait_until(
+        observe,
+        lambda seen: seen.ok,
+        what=what,
+        timeout=timeout,
+        interval=interval,
+        give_up=give_up,
+    )
 
 
 def expect_absent(found: KubeObject | None, where: str) -> list[str]:

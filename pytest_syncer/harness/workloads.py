@@ -83,6 +83,8 @@ class Workload:
         self.expected_labels: dict[str, str] = dict(manifest["metadata"].get("labels") or {})
         self.deleted = False
         self._written: float | None = None
+        self._status_written: float | None = None
+        """The last write, until a wait saw its aggregated status (the status latency)."""
         self._affected: set[str] = set()
         self._seen_at: dict[str, float] = {}
         self.mark_written()
@@ -97,7 +99,7 @@ class Workload:
     def mark_written(self, affected: Iterable[str] = ()) -> None:
         """A write upstream: the next successful wait measures the sync latency of the
         placed targets and of `affected` (targets it took the workload off)."""
-        self._written = time.monotonic()
+        self._written = self._status_written = time.monotonic()
         self._affected = self.placed | set(affected)
         self._seen_at = {}
 
@@ -213,6 +215,7 @@ class Workload:
             chosen,
             self._timed(self._copy_differences),
             timeout or self.timeout,
+            give_up=lambda: self.env.syncers_exited(chosen),
         )
         self._observed(chosen)
         return seen
@@ -232,6 +235,7 @@ class Workload:
             self.env.targets,
             self._timed(check),
             timeout or self.timeout,
+            give_up=lambda: self.env.syncers_exited(self.placed),
         )
         self._observed(self.env.targets)
         if self.deleted:
@@ -262,6 +266,7 @@ class Workload:
             seen.per_target["upstream"] = differences(expected_status, status, "status")
             return seen
 
+        written = self._status_written
         try:
             wait_until(
                 observe,
@@ -272,6 +277,9 @@ class Workload:
             )
         except WaitTimeout as error:
             raise WaitTimeout(f"{error}\n{self.status_grid(expected_status)}") from None
+        if written is not None:
+            self.env.stats.record_status_latency(max(0.0, time.monotonic() - written))
+            self._status_written = None
         return self.get()
 
     def status_grid(self, expected_status: KubeObject) -> str:
@@ -314,7 +322,11 @@ class Workload:
 
         chosen = sorted(self.placed if targets is None else targets)
         return poll(
-            f"SyncStatus phase {phase} for {self!r}", chosen, check, timeout or self.timeout
+            f"SyncStatus phase {phase} for {self!r}",
+            chosen,
+            check,
+            timeout or self.timeout,
+            give_up=lambda: self.env.syncers_exited(chosen),
         )
 
 

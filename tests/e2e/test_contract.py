@@ -42,6 +42,7 @@ CORE = (
 )
 
 
+@pytest.mark.conformance("core.command-line")
 def test_core_scenarios_through_syncer_command(pytester: pytest.Pytester) -> None:
     e2e = Path(__file__).resolve().parent
     result = pytester.runpytest_subprocess(

@@ -22,6 +22,7 @@ def targets_ready(obj: dict[str, Any]) -> dict[str, Any]:
     return next((c for c in conditions if c["type"] == SYNC_TARGETS_READY), {})
 
 
+@pytest.mark.conformance("faults.syncer-kill.recovery")
 def test_sigkilled_syncer_catches_up_after_restart(
     faults: Faults, workload: WorkloadFactory
 ) -> None:
@@ -36,6 +37,7 @@ def test_sigkilled_syncer_catches_up_after_restart(
     settings.wait_converged()
 
 
+@pytest.mark.conformance("faults.partition.recovery", "status.heartbeat.stale")
 def test_partitioned_target_converges_after_heal(faults: Faults, workload: WorkloadFactory) -> None:
     victim = faults.pick_target()
     web = workload("deployment.yaml", targets=[victim, *workload.choose(2, exclude=[victim])])
@@ -65,6 +67,7 @@ def test_partitioned_target_converges_after_heal(faults: Faults, workload: Workl
     )
 
 
+@pytest.mark.conformance("faults.tunnel-drop.recovery")
 def test_tunnels_come_back_after_the_hub_drops_them(
     faults: Faults, tunnel_client: TunnelClient, workload: WorkloadFactory
 ) -> None:
@@ -84,6 +87,7 @@ def test_tunnels_come_back_after_the_hub_drops_them(
     assert found.data == {"mode": "production", "replicas": "2"}
 
 
+@pytest.mark.conformance("faults.apiserver-restart.recovery")
 def test_apiserver_restart_on_its_data_dir_then_convergence(
     faults: Faults, workload: WorkloadFactory
 ) -> None:

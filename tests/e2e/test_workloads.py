@@ -46,6 +46,7 @@ UPDATES: dict[str, dict[str, Any]] = {
 }
 
 
+@pytest.mark.conformance("core.placement", "core.update", "core.removal", "core.deletion")
 @pytest.mark.parametrize("manifest", sorted(UPDATES))
 def test_place_update_relabel_delete(workload: WorkloadFactory, manifest: str) -> None:
     # Three targets where the environment has room for a fourth to join; fewer on a small one.
