@@ -16,11 +16,33 @@ SHOWN_TARGETS = 8
 MISSING = object()
 
 
+def _typed(items: Any) -> bool:
+    """A list of objects keyed by `type`: Kubernetes conditions (a list-map keyed by type)."""
+    return (
+        isinstance(items, list)
+        and bool(items)
+        and all(isinstance(item, Mapping) and "type" in item for item in items)
+    )
+
+
 def differences(expected: Any, actual: Any, path: str = "") -> list[str]:
     """Where `actual` does not contain `expected` (mappings compared as subsets, lists and
-    scalars exactly), one line per differing path."""
+    scalars exactly), one line per differing path. A list of objects with a `type` each
+    (conditions) is a map keyed by type: each expected entry must be one of `actual`'s, as a
+    subset, in any order, and entries of other types may be there too."""
     if actual is MISSING:
         return [f"{path}: expected {_show(expected)}, had nothing"]
+    if _typed(expected):
+        if not isinstance(actual, list):
+            return [f"{path}: expected a list, had {_show(actual)}"]
+        by_type = {item.get("type"): item for item in actual if isinstance(item, Mapping)}
+        return [
+            line
+            for item in expected
+            for line in differences(
+                item, by_type.get(item["type"], MISSING), f"{path}[type={item['type']}]"
+            )
+        ]
     if isinstance(expected, Mapping):
         if not isinstance(actual, Mapping):
             return [f"{path or '.'}: expected an object, had {_show(actual)}"]
