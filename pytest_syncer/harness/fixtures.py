@@ -319,9 +319,14 @@ def conflicts(syncer_env: SyncerEnvironment) -> Conflicts:
 
 
 @pytest.fixture
-def faults(syncer_env: SyncerEnvironment) -> Iterator[Faults]:
+def faults(syncer_env: SyncerEnvironment, workload: WorkloadFactory) -> Iterator[Faults]:
     """Inject faults: drop the tunnels, partition a target, SIGKILL and restart a target's
-    syncer, restart the API server. Whatever is still broken after the test is healed."""
+    syncer, restart the API server. Whatever is still broken after the test is healed.
+
+    It asks for `workload` so that pytest sets the workload up first and tears it down after
+    the heal: the workload's clean-up waits on every syncer, so it must find them healed (a
+    clean-up before the heal would time out on the frozen or dead syncer, a second error and
+    a second full timeout after the test's own)."""
     from pytest_syncer.harness.faults import Faults
 
     if syncer_env.shared:
@@ -331,6 +336,7 @@ def faults(syncer_env: SyncerEnvironment) -> Iterator[Faults]:
         yield injected
     finally:
         injected.heal()
+        syncer_env.stats.forget_faults()
 
 
 @pytest.fixture

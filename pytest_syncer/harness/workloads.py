@@ -122,7 +122,7 @@ class Workload:
             for target in checked:
                 seen = self._seen_at.get(target)
                 if target in self._affected and seen is not None:
-                    self.env.stats.record_latency(target, max(0.0, seen - written))
+                    self.env.stats.record_sync(target, written, seen)
             self._affected -= set(checked)
             if not self._affected:
                 self._written = None
