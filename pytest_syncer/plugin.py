@@ -113,7 +113,7 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     if settings.crds:
         shown = (os.path.relpath(path, config.rootpath) for path in settings.crds)
         line += f", CRDs from {', '.join(shown)}"
-    return [line]
+    return [line, settings.resync_line()]
 
 
 def _is_worker(config: pytest.Config) -> bool:

@@ -177,12 +177,8 @@ class SyncerEnvironment:
             def wait_ready(ready_targets: Sequence[str]) -> None:
                 _wait_heartbeats(upstream, ready_targets, config.timeout * 3)
 
-            syncers = SyncerFleet(
-                wirings,
-                workdir,
-                pool_size=pool_size,
-                command=config.command,
-                wait_ready=wait_ready,
+            syncers = SyncerFleet.for_config(
+                config, wirings, workdir, pool_size=pool_size, wait_ready=wait_ready
             )
             cleanup.callback(syncers.stop)
             syncers.start()
@@ -233,8 +229,8 @@ class SyncerEnvironment:
             )
         hub = ServiceProcess("hub", [], log_path=directory / "hub.log")
         hub.ready = dict(facts.hub)
-        syncers = SyncerFleet(
-            {}, directory, pool_size=POOL_SIZE, command=config.command, wait_ready=lambda _: None
+        syncers = SyncerFleet.for_config(
+            config, {}, directory, pool_size=POOL_SIZE, wait_ready=lambda _: None
         )
         return cls(
             config.with_targets(len(targets)),
