@@ -4,12 +4,13 @@ satisfied" alone)."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from pytest_syncer.harness.kube import Obj
-from pytest_syncer.waiting import wait_until
+from pytest_syncer.waiting import WaitTimeout, wait_until
 
 SHOWN_TARGETS = 8
 """A timeout lists at most this many differing targets, then counts the rest."""
@@ -107,6 +108,38 @@ def poll(
         return seen
 
     return wait_until(observe, lambda seen: seen.ok, what=what, timeout=timeout, interval=interval)
+
+
+def hold(
+    what: str,
+    check: Callable[[], list[str]],
+    closed: Callable[[], bool],
+    *,
+    timeout: float,
+    polls: int = 5,
+    interval: float = 0.2,
+) -> int:
+    """`check` must find nothing wrong on every poll of a window that ends once `closed()`
+    holds and at least `polls` polls were made: the state stays, not only is, as expected.
+    Fails at the first poll that finds something, saying which poll and what it found; a
+    window still open after `timeout` fails too. Returns the polls made."""
+    deadline = time.monotonic() + timeout
+    made = 0
+    while True:
+        lines = check()
+        made += 1
+        if lines:
+            found = "\n".join(f"  - {line}" for line in lines)
+            raise AssertionError(
+                f"{what}: held for {made - 1} polls, then poll {made} had:\n{found}"
+            )
+        if made >= polls and closed():
+            return made
+        if time.monotonic() >= deadline:
+            raise WaitTimeout(
+                f"{what}: held for {made} polls, but the window never closed within {timeout:g}s"
+            )
+        time.sleep(interval)
 
 
 def expect_absent(found: Obj | None, where: str) -> list[str]:
