@@ -1,4 +1,7 @@
-"""Placement, update, relabel and delete, for every kind the reference syncer handles."""
+"""Placement, update, relabel and delete, for every kind the reference syncer handles. The
+update adds annotations: the workload's own must reach every copy, the upstream-only ones (the
+syncer's, per-target status, soft finalizers and deletions, for targets that do not exist here)
+none."""
 
 from __future__ import annotations
 
@@ -6,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from pytest_syncer.harness.workloads import WorkloadFactory
+from pytest_syncer.harness.workloads import WorkloadFactory, merge
 
 pytestmark = pytest.mark.syncer_e2e
 
@@ -43,13 +46,23 @@ UPDATES: dict[str, dict[str, Any]] = {
 }
 
 
+ANNOTATIONS = {
+    "team": "web",
+    "workload.kcp.io/conflict-strategy": "upstream-wins",
+    "experimental.status.workload.kcp.io/elsewhere": '{"phase": "Ready"}',
+    "finalizers.workload.kcp.io/elsewhere": "held",
+    "deletion.internal.workload.kcp.io/elsewhere": "2026-01-01T00:00:00Z",
+}
+
+
 @pytest.mark.parametrize("manifest", sorted(UPDATES))
 def test_place_update_relabel_delete(workload: WorkloadFactory, manifest: str) -> None:
     # Three targets where the environment has room for a fourth to join; fewer on a small one.
     placed = workload(manifest, targets=max(1, min(3, workload.env.size - 1)))
     placed.wait_converged()
 
-    placed.update({**UPDATES[manifest], "metadata": {"labels": {"revision": "2"}}})
+    metadata = {"labels": {"revision": "2"}, "annotations": ANNOTATIONS}
+    placed.update(merge(UPDATES[manifest], {"metadata": metadata}))
     placed.wait_synced()
 
     leaving = sorted(placed.placed)[0]
