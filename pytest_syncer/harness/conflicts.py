@@ -195,6 +195,17 @@ class Conflicts:
         return seen
 
 
+def written_content(obj: Obj) -> Obj:
+    """What a write to the copy changes: all but its status (the simulated controllers write
+    that) and the metadata every write moves (resourceVersion, managedFields)."""
+    metadata = {
+        key: value
+        for key, value in obj["metadata"].items()
+        if key not in ("resourceVersion", "managedFields")
+    }
+    return {**{key: value for key, value in obj.items() if key != "status"}, "metadata": metadata}
+
+
 def decisions(env: SyncerEnvironment, workload: Workload, target: str) -> list[Obj]:
     """The Events the syncer of `target` recorded on the upstream workload, oldest first."""
     uid = workload.get()["metadata"]["uid"]
@@ -234,8 +245,8 @@ def run_scenario(
 ) -> Workload:
     """Play one scenario on `target`: inject, wait for the syncer's decision on it, then
     check that the copy below is, and stays, as `expect` says (this syncer's marker on it or
-    not, its resourceVersion unchanged, the SyncStatus phase `phase`) until the target's
-    heartbeat moved `HOLD_HEARTBEATS` times."""
+    not, written no more, the SyncStatus phase `phase`) until the target's heartbeat moved
+    `HOLD_HEARTBEATS` times."""
     env = conflicts.env
     if scenario.inject == "foreign":
         anchor = factory(
@@ -262,7 +273,7 @@ def run_scenario(
             conflicts.delete_downstream(workload, target)
     wait_decision(env, workload, target, scenario.decision, before)
     key = env.targets[target].key
-    versions: list[str] = []
+    contents: list[Obj] = []
 
     def check() -> list[str]:
         found = workload.downstream(target)
@@ -274,10 +285,11 @@ def run_scenario(
             lines.append(f"metadata.labels.{CLUSTER_LABEL}: expected {key!r}, had {marker!r}")
         if not scenario.owned and marker is not None:
             lines.append(f"metadata.labels.{CLUSTER_LABEL}: expected none, had {marker!r}")
-        version = found["metadata"]["resourceVersion"]
-        versions.append(version)
-        if version != versions[0]:
-            lines.append(f"metadata.resourceVersion: written again, {versions[0]} -> {version}")
+        content = written_content(found)
+        contents.append(content)
+        if content != contents[0]:
+            changed = differences(contents[0], content) or ["a field was added"]
+            lines += [f"written again after the decision: {line}" for line in changed]
         status = (workload.sync_status(target) or {}).get("status") or {}
         if status.get("phase") != scenario.phase:
             lines.append(

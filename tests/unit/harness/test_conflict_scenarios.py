@@ -7,7 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from pytest_syncer.harness.conflicts import ConflictScenario, Decision, load_scenarios
+from pytest_syncer.harness.conflicts import (
+    ConflictScenario,
+    Decision,
+    load_scenarios,
+    written_content,
+)
 from pytest_syncer.harness.waits import hold
 from pytest_syncer.waiting import WaitTimeout
 
@@ -52,3 +57,11 @@ def test_a_decision_matches_its_reason_and_message() -> None:
     assert decision.matches({"reason": "Conflict", "message": "t1: abort: a foreign object (x)"})
     assert not decision.matches({"reason": "Conflict", "message": "t1: abort: the copy below"})
     assert not decision.matches({"reason": "DriftReverted", "message": "abort: a foreign object"})
+
+
+def test_what_a_write_changes_leaves_out_status_and_the_version() -> None:
+    first = {"metadata": {"name": "web", "resourceVersion": "7"}, "spec": {"replicas": 7}}
+    simulated = {**first, "metadata": {"name": "web", "resourceVersion": "8"}, "status": {}}
+    reverted = {**first, "spec": {"replicas": 2}}
+    assert written_content(simulated) == written_content(first)
+    assert written_content(reverted) != written_content(first)
