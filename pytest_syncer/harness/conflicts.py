@@ -1,5 +1,5 @@
-"""Conflicts injected below a workload, and the scenarios under `fixtures/conflicts/` that
-combine one with a strategy and the outcome it must have.
+"""Conflicts injected below a workload, and the scenarios (shipped ones under
+`pytest_syncer/data/conflicts/`) that combine one with a strategy and the outcome it must have.
 
 A scenario first waits for the syncer's decision on this very injection (the Event it records
 on the upstream workload for this target), and only then checks the copy below, which must
@@ -17,14 +17,14 @@ from typing import Any
 
 import yaml
 
+from pytest_syncer.contract.heartbeat import last_heartbeat
+from pytest_syncer.contract.naming import CLUSTER_LABEL, LOCATOR_ANNOTATION
+from pytest_syncer.contract.objects import NamespaceLocator, SyncTarget
 from pytest_syncer.harness.environment import SyncerEnvironment
-from pytest_syncer.harness.kube import EVENTS, SYNC_TARGETS, Obj
+from pytest_syncer.harness.kube import EVENTS, SYNC_TARGETS, KubeObject
+from pytest_syncer.harness.waiting import wait_until
 from pytest_syncer.harness.waits import differences, hold
 from pytest_syncer.harness.workloads import CONTENT_SKIP, Workload, WorkloadFactory, load_manifest
-from pytest_syncer.syncer.engine.heartbeat import last_heartbeat
-from pytest_syncer.syncer.interfaces import NamespaceLocator, SyncTarget
-from pytest_syncer.syncer.transform.naming import CLUSTER_LABEL, LOCATOR_ANNOTATION
-from pytest_syncer.waiting import wait_until
 
 INJECTIONS = ("drift", "delete", "foreign")
 HOLD_HEARTBEATS = 2
@@ -41,7 +41,7 @@ class Decision:
     reason: str
     message: str = ""
 
-    def matches(self, event: Obj) -> bool:
+    def matches(self, event: KubeObject) -> bool:
         return event.get("reason") == self.reason and self.message in event.get("message", "")
 
 
@@ -54,9 +54,9 @@ class ConflictScenario:
     inject: str
     strategy: str | None = None
     retain: tuple[str, ...] = ()
-    patch: Obj = field(default_factory=dict)
-    foreign: Obj = field(default_factory=dict)
-    expect: Obj = field(default_factory=dict)
+    patch: KubeObject = field(default_factory=dict)
+    foreign: KubeObject = field(default_factory=dict)
+    expect: KubeObject = field(default_factory=dict)
     phase: str = "Synced"
     owned: bool = True
     """Whether the copy below ends up carrying this syncer's marker."""
@@ -99,7 +99,7 @@ class Conflicts:
     def __init__(self, env: SyncerEnvironment) -> None:
         self.env = env
 
-    def drift(self, workload: Workload, target: str, patch: Obj) -> Obj:
+    def drift(self, workload: Workload, target: str, patch: KubeObject) -> KubeObject:
         """Someone edits the copy on `target`."""
         patched = workload.patch_downstream(target, patch)
         self.env.stats.record_conflict("drift", workload.namespace, [target])
@@ -115,9 +115,9 @@ class Conflicts:
         self,
         target: str,
         upstream_namespace: str,
-        manifest: Obj | str | Path,
+        manifest: KubeObject | str | Path,
         search: Sequence[Path] = (),
-    ) -> Obj:
+    ) -> KubeObject:
         """An object below that no syncer made, where the workload of the same name will go;
         the namespace below is made as the syncer makes it, if missing."""
         handle = self.env.targets[target]
@@ -145,8 +145,8 @@ class Conflicts:
         return created
 
     def concurrent_writers(
-        self, workload: Workload, patches: Sequence[Obj], writers: int = 4
-    ) -> Obj:
+        self, workload: Workload, patches: Sequence[KubeObject], writers: int = 4
+    ) -> KubeObject:
         """Several writers patch the upstream object at once; the waits then expect whatever
         the upstream object ended as."""
         with concurrent.futures.ThreadPoolExecutor(writers) as pool:
@@ -195,7 +195,7 @@ class Conflicts:
         return seen
 
 
-def written_content(obj: Obj) -> Obj:
+def written_content(obj: KubeObject) -> KubeObject:
     """What a write to the copy changes: all but its status (the simulated controllers write
     that) and the metadata every write moves (resourceVersion, managedFields)."""
     metadata = {
@@ -206,7 +206,7 @@ def written_content(obj: Obj) -> Obj:
     return {**{key: value for key, value in obj.items() if key != "status"}, "metadata": metadata}
 
 
-def decisions(env: SyncerEnvironment, workload: Workload, target: str) -> list[Obj]:
+def decisions(env: SyncerEnvironment, workload: Workload, target: str) -> list[KubeObject]:
     """The Events the syncer of `target` recorded on the upstream workload, oldest first."""
     uid = workload.get()["metadata"]["uid"]
     return [
@@ -219,10 +219,10 @@ def decisions(env: SyncerEnvironment, workload: Workload, target: str) -> list[O
 
 def wait_decision(
     env: SyncerEnvironment, workload: Workload, target: str, decision: Decision, before: int
-) -> Obj:
+) -> KubeObject:
     """The syncer's Event for the injection: one more matching `decision` than `before`."""
 
-    def matching() -> list[Obj]:
+    def matching() -> list[KubeObject]:
         return [event for event in decisions(env, workload, target) if decision.matches(event)]
 
     try:
@@ -273,7 +273,7 @@ def run_scenario(
             conflicts.delete_downstream(workload, target)
     wait_decision(env, workload, target, scenario.decision, before)
     key = env.targets[target].key
-    contents: list[Obj] = []
+    contents: list[KubeObject] = []
 
     def check() -> list[str]:
         found = workload.downstream(target)

@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from pytest_syncer.clusters.embedded import write_profiles
+from pytest_syncer.harness.clusters.embedded import write_profiles
 from pytest_syncer.harness.environment import SyncerEnvironment
+from pytest_syncer.harness.waiting import wait_until
 from pytest_syncer.status.profiles import PROFILES
 from pytest_syncer.status.simulator import applied_path
-from pytest_syncer.waiting import wait_until
 
 
 def _generation(path: Path) -> int | None:

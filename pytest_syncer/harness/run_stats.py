@@ -7,7 +7,7 @@ poll interval plus one round of reads; a wait called long after the write report
 
 The first copy a wait sees on a target after a fault touched it is a recovery, not a sync: it
 measures how long the fault took to heal, from the fault's end (or the write, if later), and
-goes to its own series, so a partitioned target is never the "slowest" sync.
+goes to its own series, so a frozen target is never the "slowest" sync.
 """
 
 from __future__ import annotations
@@ -76,10 +76,16 @@ class RunStats:
 
     def record_fault(self, kind: str, targets: Iterable[str], at: float | None) -> None:
         """A fault touching `targets`, over at monotonic time `at` (a hub or API server
-        restart), or lasting until `fault_healed` when `at` is None (a partition, a kill)."""
+        restart), or lasting until `fault_healed` when `at` is None (a freeze, a kill)."""
         self.faults[kind] += 1
         for target in targets:
             self._recovering[target] = at
+
+    def fault_lasts(self, targets: Iterable[str]) -> None:
+        """`targets` are under a lasting fault counted apart (a link's: the fault proxy counts
+        each one it applies) until `fault_healed`: their next sync is a recovery."""
+        for target in targets:
+            self._recovering[target] = None
 
     def fault_healed(self, targets: Iterable[str], at: float) -> None:
         """The lasting fault on `targets` ended at `at`; their next sync is the recovery."""

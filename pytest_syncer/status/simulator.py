@@ -23,17 +23,16 @@ from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
-from pytest_syncer.service import configure_logging, run_service
+from pytest_syncer.contract.objects import KubeObject
+from pytest_syncer.kubeclient.client import ApiError, KubeClient, Resource
+from pytest_syncer.kubeclient.reflector import Change, Reflector
+from pytest_syncer.kubeclient.workqueue import WorkQueue
+from pytest_syncer.process.child import AsyncService, configure_logging, run_service
 from pytest_syncer.status.conditions import rfc3339, stamp_transitions
 from pytest_syncer.status.merge_patch import merge_patch_between
 from pytest_syncer.status.profiles import PROFILE_LABEL, PROFILES, Profile, simulate
-from pytest_syncer.syncer.client import ApiError, KubeClient, Resource
-from pytest_syncer.syncer.interfaces import KubeObject
-from pytest_syncer.syncer.reflector import Change, Reflector
-from pytest_syncer.syncer.workqueue import WorkQueue
 
 log = logging.getLogger(__name__)
 
@@ -118,7 +117,7 @@ class SimKey:
     name: str
 
 
-class Simulator:
+class Simulator(AsyncService):
     """The simulated controllers of many clusters, as an async context manager."""
 
     def __init__(
@@ -156,22 +155,6 @@ class Simulator:
 
     def _cluster_profile(self, cluster: str) -> str:
         return self.profiles.clusters.get(cluster, self.profiles.default)
-
-    async def __aenter__(self) -> Self:
-        try:
-            await self._start()
-        except BaseException:
-            await self._stop()
-            raise
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        await self._stop()
 
     async def _start(self) -> None:
         self._queue = WorkQueue()

@@ -16,7 +16,6 @@ import pytest
 from tests.e2e.nested import outer_timeout, run_nested
 
 pytestmark = pytest.mark.syncer_e2e
-pytest_plugins = ["pytester"]
 
 ROOT = Path(__file__).resolve().parents[2]
 COMMAND = " ".join(

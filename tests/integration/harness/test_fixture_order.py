@@ -27,7 +27,7 @@ def note(what):
 
 class Process:
     def signal(self, signum):
-        note("heal" if signum == signal.SIGCONT else "partition")
+        note("heal" if signum == signal.SIGCONT else "freeze")
 
 
 @pytest.fixture
@@ -37,6 +37,7 @@ def syncer_env():
         shared=False,
         config=HarnessConfig(targets=2),
         stats=RunStats(),
+        network=None,
         targets={"target-000": None, "target-001": None},
         syncers=SimpleNamespace(isolate=lambda target: process, process_of=lambda target: process),
         upstream=SimpleNamespace(delete=lambda *args: note("workload clean-up")),
@@ -45,12 +46,12 @@ def syncer_env():
 
 TESTS = """
 def test_faults_named_first(faults, workload):
-    faults.partition("target-000")
+    faults.freeze("target-000")
     assert False, "the fault test fails"
 
 
 def test_workload_named_first(workload, faults):
-    faults.partition("target-001")
+    faults.freeze("target-001")
 """
 
 
@@ -62,7 +63,7 @@ def test_heal_runs_before_the_workloads_clean_up(pytester: pytest.Pytester) -> N
     )
     result.assert_outcomes(passed=1, failed=1)
     assert (pytester.path / "order.txt").read_text().splitlines() == [
-        "partition",
+        "freeze",
         "heal",
         "workload clean-up",
     ] * 2

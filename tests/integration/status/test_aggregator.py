@@ -12,8 +12,11 @@ from typing import Any
 import pytest
 
 from pytest_syncer.apiserver import BackgroundAPIServer
-from pytest_syncer.status.aggregator import StatusAggregator
-from pytest_syncer.status.collector import status_annotation
+from pytest_syncer.contract.naming import placement_label, sync_target_key
+from pytest_syncer.contract.objects import SyncStatusRecord
+from pytest_syncer.harness.waiting import await_until
+from pytest_syncer.hub.aggregator import StatusAggregator
+from pytest_syncer.kubeclient.client import SYNC_STATUSES, SYNC_TARGETS, KubeClient, Resource
 from pytest_syncer.status.objects import (
     deployment,
     deployment_status,
@@ -22,11 +25,8 @@ from pytest_syncer.status.objects import (
     sync_target,
 )
 from pytest_syncer.status.rules import SYNC_TARGETS_READY
-from pytest_syncer.syncer.client import SYNC_STATUSES, SYNC_TARGETS, KubeClient, Resource
+from pytest_syncer.syncer.engine.status_collector import status_annotation
 from pytest_syncer.syncer.interfaces import StatusAggregator as StatusAggregatorInterface
-from pytest_syncer.syncer.interfaces import SyncStatusRecord
-from pytest_syncer.syncer.transform.naming import placement_label, sync_target_key
-from pytest_syncer.waiting import await_until
 
 CLUSTER = "upstream"
 DEPLOYMENTS = Resource("apps", "v1", "deployments", "Deployment")

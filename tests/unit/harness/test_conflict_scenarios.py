@@ -7,16 +7,17 @@ from pathlib import Path
 
 import pytest
 
+from pytest_syncer.data import shipped
 from pytest_syncer.harness.conflicts import (
     ConflictScenario,
     Decision,
     load_scenarios,
     written_content,
 )
+from pytest_syncer.harness.waiting import WaitTimeout
 from pytest_syncer.harness.waits import hold
-from pytest_syncer.waiting import WaitTimeout
 
-FIXTURES = Path(__file__).resolve().parents[3] / "fixtures" / "conflicts"
+FIXTURES = shipped("conflicts")
 
 
 def test_hold_fails_at_the_first_poll_the_state_is_gone() -> None:

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 
 from pytest_syncer.harness.profiles import StatusProfiles
+from pytest_syncer.harness.waiting import WaitTimeout
 from pytest_syncer.status.simulator import applied_path
-from pytest_syncer.waiting import WaitTimeout
 
 
 def environment(tmp_path: Path, timeout: float) -> Any:

@@ -14,9 +14,10 @@ from typing import Any
 
 import pytest
 
+from pytest_syncer.contract.wiring import TargetWiring
 from pytest_syncer.harness.config import POOL_SIZE, resolve
 from pytest_syncer.harness.run_stats import RunStats
-from pytest_syncer.harness.syncers import ReferenceSyncer, SyncerFleet, TargetWiring
+from pytest_syncer.harness.syncers import ReferenceSyncer, SyncerFleet
 from pytest_syncer.harness.workloads import Workload
 
 TARGETS = ("target-000", "target-001")
@@ -36,13 +37,13 @@ def test_the_reference_syncer_resyncs_less_often_than_any_wait_ends(
     config = resolve({"syncer_timeout": timeout}, {"syncer_timeout"} if timeout else set())
     wirings = {
         name: TargetWiring(
-            name,
-            tmp_path / "upstream.kubeconfig",
-            "upstream",
-            tmp_path / f"{name}.kubeconfig",
-            "https://127.0.0.1:1",
-            tmp_path / "token",
-            tmp_path / "ca.crt",
+            upstream_kubeconfig=tmp_path / "upstream.kubeconfig",
+            downstream_kubeconfig=tmp_path / f"{name}.kubeconfig",
+            target=name,
+            upstream_cluster="upstream",
+            tunnel_url="https://127.0.0.1:1",
+            tunnel_token_file=tmp_path / "token",
+            tunnel_ca_file=tmp_path / "ca.crt",
         )
         for name in TARGETS
     }

@@ -142,3 +142,17 @@ def test_a_restart_fault_makes_every_targets_next_sync_a_recovery_from_the_write
     sync(figures, "target-001", 0.25, written=110.0)
     assert figures.recoveries == {"target-000": [2.0]}
     assert figures.latencies == {"target-001": [0.25]}
+
+
+def test_a_link_fault_is_counted_by_the_proxy_and_its_target_recovers() -> None:
+    """`faults.link` marks the target (`fault_lasts`); the proxy counts each fault it applies
+    with no target of its own; the heal ends them; the target's next copy is a recovery."""
+    figures = RunStats()
+    figures.fault_lasts(["target-001"])
+    figures.record_fault("link-blackhole", (), None)
+    sync(figures, "target-000", 0.25, written=100.0)
+    figures.fault_healed(["target-001"], 110.0)
+    sync(figures, "target-001", 12.0, written=100.0)
+    assert figures.latencies == {"target-000": [0.25]}
+    assert figures.recoveries == {"target-001": [2.0]}
+    assert figures.faults == {"link-blackhole": 1}

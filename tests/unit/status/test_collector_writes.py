@@ -7,8 +7,8 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from pytest_syncer.status.collector import StatusCollector
-from pytest_syncer.syncer.interfaces import SyncTarget
+from pytest_syncer.contract.objects import SyncTarget
+from pytest_syncer.syncer.engine.status_collector import StatusCollector
 
 STALE_SYNC_STATUS = {
     "metadata": {"name": "daemonsets.agent.t1", "namespace": "ns", "uid": "u1"},
