@@ -121,7 +121,7 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
         latency, jitter = settings.network_latency
         if latency or jitter:
             line += f" (latency {latency:g}+{jitter:g} ms)"
-    return [line]
+    return [line, settings.resync_line()]
 
 
 def _is_worker(config: pytest.Config) -> bool:

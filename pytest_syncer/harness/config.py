@@ -20,6 +20,9 @@ DEFAULT_TARGETS = 50
 """The size the performance bars are stated for (docs/architecture.md, "Performance bars")."""
 DEFAULT_KIND_CLUSTERS = 2
 DEFAULT_TIMEOUT = 60.0
+RESYNC_FACTOR = 10
+"""The reference syncer's resync period in wait deadlines: no wait lasts long enough for a
+resync to rescue a watch event the syncer missed, so a lost event fails the wait."""
 DEFAULT_SEED = 12
 """The default seed: every run draws the same targets and faults unless told otherwise."""
 POOL_SIZE = 25
@@ -173,6 +176,24 @@ class HarnessConfig:
 
     def with_targets(self, targets: int) -> HarnessConfig:
         return replace(self, targets=targets)
+
+    @property
+    def resync_period(self) -> float:
+        """Seconds between the reference syncer's resyncs: `RESYNC_FACTOR` wait deadlines."""
+        return RESYNC_FACTOR * self.timeout
+
+    def resync_line(self) -> str:
+        """What the run says about resync against the waits' deadline (the report header)."""
+        if self.command is not None:
+            return (
+                "syncer resync: set by --syncer-command, unknown to the harness; a resync "
+                f"within the {self.timeout:g}s wait deadline would hide a missed watch event"
+            )
+        return (
+            f"syncer resync: {self.resync_period:g}s, {RESYNC_FACTOR}x the {self.timeout:g}s "
+            "wait deadline: a watch event the syncer misses fails the wait, no resync "
+            "rescues it"
+        )
 
 
 def _number(name: str, text: str, cast: Callable[[str], float], minimum: float) -> float:

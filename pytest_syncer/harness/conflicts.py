@@ -1,5 +1,11 @@
 """Conflicts injected below a workload, and the scenarios (shipped ones under
-`pytest_syncer/data/conflicts/`) that combine one with a strategy and the outcome it must have."""
+`pytest_syncer/data/conflicts/`) that combine one with a strategy and the outcome it must have.
+
+A scenario first waits for the syncer's decision on this very injection (the Event it records
+on the upstream workload for this target), and only then checks the copy below, which must
+stay as the strategy says over a window of polls: an expected state that equals the injected
+one (a foreign object left alone, a retained field) would otherwise pass on the first look,
+before the syncer did anything."""
 
 from __future__ import annotations
 
@@ -11,15 +17,32 @@ from typing import Any
 
 import yaml
 
+from pytest_syncer.contract.heartbeat import last_heartbeat
 from pytest_syncer.contract.naming import CLUSTER_LABEL, LOCATOR_ANNOTATION
 from pytest_syncer.contract.objects import NamespaceLocator, SyncTarget
 from pytest_syncer.harness.environment import SyncerEnvironment
-from pytest_syncer.harness.kube import KubeObject
+from pytest_syncer.harness.kube import EVENTS, SYNC_TARGETS, KubeObject
 from pytest_syncer.harness.waiting import wait_until
-from pytest_syncer.harness.waits import differences, poll
+from pytest_syncer.harness.waits import differences, hold
 from pytest_syncer.harness.workloads import CONTENT_SKIP, Workload, WorkloadFactory, load_manifest
 
 INJECTIONS = ("drift", "delete", "foreign")
+HOLD_HEARTBEATS = 2
+"""The copy below must stay as expected until the target's heartbeat moved this many times
+after the decision: the syncer is demonstrably running all along the window."""
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What the syncer must record for the injection: an Event on the upstream workload from
+    this target with this `reason` (`Conflict`, `DriftReverted`, `Recreated`, `TookOver`, as
+    docs/conflicts.md lists them) and a message containing `message`."""
+
+    reason: str
+    message: str = ""
+
+    def matches(self, event: KubeObject) -> bool:
+        return event.get("reason") == self.reason and self.message in event.get("message", "")
 
 
 @dataclass(frozen=True)
@@ -37,6 +60,7 @@ class ConflictScenario:
     phase: str = "Synced"
     owned: bool = True
     """Whether the copy below ends up carrying this syncer's marker."""
+    decision: Decision = Decision("")
 
     @classmethod
     def from_file(cls, path: Path) -> ConflictScenario:
@@ -44,6 +68,12 @@ class ConflictScenario:
         inject = data.get("inject")
         if inject not in INJECTIONS:
             raise ValueError(f"{path}: inject must be one of {INJECTIONS}, not {inject!r}")
+        decision = data.get("decision") or {}
+        if not decision.get("reason"):
+            raise ValueError(
+                f"{path}: decision.reason must name the Event the syncer records for the "
+                "injection, so the scenario sees the syncer act before it checks the outcome"
+            )
         return cls(
             name=data.get("name", path.stem),
             workload=data["workload"],
@@ -55,6 +85,7 @@ class ConflictScenario:
             expect=data.get("expect") or {},
             phase=data.get("phase", "Synced"),
             owned=bool(data.get("owned", True)),
+            decision=Decision(str(decision["reason"]), str(decision.get("message", ""))),
         )
 
 
@@ -164,11 +195,59 @@ class Conflicts:
         return seen
 
 
+def written_content(obj: KubeObject) -> KubeObject:
+    """What a write to the copy changes: all but its status (the simulated controllers write
+    that) and the metadata every write moves (resourceVersion, managedFields)."""
+    metadata = {
+        key: value
+        for key, value in obj["metadata"].items()
+        if key not in ("resourceVersion", "managedFields")
+    }
+    return {**{key: value for key, value in obj.items() if key != "status"}, "metadata": metadata}
+
+
+def decisions(env: SyncerEnvironment, workload: Workload, target: str) -> list[KubeObject]:
+    """The Events the syncer of `target` recorded on the upstream workload, oldest first."""
+    uid = workload.get()["metadata"]["uid"]
+    return [
+        event
+        for event in env.upstream.list(EVENTS, workload.namespace)
+        if (event.get("involvedObject") or {}).get("uid") == uid
+        and event.get("reportingInstance") == target
+    ]
+
+
+def wait_decision(
+    env: SyncerEnvironment, workload: Workload, target: str, decision: Decision, before: int
+) -> KubeObject:
+    """The syncer's Event for the injection: one more matching `decision` than `before`."""
+
+    def matching() -> list[KubeObject]:
+        return [event for event in decisions(env, workload, target) if decision.matches(event)]
+
+    try:
+        found = wait_until(
+            matching,
+            lambda events: len(events) > before,
+            what=f"the syncer of {target} deciding {decision.reason} "
+            f"({decision.message or 'any message'}) on {workload!r}",
+            timeout=env.config.timeout,
+            interval=0.2,
+        )
+    except AssertionError as error:
+        seen = [f"{e.get('reason')}: {e.get('message')}" for e in decisions(env, workload, target)]
+        raise AssertionError(f"{error}\nits Events from {target}: {seen or 'none'}") from None
+    return found[-1]
+
+
 def run_scenario(
     conflicts: Conflicts, scenario: ConflictScenario, factory: WorkloadFactory, target: str
 ) -> Workload:
-    """Play one scenario on `target` and wait for its outcome: the copy below as `expect`
-    says, this syncer's marker on it or not, and the SyncStatus phase."""
+    """Play one scenario on `target`: inject, wait for the syncer's decision on it, then
+    check that the copy below is, and stays, as `expect` says (this syncer's marker on it or
+    not, written no more, the SyncStatus phase `phase`) until the target's heartbeat moved
+    `HOLD_HEARTBEATS` times."""
+    env = conflicts.env
     if scenario.inject == "foreign":
         anchor = factory(
             {
@@ -184,31 +263,55 @@ def run_scenario(
     workload = factory(
         scenario.workload, targets=[target], strategy=scenario.strategy, retain=scenario.retain
     )
+    before = 0  # the workload is new: before a foreign injection no Event of it can exist
     if scenario.inject != "foreign":
         workload.wait_synced()
+        before = sum(map(scenario.decision.matches, decisions(env, workload, target)))
         if scenario.inject == "drift":
             conflicts.drift(workload, target, scenario.patch)
         else:
             conflicts.delete_downstream(workload, target)
-    key = conflicts.env.targets[target].key
+    wait_decision(env, workload, target, scenario.decision, before)
+    key = env.targets[target].key
+    contents: list[KubeObject] = []
 
-    def check(name: str) -> list[str]:
-        found = workload.downstream(name)
+    def check() -> list[str]:
+        found = workload.downstream(target)
         if found is None:
-            return [f"no copy in {workload.downstream_namespace(name)}"]
+            return [f"no copy in {workload.downstream_namespace(target)}"]
         lines = differences(scenario.expect, found)
         marker = (found["metadata"].get("labels") or {}).get(CLUSTER_LABEL)
         if scenario.owned and marker != key:
             lines.append(f"metadata.labels.{CLUSTER_LABEL}: expected {key!r}, had {marker!r}")
         if not scenario.owned and marker is not None:
             lines.append(f"metadata.labels.{CLUSTER_LABEL}: expected none, had {marker!r}")
+        content = written_content(found)
+        contents.append(content)
+        if content != contents[0]:
+            changed = differences(contents[0], content) or ["a field was added"]
+            lines += [f"written again after the decision: {line}" for line in changed]
+        status = (workload.sync_status(target) or {}).get("status") or {}
+        if status.get("phase") != scenario.phase:
+            lines.append(
+                f"SyncStatus phase: expected {scenario.phase!r}, had {status.get('phase')!r}"
+            )
         return lines
 
-    poll(f"conflict scenario {scenario.name}", [target], check, conflicts.env.config.timeout)
-    conflicts.env.stats.settle(factory.namespace, [target])
-    workload.wait_phase(scenario.phase)
+    beats: set[float | None] = set()
+
+    def two_heartbeats_later() -> bool:
+        beats.add(last_heartbeat(env.upstream.get(SYNC_TARGETS, target)))
+        return len(beats) > HOLD_HEARTBEATS
+
+    hold(
+        f"conflict scenario {scenario.name} on {target} after the {scenario.decision.reason}",
+        check,
+        two_heartbeats_later,
+        timeout=env.config.timeout,
+    )
+    env.stats.settle(factory.namespace, [target])
     if not scenario.owned:
         # The foreign object is the scenario's own; removing it is no conflict to count.
-        handle = conflicts.env.targets[target]
+        handle = env.targets[target]
         handle.cluster.delete(workload.kind, workload.name, workload.downstream_namespace(target))
     return workload

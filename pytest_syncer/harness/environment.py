@@ -181,7 +181,7 @@ class SyncerEnvironment:
             if config.network_faults:
                 network = FaultProxy(
                     config.seed,
-                    lambda kind: stats.record_fault(f"link-{kind}"),
+                    lambda kind: stats.record_fault(f"link-{kind}", (), None),
                     config.network_latency,
                 )
                 cleanup.callback(network.close)
@@ -217,12 +217,8 @@ class SyncerEnvironment:
                     lambda: any(process.running for process in syncers.processes),
                 )
 
-            syncers = SyncerFleet(
-                wirings,
-                workdir,
-                pool_size=pool_size,
-                command=config.command,
-                wait_ready=wait_ready,
+            syncers = SyncerFleet.for_config(
+                config, wirings, workdir, pool_size=pool_size, wait_ready=wait_ready
             )
             cleanup.callback(syncers.stop)
             syncers.start()
@@ -275,8 +271,8 @@ class SyncerEnvironment:
             )
         hub = ServiceProcess("hub", [], log_path=directory / "hub.log")
         hub.ready = dict(facts.hub)
-        syncers = SyncerFleet(
-            {}, directory, pool_size=POOL_SIZE, command=config.command, wait_ready=lambda _: None
+        syncers = SyncerFleet.for_config(
+            config, {}, directory, pool_size=POOL_SIZE, wait_ready=lambda _: None
         )
         return cls(
             config.with_targets(len(targets)),

@@ -338,10 +338,15 @@ def conflicts(syncer_env: SyncerEnvironment) -> Conflicts:
 
 
 @pytest.fixture
-def faults(syncer_env: SyncerEnvironment) -> Iterator[Faults]:
+def faults(syncer_env: SyncerEnvironment, workload: WorkloadFactory) -> Iterator[Faults]:
     """Inject faults: drop the tunnels, freeze a target, SIGKILL and restart a target's
     syncer, restart the API server, and with `--syncer-network-faults on` slow, cut or reset
-    one link of a syncer. Whatever is still broken after the test is healed."""
+    one link of a syncer. Whatever is still broken after the test is healed.
+
+    It asks for `workload` so that pytest sets the workload up first and tears it down after
+    the heal: the workload's clean-up waits on every syncer, so it must find them healed (a
+    clean-up before the heal would time out on the frozen or dead syncer, a second error and
+    a second full timeout after the test's own)."""
     from pytest_syncer.harness.faults import Faults
 
     if syncer_env.shared:
@@ -351,6 +356,7 @@ def faults(syncer_env: SyncerEnvironment) -> Iterator[Faults]:
         yield injected
     finally:
         injected.heal()
+        syncer_env.stats.forget_faults()
 
 
 @pytest.fixture

@@ -74,6 +74,7 @@ KINDS: dict[tuple[str, str], Kind] = {
     )
 }
 NAMESPACES = KINDS[("v1", "Namespace")]
+EVENTS = KINDS[("v1", "Event")]
 SYNC_TARGETS = KINDS[("workload.kcp.io/v1alpha1", "SyncTarget")]
 SYNC_STATUSES = KINDS[("workload.kcp.io/v1alpha1", "SyncStatus")]
 

@@ -4,6 +4,10 @@ Standard library only and plain data, so a pytest-xdist worker can hand its figu
 controller as JSON (`to_dict`/`merge`). Latencies are what the waits saw: from the workload
 write to the first poll that found a target's copy as expected, so their resolution is the
 poll interval plus one round of reads; a wait called long after the write reports the delay.
+
+The first copy a wait sees on a target after a fault touched it is a recovery, not a sync: it
+measures how long the fault took to heal, from the fault's end (or the write, if later), and
+goes to its own series, so a frozen target is never the "slowest" sync.
 """
 
 from __future__ import annotations
@@ -49,21 +53,54 @@ class RunStats:
     """Seconds from a workload write to its copy seen as expected, per target."""
     status_latencies: list[float] = field(default_factory=list)
     """Seconds from a workload write to the aggregated status seen upstream as expected."""
+    recoveries: dict[str, list[float]] = field(default_factory=dict)
+    """Seconds from a fault's end (or the write, if later) to the first copy seen as expected
+    on a target the fault touched, per target."""
     conflicts_injected: Counter[str] = field(default_factory=Counter)
     conflicts_resolved: int = 0
     faults: Counter[str] = field(default_factory=Counter)
     reconnects: int = 0
     _pending: list[tuple[str, set[str]]] = field(default_factory=list, repr=False)
     """Each unresolved injection: its upstream namespace and the targets not yet seen."""
+    _recovering: dict[str, float | None] = field(default_factory=dict, repr=False)
+    """Targets a fault touched whose next sync is a recovery: when the fault ended (monotonic
+    seconds), None while it lasts."""
 
-    def record_latency(self, target: str, seconds: float) -> None:
-        self.latencies.setdefault(target, []).append(seconds)
+    def record_sync(self, target: str, written: float, seen: float) -> None:
+        """A copy written at `written` was seen as expected on `target` at `seen` (monotonic
+        seconds): a sync latency, or the recovery from a fault on that target."""
+        if target in self._recovering:
+            ended = self._recovering.pop(target)
+            start = written if ended is None else max(written, ended)
+            self.recoveries.setdefault(target, []).append(max(0.0, seen - start))
+        else:
+            self.latencies.setdefault(target, []).append(max(0.0, seen - written))
 
     def record_status_latency(self, seconds: float) -> None:
         self.status_latencies.append(seconds)
 
-    def record_fault(self, kind: str) -> None:
+    def record_fault(self, kind: str, targets: Iterable[str], at: float | None) -> None:
+        """A fault touching `targets`, over at monotonic time `at` (a hub or API server
+        restart), or lasting until `fault_healed` when `at` is None (a freeze, a kill)."""
         self.faults[kind] += 1
+        for target in targets:
+            self._recovering[target] = at
+
+    def fault_lasts(self, targets: Iterable[str]) -> None:
+        """`targets` are under a lasting fault counted apart (a link's: the fault proxy counts
+        each one it applies) until `fault_healed`: their next sync is a recovery."""
+        for target in targets:
+            self._recovering[target] = None
+
+    def fault_healed(self, targets: Iterable[str], at: float) -> None:
+        """The lasting fault on `targets` ended at `at`; their next sync is the recovery."""
+        for target in targets:
+            if target in self._recovering:
+                self._recovering[target] = at
+
+    def forget_faults(self) -> None:
+        """The test that injected the faults is over: a later sync is a sync again."""
+        self._recovering.clear()
 
     def record_conflict(self, kind: str, namespace: str, targets: Iterable[str]) -> None:
         """One conflict injected below the workloads of `namespace` on `targets`; it counts
@@ -92,10 +129,15 @@ class RunStats:
     def all_latencies(self) -> list[float]:
         return [value for values in self.latencies.values() for value in values]
 
+    def all_recoveries(self) -> list[float]:
+        return [value for values in self.recoveries.values() for value in values]
+
     def merge(self, other: RunStats) -> None:
         for target, values in other.latencies.items():
             self.latencies.setdefault(target, []).extend(values)
         self.status_latencies.extend(other.status_latencies)
+        for target, values in other.recoveries.items():
+            self.recoveries.setdefault(target, []).extend(values)
         self.conflicts_injected.update(other.conflicts_injected)
         self.conflicts_resolved += other.conflicts_resolved
         self.faults.update(other.faults)
@@ -105,6 +147,7 @@ class RunStats:
         return {
             "latencies": self.latencies,
             "status_latencies": self.status_latencies,
+            "recoveries": self.recoveries,
             "conflicts_injected": dict(self.conflicts_injected),
             "conflicts_resolved": self.conflicts_resolved,
             "faults": dict(self.faults),
@@ -116,6 +159,7 @@ class RunStats:
         return cls(
             latencies={name: list(values) for name, values in data["latencies"].items()},
             status_latencies=list(data.get("status_latencies", [])),
+            recoveries={name: list(values) for name, values in data["recoveries"].items()},
             conflicts_injected=Counter(data["conflicts_injected"]),
             conflicts_resolved=int(data["conflicts_resolved"]),
             faults=Counter(data["faults"]),
@@ -123,26 +167,33 @@ class RunStats:
         )
 
     def summary_lines(self) -> list[str]:
-        """The terminal summary's figures, one line each."""
-        values = self.all_latencies()
-        if values:
-            figures = ", ".join(
-                f"p{round(q * 100)} {percentile(values, q):.2f}s" for q in (0.5, 0.95, 0.99)
-            )
-            slowest = max(self.latencies, key=lambda name: max(self.latencies[name]))
-            lines = [
-                f"sync latency: {figures} over {len(values)} copies on "
-                f"{len(self.latencies)} targets (slowest target {slowest}, "
-                f"{max(self.latencies[slowest]):.2f}s)"
-            ]
-        else:
-            lines = ["sync latency: no wait observed a sync"]
+        """The terminal summary's figures, one line each; sync latency and fault recovery
+        apart."""
+        lines = [
+            _series("sync latency", self.latencies, "no wait observed a sync"),
+            _series("fault recovery", self.recoveries, "no wait observed a recovery"),
+        ]
         injected = sum(self.conflicts_injected.values())
         kinds = _by_kind(self.conflicts_injected)
         lines.append(f"conflicts: {injected} injected{kinds}, {self.conflicts_resolved} resolved")
         lines.append(f"faults: {sum(self.faults.values())} injected{_by_kind(self.faults)}")
         lines.append(f"tunnel reconnects: {self.reconnects}")
         return lines
+
+
+def _series(title: str, per_target: dict[str, list[float]], empty: str) -> str:
+    """`title: p50 .., p95 .., p99 .. over N copies on M targets (slowest target ..)`."""
+    values = [value for values in per_target.values() for value in values]
+    if not values:
+        return f"{title}: {empty}"
+    figures = ", ".join(
+        f"p{round(q * 100)} {percentile(values, q):.2f}s" for q in (0.5, 0.95, 0.99)
+    )
+    slowest = max(per_target, key=lambda name: max(per_target[name]))
+    return (
+        f"{title}: {figures} over {len(values)} copies on {len(per_target)} targets "
+        f"(slowest target {slowest}, {max(per_target[slowest]):.2f}s)"
+    )
 
 
 def _by_kind(counts: Counter[str]) -> str:

@@ -18,19 +18,20 @@ from typing import Protocol
 import yaml
 
 from pytest_syncer.contract.wiring import TargetWiring
+from pytest_syncer.harness.config import HarnessConfig
 from pytest_syncer.process.parent import GroupLeader, ServiceProcess
 
 FAST_FLAGS = (
     "--heartbeat-interval=1",
     "--namespace-cleanup-delay=1",
-    "--resync-period=30",
     "--tunnel-backoff-initial=0.2",
     "--tunnel-backoff-max=2",
     "--tunnel-ping-interval=2",
     "--tunnel-ping-timeout=4",
 )
 """Timings shrunk so faults heal within seconds: kcp's defaults (a 20 s heartbeat) would make
-every fault test wait minutes."""
+every fault test wait minutes. The resync period is not one of them: it is the config's
+`resync_period`, longer than any wait."""
 STARTUP_TIMEOUT = 180.0
 
 
@@ -55,7 +56,9 @@ class SyncerProcess(Protocol):
 class ReferenceSyncer:
     """`pytest-syncer syncer` for one target or, pooled, for many (`--sync-targets-file`)."""
 
-    def __init__(self, wirings: Sequence[TargetWiring], workdir: Path, label: str) -> None:
+    def __init__(
+        self, wirings: Sequence[TargetWiring], workdir: Path, label: str, resync_period: float
+    ) -> None:
         self.targets = tuple(wiring.target for wiring in wirings)
         first = wirings[0]
         args = [
@@ -63,6 +66,7 @@ class ReferenceSyncer:
             f"--upstream-cluster={first.upstream_cluster}",
             f"--resources={','.join(first.resources)}",
             *FAST_FLAGS,
+            f"--resync-period={resync_period:g}",
         ]
         pool = workdir / f"syncer-{label}.yaml"
         pool.write_text(yaml.safe_dump([wiring.pool_entry() for wiring in wirings]))
@@ -74,6 +78,10 @@ class ReferenceSyncer:
             startup_timeout=STARTUP_TIMEOUT,
         )
         self.log_path = self._process.log_path
+
+    @property
+    def argv(self) -> list[str]:
+        return list(self._process.argv)
 
     @property
     def running(self) -> bool:
@@ -136,24 +144,49 @@ class SyncerFleet:
         pool_size: int,
         command: str | None,
         wait_ready: Callable[[Sequence[str]], None],
+        resync_period: float,
     ) -> None:
         self._wirings = wirings
         self._workdir = workdir
         self._pool_size = pool_size
         self._command = command
         self._wait_ready = wait_ready
+        self._resync_period = resync_period
         self._processes: list[SyncerProcess] = []
         self._serial = 0
 
-    def _make(self, targets: Sequence[str]) -> SyncerProcess:
+    @classmethod
+    def for_config(
+        cls,
+        config: HarnessConfig,
+        wirings: dict[str, TargetWiring],
+        workdir: Path,
+        *,
+        pool_size: int,
+        wait_ready: Callable[[Sequence[str]], None],
+    ) -> SyncerFleet:
+        """The fleet of an environment built from `config`: its `--syncer-command`, if any,
+        and its resync period."""
+        return cls(
+            wirings,
+            workdir,
+            pool_size=pool_size,
+            command=config.command,
+            wait_ready=wait_ready,
+            resync_period=config.resync_period,
+        )
+
+    def make(self, targets: Sequence[str]) -> SyncerProcess:
+        """The process that will serve `targets`, not started."""
         self._serial += 1
         if self._command is not None:
             return CommandSyncer(self._command, self._wirings[targets[0]], self._workdir)
         label = targets[0] if len(targets) == 1 else f"pool{self._serial}"
-        return ReferenceSyncer([self._wirings[name] for name in targets], self._workdir, label)
+        wirings = [self._wirings[name] for name in targets]
+        return ReferenceSyncer(wirings, self._workdir, label, self._resync_period)
 
     def _launch(self, groups: Sequence[Sequence[str]]) -> None:
-        started = [self._make(group) for group in groups]
+        started = [self.make(group) for group in groups]
         self._processes.extend(started)
         for process in started:
             process.start()

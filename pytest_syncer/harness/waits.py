@@ -4,23 +4,46 @@ satisfied" alone)."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from pytest_syncer.harness.kube import KubeObject
-from pytest_syncer.harness.waiting import wait_until
+from pytest_syncer.harness.waiting import WaitTimeout, wait_until
 
 SHOWN_TARGETS = 8
 """A timeout lists at most this many differing targets, then counts the rest."""
 MISSING = object()
 
 
+def _typed(items: Any) -> bool:
+    """A list of objects keyed by `type`: Kubernetes conditions (a list-map keyed by type)."""
+    return (
+        isinstance(items, list)
+        and bool(items)
+        and all(isinstance(item, Mapping) and "type" in item for item in items)
+    )
+
+
 def differences(expected: Any, actual: Any, path: str = "") -> list[str]:
     """Where `actual` does not contain `expected` (mappings compared as subsets, lists and
-    scalars exactly), one line per differing path."""
+    scalars exactly), one line per differing path. A list of objects with a `type` each
+    (conditions) is a map keyed by type: each expected entry must be one of `actual`'s, as a
+    subset, in any order, and entries of other types may be there too."""
     if actual is MISSING:
         return [f"{path}: expected {_show(expected)}, had nothing"]
+    if _typed(expected):
+        if not isinstance(actual, list):
+            return [f"{path}: expected a list, had {_show(actual)}"]
+        by_type = {item.get("type"): item for item in actual if isinstance(item, Mapping)}
+        return [
+            line
+            for item in expected
+            for line in differences(
+                item, by_type.get(item["type"], MISSING), f"{path}[type={item['type']}]"
+            )
+        ]
     if isinstance(expected, Mapping):
         if not isinstance(actual, Mapping):
             return [f"{path or '.'}: expected an object, had {_show(actual)}"]
@@ -94,6 +117,38 @@ def poll(
         interval=interval,
         give_up=give_up,
     )
+
+
+def hold(
+    what: str,
+    check: Callable[[], list[str]],
+    closed: Callable[[], bool],
+    *,
+    timeout: float,
+    polls: int = 5,
+    interval: float = 0.2,
+) -> int:
+    """`check` must find nothing wrong on every poll of a window that ends once `closed()`
+    holds and at least `polls` polls were made: the state stays, not only is, as expected.
+    Fails at the first poll that finds something, saying which poll and what it found; a
+    window still open after `timeout` fails too. Returns the polls made."""
+    deadline = time.monotonic() + timeout
+    made = 0
+    while True:
+        lines = check()
+        made += 1
+        if lines:
+            found = "\n".join(f"  - {line}" for line in lines)
+            raise AssertionError(
+                f"{what}: held for {made - 1} polls, then poll {made} had:\n{found}"
+            )
+        if made >= polls and closed():
+            return made
+        if time.monotonic() >= deadline:
+            raise WaitTimeout(
+                f"{what}: held for {made} polls, but the window never closed within {timeout:g}s"
+            )
+        time.sleep(interval)
 
 
 def expect_absent(found: KubeObject | None, where: str) -> list[str]:

@@ -35,6 +35,44 @@ SYNC = "Sync"
 CONTENT_SKIP = {"apiVersion", "kind", "metadata", "status"}
 CONFLICT_STRATEGY_ANNOTATION = "workload.kcp.io/conflict-strategy"
 RETAIN_FIELDS_ANNOTATION = "workload.kcp.io/retain-fields"
+UPSTREAM_ONLY_ANNOTATION_PREFIXES = (
+    "workload.kcp.io/",
+    "experimental.status.workload.kcp.io/",
+    "finalizers.workload.kcp.io/",
+    "deletion.internal.workload.kcp.io/",
+)
+"""Upstream annotations no copy below may carry (docs/transforms.md, strip-upstream-
+annotations): the syncer's own (conflict strategy, retained fields), per-target status,
+soft finalizers and deletions; they describe the upstream object and its other targets."""
+CLUSTER_ANNOTATION = "kcp.io/cluster"
+"""The logical cluster an object lives in: stripped too, so a copy may carry only the one its
+own cluster stamps, never the upstream's."""
+
+
+def upstream_only(key: str) -> bool:
+    return key.startswith(UPSTREAM_ONLY_ANNOTATION_PREFIXES) or key == CLUSTER_ANNOTATION
+
+
+def annotation_differences(
+    expected: dict[str, str], found: dict[str, str], upstream_cluster: str
+) -> list[str]:
+    """The copy's annotations: the upstream's own ones (`expected`) there, none of the
+    upstream-only ones, and no `kcp.io/cluster` naming the upstream cluster."""
+    lines = differences(
+        {key: value for key, value in expected.items() if not upstream_only(key)},
+        found,
+        "metadata.annotations",
+    )
+    lines += [
+        f"metadata.annotations: upstream-only {key} copied down"
+        for key in sorted(found)
+        if key.startswith(UPSTREAM_ONLY_ANNOTATION_PREFIXES)
+    ]
+    if found.get(CLUSTER_ANNOTATION) == upstream_cluster:
+        lines.append(
+            f"metadata.annotations: {CLUSTER_ANNOTATION} {upstream_cluster!r} is the upstream's"
+        )
+    return lines
 
 
 def merge(base: Any, patch: Any) -> Any:
@@ -81,6 +119,9 @@ class Workload:
             key: value for key, value in manifest.items() if key not in CONTENT_SKIP
         }
         self.expected_labels: dict[str, str] = dict(manifest["metadata"].get("labels") or {})
+        self.expected_annotations: dict[str, str] = dict(
+            manifest["metadata"].get("annotations") or {}
+        )
         self.deleted = False
         self._written: float | None = None
         self._status_written: float | None = None
@@ -124,7 +165,7 @@ class Workload:
             for target in checked:
                 seen = self._seen_at.get(target)
                 if target in self._affected and seen is not None:
-                    self.env.stats.record_latency(target, max(0.0, seen - written))
+                    self.env.stats.record_sync(target, written, seen)
             self._affected -= set(checked)
             if not self._affected:
                 self._written = None
@@ -157,6 +198,9 @@ class Workload:
         labels = (patch.get("metadata") or {}).get("labels")
         if labels:
             self.expected_labels = merge(self.expected_labels, labels)
+        annotations = (patch.get("metadata") or {}).get("annotations")
+        if annotations:
+            self.expected_annotations = merge(self.expected_annotations, annotations)
         self.mark_written()
         return updated
 
@@ -203,6 +247,11 @@ class Workload:
             for key in labels
             if key.startswith(PLACEMENT_LABEL_PREFIX)
         ]
+        lines += annotation_differences(
+            self.expected_annotations,
+            found["metadata"].get("annotations") or {},
+            self.env.clusters.upstream_cluster,
+        )
         return lines
 
     def wait_synced(

@@ -49,7 +49,7 @@ SIMULATED_RESOURCES = {
 }
 """What the simulator can play, by the names `--resources` takes."""
 PROFILE_FILE_POLL = 0.2
-"""Seconds between looks at the profiles file's modification time."""
+"""Seconds between looks at the profiles file."""
 
 Clock = Callable[[], float]
 
@@ -58,7 +58,9 @@ Clock = Callable[[], float]
 class ProfileMap:
     """Which profile each cluster plays: `{"default", "clusters": {name: profile}, "profiles"}`.
 
-    `profiles` defines custom profiles (see `Profile.from_json`) next to the built-in ones.
+    `profiles` defines custom profiles (see `Profile.from_json`) next to the built-in ones. A
+    file may also carry a `generation`, which the simulator confirms once it plays the file
+    (see `applied_path`).
     """
 
     default: str = "healthy"
@@ -86,7 +88,7 @@ class ProfileMap:
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> ProfileMap:
-        unknown = set(data) - {"default", "clusters", "profiles"}
+        unknown = set(data) - {"default", "clusters", "profiles", "generation"}
         if unknown:
             raise ValueError(f"unknown fields {sorted(unknown)} in the profiles file")
         custom = {
@@ -215,23 +217,29 @@ class Simulator(AsyncService):
         return handle
 
     async def _follow_profiles(self, path: Path) -> None:
-        """Re-read the profiles file when it changes and replay every object under it."""
-        stamp = _file_stamp(path)
+        """Re-read the profiles file when its content changes, replay every object under it,
+        and confirm its `generation` in `applied_path(path)`: from then on every status
+        written follows it (a writer that waits for that knows no object is played with the
+        profiles it replaced). The content is compared, not the modification time, so two
+        rewrites within the file system's timestamp resolution are both seen."""
+        applied = applied_path(path)
+        seen: bytes | None = None
         while True:
+            content = _read(path)
+            if content is not None and content != seen:
+                seen = content
+                try:
+                    data = json.loads(content)
+                    self.profiles = ProfileMap.from_json(data).with_clusters(self._overrides)
+                except ValueError as error:
+                    log.warning("profiles file %s not used: %s", path, error)
+                else:
+                    log.info("profiles now %s", dict(self.profiles.clusters))
+                    assert self._controller is not None
+                    for key in list(self._seen):
+                        self._controller.enqueue(key)
+                    _write_atomically(applied, {"generation": data.get("generation", 0)})
             await asyncio.sleep(PROFILE_FILE_POLL)
-            seen = _file_stamp(path)
-            if seen is None or seen == stamp:
-                continue
-            stamp = seen
-            try:
-                self.profiles = ProfileMap.from_file(path).with_clusters(self._overrides)
-            except (OSError, ValueError) as error:
-                log.warning("profiles file %s not used: %s", path, error)
-                continue
-            log.info("profiles now %s", dict(self.profiles.clusters))
-            assert self._controller is not None
-            for key in list(self._seen):
-                self._controller.enqueue(key)
 
     def _failed(self, key: SimKey, error: Exception, delay: float) -> None:
         log.warning(
@@ -281,13 +289,23 @@ class Simulator(AsyncService):
             self._controller.enqueue(key, simulated.next_change + 0.001)
 
 
-def _file_stamp(path: Path) -> tuple[float, int] | None:
-    """Modification time and size: a rewrite of the profiles file changes one or the other."""
+def applied_path(profiles_file: Path) -> Path:
+    """Where the simulator confirms the profiles it plays: `{"generation": N}`, the
+    `generation` of the profiles file it last applied (0 when the file has none)."""
+    return profiles_file.with_name(profiles_file.name + ".applied")
+
+
+def _read(path: Path) -> bytes | None:
     try:
-        info = path.stat()
+        return path.read_bytes()
     except OSError:
         return None
-    return (info.st_mtime, info.st_size)
+
+
+def _write_atomically(path: Path, data: Mapping[str, Any]) -> None:
+    staging = path.with_name(path.name + ".tmp")
+    staging.write_text(json.dumps(data))
+    staging.replace(path)
 
 
 @contextlib.asynccontextmanager

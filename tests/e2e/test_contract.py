@@ -1,6 +1,9 @@
 """The contract: the core scenarios again, against the reference syncer started the way any
 other syncer would be, through `--syncer-command` (one process per target, no ready line), told
-the resources to sync (the built-in kinds and the sample Widget) through `{resources}`."""
+the resources to sync (the built-in kinds and the sample Widget) through `{resources}`.
+
+The nested run ends `MARGIN` seconds before this test's own pytest-timeout would, and a nested
+failure shows the failing nested test's own report here."""
 
 from __future__ import annotations
 
@@ -9,6 +12,8 @@ import sys
 from pathlib import Path
 
 import pytest
+
+from tests.e2e.nested import outer_timeout, run_nested
 
 pytestmark = pytest.mark.syncer_e2e
 
@@ -42,19 +47,38 @@ CORE = (
 )
 
 
+TIMEOUT = 600.0
+"""This test's pytest-timeout: a 6-target environment of one syncer process per target, and
+the core scenarios on it."""
+MARGIN = 60.0
+"""Seconds left between the nested run's end and this test's timeout: an interrupted nested
+run's teardown, and the report."""
+
+
 @pytest.mark.conformance("core.command-line")
-def test_core_scenarios_through_syncer_command(pytester: pytest.Pytester) -> None:
+@pytest.mark.timeout(TIMEOUT)
+def test_core_scenarios_through_syncer_command(
+    pytester: pytest.Pytester, request: pytest.FixtureRequest
+) -> None:
     e2e = Path(__file__).resolve().parent
-    result = pytester.runpytest_subprocess(
-        *(str(e2e / test) for test in CORE),
-        "--syncer-e2e",
-        "--syncer-targets=6",
-        f"--syncer-command={COMMAND}",
-        f"--rootdir={ROOT}",
-        "-p",
-        "no:cacheprovider",
+    outer = outer_timeout(request.node)
+    assert outer is not None
+    lines = run_nested(
+        pytester,
+        [
+            *(str(e2e / test) for test in CORE),
+            "--syncer-e2e",
+            "--syncer-targets=6",
+            f"--syncer-command={COMMAND}",
+            f"--rootdir={ROOT}",
+            "-p",
+            "no:cacheprovider",
+        ],
+        budget=outer - MARGIN,
     )
-    result.assert_outcomes(passed=len(CORE))
-    result.stdout.fnmatch_lines(
-        ["*syncer: provider embedded, 6 targets, *-m pytest_syncer syncer*"]
+    pytest.LineMatcher(lines).fnmatch_lines(
+        [
+            "*syncer: provider embedded, 6 targets, *-m pytest_syncer syncer*",
+            f"* {len(CORE)} passed*",
+        ]
     )

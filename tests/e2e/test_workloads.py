@@ -1,4 +1,7 @@
-"""Placement, update, relabel and delete, for every kind the reference syncer handles."""
+"""Placement, update, relabel and delete, for every kind the reference syncer handles. The
+update adds annotations: the workload's own must reach every copy, the upstream-only ones (the
+syncer's, per-target status, soft finalizers and deletions, for targets that do not exist here)
+none."""
 
 from __future__ import annotations
 
@@ -8,7 +11,7 @@ import pytest
 
 from pytest_syncer.harness.environment import TargetHandle
 from pytest_syncer.harness.kube import Cluster
-from pytest_syncer.harness.workloads import WorkloadFactory
+from pytest_syncer.harness.workloads import WorkloadFactory, merge
 from tests import kcp_vector as vector
 
 pytestmark = pytest.mark.syncer_e2e
@@ -46,6 +49,15 @@ UPDATES: dict[str, dict[str, Any]] = {
 }
 
 
+ANNOTATIONS = {
+    "team": "web",
+    "workload.kcp.io/conflict-strategy": "upstream-wins",
+    "experimental.status.workload.kcp.io/elsewhere": '{"phase": "Ready"}',
+    "finalizers.workload.kcp.io/elsewhere": "held",
+    "deletion.internal.workload.kcp.io/elsewhere": "2026-01-01T00:00:00Z",
+}
+
+
 @pytest.mark.conformance("core.placement", "core.update", "core.removal", "core.deletion")
 @pytest.mark.parametrize("manifest", sorted(UPDATES))
 def test_place_update_relabel_delete(workload: WorkloadFactory, manifest: str) -> None:
@@ -53,7 +65,8 @@ def test_place_update_relabel_delete(workload: WorkloadFactory, manifest: str) -
     placed = workload(manifest, targets=max(1, min(3, workload.env.size - 1)))
     placed.wait_converged()
 
-    placed.update({**UPDATES[manifest], "metadata": {"labels": {"revision": "2"}}})
+    metadata = {"labels": {"revision": "2"}, "annotations": ANNOTATIONS}
+    placed.update(merge(UPDATES[manifest], {"metadata": metadata}))
     placed.wait_synced()
 
     leaving = sorted(placed.placed)[0]

@@ -139,6 +139,14 @@ def test_defaults_in_the_report_header(pytester: pytest.Pytester) -> None:
     )
 
 
+def test_the_header_says_resync_cannot_rescue_a_missed_event(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(TESTS)
+    result = pytester.runpytest("--syncer-e2e", "--collect-only", "--syncer-timeout=20")
+    result.stdout.fnmatch_lines(
+        ["syncer resync: 200s, 10x the 20s wait deadline: a watch event the syncer misses *"]
+    )
+
+
 def test_ini_values_are_used(pytester: pytest.Pytester) -> None:
     pytester.makeini("[pytest]\nsyncer_targets = 7\nsyncer_timeout = 9\nsyncer_seed = 3\n")
     assert _header(pytester) == (

@@ -16,6 +16,8 @@ target writes the finalizer itself right after creating its SyncStatus, whatever
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -116,9 +118,11 @@ class SpecSyncer:
         self._soft_finalizer = SOFT_FINALIZER_ANNOTATION_PREFIX + context.sync_target.key
         self._last_event: dict[WorkKey, tuple[str, str]] = {}
         self._written_from: dict[WorkKey, str] = {}
+        """A digest of the copy each key's last write below was asked for (the transformed
+        upstream object): not the upstream resourceVersion, which a status write upstream
+        moves without changing what the copy should be."""
         self._echoes: dict[tuple[str, str, str], str] = {}
         """(resource, namespace, name) below -> the resourceVersion this syncer just wrote."""
-        """The upstream resourceVersion each key's last write below carried."""
 
     def _remember_write(self, resource: Resource, written: KubeObject) -> None:
         metadata = written.get("metadata") or {}
@@ -238,10 +242,10 @@ class SpecSyncer:
                     verdict = Verdict(SyncPhase.FAILED, "Failed", message)
                     break
                 raise
-            version = upstream["metadata"].get("resourceVersion", "")
+            asked = _digest(desired)
             before = self._written_from.get(key)
-            self._written_from[key] = version
-            verdict = self._written(existing, before, version, decision.reason, generation)
+            self._written_from[key] = asked
+            verdict = self._written(existing, before, asked, decision.reason, generation)
             if verdict.reason in QUIET_WRITES:
                 self._remember_write(resource, written)
             break
@@ -256,19 +260,19 @@ class SpecSyncer:
         self,
         existing: KubeObject | None,
         before: str | None,
-        version: str,
+        asked: str,
         reason: str,
         generation: int | None,
     ) -> Verdict:
-        """Created (or recreated after a delete below), took over, reverted drift (the upstream
-        object did not change since this process last wrote it), or followed an upstream update.
-        """
+        """Created (or recreated after a delete below), took over, reverted drift (what the
+        upstream object asks of the copy did not change since this process last wrote it), or
+        followed an upstream update."""
         if existing is None:
             created = "Created" if before is None else "Recreated"
             return Verdict(SyncPhase.SYNCED, created, reason, generation)
         if owner_key(existing) != self._context.sync_target.key:
             return Verdict(SyncPhase.SYNCED, "TookOver", reason, generation)
-        if before == version:
+        if before == asked:
             return Verdict(SyncPhase.SYNCED, "DriftReverted", reason, generation)
         return Verdict(SyncPhase.SYNCED, "Updated", f"applied generation {generation}", generation)
 
@@ -317,3 +321,8 @@ class SpecSyncer:
                     await self._finalizers.ensure(self._up, resource, released, force=True)
                     self._log.info("%s: another target placed it meanwhile; finalizer back", key)
         return None
+
+
+def _digest(obj: KubeObject) -> str:
+    """A fingerprint of an object's content, independent of key order."""
+    return hashlib.sha256(json.dumps(obj, sort_keys=True).encode()).hexdigest()

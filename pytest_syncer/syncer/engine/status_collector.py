@@ -150,6 +150,12 @@ class StatusCollector:
         self._controller: QueueController[CollectKey] | None = None
         self._context = TransformContext(target)
         self._status_index: dict[tuple[str, str, str], str] = {}
+        self._written: dict[tuple[str, str], tuple[str, Mapping[str, Any]]] = {}
+        """(namespace, SyncStatus name) -> its uid and the `downstreamStatus` this collector last
+        wrote there. The collector is that field's only writer, so its last write is the field
+        as it is, even while the SyncStatus informer has not caught up: a patch computed from a
+        stale cache would not null a counter that went away (a zero counter is omitted) and
+        would leave it behind for good."""
 
     @property
     def _selector(self) -> str:
@@ -297,6 +303,7 @@ class StatusCollector:
         )
         if change is Change.DELETED:
             self._status_index.pop(index_key, None)
+            self._written.pop((index_key[0], obj["metadata"]["name"]), None)
             return
         self._status_index[index_key] = obj["metadata"]["name"]
         if change is Change.ADDED:
@@ -347,8 +354,14 @@ class StatusCollector:
         sync_status = self._sync_status_for(kind, namespace, name)
         if sync_status is None:
             return
-        current = (sync_status.get("status") or {}).get("downstreamStatus")
-        current = current if isinstance(current, Mapping) else None
+        metadata = sync_status["metadata"]
+        where, uid = (namespace, metadata["name"]), metadata.get("uid", "")
+        remembered = self._written.get(where)
+        if remembered is not None and remembered[0] == uid:
+            current: Mapping[str, Any] | None = remembered[1]
+        else:
+            cached = (sync_status.get("status") or {}).get("downstreamStatus")
+            current = cached if isinstance(cached, Mapping) else None
         last = _int((current or {}).get("observedGeneration"))
         collected = collected_status(copy, self._context, last)
         if collected is None:
@@ -369,6 +382,7 @@ class StatusCollector:
             if error.not_found:
                 return
             raise
+        self._written[where] = (uid, collected)
         self.writes += 1
 
     async def _write_annotation(self, copy: KubeObject, namespace: str, key: CollectKey) -> None:

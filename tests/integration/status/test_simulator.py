@@ -12,11 +12,12 @@ from typing import Any
 import pytest
 
 from pytest_syncer.apiserver import BackgroundAPIServer
-from pytest_syncer.harness.waiting import await_until
+from pytest_syncer.harness.waiting import await_until, wait_until
 from pytest_syncer.kubeclient.client import KubeClient, Resource
 from pytest_syncer.process.parent import ServiceProcess
 from pytest_syncer.status.objects import deployment
 from pytest_syncer.status.profiles import PROFILE_LABEL
+from pytest_syncer.status.simulator import applied_path
 
 CLUSTERS = ["sim-a", "sim-b"]
 DEPLOYMENTS = Resource("apps", "v1", "deployments", "Deployment")
@@ -179,3 +180,39 @@ def test_bad_arguments_are_a_usage_error(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert "no such kubeconfig" in done.stderr
     assert done.stdout == ""
+
+
+def test_the_simulator_confirms_each_profiles_generation_it_plays(
+    server: BackgroundAPIServer, tmp_path: Path
+) -> None:
+    """The confirmation is what `status_profiles.set()` waits on: each generation it applies,
+    and never one it refused."""
+    profiles = tmp_path / "profiles.json"
+    confirmed = applied_path(profiles)
+
+    def write(generation: int, clusters: dict[str, str]) -> None:
+        staging = profiles.with_suffix(".tmp")
+        staging.write_text(json.dumps({"clusters": clusters, "generation": generation}))
+        staging.replace(profiles)
+
+    def applied() -> object:
+        return json.loads(confirmed.read_text())["generation"]
+
+    write(3, {"sim-b": "slow"})
+    simulator = ServiceProcess(
+        "simulate",
+        [f"--kubeconfig={server.kubeconfigs['sim-a']}", f"--profiles-file={profiles}"],
+        log_path=tmp_path / "simulate.log",
+    )
+    with simulator:
+        wait_until(applied, lambda seen: seen == 3, what="generation 3 confirmed", timeout=10)
+        write(4, {"sim-b": "slow"})
+        wait_until(applied, lambda seen: seen == 4, what="generation 4 confirmed", timeout=10)
+        write(5, {"sim-b": "no-such-profile"})
+        wait_until(
+            lambda: simulator.log_path.read_text(),
+            lambda text: "not used" in text,
+            what="the simulator refusing generation 5",
+            timeout=10,
+        )
+        assert applied() == 4

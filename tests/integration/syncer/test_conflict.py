@@ -181,6 +181,31 @@ async def test_upstream_wins_reverts_a_downstream_edit_within_seconds(clusters: 
     assert (condition["phase"], condition["reason"]) == ("Synced", "UpToDate")
 
 
+async def test_a_revert_after_an_upstream_status_write_is_still_drift_reverted(
+    clusters: Clusters,
+) -> None:
+    """A status write upstream (the hub's aggregate) moves the workload's resourceVersion but
+    not what it asks of the copy: reverting an edit below afterwards is still a revert, with
+    its Event, not an update."""
+    ns = await clusters.namespace("cf-status")
+    await clusters.up.create(DEPLOYMENTS, deployment(ns, "web", strategy("upstream-wins")))
+    await clusters.wait_copy(DEPLOYMENTS, ns, "web", lambda c: True, "the copy of cf-status/web")
+    await clusters.up.patch(
+        DEPLOYMENTS, "web", {"status": {"replicas": 2}}, ns, subresource="status"
+    )
+
+    await clusters.edit_copy(DEPLOYMENTS, ns, "web", EDIT)
+    await clusters.wait_copy(
+        DEPLOYMENTS, ns, "web", lambda c: c["spec"]["replicas"] == 2, "the edit below reverted"
+    )
+    events = await clusters.wait_event(ns, "web", "DriftReverted")
+    message = (
+        "upstream-wins: reverted drift below in spec.replicas, "
+        "spec.template.spec.containers[0].image"
+    )
+    assert ("DriftReverted", "Normal", f"sync target c1: {message}") in events
+
+
 async def test_retain_keeps_the_retained_path_and_reverts_the_rest(clusters: Clusters) -> None:
     ns = await clusters.namespace("cf-retain")
     notes = strategy("retain", "spec.replicas")

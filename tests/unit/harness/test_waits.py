@@ -24,6 +24,22 @@ def test_lists_compare_whole() -> None:
     assert differences({"ports": [1, 2]}, {"ports": [1]}) == ["ports: expected [1, 2], had [1]"]
 
 
+def test_conditions_match_by_type_as_subsets() -> None:
+    had = {
+        "conditions": [
+            {"type": "Progressing", "status": "True"},
+            {"type": "Available", "status": "True", "message": "all 3 targets"},
+        ]
+    }
+    assert differences({"conditions": [{"type": "Available", "status": "True"}]}, had) == []
+    assert differences({"conditions": [{"type": "Available", "status": "False"}]}, had) == [
+        "conditions[type=Available].status: expected 'False', had 'True'"
+    ]
+    assert differences({"conditions": [{"type": "Ready", "status": "True"}]}, had) == [
+        "conditions[type=Ready]: expected {'type': 'Ready', 'status': 'True'}, had nothing"
+    ]
+
+
 def test_object_expected_where_a_scalar_is() -> None:
     assert differences({"spec": {"a": 1}}, {"spec": "x"}) == ["spec: expected an object, had 'x'"]
 
