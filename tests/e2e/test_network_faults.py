@@ -75,6 +75,7 @@ def sockets(pid: int) -> int:
     return count
 
 
+@pytest.mark.conformance("faults.tunnel-blackhole.recovery")
 def test_a_blackholed_tunnel_is_noticed_by_both_ends_and_redialled_after_heal(
     faults: Faults,
     tunnel_client: TunnelClient,
@@ -128,6 +129,7 @@ def test_a_blackholed_tunnel_is_noticed_by_both_ends_and_redialled_after_heal(
     assert len(live(tunnel)) == 1
 
 
+@pytest.mark.conformance("faults.upstream-blackhole.recovery")
 def test_a_syncer_with_a_blackholed_upstream_goes_stale_and_loses_no_update(
     faults: Faults, workload: WorkloadFactory
 ) -> None:
@@ -160,6 +162,7 @@ def test_a_syncer_with_a_blackholed_upstream_goes_stale_and_loses_no_update(
     )
 
 
+@pytest.mark.conformance("faults.tunnel-reset.no-leak")
 def test_a_reset_storm_on_the_tunnel_leaks_no_socket(
     faults: Faults, tunnel_client: TunnelClient, workload: WorkloadFactory
 ) -> None:
@@ -210,6 +213,7 @@ def test_a_reset_storm_on_the_tunnel_leaks_no_socket(
     )
 
 
+@pytest.mark.conformance("faults.downstream-down.reported")
 def test_with_its_cluster_unreachable_a_target_says_so_and_nothing_upstream_is_lost(
     faults: Faults, workload: WorkloadFactory
 ) -> None:

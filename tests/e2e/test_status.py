@@ -127,6 +127,7 @@ AGGREGATES = {
 }
 
 
+@pytest.mark.conformance("status.workload-counters.aggregate")
 @pytest.mark.parametrize("manifest", sorted(AGGREGATES))
 def test_counters_of_each_workload_kind_sum_over_the_targets(
     syncer_env: SyncerEnvironment,
@@ -143,6 +144,7 @@ def test_counters_of_each_workload_kind_sum_over_the_targets(
     placed.wait_aggregated(AGGREGATES[manifest](profiles, generation))
 
 
+@pytest.mark.conformance("status.job.aggregate")
 def test_a_job_fails_when_one_target_fails_it_and_counts_every_target(
     syncer_env: SyncerEnvironment, status_profiles: StatusProfiles, workload: WorkloadFactory
 ) -> None:
@@ -167,6 +169,7 @@ def test_a_job_fails_when_one_target_fails_it_and_counts_every_target(
     assert failing in failed["message"]
 
 
+@pytest.mark.conformance("status.service.aggregate")
 def test_a_services_balancers_are_the_union_of_every_targets(
     syncer_env: SyncerEnvironment, workload: WorkloadFactory
 ) -> None:

@@ -84,6 +84,18 @@ BEHAVIOURS: tuple[Behaviour, ...] = (
         "Deployment status from every target comes up summed, Available only when all are",
     ),
     _b(
+        "status.workload-counters.aggregate",
+        "StatefulSet, ReplicaSet and DaemonSet counters from every target come up summed",
+    ),
+    _b(
+        "status.job.aggregate",
+        "a Job counts every target's pods and fails when one target fails it",
+    ),
+    _b(
+        "status.service.aggregate",
+        "a Service's load balancers upstream are the union of every target's",
+    ),
+    _b(
         "status.custom-resource.per-target",
         "a custom resource's status comes up under status.targets.<target>",
     ),
@@ -128,6 +140,22 @@ BEHAVIOURS: tuple[Behaviour, ...] = (
     _b(
         "faults.apiserver-restart.recovery",
         "syncing resumes after the upstream API server restarts",
+    ),
+    _b(
+        "faults.tunnel-blackhole.recovery",
+        "a tunnel gone silent (no FIN, no RST) is noticed by both ends and dialled again",
+    ),
+    _b(
+        "faults.upstream-blackhole.recovery",
+        "a syncer cut off from the upstream goes stale, then converges with no update lost",
+    ),
+    _b(
+        "faults.downstream-down.reported",
+        "with its cluster unreachable, a target says so on its SyncStatus and loses nothing",
+    ),
+    _b(
+        "faults.tunnel-reset.no-leak",
+        "a storm of tunnel resets leaves no connection behind in the hub or the syncer",
     ),
 )
 
