@@ -6,17 +6,6 @@ import sys
 
 import pytest
 
-
-@pytest.fixture(autouse=True)
-def _inner_runs_set_the_asyncio_loop_scope(
-    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The inner runs' ini files are the tests' own; without this, pytest-asyncio warns in
-    each of them that its fixture loop scope is unset. (pytester clears PYTEST_ADDOPTS
-    when it starts, so this is set after it.)"""
-    monkeypatch.setenv("PYTEST_ADDOPTS", "-o asyncio_default_fixture_loop_scope=function")
-
-
 TESTS = """
 import sys
 

@@ -72,11 +72,7 @@ def test_the_readme_example_is_the_starter_example() -> None:
     assert block in EXAMPLE
 
 
-def test_the_starter_is_collected_and_skips_without_syncer_e2e(
-    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # pytest-asyncio, installed here, warns in a run whose ini leaves its loop scope unset.
-    monkeypatch.setenv("PYTEST_ADDOPTS", "-o asyncio_default_fixture_loop_scope=function")
+def test_the_starter_is_collected_and_skips_without_syncer_e2e(pytester: pytest.Pytester) -> None:
     assert main(["init", str(pytester.path)]) == 0
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-rs")
     result.assert_outcomes(skipped=2)
