@@ -55,6 +55,7 @@ from pytest_syncer.apiserver.api.strategic_merge import (
 )
 from pytest_syncer.apiserver.api.validation.field_errors import invalid_message
 from pytest_syncer.apiserver.api.validation.kinds import validate_object
+from pytest_syncer.apiserver.api.watch_cache import WatchCache
 from pytest_syncer.apiserver.api.write_options import DEFAULT_WRITE, WriteOptions
 from pytest_syncer.apiserver.store import (
     CompactedError,
@@ -157,6 +158,8 @@ class ObjectAPI:
 
     def __init__(self, store: Store, registry: ResourceRegistry) -> None:
         self.store = store
+        self.lists: Store | WatchCache = WatchCache(store) if store.decodes else store
+        """What lists read: the store itself, or a watch cache in front of one that decodes."""
         self.registry = registry
         self.crds = CustomResourceDefinitions(store, registry)
         self.admission = ClusterAdmission()
@@ -195,7 +198,8 @@ class ObjectAPI:
                 key = ObjectKey(resource_type.key, cluster, namespace or "", pinned_name)
                 found = self.store.get(key)
                 return [found] if found is not None and selection.matches(found) else []
-        items = self.store.list_objects(resource_type.key, cluster, namespace)
+        terms = selection.labels.index_terms() if selection.labels is not None else ()
+        items = self.lists.list_objects(resource_type.key, cluster, namespace, terms)
         if selection.empty:
             return items
         return [item for item in items if selection.matches(item)]
@@ -251,7 +255,7 @@ class ObjectAPI:
             raise APIError(410, expired_message, reason="Expired") from None
         current = {
             sort_key(obj, _cluster_of(obj, cluster)): obj
-            for obj in self.store.list_objects(resource_type.key, cluster, namespace)
+            for obj in self.lists.list_objects(resource_type.key, cluster, namespace)
         }
 
         def wanted(event: WatchEvent) -> bool:
