@@ -6,7 +6,7 @@ write can never interleave with another request's write. HTTP framing lives in `
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -160,6 +160,8 @@ class ObjectAPI:
         self.store = store
         self.lists: Store | WatchCache = WatchCache(store) if store.decodes else store
         """What lists read: the store itself, or a watch cache in front of one that decodes."""
+        self.listed: Callable[[str, int, int], None] = lambda resource, evaluated, returned: None
+        """Told of every list: the resource, objects checked against the selectors, returned."""
         self.registry = registry
         self.crds = CustomResourceDefinitions(store, registry)
         self.admission = ClusterAdmission()
@@ -200,9 +202,9 @@ class ObjectAPI:
                 return [found] if found is not None and selection.matches(found) else []
         terms = selection.labels.index_terms() if selection.labels is not None else ()
         items = self.lists.list_objects(resource_type.key, cluster, namespace, terms)
-        if selection.empty:
-            return items
-        return [item for item in items if selection.matches(item)]
+        selected = items if selection.empty else [i for i in items if selection.matches(i)]
+        self.listed(resource_type.key, len(items), len(selected))
+        return selected
 
     def list_page(
         self, path: ResourcePath, selection: Selection, options: ListOptions

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from pytest_syncer.syncer.client import SYNC_STATUSES, ApiError, KubeClient, Resource
 from pytest_syncer.syncer.engine.events import now_rfc3339
+from pytest_syncer.syncer.engine.upstream import SharedUpstream
 from pytest_syncer.syncer.interfaces import (
     WORKLOAD_UID_LABEL,
     KubeObject,
@@ -52,12 +53,23 @@ def workload_reference(resource: Resource, obj: KubeObject) -> ObjectReference:
 
 
 class SyncStatusWriter:
-    """This target's SyncStatus objects, read from a reflector, written with merge patches."""
+    """This target's SyncStatus objects, read from a reflector, written with merge patches;
+    every target's, for whether a workload is left anywhere, from the process's shared one."""
 
-    def __init__(self, client: KubeClient, cache: Reflector, target: SyncTarget) -> None:
+    def __init__(
+        self,
+        client: KubeClient,
+        cache: Reflector,
+        target: SyncTarget,
+        shared: SharedUpstream,
+        woken: set[tuple[str, str]],
+    ) -> None:
         self._client = client
         self._cache = cache
         self._target = target
+        self._shared = shared
+        self._woken = woken
+        """(namespace, workload uid) whose last SyncStatus, as the shared cache saw, was ours."""
 
     def record(self, resource: Resource, workload: KubeObject) -> SyncStatusRecord:
         return SyncStatusRecord(
@@ -137,18 +149,30 @@ class SyncStatusWriter:
             if not error.not_found:
                 raise
 
-    async def delete(self, resource: Resource, namespace: str, workload_name: str) -> None:
-        name = SyncStatusRecord(
+    def record_name(self, resource: Resource, namespace: str, workload_name: str) -> str:
+        return SyncStatusRecord(
             workload=ObjectReference(
                 resource.api_version, resource.kind, resource.resource, workload_name, namespace
             ),
             target_name=self._target.name,
             target_key=self._target.key,
         ).name
+
+    async def delete(self, resource: Resource, namespace: str, workload_name: str) -> None:
+        name = self.record_name(resource, namespace, workload_name)
         await self._client.delete(SYNC_STATUSES, name, namespace)
 
+    def last_out(self, namespace: str, workload_uid: str, had_status: bool) -> bool:
+        """Whether this target is the one to release the shared finalizer (no request): the
+        cache saw its SyncStatus go last, or it had none and the cache holds none."""
+        if (namespace, workload_uid) in self._woken:
+            self._woken.discard((namespace, workload_uid))
+            return True
+        return not had_status and self._shared.remaining(namespace, workload_uid) == 0
+
     async def remaining(self, namespace: str, workload_uid: str) -> int:
-        """SyncStatus objects of every target still left for a workload (a fresh list)."""
+        """SyncStatus objects of every target still left for a workload: a fresh list (cheap:
+        label-indexed), only to confirm what releasing the shared finalizer must not get wrong."""
         listing = await self._client.list(
             SYNC_STATUSES, namespace, label_selector=f"{WORKLOAD_UID_LABEL}={workload_uid}"
         )
