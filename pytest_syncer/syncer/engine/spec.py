@@ -10,12 +10,13 @@ finalizer.
 The SyncStatus comes before the finalizer so that the last syncer out can never strip the
 finalizer from a workload another target is about to write below. The last one out is the
 target whose SyncStatus the process's cache of every target's SyncStatus saw go last (the cache
-wakes it), or one that never had a SyncStatus when the cache holds none of the workload's: it
-lists them to confirm, removes the finalizer only when none is left, and lists once more after
-removing it (a target that created its SyncStatus in between gets the finalizer back, and that
-target writes the finalizer itself right after creating its SyncStatus, whatever its cache
-says). Every other target sends nothing more, so deleting a workload on N targets costs O(N)
-requests and a constant number of lists, not a list per target returning O(N) objects each.
+wakes it), or any target when the cache never held one of the workload's (a process started
+after they were gone): it lists them to confirm, removes the finalizer only when none is left,
+and lists once more after removing it (a target that created its SyncStatus in between gets the
+finalizer back, and that target writes the finalizer itself right after creating its
+SyncStatus, whatever its cache says). Every other target sends nothing more, so deleting a
+workload on N targets costs O(N) requests and a constant number of lists, not a list per target
+returning O(N) objects each.
 """
 
 from __future__ import annotations
@@ -286,16 +287,13 @@ class SpecSyncer:
                 return self._settings.removal_recheck
             self._log.info("%s: copy below deleted", key)
         self._reporter.discard(key)
-        had_status = self._statuses.cached(
-            key.namespace, self._statuses.record_name(resource, key.namespace, key.name)
-        )
         await self._statuses.delete(resource, key.namespace, key.name)
         self._last_event.pop(key, None)
         self._written_from.pop(key, None)
         if upstream is not None and has_finalizer(upstream):
             uid = upstream["metadata"].get("uid", "")
             if (
-                self._statuses.last_out(key.namespace, uid, had_status is not None)
+                self._statuses.last_out(key.namespace, uid)
                 and await self._statuses.remaining(key.namespace, uid) == 0
             ):
                 released = await remove_finalizer(self._up, resource, upstream)

@@ -162,13 +162,17 @@ class SyncStatusWriter:
         name = self.record_name(resource, namespace, workload_name)
         await self._client.delete(SYNC_STATUSES, name, namespace)
 
-    def last_out(self, namespace: str, workload_uid: str, had_status: bool) -> bool:
+    def last_out(self, namespace: str, workload_uid: str) -> bool:
         """Whether this target is the one to release the shared finalizer (no request): the
-        cache saw its SyncStatus go last, or it had none and the cache holds none."""
+        cache saw its SyncStatus go last, or the cache never held one of the workload's (a
+        process started after they were gone)."""
         if (namespace, workload_uid) in self._woken:
             self._woken.discard((namespace, workload_uid))
             return True
-        return not had_status and self._shared.remaining(namespace, workload_uid) == 0
+        return (
+            not self._shared.seen(workload_uid)
+            and self._shared.remaining(namespace, workload_uid) == 0
+        )
 
     async def remaining(self, namespace: str, workload_uid: str) -> int:
         """SyncStatus objects of every target still left for a workload: a fresh list (cheap:

@@ -80,7 +80,24 @@ class SharedUpstream:
             client, SYNC_STATUSES, name=f"target={targets} upstream every target's syncstatuses"
         )
         self.statuses.add_index(UID_INDEX, workload_uid)
+        self.statuses.add_handler(self._saw_status)
+        self._seen: set[str] = set()
+        for reflector in self.reflectors.values():
+            reflector.add_handler(self._forget_deleted)
         self.finalizers = FinalizerWrites()
+
+    def _saw_status(self, change: Change, obj: KubeObject, old: KubeObject | None) -> None:
+        if change is not Change.DELETED:
+            self._seen.update(workload_uid(obj))
+
+    def _forget_deleted(self, change: Change, obj: KubeObject, old: KubeObject | None) -> None:
+        if change is Change.DELETED:
+            self._seen.difference_update(object_uid(obj))
+
+    def seen(self, uid: str) -> bool:
+        """Whether this cache has held a SyncStatus of the workload with this uid (forgotten
+        when the workload leaves the upstream informer): if not, no deletion will wake anyone."""
+        return uid in self._seen
 
     def remaining(self, namespace: str, uid: str, *, besides: str = "") -> int:
         """Cached SyncStatus objects of the workload with this uid (but target `besides`'s)."""
