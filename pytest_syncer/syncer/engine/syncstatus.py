@@ -21,7 +21,7 @@ from pytest_syncer.syncer.interfaces import (
     SyncStatusRecord,
     SyncTarget,
 )
-from pytest_syncer.syncer.reflector import Reflector
+from pytest_syncer.syncer.reflector import Change, Reflector, object_key
 
 SYNCED_CONDITION = "Synced"
 
@@ -70,6 +70,15 @@ class SyncStatusWriter:
         self._shared = shared
         self._woken = woken
         """(namespace, workload uid) whose last SyncStatus, as the shared cache saw, was ours."""
+        self._unseen: set[tuple[str, str]] = set()
+        """(namespace, name) of SyncStatus objects created here that may not be cached yet."""
+        self._gone: set[tuple[str, str]] = set()
+        """(namespace, name) deleted here whose deletion the cache may not have seen yet."""
+        cache.add_handler(self._observed)
+
+    def _observed(self, change: Change, obj: KubeObject, old: KubeObject | None) -> None:
+        if change is Change.DELETED:
+            self._gone.discard(object_key(obj))
 
     def record(self, resource: Resource, workload: KubeObject) -> SyncStatusRecord:
         return SyncStatusRecord(
@@ -98,6 +107,8 @@ class SyncStatusWriter:
             if not error.already_exists:
                 raise
             return False
+        self._unseen.add((namespace, record.name))
+        self._gone.discard((namespace, record.name))
         return True
 
     async def report(self, resource: Resource, workload: KubeObject, verdict: Verdict) -> None:
@@ -159,8 +170,16 @@ class SyncStatusWriter:
         ).name
 
     async def delete(self, resource: Resource, namespace: str, workload_name: str) -> None:
-        name = self.record_name(resource, namespace, workload_name)
-        await self._client.delete(SYNC_STATUSES, name, namespace)
+        """Delete this target's SyncStatus of a workload, unless deleted here already or the
+        cache shows it gone (and it is not one created here the cache may not have seen yet):
+        a workload's removal is reconciled more than once (its copy below going enqueues it
+        again), and one DELETE per target is enough."""
+        key = (namespace, self.record_name(resource, namespace, workload_name))
+        if key in self._gone or (self._cache.get(*key) is None and key not in self._unseen):
+            return
+        await self._client.delete(SYNC_STATUSES, key[1], namespace)
+        self._unseen.discard(key)
+        self._gone.add(key)
 
     def last_out(self, namespace: str, workload_uid: str) -> bool:
         """Whether this target is the one to release the shared finalizer (no request): the
