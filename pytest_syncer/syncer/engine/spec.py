@@ -143,11 +143,19 @@ class SpecSyncer:
     def _held_by_soft_finalizer(self, obj: KubeObject) -> bool:
         return bool((obj["metadata"].get("annotations") or {}).get(self._soft_finalizer))
 
+    @staticmethod
+    def _sees_everything(reflector: Reflector) -> bool:
+        """Whether an object missing from this synced informer is gone upstream: true when
+        it selects nothing out (a pooled process's), so the GET that would confirm it (each
+        target's reconcile of a removal, twice) is spared. One that selects by placement label
+        also misses objects unplaced here but alive, whose finalizer the removal must see."""
+        return reflector.label_selector is None and reflector.synced.is_set()
+
     async def reconcile(self, key: WorkKey) -> float | None:
         """Converge one object; returns seconds after which to look again, or None."""
         synced = self.resources[key.resource]
         upstream = synced.upstream.get(key.namespace, key.name)
-        if upstream is None:
+        if upstream is None and not self._sees_everything(synced.upstream):
             upstream = await self._up.get_or_none(synced.resource, key.name, key.namespace)
         if upstream is not None and self.placed(upstream) and not is_deleting(upstream):
             return await self._sync(key, synced, upstream)
