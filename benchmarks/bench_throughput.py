@@ -33,8 +33,8 @@ from pathlib import Path
 from typing import Any
 
 from pytest_syncer.apiserver.http.metrics import REQUESTS, parse
-from pytest_syncer.syncer.client import KubeClient
-from pytest_syncer.syncer.transform.naming import placement_label, sync_target_key
+from pytest_syncer.contract.naming import placement_label, sync_target_key
+from pytest_syncer.kubeclient.client import KubeClient
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_sync import (  # type: ignore[import-not-found]

@@ -43,9 +43,9 @@ from pytest_syncer.apiserver.api.selectors import (
 )
 from pytest_syncer.apiserver.api.strategic_merge import schema_for
 from pytest_syncer.apiserver.api.token_review import check_root_reviewer, review_token
-from pytest_syncer.apiserver.api.watch import WatchHub
+from pytest_syncer.apiserver.api.watch import WatchFanout
 from pytest_syncer.apiserver.api.write_options import is_delete_dry_run, parse_write_options
-from pytest_syncer.apiserver.auth import Identity, TokenAuthority
+from pytest_syncer.apiserver.auth import BearerTokens, Identity
 from pytest_syncer.apiserver.http import discovery
 from pytest_syncer.apiserver.http.bodies import (
     MAX_BODY_BYTES,
@@ -56,19 +56,9 @@ from pytest_syncer.apiserver.http.bodies import (
     read_optional_object,
 )
 from pytest_syncer.apiserver.http.metrics import RequestMetrics
-from pytest_syncer.apiserver.http.negotiation import (
-    Output,
-    TableFormat,
-    negotiate,
-    render_document,
-)
+from pytest_syncer.apiserver.http.negotiation import Output, TableFormat, negotiate, render_document
 from pytest_syncer.apiserver.http.openapi import OpenAPIDocuments
-from pytest_syncer.apiserver.http.paths import (
-    WILDCARD,
-    DiscoveryPath,
-    OpenAPIPath,
-    parse_path,
-)
+from pytest_syncer.apiserver.http.paths import WILDCARD, DiscoveryPath, OpenAPIPath, parse_path
 from pytest_syncer.apiserver.http.protobuf import envelope as protobuf
 from pytest_syncer.apiserver.http.protobuf import serving as protobuf_serving
 from pytest_syncer.apiserver.http.watch_stream import serve_watch
@@ -98,21 +88,21 @@ def document_response(document: Any, output: Output, status: int = 200) -> web.R
 
 
 class APIServerApp:
-    """Serves ``api`` over HTTP to the clusters ``authority`` knows; ``hub`` feeds its watches."""
+    """Serves ``api`` over HTTP to the clusters ``tokens`` know; ``fanout`` feeds its watches."""
 
     def __init__(
         self,
         api: ObjectAPI,
-        hub: WatchHub,
-        authority: TokenAuthority,
+        fanout: WatchFanout,
+        tokens: BearerTokens,
         *,
         bookmark_interval: float = 10.0,
     ) -> None:
         self.api = api
         self.store = api.store
         self.registry = api.registry
-        self.hub = hub
-        self.authority = authority
+        self.fanout = fanout
+        self.tokens = tokens
         self.bookmark_interval = bookmark_interval
         self.clusters: set[str] = set()
         self._discovery_cache: dict[tuple[str, str, str, str | None], tuple[int, bytes]] = {}
@@ -122,7 +112,7 @@ class APIServerApp:
 
     def close(self) -> None:
         """End every open watch so a shutdown does not wait on them."""
-        self.hub.close_all()
+        self.fanout.close_all()
 
     def application(self) -> web.Application:
         app = web.Application(client_max_size=MAX_BODY_BYTES)
@@ -166,7 +156,7 @@ class APIServerApp:
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise APIError(401, "Unauthorized: a bearer token is required")
-        identity = self.authority.authenticate(token.strip())
+        identity = self.tokens.authenticate(token.strip())
         if identity is None:
             raise APIError(401, "Unauthorized: the bearer token is not valid")
         return identity
@@ -249,7 +239,7 @@ class APIServerApp:
         if verb == "watch":
             selection = self._selection(resource_type, query)
             return await serve_watch(
-                request, self.api, self.hub, path, selection, output, self.bookmark_interval
+                request, self.api, self.fanout, path, selection, output, self.bookmark_interval
             )
         if verb == "list":
             return self._list(path, self._selection(resource_type, query), query, output)
@@ -297,7 +287,7 @@ class APIServerApp:
             warnings = check_fields(body, schema, options.field_validation)
         if verb == "create":
             if not resource_type.stored:
-                review = review_token(path.cluster, body, self.authority.authenticate)
+                review = review_token(path.cluster, body, self.tokens.authenticate)
                 return document_response(review, output, 201)
             result, status = self.api.create(path, body, options), 201
         elif verb == "update":

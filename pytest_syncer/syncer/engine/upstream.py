@@ -19,15 +19,16 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Sequence
 
-from pytest_syncer.syncer.client import SYNC_STATUSES, KubeClient, Resource
-from pytest_syncer.syncer.engine.finalizer import FinalizerWrites
-from pytest_syncer.syncer.interfaces import (
+from pytest_syncer.contract.naming import (
     SYNC_TARGET_KEY_LABEL,
     WORKLOAD_UID_LABEL,
-    KubeObject,
+    placement_label,
+    sync_target_key,
 )
-from pytest_syncer.syncer.reflector import Change, Handler, Reflector
-from pytest_syncer.syncer.transform.naming import placement_label, sync_target_key
+from pytest_syncer.contract.objects import KubeObject
+from pytest_syncer.kubeclient.client import SYNC_STATUSES, KubeClient, Resource
+from pytest_syncer.kubeclient.reflector import Change, Handler, Reflector
+from pytest_syncer.syncer.engine.finalizer import FinalizerWrites
 
 UID_INDEX = "uid"
 """Upstream objects by `metadata.uid`; SyncStatus objects by the workload uid they report on."""

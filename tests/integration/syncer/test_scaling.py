@@ -18,13 +18,14 @@ import pytest
 
 from pytest_syncer.apiserver import BackgroundAPIServer
 from pytest_syncer.apiserver.http.metrics import LIST_RETURNED, REQUESTS, parse
-from pytest_syncer.syncer.client import NAMESPACES, SYNC_STATUSES, KubeClient
+from pytest_syncer.contract.naming import WORKLOAD_UID_LABEL
+from pytest_syncer.contract.objects import SyncPhase
+from pytest_syncer.harness.waiting import await_until
+from pytest_syncer.kubeclient.client import NAMESPACES, SYNC_STATUSES, KubeClient
 from pytest_syncer.syncer.engine.settings import KNOWN_RESOURCES
-from pytest_syncer.syncer.interfaces import WORKLOAD_UID_LABEL, SyncPhase
-from pytest_syncer.waiting import await_until
 from tests.integration.syncer.environment import (
     UPSTREAM,
-    SyncerEnvironment,
+    SyncerProcessRig,
     TargetInfo,
     setup_environment,
 )
@@ -39,7 +40,7 @@ SLACK = 1.5
 @pytest.fixture(scope="module")
 def environment(
     apiserver: BackgroundAPIServer, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[SyncerEnvironment]:
+) -> Iterator[SyncerProcessRig]:
     env = setup_environment(apiserver.kubeconfigs, tmp_path_factory.mktemp("syncers"), TARGETS)
     try:
         env.syncer([target.name for target in TARGETS]).start()
@@ -114,7 +115,7 @@ async def _placement_cost(
 
 
 async def test_one_placement_costs_linear_requests_in_its_targets(
-    environment: SyncerEnvironment,
+    environment: SyncerProcessRig,
 ) -> None:
     async with environment.clients(UPSTREAM) as clients:
         upstream = clients[UPSTREAM]
