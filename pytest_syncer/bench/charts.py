@@ -1,7 +1,9 @@
 """PNG charts of a `pytest-syncer bench` run, with matplotlib (the optional `plot` extra).
 
-Three charts: locust's tunnel throughput over time beside bench_tunnel's figures and the bars;
-the latency distribution of every locust request name; and each figure beside its comparison.
+Four charts: locust's tunnel throughput over time beside bench_tunnel's figures and the bars;
+the latency distribution of every locust request name; bench_throughput's ramp (sync p99 and
+achieved rate against the offered rate, beside the API server's own write rate and the bars);
+and each figure beside its comparison.
 """
 
 from __future__ import annotations
@@ -36,8 +38,48 @@ def write_charts(
     entries = [entry for run in locust.values() for entry in run if entry["num_requests"]]
     if entries:
         written.append(_latency(directory / "latency.png", entries))
+    steps = (result["results"].get("throughput") or {}).get("steps")
+    if steps:
+        written.append(_ramp(directory / "throughput-ramp.png", result, steps))
     written.append(_comparisons(directory / "comparisons.png", result))
     return written
+
+
+def _ramp(path: Path, result: Mapping[str, Any], steps: Sequence[Mapping[str, Any]]) -> Path:
+    """bench_throughput: what each offered rate achieved and its sync p99."""
+    figure = _figure(9, 3.5)
+    rate_axes, latency_axes = figure.subplots(1, 2)
+    offered = [step["offered_writes_per_s"] for step in steps]
+    rate_axes.plot(
+        offered,
+        [step["achieved_writes_per_s"] for step in steps],
+        marker="o",
+        label="achieved placed writes/s",
+    )
+    rate_axes.plot(offered, offered, color="tab:gray", linestyle=":", label="offered")
+    apiserver = result["comparisons"]["throughput_vs_apiserver_writes"]["apiserver_writes_per_s"]
+    if apiserver is not None:
+        rate_axes.axhline(
+            apiserver,
+            color="tab:green",
+            linestyle="--",
+            linewidth=1,
+            label="API server's own writes/s",
+        )
+    rate_axes.axhline(10, color="tab:purple", linestyle=":", linewidth=1, label="bar 10/s")
+    rate_axes.set_xlabel("offered placed writes/s")
+    rate_axes.set_ylabel("writes/s")
+    rate_axes.legend(fontsize="x-small")
+    p99 = [step["p99_ms"] if step["p99_ms"] is not None else float("nan") for step in steps]
+    latency_axes.plot(offered, p99, marker="o", label="sync p99 (all targets)")
+    latency_axes.axhline(1000, color="tab:purple", linestyle=":", linewidth=1, label="1 s")
+    latency_axes.set_xlabel("offered placed writes/s")
+    latency_axes.set_ylabel("ms")
+    latency_axes.legend(fontsize="x-small")
+    targets = result["comparisons"]["throughput_vs_apiserver_writes"]["targets"]
+    figure.suptitle(f"Placed writes ramp, {targets} targets (bench_throughput)")
+    figure.savefig(path, dpi=DPI)
+    return path
 
 
 def _figure(width: float, height: float) -> Any:

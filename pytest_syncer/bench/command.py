@@ -194,6 +194,12 @@ def run_all(source: Path, targets: int, duration: float, workdir: Path) -> Run:
         ("transform", "transform", [f"--targets={targets}", f"--duration={half:g}"], half + 15),
         ("tunnel", "tunnel", [f"--duration={duration:g}"], 2 * duration + 30),
         ("sync", "sync", [f"--targets={targets}", f"--duration={duration:g}"], duration + 120),
+        (
+            "throughput",
+            "throughput",
+            [f"--targets={targets}", f"--step={half:g}"],
+            14 * half + 120,
+        ),
     ]
     for key, script, args, expected in benchmarks:
         result = run.step(key, run_benchmark, source, script, args, expected)

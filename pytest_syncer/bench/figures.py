@@ -12,6 +12,7 @@ BARS: dict[str, dict[str, str]] = {
     "sync_p99_ms": {"seed": "< 5000 ms", "must": "< 1000 ms", "goal": "< 250 ms"},
     "status_targets": {"seed": "50+ targets", "must": "100 targets", "goal": "500 targets"},
     "tunnel_ops_per_s": {"seed": ">= 1000", "must": ">= 2000, 0 errors", "goal": ">= 5000"},
+    "placed_writes_per_s": {"seed": ">= 2", "must": ">= 10 with sync p99 < 1 s"},
 }
 """The project's performance bars (docs/architecture.md), printed beside the figures that
 answer them."""
@@ -153,6 +154,19 @@ def comparisons(results: Mapping[str, Any], targets: int) -> dict[str, Any]:
                 results, "status", str(targets), "apiserver_single_status_write_ms"
             ),
         },
+        "throughput_vs_apiserver_writes": {
+            "targets": _get(results, "throughput", "throughput", "targets"),
+            "placed_writes_per_s": _get(
+                results, "throughput", "throughput", "sustained_writes_per_s"
+            ),
+            "p99_ms": _get(results, "throughput", "throughput", "p99_ms"),
+            "apiserver_writes_per_s": _get(results, "throughput", "apiserver", "writes_per_s"),
+            "requests_per_placement": _get(results, "throughput", "requests_per_placement"),
+            "ratio": _ratio(
+                _get(results, "throughput", "throughput", "sustained_writes_per_s"),
+                _get(results, "throughput", "apiserver", "writes_per_s"),
+            ),
+        },
         "apiserver_vs_floor": {
             "creates_per_s": [
                 _get(results, "apiserver", "apiserver", "creates_per_s"),
@@ -194,6 +208,7 @@ def bars(results: Mapping[str, Any], targets: int) -> dict[str, Any]:
     }
     largest_correct = max((size for size, ok in correct.items() if ok), default=0)
     locust_tunnel = _get(results, "locust", "tunnel", "total") or {}
+    placed = _get(results, "throughput", "throughput", "sustained_writes_per_s")
 
     def at_least(value: float | None, bar: float) -> bool | None:
         return None if value is None else value >= bar
@@ -217,6 +232,13 @@ def bars(results: Mapping[str, Any], targets: int) -> dict[str, Any]:
             },
             "meets_seed": largest_correct >= 50,
             "meets_must": largest_correct >= 100,
+        },
+        "placed_writes_per_s": {
+            **BARS["placed_writes_per_s"],
+            "measured": placed,
+            "p99_ms": _get(results, "throughput", "throughput", "p99_ms"),
+            "meets_seed": at_least(placed, 2),
+            "meets_must": at_least(placed, 10),
         },
         "tunnel_ops_per_s": {
             **BARS["tunnel_ops_per_s"],

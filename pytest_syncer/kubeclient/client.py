@@ -191,6 +191,20 @@ class KubeClient:
         result: KubeObject = orjson.loads(payload) if payload else {}
         return result
 
+    async def metrics(self) -> str:
+        """The server's `/metrics` page, at its root (outside any logical cluster)."""
+        parts = urlsplit(self.server)
+        async with self._session.get(
+            f"{parts.scheme}://{parts.netloc}/metrics",
+            headers=await self._headers(),
+            proxy=self._proxy,
+            server_hostname=self._server_hostname,
+        ) as response:
+            text = await response.text()
+            if response.status >= 300:
+                raise ApiError.from_body(response.status, text.encode())
+        return text
+
     async def list(
         self,
         resource: Resource,

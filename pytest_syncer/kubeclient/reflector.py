@@ -1,6 +1,8 @@
 """A reflector in client-go's shape: list, then watch from the list's resourceVersion, forever.
 
-The local cache is what reconciles read, so they cost no request. A watch that ends (server
+The local cache is what reconciles read, so they cost no request; indexes (client-go's
+`Indexer`: a function from an object to index values) answer "which cached objects carry this
+value" without a scan, and without the per-event list a lister replaces. A watch that ends (server
 timeout, broken connection, restarted server) resumes from the last resourceVersion seen,
 bookmarks included; a resourceVersion the server no longer has (410 Gone) means events were
 missed, so the reflector lists again and reports the difference as adds, updates and deletes.
@@ -11,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from enum import StrEnum
 from types import TracebackType
 from typing import Self
@@ -35,6 +37,10 @@ class Change(StrEnum):
 
 Handler = Callable[[Change, KubeObject, KubeObject | None], None]
 """Called with (change, object, previous object or None) after the cache changed."""
+
+
+IndexFunc = Callable[[KubeObject], Iterable[str]]
+"""The values an object is indexed under (client-go's `cache.IndexFunc`)."""
 
 
 class Gone(Exception):
@@ -77,10 +83,37 @@ class Reflector:
         self.lists = 0
         self.last_error: str | None = None
         self._handlers: list[Handler] = []
+        self._indexers: dict[str, IndexFunc] = {}
+        self._indexes: dict[str, dict[str, set[ObjectKey]]] = {}
         self._task: asyncio.Task[None] | None = None
 
     def add_handler(self, handler: Handler) -> None:
         self._handlers.append(handler)
+
+    def add_index(self, name: str, func: IndexFunc) -> None:
+        """Index the cache by `func` (add before `start`); read with `by_index`."""
+        self._indexers[name] = func
+        index = self._indexes[name] = {}
+        for key, obj in self.cache.items():
+            for value in func(obj):
+                index.setdefault(value, set()).add(key)
+
+    def by_index(self, name: str, value: str) -> list[KubeObject]:
+        """The cached objects `name`'s function maps to `value` (client-go's `ByIndex`)."""
+        keys = self._indexes[name].get(value, ())
+        return [self.cache[key] for key in sorted(keys) if key in self.cache]
+
+    def _reindex(self, key: ObjectKey, old: KubeObject | None, new: KubeObject | None) -> None:
+        for name, func in self._indexers.items():
+            index = self._indexes[name]
+            for value in func(old) if old is not None else ():
+                holders = index.get(value)
+                if holders is not None:
+                    holders.discard(key)
+                    if not holders:
+                        del index[value]
+            for value in func(new) if new is not None else ():
+                index.setdefault(value, set()).add(key)
 
     def get(self, namespace: str, name: str) -> KubeObject | None:
         return self.cache.get((namespace, name))
@@ -103,6 +136,10 @@ class Reflector:
         fresh = {object_key(item): item for item in listing.get("items") or []}
         previous = self.cache
         self.cache = fresh
+        for name in self._indexers:
+            self._indexes[name] = {}
+        for key, obj in fresh.items():
+            self._reindex(key, None, obj)
         self.resource_version = str(listing["metadata"].get("resourceVersion", ""))
         for key, obj in previous.items():
             if key not in fresh:
@@ -129,10 +166,12 @@ class Reflector:
         key = object_key(obj)
         if kind == "DELETED":
             old = self.cache.pop(key, None)
+            self._reindex(key, old, None)
             self._notify(Change.DELETED, obj, old)
         elif kind in (Change.ADDED, Change.MODIFIED):
             old = self.cache.get(key)
             self.cache[key] = obj
+            self._reindex(key, old, obj)
             self._notify(Change.ADDED if old is None else Change.MODIFIED, obj, old)
         if version:
             self.resource_version = str(version)

@@ -35,6 +35,16 @@ RESULTS: dict[str, Any] = {
         "sync": {"targets": 50, "p50_ms": 238.0, "p99_ms": 508.0},
         "direct": {"create_p50_ms": 3.5, "create_p99_ms": 20.9},
     },
+    "throughput": {
+        "throughput": {"targets": 50, "sustained_writes_per_s": 11.6, "p99_ms": 870.0},
+        "steps": [
+            {"offered_writes_per_s": 10, "achieved_writes_per_s": 9.8, "p99_ms": 640.0},
+            {"offered_writes_per_s": 12, "achieved_writes_per_s": 11.6, "p99_ms": 870.0},
+            {"offered_writes_per_s": 15, "achieved_writes_per_s": 12.1, "p99_ms": None},
+        ],
+        "requests_per_placement": 460.0,
+        "apiserver": {"writes_per_s": 290.0},
+    },
     "status": {
         "50": {"converge_s": 0.03, "correct": True, "apiserver_single_status_write_ms": 1.98},
         "100": {"converge_s": 0.01, "correct": True, "apiserver_single_status_write_ms": 0.8},
@@ -139,6 +149,14 @@ def test_each_figure_beside_its_comparison_and_the_bars() -> None:
     assert comparisons["locust"]["status_flip_to_healthy_p99_ms"] == 360.0
     assert comparisons["locust"]["status_flip_to_never_ready_p99_ms"] is None
     assert comparisons["transform_vs_deepcopy"]["ratio"] == 1.56
+    assert comparisons["throughput_vs_apiserver_writes"] == {
+        "targets": 50,
+        "placed_writes_per_s": 11.6,
+        "p99_ms": 870.0,
+        "apiserver_writes_per_s": 290.0,
+        "requests_per_placement": 460.0,
+        "ratio": 0.04,
+    }
     bars = result["bars"]
     assert bars["sync_p99_ms"]["measured"] == 508.0
     assert bars["sync_p99_ms"]["meets_seed"] is True
@@ -149,12 +167,16 @@ def test_each_figure_beside_its_comparison_and_the_bars() -> None:
     assert bars["tunnel_ops_per_s"]["meets_must"] is True
     assert bars["tunnel_ops_per_s"]["locust_measured"] == 1000.0
     assert bars["tunnel_ops_per_s"]["seed"] == ">= 1000"
+    assert bars["placed_writes_per_s"]["measured"] == 11.6
+    assert bars["placed_writes_per_s"]["meets_must"] is True
     assert result["seconds"] == {"tunnel": 31.5}
     assert result["results"]["sync"] is RESULTS["sync"]
 
 
 def test_a_failed_step_leaves_its_figures_and_bars_unanswered() -> None:
     results = {key: value for key, value in RESULTS.items() if key not in {"tunnel", "status"}}
+    unanswered = assemble({}, targets=50, duration=10.0, machine={}, seconds={}, errors={})
+    assert unanswered["bars"]["placed_writes_per_s"]["meets_must"] is None
     result = assemble(
         results,
         targets=50,
@@ -168,6 +190,7 @@ def test_a_failed_step_leaves_its_figures_and_bars_unanswered() -> None:
     assert result["bars"]["status_targets"]["measured"] == 0
     assert result["bars"]["status_targets"]["meets_seed"] is False
     assert result["bars"]["sync_p99_ms"]["meets_must"] is True
+    assert result["bars"]["placed_writes_per_s"]["meets_seed"] is True
     assert result["errors"] == {"tunnel": "bench_tunnel.py exited with 1"}
 
 
@@ -215,6 +238,7 @@ def test_charts_are_written_as_pngs(tmp_path: Path) -> None:
     assert [path.name for path in paths] == [
         "tunnel-throughput.png",
         "latency.png",
+        "throughput-ramp.png",
         "comparisons.png",
     ]
     for path in paths:

@@ -103,6 +103,17 @@ class LabelSelector:
     def empty(self) -> bool:
         return not self.requirements and not self.selects_nothing
 
+    def index_terms(self) -> tuple[tuple[str, tuple[str, ...] | None], ...]:
+        """Labels every selected object carries (a key with one of some values, or with any):
+        what a store's label index can narrow a list by before the full match."""
+        terms: list[tuple[str, tuple[str, ...] | None]] = []
+        for requirement in self.requirements:
+            if requirement.operator in (Operator.EQUALS, Operator.DOUBLE_EQUALS, Operator.IN):
+                terms.append((requirement.key, requirement.values))
+            elif requirement.operator in (Operator.EXISTS, *_NUMERIC_OPERATORS):
+                terms.append((requirement.key, None))
+        return tuple(terms)
+
     def __str__(self) -> str:
         return ",".join(str(requirement) for requirement in self.requirements)
 

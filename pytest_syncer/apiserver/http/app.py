@@ -55,6 +55,7 @@ from pytest_syncer.apiserver.http.bodies import (
     read_object,
     read_optional_object,
 )
+from pytest_syncer.apiserver.http.metrics import RequestMetrics
 from pytest_syncer.apiserver.http.negotiation import Output, TableFormat, negotiate, render_document
 from pytest_syncer.apiserver.http.openapi import OpenAPIDocuments
 from pytest_syncer.apiserver.http.paths import WILDCARD, DiscoveryPath, OpenAPIPath, parse_path
@@ -106,6 +107,8 @@ class APIServerApp:
         self.clusters: set[str] = set()
         self._discovery_cache: dict[tuple[str, str, str, str | None], tuple[int, bytes]] = {}
         self.openapi = OpenAPIDocuments(self.registry)
+        self.metrics = RequestMetrics()
+        api.listed = self.metrics.listed
 
     def close(self) -> None:
         """End every open watch so a shutdown does not wait on them."""
@@ -121,6 +124,8 @@ class APIServerApp:
             return web.Response(text="ok")
         try:
             identity = self._authenticate(request)
+            if request.rel_url.raw_path == "/metrics" and request.method == "GET":
+                return web.Response(text=self.metrics.render())
             path = parse_path(request.rel_url.raw_path, self.registry)
             self._authorize(identity, path.cluster)
             if isinstance(path, DiscoveryPath):
@@ -220,6 +225,13 @@ class APIServerApp:
         else:
             verb = _METHOD_VERBS.get(method, "")
         self._check_verb(path, verb, method)
+        self.metrics.request(
+            verb,
+            resource_type.group,
+            resource_type.resource,
+            path.subresource or "",
+            request.content_type == APPLY_PATCH,
+        )
         has_protobuf = protobuf.supports(resource_type.api_version, resource_type.kind)
         output = negotiate(
             request.headers.get("Accept", ""), query, protobuf=has_protobuf, watch=verb == "watch"

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import abc
 import time
-from collections.abc import Callable
-from typing import Any, Literal, NamedTuple
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, ClassVar, Literal, NamedTuple
 
 import orjson
 
@@ -28,6 +28,10 @@ class ObjectKey(NamedTuple):
     cluster: str
     namespace: str
     name: str
+
+
+LabelTerm = tuple[str, tuple[str, ...] | None]
+"""A label an object must carry: the key, with one of the values, or with any (``None``)."""
 
 
 class StoreError(Exception):
@@ -119,6 +123,9 @@ class Store(abc.ABC):
     not mutate (copy first): that keeps the hot path free of copies.
     """
 
+    decodes: ClassVar[bool] = False
+    """Whether reads decode stored bytes; the API then serves lists from a watch cache."""
+
     def __init__(self) -> None:
         self._listeners: list[Listener] = []
 
@@ -144,9 +151,21 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     def list_objects(
-        self, resource: str, cluster: str | None = None, namespace: str | None = None
+        self,
+        resource: str,
+        cluster: str | None = None,
+        namespace: str | None = None,
+        labels: Sequence[LabelTerm] = (),
     ) -> list[dict[str, Any]]:
-        """Objects of ``resource`` ordered by (cluster, namespace, name); ``None`` means all."""
+        """Objects of ``resource`` ordered by (cluster, namespace, name); ``None`` means all.
+
+        Only objects meeting every label term are returned, found through a label index so
+        that objects the terms drop are neither read nor decoded.
+        """
+
+    @abc.abstractmethod
+    def all_objects(self) -> Iterator[tuple[ObjectKey, dict[str, Any]]]:
+        """Every object with its key, in no particular order: what fills a watch cache."""
 
     @abc.abstractmethod
     def create(self, key: ObjectKey, obj: dict[str, Any]) -> WatchEvent:

@@ -2,7 +2,8 @@
 
 Like kine, the log is a table whose integer key is the revision and each row remembers the
 revision it replaced; a second table holds each object's current value so reads and lists
-never replay the log. The server is the only writer, so live watches are fed in-process and
+never replay the log, and a third its labels, so a label-selected list reads and decodes only
+the objects it returns. The server is the only writer, so live watches are fed in-process and
 the log table is read only to resume a watch from an older revision.
 """
 
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import sqlite3
 import time
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +22,7 @@ from pytest_syncer.apiserver.store import (
     EventType,
     KeyExistsError,
     KeyNotFoundError,
+    LabelTerm,
     ObjectKey,
     RevisionConflictError,
     Store,
@@ -51,13 +54,51 @@ CREATE TABLE IF NOT EXISTS events (
 CREATE INDEX IF NOT EXISTS events_by_resource ON events (resource, revision);
 CREATE INDEX IF NOT EXISTS events_by_time ON events (created);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS labels (
+    resource TEXT NOT NULL,
+    key TEXT NOT NULL,
+    value TEXT NOT NULL,
+    cluster TEXT NOT NULL,
+    namespace TEXT NOT NULL,
+    name TEXT NOT NULL,
+    PRIMARY KEY (resource, key, value, cluster, namespace, name)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS labels_by_object ON labels (resource, cluster, namespace, name, key);
 """
+
+_OBJECT_LABELS = "resource = ? AND cluster = ? AND namespace = ? AND name = ?"
+_SAME_OBJECT = (
+    "m.resource = o.resource AND m.cluster = o.cluster AND m.namespace = o.namespace"
+    " AND m.name = o.name"
+)
+
+
+def _labels(obj: dict[str, Any]) -> dict[str, str]:
+    labels = (obj.get("metadata") or {}).get("labels")
+    return labels if isinstance(labels, dict) else {}
+
+
+def _value_clause(column: str, values: tuple[str, ...] | None, params: list[str]) -> str:
+    if values is None:
+        return ""
+    params.extend(values)
+    return f" AND {column} IN ({','.join('?' * len(values))})"
+
 
 DATABASE_FILE = "store.sqlite"
 
 
 class SQLiteStore(Store):
-    """Objects and events in one SQLite database in WAL mode (``synchronous=NORMAL``)."""
+    """Objects and events in one SQLite database in WAL mode (``synchronous=OFF``).
+
+    Every write runs on the server's event loop, so the time SQLite waits on the disk stalls
+    every request: with ``OFF`` a commit hands the WAL to the operating system without waiting
+    (0.38 ms -> 0.10 ms of wall time per write here at load 8, for 0.08 -> 0.06 ms of CPU). A
+    killed server loses nothing committed (its restart and fault tests kill the process); only
+    an operating system crash could, and a test environment does not outlive one.
+    """
+
+    decodes = True
 
     def __init__(self, path: Path) -> None:
         super().__init__()
@@ -65,13 +106,33 @@ class SQLiteStore(Store):
         self.path = path
         self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.execute("PRAGMA synchronous=OFF")
         self._db.executescript(_SCHEMA)
         sequence = self._db.execute(
             "SELECT seq FROM sqlite_sequence WHERE name = 'events'"
         ).fetchone()
         self._revision = int(sequence[0]) if sequence else 0
         self._compacted = self._meta("compacted")
+        if not self._meta("labels_indexed"):
+            self._index_labels()
+
+    def _index_labels(self) -> None:
+        """Fill the label table of a database written before it existed."""
+        with self._db:
+            self._db.execute("BEGIN")
+            self._db.execute("DELETE FROM labels")
+            for key, obj in list(self.all_objects()):
+                self._insert_labels(key, _labels(obj))
+            self._db.execute("INSERT OR REPLACE INTO meta VALUES ('labels_indexed', 1)")
+
+    def _insert_labels(self, key: ObjectKey, labels: dict[str, str]) -> None:
+        self._db.executemany(
+            "INSERT OR REPLACE INTO labels VALUES (?, ?, ?, ?, ?, ?)",
+            [
+                (key.resource, label, str(value), key.cluster, key.namespace, key.name)
+                for label, value in labels.items()
+            ],
+        )
 
     def _meta(self, key: str) -> int:
         row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
@@ -98,8 +159,14 @@ class SQLiteStore(Store):
         return None if current is None else orjson.loads(current[1])
 
     def list_objects(
-        self, resource: str, cluster: str | None = None, namespace: str | None = None
+        self,
+        resource: str,
+        cluster: str | None = None,
+        namespace: str | None = None,
+        labels: Sequence[LabelTerm] = (),
     ) -> list[dict[str, Any]]:
+        if labels:
+            return self._list_labelled(resource, cluster, namespace, labels)
         query = "SELECT value FROM objects WHERE resource = ?"
         params: list[str] = [resource]
         if cluster is not None:
@@ -109,6 +176,45 @@ class SQLiteStore(Store):
             query += " AND namespace = ?"
             params.append(namespace)
         query += " ORDER BY cluster, namespace, name"
+        return [orjson.loads(row[0]) for row in self._db.execute(query, params)]
+
+    def all_objects(self) -> Iterator[tuple[ObjectKey, dict[str, Any]]]:
+        rows = self._db.execute("SELECT resource, cluster, namespace, name, value FROM objects")
+        for resource, cluster, namespace, name, raw in rows.fetchall():
+            yield ObjectKey(resource, cluster, namespace, name), orjson.loads(raw)
+
+    def _list_labelled(
+        self,
+        resource: str,
+        cluster: str | None,
+        namespace: str | None,
+        terms: Sequence[LabelTerm],
+    ) -> list[dict[str, Any]]:
+        """Driven by the label table from a term with values (the more selective kind); every
+        other term is an indexed probe, so only returned rows are read and decoded."""
+        first = next((term for term in terms if term[1] is not None), terms[0])
+        params: list[str] = [resource, first[0]]
+        query = (
+            "SELECT o.value FROM labels l JOIN objects o ON o.resource = l.resource"
+            " AND o.cluster = l.cluster AND o.namespace = l.namespace AND o.name = l.name"
+            " WHERE l.resource = ? AND l.key = ?" + _value_clause("l.value", first[1], params)
+        )
+        if cluster is not None:
+            query += " AND l.cluster = ?"
+            params.append(cluster)
+        if namespace is not None:
+            query += " AND l.namespace = ?"
+            params.append(namespace)
+        for label, values in terms:
+            if (label, values) == first:
+                continue
+            params.append(label)
+            query += (
+                f" AND EXISTS (SELECT 1 FROM labels m WHERE {_SAME_OBJECT} AND m.key = ?"
+                + _value_clause("m.value", values, params)
+                + ")"
+            )
+        query += " ORDER BY l.cluster, l.namespace, l.name"
         return [orjson.loads(row[0]) for row in self._db.execute(query, params)]
 
     def _write(
@@ -123,6 +229,8 @@ class SQLiteStore(Store):
         raw = orjson.dumps(obj)
         now = time.time()
         prev_revision = None if previous is None else previous[0]
+        old = None if previous is None else orjson.loads(previous[1])
+        old_labels = {} if old is None else _labels(old)
         with self._db:
             self._db.execute("BEGIN")
             self._db.execute(
@@ -141,8 +249,11 @@ class SQLiteStore(Store):
                     "INSERT OR REPLACE INTO objects VALUES (?, ?, ?, ?, ?, ?)",
                     (*key, revision, raw),
                 )
+            new_labels = {} if event_type == "DELETED" else _labels(obj)
+            if old_labels != new_labels:
+                self._db.execute(f"DELETE FROM labels WHERE {_OBJECT_LABELS}", key)
+                self._insert_labels(key, new_labels)
         self._revision = revision
-        old = None if previous is None else orjson.loads(previous[1])
         event = WatchEvent(event_type, revision, key, obj, old, raw=raw, at=now)
         self._notify(event)
         return event

@@ -8,10 +8,15 @@ finalizer holds it), then this target's SyncStatus, and the last syncer out remo
 finalizer.
 
 The SyncStatus comes before the finalizer so that the last syncer out can never strip the
-finalizer from a workload another target is about to write below: it lists SyncStatus objects
-after its own delete, removes the finalizer only when none is left, and lists once more after
-removing it (a target that created its SyncStatus in between gets the finalizer back, and that
-target writes the finalizer itself right after creating its SyncStatus, whatever its cache says).
+finalizer from a workload another target is about to write below. The last one out is the
+target whose SyncStatus the process's cache of every target's SyncStatus saw go last (the cache
+wakes it), or any target when the cache never held one of the workload's (a process started
+after they were gone): it lists them to confirm, removes the finalizer only when none is left,
+and lists once more after removing it (a target that created its SyncStatus in between gets the
+finalizer back, and that target writes the finalizer itself right after creating its
+SyncStatus, whatever its cache says). Every other target sends nothing more, so deleting a
+workload on N targets costs O(N) requests and a constant number of lists, not a list per target
+returning O(N) objects each.
 """
 
 from __future__ import annotations
@@ -146,11 +151,19 @@ class SpecSyncer:
     def _held_by_soft_finalizer(self, obj: KubeObject) -> bool:
         return bool((obj["metadata"].get("annotations") or {}).get(self._soft_finalizer))
 
+    @staticmethod
+    def _sees_everything(reflector: Reflector) -> bool:
+        """Whether an object missing from this synced informer is gone upstream: true when
+        it selects nothing out (a pooled process's), so the GET that would confirm it (each
+        target's reconcile of a removal, twice) is spared. One that selects by placement label
+        also misses objects unplaced here but alive, whose finalizer the removal must see."""
+        return reflector.label_selector is None and reflector.synced.is_set()
+
     async def reconcile(self, key: WorkKey) -> float | None:
         """Converge one object; returns seconds after which to look again, or None."""
         synced = self.resources[key.resource]
         upstream = synced.upstream.get(key.namespace, key.name)
-        if upstream is None:
+        if upstream is None and not self._sees_everything(synced.upstream):
             upstream = await self._up.get_or_none(synced.resource, key.name, key.namespace)
         if upstream is not None and self.placed(upstream) and not is_deleting(upstream):
             return await self._sync(key, synced, upstream)
@@ -314,7 +327,10 @@ class SpecSyncer:
         self._written_from.pop(key, None)
         if upstream is not None and has_finalizer(upstream):
             uid = upstream["metadata"].get("uid", "")
-            if await self._statuses.remaining(key.namespace, uid) == 0:
+            if (
+                self._statuses.last_out(key.namespace, uid)
+                and await self._statuses.remaining(key.namespace, uid) == 0
+            ):
                 released = await remove_finalizer(self._up, resource, upstream)
                 self._log.info("%s: last copy gone, shared finalizer removed", key)
                 if released is not None and await self._statuses.remaining(key.namespace, uid):

@@ -19,8 +19,9 @@ from pytest_syncer.contract.objects import (
     SyncTarget,
 )
 from pytest_syncer.kubeclient.client import SYNC_STATUSES, ApiError, KubeClient, Resource
-from pytest_syncer.kubeclient.reflector import Reflector
+from pytest_syncer.kubeclient.reflector import Change, Reflector, object_key
 from pytest_syncer.syncer.engine.events import now_rfc3339
+from pytest_syncer.syncer.engine.upstream import SharedUpstream
 
 SYNCED_CONDITION = "Synced"
 
@@ -52,12 +53,32 @@ def workload_reference(resource: Resource, obj: KubeObject) -> ObjectReference:
 
 
 class SyncStatusWriter:
-    """This target's SyncStatus objects, read from a reflector, written with merge patches."""
+    """This target's SyncStatus objects, read from a reflector, written with merge patches;
+    every target's, for whether a workload is left anywhere, from the process's shared one."""
 
-    def __init__(self, client: KubeClient, cache: Reflector, target: SyncTarget) -> None:
+    def __init__(
+        self,
+        client: KubeClient,
+        cache: Reflector,
+        target: SyncTarget,
+        shared: SharedUpstream,
+        woken: set[tuple[str, str]],
+    ) -> None:
         self._client = client
         self._cache = cache
         self._target = target
+        self._shared = shared
+        self._woken = woken
+        """(namespace, workload uid) whose last SyncStatus, as the shared cache saw, was ours."""
+        self._unseen: set[tuple[str, str]] = set()
+        """(namespace, name) of SyncStatus objects created here that may not be cached yet."""
+        self._gone: set[tuple[str, str]] = set()
+        """(namespace, name) deleted here whose deletion the cache may not have seen yet."""
+        cache.add_handler(self._observed)
+
+    def _observed(self, change: Change, obj: KubeObject, old: KubeObject | None) -> None:
+        if change is Change.DELETED:
+            self._gone.discard(object_key(obj))
 
     def record(self, resource: Resource, workload: KubeObject) -> SyncStatusRecord:
         return SyncStatusRecord(
@@ -86,6 +107,8 @@ class SyncStatusWriter:
             if not error.already_exists:
                 raise
             return False
+        self._unseen.add((namespace, record.name))
+        self._gone.discard((namespace, record.name))
         return True
 
     async def report(self, resource: Resource, workload: KubeObject, verdict: Verdict) -> None:
@@ -137,18 +160,42 @@ class SyncStatusWriter:
             if not error.not_found:
                 raise
 
-    async def delete(self, resource: Resource, namespace: str, workload_name: str) -> None:
-        name = SyncStatusRecord(
+    def record_name(self, resource: Resource, namespace: str, workload_name: str) -> str:
+        return SyncStatusRecord(
             workload=ObjectReference(
                 resource.api_version, resource.kind, resource.resource, workload_name, namespace
             ),
             target_name=self._target.name,
             target_key=self._target.key,
         ).name
-        await self._client.delete(SYNC_STATUSES, name, namespace)
+
+    async def delete(self, resource: Resource, namespace: str, workload_name: str) -> None:
+        """Delete this target's SyncStatus of a workload, unless deleted here already or the
+        cache shows it gone (and it is not one created here the cache may not have seen yet):
+        a workload's removal is reconciled more than once (its copy below going enqueues it
+        again), and one DELETE per target is enough."""
+        key = (namespace, self.record_name(resource, namespace, workload_name))
+        if key in self._gone or (self._cache.get(*key) is None and key not in self._unseen):
+            return
+        await self._client.delete(SYNC_STATUSES, key[1], namespace)
+        self._unseen.discard(key)
+        self._gone.add(key)
+
+    def last_out(self, namespace: str, workload_uid: str) -> bool:
+        """Whether this target is the one to release the shared finalizer (no request): the
+        cache saw its SyncStatus go last, or the cache never held one of the workload's (a
+        process started after they were gone)."""
+        if (namespace, workload_uid) in self._woken:
+            self._woken.discard((namespace, workload_uid))
+            return True
+        return (
+            not self._shared.seen(workload_uid)
+            and self._shared.remaining(namespace, workload_uid) == 0
+        )
 
     async def remaining(self, namespace: str, workload_uid: str) -> int:
-        """SyncStatus objects of every target still left for a workload (a fresh list)."""
+        """SyncStatus objects of every target still left for a workload: a fresh list (cheap:
+        label-indexed), only to confirm what releasing the shared finalizer must not get wrong."""
         listing = await self._client.list(
             SYNC_STATUSES, namespace, label_selector=f"{WORKLOAD_UID_LABEL}={workload_uid}"
         )

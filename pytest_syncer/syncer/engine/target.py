@@ -47,7 +47,7 @@ from pytest_syncer.syncer.engine.status_collector import StatusCollector
 from pytest_syncer.syncer.engine.syncstatus import SyncStatusWriter
 from pytest_syncer.syncer.engine.targetlog import TargetLog
 from pytest_syncer.syncer.engine.tasks import ForeverTasks
-from pytest_syncer.syncer.engine.upstream import SharedUpstream, carries
+from pytest_syncer.syncer.engine.upstream import UID_INDEX, SharedUpstream, carries
 from pytest_syncer.syncer.interfaces import TransformContext
 from pytest_syncer.syncer.transform.renames import upstream_name
 
@@ -118,6 +118,10 @@ class TargetSyncer:
                 sync_target_key(upstream_cluster, target_name),
                 self._upstream_handler(resource),
             )
+        self._woken: set[tuple[str, str]] = set()
+        shared.on_last_status(
+            sync_target_key(upstream_cluster, target_name), self._last_status_gone
+        )
         self._queue: WorkQueue[WorkKey] = WorkQueue()
         self._starting: asyncio.Task[None] | None = None
         self._loops = ForeverTasks(self.log)
@@ -206,7 +210,7 @@ class TargetSyncer:
             down.add_handler(self._downstream_handler(resource))
             synced[resource.qualified_name] = SyncedResource(resource, up, down)
         self._namespaces = DownstreamNamespaces(self.downstream, namespace_cache, context, self.log)
-        statuses = SyncStatusWriter(self.upstream, status_cache, target)
+        statuses = SyncStatusWriter(self.upstream, status_cache, target, self._shared, self._woken)
         self._reporter = StatusReporter(statuses, EventRecorder(self.upstream, self.log), self.log)
         self._spec = SpecSyncer(
             upstream=self.upstream,
@@ -261,7 +265,7 @@ class TargetSyncer:
     async def _wait_for_informers(self) -> None:
         """Wait for every informer; one whose resource the server does not serve (404) does
         not block, and one that stays broken blocks for INFORMER_SYNC_TIMEOUT at most."""
-        reflectors = [*self._reflectors, *self._shared.reflectors.values()]
+        reflectors = [*self._reflectors, *self._shared.reflectors.values(), self._shared.statuses]
         waits = [r.wait_listed_or_unserved(INFORMER_SYNC_TIMEOUT) for r in reflectors]
         results = await asyncio.gather(*waits, return_exceptions=True)
         for reflector, result in zip(reflectors, results, strict=True):
@@ -285,6 +289,18 @@ class TargetSyncer:
             )
 
         return handle
+
+    def _last_status_gone(self, namespace: str, uid: str) -> None:
+        """This target's SyncStatus was a workload's last: reconcile it as the last one out,
+        which releases the shared finalizer."""
+        self._woken.add((namespace, uid))
+        for resource in self._resource_list:
+            reflector = self._shared.reflectors[resource.qualified_name]
+            for obj in reflector.by_index(UID_INDEX, uid):
+                if obj["metadata"].get("namespace") == namespace:
+                    self._queue.add(
+                        WorkKey(resource.qualified_name, namespace, obj["metadata"]["name"])
+                    )
 
     def _downstream_handler(self, resource: Resource) -> Handler:
         """A change below enqueues its upstream key, unless it is the echo of our own write."""

@@ -6,22 +6,50 @@ One watch per resource per process, dispatched to the targets whose placement la
 object carries (or carried: a dropped label is a removal), costs O(processes) instead.
 A process with a single target keeps kcp's per-target label selector. Likewise the targets
 that place one new workload at once add the shared finalizer with one request per process.
+
+The SyncStatus objects of every target are watched once per process too, indexed by workload
+uid: whether a workload still has a copy anywhere is a cache lookup, not a list per deletion
+per target (O(targets x workloads) per call). The deletion that leaves a workload with none,
+as this cache sees it, wakes the target whose SyncStatus it was, which confirms with one list
+and releases the shared finalizer.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
-from pytest_syncer.contract.naming import placement_label, sync_target_key
+from pytest_syncer.contract.naming import (
+    SYNC_TARGET_KEY_LABEL,
+    WORKLOAD_UID_LABEL,
+    placement_label,
+    sync_target_key,
+)
 from pytest_syncer.contract.objects import KubeObject
-from pytest_syncer.kubeclient.client import KubeClient, Resource
+from pytest_syncer.kubeclient.client import SYNC_STATUSES, KubeClient, Resource
 from pytest_syncer.kubeclient.reflector import Change, Handler, Reflector
 from pytest_syncer.syncer.engine.finalizer import FinalizerWrites
+
+UID_INDEX = "uid"
+"""Upstream objects by `metadata.uid`; SyncStatus objects by the workload uid they report on."""
 
 
 def carries(obj: KubeObject | None, label: str) -> bool:
     return obj is not None and label in (obj["metadata"].get("labels") or {})
+
+
+def label_value(obj: KubeObject, label: str) -> str:
+    return str((obj["metadata"].get("labels") or {}).get(label, ""))
+
+
+def object_uid(obj: KubeObject) -> list[str]:
+    uid = obj["metadata"].get("uid")
+    return [uid] if uid else []
+
+
+def workload_uid(status: KubeObject) -> list[str]:
+    uid = label_value(status, WORKLOAD_UID_LABEL)
+    return [uid] if uid else []
 
 
 class SharedUpstream:
@@ -47,7 +75,53 @@ class SharedUpstream:
             )
             for resource in resources
         }
+        for reflector in self.reflectors.values():
+            reflector.add_index(UID_INDEX, object_uid)
+        self.statuses = Reflector(
+            client, SYNC_STATUSES, name=f"target={targets} upstream every target's syncstatuses"
+        )
+        self.statuses.add_index(UID_INDEX, workload_uid)
+        self.statuses.add_handler(self._saw_status)
+        self._seen: set[str] = set()
+        for reflector in self.reflectors.values():
+            reflector.add_handler(self._forget_deleted)
         self.finalizers = FinalizerWrites()
+
+    def _saw_status(self, change: Change, obj: KubeObject, old: KubeObject | None) -> None:
+        if change is not Change.DELETED:
+            self._seen.update(workload_uid(obj))
+
+    def _forget_deleted(self, change: Change, obj: KubeObject, old: KubeObject | None) -> None:
+        if change is Change.DELETED:
+            self._seen.difference_update(object_uid(obj))
+
+    def seen(self, uid: str) -> bool:
+        """Whether this cache has held a SyncStatus of the workload with this uid (forgotten
+        when the workload leaves the upstream informer): if not, no deletion will wake anyone."""
+        return uid in self._seen
+
+    def remaining(self, namespace: str, uid: str, *, besides: str = "") -> int:
+        """Cached SyncStatus objects of the workload with this uid (but target `besides`'s)."""
+        return sum(
+            1
+            for status in self.statuses.by_index(UID_INDEX, uid)
+            if status["metadata"].get("namespace") == namespace
+            and label_value(status, SYNC_TARGET_KEY_LABEL) != besides
+        )
+
+    def on_last_status(self, key: str, wake: Callable[[str, str], None]) -> None:
+        """Call `wake(namespace, workload uid)` when target `key`'s SyncStatus was the last of
+        its workload the cache held."""
+
+        def deleted(change: Change, obj: KubeObject, old: KubeObject | None) -> None:
+            if change is not Change.DELETED or label_value(obj, SYNC_TARGET_KEY_LABEL) != key:
+                return
+            namespace = obj["metadata"].get("namespace", "")
+            for uid in workload_uid(obj):
+                if self.remaining(namespace, uid) == 0:
+                    wake(namespace, uid)
+
+        self.statuses.add_handler(deleted)
 
     def subscribe(self, resource: Resource, key: str, handler: Handler) -> None:
         """Call `handler` for objects that carry, or carried, this target's placement label."""
@@ -60,8 +134,9 @@ class SharedUpstream:
         self.reflectors[resource.qualified_name].add_handler(placed_here)
 
     async def start(self) -> None:
-        for reflector in self.reflectors.values():
+        for reflector in [*self.reflectors.values(), self.statuses]:
             await reflector.start()
 
     async def stop(self) -> None:
-        await asyncio.gather(*(reflector.stop() for reflector in self.reflectors.values()))
+        reflectors = [*self.reflectors.values(), self.statuses]
+        await asyncio.gather(*(reflector.stop() for reflector in reflectors))
