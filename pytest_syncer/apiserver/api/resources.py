@@ -7,7 +7,7 @@ register rows the same way the built-in types do).
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 STANDARD_VERBS = (
@@ -95,6 +95,11 @@ def _core(
     )
 
 
+def _review(group: str, resource: str, kind: str) -> ResourceType:
+    """A review: created and answered, never stored."""
+    return ResourceType(group, "v1", resource, kind, False, verbs=("create",), stored=False)
+
+
 ALL = ("all",)
 POD_FIELDS = (
     "spec.nodeName",
@@ -125,7 +130,15 @@ BUILTIN_TYPES: tuple[ResourceType, ...] = (
     _core("configmaps", "ConfigMap", short=("cm",)),
     _core("secrets", "Secret", fields=("type",)),
     _core("services", "Service", short=("svc",), status=True, categories=ALL),
-    _core("serviceaccounts", "ServiceAccount", short=("sa",)),
+    ResourceType(
+        "",
+        "v1",
+        "serviceaccounts",
+        "ServiceAccount",
+        True,
+        short_names=("sa",),
+        subresources=("token",),
+    ),
     _core("endpoints", "Endpoints", short=("ep",)),
     _core("pods", "Pod", short=("po",), status=True, fields=POD_FIELDS, categories=ALL),
     _core("events", "Event", short=("ev",), fields=EVENT_FIELDS),
@@ -236,16 +249,34 @@ BUILTIN_TYPES: tuple[ResourceType, ...] = (
         subresources=("status",),
         categories=("api-extensions",),
     ),
-    ResourceType(
-        "authentication.k8s.io",
-        "v1",
-        "tokenreviews",
-        "TokenReview",
-        False,
-        verbs=("create",),
-        stored=False,
-    ),
+    _review("authentication.k8s.io", "tokenreviews", "TokenReview"),
+    _review("authentication.k8s.io", "selfsubjectreviews", "SelfSubjectReview"),
+    _review("authorization.k8s.io", "selfsubjectaccessreviews", "SelfSubjectAccessReview"),
+    _review("authorization.k8s.io", "selfsubjectrulesreviews", "SelfSubjectRulesReview"),
+    _review("authorization.k8s.io", "subjectaccessreviews", "SubjectAccessReview"),
 )
+
+
+#: Subresources serving another kind than their resource's: (group, version, kind).
+SUBRESOURCE_KINDS = {
+    "scale": ("autoscaling", "v1", "Scale"),
+    "token": ("authentication.k8s.io", "v1", "TokenRequest"),
+}
+#: The verbs of each subresource; ``status`` and ``scale`` are read and written.
+_SUBRESOURCE_VERBS = {"token": ("create",)}
+
+
+def subresource_verbs(subresource: str) -> tuple[str, ...]:
+    return _SUBRESOURCE_VERBS.get(subresource, ("get", "patch", "update"))
+
+
+def subresource_type(resource_type: ResourceType, subresource: str) -> ResourceType:
+    """The kind ``subresource`` of ``resource_type`` serves: its own, a Scale, a TokenRequest."""
+    found = SUBRESOURCE_KINDS.get(subresource)
+    if found is None:
+        return resource_type
+    group, version, kind = found
+    return replace(resource_type, group=group, version=version, kind=kind)
 
 
 @dataclass

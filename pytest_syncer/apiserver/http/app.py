@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import orjson
 from aiohttp import web
 
+from pytest_syncer.apiserver.api import authorization
 from pytest_syncer.apiserver.api.errors import APIError
 from pytest_syncer.apiserver.api.field_validation import check_fields
 from pytest_syncer.apiserver.api.object_api import (
@@ -28,7 +29,12 @@ from pytest_syncer.apiserver.api.object_api import (
     patch_document,
 )
 from pytest_syncer.apiserver.api.paging import parse_list_options
-from pytest_syncer.apiserver.api.resources import ResourcePath, ResourceType
+from pytest_syncer.apiserver.api.resources import (
+    ResourcePath,
+    ResourceType,
+    subresource_type,
+    subresource_verbs,
+)
 from pytest_syncer.apiserver.api.scale import (
     SCALE,
     SCALE_API_VERSION,
@@ -42,6 +48,7 @@ from pytest_syncer.apiserver.api.selectors import (
     parse_label_selector,
 )
 from pytest_syncer.apiserver.api.strategic_merge import schema_for
+from pytest_syncer.apiserver.api.token_request import request_token
 from pytest_syncer.apiserver.api.token_review import check_root_reviewer, review_token
 from pytest_syncer.apiserver.api.watch import WatchHub
 from pytest_syncer.apiserver.api.write_options import is_delete_dry_run, parse_write_options
@@ -71,6 +78,7 @@ from pytest_syncer.apiserver.http.paths import (
 from pytest_syncer.apiserver.http.protobuf import envelope as protobuf
 from pytest_syncer.apiserver.http.protobuf import serving as protobuf_serving
 from pytest_syncer.apiserver.http.watch_stream import serve_watch
+from pytest_syncer.apiserver.store import ObjectKey
 
 logger = logging.getLogger(__name__)
 
@@ -132,7 +140,7 @@ class APIServerApp:
         try:
             identity = self._authenticate(request)
             path = parse_path(request.rel_url.raw_path, self.registry)
-            self._authorize(identity, path.cluster)
+            self._authorize(identity, path)
             if isinstance(path, DiscoveryPath):
                 if request.method != "GET":
                     raise APIError(405, f"{request.method} is not allowed on discovery documents")
@@ -161,25 +169,40 @@ class APIServerApp:
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise APIError(401, "Unauthorized: a bearer token is required")
-        identity = self.authority.authenticate(token.strip())
+        identity = self.identify(token.strip())
         if identity is None:
             raise APIError(401, "Unauthorized: the bearer token is not valid")
         return identity
 
-    def _authorize(self, identity: Identity, cluster: str | None) -> None:
+    def identify(self, token: str, audiences: Sequence[str] = ()) -> Identity | None:
+        """Who ``token`` is; a service account token only while the objects it is bound to
+        (its ServiceAccount, a Pod or Secret) exist with the uids it names, as in Kubernetes."""
+        identity = self.authority.authenticate(token, audiences)
+        if identity is None or identity.cluster is None:
+            return identity
+        for bound in identity.bound_to:
+            resource = {"ServiceAccount": "serviceaccounts", "Pod": "pods", "Secret": "secrets"}
+            key = self.registry.require("", "v1", resource[bound.kind]).key
+            found = self.store.get(ObjectKey(key, identity.cluster, bound.namespace, bound.name))
+            if found is None or found["metadata"].get("uid") != bound.uid:
+                return None
+        return identity
+
+    def _authorize(
+        self, identity: Identity, path: ResourcePath | DiscoveryPath | OpenAPIPath
+    ) -> None:
+        """The rule of :mod:`~.api.authorization`; the self reviews are anyone's to ask."""
+        cluster = path.cluster
         if cluster is None:
             return
-        if cluster == WILDCARD:
-            if not identity.is_admin:
-                raise APIError(
-                    403, f'user "{identity.username}" cannot access the wildcard cluster "*"'
-                )
-            return
-        if not identity.may_access(cluster):
-            raise APIError(
-                403, f'user "{identity.username}" cannot access logical cluster "{cluster}"'
-            )
-        if cluster not in self.clusters:
+        resource_type = path.resource_type if isinstance(path, ResourcePath) else None
+        self_review = resource_type is not None and (
+            (resource_type.group, resource_type.resource) in authorization.SELF_REVIEWS
+        )
+        refused = None if self_review else authorization.denial(identity, cluster)
+        if refused is not None:
+            raise APIError(403, refused)
+        if cluster != WILDCARD and cluster not in self.clusters:
             raise APIError(404, f'logical cluster "{cluster}" not found', name=cluster)
 
     # Discovery.
@@ -213,7 +236,7 @@ class APIServerApp:
     ) -> web.StreamResponse:
         resource_type = path.resource_type
         method = request.method
-        if path.cluster is None and not resource_type.stored and method == "POST":
+        if path.cluster is None and resource_type.resource == "tokenreviews" and method == "POST":
             check_root_reviewer(identity)
         elif path.cluster is None:
             raise APIError(
@@ -227,10 +250,13 @@ class APIServerApp:
                 verb = "watch" if query.get("watch", "").lower() in _TRUE else "list"
             else:
                 verb = {"POST": "create", "DELETE": "deletecollection"}.get(method, "")
+        elif method == "POST" and path.subresource is not None:
+            verb = "create"
         else:
             verb = _METHOD_VERBS.get(method, "")
         self._check_verb(path, verb, method)
-        has_protobuf = protobuf.supports(resource_type.api_version, resource_type.kind)
+        served = subresource_type(resource_type, path.subresource or "")
+        has_protobuf = protobuf.supports(served.api_version, served.kind)
         output = negotiate(
             request.headers.get("Accept", ""), query, protobuf=has_protobuf, watch=verb == "watch"
         )
@@ -246,7 +272,7 @@ class APIServerApp:
         if verb == "get":
             return self._object_response(resource_type, self.api.get(path), output)
         if verb in ("create", "update", "patch"):
-            return await self._write(request, path, verb, output)
+            return await self._write(request, path, verb, output, identity)
         options = await read_optional_object(request)
         dry_run = is_delete_dry_run(query, options)
         if verb == "delete":
@@ -261,9 +287,11 @@ class APIServerApp:
         path: ResourcePath,
         verb: str,
         output: Output,
+        identity: Identity,
     ) -> web.Response:
-        """create, update and patch: options, field validation, Warning headers."""
-        resource_type = path.resource_type
+        """create, update and patch: options, field validation, Warning headers; reviews and
+        TokenRequests are answered, not stored."""
+        resource_type = subresource_type(path.resource_type, path.subresource or "")
         content_type = request.content_type
         has_protobuf = protobuf.supports(resource_type.api_version, resource_type.kind)
         check_body_type(content_type, has_protobuf=has_protobuf)
@@ -283,20 +311,39 @@ class APIServerApp:
         if content_type != JSON_PATCH:
             schema = schema_for(resource_type.api_version, resource_type.kind)
             warnings = check_fields(body, schema, options.field_validation)
-        if verb == "create":
-            if not resource_type.stored:
-                review = review_token(path.cluster, body, self.authority.authenticate)
-                return document_response(review, output, 201)
-            result, status = self.api.create(path, body, options), 201
-        elif verb == "update":
-            result, status = self.api.update(path, body, options), 200
+        if path.subresource == "token" or not resource_type.stored:
+            response = document_response(self._answer(path, body, identity), output, 201)
         else:
-            result, created = self.api.patch_or_create(path, content_type, body, options)
-            status = 201 if created else 200
-        response = self._object_response(resource_type, result, output, status)
+            if verb == "create":
+                result, status = self.api.create(path, body, options), 201
+            elif verb == "update":
+                result, status = self.api.update(path, body, options), 200
+            else:
+                result, created = self.api.patch_or_create(path, content_type, body, options)
+                status = 201 if created else 200
+            response = self._object_response(resource_type, result, output, status)
         for warning in warnings:
             response.headers.add("Warning", f'299 - "{_quoted(warning)}"')
         return response
+
+    def _answer(
+        self, path: ResourcePath, body: dict[str, Any], identity: Identity
+    ) -> dict[str, Any]:
+        """What a create of a review or a TokenRequest answers (nothing is stored)."""
+        if path.subresource == "token":
+            return request_token(self.api, path, body, self.authority.issue)
+        resource = path.resource_type.resource
+        if resource == "tokenreviews":
+            return review_token(path.cluster, body, self.identify)
+        assert path.cluster is not None
+        if resource == "selfsubjectreviews":
+            return authorization.self_subject_review(identity, path.cluster)
+        answer = {
+            "selfsubjectaccessreviews": authorization.self_subject_access_review,
+            "subjectaccessreviews": authorization.subject_access_review,
+            "selfsubjectrulesreviews": authorization.self_subject_rules_review,
+        }[resource]
+        return answer(identity, path.cluster, body)
 
     async def _scale(
         self,
@@ -346,7 +393,7 @@ class APIServerApp:
             raise APIError(405, 'the wildcard cluster "*" serves list and watch only')
         allowed = resource_type.verbs
         if path.subresource is not None:
-            allowed = discovery.SUBRESOURCE_VERBS
+            allowed = subresource_verbs(path.subresource)
         if verb not in allowed:
             target = resource_type.resource + (f"/{path.subresource}" if path.subresource else "")
             raise APIError(405, f"{method} is not allowed on {target}")

@@ -10,7 +10,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from pytest_syncer.apiserver.api.resources import ResourceRegistry, ResourceType
+from pytest_syncer.apiserver.api.resources import (
+    SUBRESOURCE_KINDS,
+    ResourceRegistry,
+    ResourceType,
+    subresource_verbs,
+)
 
 KUBERNETES_VERSION = {
     "major": "1",
@@ -23,8 +28,6 @@ KUBERNETES_VERSION = {
     "compiler": "gc",
     "platform": "linux/amd64",
 }
-
-SUBRESOURCE_VERBS = ("get", "patch", "update")
 
 
 def version_document() -> dict[str, Any]:
@@ -82,10 +85,11 @@ def _resource_entries(resource_type: ResourceType) -> list[dict[str, Any]]:
             "singularName": "",
             "namespaced": resource_type.namespaced,
             "kind": resource_type.kind,
-            "verbs": list(SUBRESOURCE_VERBS),
+            "verbs": list(subresource_verbs(subresource)),
         }
-        if subresource == "scale":
-            sub_entry.update(group="autoscaling", version="v1", kind="Scale")
+        if subresource in SUBRESOURCE_KINDS:
+            group, version, kind = SUBRESOURCE_KINDS[subresource]
+            sub_entry.update(group=group, version=version, kind=kind)
         entries.append(sub_entry)
     return entries
 

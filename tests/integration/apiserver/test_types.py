@@ -39,6 +39,7 @@ class Case:
         namespaced: bool = True,
         status: dict[str, Any] | None = None,
         scale: bool = False,
+        token: bool = False,
     ) -> None:
         self.group_version = group_version
         self.resource = resource
@@ -50,6 +51,8 @@ class Case:
         self.subresources = {"status"} if status is not None else set()
         if scale:
             self.subresources.add("scale")
+        if token:
+            self.subresources.add("token")
 
     @property
     def collection(self) -> str:
@@ -66,7 +69,7 @@ CASES = [
     Case("/api/v1", "services", "Service", {"spec": {"ports": [{"port": 80}]}},
          {"spec": {"selector": {"app": "t"}}}, status=LOAD_BALANCER),
     Case("/api/v1", "serviceaccounts", "ServiceAccount", {},
-         {"automountServiceAccountToken": False}),
+         {"automountServiceAccountToken": False}, token=True),
     Case("/api/v1", "endpoints", "Endpoints", {"subsets": []},
          {"subsets": [{"addresses": [{"ip": "10.0.0.1"}], "ports": [{"port": 80}]}]}),
     Case("/api/v1", "pods", "Pod", {"spec": {"containers": CONTAINERS}},
@@ -186,10 +189,18 @@ def test_every_promised_type_is_served(upstream: ClusterClient, case: Case) -> N
     assert "MODIFIED" in seen, seen
 
 
-def test_token_reviews_are_create_only(upstream: ClusterClient) -> None:
-    discovered = upstream.get("/apis/authentication.k8s.io/v1").json()["resources"]
-    assert [(entry["name"], entry["verbs"]) for entry in discovered] == [
-        ("tokenreviews", ["create"])
+def test_reviews_are_create_only(upstream: ClusterClient) -> None:
+    """As Kubernetes 1.32 lists them (but for the namespaced localsubjectaccessreviews)."""
+    authentication = upstream.get("/apis/authentication.k8s.io/v1").json()["resources"]
+    assert sorted((entry["name"], entry["verbs"]) for entry in authentication) == [
+        ("selfsubjectreviews", ["create"]),
+        ("tokenreviews", ["create"]),
+    ]
+    authorization = upstream.get("/apis/authorization.k8s.io/v1").json()["resources"]
+    assert sorted((entry["name"], entry["verbs"]) for entry in authorization) == [
+        ("selfsubjectaccessreviews", ["create"]),
+        ("selfsubjectrulesreviews", ["create"]),
+        ("subjectaccessreviews", ["create"]),
     ]
 
 
