@@ -122,7 +122,9 @@ class APIServerApp:
         self.authority = authority
         self.bookmark_interval = bookmark_interval
         self.clusters: set[str] = set()
-        self._discovery_cache: dict[tuple[str, str, str, str | None], tuple[int, bytes]] = {}
+        self._discovery_cache: dict[
+            tuple[str, str, str, str | None, str | None], tuple[int, bytes]
+        ] = {}
         self.openapi = OpenAPIDocuments(self.registry)
 
     def close(self) -> None:
@@ -144,7 +146,7 @@ class APIServerApp:
             if isinstance(path, DiscoveryPath):
                 if request.method != "GET":
                     raise APIError(405, f"{request.method} is not allowed on discovery documents")
-                return self._discovery(path)
+                return self._discovery(path, request.headers.get("Accept", ""))
             if isinstance(path, OpenAPIPath):
                 if request.method != "GET":
                     raise APIError(405, f"{request.method} is not allowed on OpenAPI documents")
@@ -207,15 +209,30 @@ class APIServerApp:
 
     # Discovery.
 
-    def _discovery(self, path: DiscoveryPath) -> web.Response:
-        cache_key = (path.document, path.group, path.version, self.registry.view(path.cluster))
+    def _discovery(self, path: DiscoveryPath, accept: str) -> web.Response:
+        aggregated = None
+        if path.document in ("api", "apis"):
+            aggregated = discovery.aggregated_version(accept)
+        view = self.registry.view(path.cluster)
+        cache_key = (path.document, path.group, path.version, view, aggregated)
         cached = self._discovery_cache.get(cache_key)
         if cached is not None and cached[0] == self.registry.generation:
             body = cached[1]
+        elif aggregated is not None:
+            core = path.document == "api"
+            document = discovery.aggregated_document(self.registry, aggregated, core, view)
+            body = orjson.dumps(document)
+            self._discovery_cache[cache_key] = (self.registry.generation, body)
         else:
             body = orjson.dumps(self._discovery_document(path))
             self._discovery_cache[cache_key] = (self.registry.generation, body)
-        return web.Response(body=body, content_type="application/json")
+        response = web.Response(body=body)
+        response.headers["Content-Type"] = (
+            "application/json"
+            if aggregated is None
+            else discovery.aggregated_content_type(aggregated)
+        )
+        return response
 
     def _discovery_document(self, path: DiscoveryPath) -> dict[str, Any]:
         view = self.registry.view(path.cluster)

@@ -4,6 +4,7 @@ the official client's DynamicClient over every group, and its leader election.""
 from __future__ import annotations
 
 import json
+import re
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -185,3 +186,14 @@ def test_leader_election_with_leases_and_configmaps(apiserver: BackgroundAPIServ
         stored["metadata"]["annotations"]["control-plane.alpha.kubernetes.io/leader"]
     )
     assert record["holderIdentity"] == "candidate-c"
+
+
+def test_kubectl_reads_aggregated_discovery_only(kubectl: Kubectl) -> None:
+    """Two requests, ``/api`` and ``/apis``, tell kubectl every resource (no per-version GETs)."""
+    result = kubectl.run("api-resources", "-v=6")
+    # 1.33 logs structured lines (verb="GET" url="...").
+    urls = re.findall(r'(?:GET |verb="GET" url=")(https://[^\s"]+)', result.stderr)
+    paths = [url.split("?")[0].split(kubectl.kubeconfig.stem, 1)[1] for url in urls]
+    assert paths == ["/api", "/apis"], urls
+    for name in ("nodes", "poddisruptionbudgets", "priorityclasses", "endpointslices"):
+        assert name in result.stdout
