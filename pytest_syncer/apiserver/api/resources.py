@@ -49,6 +49,9 @@ class ResourceType:
     scale_paths: tuple[str, str, str] | None = field(default=None, compare=False, hash=False)
     #: A CRD version's ``additionalPrinterColumns``.
     printer_columns: tuple[Mapping[str, Any], ...] = field(default=(), compare=False, hash=False)
+    #: The store key of another type whose objects this one serves converted
+    #: (``api/conversion.py``); "" for a type with objects of its own.
+    storage_key: str = ""
 
     @property
     def api_version(self) -> str:
@@ -57,7 +60,7 @@ class ResourceType:
     @property
     def key(self) -> str:
         """Store key prefix: one per group and resource, independent of version."""
-        return f"{self.group or 'core'}/{self.resource}"
+        return self.storage_key or f"{self.group or 'core'}/{self.resource}"
 
     @property
     def has_status(self) -> bool:
@@ -285,6 +288,25 @@ BUILTIN_TYPES: tuple[ResourceType, ...] = (
         short_names=("hpa",),
         subresources=("status",),
         categories=ALL,
+    ),
+    ResourceType(
+        "autoscaling",
+        "v1",
+        "horizontalpodautoscalers",
+        "HorizontalPodAutoscaler",
+        True,
+        short_names=("hpa",),
+        subresources=("status",),
+        categories=ALL,
+    ),
+    ResourceType(
+        "events.k8s.io",
+        "v1",
+        "events",
+        "Event",
+        True,
+        short_names=("ev",),
+        storage_key="core/events",
     ),
     ResourceType("apps", "v1", "controllerrevisions", "ControllerRevision", True),
     ResourceType(

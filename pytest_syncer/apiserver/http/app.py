@@ -17,6 +17,7 @@ import orjson
 from aiohttp import web
 
 from pytest_syncer.apiserver.api import authorization
+from pytest_syncer.apiserver.api.conversion import CONVERSIONS
 from pytest_syncer.apiserver.api.errors import APIError
 from pytest_syncer.apiserver.api.field_validation import check_fields
 from pytest_syncer.apiserver.api.object_api import (
@@ -51,7 +52,11 @@ from pytest_syncer.apiserver.api.strategic_merge import schema_for
 from pytest_syncer.apiserver.api.token_request import request_token
 from pytest_syncer.apiserver.api.token_review import check_root_reviewer, review_token
 from pytest_syncer.apiserver.api.watch import WatchHub
-from pytest_syncer.apiserver.api.write_options import is_delete_dry_run, parse_write_options
+from pytest_syncer.apiserver.api.write_options import (
+    WriteOptions,
+    is_delete_dry_run,
+    parse_write_options,
+)
 from pytest_syncer.apiserver.auth import Identity, TokenAuthority
 from pytest_syncer.apiserver.http import discovery
 from pytest_syncer.apiserver.http.bodies import (
@@ -277,10 +282,19 @@ class APIServerApp:
         output = negotiate(
             request.headers.get("Accept", ""), query, protobuf=has_protobuf, watch=verb == "watch"
         )
+        conversion = CONVERSIONS.get((resource_type.api_version, resource_type.kind))
         if verb == "watch":
             selection = self._selection(resource_type, query)
+            convert = conversion[2] if conversion else None
             return await serve_watch(
-                request, self.api, self.hub, path, selection, output, self.bookmark_interval
+                request,
+                self.api,
+                self.hub,
+                path,
+                selection,
+                output,
+                self.bookmark_interval,
+                convert,
             )
         if verb == "list":
             return self._list(path, self._selection(resource_type, query), query, output)
@@ -293,10 +307,14 @@ class APIServerApp:
         options = await read_optional_object(request)
         dry_run = is_delete_dry_run(query, options)
         if verb == "delete":
-            return document_response(self.api.delete(path, options, query, dry_run=dry_run), output)
+            deleted_one = self.api.delete(path, options, query, dry_run=dry_run)
+            if deleted_one.get("kind") != "Status":
+                deleted_one = _served(resource_type, deleted_one)
+            return document_response(deleted_one, output)
         selection = self._selection(resource_type, query)
         deleted = self.api.delete_collection(path, selection, options, query, dry_run=dry_run)
-        return document_response(self._list_document(resource_type, deleted), output)
+        shown = [_served(resource_type, obj) for obj in deleted]
+        return document_response(self._list_document(resource_type, shown), output)
 
     async def _write(
         self,
@@ -330,6 +348,9 @@ class APIServerApp:
             warnings = check_fields(body, schema, options.field_validation)
         if path.subresource == "token" or not resource_type.stored:
             response = document_response(self._answer(path, body, identity), output, 201)
+        elif (resource_type.api_version, resource_type.kind) in CONVERSIONS:
+            result, status = self._converted_write(path, verb, content_type, body, options)
+            response = self._object_response(resource_type, result, output, status)
         else:
             if verb == "create":
                 result, status = self.api.create(path, body, options), 201
@@ -342,6 +363,34 @@ class APIServerApp:
         for warning in warnings:
             response.headers.add("Warning", f'299 - "{_quoted(warning)}"')
         return response
+
+    def _converted_write(
+        self,
+        path: ResourcePath,
+        verb: str,
+        content_type: str,
+        body: dict[str, Any],
+        options: WriteOptions,
+    ) -> tuple[dict[str, Any], int]:
+        """A write to a type served from another's objects: converted to the stored version,
+        written there (a patch applies to the served version's view of the object)."""
+        served = path.resource_type
+        stored, to_storage, _ = CONVERSIONS[(served.api_version, served.kind)]
+        storage_path = dataclasses.replace(path, resource_type=self.registry.require(*stored))
+        if verb == "create":
+            return self.api.create(storage_path, to_storage(body), options), 201
+        if verb == "patch":
+            if content_type == APPLY_PATCH:
+                raise APIError(
+                    415,
+                    f"server-side apply is not supported for {served.resource} in "
+                    f"{served.api_version}; apply to the stored version or use another patch",
+                )
+            current = _served(served, self.api.get(storage_path))
+            body = patch_document(current, content_type, body, served.api_version, served.kind)
+            metadata = body.setdefault("metadata", {})
+            metadata.setdefault("resourceVersion", current["metadata"].get("resourceVersion"))
+        return self.api.update(storage_path, to_storage(body), options), 200
 
     def _answer(
         self, path: ResourcePath, body: dict[str, Any], identity: Identity
@@ -396,7 +445,7 @@ class APIServerApp:
         status: int = 200,
     ) -> web.Response:
         if not isinstance(table, TableFormat):
-            return document_response(obj, table, status)
+            return document_response(_served(resource_type, obj), table, status)
         metadata = {"resourceVersion": obj.get("metadata", {}).get("resourceVersion", "")}
         document = table.table(
             resource_type.kind, [obj], metadata, printer_columns=resource_type.printer_columns
@@ -474,6 +523,9 @@ class APIServerApp:
         table: Output,
     ) -> web.Response:
         if not isinstance(table, TableFormat):
+            if (resource_type.api_version, resource_type.kind) in CONVERSIONS:
+                items = [_served(resource_type, item) for item in document["items"]]
+                document = {**document, "items": items}
             return document_response(document, table)
         return json_response(
             table.table(
@@ -483,6 +535,12 @@ class APIServerApp:
                 printer_columns=resource_type.printer_columns,
             )
         )
+
+
+def _served(resource_type: ResourceType, obj: dict[str, Any]) -> dict[str, Any]:
+    """A stored object as ``resource_type``'s version shows it (:mod:`~.api.conversion`)."""
+    conversion = CONVERSIONS.get((resource_type.api_version, resource_type.kind))
+    return obj if conversion is None else conversion[2](obj)
 
 
 def _quoted(text: str) -> str:
