@@ -1,5 +1,8 @@
 """`pytest-syncer simulate`: plays the controllers and kubelet of embedded clusters, kwok-style.
 
+With `--controllers` it also makes what the workload controllers make (`workloads.py`):
+ReplicaSets for Deployments, Pods for ReplicaSets.
+
 One process serves many downstream clusters (one kubeconfig each). For every Deployment,
 ReplicaSet, StatefulSet, DaemonSet, Job and Pod it watches, it writes the status the real
 controllers would show by now under the cluster's profile (`profiles.py`), through `/status`,
@@ -30,6 +33,7 @@ from pytest_syncer.service import configure_logging, run_service
 from pytest_syncer.status.conditions import rfc3339, stamp_transitions
 from pytest_syncer.status.merge_patch import merge_patch_between
 from pytest_syncer.status.profiles import PROFILE_LABEL, PROFILES, Profile, simulate
+from pytest_syncer.status.workloads import reconcile_deployment, reconcile_pods
 from pytest_syncer.syncer.client import ApiError, KubeClient, Resource
 from pytest_syncer.syncer.interfaces import KubeObject
 from pytest_syncer.syncer.reflector import Change, Reflector
@@ -130,6 +134,7 @@ class Simulator:
         resources: Sequence[Resource] = tuple(SIMULATED_RESOURCES.values()),
         workers: int = 4,
         clock: Clock = time.time,
+        controllers: bool = False,
     ) -> None:
         self._kubeconfigs = list(kubeconfigs)
         self._resources = list(resources)
@@ -139,6 +144,8 @@ class Simulator:
         self._time_scale = time_scale
         self._workers = workers
         self._clock = clock
+        #: Also make what the workload controllers make (``workloads.py``).
+        self._controllers = controllers
         self.writes = 0
         self.clusters: dict[str, KubeClient] = {}
         self._reflectors: dict[tuple[str, Resource], Reflector] = {}
@@ -275,6 +282,12 @@ class Simulator:
         seen = self._seen.get(key)
         if obj is None or seen is None:
             return
+        if self._controllers and key.resource.kind in ("Deployment", "ReplicaSet"):
+            client = self.clusters[key.cluster]
+            if key.resource.kind == "Deployment":
+                await reconcile_deployment(client, obj)
+            else:
+                await reconcile_pods(client, obj)
         now = self._clock()
         profile = self.profiles.profile_for(key.cluster, obj).scaled(self._time_scale)
         simulated = simulate(key.resource.kind, obj, profile, now - seen[1], seen[1])
@@ -366,6 +379,12 @@ def _parser() -> argparse.ArgumentParser:
         default=",".join(SIMULATED_RESOURCES),
         help="comma-separated kinds to play (default: all of them); fewer kinds, fewer watches",
     )
+    parser.add_argument(
+        "--controllers",
+        action="store_true",
+        help="also make what workload controllers make: ReplicaSets (with revisions) for "
+        "Deployments, Pods for ReplicaSets",
+    )
     parser.add_argument("--log-level", default="INFO")
     return parser
 
@@ -418,6 +437,7 @@ def main(argv: Sequence[str]) -> int:
                 overrides=overrides,
                 time_scale=args.time_scale,
                 resources=resources,
+                controllers=args.controllers,
             )
         )
 

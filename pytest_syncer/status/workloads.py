@@ -1,0 +1,195 @@
+"""What a simulated cluster's workload controllers make: ReplicaSets for Deployments, Pods for
+ReplicaSets, as Kubernetes' deployment and replicaset controllers do (``pkg/controller/
+deployment``, ``pkg/controller/replicaset``); their status still comes from the profiles.
+
+- A Deployment owns one ReplicaSet per pod template it has had, named
+  ``<deployment>-<pod-template-hash>``, the hash (a label on the ReplicaSet, its selector and its
+  template) being the FNV-32a of the template, encoded as ``rand.SafeEncodeString`` does. The
+  ReplicaSet of the current template gets ``spec.replicas``, the others 0; each carries the
+  annotation ``deployment.kubernetes.io/revision``, and a template seen again (``kubectl rollout
+  undo``) moves its ReplicaSet to the next revision, which the Deployment's own annotation
+  shows. So ``kubectl rollout history`` and ``rollout undo`` work. The rollout is immediate (no
+  surge): old ReplicaSets go to 0 at once.
+- A ReplicaSet owns ``spec.replicas`` Pods named ``<replicaset>-<5 characters>``, with the
+  template's labels (so ``kubectl get pods -l app=...`` finds them) and spread over the nodes
+  ``node-1..3``; extra ones are deleted, newest first.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import secrets
+from typing import Any
+
+from pytest_syncer.syncer.client import ApiError, KubeClient, Resource
+from pytest_syncer.syncer.interfaces import KubeObject
+
+REPLICASETS = Resource("apps", "v1", "replicasets", "ReplicaSet")
+PODS = Resource("", "v1", "pods", "Pod")
+DEPLOYMENTS = Resource("apps", "v1", "deployments", "Deployment")
+HASH_LABEL = "pod-template-hash"
+REVISION = "deployment.kubernetes.io/revision"
+DESIRED_REPLICAS = "deployment.kubernetes.io/desired-replicas"
+#: ``k8s.io/apimachinery/pkg/util/rand``'s alphabet: no vowels, no confusable characters.
+_ALPHANUMS = "bcdfghjklmnpqrstvwxz2456789"
+NODES = ("node-1", "node-2", "node-3")
+
+
+def template_hash(template: KubeObject) -> str:
+    """The pod-template-hash of ``template`` (without its own hash label)."""
+    data = json.dumps(_without_hash(template), sort_keys=True, separators=(",", ":")).encode()
+    value = 0x811C9DC5
+    for byte in data:
+        value = ((value ^ byte) * 0x01000193) & 0xFFFFFFFF
+    return "".join(_ALPHANUMS[ord(digit) % len(_ALPHANUMS)] for digit in str(value))
+
+
+def _without_hash(template: KubeObject) -> KubeObject:
+    stripped = copy.deepcopy(template)
+    labels = (stripped.get("metadata") or {}).get("labels") or {}
+    labels.pop(HASH_LABEL, None)
+    return stripped
+
+
+def _template_of(replicaset: KubeObject) -> KubeObject:
+    return _without_hash((replicaset.get("spec") or {}).get("template") or {})
+
+
+def _selector(obj: KubeObject) -> str:
+    labels = ((obj.get("spec") or {}).get("selector") or {}).get("matchLabels") or {}
+    return ",".join(f"{key}={value}" for key, value in sorted(labels.items()))
+
+
+def _controlled_by(obj: KubeObject, owner: KubeObject) -> bool:
+    uid = owner["metadata"].get("uid")
+    references = obj["metadata"].get("ownerReferences") or []
+    return any(ref.get("controller") and ref.get("uid") == uid for ref in references)
+
+
+def _owner_reference(owner: KubeObject, kind: str, api_version: str) -> dict[str, Any]:
+    return {
+        "apiVersion": api_version,
+        "kind": kind,
+        "name": owner["metadata"]["name"],
+        "uid": owner["metadata"]["uid"],
+        "controller": True,
+        "blockOwnerDeletion": True,
+    }
+
+
+def _revision(obj: KubeObject) -> int:
+    annotations = obj["metadata"].get("annotations") or {}
+    try:
+        return int(annotations.get(REVISION, "0"))
+    except ValueError:
+        return 0
+
+
+async def reconcile_deployment(client: KubeClient, deployment: KubeObject) -> None:
+    """The Deployment's ReplicaSets: the current template's scaled up, the others to 0."""
+    metadata = deployment["metadata"]
+    namespace = metadata.get("namespace", "")
+    if metadata.get("deletionTimestamp"):
+        return
+    spec = deployment.get("spec") or {}
+    listed = await client.list(REPLICASETS, namespace, label_selector=_selector(deployment))
+    owned = [rs for rs in listed.get("items") or [] if _controlled_by(rs, deployment)]
+    template = _without_hash(spec.get("template") or {})
+    replicas = int(spec.get("replicas", 1))
+    newest = max((_revision(rs) for rs in owned), default=0)
+    current = next((rs for rs in owned if _template_of(rs) == template), None)
+    if current is None:
+        current = await _create_replicaset(client, deployment, template, newest + 1, replicas)
+    else:
+        wanted: dict[str, Any] = {}
+        if _revision(current) < newest:
+            wanted["metadata"] = {"annotations": {REVISION: str(newest + 1)}}
+        if (current.get("spec") or {}).get("replicas") != replicas:
+            wanted["spec"] = {"replicas": replicas}
+        if wanted:
+            name = current["metadata"]["name"]
+            current = await client.patch(REPLICASETS, name, wanted, namespace)
+    for rs in owned:
+        is_old = rs["metadata"]["uid"] != current["metadata"]["uid"]
+        if is_old and (rs.get("spec") or {}).get("replicas"):
+            scaled_down = {"spec": {"replicas": 0}}
+            await client.patch(REPLICASETS, rs["metadata"]["name"], scaled_down, namespace)
+    revision = str(_revision(current))
+    if (metadata.get("annotations") or {}).get(REVISION) != revision:
+        patch = {"metadata": {"annotations": {REVISION: revision}}}
+        await client.patch(DEPLOYMENTS, metadata["name"], patch, namespace)
+
+
+async def _create_replicaset(
+    client: KubeClient,
+    deployment: KubeObject,
+    template: KubeObject,
+    revision: int,
+    replicas: int,
+) -> KubeObject:
+    metadata = deployment["metadata"]
+    hashed = template_hash(template)
+    labels = {**((template.get("metadata") or {}).get("labels") or {}), HASH_LABEL: hashed}
+    selector = copy.deepcopy((deployment.get("spec") or {}).get("selector") or {})
+    selector.setdefault("matchLabels", {})[HASH_LABEL] = hashed
+    rs_template = copy.deepcopy(template)
+    rs_template.setdefault("metadata", {})["labels"] = labels
+    name = f"{metadata['name']}-{hashed}"
+    replicaset: KubeObject = {
+        "apiVersion": "apps/v1",
+        "kind": "ReplicaSet",
+        "metadata": {
+            "name": name,
+            "namespace": metadata.get("namespace", ""),
+            "labels": labels,
+            "annotations": {REVISION: str(revision), DESIRED_REPLICAS: str(replicas)},
+            "ownerReferences": [_owner_reference(deployment, "Deployment", "apps/v1")],
+        },
+        "spec": {"replicas": replicas, "selector": selector, "template": rs_template},
+    }
+    try:
+        return await client.create(REPLICASETS, replicaset)
+    except ApiError as error:
+        if not error.already_exists:
+            raise
+        return await client.get(REPLICASETS, name, metadata.get("namespace", ""))
+
+
+async def reconcile_pods(client: KubeClient, owner: KubeObject) -> None:
+    """``spec.replicas`` live Pods controlled by the ReplicaSet ``owner``."""
+    metadata = owner["metadata"]
+    namespace = metadata.get("namespace", "")
+    if metadata.get("deletionTimestamp"):
+        return
+    spec = owner.get("spec") or {}
+    listed = await client.list(PODS, namespace, label_selector=_selector(owner))
+    pods = [
+        pod
+        for pod in listed.get("items") or []
+        if _controlled_by(pod, owner) and not pod["metadata"].get("deletionTimestamp")
+    ]
+    wanted = int(spec.get("replicas", 1))
+    template = spec.get("template") or {}
+    for index in range(len(pods), wanted):
+        pod_spec = copy.deepcopy(template.get("spec") or {})
+        pod_spec.setdefault("nodeName", NODES[index % len(NODES)])
+        suffix = "".join(secrets.choice(_ALPHANUMS) for _ in range(5))
+        pod = {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {
+                "name": f"{metadata['name']}-{suffix}",
+                "namespace": namespace,
+                "labels": dict((template.get("metadata") or {}).get("labels") or {}),
+                "annotations": dict((template.get("metadata") or {}).get("annotations") or {}),
+                "ownerReferences": [_owner_reference(owner, "ReplicaSet", "apps/v1")],
+            },
+            "spec": pod_spec,
+        }
+        await client.create(PODS, pod)
+    newest_first = sorted(
+        pods, key=lambda pod: str(pod["metadata"].get("creationTimestamp", "")), reverse=True
+    )
+    for pod in newest_first[: max(0, len(pods) - wanted)]:
+        await client.delete(PODS, pod["metadata"]["name"], namespace)
