@@ -33,7 +33,12 @@ from pytest_syncer.service import configure_logging, run_service
 from pytest_syncer.status.conditions import rfc3339, stamp_transitions
 from pytest_syncer.status.merge_patch import merge_patch_between
 from pytest_syncer.status.profiles import PROFILE_LABEL, PROFILES, Profile, simulate
-from pytest_syncer.status.workloads import reconcile_deployment, reconcile_pods
+from pytest_syncer.status.workloads import (
+    SERVICES,
+    reconcile_deployment,
+    reconcile_endpoints,
+    reconcile_pods,
+)
 from pytest_syncer.syncer.client import ApiError, KubeClient, Resource
 from pytest_syncer.syncer.interfaces import KubeObject
 from pytest_syncer.syncer.reflector import Change, Reflector
@@ -138,6 +143,8 @@ class Simulator:
     ) -> None:
         self._kubeconfigs = list(kubeconfigs)
         self._resources = list(resources)
+        if controllers and SERVICES not in self._resources:
+            self._resources.append(SERVICES)
         self._overrides = dict(overrides or {})
         self.profiles = profiles.with_clusters(self._overrides)
         self._profiles_file = profiles_file
@@ -226,6 +233,8 @@ class Simulator:
         def handle(change: Change, obj: KubeObject, old: KubeObject | None) -> None:
             metadata = obj["metadata"]
             key = SimKey(cluster, resource, metadata.get("namespace", ""), metadata["name"])
+            if self._controllers and resource.kind == "Pod":
+                self._pod_changed(cluster, change, obj)
             if change is Change.DELETED:
                 self._seen.pop(key, None)
                 return
@@ -241,6 +250,23 @@ class Simulator:
                 self._queue.add(key)
 
         return handle
+
+    def _pod_changed(self, cluster: str, change: Change, pod: KubeObject) -> None:
+        """A Pod's change concerns the Services of its namespace, and its ReplicaSet when it
+        is gone (it is replaced)."""
+        if self._queue is None:
+            return
+        namespace = pod["metadata"].get("namespace", "")
+        services = self._reflectors.get((cluster, SERVICES))
+        for service in services.objects() if services is not None else ():
+            if service["metadata"].get("namespace", "") == namespace:
+                name = service["metadata"]["name"]
+                self._queue.add(SimKey(cluster, SERVICES, namespace, name))
+        if change is Change.DELETED:
+            for owner in pod["metadata"].get("ownerReferences") or []:
+                if owner.get("controller") and owner.get("kind") == "ReplicaSet":
+                    replicasets = SIMULATED_RESOURCES["replicasets.apps"]
+                    self._queue.add(SimKey(cluster, replicasets, namespace, owner["name"]))
 
     async def _follow_profiles(self, path: Path) -> None:
         """Re-read the profiles file when it changes and replay every object under it."""
@@ -282,12 +308,8 @@ class Simulator:
         seen = self._seen.get(key)
         if obj is None or seen is None:
             return
-        if self._controllers and key.resource.kind in ("Deployment", "ReplicaSet"):
-            client = self.clusters[key.cluster]
-            if key.resource.kind == "Deployment":
-                await reconcile_deployment(client, obj)
-            else:
-                await reconcile_pods(client, obj)
+        if self._controllers:
+            await self._reconcile(key, obj)
         now = self._clock()
         profile = self.profiles.profile_for(key.cluster, obj).scaled(self._time_scale)
         simulated = simulate(key.resource.kind, obj, profile, now - seen[1], seen[1])
@@ -317,6 +339,17 @@ class Simulator:
             self.writes += 1
         if simulated.next_change is not None and self._queue is not None:
             self._queue.add_after(key, simulated.next_change + 0.001)
+
+    async def _reconcile(self, key: SimKey, obj: KubeObject) -> None:
+        """What the workload controllers make for ``obj`` (``workloads.py``)."""
+        client = self.clusters[key.cluster]
+        if key.resource.kind == "Deployment":
+            await reconcile_deployment(client, obj)
+        elif key.resource.kind == "ReplicaSet":
+            await reconcile_pods(client, obj)
+        elif key.resource.kind == "Service":
+            pods = self._reflectors.get((key.cluster, SIMULATED_RESOURCES["pods"]))
+            await reconcile_endpoints(client, obj, list(pods.objects()) if pods else [])
 
 
 def _file_stamp(path: Path) -> tuple[float, int] | None:

@@ -193,3 +193,150 @@ async def reconcile_pods(client: KubeClient, owner: KubeObject) -> None:
     )
     for pod in newest_first[: max(0, len(pods) - wanted)]:
         await client.delete(PODS, pod["metadata"]["name"], namespace)
+
+
+SERVICES = Resource("", "v1", "services", "Service")
+ENDPOINTS = Resource("", "v1", "endpoints", "Endpoints")
+ENDPOINT_SLICES = Resource("discovery.k8s.io", "v1", "endpointslices", "EndpointSlice")
+SERVICE_NAME_LABEL = "kubernetes.io/service-name"
+MANAGED_BY_LABEL = "endpointslice.kubernetes.io/managed-by"
+MANAGED_BY = "endpointslice-controller.k8s.io"
+
+
+def _ready(pod: KubeObject) -> bool:
+    conditions = (pod.get("status") or {}).get("conditions") or []
+    return any(c.get("type") == "Ready" and c.get("status") == "True" for c in conditions)
+
+
+def _target_port(service_port: KubeObject, pod: KubeObject) -> int | None:
+    """The pod's port a Service port sends to: a number, or a named container port."""
+    target = service_port.get("targetPort", service_port.get("port"))
+    if isinstance(target, int):
+        return target
+    for container in (pod.get("spec") or {}).get("containers") or []:
+        for port in container.get("ports") or []:
+            if port.get("name") == target:
+                return int(port["containerPort"])
+    return None
+
+
+def endpoints_for(
+    service: KubeObject, pods: list[KubeObject]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
+    """The Endpoints ``subsets``, and the EndpointSlice ``endpoints`` and ``ports``, of the
+    started (addressed) Pods ``service`` selects, as the endpoints controllers list them."""
+    spec = service.get("spec") or {}
+    selector = spec.get("selector") or {}
+    namespace = service["metadata"].get("namespace", "")
+    chosen = [
+        pod
+        for pod in pods
+        if pod["metadata"].get("namespace", "") == namespace
+        and not pod["metadata"].get("deletionTimestamp")
+        and (pod.get("status") or {}).get("podIP")
+        and all((pod["metadata"].get("labels") or {}).get(k) == v for k, v in selector.items())
+    ]
+    chosen.sort(key=lambda pod: str(pod["metadata"]["name"]))
+    service_ports = spec.get("ports") or []
+    ports = []
+    for service_port in service_ports:
+        number = _target_port(service_port, chosen[0]) if chosen else None
+        if number is None:
+            continue
+        port = {"port": number, "protocol": service_port.get("protocol", "TCP")}
+        if service_port.get("name"):
+            port["name"] = service_port["name"]
+        ports.append(port)
+    ready: list[dict[str, Any]] = []
+    not_ready: list[dict[str, Any]] = []
+    slice_endpoints: list[dict[str, Any]] = []
+    for pod in chosen:
+        reference = {
+            "kind": "Pod",
+            "namespace": namespace,
+            "name": pod["metadata"]["name"],
+            "uid": pod["metadata"].get("uid", ""),
+        }
+        node = (pod.get("spec") or {}).get("nodeName")
+        address = {"ip": pod["status"]["podIP"], "nodeName": node, "targetRef": reference}
+        (ready if _ready(pod) else not_ready).append(address)
+        slice_endpoints.append(
+            {
+                "addresses": [pod["status"]["podIP"]],
+                "conditions": {"ready": _ready(pod), "serving": _ready(pod), "terminating": False},
+                "nodeName": node,
+                "targetRef": reference,
+            }
+        )
+    subsets: list[dict[str, Any]] = []
+    if chosen and ports:
+        subset: dict[str, Any] = {"ports": ports}
+        if ready:
+            subset["addresses"] = ready
+        if not_ready:
+            subset["notReadyAddresses"] = not_ready
+        subsets.append(subset)
+    return subsets, slice_endpoints, ports
+
+
+async def reconcile_endpoints(
+    client: KubeClient, service: KubeObject, pods: list[KubeObject]
+) -> None:
+    """The Endpoints (named as the Service) and EndpointSlice (``<service>-<hash>``) of a
+    Service with a selector, both owned by it so they go when it goes."""
+    metadata = service["metadata"]
+    if not (service.get("spec") or {}).get("selector") or metadata.get("deletionTimestamp"):
+        return
+    namespace = metadata.get("namespace", "")
+    subsets, slice_endpoints, ports = endpoints_for(service, pods)
+    owner = [{**_owner_reference(service, "Service", "v1"), "blockOwnerDeletion": True}]
+    labels = dict(metadata.get("labels") or {})
+    endpoints = {
+        "apiVersion": "v1",
+        "kind": "Endpoints",
+        "metadata": {
+            "name": metadata["name"],
+            "namespace": namespace,
+            "labels": labels,
+            "ownerReferences": owner,
+        },
+        "subsets": subsets,
+    }
+    await _create_or_update(client, ENDPOINTS, endpoints, ("subsets",))
+    endpoint_slice = {
+        "apiVersion": "discovery.k8s.io/v1",
+        "kind": "EndpointSlice",
+        "metadata": {
+            "name": f"{metadata['name']}-{template_hash({'service': metadata['name']})[:5]}",
+            "namespace": namespace,
+            "labels": {
+                **labels,
+                SERVICE_NAME_LABEL: metadata["name"],
+                MANAGED_BY_LABEL: MANAGED_BY,
+            },
+            "ownerReferences": owner,
+        },
+        "addressType": "IPv4",
+        "endpoints": slice_endpoints,
+        "ports": ports,
+    }
+    await _create_or_update(client, ENDPOINT_SLICES, endpoint_slice, ("endpoints", "ports"))
+
+
+async def _create_or_update(
+    client: KubeClient, resource: Resource, wanted: KubeObject, fields: tuple[str, ...]
+) -> None:
+    name = wanted["metadata"]["name"]
+    namespace = wanted["metadata"]["namespace"]
+    existing = await client.get_or_none(resource, name, namespace)
+    if existing is None:
+        try:
+            await client.create(resource, wanted)
+        except ApiError as error:
+            if not error.already_exists:
+                raise
+        return
+    if all((existing.get(field) or []) == wanted[field] for field in fields):
+        return
+    updated = {**existing, **{field: wanted[field] for field in fields}}
+    await client.replace(resource, updated)

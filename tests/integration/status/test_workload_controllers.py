@@ -101,3 +101,42 @@ async def test_deployments_replicasets_pods_and_rollbacks(kubectl: Kubectl) -> N
 
     await _run(kubectl, "scale", "deployment/web", "--replicas=1")
     await await_until(pods, lambda found: len(found) == 1, what="web scaled to one pod")
+
+
+@pytest.mark.usefixtures("simulator")
+async def test_services_get_endpoints_and_slices_of_their_pods(kubectl: Kubectl) -> None:
+    await _run(kubectl, "create", "deployment", "api", "--image=nginx", "--replicas=2", "--port=80")
+    await _run(kubectl, "create", "service", "clusterip", "api", "--tcp=8080:80")
+
+    async def endpoints() -> dict[str, Any]:
+        return await _json(kubectl, "get", "endpoints", "api")
+
+    shown = await await_until(
+        endpoints,
+        lambda found: len((found.get("subsets") or [{}])[0].get("addresses") or []) == 2,
+        what="two ready addresses for api",
+    )
+    subset = shown["subsets"][0]
+    assert subset["ports"] == [{"name": "8080-80", "port": 80, "protocol": "TCP"}]
+    listed = await _json(kubectl, "get", "pods", "-l", "app=api")
+    pod_names = {pod["metadata"]["name"] for pod in listed["items"]}
+    assert {a["targetRef"]["name"] for a in subset["addresses"]} == pod_names
+    slices = await _json(kubectl, "get", "endpointslices", "-l", "kubernetes.io/service-name=api")
+    (endpoint_slice,) = slices["items"]
+    assert endpoint_slice["addressType"] == "IPv4"
+    assert sorted(e["addresses"][0] for e in endpoint_slice["endpoints"]) == sorted(
+        a["ip"] for a in subset["addresses"]
+    )
+    assert all(e["conditions"]["ready"] for e in endpoint_slice["endpoints"])
+
+    victim = sorted(pod_names)[0]
+    await _run(kubectl, "delete", "pod", victim)
+    replaced = await await_until(
+        endpoints,
+        lambda found: (
+            len((found.get("subsets") or [{}])[0].get("addresses") or []) == 2
+            and victim not in {a["targetRef"]["name"] for a in found["subsets"][0]["addresses"]}
+        ),
+        what="a replacement pod behind api",
+    )
+    assert len(replaced["subsets"][0]["addresses"]) == 2
