@@ -34,6 +34,7 @@ from pytest_syncer.status.conditions import rfc3339, stamp_transitions
 from pytest_syncer.status.merge_patch import merge_patch_between
 from pytest_syncer.status.profiles import PROFILE_LABEL, PROFILES, Profile, simulate
 from pytest_syncer.status.workloads import (
+    POD_OWNERS,
     SERVICES,
     reconcile_deployment,
     reconcile_endpoints,
@@ -252,8 +253,8 @@ class Simulator:
         return handle
 
     def _pod_changed(self, cluster: str, change: Change, pod: KubeObject) -> None:
-        """A Pod's change concerns the Services of its namespace, and its ReplicaSet when it
-        is gone (it is replaced)."""
+        """A Pod's change concerns the Services of its namespace, and its owner when it is
+        gone (it is replaced; a Job's is not)."""
         if self._queue is None:
             return
         namespace = pod["metadata"].get("namespace", "")
@@ -264,9 +265,11 @@ class Simulator:
                 self._queue.add(SimKey(cluster, SERVICES, namespace, name))
         if change is Change.DELETED:
             for owner in pod["metadata"].get("ownerReferences") or []:
-                if owner.get("controller") and owner.get("kind") == "ReplicaSet":
-                    replicasets = SIMULATED_RESOURCES["replicasets.apps"]
-                    self._queue.add(SimKey(cluster, replicasets, namespace, owner["name"]))
+                kind = owner.get("kind")
+                if owner.get("controller") and kind in POD_OWNERS and kind != "Job":
+                    group = POD_OWNERS[kind].partition("/")[0]
+                    resource = SIMULATED_RESOURCES[f"{kind.lower()}s.{group}"]
+                    self._queue.add(SimKey(cluster, resource, namespace, owner["name"]))
 
     async def _follow_profiles(self, path: Path) -> None:
         """Re-read the profiles file when it changes and replay every object under it."""
@@ -345,8 +348,8 @@ class Simulator:
         client = self.clusters[key.cluster]
         if key.resource.kind == "Deployment":
             await reconcile_deployment(client, obj)
-        elif key.resource.kind == "ReplicaSet":
-            await reconcile_pods(client, obj)
+        elif key.resource.kind in POD_OWNERS:
+            await reconcile_pods(client, obj, key.resource.kind)
         elif key.resource.kind == "Service":
             pods = self._reflectors.get((key.cluster, SIMULATED_RESOURCES["pods"]))
             await reconcile_endpoints(client, obj, list(pods.objects()) if pods else [])

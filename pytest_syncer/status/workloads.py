@@ -156,43 +156,117 @@ async def _create_replicaset(
         return await client.get(REPLICASETS, name, metadata.get("namespace", ""))
 
 
-async def reconcile_pods(client: KubeClient, owner: KubeObject) -> None:
-    """``spec.replicas`` live Pods controlled by the ReplicaSet ``owner``."""
+JOB_NAME_LABEL = "batch.kubernetes.io/job-name"
+CONTROLLER_UID_LABEL = "batch.kubernetes.io/controller-uid"
+#: The apiVersion of each kind that owns Pods.
+POD_OWNERS = {
+    "ReplicaSet": "apps/v1",
+    "StatefulSet": "apps/v1",
+    "DaemonSet": "apps/v1",
+    "Job": "batch/v1",
+}
+
+
+def _wanted_pods(owner: KubeObject, kind: str) -> list[tuple[str, str, dict[str, str]]]:
+    """(name, node, extra labels) of each Pod ``owner`` should have; a name ending in ``-``
+    gets five random characters (ReplicaSets, DaemonSets, Jobs), as generateName does."""
+    name = owner["metadata"]["name"]
+    spec = owner.get("spec") or {}
+    if kind == "StatefulSet":
+        return [
+            (
+                f"{name}-{index}",
+                NODES[index % len(NODES)],
+                {
+                    "statefulset.kubernetes.io/pod-name": f"{name}-{index}",
+                    "apps.kubernetes.io/pod-index": str(index),
+                },
+            )
+            for index in range(int(spec.get("replicas", 1)))
+        ]
+    if kind == "DaemonSet":
+        return [(f"{name}-", node, {}) for node in NODES]
+    if kind == "Job":
+        count = min(int(spec.get("parallelism", 1)), int(spec.get("completions", 1)))
+        uid = owner["metadata"].get("uid", "")
+        labels = {JOB_NAME_LABEL: name, "job-name": name, CONTROLLER_UID_LABEL: uid}
+        return [(f"{name}-", NODES[index % len(NODES)], labels) for index in range(count)]
+    replicas = int(spec.get("replicas", 1))
+    return [(f"{name}-", NODES[index % len(NODES)], {}) for index in range(replicas)]
+
+
+async def reconcile_pods(client: KubeClient, owner: KubeObject, kind: str = "ReplicaSet") -> None:
+    """The Pods ``owner`` (a ReplicaSet, StatefulSet, DaemonSet or Job) controls: a
+    ReplicaSet's ``spec.replicas`` ``<name>-<5 characters>`` (extra ones deleted, newest
+    first), a StatefulSet's ``<name>-<ordinal>`` (ordinals past ``replicas`` deleted), one per
+    node for a DaemonSet, and ``min(parallelism, completions)`` for a Job, created once."""
     metadata = owner["metadata"]
     namespace = metadata.get("namespace", "")
     if metadata.get("deletionTimestamp"):
         return
-    spec = owner.get("spec") or {}
-    listed = await client.list(PODS, namespace, label_selector=_selector(owner))
+    selector = f"{JOB_NAME_LABEL}={metadata['name']}" if kind == "Job" else _selector(owner)
+    listed = await client.list(PODS, namespace, label_selector=selector)
     pods = [
         pod
         for pod in listed.get("items") or []
         if _controlled_by(pod, owner) and not pod["metadata"].get("deletionTimestamp")
     ]
-    wanted = int(spec.get("replicas", 1))
-    template = spec.get("template") or {}
-    for index in range(len(pods), wanted):
-        pod_spec = copy.deepcopy(template.get("spec") or {})
-        pod_spec.setdefault("nodeName", NODES[index % len(NODES)])
-        suffix = "".join(secrets.choice(_ALPHANUMS) for _ in range(5))
-        pod = {
-            "apiVersion": "v1",
-            "kind": "Pod",
-            "metadata": {
-                "name": f"{metadata['name']}-{suffix}",
-                "namespace": namespace,
-                "labels": dict((template.get("metadata") or {}).get("labels") or {}),
-                "annotations": dict((template.get("metadata") or {}).get("annotations") or {}),
-                "ownerReferences": [_owner_reference(owner, "ReplicaSet", "apps/v1")],
-            },
-            "spec": pod_spec,
-        }
-        await client.create(PODS, pod)
-    newest_first = sorted(
-        pods, key=lambda pod: str(pod["metadata"].get("creationTimestamp", "")), reverse=True
-    )
-    for pod in newest_first[: max(0, len(pods) - wanted)]:
+    wanted = _wanted_pods(owner, kind)
+    template = (owner.get("spec") or {}).get("template") or {}
+    if kind == "Job" and pods:
+        return
+    if kind == "StatefulSet":
+        present = {pod["metadata"]["name"] for pod in pods}
+        missing = [want for want in wanted if want[0] not in present]
+        names = {want[0] for want in wanted}
+        extra = [pod for pod in pods if pod["metadata"]["name"] not in names]
+    elif kind == "DaemonSet":
+        nodes = {(pod.get("spec") or {}).get("nodeName") for pod in pods}
+        missing = [want for want in wanted if want[1] not in nodes]
+        extra = []
+    else:
+        missing = wanted[len(pods) :]
+        newest_first = sorted(
+            pods, key=lambda pod: str(pod["metadata"].get("creationTimestamp", "")), reverse=True
+        )
+        extra = newest_first[: max(0, len(pods) - len(wanted))]
+    for name, node, labels in missing:
+        await client.create(PODS, _pod(owner, kind, template, name, node, labels))
+    for pod in extra:
         await client.delete(PODS, pod["metadata"]["name"], namespace)
+
+
+def _pod(
+    owner: KubeObject,
+    kind: str,
+    template: KubeObject,
+    name: str,
+    node: str,
+    labels: dict[str, str],
+) -> KubeObject:
+    metadata = owner["metadata"]
+    template_metadata = template.get("metadata") or {}
+    pod_spec = copy.deepcopy(template.get("spec") or {})
+    pod_spec.setdefault("nodeName", node)
+    if kind == "StatefulSet":
+        pod_spec.setdefault("hostname", name)
+        service = (owner.get("spec") or {}).get("serviceName")
+        if service:
+            pod_spec.setdefault("subdomain", service)
+    if name.endswith("-"):
+        name += "".join(secrets.choice(_ALPHANUMS) for _ in range(5))
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {
+            "name": name,
+            "namespace": metadata.get("namespace", ""),
+            "labels": {**(template_metadata.get("labels") or {}), **labels},
+            "annotations": dict(template_metadata.get("annotations") or {}),
+            "ownerReferences": [_owner_reference(owner, kind, POD_OWNERS[kind])],
+        },
+        "spec": pod_spec,
+    }
 
 
 SERVICES = Resource("", "v1", "services", "Service")

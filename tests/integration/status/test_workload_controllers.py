@@ -140,3 +140,62 @@ async def test_services_get_endpoints_and_slices_of_their_pods(kubectl: Kubectl)
         what="a replacement pod behind api",
     )
     assert len(replaced["subsets"][0]["addresses"]) == 2
+
+
+@pytest.mark.usefixtures("simulator")
+async def test_statefulsets_daemonsets_and_jobs_own_pods(kubectl: Kubectl) -> None:
+    manifest = {
+        "apiVersion": "apps/v1",
+        "kind": "StatefulSet",
+        "metadata": {"name": "db"},
+        "spec": {
+            "replicas": 2,
+            "serviceName": "db",
+            "selector": {"matchLabels": {"app": "db"}},
+            "template": {
+                "metadata": {"labels": {"app": "db"}},
+                "spec": {"containers": [{"name": "db", "image": "postgres"}]},
+            },
+        },
+    }
+    await asyncio.to_thread(kubectl.run, "create", "-f", "-", stdin=json.dumps(manifest))
+    daemon = {
+        **manifest,
+        "kind": "DaemonSet",
+        "metadata": {"name": "agent"},
+        "spec": {
+            "selector": {"matchLabels": {"app": "agent"}},
+            "template": {
+                "metadata": {"labels": {"app": "agent"}},
+                "spec": {"containers": [{"name": "agent", "image": "busybox"}]},
+            },
+        },
+    }
+    await asyncio.to_thread(kubectl.run, "create", "-f", "-", stdin=json.dumps(daemon))
+    await _run(kubectl, "create", "job", "once", "--image=busybox", "--", "true")
+
+    async def names(selector: str) -> list[str]:
+        listed = await _json(kubectl, "get", "pods", "-l", selector)
+        return sorted(pod["metadata"]["name"] for pod in listed["items"])
+
+    await await_until(
+        lambda: names("app=db"), lambda found: found == ["db-0", "db-1"], what="db-0 and db-1"
+    )
+    agents = await await_until(
+        lambda: _json(kubectl, "get", "pods", "-l", "app=agent"),
+        lambda found: len(found["items"]) == 3,
+        what="one agent per node",
+    )
+    assert sorted(pod["spec"]["nodeName"] for pod in agents["items"]) == [
+        "node-1",
+        "node-2",
+        "node-3",
+    ]
+    jobs = await await_until(
+        lambda: names("batch.kubernetes.io/job-name=once"),
+        lambda found: len(found) == 1,
+        what="the job's pod",
+    )
+    assert jobs[0].startswith("once-")
+    await _run(kubectl, "scale", "statefulset/db", "--replicas=1")
+    await await_until(lambda: names("app=db"), lambda found: found == ["db-0"], what="db-1 gone")
