@@ -13,9 +13,9 @@ import sys
 from pathlib import Path
 
 import pytest_syncer
-from pytest_syncer.clusters.kind import merge_kubeconfigs
+from pytest_syncer.harness.clusters.kind import merge_kubeconfigs
 from pytest_syncer.harness.kube import KINDS, SYNC_TARGETS, Cluster
-from pytest_syncer.processes import ServiceProcess
+from pytest_syncer.process.parent import ServiceProcess
 
 CLUSTERS = ["upstream", "phys-a", "phys-b"]
 CLUSTER_ROLES = KINDS[("rbac.authorization.k8s.io/v1", "ClusterRole")]

@@ -18,12 +18,11 @@ from typing import Any
 import pytest
 
 from pytest_syncer.harness.config import OPTIONS, HarnessConfig, HarnessConfigError, resolve
-from pytest_syncer.harness.fixtures import CONTEXT_KEY, session_report
+from pytest_syncer.harness.fixtures import CONFIG_KEY, CONTEXT_KEY, harness_config, session_report
 from pytest_syncer.harness.session_report import SHARED_INPUT, WORKER_OUTPUT
 
 E2E_MARKER = "syncer_e2e"
 TARGETS_MARKER = "syncer_targets"
-CONFIG_KEY = pytest.StashKey[HarnessConfig]()
 SHARED_KEY = pytest.StashKey[Path]()
 """The controller's directory of environments shared by its xdist workers."""
 
@@ -61,11 +60,6 @@ def e2e_enabled(config: pytest.Config) -> bool:
     return bool(config.getini("syncer_e2e") if option is None else option)
 
 
-def harness_config(config: pytest.Config) -> HarnessConfig:
-    """The checked `--syncer-*` settings of this run."""
-    return config.stash[CONFIG_KEY]
-
-
 def _read_config(config: pytest.Config) -> HarnessConfig:
     values: dict[str, str | None] = {}
     explicit: set[str] = set()
@@ -95,6 +89,15 @@ def pytest_configure(config: pytest.Config) -> None:
         f"{TARGETS_MARKER}(n): give the test the environment of n sync targets "
         "(built once per size, shared by every test of that size)",
     )
+    config.addinivalue_line(
+        "markers",
+        "conformance(*ids): the conformance behaviours this test shows (IDs in "
+        "pytest_syncer/harness/conformance/behaviours.py; {param} is filled from parameters)",
+    )
+    if e2e_enabled(config) and not config.pluginmanager.has_plugin("syncer-conformance"):
+        from pytest_syncer.harness.conformance.plugin import ConformancePlugin
+
+        config.pluginmanager.register(ConformancePlugin(config), "syncer-conformance")
     if not config.pluginmanager.has_plugin("syncer-fixtures"):
         from pytest_syncer.harness import fixtures
 
@@ -113,6 +116,11 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     if settings.crds:
         shown = (os.path.relpath(path, config.rootpath) for path in settings.crds)
         line += f", CRDs from {', '.join(shown)}"
+    if settings.network_faults:
+        line += ", network faults on"
+        latency, jitter = settings.network_latency
+        if latency or jitter:
+            line += f" (latency {latency:g}+{jitter:g} ms)"
     return [line]
 
 

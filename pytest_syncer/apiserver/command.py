@@ -16,7 +16,7 @@ from pytest_syncer.apiserver.server import (
     DEFAULT_WATCH_RETENTION_SECONDS,
     EmbeddedAPIServer,
 )
-from pytest_syncer.service import configure_logging, run_service
+from pytest_syncer.process.child import configure_logging, run_service
 
 
 def _cluster_list(text: str) -> list[str]:

@@ -14,7 +14,7 @@ import secrets
 import shutil
 import signal
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,8 +22,11 @@ from typing import Any
 
 from kubernetes import client as k8s_client
 
-from pytest_syncer.clusters.base import ClusterProvider, FaultNotSupported, ProvidedClusters
-from pytest_syncer.environment_file import EnvironmentFacts, TargetFacts
+from pytest_syncer.contract.heartbeat import last_heartbeat
+from pytest_syncer.contract.naming import placement_label, sync_target_key
+from pytest_syncer.contract.objects import NamespaceLocator, SyncTarget
+from pytest_syncer.contract.wiring import TargetWiring
+from pytest_syncer.harness.clusters.base import ClusterProvider, FaultNotSupported, ProvidedClusters
 from pytest_syncer.harness.config import POOL_SIZE, HarnessConfig
 from pytest_syncer.harness.custom_resources import (
     CustomResource,
@@ -32,19 +35,22 @@ from pytest_syncer.harness.custom_resources import (
     load_crds,
     syncer_resources,
 )
-from pytest_syncer.harness.kube import SYNC_TARGETS, Cluster, Obj
+from pytest_syncer.harness.environment_file import EnvironmentFacts, TargetFacts
+from pytest_syncer.harness.kube import SYNC_TARGETS, Cluster, KubeObject
+from pytest_syncer.harness.netfaults.proxy import FaultProxy
+from pytest_syncer.harness.netfaults.wiring import proxied
 from pytest_syncer.harness.run_stats import RunStats
-from pytest_syncer.harness.syncers import SyncerFleet, TargetWiring
-from pytest_syncer.processes import ServiceProcess
-from pytest_syncer.syncer.engine.heartbeat import last_heartbeat
-from pytest_syncer.syncer.interfaces import NamespaceLocator, SyncTarget
-from pytest_syncer.syncer.transform.naming import placement_label, sync_target_key
+from pytest_syncer.harness.syncers import SyncerFleet
+from pytest_syncer.harness.waiting import WaitTimeout, wait_until
+from pytest_syncer.process.parent import ServiceProcess
 from pytest_syncer.tunnel.auth import TokenAuthority
-from pytest_syncer.waiting import wait_until
 
 HEARTBEAT_THRESHOLD = 5.0
 """The hub calls a target stale after this many seconds without a heartbeat (tests: small)."""
 TOKEN_TTL = 24 * 3600.0
+HUB_PING_INTERVAL = 2.0
+"""The hub pings an idle tunnel after this many seconds and drops it when no pong comes within
+half of it (aiohttp's heartbeat): a silent syncer is found within 3 s (tests: small)."""
 
 
 @dataclass
@@ -97,6 +103,8 @@ class SyncerEnvironment:
     processes are not this object's to stop, kill or reconfigure."""
     custom_resources: list[CustomResource] = field(default_factory=list)
     """The CRDs of `--syncer-crds`, served upstream and on every target, and synced."""
+    network: FaultProxy | None = None
+    """With `--syncer-network-faults on`: the proxy every syncer link goes through."""
 
     @property
     def size(self) -> int:
@@ -112,6 +120,20 @@ class SyncerEnvironment:
 
     def target_list(self) -> list[TargetHandle]:
         return list(self.targets.values())
+
+    def syncers_exited(self, targets: Iterable[str]) -> str | None:
+        """Why a wait on these targets can no longer hold: the syncer processes of some of
+        them have exited (killed by a test, or crashed); None while every one runs, or is not
+        this object's to know (an attached environment)."""
+        gone = []
+        for target in sorted(targets):
+            try:
+                process = self.syncers.process_of(target)
+            except KeyError:
+                continue
+            if not process.running:
+                gone.append(target)
+        return f"the syncer process of {', '.join(gone)} exited" if gone else None
 
     @classmethod
     def start(
@@ -148,11 +170,21 @@ class SyncerEnvironment:
                 f"--token-secret-file={secret}",
                 f"--state-dir={workdir / 'hub-state'}",
                 f"--heartbeat-threshold={HEARTBEAT_THRESHOLD:g}",
+                f"--ping-interval={HUB_PING_INTERVAL:g}",
             ]
             hub = ServiceProcess("hub", hub_args, log_path=workdir / "hub.log", startup_timeout=60)
             cleanup.callback(hub.stop)
             hub.start()
             hub.argv.append(f"--port={str(hub.ready['url']).rsplit(':', 1)[1]}")
+            stats = RunStats()
+            network: FaultProxy | None = None
+            if config.network_faults:
+                network = FaultProxy(
+                    config.seed,
+                    lambda kind: stats.record_fault(f"link-{kind}"),
+                    config.network_latency,
+                )
+                cleanup.callback(network.close)
             authority = TokenAuthority.from_file(secret)
             tokens = workdir / "tunnel-tokens"
             tokens.mkdir(exist_ok=True)
@@ -163,7 +195,7 @@ class SyncerEnvironment:
                     authority.mint(clusters.upstream_cluster, name, ttl=TOKEN_TTL)
                 )
                 token_file.chmod(0o600)
-                wirings[name] = TargetWiring(
+                wiring = TargetWiring(
                     target=name,
                     upstream_kubeconfig=clusters.upstream_kubeconfig,
                     upstream_cluster=clusters.upstream_cluster,
@@ -173,9 +205,17 @@ class SyncerEnvironment:
                     tunnel_ca_file=Path(str(hub.ready["ca"])),
                     resources=resources,
                 )
+                wirings[name] = (
+                    wiring if network is None else proxied(network, wiring, workdir / "links")
+                )
 
             def wait_ready(ready_targets: Sequence[str]) -> None:
-                _wait_heartbeats(upstream, ready_targets, config.timeout * 3)
+                _wait_heartbeats(
+                    upstream,
+                    ready_targets,
+                    startup_deadline(config),
+                    lambda: any(process.running for process in syncers.processes),
+                )
 
             syncers = SyncerFleet(
                 wirings,
@@ -199,7 +239,9 @@ class SyncerEnvironment:
             hub,
             syncers,
             cleanup,
+            stats=stats,
             custom_resources=crds,
+            network=network,
         )
 
     @classmethod
@@ -273,6 +315,7 @@ class SyncerEnvironment:
             "syncer": self.config.command or "reference (pooled)",
             "hub": self.hub_url,
             **({"custom resources": ", ".join(custom)} if custom else {}),
+            **({"network faults": "a proxied link per target and peer"} if self.network else {}),
             **self.clusters.facts,
         }
 
@@ -372,7 +415,7 @@ def _create_sync_targets(
     downstream: dict[Path, Cluster] = {}
     handles: dict[str, TargetHandle] = {}
     for name in names:
-        body: Obj = {
+        body: KubeObject = {
             "apiVersion": "workload.kcp.io/v1alpha1",
             "kind": "SyncTarget",
             "metadata": {"name": name},
@@ -392,8 +435,23 @@ def _create_sync_targets(
     return handles
 
 
-def _wait_heartbeats(upstream: Cluster, names: Sequence[str], timeout: float) -> None:
-    """Every target in `names` has a heartbeat written after now: its syncer is up."""
+def startup_deadline(config: HarnessConfig) -> float:
+    """How long the syncers get for their first heartbeat: the wait deadline plus a second per
+    target, so it scales with the environment and a syncer that never heartbeats costs one
+    such deadline for the whole run."""
+    return config.timeout + config.targets
+
+
+class SyncerNeverReady(AssertionError):
+    """The syncers under test never heartbeat: nothing any test waits on can happen, so the
+    environment fails once and every test using it says so at once."""
+
+
+def _wait_heartbeats(
+    upstream: Cluster, names: Sequence[str], timeout: float, running: Callable[[], bool]
+) -> None:
+    """Every target in `names` has a heartbeat written after now: its syncer is up. Stops at
+    once when every syncer process has exited, since no heartbeat can come then."""
     since = int(time.time())
     wanted = set(names)
 
@@ -404,10 +462,20 @@ def _wait_heartbeats(upstream: Cluster, names: Sequence[str], timeout: float) ->
         }
         return sorted(name for name in wanted if beats.get(name, 0.0) < since)
 
-    wait_until(
-        stale,
-        lambda missing: not missing,
-        what=f"a fresh heartbeat from the syncers of {len(wanted)} targets (these had none)",
-        timeout=timeout,
-        interval=0.2,
-    )
+    try:
+        missing, alive = wait_until(
+            lambda: (stale(), running()),
+            lambda seen: not seen[0] or not seen[1],
+            what=f"a fresh heartbeat from the syncers of {len(wanted)} targets (these had none)",
+            timeout=timeout,
+            interval=0.2,
+        )
+    except WaitTimeout as error:
+        raise SyncerNeverReady(
+            f"no heartbeat within {timeout:g}s from the syncers of {len(wanted)} targets "
+            f"(last seen without one, and whether a syncer process ran: {error})"
+        ) from None
+    if missing and not alive:
+        raise SyncerNeverReady(
+            f"every syncer process exited before the first heartbeat of {', '.join(missing)}"
+        )

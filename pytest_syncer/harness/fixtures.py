@@ -21,13 +21,14 @@ from typing import TYPE_CHECKING
 import pytest
 
 from pytest_syncer.harness.config import POOL_SIZE, HarnessConfig
+from pytest_syncer.harness.conformance.keys import BEHAVIOURS_KEY
 from pytest_syncer.harness.session_report import SHARED_INPUT, SessionReport, kept_lines
 
 if TYPE_CHECKING:
     from kubernetes.client import ApiClient
 
-    from pytest_syncer.clusters.base import ClusterProvider
     from pytest_syncer.harness.artifacts import LogWindow
+    from pytest_syncer.harness.clusters.base import ClusterProvider
     from pytest_syncer.harness.conflicts import Conflicts
     from pytest_syncer.harness.environment import SyncerEnvironment, TargetHandle
     from pytest_syncer.harness.faults import Faults
@@ -38,6 +39,8 @@ if TYPE_CHECKING:
     from pytest_syncer.harness.workloads import WorkloadFactory
 
 _namespaces = itertools.count(1)
+CONFIG_KEY = pytest.StashKey[HarnessConfig]()
+"""The checked `--syncer-*` settings, stashed by the plugin at configure time."""
 REPORT_KEY = pytest.StashKey[SessionReport]()
 """What this session built, kept and measured, for the plugin's terminal summary."""
 
@@ -54,6 +57,13 @@ class FailureContext:
 
 
 CONTEXT_KEY = pytest.StashKey[FailureContext]()
+
+
+def harness_config(config: pytest.Config) -> HarnessConfig:
+    """The checked `--syncer-*` settings of this run."""
+    return config.stash[CONFIG_KEY]
+
+
 SHARED_SKIP = (
     "{what} every pytest-xdist worker shares under --syncer-xdist shared; "
     "run this test with --syncer-xdist per-worker"
@@ -94,16 +104,19 @@ class EnvironmentCache:
         """One line per environment built, for the terminal summary."""
 
     def get(self, size: int) -> SyncerEnvironment:
-        from pytest_syncer.clusters.base import ProviderUnavailable
+        from pytest_syncer.harness.clusters.base import ProviderUnavailable
         from pytest_syncer.harness.environment import SyncerEnvironment
         from pytest_syncer.harness.leftovers import OwnerRegistry
 
         if self.unavailable is not None:
             pytest.skip(self.unavailable)
         if size in self.failures:
-            pytest.fail(
-                f"the {size}-target environment failed to start before: {self.failures[size]}"
-            )
+            from pytest_syncer.harness.environment import SyncerNeverReady
+
+            failure = self.failures[size]
+            if isinstance(failure, SyncerNeverReady):
+                raise SyncerNeverReady(str(failure))
+            pytest.fail(f"the {size}-target environment failed to start before: {failure}")
         self.report.used = True
         if size not in self.environments and self.shared is not None:
             self._attach(size)
@@ -140,7 +153,7 @@ class EnvironmentCache:
         return environment
 
     def _attach(self, size: int) -> None:
-        from pytest_syncer.clusters.base import ProviderUnavailable
+        from pytest_syncer.harness.clusters.base import ProviderUnavailable
 
         assert self.shared is not None
         try:
@@ -186,8 +199,6 @@ class EnvironmentCache:
 @pytest.fixture(scope="session")
 def syncer_config(pytestconfig: pytest.Config) -> HarnessConfig:
     """The checked `--syncer-*` options; override to pin settings in a conftest."""
-    from pytest_syncer.plugin import harness_config
-
     return harness_config(pytestconfig)
 
 
@@ -211,7 +222,7 @@ def syncer_manifest_dirs(pytestconfig: pytest.Config) -> list[Path]:
 def syncer_cluster_provider() -> Callable[[HarnessConfig], ClusterProvider]:
     """Makes the provider of an environment from the options; override it to bring your own
     (a `KubeconfigProvider` with your own CRD and RBAC folder, say)."""
-    from pytest_syncer.clusters.registry import make_provider
+    from pytest_syncer.harness.clusters.registry import make_provider
 
     return make_provider
 
@@ -265,8 +276,13 @@ def syncer_env(
             raise pytest.UsageError("syncer_targets takes one positive integer: syncer_targets(n)")
         size = marker.args[0]
     from pytest_syncer.harness.artifacts import LogWindow
+    from pytest_syncer.harness.environment import SyncerNeverReady
 
-    env = syncer_environments.get(size)
+    try:
+        env = syncer_environments.get(size)
+    except SyncerNeverReady as error:
+        shown = ", ".join(request.node.stash.get(BEHAVIOURS_KEY, [])) or request.node.name
+        pytest.fail(f"the syncer under test never heartbeat: {shown}\n{error}", pytrace=False)
     request.node.stash[CONTEXT_KEY] = FailureContext(
         env, LogWindow.open(env), syncer_environments.artifacts_root
     )
@@ -323,8 +339,9 @@ def conflicts(syncer_env: SyncerEnvironment) -> Conflicts:
 
 @pytest.fixture
 def faults(syncer_env: SyncerEnvironment) -> Iterator[Faults]:
-    """Inject faults: drop the tunnels, partition a target, SIGKILL and restart a target's
-    syncer, restart the API server. Whatever is still broken after the test is healed."""
+    """Inject faults: drop the tunnels, freeze a target, SIGKILL and restart a target's
+    syncer, restart the API server, and with `--syncer-network-faults on` slow, cut or reset
+    one link of a syncer. Whatever is still broken after the test is healed."""
     from pytest_syncer.harness.faults import Faults
 
     if syncer_env.shared:

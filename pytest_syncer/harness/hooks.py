@@ -15,8 +15,8 @@ if TYPE_CHECKING:
 def pytest_syncer_summary(config: pytest.Config, stats: RunStats) -> list[str]:  # type: ignore[empty-body]
     """Lines to add to the "syncer" section of the terminal summary, after the harness's own
     figures. `stats` holds the run's figures (merged over every environment and every
-    pytest-xdist worker): `latencies` per target, `conflicts_injected`, `conflicts_resolved`,
-    `faults`, `reconnects`. Called on the process that prints the summary."""
+    pytest-xdist worker): `latencies` per target, `status_latencies`, `conflicts_injected`,
+    `conflicts_resolved`, `faults`, `reconnects`. Called on the process that prints the summary."""
 
 
 def pytest_syncer_failure_artifacts(  # type: ignore[empty-body]

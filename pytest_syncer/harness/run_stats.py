@@ -47,6 +47,8 @@ class RunStats:
 
     latencies: dict[str, list[float]] = field(default_factory=dict)
     """Seconds from a workload write to its copy seen as expected, per target."""
+    status_latencies: list[float] = field(default_factory=list)
+    """Seconds from a workload write to the aggregated status seen upstream as expected."""
     conflicts_injected: Counter[str] = field(default_factory=Counter)
     conflicts_resolved: int = 0
     faults: Counter[str] = field(default_factory=Counter)
@@ -56,6 +58,9 @@ class RunStats:
 
     def record_latency(self, target: str, seconds: float) -> None:
         self.latencies.setdefault(target, []).append(seconds)
+
+    def record_status_latency(self, seconds: float) -> None:
+        self.status_latencies.append(seconds)
 
     def record_fault(self, kind: str) -> None:
         self.faults[kind] += 1
@@ -90,6 +95,7 @@ class RunStats:
     def merge(self, other: RunStats) -> None:
         for target, values in other.latencies.items():
             self.latencies.setdefault(target, []).extend(values)
+        self.status_latencies.extend(other.status_latencies)
         self.conflicts_injected.update(other.conflicts_injected)
         self.conflicts_resolved += other.conflicts_resolved
         self.faults.update(other.faults)
@@ -98,6 +104,7 @@ class RunStats:
     def to_dict(self) -> dict[str, Any]:
         return {
             "latencies": self.latencies,
+            "status_latencies": self.status_latencies,
             "conflicts_injected": dict(self.conflicts_injected),
             "conflicts_resolved": self.conflicts_resolved,
             "faults": dict(self.faults),
@@ -108,6 +115,7 @@ class RunStats:
     def from_dict(cls, data: dict[str, Any]) -> RunStats:
         return cls(
             latencies={name: list(values) for name, values in data["latencies"].items()},
+            status_latencies=list(data.get("status_latencies", [])),
             conflicts_injected=Counter(data["conflicts_injected"]),
             conflicts_resolved=int(data["conflicts_resolved"]),
             faults=Counter(data["faults"]),

@@ -8,8 +8,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from pytest_syncer.harness.kube import Obj
-from pytest_syncer.waiting import wait_until
+from pytest_syncer.harness.kube import KubeObject
+from pytest_syncer.harness.waiting import wait_until
 
 SHOWN_TARGETS = 8
 """A timeout lists at most this many differing targets, then counts the rest."""
@@ -71,8 +71,10 @@ def poll(
     check: Callable[[str], list[str]],
     timeout: float,
     interval: float = 0.2,
+    give_up: Callable[[], str | None] | None = None,
 ) -> Observation:
-    """Run `check` for each name until every one returns no differences."""
+    """Run `check` for each name until every one returns no differences (or `give_up` gives a
+    reason why they never will)."""
     chosen = list(names)
 
     def observe() -> Observation:
@@ -84,10 +86,17 @@ def poll(
                 seen.per_target[name] = [f"could not look: {type(error).__name__}: {error}"]
         return seen
 
-    return wait_until(observe, lambda seen: seen.ok, what=what, timeout=timeout, interval=interval)
+    return wait_until(
+        observe,
+        lambda seen: seen.ok,
+        what=what,
+        timeout=timeout,
+        interval=interval,
+        give_up=give_up,
+    )
 
 
-def expect_absent(found: Obj | None, where: str) -> list[str]:
+def expect_absent(found: KubeObject | None, where: str) -> list[str]:
     if found is None:
         return []
     deleting = " (being deleted)" if found["metadata"].get("deletionTimestamp") else ""

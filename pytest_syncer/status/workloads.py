@@ -22,8 +22,8 @@ import json
 import secrets
 from typing import Any
 
-from pytest_syncer.syncer.client import ApiError, KubeClient, Resource
-from pytest_syncer.syncer.interfaces import KubeObject
+from pytest_syncer.contract.objects import KubeObject
+from pytest_syncer.kubeclient.client import ApiError, KubeClient, Resource
 
 REPLICASETS = Resource("apps", "v1", "replicasets", "ReplicaSet")
 PODS = Resource("", "v1", "pods", "Pod")

@@ -18,12 +18,14 @@ def test_every_strategy_has_a_scenario() -> None:
     assert {s.strategy for s in SCENARIOS} == {"upstream-wins", "retain", "overwrite", "abort"}
 
 
+@pytest.mark.conformance("conflicts.{scenario.strategy}")
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=[s.name for s in SCENARIOS])
 def test_conflict_scenario(conflicts: Conflicts, workload: WorkloadFactory, scenario) -> None:
     [target] = workload.choose(1)
     run_scenario(conflicts, scenario, workload, target)
 
 
+@pytest.mark.conformance("conflicts.retain")
 def test_retained_field_stays_while_the_rest_follows_upstream(
     conflicts: Conflicts, workload: WorkloadFactory
 ) -> None:
@@ -38,6 +40,7 @@ def test_retained_field_stays_while_the_rest_follows_upstream(
     web.wait_synced([target])
 
 
+@pytest.mark.conformance("conflicts.concurrent-writers")
 def test_concurrent_writers_converge_on_the_last_write(
     conflicts: Conflicts, workload: WorkloadFactory
 ) -> None:
@@ -50,6 +53,7 @@ def test_concurrent_writers_converge_on_the_last_write(
     settings.wait_converged()
 
 
+@pytest.mark.conformance("conflicts.upstream-wins")
 def test_replicas_fight_upstream_wins(conflicts: Conflicts, workload: WorkloadFactory) -> None:
     web = workload("deployment.yaml", targets=1)
     web.wait_synced()

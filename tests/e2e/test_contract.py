@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 
 pytestmark = pytest.mark.syncer_e2e
-pytest_plugins = ["pytester"]
 
 ROOT = Path(__file__).resolve().parents[2]
 COMMAND = " ".join(
@@ -43,6 +42,7 @@ CORE = (
 )
 
 
+@pytest.mark.conformance("core.command-line")
 def test_core_scenarios_through_syncer_command(pytester: pytest.Pytester) -> None:
     e2e = Path(__file__).resolve().parent
     result = pytester.runpytest_subprocess(

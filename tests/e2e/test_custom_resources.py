@@ -28,6 +28,7 @@ def widgets(syncer_env: SyncerEnvironment) -> None:
         pytest.skip(f"--syncer-command does not pass {{resources}}, so never names {WIDGETS}")
 
 
+@pytest.mark.conformance("core.custom-resources")
 @pytest.mark.usefixtures("widgets")
 def test_a_widget_is_placed_updated_relabelled_and_deleted(workload: WorkloadFactory) -> None:
     gizmo = workload("widget.yaml", targets=max(1, min(3, workload.env.size - 1)))
@@ -46,6 +47,7 @@ def test_a_widget_is_placed_updated_relabelled_and_deleted(workload: WorkloadFac
     gizmo.wait_converged()
 
 
+@pytest.mark.conformance("status.custom-resource.per-target")
 @pytest.mark.usefixtures("widgets")
 def test_widget_status_comes_up_per_target(
     syncer_env: SyncerEnvironment, workload: WorkloadFactory

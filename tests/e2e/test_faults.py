@@ -9,9 +9,9 @@ from kubernetes import client as k8s_client
 
 from pytest_syncer.harness.faults import Faults
 from pytest_syncer.harness.tunnel_client import TunnelClient
+from pytest_syncer.harness.waiting import wait_until
 from pytest_syncer.harness.workloads import WorkloadFactory
 from pytest_syncer.status.rules import SYNC_TARGETS_READY
-from pytest_syncer.waiting import wait_until
 
 pytestmark = pytest.mark.syncer_e2e
 
@@ -22,6 +22,7 @@ def targets_ready(obj: dict[str, Any]) -> dict[str, Any]:
     return next((c for c in conditions if c["type"] == SYNC_TARGETS_READY), {})
 
 
+@pytest.mark.conformance("faults.syncer-kill.recovery")
 def test_sigkilled_syncer_catches_up_after_restart(
     faults: Faults, workload: WorkloadFactory
 ) -> None:
@@ -36,11 +37,12 @@ def test_sigkilled_syncer_catches_up_after_restart(
     settings.wait_converged()
 
 
+@pytest.mark.conformance("faults.partition.recovery", "status.heartbeat.stale")
 def test_partitioned_target_converges_after_heal(faults: Faults, workload: WorkloadFactory) -> None:
     victim = faults.pick_target()
     web = workload("deployment.yaml", targets=[victim, *workload.choose(2, exclude=[victim])])
     web.wait_synced()
-    faults.partition(victim)
+    faults.freeze(victim)
     web.update({"spec": {"replicas": 5}})
     web.wait_synced([name for name in web.placed if name != victim])
     frozen = web.downstream(victim)
@@ -65,6 +67,7 @@ def test_partitioned_target_converges_after_heal(faults: Faults, workload: Workl
     )
 
 
+@pytest.mark.conformance("faults.tunnel-drop.recovery")
 def test_tunnels_come_back_after_the_hub_drops_them(
     faults: Faults, tunnel_client: TunnelClient, workload: WorkloadFactory
 ) -> None:
@@ -84,6 +87,7 @@ def test_tunnels_come_back_after_the_hub_drops_them(
     assert found.data == {"mode": "production", "replicas": "2"}
 
 
+@pytest.mark.conformance("faults.apiserver-restart.recovery")
 def test_apiserver_restart_on_its_data_dir_then_convergence(
     faults: Faults, workload: WorkloadFactory
 ) -> None:

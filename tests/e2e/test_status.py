@@ -28,6 +28,7 @@ def expected_status(profiles: dict[str, str], generation: int) -> dict[str, obje
     }
 
 
+@pytest.mark.conformance("status.deployment.aggregate")
 def test_status_aggregates_across_all_targets_with_mixed_profiles(
     syncer_env: SyncerEnvironment, status_profiles: StatusProfiles, workload: WorkloadFactory
 ) -> None:

@@ -13,6 +13,7 @@ from pytest_syncer.harness.workloads import WorkloadFactory
 pytestmark = pytest.mark.syncer_e2e
 
 
+@pytest.mark.conformance("tunnel.reach")
 def test_tunnel_reaches_each_targets_own_api(
     tunnel_client: TunnelClient, workload: WorkloadFactory
 ) -> None:
@@ -27,6 +28,7 @@ def test_tunnel_reaches_each_targets_own_api(
         assert below in names
 
 
+@pytest.mark.conformance("tunnel.allow-list")
 @pytest.mark.parametrize("path", ["/metrics", "/logs/", "/debug/pprof/"])
 def test_tunnel_refuses_a_target_path_outside_the_allow_list(
     tunnel_client: TunnelClient, workload: WorkloadFactory, path: str

@@ -10,12 +10,7 @@ from hypothesis import strategies as st
 from pytest_syncer.apiserver.api.crds import served_types
 from pytest_syncer.apiserver.api.errors import APIError
 from pytest_syncer.apiserver.api.object_api import ObjectAPI
-from pytest_syncer.apiserver.api.paging import (
-    ContinueToken,
-    decode_continue,
-    encode_continue,
-    page,
-)
+from pytest_syncer.apiserver.api.paging import ContinueToken, decode_continue, encode_continue, page
 from pytest_syncer.apiserver.api.resources import ResourcePath, ResourceRegistry
 from pytest_syncer.apiserver.api.structural_schema import ROOT_FIELDS, prune, validate
 from pytest_syncer.apiserver.store.memory import MemoryStore

@@ -1,7 +1,7 @@
 """Fan-out of committed writes to open watches.
 
-The store calls :meth:`WatchHub.publish` once per write; the hub hands the event to the watchers
-of that resource only, and each watcher queues it without copying. An event's wire form is
+The store calls :meth:`WatchFanout.publish` once per write; the fan-out hands the event to the
+watchers of that resource only, and each watcher queues it without copying. An event's wire form is
 encoded once and shared by every watcher that sees it unchanged; only a watcher whose selector
 turns a MODIFIED into an ADDED or DELETED (an object entering or leaving its selection, as
 Kubernetes reports it) encodes its own line.
@@ -152,7 +152,7 @@ def error_line(status: dict[str, Any]) -> bytes:
     return encode_event_line("ERROR", orjson.dumps(status))
 
 
-class WatchHub:
+class WatchFanout:
     """Open watchers by resource; :meth:`publish` is the store's listener."""
 
     def __init__(self) -> None:

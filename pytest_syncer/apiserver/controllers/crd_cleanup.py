@@ -13,14 +13,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from pytest_syncer.apiserver.api.crds import CLEANUP_FINALIZER, CRD_KEY
-from pytest_syncer.apiserver.api.deletion import (
-    Policy,
-    is_terminating,
-    with_terminating_condition,
-)
+from pytest_syncer.apiserver.api.deletion import Policy, is_terminating, with_terminating_condition
 from pytest_syncer.apiserver.api.objects import CLUSTER_ANNOTATION
-from pytest_syncer.apiserver.controllers.base import QueueController
 from pytest_syncer.apiserver.store import ObjectKey, WatchEvent
+from pytest_syncer.kubeclient.controller import QueueController
 
 if TYPE_CHECKING:
     from pytest_syncer.apiserver.api.object_api import ObjectAPI

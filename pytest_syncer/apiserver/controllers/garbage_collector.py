@@ -25,8 +25,8 @@ from pytest_syncer.apiserver.api.deletion import (
     without_owners,
 )
 from pytest_syncer.apiserver.api.objects import CLUSTER_ANNOTATION
-from pytest_syncer.apiserver.controllers.base import QueueController
 from pytest_syncer.apiserver.store import ObjectKey, WatchEvent
+from pytest_syncer.kubeclient.controller import QueueController
 
 if TYPE_CHECKING:
     from pytest_syncer.apiserver.api.object_api import ObjectAPI

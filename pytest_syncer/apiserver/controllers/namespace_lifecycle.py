@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING
 
 from pytest_syncer.apiserver.api.deletion import NAMESPACE_KEY, Policy, without_spec_finalizer
 from pytest_syncer.apiserver.api.objects import CLUSTER_ANNOTATION
-from pytest_syncer.apiserver.controllers.base import QueueController
 from pytest_syncer.apiserver.store import ObjectKey, WatchEvent
+from pytest_syncer.kubeclient.controller import QueueController
 
 if TYPE_CHECKING:
     from pytest_syncer.apiserver.api.object_api import ObjectAPI

@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING, Any
 from pytest_syncer.apiserver.api.errors import APIError
 from pytest_syncer.apiserver.api.objects import CLUSTER_ANNOTATION
 from pytest_syncer.apiserver.api.resources import ResourcePath
-from pytest_syncer.apiserver.controllers.base import QueueController
 from pytest_syncer.apiserver.store import WatchEvent
+from pytest_syncer.kubeclient.controller import QueueController
 
 if TYPE_CHECKING:
     from pytest_syncer.apiserver.api.object_api import ObjectAPI

@@ -51,13 +51,13 @@ from pytest_syncer.apiserver.api.selectors import (
 from pytest_syncer.apiserver.api.strategic_merge import schema_for
 from pytest_syncer.apiserver.api.token_request import request_token
 from pytest_syncer.apiserver.api.token_review import check_root_reviewer, review_token
-from pytest_syncer.apiserver.api.watch import WatchHub
+from pytest_syncer.apiserver.api.watch import WatchFanout
 from pytest_syncer.apiserver.api.write_options import (
     WriteOptions,
     is_delete_dry_run,
     parse_write_options,
 )
-from pytest_syncer.apiserver.auth import Identity, TokenAuthority
+from pytest_syncer.apiserver.auth import BearerTokens, Identity
 from pytest_syncer.apiserver.http import discovery
 from pytest_syncer.apiserver.http.bodies import (
     MAX_BODY_BYTES,
@@ -67,19 +67,9 @@ from pytest_syncer.apiserver.http.bodies import (
     read_object,
     read_optional_object,
 )
-from pytest_syncer.apiserver.http.negotiation import (
-    Output,
-    TableFormat,
-    negotiate,
-    render_document,
-)
+from pytest_syncer.apiserver.http.negotiation import Output, TableFormat, negotiate, render_document
 from pytest_syncer.apiserver.http.openapi import OpenAPIDocuments
-from pytest_syncer.apiserver.http.paths import (
-    WILDCARD,
-    DiscoveryPath,
-    OpenAPIPath,
-    parse_path,
-)
+from pytest_syncer.apiserver.http.paths import WILDCARD, DiscoveryPath, OpenAPIPath, parse_path
 from pytest_syncer.apiserver.http.protobuf import envelope as protobuf
 from pytest_syncer.apiserver.http.protobuf import serving as protobuf_serving
 from pytest_syncer.apiserver.http.watch_stream import serve_watch
@@ -110,21 +100,21 @@ def document_response(document: Any, output: Output, status: int = 200) -> web.R
 
 
 class APIServerApp:
-    """Serves ``api`` over HTTP to the clusters ``authority`` knows; ``hub`` feeds its watches."""
+    """Serves ``api`` over HTTP to the clusters ``tokens`` know; ``fanout`` feeds its watches."""
 
     def __init__(
         self,
         api: ObjectAPI,
-        hub: WatchHub,
-        authority: TokenAuthority,
+        fanout: WatchFanout,
+        tokens: BearerTokens,
         *,
         bookmark_interval: float = 10.0,
     ) -> None:
         self.api = api
         self.store = api.store
         self.registry = api.registry
-        self.hub = hub
-        self.authority = authority
+        self.fanout = fanout
+        self.tokens = tokens
         self.bookmark_interval = bookmark_interval
         self.clusters: set[str] = set()
         self._discovery_cache: dict[
@@ -134,7 +124,7 @@ class APIServerApp:
 
     def close(self) -> None:
         """End every open watch so a shutdown does not wait on them."""
-        self.hub.close_all()
+        self.fanout.close_all()
 
     def application(self) -> web.Application:
         app = web.Application(client_max_size=MAX_BODY_BYTES)
@@ -184,7 +174,7 @@ class APIServerApp:
     def identify(self, token: str, audiences: Sequence[str] = ()) -> Identity | None:
         """Who ``token`` is; a service account token only while the objects it is bound to
         (its ServiceAccount, a Pod or Secret) exist with the uids it names, as in Kubernetes."""
-        identity = self.authority.authenticate(token, audiences)
+        identity = self.tokens.authenticate(token, audiences)
         if identity is None or identity.cluster is None:
             return identity
         for bound in identity.bound_to:
@@ -289,7 +279,7 @@ class APIServerApp:
             return await serve_watch(
                 request,
                 self.api,
-                self.hub,
+                self.fanout,
                 path,
                 selection,
                 output,
@@ -397,7 +387,7 @@ class APIServerApp:
     ) -> dict[str, Any]:
         """What a create of a review or a TokenRequest answers (nothing is stored)."""
         if path.subresource == "token":
-            return request_token(self.api, path, body, self.authority.issue)
+            return request_token(self.api, path, body, self.tokens.issue)
         resource = path.resource_type.resource
         if resource == "tokenreviews":
             return review_token(path.cluster, body, self.identify)

@@ -3,7 +3,7 @@ gone client.
 
 Where a watch starts (and what it sends first) is the API's decision
 (:func:`~pytest_syncer.apiserver.api.watch.start_watch`); this module writes it out and keeps
-writing what the hub hands the watcher until the timeout, the client or the server ends it. The
+writing what the fan-out hands the watcher until the timeout, the client or the server ends it. The
 negotiated representation picks the encoder and the Content-Type (:func:`watch_encoding`).
 """
 
@@ -23,7 +23,7 @@ from pytest_syncer.apiserver.api.resources import ResourcePath, ResourceType
 from pytest_syncer.apiserver.api.watch import (
     EventEncoder,
     Watcher,
-    WatchHub,
+    WatchFanout,
     bookmark_line,
     bookmark_object,
     start_watch,
@@ -81,14 +81,14 @@ def _encoding(output: Output, resource_type: ResourceType) -> tuple[EventEncoder
 async def serve_watch(
     request: web.Request,
     api: ObjectAPI,
-    hub: WatchHub,
+    fanout: WatchFanout,
     path: ResourcePath,
     selection: Selection,
     output: Output,
     bookmark_interval: float,
     convert: Convert | None = None,
 ) -> web.StreamResponse:
-    """Answer a watch request with its stream, registered with ``hub`` while it is open."""
+    """Answer a watch request with its stream, registered with ``fanout`` while it is open."""
     query = request.rel_url.query
     resource_type = path.resource_type
     encoder, content_type = watch_encoding(output, resource_type, convert)
@@ -97,7 +97,7 @@ async def serve_watch(
     watcher = start.watcher
     send_initial = bool(start.options.send_initial_events)
     initial = start.initial
-    hub.add(watcher)
+    fanout.add(watcher)
     try:
         response = web.StreamResponse(headers={"Content-Type": content_type})
         response.enable_chunked_encoding()
@@ -122,7 +122,7 @@ async def serve_watch(
     except ConnectionResetError:
         pass
     finally:
-        hub.remove(watcher)
+        fanout.remove(watcher)
     return response
 
 

@@ -17,9 +17,10 @@ from kubernetes.leaderelection.resourcelock.configmaplock import ConfigMapLock
 from kubernetes.leaderelection.resourcelock.leaselock import LeaseLock
 
 from pytest_syncer.apiserver import BackgroundAPIServer
-from pytest_syncer.waiting import wait_until
-from tests.integration.apiserver.clients import ClusterClient, token_of
+from pytest_syncer.harness.waiting import wait_until
+from tests.integration.apiserver.clients import ClusterClient
 from tests.integration.apiserver.kubectl_runner import Kubectl, find_kubectl
+from tests.support.tokens import token_of
 
 VERSIONS = ("1.27", "1.31", "1.32", "1.33")
 PROTOBUF = "application/vnd.kubernetes.protobuf"

@@ -12,8 +12,9 @@ import pytest
 from kubernetes import client, config
 
 from pytest_syncer.apiserver import BackgroundAPIServer
-from tests.integration.apiserver.clients import ClusterClient, token_of
+from tests.integration.apiserver.clients import ClusterClient
 from tests.integration.apiserver.kubectl_runner import Kubectl, find_kubectl
+from tests.support.tokens import token_of
 
 CORE_EVENTS = "/api/v1/namespaces/default/events"
 EVENTS = "/apis/events.k8s.io/v1/namespaces/default/events"

@@ -12,8 +12,9 @@ import pytest
 import requests
 
 from pytest_syncer.apiserver import BackgroundAPIServer
-from pytest_syncer.waiting import wait_until
-from tests.integration.apiserver.clients import ClusterClient, token_of
+from pytest_syncer.harness.waiting import wait_until
+from tests.integration.apiserver.clients import ClusterClient
+from tests.support.tokens import token_of
 
 CONFIGMAPS = "/api/v1/namespaces/default/configmaps"
 DEPLOYMENTS = "/apis/apps/v1/namespaces/default/deployments"

@@ -13,9 +13,10 @@ import pytest
 import yaml
 
 from pytest_syncer.apiserver import BackgroundAPIServer
-from pytest_syncer.waiting import wait_until
-from tests.integration.apiserver.clients import ClusterClient, token_of
+from pytest_syncer.harness.waiting import wait_until
+from tests.integration.apiserver.clients import ClusterClient
 from tests.integration.apiserver.kubectl_runner import KUBECTL_VERSIONS, Kubectl, find_kubectl
+from tests.support.tokens import token_of
 
 DEPLOYMENTS = "/apis/apps/v1/namespaces/default/deployments"
 

@@ -20,9 +20,10 @@ from pytest_syncer.apiserver.http.protobuf.envelope import (
     decode_object,
     read_watch_frames,
 )
-from pytest_syncer.waiting import wait_until
-from tests.integration.apiserver.clients import ClusterClient, token_of
+from pytest_syncer.harness.waiting import wait_until
+from tests.integration.apiserver.clients import ClusterClient
 from tests.integration.apiserver.test_crd import widget_crd
+from tests.support.tokens import token_of
 
 CONFIGMAPS = "/api/v1/namespaces/default/configmaps"
 WIDGETS = "/apis/example.com/v1/namespaces/default/widgets"

@@ -24,10 +24,11 @@ from pytest_syncer.apiserver.http.protobuf.envelope import (
     encode_object,
     read_watch_frames,
 )
-from pytest_syncer.waiting import wait_until
-from tests.integration.apiserver.clients import ClusterClient, token_of
+from pytest_syncer.harness.waiting import wait_until
+from tests.integration.apiserver.clients import ClusterClient
 from tests.integration.apiserver.kubectl_runner import Kubectl, find_kubectl
 from tests.integration.apiserver.test_crd import widget_crd
+from tests.support.tokens import token_of
 
 #: Before 1.32 (1.27, 1.31) the generators send JSON; 1.32 is the image's default kubectl.
 VERSIONS = ("1.27", "1.31", "1.32", "1.33")

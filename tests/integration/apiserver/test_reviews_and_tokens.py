@@ -17,8 +17,9 @@ from kubernetes import client, config
 
 from pytest_syncer.apiserver import BackgroundAPIServer
 from pytest_syncer.apiserver.auth import API_AUDIENCE
-from tests.integration.apiserver.clients import ClusterClient, token_of
+from tests.integration.apiserver.clients import ClusterClient
 from tests.integration.apiserver.kubectl_runner import Kubectl, find_kubectl
+from tests.support.tokens import token_of
 
 #: can-i and create token since 1.27; whoami is GA (authentication.k8s.io/v1) from 1.28.
 VERSIONS = ("1.27", "1.31", "1.32", "1.33")

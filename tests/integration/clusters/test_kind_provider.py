@@ -10,10 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from pytest_syncer.clusters.base import ProviderUnavailable
-from pytest_syncer.clusters.kind import KindProvider, docker_answers
-
-pytest_plugins = ["pytester"]
+from pytest_syncer.harness.clusters.base import ProviderUnavailable
+from pytest_syncer.harness.clusters.kind import KindProvider, docker_answers
 
 STAND_IN_KIND = """#!{python}
 import json, os, shutil, signal, subprocess, sys

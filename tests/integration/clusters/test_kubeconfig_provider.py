@@ -8,16 +8,15 @@ from pathlib import Path
 
 import pytest
 
-from pytest_syncer.clusters.kind import merge_kubeconfigs
-from pytest_syncer.clusters.kubeconfig import (
+from pytest_syncer.harness.clusters.kind import merge_kubeconfigs
+from pytest_syncer.harness.clusters.kubeconfig import (
     KubeconfigError,
     KubeconfigProvider,
     split_contexts,
 )
 from pytest_syncer.harness.kube import KINDS, Cluster
-from pytest_syncer.processes import ServiceProcess
+from pytest_syncer.process.parent import ServiceProcess
 
-pytest_plugins = ["pytester"]
 ROOT = Path(__file__).parents[3]
 SAMPLE_CRDS = ROOT / "fixtures" / "crds" / "workloads"
 CLUSTER_ROLES = KINDS[("rbac.authorization.k8s.io/v1", "ClusterRole")]

@@ -12,8 +12,6 @@ import pytest
 from pytest_syncer.harness import fixtures, hooks
 from pytest_syncer.harness.config import OPTIONS
 
-pytest_plugins = ["pytester"]
-
 DOC = Path(__file__).parents[3] / "docs" / "fixtures.md"
 EXAMPLE = re.compile(r"<!-- example: (\S+) -->\n```\w+\n(.*?)```", re.S)
 
@@ -54,6 +52,16 @@ def test_every_option_fixture_marker_and_hook_is_documented() -> None:
     assert len(names) > 30
     missing = [name for name in names if f"`{name}" not in text]
     assert missing == []
+
+
+def test_the_examples_import_only_the_public_face() -> None:
+    """Everything but `pytest_syncer` and `pytest_syncer.strategies` is internal."""
+    code = "\n".join(examples().values()) + "\n".join(
+        re.findall(r"```python\n(.*?)```", DOC.read_text(), re.S)
+    )
+    imported = set(re.findall(r"(?:from|import) (pytest_syncer[\w.]*)", code))
+    assert "pytest_syncer" in imported
+    assert imported <= {"pytest_syncer", "pytest_syncer.strategies"}
 
 
 def test_the_examples_run_green_in_a_new_directory(pytester: pytest.Pytester) -> None:

@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 
 from pytest_syncer.apiserver import BackgroundAPIServer
+from pytest_syncer.harness.waiting import await_until
 from pytest_syncer.status.simulator import ProfileMap, Simulator
 from pytest_syncer.status.workloads import HASH_LABEL, REVISION, template_hash
-from pytest_syncer.waiting import await_until
 from tests.integration.apiserver.kubectl_runner import Kubectl, find_kubectl
 
 CLUSTER = "controlled"

@@ -11,10 +11,11 @@ import pytest
 import yaml
 
 from pytest_syncer.apiserver.api.resources import ResourceRegistry
+from pytest_syncer.contract.objects import ObjectReference, SyncPhase, SyncStatusRecord
+from pytest_syncer.contract.resources import DEFAULT_RESOURCES
 from pytest_syncer.data import shipped
 from pytest_syncer.syncer.engine.heartbeat import heartbeat_patch
-from pytest_syncer.syncer.engine.settings import DEFAULT_RESOURCES, KNOWN_RESOURCES
-from pytest_syncer.syncer.interfaces import ObjectReference, SyncPhase, SyncStatusRecord
+from pytest_syncer.syncer.engine.settings import KNOWN_RESOURCES
 
 CRDS = shipped("crds")
 

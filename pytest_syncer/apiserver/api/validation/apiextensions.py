@@ -8,10 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from pytest_syncer.apiserver.api.names import (
-    dns1035_label_errors,
-    dns1123_subdomain_errors,
-)
+from pytest_syncer.apiserver.api.names import dns1035_label_errors, dns1123_subdomain_errors
 from pytest_syncer.apiserver.api.validation.field_errors import (
     FieldError,
     invalid,
