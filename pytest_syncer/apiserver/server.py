@@ -21,6 +21,7 @@ from typing import Any, Self
 
 from aiohttp import web
 
+from pytest_syncer.apiserver.api import bootstrap
 from pytest_syncer.apiserver.api.admission import ADMISSION_FILE, ClusterAdmission, plugin_names
 from pytest_syncer.apiserver.api.object_api import ObjectAPI
 from pytest_syncer.apiserver.api.resources import ResourcePath, ResourceRegistry
@@ -287,7 +288,8 @@ class EmbeddedAPIServer:
             self._tokens.save(self.data_dir / TOKENS_FILE)
 
     def _bootstrap(self, cluster: str) -> None:
-        """Namespaces default, kube-system, kube-public, each with a ``default`` ServiceAccount."""
+        """Namespaces default, kube-system, kube-public, each with a ``default`` ServiceAccount,
+        and the nodes, PriorityClasses and APIServices of :mod:`~.api.bootstrap`."""
         assert self._app is not None
         api = self._app.api
         registry = api.registry
@@ -298,6 +300,20 @@ class EmbeddedAPIServer:
                     ResourcePath(cluster, namespaces, None),
                     {"metadata": {"name": namespace}},
                 )
+        born_with = (
+            (("", "nodes"), bootstrap.nodes()),
+            (("scheduling.k8s.io", "priorityclasses"), bootstrap.system_priority_classes()),
+            (("apiregistration.k8s.io", "apiservices"), bootstrap.api_services(registry)),
+        )
+        for (group, resource), objects in born_with:
+            resource_type = registry.require(group, "v1", resource)
+            for obj in objects:
+                name = obj["metadata"]["name"]
+                if api.store.get(ObjectKey(resource_type.key, cluster, "", name)) is None:
+                    created = api.create(ResourcePath(cluster, resource_type, None), obj)
+                    if resource_type.has_status:
+                        status = ResourcePath(cluster, resource_type, None, name, "status")
+                        api.update(status, {**created, "status": obj["status"]})
 
     def _write_admin_kubeconfig(self) -> None:
         assert self._tokens is not None

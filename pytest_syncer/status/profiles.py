@@ -321,6 +321,20 @@ def _share(name: str) -> float:
     return int(hashlib.sha256(name.encode()).hexdigest()[:8], 16) / 2**32
 
 
+def _addresses(name: str, node: str) -> dict[str, Any]:
+    """A scheduled pod's addresses once started: its node's (``node-N`` is ``172.18.0.N+1``, as
+    the embedded clusters' nodes are) and a stable one in that node's pod range."""
+    index = int(node.rpartition("-")[2]) if node.rpartition("-")[2].isdigit() else 0
+    pod_ip = f"10.244.{max(index - 1, 0) % 250}.{int(_share(name) * 250) + 2}"
+    host_ip = f"172.18.0.{index % 250 + 1}"
+    return {
+        "hostIP": host_ip,
+        "hostIPs": [{"ip": host_ip}],
+        "podIP": pod_ip,
+        "podIPs": [{"ip": pod_ip}],
+    }
+
+
 def simulate_pod(
     obj: Mapping[str, Any], profile: Profile, elapsed: float, since: float
 ) -> Simulated:
@@ -371,6 +385,9 @@ def simulate_pod(
         ],
         "containerStatuses": statuses,
     }
+    node = str((obj.get("spec") or {}).get("nodeName") or "")
+    if started and node:
+        status.update(_addresses(name, node))
     next_change: float | None = None
     if not started:
         next_change = profile.delay - elapsed

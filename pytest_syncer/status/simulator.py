@@ -1,5 +1,8 @@
 """`pytest-syncer simulate`: plays the controllers and kubelet of embedded clusters, kwok-style.
 
+With `--controllers` it also makes what the workload controllers make (`workloads.py`):
+ReplicaSets for Deployments, Pods for ReplicaSets.
+
 One process serves many downstream clusters (one kubeconfig each). For every Deployment,
 ReplicaSet, StatefulSet, DaemonSet, Job and Pod it watches, it writes the status the real
 controllers would show by now under the cluster's profile (`profiles.py`), through `/status`,
@@ -33,6 +36,13 @@ from pytest_syncer.process.child import AsyncService, configure_logging, run_ser
 from pytest_syncer.status.conditions import rfc3339, stamp_transitions
 from pytest_syncer.status.merge_patch import merge_patch_between
 from pytest_syncer.status.profiles import PROFILE_LABEL, PROFILES, Profile, simulate
+from pytest_syncer.status.workloads import (
+    POD_OWNERS,
+    SERVICES,
+    reconcile_deployment,
+    reconcile_endpoints,
+    reconcile_pods,
+)
 
 log = logging.getLogger(__name__)
 
@@ -131,15 +141,20 @@ class Simulator(AsyncService):
         resources: Sequence[Resource] = tuple(SIMULATED_RESOURCES.values()),
         workers: int = 4,
         clock: Clock = time.time,
+        controllers: bool = False,
     ) -> None:
         self._kubeconfigs = list(kubeconfigs)
         self._resources = list(resources)
+        if controllers and SERVICES not in self._resources:
+            self._resources.append(SERVICES)
         self._overrides = dict(overrides or {})
         self.profiles = profiles.with_clusters(self._overrides)
         self._profiles_file = profiles_file
         self._time_scale = time_scale
         self._workers = workers
         self._clock = clock
+        #: Also make what the workload controllers make (``workloads.py``).
+        self._controllers = controllers
         self.writes = 0
         self.clusters: dict[str, KubeClient] = {}
         self._reflectors: dict[tuple[str, Resource], Reflector] = {}
@@ -200,6 +215,8 @@ class Simulator(AsyncService):
         def handle(change: Change, obj: KubeObject, old: KubeObject | None) -> None:
             metadata = obj["metadata"]
             key = SimKey(cluster, resource, metadata.get("namespace", ""), metadata["name"])
+            if self._controllers and resource.kind == "Pod":
+                self._pod_changed(cluster, change, obj)
             if change is Change.DELETED:
                 self._seen.pop(key, None)
                 return
@@ -215,6 +232,25 @@ class Simulator(AsyncService):
                 self._controller.enqueue(key)
 
         return handle
+
+    def _pod_changed(self, cluster: str, change: Change, pod: KubeObject) -> None:
+        """A Pod's change concerns the Services of its namespace, and its owner when it is
+        gone (it is replaced; a Job's is not)."""
+        if self._controller is None:
+            return
+        namespace = pod["metadata"].get("namespace", "")
+        services = self._reflectors.get((cluster, SERVICES))
+        for service in services.objects() if services is not None else ():
+            if service["metadata"].get("namespace", "") == namespace:
+                name = service["metadata"]["name"]
+                self._controller.enqueue(SimKey(cluster, SERVICES, namespace, name))
+        if change is Change.DELETED:
+            for owner in pod["metadata"].get("ownerReferences") or []:
+                kind = owner.get("kind")
+                if owner.get("controller") and kind in POD_OWNERS and kind != "Job":
+                    group = POD_OWNERS[kind].partition("/")[0]
+                    resource = SIMULATED_RESOURCES[f"{kind.lower()}s.{group}"]
+                    self._controller.enqueue(SimKey(cluster, resource, namespace, owner["name"]))
 
     async def _follow_profiles(self, path: Path) -> None:
         """Re-read the profiles file when its content changes, replay every object under it,
@@ -258,6 +294,8 @@ class Simulator(AsyncService):
         seen = self._seen.get(key)
         if obj is None or seen is None:
             return
+        if self._controllers:
+            await self._reconcile(key, obj)
         now = self._clock()
         profile = self.profiles.profile_for(key.cluster, obj).scaled(self._time_scale)
         simulated = simulate(key.resource.kind, obj, profile, now - seen[1], seen[1])
@@ -287,6 +325,17 @@ class Simulator(AsyncService):
             self.writes += 1
         if simulated.next_change is not None and self._controller is not None:
             self._controller.enqueue(key, simulated.next_change + 0.001)
+
+    async def _reconcile(self, key: SimKey, obj: KubeObject) -> None:
+        """What the workload controllers make for ``obj`` (``workloads.py``)."""
+        client = self.clusters[key.cluster]
+        if key.resource.kind == "Deployment":
+            await reconcile_deployment(client, obj)
+        elif key.resource.kind in POD_OWNERS:
+            await reconcile_pods(client, obj, key.resource.kind)
+        elif key.resource.kind == "Service":
+            pods = self._reflectors.get((key.cluster, SIMULATED_RESOURCES["pods"]))
+            await reconcile_endpoints(client, obj, list(pods.objects()) if pods else [])
 
 
 def applied_path(profiles_file: Path) -> Path:
@@ -359,6 +408,12 @@ def _parser() -> argparse.ArgumentParser:
         default=",".join(SIMULATED_RESOURCES),
         help="comma-separated kinds to play (default: all of them); fewer kinds, fewer watches",
     )
+    parser.add_argument(
+        "--controllers",
+        action="store_true",
+        help="also make what workload controllers make: ReplicaSets (with revisions) for "
+        "Deployments, Pods for ReplicaSets",
+    )
     parser.add_argument("--log-level", default="INFO")
     return parser
 
@@ -411,6 +466,7 @@ def main(argv: Sequence[str]) -> int:
                 overrides=overrides,
                 time_scale=args.time_scale,
                 resources=resources,
+                controllers=args.controllers,
             )
         )
 

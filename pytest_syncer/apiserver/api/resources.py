@@ -7,7 +7,7 @@ register rows the same way the built-in types do).
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 STANDARD_VERBS = (
@@ -49,6 +49,9 @@ class ResourceType:
     scale_paths: tuple[str, str, str] | None = field(default=None, compare=False, hash=False)
     #: A CRD version's ``additionalPrinterColumns``.
     printer_columns: tuple[Mapping[str, Any], ...] = field(default=(), compare=False, hash=False)
+    #: The store key of another type whose objects this one serves converted
+    #: (``api/conversion.py``); "" for a type with objects of its own.
+    storage_key: str = ""
 
     @property
     def api_version(self) -> str:
@@ -57,7 +60,7 @@ class ResourceType:
     @property
     def key(self) -> str:
         """Store key prefix: one per group and resource, independent of version."""
-        return f"{self.group or 'core'}/{self.resource}"
+        return self.storage_key or f"{self.group or 'core'}/{self.resource}"
 
     @property
     def has_status(self) -> bool:
@@ -95,6 +98,11 @@ def _core(
     )
 
 
+def _review(group: str, resource: str, kind: str) -> ResourceType:
+    """A review: created and answered, never stored."""
+    return ResourceType(group, "v1", resource, kind, False, verbs=("create",), stored=False)
+
+
 ALL = ("all",)
 POD_FIELDS = (
     "spec.nodeName",
@@ -125,7 +133,15 @@ BUILTIN_TYPES: tuple[ResourceType, ...] = (
     _core("configmaps", "ConfigMap", short=("cm",)),
     _core("secrets", "Secret", fields=("type",)),
     _core("services", "Service", short=("svc",), status=True, categories=ALL),
-    _core("serviceaccounts", "ServiceAccount", short=("sa",)),
+    ResourceType(
+        "",
+        "v1",
+        "serviceaccounts",
+        "ServiceAccount",
+        True,
+        short_names=("sa",),
+        subresources=("token",),
+    ),
     _core("endpoints", "Endpoints", short=("ep",)),
     _core("pods", "Pod", short=("po",), status=True, fields=POD_FIELDS, categories=ALL),
     _core("events", "Event", short=("ev",), fields=EVENT_FIELDS),
@@ -236,16 +252,103 @@ BUILTIN_TYPES: tuple[ResourceType, ...] = (
         subresources=("status",),
         categories=("api-extensions",),
     ),
-    ResourceType(
-        "authentication.k8s.io",
-        "v1",
-        "tokenreviews",
-        "TokenReview",
-        False,
-        verbs=("create",),
-        stored=False,
+    # The rest of what a cluster serves (issue 16, item 2), as Kubernetes 1.32 lists it.
+    _core("nodes", "Node", False, short=("no",), status=True, fields=("spec.unschedulable",)),
+    _core(
+        "replicationcontrollers",
+        "ReplicationController",
+        short=("rc",),
+        status=True,
+        categories=ALL,
+        fields=("status.replicas",),
     ),
+    _core("resourcequotas", "ResourceQuota", short=("quota",), status=True),
+    _core("limitranges", "LimitRange", short=("limits",)),
+    _core("podtemplates", "PodTemplate"),
+    _core("persistentvolumes", "PersistentVolume", False, short=("pv",), status=True),
+    ResourceType("discovery.k8s.io", "v1", "endpointslices", "EndpointSlice", True),
+    ResourceType(
+        "policy",
+        "v1",
+        "poddisruptionbudgets",
+        "PodDisruptionBudget",
+        True,
+        short_names=("pdb",),
+        subresources=("status",),
+    ),
+    ResourceType(
+        "scheduling.k8s.io", "v1", "priorityclasses", "PriorityClass", False, short_names=("pc",)
+    ),
+    ResourceType(
+        "autoscaling",
+        "v2",
+        "horizontalpodautoscalers",
+        "HorizontalPodAutoscaler",
+        True,
+        short_names=("hpa",),
+        subresources=("status",),
+        categories=ALL,
+    ),
+    ResourceType(
+        "autoscaling",
+        "v1",
+        "horizontalpodautoscalers",
+        "HorizontalPodAutoscaler",
+        True,
+        short_names=("hpa",),
+        subresources=("status",),
+        categories=ALL,
+    ),
+    ResourceType(
+        "events.k8s.io",
+        "v1",
+        "events",
+        "Event",
+        True,
+        short_names=("ev",),
+        storage_key="core/events",
+    ),
+    ResourceType("apps", "v1", "controllerrevisions", "ControllerRevision", True),
+    ResourceType(
+        "storage.k8s.io", "v1", "storageclasses", "StorageClass", False, short_names=("sc",)
+    ),
+    ResourceType(
+        "apiregistration.k8s.io",
+        "v1",
+        "apiservices",
+        "APIService",
+        False,
+        subresources=("status",),
+        categories=("api-extensions",),
+    ),
+    _review("authentication.k8s.io", "tokenreviews", "TokenReview"),
+    _review("authentication.k8s.io", "selfsubjectreviews", "SelfSubjectReview"),
+    _review("authorization.k8s.io", "selfsubjectaccessreviews", "SelfSubjectAccessReview"),
+    _review("authorization.k8s.io", "selfsubjectrulesreviews", "SelfSubjectRulesReview"),
+    _review("authorization.k8s.io", "subjectaccessreviews", "SubjectAccessReview"),
 )
+
+
+#: Subresources serving another kind than their resource's: (group, version, kind).
+SUBRESOURCE_KINDS = {
+    "scale": ("autoscaling", "v1", "Scale"),
+    "token": ("authentication.k8s.io", "v1", "TokenRequest"),
+}
+#: The verbs of each subresource; ``status`` and ``scale`` are read and written.
+_SUBRESOURCE_VERBS = {"token": ("create",)}
+
+
+def subresource_verbs(subresource: str) -> tuple[str, ...]:
+    return _SUBRESOURCE_VERBS.get(subresource, ("get", "patch", "update"))
+
+
+def subresource_type(resource_type: ResourceType, subresource: str) -> ResourceType:
+    """The kind ``subresource`` of ``resource_type`` serves: its own, a Scale, a TokenRequest."""
+    found = SUBRESOURCE_KINDS.get(subresource)
+    if found is None:
+        return resource_type
+    group, version, kind = found
+    return replace(resource_type, group=group, version=version, kind=kind)
 
 
 @dataclass

@@ -8,7 +8,7 @@ user's ``extra`` under ``kcp.io/cluster``.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
 from pytest_syncer.apiserver.api.errors import APIError
@@ -24,12 +24,42 @@ class TokenHolder(Protocol):
     def cluster(self) -> str | None: ...
 
     @property
+    def uid(self) -> str: ...
+
+    @property
+    def groups(self) -> tuple[str, ...]: ...
+
+    @property
+    def extra(self) -> tuple[tuple[str, str], ...]: ...
+
+    @property
+    def audiences(self) -> tuple[str, ...]: ...
+
+    @property
     def is_admin(self) -> bool: ...
 
     def may_access(self, cluster: str) -> bool: ...
 
 
-Authenticate = Callable[[str], TokenHolder | None]
+#: Who a token is, for the given audiences (the server's own when empty).
+Authenticate = Callable[[str, Sequence[str]], TokenHolder | None]
+
+
+def user_info(identity: TokenHolder, cluster: str | None) -> dict[str, Any]:
+    """``authentication.k8s.io/v1 UserInfo`` of ``identity`` as seen from ``cluster``; the
+    cluster the token belongs to (``cluster`` for the admin's) is ``extra["kcp.io/cluster"]``."""
+    extra: dict[str, list[str]] = {}
+    for key, value in identity.extra:
+        extra.setdefault(key, []).append(value)
+    belongs_to = identity.cluster or cluster
+    if belongs_to:
+        extra["kcp.io/cluster"] = [belongs_to]
+    return {
+        "username": identity.username,
+        "uid": identity.uid or identity.username,
+        "groups": list(identity.groups),
+        "extra": extra,
+    }
 
 
 def check_root_reviewer(reviewer: TokenHolder) -> None:
@@ -61,20 +91,14 @@ def review_token(
                 }
             ],
         )
-    identity = authenticate(token)
+    audiences = [str(a) for a in spec.get("audiences") or []]
+    identity = authenticate(token, audiences)
     status: dict[str, Any]
     if identity is not None and (cluster is None or identity.may_access(cluster)):
-        belongs_to = identity.cluster or cluster
         status = {
             "authenticated": True,
-            "user": {
-                "username": identity.username,
-                "uid": identity.username,
-                "groups": ["system:authenticated"]
-                + (["system:masters"] if identity.is_admin else []),
-                "extra": {"kcp.io/cluster": [belongs_to]} if belongs_to else {},
-            },
-            "audiences": list(spec.get("audiences") or []),
+            "user": user_info(identity, cluster),
+            "audiences": list(identity.audiences) or audiences,
         }
     else:
         status = {

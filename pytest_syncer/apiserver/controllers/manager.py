@@ -3,9 +3,9 @@
 Start-up first serves again the CustomResourceDefinitions a data dir kept, so the collector's
 index and the requests that follow see their types.
 
-The garbage collector, the namespace lifecycle and the CRD cleanup all hear every committed
-write (cheaply: they only queue work) and do that work in their own asyncio tasks, between
-requests.
+The garbage collector, the namespace lifecycle, the CRD cleanup and the resource quotas all
+hear every committed write (cheaply: they only queue work) and do that work in their own
+asyncio tasks, between requests.
 """
 
 from __future__ import annotations
@@ -14,23 +14,26 @@ from pytest_syncer.apiserver.api.object_api import ObjectAPI
 from pytest_syncer.apiserver.controllers.crd_cleanup import CustomResourceCleanup
 from pytest_syncer.apiserver.controllers.garbage_collector import GarbageCollector
 from pytest_syncer.apiserver.controllers.namespace_lifecycle import NamespaceLifecycle
+from pytest_syncer.apiserver.controllers.resource_quota import ResourceQuotaController
 from pytest_syncer.apiserver.store import WatchEvent
 
 
 class Controllers:
-    """Garbage collection, namespace and CRD deletion for every logical cluster of one server."""
+    """Garbage collection, namespace and CRD deletion, quota usage for every logical cluster."""
 
     def __init__(self, api: ObjectAPI) -> None:
         self._api = api
         self.garbage_collector = GarbageCollector(api)
         self.namespaces = NamespaceLifecycle(api)
         self.crd_cleanup = CustomResourceCleanup(api)
+        self.resource_quotas = ResourceQuotaController(api)
         api.store.add_listener(self.observe)
 
     def observe(self, event: WatchEvent) -> None:
         self.garbage_collector.observe(event)
         self.namespaces.observe(event)
         self.crd_cleanup.observe(event)
+        self.resource_quotas.observe(event)
 
     async def start(self, _app: object = None) -> None:
         """Start every controller; ``_app`` lets this be an aiohttp on_startup hook."""
@@ -38,11 +41,14 @@ class Controllers:
         self.garbage_collector.rebuild()
         self.namespaces.rebuild()
         self.crd_cleanup.rebuild()
+        self.resource_quotas.rebuild()
         self.garbage_collector.start()
         self.namespaces.start()
         self.crd_cleanup.start()
+        self.resource_quotas.start()
 
     async def stop(self, _app: object = None) -> None:
         await self.garbage_collector.stop()
         await self.namespaces.stop()
         await self.crd_cleanup.stop()
+        await self.resource_quotas.stop()

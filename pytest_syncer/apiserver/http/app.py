@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import orjson
 from aiohttp import web
 
+from pytest_syncer.apiserver.api import authorization
+from pytest_syncer.apiserver.api.conversion import CONVERSIONS
 from pytest_syncer.apiserver.api.errors import APIError
 from pytest_syncer.apiserver.api.field_validation import check_fields
 from pytest_syncer.apiserver.api.object_api import (
@@ -28,7 +30,12 @@ from pytest_syncer.apiserver.api.object_api import (
     patch_document,
 )
 from pytest_syncer.apiserver.api.paging import parse_list_options
-from pytest_syncer.apiserver.api.resources import ResourcePath, ResourceType
+from pytest_syncer.apiserver.api.resources import (
+    ResourcePath,
+    ResourceType,
+    subresource_type,
+    subresource_verbs,
+)
 from pytest_syncer.apiserver.api.scale import (
     SCALE,
     SCALE_API_VERSION,
@@ -42,9 +49,14 @@ from pytest_syncer.apiserver.api.selectors import (
     parse_label_selector,
 )
 from pytest_syncer.apiserver.api.strategic_merge import schema_for
+from pytest_syncer.apiserver.api.token_request import request_token
 from pytest_syncer.apiserver.api.token_review import check_root_reviewer, review_token
 from pytest_syncer.apiserver.api.watch import WatchFanout
-from pytest_syncer.apiserver.api.write_options import is_delete_dry_run, parse_write_options
+from pytest_syncer.apiserver.api.write_options import (
+    WriteOptions,
+    is_delete_dry_run,
+    parse_write_options,
+)
 from pytest_syncer.apiserver.auth import BearerTokens, Identity
 from pytest_syncer.apiserver.http import discovery
 from pytest_syncer.apiserver.http.bodies import (
@@ -62,6 +74,7 @@ from pytest_syncer.apiserver.http.paths import WILDCARD, DiscoveryPath, OpenAPIP
 from pytest_syncer.apiserver.http.protobuf import envelope as protobuf
 from pytest_syncer.apiserver.http.protobuf import serving as protobuf_serving
 from pytest_syncer.apiserver.http.watch_stream import serve_watch
+from pytest_syncer.apiserver.store import ObjectKey
 
 logger = logging.getLogger(__name__)
 
@@ -105,7 +118,9 @@ class APIServerApp:
         self.tokens = tokens
         self.bookmark_interval = bookmark_interval
         self.clusters: set[str] = set()
-        self._discovery_cache: dict[tuple[str, str, str, str | None], tuple[int, bytes]] = {}
+        self._discovery_cache: dict[
+            tuple[str, str, str, str | None, str | None], tuple[int, bytes]
+        ] = {}
         self.openapi = OpenAPIDocuments(self.registry)
         self.metrics = RequestMetrics()
         api.listed = self.metrics.listed
@@ -127,11 +142,11 @@ class APIServerApp:
             if request.rel_url.raw_path == "/metrics" and request.method == "GET":
                 return web.Response(text=self.metrics.render())
             path = parse_path(request.rel_url.raw_path, self.registry)
-            self._authorize(identity, path.cluster)
+            self._authorize(identity, path)
             if isinstance(path, DiscoveryPath):
                 if request.method != "GET":
                     raise APIError(405, f"{request.method} is not allowed on discovery documents")
-                return self._discovery(path)
+                return self._discovery(path, request.headers.get("Accept", ""))
             if isinstance(path, OpenAPIPath):
                 if request.method != "GET":
                     raise APIError(405, f"{request.method} is not allowed on OpenAPI documents")
@@ -156,38 +171,68 @@ class APIServerApp:
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise APIError(401, "Unauthorized: a bearer token is required")
-        identity = self.tokens.authenticate(token.strip())
+        identity = self.identify(token.strip())
         if identity is None:
             raise APIError(401, "Unauthorized: the bearer token is not valid")
         return identity
 
-    def _authorize(self, identity: Identity, cluster: str | None) -> None:
+    def identify(self, token: str, audiences: Sequence[str] = ()) -> Identity | None:
+        """Who ``token`` is; a service account token only while the objects it is bound to
+        (its ServiceAccount, a Pod or Secret) exist with the uids it names, as in Kubernetes."""
+        identity = self.tokens.authenticate(token, audiences)
+        if identity is None or identity.cluster is None:
+            return identity
+        for bound in identity.bound_to:
+            resource = {"ServiceAccount": "serviceaccounts", "Pod": "pods", "Secret": "secrets"}
+            key = self.registry.require("", "v1", resource[bound.kind]).key
+            found = self.store.get(ObjectKey(key, identity.cluster, bound.namespace, bound.name))
+            if found is None or found["metadata"].get("uid") != bound.uid:
+                return None
+        return identity
+
+    def _authorize(
+        self, identity: Identity, path: ResourcePath | DiscoveryPath | OpenAPIPath
+    ) -> None:
+        """The rule of :mod:`~.api.authorization`; the self reviews are anyone's to ask."""
+        cluster = path.cluster
         if cluster is None:
             return
-        if cluster == WILDCARD:
-            if not identity.is_admin:
-                raise APIError(
-                    403, f'user "{identity.username}" cannot access the wildcard cluster "*"'
-                )
-            return
-        if not identity.may_access(cluster):
-            raise APIError(
-                403, f'user "{identity.username}" cannot access logical cluster "{cluster}"'
-            )
-        if cluster not in self.clusters:
+        resource_type = path.resource_type if isinstance(path, ResourcePath) else None
+        self_review = resource_type is not None and (
+            (resource_type.group, resource_type.resource) in authorization.SELF_REVIEWS
+        )
+        refused = None if self_review else authorization.denial(identity, cluster)
+        if refused is not None:
+            raise APIError(403, refused)
+        if cluster != WILDCARD and cluster not in self.clusters:
             raise APIError(404, f'logical cluster "{cluster}" not found', name=cluster)
 
     # Discovery.
 
-    def _discovery(self, path: DiscoveryPath) -> web.Response:
-        cache_key = (path.document, path.group, path.version, self.registry.view(path.cluster))
+    def _discovery(self, path: DiscoveryPath, accept: str) -> web.Response:
+        aggregated = None
+        if path.document in ("api", "apis"):
+            aggregated = discovery.aggregated_version(accept)
+        view = self.registry.view(path.cluster)
+        cache_key = (path.document, path.group, path.version, view, aggregated)
         cached = self._discovery_cache.get(cache_key)
         if cached is not None and cached[0] == self.registry.generation:
             body = cached[1]
+        elif aggregated is not None:
+            core = path.document == "api"
+            document = discovery.aggregated_document(self.registry, aggregated, core, view)
+            body = orjson.dumps(document)
+            self._discovery_cache[cache_key] = (self.registry.generation, body)
         else:
             body = orjson.dumps(self._discovery_document(path))
             self._discovery_cache[cache_key] = (self.registry.generation, body)
-        return web.Response(body=body, content_type="application/json")
+        response = web.Response(body=body)
+        response.headers["Content-Type"] = (
+            "application/json"
+            if aggregated is None
+            else discovery.aggregated_content_type(aggregated)
+        )
+        return response
 
     def _discovery_document(self, path: DiscoveryPath) -> dict[str, Any]:
         view = self.registry.view(path.cluster)
@@ -208,7 +253,7 @@ class APIServerApp:
     ) -> web.StreamResponse:
         resource_type = path.resource_type
         method = request.method
-        if path.cluster is None and not resource_type.stored and method == "POST":
+        if path.cluster is None and resource_type.resource == "tokenreviews" and method == "POST":
             check_root_reviewer(identity)
         elif path.cluster is None:
             raise APIError(
@@ -222,6 +267,8 @@ class APIServerApp:
                 verb = "watch" if query.get("watch", "").lower() in _TRUE else "list"
             else:
                 verb = {"POST": "create", "DELETE": "deletecollection"}.get(method, "")
+        elif method == "POST" and path.subresource is not None:
+            verb = "create"
         else:
             verb = _METHOD_VERBS.get(method, "")
         self._check_verb(path, verb, method)
@@ -232,14 +279,24 @@ class APIServerApp:
             path.subresource or "",
             request.content_type == APPLY_PATCH,
         )
-        has_protobuf = protobuf.supports(resource_type.api_version, resource_type.kind)
+        served = subresource_type(resource_type, path.subresource or "")
+        has_protobuf = protobuf.supports(served.api_version, served.kind)
         output = negotiate(
             request.headers.get("Accept", ""), query, protobuf=has_protobuf, watch=verb == "watch"
         )
+        conversion = CONVERSIONS.get((resource_type.api_version, resource_type.kind))
         if verb == "watch":
             selection = self._selection(resource_type, query)
+            convert = conversion[2] if conversion else None
             return await serve_watch(
-                request, self.api, self.fanout, path, selection, output, self.bookmark_interval
+                request,
+                self.api,
+                self.fanout,
+                path,
+                selection,
+                output,
+                self.bookmark_interval,
+                convert,
             )
         if verb == "list":
             return self._list(path, self._selection(resource_type, query), query, output)
@@ -248,14 +305,18 @@ class APIServerApp:
         if verb == "get":
             return self._object_response(resource_type, self.api.get(path), output)
         if verb in ("create", "update", "patch"):
-            return await self._write(request, path, verb, output)
+            return await self._write(request, path, verb, output, identity)
         options = await read_optional_object(request)
         dry_run = is_delete_dry_run(query, options)
         if verb == "delete":
-            return document_response(self.api.delete(path, options, query, dry_run=dry_run), output)
+            deleted_one = self.api.delete(path, options, query, dry_run=dry_run)
+            if deleted_one.get("kind") != "Status":
+                deleted_one = _served(resource_type, deleted_one)
+            return document_response(deleted_one, output)
         selection = self._selection(resource_type, query)
         deleted = self.api.delete_collection(path, selection, options, query, dry_run=dry_run)
-        return document_response(self._list_document(resource_type, deleted), output)
+        shown = [_served(resource_type, obj) for obj in deleted]
+        return document_response(self._list_document(resource_type, shown), output)
 
     async def _write(
         self,
@@ -263,9 +324,11 @@ class APIServerApp:
         path: ResourcePath,
         verb: str,
         output: Output,
+        identity: Identity,
     ) -> web.Response:
-        """create, update and patch: options, field validation, Warning headers."""
-        resource_type = path.resource_type
+        """create, update and patch: options, field validation, Warning headers; reviews and
+        TokenRequests are answered, not stored."""
+        resource_type = subresource_type(path.resource_type, path.subresource or "")
         content_type = request.content_type
         has_protobuf = protobuf.supports(resource_type.api_version, resource_type.kind)
         check_body_type(content_type, has_protobuf=has_protobuf)
@@ -285,20 +348,70 @@ class APIServerApp:
         if content_type != JSON_PATCH:
             schema = schema_for(resource_type.api_version, resource_type.kind)
             warnings = check_fields(body, schema, options.field_validation)
-        if verb == "create":
-            if not resource_type.stored:
-                review = review_token(path.cluster, body, self.tokens.authenticate)
-                return document_response(review, output, 201)
-            result, status = self.api.create(path, body, options), 201
-        elif verb == "update":
-            result, status = self.api.update(path, body, options), 200
+        if path.subresource == "token" or not resource_type.stored:
+            response = document_response(self._answer(path, body, identity), output, 201)
+        elif (resource_type.api_version, resource_type.kind) in CONVERSIONS:
+            result, status = self._converted_write(path, verb, content_type, body, options)
+            response = self._object_response(resource_type, result, output, status)
         else:
-            result, created = self.api.patch_or_create(path, content_type, body, options)
-            status = 201 if created else 200
-        response = self._object_response(resource_type, result, output, status)
+            if verb == "create":
+                result, status = self.api.create(path, body, options), 201
+            elif verb == "update":
+                result, status = self.api.update(path, body, options), 200
+            else:
+                result, created = self.api.patch_or_create(path, content_type, body, options)
+                status = 201 if created else 200
+            response = self._object_response(resource_type, result, output, status)
         for warning in warnings:
             response.headers.add("Warning", f'299 - "{_quoted(warning)}"')
         return response
+
+    def _converted_write(
+        self,
+        path: ResourcePath,
+        verb: str,
+        content_type: str,
+        body: dict[str, Any],
+        options: WriteOptions,
+    ) -> tuple[dict[str, Any], int]:
+        """A write to a type served from another's objects: converted to the stored version,
+        written there (a patch applies to the served version's view of the object)."""
+        served = path.resource_type
+        stored, to_storage, _ = CONVERSIONS[(served.api_version, served.kind)]
+        storage_path = dataclasses.replace(path, resource_type=self.registry.require(*stored))
+        if verb == "create":
+            return self.api.create(storage_path, to_storage(body), options), 201
+        if verb == "patch":
+            if content_type == APPLY_PATCH:
+                raise APIError(
+                    415,
+                    f"server-side apply is not supported for {served.resource} in "
+                    f"{served.api_version}; apply to the stored version or use another patch",
+                )
+            current = _served(served, self.api.get(storage_path))
+            body = patch_document(current, content_type, body, served.api_version, served.kind)
+            metadata = body.setdefault("metadata", {})
+            metadata.setdefault("resourceVersion", current["metadata"].get("resourceVersion"))
+        return self.api.update(storage_path, to_storage(body), options), 200
+
+    def _answer(
+        self, path: ResourcePath, body: dict[str, Any], identity: Identity
+    ) -> dict[str, Any]:
+        """What a create of a review or a TokenRequest answers (nothing is stored)."""
+        if path.subresource == "token":
+            return request_token(self.api, path, body, self.tokens.issue)
+        resource = path.resource_type.resource
+        if resource == "tokenreviews":
+            return review_token(path.cluster, body, self.identify)
+        assert path.cluster is not None
+        if resource == "selfsubjectreviews":
+            return authorization.self_subject_review(identity, path.cluster)
+        answer = {
+            "selfsubjectaccessreviews": authorization.self_subject_access_review,
+            "subjectaccessreviews": authorization.subject_access_review,
+            "selfsubjectrulesreviews": authorization.self_subject_rules_review,
+        }[resource]
+        return answer(identity, path.cluster, body)
 
     async def _scale(
         self,
@@ -334,7 +447,7 @@ class APIServerApp:
         status: int = 200,
     ) -> web.Response:
         if not isinstance(table, TableFormat):
-            return document_response(obj, table, status)
+            return document_response(_served(resource_type, obj), table, status)
         metadata = {"resourceVersion": obj.get("metadata", {}).get("resourceVersion", "")}
         document = table.table(
             resource_type.kind, [obj], metadata, printer_columns=resource_type.printer_columns
@@ -348,7 +461,7 @@ class APIServerApp:
             raise APIError(405, 'the wildcard cluster "*" serves list and watch only')
         allowed = resource_type.verbs
         if path.subresource is not None:
-            allowed = discovery.SUBRESOURCE_VERBS
+            allowed = subresource_verbs(path.subresource)
         if verb not in allowed:
             target = resource_type.resource + (f"/{path.subresource}" if path.subresource else "")
             raise APIError(405, f"{method} is not allowed on {target}")
@@ -412,6 +525,9 @@ class APIServerApp:
         table: Output,
     ) -> web.Response:
         if not isinstance(table, TableFormat):
+            if (resource_type.api_version, resource_type.kind) in CONVERSIONS:
+                items = [_served(resource_type, item) for item in document["items"]]
+                document = {**document, "items": items}
             return document_response(document, table)
         return json_response(
             table.table(
@@ -421,6 +537,12 @@ class APIServerApp:
                 printer_columns=resource_type.printer_columns,
             )
         )
+
+
+def _served(resource_type: ResourceType, obj: dict[str, Any]) -> dict[str, Any]:
+    """A stored object as ``resource_type``'s version shows it (:mod:`~.api.conversion`)."""
+    conversion = CONVERSIONS.get((resource_type.api_version, resource_type.kind))
+    return obj if conversion is None else conversion[2](obj)
 
 
 def _quoted(text: str) -> str:

@@ -2,15 +2,22 @@
 
 Clients cache these, and the Python DynamicClient compares ``preferredVersion`` to the entries
 of ``versions`` as whole dicts, so the preferred entry is built by the same function as the
-others. Aggregated discovery (``as=APIGroupDiscoveryList``) is not served: the plain documents
-come back as ``application/json``, and client-go falls back to reading them.
+others. Aggregated discovery (``apidiscovery.k8s.io`` ``v2`` or ``v2beta1``
+``APIGroupDiscoveryList``, what client-go 1.26+ asks ``/api`` and ``/apis`` for first) holds
+every group, version and resource in one document, in JSON (its protobuf form is not served:
+client-go's Accept lists JSON after it).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from pytest_syncer.apiserver.api.resources import ResourceRegistry, ResourceType
+from pytest_syncer.apiserver.api.resources import (
+    SUBRESOURCE_KINDS,
+    ResourceRegistry,
+    ResourceType,
+    subresource_verbs,
+)
 
 KUBERNETES_VERSION = {
     "major": "1",
@@ -23,8 +30,6 @@ KUBERNETES_VERSION = {
     "compiler": "gc",
     "platform": "linux/amd64",
 }
-
-SUBRESOURCE_VERBS = ("get", "patch", "update")
 
 
 def version_document() -> dict[str, Any]:
@@ -82,10 +87,11 @@ def _resource_entries(resource_type: ResourceType) -> list[dict[str, Any]]:
             "singularName": "",
             "namespaced": resource_type.namespaced,
             "kind": resource_type.kind,
-            "verbs": list(SUBRESOURCE_VERBS),
+            "verbs": list(subresource_verbs(subresource)),
         }
-        if subresource == "scale":
-            sub_entry.update(group="autoscaling", version="v1", kind="Scale")
+        if subresource in SUBRESOURCE_KINDS:
+            group, version, kind = SUBRESOURCE_KINDS[subresource]
+            sub_entry.update(group=group, version=version, kind=kind)
         entries.append(sub_entry)
     return entries
 
@@ -102,4 +108,99 @@ def resource_list_document(
         "apiVersion": "v1",
         "groupVersion": group_version,
         "resources": resources,
+    }
+
+
+AGGREGATED_GROUP = "apidiscovery.k8s.io"
+AGGREGATED_VERSIONS = ("v2", "v2beta1")
+AGGREGATED_KIND = "APIGroupDiscoveryList"
+
+
+def aggregated_version(accept: str) -> str | None:
+    """The aggregated discovery version the Accept header picks before plain JSON, if any.
+
+    Media ranges are taken in the order given (client-go orders them by preference); a JSON
+    ``as=APIGroupDiscoveryList`` of a version served here wins, anything else that is JSON or a
+    wildcard means the plain documents."""
+    for media_range in accept.split(","):
+        media_type, *parameters = (part.strip() for part in media_range.split(";"))
+        options = dict(p.partition("=")[::2] for p in parameters)
+        if options.get("q") == "0":
+            continue
+        if options.get("as") == AGGREGATED_KIND:
+            version = options.get("v")
+            is_json = media_type == "application/json" and options.get("g") == AGGREGATED_GROUP
+            if is_json and version in AGGREGATED_VERSIONS:
+                return version
+            continue
+        if media_type in ("application/json", "*/*", "application/*"):
+            return None
+    return None
+
+
+def aggregated_content_type(version: str) -> str:
+    return f"application/json;g={AGGREGATED_GROUP};v={version};as={AGGREGATED_KIND}"
+
+
+def _aggregated_resource(resource_type: ResourceType) -> dict[str, Any]:
+    entry: dict[str, Any] = {
+        "resource": resource_type.resource,
+        "responseKind": {
+            "group": resource_type.group,
+            "version": resource_type.version,
+            "kind": resource_type.kind,
+        },
+        "scope": "Namespaced" if resource_type.namespaced else "Cluster",
+        "singularResource": resource_type.singular_name,
+        "verbs": list(resource_type.verbs),
+    }
+    if resource_type.short_names:
+        entry["shortNames"] = list(resource_type.short_names)
+    if resource_type.categories:
+        entry["categories"] = list(resource_type.categories)
+    subresources = []
+    for subresource in resource_type.subresources:
+        group, version, kind = SUBRESOURCE_KINDS.get(
+            subresource, (resource_type.group, resource_type.version, resource_type.kind)
+        )
+        subresources.append(
+            {
+                "subresource": subresource,
+                "responseKind": {"group": group, "version": version, "kind": kind},
+                "verbs": list(subresource_verbs(subresource)),
+            }
+        )
+    if subresources:
+        entry["subresources"] = subresources
+    return entry
+
+
+def aggregated_document(
+    registry: ResourceRegistry, version: str, core: bool, cluster: str | None = None
+) -> dict[str, Any]:
+    """``/api`` (``core``) or ``/apis`` as one ``APIGroupDiscoveryList`` of ``version``."""
+    groups = {"": ["v1"]} if core else dict(sorted(registry.groups(cluster).items()))
+    items = []
+    for group, versions in groups.items():
+        items.append(
+            {
+                "metadata": {"name": group, "creationTimestamp": None},
+                "versions": [
+                    {
+                        "version": group_version,
+                        "resources": [
+                            _aggregated_resource(t)
+                            for t in registry.in_group_version(group, group_version, cluster)
+                        ],
+                        "freshness": "Current",
+                    }
+                    for group_version in versions
+                ],
+            }
+        )
+    return {
+        "kind": AGGREGATED_KIND,
+        "apiVersion": f"{AGGREGATED_GROUP}/{version}",
+        "metadata": {},
+        "items": items,
     }

@@ -12,7 +12,6 @@ types, so the server caches their bytes per registry generation.
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -20,7 +19,13 @@ from typing import Any
 import orjson
 
 from pytest_syncer.apiserver.api.errors import APIError
-from pytest_syncer.apiserver.api.resources import ResourceRegistry, ResourceType
+from pytest_syncer.apiserver.api.resources import (
+    SUBRESOURCE_KINDS,
+    ResourceRegistry,
+    ResourceType,
+    subresource_type,
+    subresource_verbs,
+)
 from pytest_syncer.apiserver.api.strategic_merge import definitions, kind_index
 from pytest_syncer.apiserver.http.discovery import KUBERNETES_VERSION
 from pytest_syncer.apiserver.http.openapi_protobuf import MEDIA_TYPE as PROTOBUF
@@ -156,18 +161,18 @@ def _references(node: Any) -> Iterable[str]:
             yield from _references(item)
 
 
-def scale_type(resource_type: ResourceType) -> ResourceType:
-    """What a ``scale`` subresource serves: an ``autoscaling/v1`` Scale."""
-    return dataclasses.replace(resource_type, group="autoscaling", version="v1", kind="Scale")
-
-
 def _source_schemas(types: Iterable[ResourceType]) -> dict[str, Any]:
     """Every source schema the types need, found by following references from theirs."""
     source = definitions()
     found: dict[str, Any] = {}
     pending: list[str] = []
     chosen = list(types)
-    chosen += [scale_type(t) for t in chosen if "scale" in t.subresources]
+    chosen += [
+        subresource_type(t, name)
+        for t in chosen
+        for name in t.subresources
+        if name in SUBRESOURCE_KINDS
+    ]
     for resource_type in chosen:
         name = schema_name(resource_type)
         found[name] = source.get(name) or _type_schema(resource_type)
@@ -215,8 +220,8 @@ def _operation(
     subresource: str = "",
 ) -> dict[str, Any]:
     operation_id = f"{action}{resource_type.kind}{subresource.capitalize()}"
-    if subresource == "scale":
-        resource_type = scale_type(resource_type)
+    if subresource:
+        resource_type = subresource_type(resource_type, subresource)
     schema_ref = {"$ref": ref_prefix + schema_name(resource_type)}
     operation: dict[str, Any] = {
         "operationId": operation_id,
@@ -290,6 +295,17 @@ def _paths(resource_type: ResourceType, *, v3: bool, ref_prefix: str) -> dict[st
             item_ops["parameters"].append(_path_parameter("namespace", v3))
         paths[item] = item_ops
     for subresource in resource_type.subresources:
+        if subresource_verbs(subresource) == ("create",):
+            paths[f"{item}/{subresource}"] = {
+                "post": operation(
+                    "create",
+                    "post",
+                    parameters=_WRITE_PARAMETERS,
+                    body_types=["application/json"],
+                    subresource=subresource,
+                )
+            }
+            continue
         paths[f"{item}/{subresource}"] = {
             "get": operation("read", "get", subresource=subresource),
             "put": operation(

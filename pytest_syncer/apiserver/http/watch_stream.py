@@ -10,9 +10,13 @@ negotiated representation picks the encoder and the Content-Type (:func:`watch_e
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
+from typing import Any
 
+import orjson
 from aiohttp import web
 
+from pytest_syncer.apiserver.api.conversion import Convert
 from pytest_syncer.apiserver.api.errors import APIError
 from pytest_syncer.apiserver.api.object_api import ObjectAPI, Selection
 from pytest_syncer.apiserver.api.resources import ResourcePath, ResourceType
@@ -31,13 +35,34 @@ from pytest_syncer.apiserver.http.negotiation import (
     TableFormat,
 )
 from pytest_syncer.apiserver.http.protobuf import envelope as protobuf
+from pytest_syncer.apiserver.store import encode_event_line
 
 #: An idle watch checks this often whether its client is still there.
 WATCH_IDLE_CHECK_SECONDS = 5.0
 
 
-def watch_encoding(output: Output, resource_type: ResourceType) -> tuple[EventEncoder | None, str]:
-    """The event encoder (None: the shared JSON lines) and the Content-Type for ``output``."""
+def watch_encoding(
+    output: Output, resource_type: ResourceType, convert: Convert | None = None
+) -> tuple[EventEncoder | None, str]:
+    """The event encoder (None: the shared JSON lines) and the Content-Type for ``output``;
+    ``convert`` turns stored objects into the served version's (Tables print them stored)."""
+    encoder, content_type = _encoding(output, resource_type)
+    if convert is None or isinstance(output, TableFormat):
+        return encoder, content_type
+    base = encoder or _json_line
+
+    def converted(event_type: str, obj: Mapping[str, Any]) -> bytes:
+        passed = obj if event_type in ("BOOKMARK", "ERROR") else convert(obj)
+        return base(event_type, passed)
+
+    return converted, content_type
+
+
+def _json_line(event_type: str, obj: Mapping[str, Any]) -> bytes:
+    return encode_event_line(event_type, orjson.dumps(obj))
+
+
+def _encoding(output: Output, resource_type: ResourceType) -> tuple[EventEncoder | None, str]:
     if isinstance(output, TableFormat):
         encoder = output.watch_encoder(resource_type.kind, resource_type.printer_columns)
         return encoder, "application/json"
@@ -61,11 +86,12 @@ async def serve_watch(
     selection: Selection,
     output: Output,
     bookmark_interval: float,
+    convert: Convert | None = None,
 ) -> web.StreamResponse:
     """Answer a watch request with its stream, registered with ``fanout`` while it is open."""
     query = request.rel_url.query
     resource_type = path.resource_type
-    encoder, content_type = watch_encoding(output, resource_type)
+    encoder, content_type = watch_encoding(output, resource_type, convert)
     start = start_watch(api, path, selection, query, encoder)
     timeout = parse_timeout(query.get("timeoutSeconds"))
     watcher = start.watcher

@@ -64,6 +64,7 @@ class EmbeddedProvider:
                     f"--kubeconfig-list={listing}",
                     f"--profiles-file={profiles}",
                     f"--time-scale={SIMULATOR_TIME_SCALE}",
+                    "--controllers",
                 ],
                 log_path=workdir / "simulate.log",
                 startup_timeout=STARTUP_TIMEOUT,

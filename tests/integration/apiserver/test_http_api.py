@@ -424,9 +424,32 @@ def test_discovery_documents(admin: ClusterClient, upstream: ClusterClient) -> N
     aggregated = (
         "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json"
     )
-    fallback = upstream.get("/apis", headers={"Accept": aggregated})
-    assert fallback.headers["Content-Type"].startswith("application/json")
-    assert fallback.json()["kind"] == "APIGroupList"
+    plain = upstream.get("/apis", headers={"Accept": "application/json, */*"})
+    assert plain.json()["kind"] == "APIGroupList"
+    for version in ("v2", "v2beta1"):
+        accept = aggregated.replace(";v=v2;", f";v={version};")
+        answer = upstream.get("/apis", headers={"Accept": accept})
+        assert answer.headers["Content-Type"] == (
+            f"application/json;g=apidiscovery.k8s.io;v={version};as=APIGroupDiscoveryList"
+        )
+        listed = answer.json()
+        assert (listed["kind"], listed["apiVersion"]) == (
+            "APIGroupDiscoveryList",
+            f"apidiscovery.k8s.io/{version}",
+        )
+        found = {item["metadata"]["name"]: item for item in listed["items"]}
+        assert set(found) == names
+        apps_v1 = found["apps"]["versions"][0]
+        deployments = next(r for r in apps_v1["resources"] if r["resource"] == "deployments")
+        assert deployments["scope"] == "Namespaced"
+        assert deployments["subresources"][1] == {
+            "subresource": "scale",
+            "responseKind": {"group": "autoscaling", "version": "v1", "kind": "Scale"},
+            "verbs": ["get", "patch", "update"],
+        }
+    core_list = upstream.get("/api", headers={"Accept": aggregated}).json()
+    assert [item["metadata"]["name"] for item in core_list["items"]] == [""]
+    assert "nodes" in {r["resource"] for r in core_list["items"][0]["versions"][0]["resources"]}
     assert admin.get("/apis/workload.kcp.io").json()["kind"] == "APIGroup"
     body = _status(admin.get("/api/v1/namespaces"), 404)
     assert "/clusters/" in body["message"]

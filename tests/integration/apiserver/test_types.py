@@ -39,6 +39,7 @@ class Case:
         namespaced: bool = True,
         status: dict[str, Any] | None = None,
         scale: bool = False,
+        token: bool = False,
     ) -> None:
         self.group_version = group_version
         self.resource = resource
@@ -50,6 +51,8 @@ class Case:
         self.subresources = {"status"} if status is not None else set()
         if scale:
             self.subresources.add("scale")
+        if token:
+            self.subresources.add("token")
 
     @property
     def collection(self) -> str:
@@ -66,7 +69,7 @@ CASES = [
     Case("/api/v1", "services", "Service", {"spec": {"ports": [{"port": 80}]}},
          {"spec": {"selector": {"app": "t"}}}, status=LOAD_BALANCER),
     Case("/api/v1", "serviceaccounts", "ServiceAccount", {},
-         {"automountServiceAccountToken": False}),
+         {"automountServiceAccountToken": False}, token=True),
     Case("/api/v1", "endpoints", "Endpoints", {"subsets": []},
          {"subsets": [{"addresses": [{"ip": "10.0.0.1"}], "ports": [{"port": 80}]}]}),
     Case("/api/v1", "pods", "Pod", {"spec": {"containers": CONTAINERS}},
@@ -122,6 +125,49 @@ CASES = [
                       "name": "c"},
           "subjects": [{"kind": "User", "name": "someone"}]},
          {"subjects": []}, namespaced=False),
+    # Issue 16, item 2: the rest of what a cluster serves.
+    Case("/api/v1", "nodes", "Node", {"spec": {"podCIDR": "10.9.0.0/24"}},
+         {"spec": {"unschedulable": True}}, namespaced=False,
+         status={"capacity": {"cpu": "2"}}),
+    Case("/api/v1", "replicationcontrollers", "ReplicationController",
+         {"spec": {"selector": {"app": "t"}, "template": TEMPLATE}}, {"spec": {"replicas": 2}},
+         status={"replicas": 1}),
+    Case("/api/v1", "resourcequotas", "ResourceQuota", {"spec": {"hard": {"pods": "4"}}},
+         {"metadata": {"labels": {"a": "b"}}}, status={"hard": {"pods": "4"}}),
+    Case("/api/v1", "limitranges", "LimitRange",
+         {"spec": {"limits": [{"type": "Container", "max": {"cpu": "1"}}]}},
+         {"spec": {"limits": [{"type": "Container", "max": {"cpu": "2"}}]}}),
+    Case("/api/v1", "podtemplates", "PodTemplate", {"template": TEMPLATE},
+         {"metadata": {"labels": {"a": "b"}}}),
+    Case("/api/v1", "persistentvolumes", "PersistentVolume",
+         {"spec": {"capacity": {"storage": "1Gi"}, "accessModes": ["ReadWriteOnce"],
+                   "hostPath": {"path": "/tmp/pv"}}},
+         {"spec": {"persistentVolumeReclaimPolicy": "Delete"}}, namespaced=False,
+         status={"phase": "Available"}),
+    Case("/apis/discovery.k8s.io/v1", "endpointslices", "EndpointSlice",
+         {"addressType": "IPv4", "endpoints": []},
+         {"endpoints": [{"addresses": ["10.0.0.1"]}]}),
+    Case("/apis/policy/v1", "poddisruptionbudgets", "PodDisruptionBudget",
+         {"spec": {"minAvailable": 1, "selector": {"matchLabels": {"app": "t"}}}},
+         {"spec": {"minAvailable": 2}},
+         status={"disruptionsAllowed": 0, "currentHealthy": 0, "desiredHealthy": 1,
+                 "expectedPods": 0}),
+    Case("/apis/scheduling.k8s.io/v1", "priorityclasses", "PriorityClass", {"value": 100},
+         {"description": "changed"}, namespaced=False),
+    Case("/apis/autoscaling/v2", "horizontalpodautoscalers", "HorizontalPodAutoscaler",
+         {"spec": {"scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment",
+                                      "name": "d"}, "maxReplicas": 3}},
+         {"spec": {"maxReplicas": 4}}, status={"currentReplicas": 1, "desiredReplicas": 1}),
+    Case("/apis/apps/v1", "controllerrevisions", "ControllerRevision", {"revision": 1},
+         {"metadata": {"labels": {"a": "b"}}}),
+    Case("/apis/storage.k8s.io/v1", "storageclasses", "StorageClass", {"provisioner": "x"},
+         {"metadata": {"labels": {"a": "b"}}}, namespaced=False),
+    Case("/apis/apiregistration.k8s.io/v1", "apiservices", "APIService",
+         {"spec": {"group": "example.com", "version": "v1", "groupPriorityMinimum": 100,
+                   "versionPriority": 10}},
+         {"spec": {"versionPriority": 20}}, namespaced=False,
+         status={"conditions": [{"type": "Available", "status": "False",
+                                 "reason": "Tested", "message": "by the test"}]}),
 ]  # fmt: skip
 
 
@@ -186,10 +232,18 @@ def test_every_promised_type_is_served(upstream: ClusterClient, case: Case) -> N
     assert "MODIFIED" in seen, seen
 
 
-def test_token_reviews_are_create_only(upstream: ClusterClient) -> None:
-    discovered = upstream.get("/apis/authentication.k8s.io/v1").json()["resources"]
-    assert [(entry["name"], entry["verbs"]) for entry in discovered] == [
-        ("tokenreviews", ["create"])
+def test_reviews_are_create_only(upstream: ClusterClient) -> None:
+    """As Kubernetes 1.32 lists them (but for the namespaced localsubjectaccessreviews)."""
+    authentication = upstream.get("/apis/authentication.k8s.io/v1").json()["resources"]
+    assert sorted((entry["name"], entry["verbs"]) for entry in authentication) == [
+        ("selfsubjectreviews", ["create"]),
+        ("tokenreviews", ["create"]),
+    ]
+    authorization = upstream.get("/apis/authorization.k8s.io/v1").json()["resources"]
+    assert sorted((entry["name"], entry["verbs"]) for entry in authorization) == [
+        ("selfsubjectaccessreviews", ["create"]),
+        ("selfsubjectrulesreviews", ["create"]),
+        ("subjectaccessreviews", ["create"]),
     ]
 
 

@@ -22,11 +22,19 @@ def test_every_builtin_type_and_subresource_is_listed() -> None:
         assert names[resource_type.resource]["kind"] == resource_type.kind
         assert names[resource_type.resource]["namespaced"] == resource_type.namespaced
         for subresource in resource_type.subresources:
-            assert names[f"{resource_type.resource}/{subresource}"]["verbs"] == [
-                "get",
-                "patch",
-                "update",
-            ]
+            expected = ["create"] if subresource == "token" else ["get", "patch", "update"]
+            assert names[f"{resource_type.resource}/{subresource}"]["verbs"] == expected
+
+
+def test_token_subresource_is_a_token_request() -> None:
+    """As Kubernetes lists it: ``kubectl create token`` looks for this entry."""
+    document = resource_list_document(ResourceRegistry.builtin(), "", "v1")
+    token = next(e for e in document["resources"] if e["name"] == "serviceaccounts/token")
+    assert (token["group"], token["version"], token["kind"]) == (
+        "authentication.k8s.io",
+        "v1",
+        "TokenRequest",
+    )
 
 
 def test_types_can_be_added_at_run_time() -> None:

@@ -38,7 +38,8 @@ NAME_RULES: dict[str, Callable[[str], list[str]]] = {
     "Namespace": dns1123_label_errors,
     "Service": dns1035_label_errors,
     **dict.fromkeys(
-        ("Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding"), path_segment_name_errors
+        ("Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding", "APIService"),
+        path_segment_name_errors,
     ),
 }
 

@@ -14,27 +14,39 @@ from pytest_syncer.apiserver.http.printing.columns import (
     Printer,
 )
 from pytest_syncer.apiserver.http.printing.printers import (
+    api_service_row,
     configmap_row,
+    controller_revision_row,
     created_at_row,
     cronjob_row,
     daemonset_row,
     default_row,
     deployment_row,
+    endpoint_slice_row,
     endpoints_row,
     event_row,
+    horizontal_pod_autoscaler_row,
     ingress_row,
     job_row,
     lease_row,
     namespace_row,
     network_policy_row,
+    node_row,
+    persistent_volume_row,
+    pod_disruption_budget_row,
     pod_row,
+    pod_template_row,
+    priority_class_row,
     pvc_row,
     replicaset_row,
+    replication_controller_row,
+    resource_quota_row,
     role_binding_row,
     secret_row,
     service_row,
     serviceaccount_row,
     statefulset_row,
+    storage_class_row,
 )
 
 PRINTERS: dict[str, Printer] = {
@@ -220,6 +232,163 @@ PRINTERS: dict[str, Printer] = {
     "Role": Printer((NAME, CREATED_AT), created_at_row),
     "ClusterRole": Printer((NAME, CREATED_AT), created_at_row),
     "CustomResourceDefinition": Printer((NAME, CREATED_AT), created_at_row),
+    "Node": Printer(
+        (
+            NAME,
+            Column("Status", description="The status of the node"),
+            Column("Roles", description="The roles of the node"),
+            AGE,
+            Column("Version", description="Kubelet Version reported by the node."),
+            Column(
+                "Internal-IP", priority=1, description="List of addresses reachable to the node."
+            ),
+            Column(
+                "External-IP", priority=1, description="List of addresses reachable to the node."
+            ),
+            Column("OS-Image", priority=1, description="OS Image reported by the node."),
+            Column(
+                "Kernel-Version", priority=1, description="Kernel Version reported by the node."
+            ),
+            Column("Container-Runtime", priority=1, description="Container runtime version."),
+        ),
+        node_row,
+    ),
+    "ReplicationController": Printer(
+        (
+            NAME,
+            Column("Desired", type="integer", description="Desired number of replicas."),
+            Column("Current", type="integer", description="Most recently observed replicas."),
+            Column("Ready", type="integer", description="Number of ready replicas."),
+            AGE,
+            CONTAINERS,
+            IMAGES,
+            SELECTOR,
+        ),
+        replication_controller_row,
+    ),
+    "ResourceQuota": Printer(
+        (
+            NAME,
+            AGE,
+            Column("Request", description="Request represents a minimum amount of cpu/memory."),
+            Column("Limit", description="Limits control the maximum amount of cpu/memory."),
+        ),
+        resource_quota_row,
+    ),
+    "LimitRange": Printer((NAME, CREATED_AT), created_at_row),
+    "PodTemplate": Printer(
+        (
+            NAME,
+            Column("Containers", description="Names of each container in the template."),
+            Column("Images", description="Images referenced by each container in the template."),
+            Column("Pod Labels", description="The labels for the pod template."),
+        ),
+        pod_template_row,
+    ),
+    "PersistentVolume": Printer(
+        (
+            NAME,
+            Column("Capacity", description="The capacity of the volume."),
+            Column("Access Modes", description="The ways the volume can be mounted."),
+            Column("Reclaim Policy", description="What happens to the volume when released."),
+            Column("Status", description="The phase of the volume."),
+            Column("Claim", description="The claim bound to the volume."),
+            Column("StorageClass", description="StorageClass of the pv"),
+            Column("VolumeAttributesClass", description="VolumeAttributesClass of the pv"),
+            Column("Reason", description="Why the volume is in this phase."),
+            AGE,
+            Column("VolumeMode", priority=1, description="Block or Filesystem."),
+        ),
+        persistent_volume_row,
+    ),
+    "EndpointSlice": Printer(
+        (
+            NAME,
+            Column("AddressType", description="The type of address carried by the slice."),
+            Column("Ports", description="The ports of the endpoints."),
+            Column("Endpoints", description="The addresses of the endpoints."),
+            AGE,
+        ),
+        endpoint_slice_row,
+    ),
+    "PodDisruptionBudget": Printer(
+        (
+            NAME,
+            Column(
+                "Min Available", description="The minimum number of pods that must be available."
+            ),
+            Column(
+                "Max Unavailable", description="The maximum number of pods that may be unavailable."
+            ),
+            Column(
+                "Allowed Disruptions",
+                type="integer",
+                description="Calculated number of pods that may be disrupted at this time.",
+            ),
+            AGE,
+        ),
+        pod_disruption_budget_row,
+    ),
+    "PriorityClass": Printer(
+        (
+            NAME,
+            Column(
+                "Value", type="integer", description="The integer value of this priority class."
+            ),
+            Column(
+                "Global-Default",
+                type="boolean",
+                description="Whether this is the default priority class.",
+            ),
+            AGE,
+            Column(
+                "PreemptionPolicy",
+                description="The policy for preempting pods with lower priority.",
+            ),
+        ),
+        priority_class_row,
+    ),
+    "HorizontalPodAutoscaler": Printer(
+        (
+            NAME,
+            Column("Reference", description="Reference to the scaled resource."),
+            Column("Targets", description="Current and target values of the metrics."),
+            Column("MinPods", description="Lower limit for the number of pods."),
+            Column("MaxPods", type="integer", description="Upper limit for the number of pods."),
+            Column("Replicas", type="integer", description="Current number of replicas."),
+            AGE,
+        ),
+        horizontal_pod_autoscaler_row,
+    ),
+    "ControllerRevision": Printer(
+        (
+            NAME,
+            Column("Controller", description="The controller owning this revision."),
+            Column("Revision", type="integer", description="The revision number."),
+            AGE,
+        ),
+        controller_revision_row,
+    ),
+    "StorageClass": Printer(
+        (
+            NAME,
+            Column("Provisioner", description="The provisioner of the storage class."),
+            Column("ReclaimPolicy", description="The reclaim policy of its volumes."),
+            Column("VolumeBindingMode", description="When volumes are bound and provisioned."),
+            Column("AllowVolumeExpansion", type="boolean", description="Whether volumes may grow."),
+            AGE,
+        ),
+        storage_class_row,
+    ),
+    "APIService": Printer(
+        (
+            NAME,
+            Column("Service", description="The service serving the API, or Local."),
+            Column("Available", description="Whether the API is available."),
+            AGE,
+        ),
+        api_service_row,
+    ),
 }
 DEFAULT_PRINTER = Printer(
     (NAME, Column("Age", type="date", description=AGE.description)), default_row

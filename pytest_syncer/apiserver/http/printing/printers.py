@@ -487,3 +487,216 @@ def created_at_row(obj: Mapping[str, Any], now: datetime.datetime) -> Cells:
 
 def default_row(obj: Mapping[str, Any], now: datetime.datetime) -> Cells:
     return [value_at(obj, "metadata.name", ""), age(obj, now)]
+
+
+def node_row(obj: Mapping[str, Any], now: datetime.datetime) -> Cells:
+    """Status from the Ready condition (plus SchedulingDisabled), roles from the role labels."""
+    conditions = maps_at(obj, "status.conditions")
+    ready = [c for c in conditions if c.get("type") == "Ready"]
+    if not ready:
+        status = ["Unknown"]
+    else:
+        status = ["Ready" if ready[0].get("status") == "True" else "NotReady"]
+    if value_at(obj, "spec.unschedulable"):
+        status.append("SchedulingDisabled")
+    roles = set()
+    for key, value in map_at(obj, "metadata.labels").items():
+        if key.startswith("node-role.kubernetes.io/"):
+            roles.add(key.removeprefix("node-role.kubernetes.io/"))
+        elif key == "kubernetes.io/role" and value:
+            roles.add(str(value))
+    addresses = maps_at(obj, "status.addresses")
+
+    def address(kind: str) -> str:
+        return next((str(a.get("address")) for a in addresses if a.get("type") == kind), NONE)
+
+    return [
+        value_at(obj, "metadata.name", ""),
+        ",".join(status),
+        ",".join(sorted(roles)) or NONE,
+        age(obj, now),
+        str_at(obj, "status.nodeInfo.kubeletVersion"),
+        address("InternalIP"),
+        address("ExternalIP"),
+        str_at(obj, "status.nodeInfo.osImage", "<unknown>"),
+        str_at(obj, "status.nodeInfo.kernelVersion", "<unknown>"),
+        str_at(obj, "status.nodeInfo.containerRuntimeVersion", "<unknown>"),
+    ]
+
+
+def replication_controller_row(obj: Mapping[str, Any], now: datetime.datetime) -> Cells:
+    names, images = container_cells(value_at(obj, "spec.template.spec"))
+    return [
+        value_at(obj, "metadata.name", ""),
+        int_at(obj, "spec.replicas", 1),
+        int_at(obj, "status.replicas"),
+        int_at(obj, "status.readyReplicas"),
+        age(obj, now),
+        names,
+        images,
+        format_labels(value_at(obj, "spec.selector")),
+    ]
+
+
+def resource_quota_row(obj: Mapping[str, Any], now: datetime.datetime) -> Cells:
+    """``pods: 1/10, services: 0/5`` for requests, the ``limits.*`` resources apart."""
+    hard = map_at(obj, "status.hard")
+    used = map_at(obj, "status.used")
+    requests: list[str] = []
+    limits: list[str] = []
+    for resource in sorted(hard):
+        text = f"{resource}: {used.get(resource, '0')}/{hard[resource]}"
+        (limits if resource.startswith("limits.") else requests).append(text)
+    return [
+        value_at(obj, "metadata.name", ""),
+        age(obj, now),
+        ", ".join(requests),
+        ", ".join(limits),
+    ]
+
+
+def pod_template_row(obj: Mapping[str, Any], now: datetime.datetime) -> Cells:
+    names, images = container_cells(value_at(obj, "template.spec"))
+    return [
+        value_at(obj, "metadata.name", ""),
+        names,
+        images,
+        format_labels(value_at(obj, "template.metadata.labels")),
+    ]
+
+
+def persistent_volume_row(obj: Mapping[str, Any], now: datetime.datetime) -> Cells:
+    claim = map_at(obj, "spec.claimRef")
+    claim_text = f"{claim.get('namespace')}/{claim.get('name')}" if claim else ""
+    present = list_at(obj, "spec.accessModes")
+    phase = "Terminating" if is_deleting(obj) else str_at(obj, "status.phase", "Pending")
+    return [
+        value_at(obj, "metadata.name", ""),
+        str_at(obj, "spec.capacity.storage"),
+        ",".join(short for mode, short in ACCESS_MODES if mode in present),
+        str_at(obj, "spec.persistentVolumeReclaimPolicy"),
+        phase,
+        claim_text,
+        str_at(obj, "spec.storageClassName"),
+        str_at(obj, "spec.volumeAttributesClassName", "<unset>"),
+        str_at(obj, "status.reason"),
+        age(obj, now),
+        str_at(obj, "spec.volumeMode", "<unset>"),
+    ]
+
+
+def endpoint_slice_row(obj: Mapping[str, Any], now: datetime.datetime) -> Cells:
+    ports = [str(p.get("port")) for p in maps_at(obj, "ports") if p.get("port") is not None]
+    addresses = [str(a) for e in maps_at(obj, "endpoints") for a in e.get("addresses") or []]
+    shown = ",".join(addresses[:3]) + (
+        f" + {len(addresses) - 3} more..." if len(addresses) > 3 else ""
+    )
+    return [
+        value_at(obj, "metadata.name", ""),
+        str_at(obj, "addressType"),
+        ",".join(ports) or "<unset>",
+        shown or "<unset>",
+        age(obj, now),
+    ]
+
+
+def pod_disruption_budget_row(obj: Mapping[str, Any], now: datetime.datetime) -> Cells:
+    min_available = value_at(obj, "spec.minAvailable")
+    max_unavailable = value_at(obj, "spec.maxUnavailable")
+    return [
+        value_at(obj, "metadata.name", ""),
+        "N/A" if min_available is None else str(min_available),
+        "N/A" if max_unavailable is None else str(max_unavailable),
+        int_at(obj, "status.disruptionsAllowed"),
+        age(obj, now),
+    ]
+
+
+def priority_class_row(obj: Mapping[str, Any], now: datetime.datetime) -> Cells:
+    return [
+        value_at(obj, "metadata.name", ""),
+        int_at(obj, "value"),
+        bool(value_at(obj, "globalDefault", False)),
+        age(obj, now),
+        str_at(obj, "preemptionPolicy", "PreemptLowerPriority"),
+    ]
+
+
+def _metric_target(metric: Mapping[str, Any], current: Mapping[str, Any] | None) -> str:
+    """One HPA metric as ``<current>/<target>`` (``cpu: 40%/80%`` for resource utilisation)."""
+    kind = str(metric.get("type") or " ")
+    field = kind[0].lower() + kind[1:]
+    spec = metric.get(field) or {}
+    target = spec.get("target") or {}
+    seen = ((current or {}).get(field) or {}).get("current") or {}
+    prefix = f"{spec.get('name')}: " if kind in ("Resource", "ContainerResource") else ""
+    if target.get("averageUtilization") is not None:
+        value = seen.get("averageUtilization")
+        shown = "<unknown>" if value is None else f"{value}%"
+        return f"{prefix}{shown}/{target['averageUtilization']}%"
+    wanted = target.get("averageValue", target.get("value", ""))
+    value = seen.get("averageValue", seen.get("value"))
+    return f"{prefix}{'<unknown>' if value is None else value}/{wanted}"
+
+
+def horizontal_pod_autoscaler_row(obj: Mapping[str, Any], now: datetime.datetime) -> Cells:
+    target = map_at(obj, "spec.scaleTargetRef")
+    metrics = maps_at(obj, "spec.metrics")
+    currents = maps_at(obj, "status.currentMetrics")
+    shown = [
+        _metric_target(metric, currents[i] if i < len(currents) else None)
+        for i, metric in enumerate(metrics)
+    ]
+    targets = ", ".join(shown[:2]) + (f" + {len(shown) - 2} more..." if len(shown) > 2 else "")
+    return [
+        value_at(obj, "metadata.name", ""),
+        f"{target.get('kind', '')}/{target.get('name', '')}",
+        targets or "<none>",
+        int_at(obj, "spec.minReplicas", 1),
+        int_at(obj, "spec.maxReplicas"),
+        int_at(obj, "status.currentReplicas"),
+        age(obj, now),
+    ]
+
+
+def controller_revision_row(obj: Mapping[str, Any], now: datetime.datetime) -> Cells:
+    owner = next((o for o in maps_at(obj, "metadata.ownerReferences") if o.get("controller")), None)
+    controller = NONE
+    if owner is not None:
+        group = str(owner.get("apiVersion", "")).partition("/")
+        kind = str(owner.get("kind", "")).lower()
+        qualified = f"{kind}.{group[0]}" if group[1] else kind
+        controller = f"{qualified}/{owner.get('name', '')}"
+    return [value_at(obj, "metadata.name", ""), controller, int_at(obj, "revision"), age(obj, now)]
+
+
+def storage_class_row(obj: Mapping[str, Any], now: datetime.datetime) -> Cells:
+    name = str(value_at(obj, "metadata.name", ""))
+    annotations = map_at(obj, "metadata.annotations")
+    default = "true" in (
+        str(annotations.get("storageclass.kubernetes.io/is-default-class", "")),
+        str(annotations.get("storageclass.beta.kubernetes.io/is-default-class", "")),
+    )
+    return [
+        f"{name} (default)" if default else name,
+        str_at(obj, "provisioner"),
+        str_at(obj, "reclaimPolicy", "Delete"),
+        str_at(obj, "volumeBindingMode", "Immediate"),
+        bool(value_at(obj, "allowVolumeExpansion", False)),
+        age(obj, now),
+    ]
+
+
+def api_service_row(obj: Mapping[str, Any], now: datetime.datetime) -> Cells:
+    service = map_at(obj, "spec.service")
+    shown = f"{service.get('namespace')}/{service.get('name')}" if service else "Local"
+    available = next(
+        (c for c in maps_at(obj, "status.conditions") if c.get("type") == "Available"), None
+    )
+    if available is None:
+        status = "Unknown"
+    elif available.get("status") == "True":
+        status = "True"
+    else:
+        status = f"{available.get('status')} ({available.get('reason', '')})"
+    return [value_at(obj, "metadata.name", ""), shown, status, age(obj, now)]

@@ -1,0 +1,207 @@
+"""One object, two versions: core and ``events.k8s.io/v1`` Events, ``autoscaling/v2`` and
+``v1`` HorizontalPodAutoscalers, read and written through either, watched through either."""
+
+from __future__ import annotations
+
+import datetime
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from kubernetes import client, config
+
+from pytest_syncer.apiserver import BackgroundAPIServer
+from tests.integration.apiserver.clients import ClusterClient
+from tests.integration.apiserver.kubectl_runner import Kubectl, find_kubectl
+from tests.support.tokens import token_of
+
+CORE_EVENTS = "/api/v1/namespaces/default/events"
+EVENTS = "/apis/events.k8s.io/v1/namespaces/default/events"
+HPA_V1 = "/apis/autoscaling/v1/namespaces/default/horizontalpodautoscalers"
+HPA_V2 = "/apis/autoscaling/v2/namespaces/default/horizontalpodautoscalers"
+MERGE = "application/merge-patch+json"
+STRATEGIC = "application/strategic-merge-patch+json"
+
+
+@pytest.fixture(scope="module")
+def apiserver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BackgroundAPIServer]:
+    directory = tmp_path_factory.mktemp("conversion")
+    with BackgroundAPIServer(["upstream"], directory / "kubeconfigs") as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def http(apiserver: BackgroundAPIServer) -> ClusterClient:
+    return ClusterClient(
+        f"{apiserver.url}/clusters/upstream",
+        token_of(apiserver.kubeconfigs["upstream"]),
+        str(apiserver.ca_file),
+    )
+
+
+def _ok(response: Any, status: int = 200) -> dict[str, Any]:
+    assert response.status_code == status, response.text
+    document: dict[str, Any] = response.json()
+    return document
+
+
+def test_a_core_event_is_an_events_k8s_io_event(http: ClusterClient) -> None:
+    core = {
+        "metadata": {"name": "old-style"},
+        "involvedObject": {"kind": "Pod", "name": "p", "namespace": "default"},
+        "reason": "Pulled",
+        "message": "image pulled",
+        "type": "Normal",
+        "count": 3,
+        "source": {"component": "kubelet"},
+        "reportingComponent": "kubelet",
+    }
+    _ok(http.post(CORE_EVENTS, core), 201)
+    seen = _ok(http.get(f"{EVENTS}/old-style"))
+    assert (seen["apiVersion"], seen["kind"]) == ("events.k8s.io/v1", "Event")
+    assert seen["note"] == "image pulled"
+    assert seen["regarding"] == core["involvedObject"]
+    assert (seen["deprecatedCount"], seen["deprecatedSource"]) == (3, {"component": "kubelet"})
+    assert seen["reportingController"] == "kubelet"
+    assert "message" not in seen
+    listed = _ok(http.get(EVENTS))
+    assert listed["kind"] == "EventList"
+    assert {item["note"] for item in listed["items"]} >= {"image pulled"}
+
+
+def test_an_events_k8s_io_event_is_a_core_event(http: ClusterClient) -> None:
+    new = {
+        "apiVersion": "events.k8s.io/v1",
+        "kind": "Event",
+        "metadata": {"name": "new-style"},
+        "eventTime": "2026-01-01T00:00:00.000000Z",
+        "reportingController": "example.com/syncer",
+        "reportingInstance": "syncer-1",
+        "action": "Sync",
+        "reason": "Synced",
+        "regarding": {"kind": "Deployment", "name": "web", "namespace": "default"},
+        "note": "synced to 3 targets",
+        "type": "Normal",
+    }
+    created = _ok(http.post(EVENTS, new), 201)
+    assert created["note"] == "synced to 3 targets"
+    core = _ok(http.get(f"{CORE_EVENTS}/new-style"))
+    assert (core["apiVersion"], core["message"]) == ("v1", "synced to 3 targets")
+    assert core["involvedObject"]["name"] == "web"
+    assert core["reportingComponent"] == "example.com/syncer"
+    series = {"series": {"count": 2, "lastObservedTime": "2026-01-01T00:01:00.000000Z"}}
+    patched = _ok(http.patch(f"{EVENTS}/new-style", series, STRATEGIC))
+    assert patched["series"]["count"] == 2
+    assert _ok(http.get(f"{CORE_EVENTS}/new-style"))["series"]["count"] == 2
+    noted = _ok(http.patch(f"{EVENTS}/new-style", {"note": "synced to 4 targets"}, MERGE))
+    assert noted["note"] == "synced to 4 targets"
+    apply = http.patch(
+        f"{EVENTS}/new-style", new, "application/apply-patch+yaml", params={"fieldManager": "t"}
+    )
+    assert apply.status_code == 415
+    assert _ok(http.delete(f"{EVENTS}/new-style"))["note"] == "synced to 4 targets"
+    assert http.get(f"{CORE_EVENTS}/new-style").status_code == 404
+
+
+def test_watch_through_events_k8s_io_sees_core_writes(http: ClusterClient) -> None:
+    revision = _ok(http.get(EVENTS))["metadata"]["resourceVersion"]
+    core = {
+        "metadata": {"name": "watched"},
+        "involvedObject": {"kind": "Pod", "name": "p", "namespace": "default"},
+        "reason": "Killing",
+        "message": "stopping",
+    }
+    _ok(http.post(CORE_EVENTS, core), 201)
+    params = {"watch": "1", "resourceVersion": revision, "timeoutSeconds": "1"}
+    response = http.get(EVENTS, params=params, stream=True)
+    lines = [json.loads(line) for line in response.iter_lines() if line]
+    added = [e["object"] for e in lines if e["type"] == "ADDED"]
+    assert added[0]["apiVersion"] == "events.k8s.io/v1"
+    assert added[0]["note"] == "stopping"
+
+
+def test_hpa_in_two_versions(http: ClusterClient) -> None:
+    v1 = {
+        "metadata": {"name": "web"},
+        "spec": {
+            "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "web"},
+            "minReplicas": 1,
+            "maxReplicas": 5,
+            "targetCPUUtilizationPercentage": 70,
+        },
+    }
+    created = _ok(http.post(HPA_V1, v1), 201)
+    assert (created["apiVersion"], created["spec"]["targetCPUUtilizationPercentage"]) == (
+        "autoscaling/v1",
+        70,
+    )
+    v2 = _ok(http.get(f"{HPA_V2}/web"))
+    assert v2["spec"]["metrics"] == [
+        {
+            "type": "Resource",
+            "resource": {
+                "name": "cpu",
+                "target": {"type": "Utilization", "averageUtilization": 70},
+            },
+        }
+    ]
+    status = {"status": {"currentReplicas": 2, "desiredReplicas": 3, "currentMetrics": [
+        {"type": "Resource", "resource": {"name": "cpu", "current": {"averageUtilization": 55}}}
+    ]}}  # fmt: skip
+    _ok(http.patch(f"{HPA_V2}/web/status", status, MERGE))
+    seen = _ok(http.get(f"{HPA_V1}/web"))
+    assert seen["status"]["currentCPUUtilizationPercentage"] == 55
+    assert seen["status"]["desiredReplicas"] == 3
+    raised = _ok(http.patch(f"{HPA_V1}/web", {"spec": {"maxReplicas": 9}}, MERGE))
+    assert raised["spec"]["maxReplicas"] == 9
+    assert _ok(http.get(f"{HPA_V2}/web"))["spec"]["maxReplicas"] == 9
+
+
+def test_official_client_and_kubectl_read_both_versions(
+    apiserver: BackgroundAPIServer, http: ClusterClient, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    api = config.new_client_from_config(config_file=str(apiserver.kubeconfigs["upstream"]))
+    with api:
+        event = client.EventsV1Event(
+            metadata=client.V1ObjectMeta(name="typed"),
+            event_time=datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC),
+            reporting_controller="tests",
+            reporting_instance="tests-1",
+            action="Check",
+            reason="Checked",
+            note="from the typed client",
+            type="Normal",
+            regarding=client.V1ObjectReference(kind="Pod", name="p", namespace="default"),
+        )
+        client.EventsV1Api(api).create_namespaced_event("default", event)
+        core = client.CoreV1Api(api).read_namespaced_event("typed", "default")
+        assert core.message == "from the typed client"
+        target = client.V1CrossVersionObjectReference(
+            api_version="apps/v1", kind="Deployment", name="typed"
+        )
+        spec = client.V1HorizontalPodAutoscalerSpec(
+            scale_target_ref=target, max_replicas=4, target_cpu_utilization_percentage=60
+        )
+        client.AutoscalingV1Api(api).create_namespaced_horizontal_pod_autoscaler(
+            "default",
+            client.V1HorizontalPodAutoscaler(metadata=client.V1ObjectMeta(name="typed"), spec=spec),
+        )
+        v2 = client.AutoscalingV2Api(api).read_namespaced_horizontal_pod_autoscaler(
+            "typed", "default"
+        )
+        assert v2.spec is not None
+        assert v2.spec.metrics is not None
+        resource = v2.spec.metrics[0].resource
+        assert resource is not None
+        assert resource.target.average_utilization == 60
+    binary = find_kubectl("1.32")
+    if binary is None:
+        pytest.skip("kubectl.1.32 is not installed beside the image's kubectl")
+    kubectl = Kubectl(
+        binary, apiserver.kubeconfigs["upstream"], tmp_path_factory.mktemp("conv"), "default"
+    )
+    shown = json.loads(kubectl.run("get", "events.v1.events.k8s.io", "typed", "-o", "json").stdout)
+    assert shown["note"] == "from the typed client"
+    rows = kubectl.run("get", "events.events.k8s.io").stdout
+    assert "from the typed client" in rows
