@@ -266,6 +266,11 @@ def _operation(
         }
         body = list(body_types)
         if body:
+            # A create, an apply or a PUT that creates answers 201 with the object.
+            operation["responses"]["201"] = {
+                "description": "Created",
+                "content": {"application/json": {"schema": response_ref}},
+            }
             operation["requestBody"] = {
                 "content": {content_type: {"schema": schema_ref} for content_type in body},
                 "required": True,

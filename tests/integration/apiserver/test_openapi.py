@@ -33,19 +33,26 @@ def test_v3_index_points_at_documents_under_the_cluster(upstream: ClusterClient)
     ]
 
 
-def _answer(document: dict[str, Any], path: str, method: str) -> str:
-    content = document["paths"][path][method]["responses"]["200"]["content"]
+def _answer(document: dict[str, Any], path: str, method: str, code: str = "200") -> str:
+    content = document["paths"][path][method]["responses"][code]["content"]
     reference: str = content["application/json"]["schema"]["$ref"]
     return reference.removeprefix("#/components/schemas/")
 
 
-def test_lists_answer_their_list_type(upstream: ClusterClient) -> None:
-    """A list's answer is ``<Kind>List``, not the kind: an empty EventList is no Event."""
+def test_lists_and_writes_document_what_they_answer(upstream: ClusterClient) -> None:
+    """A list's answer is ``<Kind>List``, not the kind (an empty EventList is no Event); a
+    write's 201 is documented, so clients validating answers check created objects too."""
     document = upstream.get("/openapi/v3/api/v1").json()
     events = "/api/v1/namespaces/{namespace}/events"
     assert _answer(document, events, "get") == "io.k8s.api.core.v1.EventList"
     assert _answer(document, events, "delete") == "io.k8s.apimachinery.pkg.apis.meta.v1.Status"
     assert _answer(document, events + "/{name}", "get") == "io.k8s.api.core.v1.Event"
+    for method, path in (
+        ("post", events),
+        ("put", events + "/{name}"),
+        ("patch", events + "/{name}"),
+    ):
+        assert _answer(document, path, method, "201") == "io.k8s.api.core.v1.Event"
     schemas = document["components"]["schemas"]
     event_list = schemas["io.k8s.api.core.v1.EventList"]
     assert event_list["properties"]["items"]["items"] == {
