@@ -210,6 +210,7 @@ def test_every_operation_survives_the_fuzzer(
     syncer_config: HarnessConfig,
     group_version: str,
 ) -> None:
+    """Failures are collected over the whole group-version, so one run reports them all."""
     base_url = f"{fuzzed.url}/clusters/upstream"
     index = session.get(f"{base_url}/openapi/v3", timeout=REQUEST_TIMEOUT).json()["paths"]
     document_url = fuzzed.url + index[group_version]["serverRelativeURL"]
