@@ -131,7 +131,9 @@ class APIServerApp:
 
     def application(self) -> web.Application:
         app = web.Application(client_max_size=MAX_BODY_BYTES)
-        app.router.add_route("*", "/{tail:.*}", self.handle)
+        # ``[\s\S]``, not ``.``: a decoded path with a newline (``%0A``) must reach ``handle`` and
+        # get a Status, not aiohttp's plain-text 404.
+        app.router.add_route("*", r"/{tail:[\s\S]*}", self.handle)
         return app
 
     async def handle(self, request: web.Request) -> web.StreamResponse:

@@ -38,6 +38,7 @@ V3_REF_PREFIX = "#/components/schemas/"
 V2_REF_PREFIX = "#/definitions/"
 _SOURCE_REF_PREFIX = "#/$defs/"
 OBJECT_META = "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"
+LIST_META = "io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta"
 STATUS = "io.k8s.apimachinery.pkg.apis.meta.v1.Status"
 PATCH_CONTENT_TYPES = (
     "application/json-patch+json",
@@ -87,6 +88,32 @@ def schema_name(resource_type: ResourceType) -> str:
         return found
     reversed_group = ".".join(reversed(resource_type.group.split("."))) or "core"
     return f"{reversed_group}.{resource_type.version}.{resource_type.kind}"
+
+
+def list_schema_name(resource_type: ResourceType) -> str:
+    """The component name of what a list answers: ``<Kind>List`` beside the kind's schema."""
+    return schema_name(resource_type) + "List"
+
+
+def _list_schema(resource_type: ResourceType) -> dict[str, Any]:
+    """A ``<Kind>List`` for a type the Kubernetes schemas do not know."""
+    return {
+        "description": f"{resource_type.kind}List is a list of {resource_type.kind}.",
+        "type": "object",
+        "required": ["items"],
+        "properties": {
+            "apiVersion": {"type": "string"},
+            "kind": {"type": "string"},
+            "metadata": {"allOf": [{"$ref": _SOURCE_REF_PREFIX + LIST_META}]},
+            "items": {
+                "type": "array",
+                "items": {"$ref": _SOURCE_REF_PREFIX + schema_name(resource_type)},
+            },
+        },
+        "x-kubernetes-group-version-kind": [
+            {**_gvk(resource_type), "kind": f"{resource_type.kind}List"}
+        ],
+    }
 
 
 def _type_schema(resource_type: ResourceType) -> dict[str, Any]:
@@ -167,6 +194,7 @@ def _source_schemas(types: Iterable[ResourceType]) -> dict[str, Any]:
     found: dict[str, Any] = {}
     pending: list[str] = []
     chosen = list(types)
+    listed = [t for t in chosen if "list" in t.verbs]
     chosen += [
         subresource_type(t, name)
         for t in chosen
@@ -176,6 +204,10 @@ def _source_schemas(types: Iterable[ResourceType]) -> dict[str, Any]:
     for resource_type in chosen:
         name = schema_name(resource_type)
         found[name] = source.get(name) or _type_schema(resource_type)
+        pending.extend(_references(found[name]))
+    for resource_type in listed:
+        name = list_schema_name(resource_type)
+        found[name] = source.get(name) or _list_schema(resource_type)
         pending.extend(_references(found[name]))
     pending.append(STATUS)
     while pending:
@@ -218,11 +250,14 @@ def _operation(
     parameters: Iterable[str] = (),
     body_types: Iterable[str] = (),
     subresource: str = "",
+    response: str = "",
 ) -> dict[str, Any]:
+    """One operation; ``response`` names what it answers when that is not the type itself."""
     operation_id = f"{action}{resource_type.kind}{subresource.capitalize()}"
     if subresource:
         resource_type = subresource_type(resource_type, subresource)
     schema_ref = {"$ref": ref_prefix + schema_name(resource_type)}
+    response_ref = {"$ref": ref_prefix + response} if response else schema_ref
     operation: dict[str, Any] = {
         "operationId": operation_id,
         "tags": [resource_type.group or "core"],
@@ -232,16 +267,21 @@ def _operation(
     }
     if v3:
         operation["responses"] = {
-            "200": {"description": "OK", "content": {"application/json": {"schema": schema_ref}}}
+            "200": {"description": "OK", "content": {"application/json": {"schema": response_ref}}}
         }
         body = list(body_types)
         if body:
+            # A create, an apply or a PUT that creates answers 201 with the object.
+            operation["responses"]["201"] = {
+                "description": "Created",
+                "content": {"application/json": {"schema": response_ref}},
+            }
             operation["requestBody"] = {
                 "content": {content_type: {"schema": schema_ref} for content_type in body},
                 "required": True,
             }
     else:
-        operation["responses"] = {"200": {"description": "OK", "schema": schema_ref}}
+        operation["responses"] = {"200": {"description": "OK", "schema": response_ref}}
         operation["consumes"] = list(body_types) or ["*/*"]
         operation["produces"] = ["application/json", "application/yaml"]
         if body_types:
@@ -264,13 +304,18 @@ def _paths(resource_type: ResourceType, *, v3: bool, ref_prefix: str) -> dict[st
     paths: dict[str, Any] = {}
     collection_ops: dict[str, Any] = {}
     if "list" in verbs:
-        collection_ops["get"] = operation("list", "list", parameters=_LIST_PARAMETERS)
+        collection_ops["get"] = operation(
+            "list", "list", parameters=_LIST_PARAMETERS, response=list_schema_name(resource_type)
+        )
     if "create" in verbs:
         collection_ops["post"] = operation(
             "create", "post", parameters=_WRITE_PARAMETERS, body_types=["application/json"]
         )
     if "deletecollection" in verbs:
-        collection_ops["delete"] = operation("deleteCollectionOf", "deletecollection")
+        # As Kubernetes documents it, though it answers the deleted objects' list.
+        collection_ops["delete"] = operation(
+            "deleteCollectionOf", "deletecollection", response=STATUS
+        )
     if collection_ops:
         paths[collection] = collection_ops
     item_ops: dict[str, Any] = {}

@@ -132,6 +132,8 @@ def test_dot_segments_are_refused(apiserver: BackgroundAPIServer, path: str) -> 
         ("/clusters//api/v1/namespaces", 400),
         ("/clusters/UPPER/api/v1/namespaces", 400),
         ("/clusters/upstream/api/v1/namespaces/default/configmaps/a%2Fb", 400),
+        ("/clusters/upstream/api/v1/namespaces/default/configmaps/a%0Ab", 404),
+        ("/clusters/up%0Astream/api/v1/namespaces", 400),
         ("/clusters/upstream/api/v1/widgets", 404),
         ("/clusters/upstream/apis/nothing.example.com/v1/things", 404),
         ("/clusters/upstream/apis/apps/v1/namespaces/default/deployments/x/scale/y", 404),

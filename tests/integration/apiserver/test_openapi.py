@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import yaml
 
 from pytest_syncer.harness.waiting import wait_until
@@ -29,6 +31,34 @@ def test_v3_index_points_at_documents_under_the_cluster(upstream: ClusterClient)
     assert schema["x-kubernetes-group-version-kind"] == [
         {"group": "apps", "kind": "Deployment", "version": "v1"}
     ]
+
+
+def _answer(document: dict[str, Any], path: str, method: str, code: str = "200") -> str:
+    content = document["paths"][path][method]["responses"][code]["content"]
+    reference: str = content["application/json"]["schema"]["$ref"]
+    return reference.removeprefix("#/components/schemas/")
+
+
+def test_lists_and_writes_document_what_they_answer(upstream: ClusterClient) -> None:
+    """A list's answer is ``<Kind>List``, not the kind (an empty EventList is no Event); a
+    write's 201 is documented, so clients validating answers check created objects too."""
+    document = upstream.get("/openapi/v3/api/v1").json()
+    events = "/api/v1/namespaces/{namespace}/events"
+    assert _answer(document, events, "get") == "io.k8s.api.core.v1.EventList"
+    assert _answer(document, events, "delete") == "io.k8s.apimachinery.pkg.apis.meta.v1.Status"
+    assert _answer(document, events + "/{name}", "get") == "io.k8s.api.core.v1.Event"
+    for method, path in (
+        ("post", events),
+        ("put", events + "/{name}"),
+        ("patch", events + "/{name}"),
+    ):
+        assert _answer(document, path, method, "201") == "io.k8s.api.core.v1.Event"
+    schemas = document["components"]["schemas"]
+    event_list = schemas["io.k8s.api.core.v1.EventList"]
+    assert event_list["properties"]["items"]["items"] == {
+        "$ref": "#/components/schemas/io.k8s.api.core.v1.Event"
+    }
+    assert "io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta" in schemas
 
 
 def test_unknown_group_versions_are_404(upstream: ClusterClient) -> None:
@@ -119,6 +149,13 @@ def test_custom_resources_get_their_own_schema_and_keyed_ownership(
         {"group": "example.com", "version": "v1", "kind": "Widget"}
     ]
     assert widget["properties"]["spec"]["description"] == "What the widget should be."
+    widgets = "/apis/example.com/v1/namespaces/{namespace}/widgets"
+    assert _answer(document, widgets, "get") == "com.example.v1.WidgetList"
+    widget_list = document["components"]["schemas"]["com.example.v1.WidgetList"]
+    assert widget_list["required"] == ["items"]
+    assert widget_list["properties"]["items"]["items"] == {
+        "$ref": "#/components/schemas/com.example.v1.Widget"
+    }
     path = "/apis/example.com/v1/namespaces/default/widgets/w"
     body = {
         "apiVersion": "example.com/v1",
