@@ -33,6 +33,7 @@ from pytest_syncer.apiserver.auth import Identity, TokenAuthority
 from pytest_syncer.apiserver.controllers import Controllers
 from pytest_syncer.apiserver.errors import APIError, expired
 from pytest_syncer.apiserver.field_validation import check_fields
+from pytest_syncer.apiserver.kinds.deletion import delete_answer
 from pytest_syncer.apiserver.negotiation import TableFormat, negotiate
 from pytest_syncer.apiserver.openapi import OpenAPIDocuments
 from pytest_syncer.apiserver.paging import parse_list_options, too_large
@@ -258,9 +259,11 @@ class APIServerApp:
         options = await self._read_optional_object(request)
         dry_run = parse_write_options(query).dry_run or is_dry_run(options)
         if verb == "delete":
-            if dry_run:
-                return json_response(self.api.get(path))
-            return json_response(self.api.delete(path, options, query))
+            removed = self.api.get(path) if dry_run else self.api.delete(path, options, query)
+            answer = delete_answer(
+                resource_type.key, resource_type.group, resource_type.resource, removed
+            )
+            return json_response(answer)
         selection = self._selection(resource_type, query)
         if dry_run:
             matched = self.api.list_objects(path, selection)

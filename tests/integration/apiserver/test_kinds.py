@@ -686,3 +686,40 @@ def test_generation_bumps_only_on_spec_changes(upstream: ClusterClient) -> None:
     assert same["metadata"]["generation"] == 1, "writing a default's own value changes nothing"
     more = upstream.patch(path, {"spec": {"replicas": 2}}, MERGE).json()
     assert more["metadata"]["generation"] == 2
+
+
+@pytest.mark.parametrize(
+    ("collection", "kind", "returns_object"),
+    [
+        (f"{NS}/configmaps", "configmap", False),
+        (f"{APPS}/deployments", "deployment", False),
+        (f"{NS}/services", "service", True),
+        (f"{NS}/pods", "pod", True),
+    ],
+)
+def test_delete_answers_as_the_real_registry(
+    upstream: ClusterClient, collection: str, kind: str, returns_object: bool
+) -> None:
+    body = (
+        {"metadata": {"name": "gone-cm"}, "data": {}}
+        if kind == "configmap"
+        else _body(kind, f"gone-{kind}")
+    )
+    created = upstream.post(collection, body).json()
+    name, uid = created["metadata"]["name"], created["metadata"]["uid"]
+    answer = upstream.delete(f"{collection}/{name}")
+    assert answer.status_code == 200
+    if returns_object:
+        assert answer.json()["metadata"]["uid"] == uid
+    else:
+        resource = collection.rsplit("/", 1)[1]
+        group = {"group": "apps"} if kind == "deployment" else {}
+        details = {"name": name, **group, "kind": resource, "uid": uid}
+        assert answer.json() == {
+            "kind": "Status",
+            "apiVersion": "v1",
+            "metadata": {},
+            "status": "Success",
+            "details": details,
+        }
+        assert list(answer.json()["details"]) == list(details)
