@@ -1,13 +1,16 @@
 """Input the server rewrites before storing it.
 
-Source: kubernetes/kubernetes ``pkg/apis/core/v1/conversion.go``
+Sources: kubernetes/kubernetes ``pkg/apis/core/v1/conversion.go``
 (``Convert_v1_Secret_To_core_Secret``): ``stringData`` is write-only, each key merged into
-``data`` base64-encoded (overriding ``data``'s value for that key), and never stored or returned.
+``data`` base64-encoded (overriding ``data``'s value for that key), and never stored or returned;
+``k8s.io/apimachinery/pkg/apis/meta/v1/time.go`` (``Time.MarshalJSON``: RFC 3339 in UTC to the
+second), so a timestamp a client sends in another spelling is stored in that one.
 """
 
 from __future__ import annotations
 
 import base64
+import datetime
 from typing import Any
 
 
@@ -34,3 +37,29 @@ def secret_string_data(obj: dict[str, Any]) -> dict[str, Any]:
         merged[key] = base64.b64encode(value.encode()).decode()
     result["data"] = merged
     return result
+
+
+def rfc3339_seconds(value: Any) -> Any:
+    """A timestamp as ``metav1.Time`` writes it back (UTC, seconds, ``Z``): a client may send
+    ``+00:00`` or fractions (the Python client does), the server stores what it decoded."""
+    if not isinstance(value, str):
+        return value
+    try:
+        parsed = datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return value  # left for validation
+    if parsed.tzinfo is None:
+        return value
+    return parsed.astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def managed_fields_times(entries: Any) -> Any:
+    """``managedFields`` entries with their ``time`` as the server writes it back."""
+    if not isinstance(entries, list):
+        return entries
+    return [
+        {**entry, "time": rfc3339_seconds(entry["time"])}
+        if isinstance(entry, dict) and "time" in entry
+        else entry
+        for entry in entries
+    ]

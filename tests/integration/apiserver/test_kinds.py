@@ -258,7 +258,8 @@ def pointer(path: str) -> str:
     return "/" + "/".join(name or index for name, index in _STEP.findall(path))
 
 
-def _body(kind: str, name: str) -> dict[str, Any]:
+def minimal_body(kind: str, name: str) -> dict[str, Any]:
+    """The minimal manifest of ``kind`` (a key of ``KINDS``), apiVersion and kind included."""
     _, api_version, type_name, body, _ = KINDS[kind]
     return {"apiVersion": api_version, "kind": type_name, "metadata": {"name": name}, **body}
 
@@ -277,7 +278,7 @@ def assert_defaults(kind: str, obj: dict[str, Any]) -> None:
 def _write(client: ClusterClient, kind: str, how: str, name: str) -> dict[str, Any]:
     """The object after a write of the minimal body by ``how``; defaults are checked on it."""
     collection = KINDS[kind][0]
-    body = _body(kind, name)
+    body = minimal_body(kind, name)
     if how == "create":
         answer = client.post(collection, body)
     elif how == "dry-run create":
@@ -337,7 +338,10 @@ def test_every_write_path_defaults_every_field(
 
 def test_a_json_patch_replacing_a_defaulted_field_works(upstream: ClusterClient) -> None:
     path = f"{APPS}/deployments/replace"
-    assert upstream.post(f"{APPS}/deployments", _body("deployment", "replace")).status_code == 201
+    assert (
+        upstream.post(f"{APPS}/deployments", minimal_body("deployment", "replace")).status_code
+        == 201
+    )
     ops = [
         {"op": "replace", "path": "/spec/replicas", "value": 3},
         {"op": "replace", "path": "/spec/strategy/rollingUpdate/maxSurge", "value": 2},
@@ -376,7 +380,7 @@ def test_image_pull_policy_follows_the_tag(
 def test_given_values_are_kept_and_rolling_bounds_only_for_rolling_update(
     upstream: ClusterClient,
 ) -> None:
-    body = _body("deployment", "recreate")
+    body = minimal_body("deployment", "recreate")
     body["spec"] = {**body["spec"], "replicas": 0, "strategy": {"type": "Recreate"}}
     spec = upstream.post(f"{APPS}/deployments", body).json()["spec"]
     assert spec["replicas"] == 0
@@ -465,7 +469,7 @@ def test_node_ports_are_allocated_in_range_and_kept_on_update(upstream: ClusterC
 
 
 def test_job_selector_and_labels_are_generated(upstream: ClusterClient) -> None:
-    job = upstream.post(f"{BATCH}/jobs", _body("job", "generated")).json()
+    job = upstream.post(f"{BATCH}/jobs", minimal_body("job", "generated")).json()
     uid = job["metadata"]["uid"]
     want = {
         "batch.kubernetes.io/controller-uid": uid,
@@ -480,8 +484,8 @@ def test_job_selector_and_labels_are_generated(upstream: ClusterClient) -> None:
 
 
 def test_a_copied_generated_selector_is_refused(upstream: ClusterClient) -> None:
-    original = upstream.post(f"{BATCH}/jobs", _body("job", "original")).json()
-    copy = _body("job", "copied")
+    original = upstream.post(f"{BATCH}/jobs", minimal_body("job", "original")).json()
+    copy = minimal_body("job", "copied")
     copy["spec"] = {
         **copy["spec"],
         "selector": original["spec"]["selector"],
@@ -491,7 +495,7 @@ def test_a_copied_generated_selector_is_refused(upstream: ClusterClient) -> None
     assert refused.status_code == 422, refused.text
     fields = {cause["field"] for cause in refused.json()["details"]["causes"]}
     assert "spec.template.metadata.labels[batch.kubernetes.io/controller-uid]" in fields
-    manual = _body("job", "manual")
+    manual = minimal_body("job", "manual")
     manual["spec"] = {
         **manual["spec"],
         "manualSelector": True,
@@ -523,7 +527,7 @@ def test_workload_selectors_are_immutable(upstream: ClusterClient) -> None:
         ("daemonset", "daemonsets"),
     ):
         name = f"{kind}-immutable"
-        assert upstream.post(f"{APPS}/{resource}", _body(kind, name)).status_code == 201
+        assert upstream.post(f"{APPS}/{resource}", minimal_body(kind, name)).status_code == 201
         patch = {
             "spec": {
                 "selector": {"matchLabels": {"app": "y"}},
@@ -539,7 +543,9 @@ def test_workload_selectors_are_immutable(upstream: ClusterClient) -> None:
 def test_statefulset_fields_outside_the_updatable_set(upstream: ClusterClient) -> None:
     path = f"{APPS}/statefulsets/sts-immutable"
     assert (
-        upstream.post(f"{APPS}/statefulsets", _body("statefulset", "sts-immutable")).status_code
+        upstream.post(
+            f"{APPS}/statefulsets", minimal_body("statefulset", "sts-immutable")
+        ).status_code
         == 201
     )
     assert upstream.patch(path, {"spec": {"replicas": 3}}, MERGE).status_code == 200
@@ -554,7 +560,7 @@ def test_statefulset_fields_outside_the_updatable_set(upstream: ClusterClient) -
 
 def test_job_template_is_immutable(upstream: ClusterClient) -> None:
     path = f"{BATCH}/jobs/job-immutable"
-    assert upstream.post(f"{BATCH}/jobs", _body("job", "job-immutable")).status_code == 201
+    assert upstream.post(f"{BATCH}/jobs", minimal_body("job", "job-immutable")).status_code == 201
     patch = {"spec": {"template": {"spec": {"containers": [{"name": "c", "image": "other:1"}]}}}}
     causes = _causes(upstream.patch(path, patch, STRATEGIC))
     assert [field for field, _ in causes] == ["spec.template"]
@@ -604,14 +610,14 @@ def test_service_cluster_ip_is_immutable_except_with_external_name(upstream: Clu
 
 
 def test_pvc_and_pod_specs_are_immutable(upstream: ClusterClient) -> None:
-    upstream.post(f"{NS}/persistentvolumeclaims", _body("pvc", "claim"))
+    upstream.post(f"{NS}/persistentvolumeclaims", minimal_body("pvc", "claim"))
     claim = f"{NS}/persistentvolumeclaims/claim"
     causes = _causes(upstream.patch(claim, {"spec": {"accessModes": ["ReadWriteMany"]}}, MERGE))
     assert causes[0][0] == "spec"
     assert "spec is immutable after creation except resources.requests" in causes[0][1]
     grown = {"spec": {"resources": {"requests": {"storage": "2Gi"}}}}
     assert upstream.patch(claim, grown, MERGE).status_code == 200
-    upstream.post(f"{NS}/pods", _body("pod", "fixed-pod"))
+    upstream.post(f"{NS}/pods", minimal_body("pod", "fixed-pod"))
     pod = f"{NS}/pods/fixed-pod"
     image = {"spec": {"containers": [{"name": "c", "image": "nginx:2"}]}}
     assert upstream.patch(pod, image, STRATEGIC).status_code == 200
@@ -679,7 +685,7 @@ def test_namespaces_carry_their_name_label(upstream: ClusterClient) -> None:
 
 
 def test_generation_bumps_only_on_spec_changes(upstream: ClusterClient) -> None:
-    created = upstream.post(f"{APPS}/deployments", _body("deployment", "generations")).json()
+    created = upstream.post(f"{APPS}/deployments", minimal_body("deployment", "generations")).json()
     assert created["metadata"]["generation"] == 1
     path = f"{APPS}/deployments/generations"
     same = upstream.patch(path, {"spec": {"replicas": 1}}, MERGE).json()
@@ -703,7 +709,7 @@ def test_delete_answers_as_the_real_registry(
     body = (
         {"metadata": {"name": "gone-cm"}, "data": {}}
         if kind == "configmap"
-        else _body(kind, f"gone-{kind}")
+        else minimal_body(kind, f"gone-{kind}")
     )
     created = upstream.post(collection, body).json()
     name, uid = created["metadata"]["name"], created["metadata"]["uid"]
