@@ -17,6 +17,7 @@ from pytest_syncer.apiserver.errors import APIError
 from pytest_syncer.apiserver.field_validation import check_types
 from pytest_syncer.apiserver.garbage_collector import Policy, deletion_policy, finalizer_for
 from pytest_syncer.apiserver.kinds import immutable_field_errors, on_create, server_set
+from pytest_syncer.apiserver.kinds.namespaces import ROOT_CA_CONFIG_MAP, root_ca_config_map
 from pytest_syncer.apiserver.namespace_lifecycle import holds_back_release, terminating
 from pytest_syncer.apiserver.objects import (
     CLUSTER_ANNOTATION,
@@ -166,6 +167,8 @@ class ObjectAPI:
         self.registry = registry
         self.crds = CustomResourceDefinitions(store, registry)
         self.admission = ClusterAdmission()
+        #: The CA bundle every namespace's ``kube-root-ca.crt`` carries; None over plain HTTP.
+        self.root_ca_pem: str | None = None
 
     # Reads.
 
@@ -356,11 +359,18 @@ class ObjectAPI:
         return obj
 
     def _create_default_service_account(self, cluster: str, namespace: str) -> None:
-        """What the ServiceAccount controller does for every new namespace."""
+        """What the ServiceAccount controller and the root CA publisher do for every new
+        namespace."""
         accounts = self.registry.require("", "v1", "serviceaccounts")
         body = {"metadata": {"name": "default"}}
         obj = prepare_create(accounts, body, cluster=cluster, namespace=namespace)
         self.store.create(ObjectKey(accounts.key, cluster, namespace, "default"), obj)
+        if self.root_ca_pem is not None:
+            config_maps = self.registry.require("", "v1", "configmaps")
+            body = root_ca_config_map(self.root_ca_pem)
+            obj = prepare_create(config_maps, body, cluster=cluster, namespace=namespace)
+            key = ObjectKey(config_maps.key, cluster, namespace, ROOT_CA_CONFIG_MAP)
+            self.store.create(key, obj)
 
     def update(
         self, path: ResourcePath, body: dict[str, Any], options: WriteOptions = DEFAULT_WRITE

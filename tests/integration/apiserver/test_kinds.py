@@ -43,6 +43,7 @@ from typing import Any
 
 import pytest
 
+from pytest_syncer.apiserver import BackgroundAPIServer
 from tests.integration.apiserver.clients import ClusterClient
 
 NS = "/api/v1/namespaces/default"
@@ -729,3 +730,21 @@ def test_delete_answers_as_the_real_registry(
             "details": details,
         }
         assert list(answer.json()["details"]) == list(details)
+
+
+def test_every_namespace_gets_the_root_ca_config_map(
+    upstream: ClusterClient, apiserver: BackgroundAPIServer
+) -> None:
+    assert apiserver.ca_file is not None
+    ca_pem = apiserver.ca_file.read_text()
+    assert upstream.post("/api/v1/namespaces", {"metadata": {"name": "with-ca"}}).status_code == 201
+    for namespace in ("default", "kube-system", "with-ca"):
+        found = upstream.get(f"/api/v1/namespaces/{namespace}/configmaps/kube-root-ca.crt")
+        assert found.status_code == 200, namespace
+        config_map = found.json()
+        assert config_map["data"] == {"ca.crt": ca_pem}
+        assert config_map["metadata"]["annotations"]["kubernetes.io/description"].startswith(
+            "Contains a CA bundle that can be used to verify the kube-apiserver"
+        )
+        accounts = upstream.get(f"/api/v1/namespaces/{namespace}/serviceaccounts/default")
+        assert accounts.status_code == 200
