@@ -34,6 +34,7 @@ from pytest_syncer.apiserver.controllers import Controllers
 from pytest_syncer.apiserver.errors import APIError, expired
 from pytest_syncer.apiserver.field_validation import check_fields
 from pytest_syncer.apiserver.kinds.deletion import delete_answer
+from pytest_syncer.apiserver.kinds.normalise import list_items
 from pytest_syncer.apiserver.negotiation import TableFormat, negotiate
 from pytest_syncer.apiserver.openapi import OpenAPIDocuments
 from pytest_syncer.apiserver.paging import parse_list_options, too_large
@@ -383,7 +384,7 @@ class APIServerApp:
             "kind": f"{resource_type.kind}List",
             "apiVersion": resource_type.api_version,
             "metadata": {"resourceVersion": str(shown)},
-            "items": items,
+            "items": items if resource_type.definition else list_items(items),
         }
 
     def _list(

@@ -157,8 +157,10 @@ class Cluster:
         self, kind: Kind, namespace: str | None = None, *, label_selector: str | None = None
     ) -> list[Obj]:
         query = [("labelSelector", label_selector)] if label_selector else []
-        items: list[Obj] = self._call("GET", kind.path(namespace), query=query)["items"]
-        return items
+        listed = self._call("GET", kind.path(namespace), query=query)["items"]
+        # A real server lists built-in types' items without apiVersion and kind.
+        typed = {"apiVersion": kind.api_version, "kind": kind.kind}
+        return [{**typed, **item} for item in listed]
 
     def create(self, obj: Obj, namespace: str | None = None) -> Obj:
         kind = kind_of(obj)

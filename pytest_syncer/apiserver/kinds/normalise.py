@@ -4,7 +4,9 @@ Sources: kubernetes/kubernetes ``pkg/apis/core/v1/conversion.go``
 (``Convert_v1_Secret_To_core_Secret``): ``stringData`` is write-only, each key merged into
 ``data`` base64-encoded (overriding ``data``'s value for that key), and never stored or returned;
 ``k8s.io/apimachinery/pkg/apis/meta/v1/time.go`` (``Time.MarshalJSON``: RFC 3339 in UTC to the
-second), so a timestamp a client sends in another spelling is stored in that one.
+second), so a timestamp a client sends in another spelling is stored in that one; a typed list's
+items are encoded without their type meta (the conversion of a list to its version leaves the
+items' ``TypeMeta`` empty), an unstructured (custom resource) list's keep it.
 """
 
 from __future__ import annotations
@@ -63,3 +65,12 @@ def managed_fields_times(entries: Any) -> Any:
         else entry
         for entry in entries
     ]
+
+
+TYPE_FIELDS = ("apiVersion", "kind")
+
+
+def list_items(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A built-in type's list items as the real server writes them: without ``apiVersion`` and
+    ``kind`` (the list's own say what they are; custom resources' items keep theirs)."""
+    return [{k: v for k, v in item.items() if k not in TYPE_FIELDS} for item in items]

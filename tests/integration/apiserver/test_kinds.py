@@ -748,3 +748,13 @@ def test_every_namespace_gets_the_root_ca_config_map(
         )
         accounts = upstream.get(f"/api/v1/namespaces/{namespace}/serviceaccounts/default")
         assert accounts.status_code == 200
+
+
+def test_list_items_carry_no_type_meta(upstream: ClusterClient) -> None:
+    """As a real server encodes a typed list: the list says what its items are."""
+    listed = upstream.get(f"{NS}/configmaps").json()
+    assert (listed["kind"], listed["apiVersion"]) == ("ConfigMapList", "v1")
+    assert listed["items"]
+    assert all("kind" not in item and "apiVersion" not in item for item in listed["items"])
+    one = upstream.get(f"{NS}/configmaps/kube-root-ca.crt").json()
+    assert (one["kind"], one["apiVersion"]) == ("ConfigMap", "v1")
