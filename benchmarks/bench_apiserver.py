@@ -35,7 +35,7 @@ from aiohttp import web
 
 from pytest_syncer.apiserver.certs import CertificateAuthority, server_ssl_context
 from pytest_syncer.apiserver.kubeconfig import context_from_kubeconfig, load_kubeconfig
-from pytest_syncer.processes import ServiceProcess
+from pytest_syncer.process.parent import ServiceProcess
 
 CONNECTIONS = 16
 #: aiohttp's client costs about what a server does per request: two processes keep it ahead.

@@ -39,7 +39,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from pytest_syncer.processes import ServiceProcess
+from pytest_syncer.contract.naming import CLUSTER_LABEL, sync_target_key
+from pytest_syncer.kubeclient.client import SYNC_STATUSES, SYNC_TARGETS, KubeClient, Resource
+from pytest_syncer.process.parent import ServiceProcess
 from pytest_syncer.status.objects import (
     deployment,
     deployment_status,
@@ -47,8 +49,6 @@ from pytest_syncer.status.objects import (
     sync_status,
     sync_target,
 )
-from pytest_syncer.syncer.client import SYNC_STATUSES, SYNC_TARGETS, KubeClient, Resource
-from pytest_syncer.syncer.transform.naming import CLUSTER_LABEL, sync_target_key
 
 UPSTREAM = "upstream"
 DOWNSTREAMS = [f"down-{index}" for index in range(4)]

@@ -1,7 +1,7 @@
 """Sync latency: an upstream write until the copy is visible on every target, for N targets.
 
 Starts the embedded API server (an upstream and two downstream logical clusters, HTTPS) and
-the reference syncer pooled as DESIGN.md's harness runs it (one process per 25 targets; the
+the reference syncer pooled as the harness runs it (one process per 25 targets; the
 targets share two downstream clusters, as 50 targets share two kind clusters), places one
 ConfigMap on all N targets, then creates and updates it round after round. The latency of each
 (write, target) is measured by watching the downstream clusters, not by polling. In the same
@@ -30,10 +30,10 @@ from typing import Any
 
 import yaml
 
-from pytest_syncer.processes import ServiceProcess
-from pytest_syncer.syncer.client import NAMESPACES, SYNC_TARGETS, KubeClient, Resource
-from pytest_syncer.syncer.interfaces import NamespaceLocator, SyncTarget
-from pytest_syncer.syncer.transform.naming import placement_label, sync_target_key
+from pytest_syncer.contract.naming import placement_label, sync_target_key
+from pytest_syncer.contract.objects import NamespaceLocator, SyncTarget
+from pytest_syncer.kubeclient.client import NAMESPACES, SYNC_TARGETS, KubeClient, Resource
+from pytest_syncer.process.parent import ServiceProcess
 
 UPSTREAM = "upstream"
 DOWNSTREAMS = ("down-1", "down-2")

@@ -21,7 +21,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from pytest_syncer.syncer.interfaces import SyncTarget, TransformContext
+from pytest_syncer.contract.objects import SyncTarget
+from pytest_syncer.syncer.interfaces import TransformContext
 from pytest_syncer.syncer.transform.pipeline import downstream_pipeline
 
 SLICE_S = 0.25

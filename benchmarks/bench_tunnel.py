@@ -28,8 +28,8 @@ from urllib.parse import urlsplit
 import aiohttp
 import yaml
 
-from pytest_syncer.processes import ServiceProcess
-from pytest_syncer.waiting import wait_until
+from pytest_syncer.harness.waiting import wait_until
+from pytest_syncer.process.parent import ServiceProcess
 
 CONFIGMAP_PATH = "/api/v1/namespaces/default/configmaps/bench"
 

@@ -19,9 +19,7 @@ from locust import User, constant, events, task
 from locust.env import Environment
 from locust.exception import StopUser
 
-from pytest_syncer.clusters.embedded import write_profiles
-from pytest_syncer.environment_file import EnvironmentFacts
-from pytest_syncer.loadtest import (
+from pytest_syncer.bench.loadtest import (
     NAMESPACE,
     RUNNER,
     LoadTestSetupError,
@@ -34,6 +32,8 @@ from pytest_syncer.loadtest import (
     report,
     watch_events,
 )
+from pytest_syncer.harness.clusters.embedded import write_profiles
+from pytest_syncer.harness.environment_file import EnvironmentFacts
 
 REPLICAS = 2
 NAME = f"status-churn-{RUNNER}"

@@ -16,8 +16,7 @@ from typing import Any
 from locust import User, constant, events, task
 from locust.env import Environment
 
-from pytest_syncer.environment_file import EnvironmentFacts
-from pytest_syncer.loadtest import (
+from pytest_syncer.bench.loadtest import (
     NAMESPACE,
     clean_up_after_test,
     delete_labelled,
@@ -28,6 +27,7 @@ from pytest_syncer.loadtest import (
     loadtest_labels,
     report,
 )
+from pytest_syncer.harness.environment_file import EnvironmentFacts
 
 COPY_TIMEOUT = 30.0
 WATCH_TIMEOUT = 30.0

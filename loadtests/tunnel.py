@@ -20,8 +20,7 @@ from gevent.pool import Group
 from locust import FastHttpUser, events, task
 from locust.env import Environment
 
-from pytest_syncer.environment_file import EnvironmentFacts
-from pytest_syncer.loadtest import (
+from pytest_syncer.bench.loadtest import (
     clean_up_after_test,
     delete_labelled,
     environment_facts,
@@ -30,6 +29,7 @@ from pytest_syncer.loadtest import (
     report,
     watch_events,
 )
+from pytest_syncer.harness.environment_file import EnvironmentFacts
 
 CONFIGMAPS = "/api/v1/namespaces/default/configmaps"
 TARGETS_PER_USER = 5

@@ -17,13 +17,23 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "pytest_syncer.apiserver.command:main",
         "serve logical clusters over the Kubernetes API and write their kubeconfigs",
     ),
-    "hub": ("pytest_syncer.hub:main", "serve the upstream side: tunnels, proxy, status aggregator"),
+    "hub": (
+        "pytest_syncer.hub.command:main",
+        "serve the upstream side: tunnels, proxy, status aggregator",
+    ),
     "simulate": ("pytest_syncer.status.simulator:main", "play controllers on embedded clusters"),
     "token": ("pytest_syncer.tunnel.command:token", "mint a tunnel token for one sync target"),
     "syncer": ("pytest_syncer.syncer.command:main", "sync workloads down to one or many targets"),
-    "up": ("pytest_syncer.environment_command:up", "start N targets for your shell"),
-    "down": ("pytest_syncer.environment_command:down", "stop an environment `up` started in DIR"),
-    "bench": ("pytest_syncer.bench:main", "run the benchmarks and locust, print one JSON result"),
+    "init": (
+        "pytest_syncer.harness.init_command:main",
+        "start testing your syncer in DIR: conftest, example test, CI job",
+    ),
+    "up": ("pytest_syncer.harness.command:up", "start N targets for your shell"),
+    "down": ("pytest_syncer.harness.command:down", "stop an environment `up` started in DIR"),
+    "bench": (
+        "pytest_syncer.bench.command:main",
+        "run the benchmarks and locust, print one JSON result",
+    ),
     "soak": ("pytest_syncer.soak.command:main", "churn and inject faults from a seed, then check"),
 }
 

@@ -18,12 +18,11 @@ from typing import Any
 import pytest
 
 from pytest_syncer.harness.config import OPTIONS, HarnessConfig, HarnessConfigError, resolve
-from pytest_syncer.harness.fixtures import CONTEXT_KEY, session_report
+from pytest_syncer.harness.fixtures import CONFIG_KEY, CONTEXT_KEY, harness_config, session_report
 from pytest_syncer.harness.session_report import SHARED_INPUT, WORKER_OUTPUT
 
 E2E_MARKER = "syncer_e2e"
 TARGETS_MARKER = "syncer_targets"
-CONFIG_KEY = pytest.StashKey[HarnessConfig]()
 SHARED_KEY = pytest.StashKey[Path]()
 """The controller's directory of environments shared by its xdist workers."""
 
@@ -59,11 +58,6 @@ def e2e_enabled(config: pytest.Config) -> bool:
     """The command line wins over the ini file."""
     option = config.getoption("--syncer-e2e")
     return bool(config.getini("syncer_e2e") if option is None else option)
-
-
-def harness_config(config: pytest.Config) -> HarnessConfig:
-    """The checked `--syncer-*` settings of this run."""
-    return config.stash[CONFIG_KEY]
 
 
 def _read_config(config: pytest.Config) -> HarnessConfig:
@@ -113,6 +107,11 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     if settings.crds:
         shown = (os.path.relpath(path, config.rootpath) for path in settings.crds)
         line += f", CRDs from {', '.join(shown)}"
+    if settings.network_faults:
+        line += ", network faults on"
+        latency, jitter = settings.network_latency
+        if latency or jitter:
+            line += f" (latency {latency:g}+{jitter:g} ms)"
     return [line]
 
 

@@ -25,8 +25,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from pytest_syncer.syncer.interfaces import KubeObject, SyncTarget
-from pytest_syncer.syncer.transform.naming import (
+from pytest_syncer.contract.naming import (
     CLUSTER_ANNOTATION,
     DELETION_ANNOTATION_PREFIX,
     PLACEMENT_LABEL_PREFIX,
@@ -34,6 +33,7 @@ from pytest_syncer.syncer.transform.naming import (
     STATUS_ANNOTATION_PREFIX,
     base62,
 )
+from pytest_syncer.contract.objects import KubeObject, SyncTarget
 from pytest_syncer.syncer.transform.workloads import JOB_CONTROLLER_UID_LABELS
 
 JOB_NAME_LABELS = ("batch.kubernetes.io/job-name", "job-name")

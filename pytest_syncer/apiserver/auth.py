@@ -48,8 +48,12 @@ def new_token() -> str:
 
 
 @dataclass
-class TokenAuthority:
-    """The tokens of every cluster and the admin's; persisted (0600) with a data dir."""
+class BearerTokens:
+    """The tokens of every cluster and the admin's; persisted (0600) with a data dir.
+
+    Random tokens kept and looked up, nothing signed: the tunnel's ``TokenAuthority`` is the one
+    that mints and verifies signed tokens.
+    """
 
     admin_token: str = field(repr=False)
     cluster_tokens: dict[str, str] = field(default_factory=dict, repr=False)
@@ -63,21 +67,21 @@ class TokenAuthority:
             self._remember(token, Identity(cluster_username(cluster), cluster))
 
     @classmethod
-    def create(cls) -> TokenAuthority:
+    def create(cls) -> BearerTokens:
         return cls(admin_token=new_token())
 
     @classmethod
-    def load(cls, path: Path) -> TokenAuthority:
+    def load(cls, path: Path) -> BearerTokens:
         document = json.loads(path.read_text())
         return cls(admin_token=document["admin"], cluster_tokens=dict(document["clusters"]))
 
     @classmethod
-    def load_or_create(cls, path: Path) -> TokenAuthority:
+    def load_or_create(cls, path: Path) -> BearerTokens:
         if path.exists():
             return cls.load(path)
-        authority = cls.create()
-        authority.save(path)
-        return authority
+        tokens = cls.create()
+        tokens.save(path)
+        return tokens
 
     def save(self, path: Path) -> None:
         document = {"admin": self.admin_token, "clusters": self.cluster_tokens}

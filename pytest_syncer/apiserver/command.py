@@ -8,15 +8,15 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from pytest_syncer.apiserver.admission import PLUGINS, UnknownAdmissionPluginError, plugin_names
-from pytest_syncer.apiserver.paths import is_valid_cluster_name
+from pytest_syncer.apiserver.api.admission import PLUGINS, UnknownAdmissionPluginError, plugin_names
+from pytest_syncer.apiserver.http.paths import is_valid_cluster_name
 from pytest_syncer.apiserver.server import (
     DEFAULT_BOOKMARK_INTERVAL_SECONDS,
     DEFAULT_HEADER_TIMEOUT_SECONDS,
     DEFAULT_WATCH_RETENTION_SECONDS,
     EmbeddedAPIServer,
 )
-from pytest_syncer.service import configure_logging, run_service
+from pytest_syncer.process.child import configure_logging, run_service
 
 
 def _cluster_list(text: str) -> list[str]:

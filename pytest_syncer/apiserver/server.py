@@ -21,17 +21,20 @@ from typing import Any, Self
 
 from aiohttp import web
 
-from pytest_syncer.apiserver.admission import ADMISSION_FILE, ClusterAdmission, plugin_names
-from pytest_syncer.apiserver.app import APIServerApp
-from pytest_syncer.apiserver.auth import TOKENS_FILE, TokenAuthority
+from pytest_syncer.apiserver.api.admission import ADMISSION_FILE, ClusterAdmission, plugin_names
+from pytest_syncer.apiserver.api.object_api import ObjectAPI
+from pytest_syncer.apiserver.api.resources import ResourcePath, ResourceRegistry
+from pytest_syncer.apiserver.api.watch import WatchFanout
+from pytest_syncer.apiserver.auth import TOKENS_FILE, BearerTokens
 from pytest_syncer.apiserver.certs import CertificateAuthority, server_ssl_context
+from pytest_syncer.apiserver.controllers.manager import Controllers
+from pytest_syncer.apiserver.http.app import APIServerApp
+from pytest_syncer.apiserver.http.paths import is_valid_cluster_name
 from pytest_syncer.apiserver.kubeconfig import (
     KubeconfigContext,
     write_kubeconfig,
     write_multi_context_kubeconfig,
 )
-from pytest_syncer.apiserver.paths import ResourcePath, is_valid_cluster_name
-from pytest_syncer.apiserver.resources import ResourceRegistry
 from pytest_syncer.apiserver.store import ObjectKey, Store
 from pytest_syncer.apiserver.store.memory import MemoryStore
 from pytest_syncer.apiserver.store.sqlite import DATABASE_FILE, SQLiteStore
@@ -95,7 +98,7 @@ class EmbeddedAPIServer:
         self._ca_pem: bytes | None = None
         self._store: Store | None = None
         self._app: APIServerApp | None = None
-        self._authority: TokenAuthority | None = None
+        self._tokens: BearerTokens | None = None
         self._runner: web.AppRunner | None = None
         self._compactor: asyncio.Task[None] | None = None
         self._serving = False
@@ -136,17 +139,17 @@ class EmbeddedAPIServer:
 
     async def start(self) -> None:
         self.kubeconfig_dir.mkdir(parents=True, exist_ok=True)
-        store, authority, authority_ca = self._open_state()
-        self._store, self._authority = store, authority
-        app = APIServerApp(
-            store,
-            ResourceRegistry.builtin(),
-            authority,
-            bookmark_interval=self.bookmark_interval,
-        )
+        store, tokens, authority_ca = self._open_state()
+        self._store, self._tokens = store, tokens
+        api = ObjectAPI(store, ResourceRegistry.builtin())
+        fanout = WatchFanout()
+        store.add_listener(fanout.publish)
+        controllers = Controllers(api)
+        api.crds.removed_listeners.append(fanout.end_removed_types)
+        app = APIServerApp(api, fanout, tokens, bookmark_interval=self.bookmark_interval)
         self._app = app
         try:
-            self._configure_admission(app.api.admission, authority.clusters)
+            self._configure_admission(app.api.admission, tokens.clusters)
         except BaseException:
             await self.stop()
             raise
@@ -159,8 +162,11 @@ class EmbeddedAPIServer:
             ssl_context = server_ssl_context(*self._server_certificate(authority_ca))
         # aiohttp's keep-alive timer runs from the moment a connection opens until a request
         # head is complete, and between requests: it is the header timeout.
+        application = app.application()
+        application.on_startup.append(controllers.start)
+        application.on_cleanup.append(controllers.stop)
         runner = web.AppRunner(
-            app.application(),
+            application,
             access_log=None,
             handle_signals=False,
             shutdown_timeout=1.0,
@@ -182,7 +188,7 @@ class EmbeddedAPIServer:
         self._url = f"{scheme}://{host}:{bound_port}"
         if self.data_dir is not None:
             (self.data_dir / PORT_FILE).write_text(f"{bound_port}\n")
-        for name in dict.fromkeys([*authority.clusters, *self._requested_clusters]):
+        for name in dict.fromkeys([*tokens.clusters, *self._requested_clusters]):
             await self.add_cluster(name)
         self._save_tokens()
         self._write_admin_kubeconfig()
@@ -195,14 +201,14 @@ class EmbeddedAPIServer:
             "sqlite" if self.data_dir is not None else "memory",
         )
 
-    def _open_state(self) -> tuple[Store, TokenAuthority, CertificateAuthority | None]:
+    def _open_state(self) -> tuple[Store, BearerTokens, CertificateAuthority | None]:
         if self.data_dir is None:
             ca = None if self.insecure_http else CertificateAuthority.generate("pytest-syncer-ca")
-            return MemoryStore(), TokenAuthority.create(), ca
+            return MemoryStore(), BearerTokens.create(), ca
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        authority = TokenAuthority.load_or_create(self.data_dir / TOKENS_FILE)
+        tokens = BearerTokens.load_or_create(self.data_dir / TOKENS_FILE)
         ca = None if self.insecure_http else CertificateAuthority.load_or_create(self.data_dir)
-        return SQLiteStore(self.data_dir / DATABASE_FILE), authority, ca
+        return SQLiteStore(self.data_dir / DATABASE_FILE), tokens, ca
 
     def _configure_admission(self, admission: ClusterAdmission, known: list[str]) -> None:
         """What the data dir remembers, then what was asked for, which must name served clusters."""
@@ -253,12 +259,12 @@ class EmbeddedAPIServer:
         ``admission_plugins`` replaces the plugins the cluster runs; ``None`` keeps them.
         """
         _check_cluster_name(name)
-        if self._app is None or self._authority is None:
+        if self._app is None or self._tokens is None:
             raise RuntimeError("the API server is not started")
         if admission_plugins is not None:
             self._app.api.admission.enable(name, admission_plugins)
             self._save_admission()
-        token = self._authority.add_cluster(name)
+        token = self._tokens.add_cluster(name)
         if self._serving:
             self._save_tokens()
         self._app.clusters.add(name)
@@ -278,8 +284,8 @@ class EmbeddedAPIServer:
         return path
 
     def _save_tokens(self) -> None:
-        if self.data_dir is not None and self._authority is not None:
-            self._authority.save(self.data_dir / TOKENS_FILE)
+        if self.data_dir is not None and self._tokens is not None:
+            self._tokens.save(self.data_dir / TOKENS_FILE)
 
     def _bootstrap(self, cluster: str) -> None:
         """Namespaces default, kube-system, kube-public, each with a ``default`` ServiceAccount."""
@@ -295,8 +301,8 @@ class EmbeddedAPIServer:
                 )
 
     def _write_admin_kubeconfig(self) -> None:
-        assert self._authority is not None
-        token = self._authority.admin_token
+        assert self._tokens is not None
+        token = self._tokens.admin_token
         contexts = {
             name: KubeconfigContext(server=self.cluster_url(name), token=token, ca_pem=self._ca_pem)
             for name in self.kubeconfigs

@@ -15,10 +15,10 @@ from pathlib import Path
 
 import yaml
 
+from pytest_syncer.contract.naming import sync_status_name
 from pytest_syncer.harness.environment import SyncerEnvironment
-from pytest_syncer.harness.kube import SYNC_STATUSES, Obj
+from pytest_syncer.harness.kube import SYNC_STATUSES, KubeObject
 from pytest_syncer.harness.workloads import WorkloadFactory
-from pytest_syncer.syncer.transform.naming import sync_status_name
 
 REDACTED = "<redacted>"
 TAIL_LINES = 30
@@ -70,9 +70,9 @@ class Redactor:
             text = pattern.sub(lambda match: match.group(1) + REDACTED, text)
         return text
 
-    def object(self, obj: Obj) -> Obj:
+    def object(self, obj: KubeObject) -> KubeObject:
         """A copy without managedFields, a Secret's values redacted."""
-        shown: Obj = {**obj, "metadata": dict(obj.get("metadata") or {})}
+        shown: KubeObject = {**obj, "metadata": dict(obj.get("metadata") or {})}
         shown["metadata"].pop("managedFields", None)
         if obj.get("kind") == "Secret":
             for key in ("data", "stringData"):
@@ -117,17 +117,17 @@ def _slug(nodeid: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", nodeid).strip("_")[:150] or "test"
 
 
-def _read(get: Callable[[], Obj | None]) -> Obj | str | None:
+def _read(get: Callable[[], KubeObject | None]) -> KubeObject | str | None:
     try:
         return get()
     except Exception as error:
         return f"could not read: {type(error).__name__}: {error}"
 
 
-def _objects(env: SyncerEnvironment, factory: WorkloadFactory) -> dict[str, Obj | str]:
+def _objects(env: SyncerEnvironment, factory: WorkloadFactory) -> dict[str, KubeObject | str]:
     """Every object the factory's workloads touched: upstream, each target's copy and the
     target's SyncStatus, named `<where>/<Kind>-<namespace>-<name>`."""
-    found: dict[str, Obj | str | None] = {}
+    found: dict[str, KubeObject | str | None] = {}
     for workload in factory.created:
         kind, name, namespace = workload.kind, workload.name, workload.namespace
         base = f"{kind.kind}-{namespace}-{name}"

@@ -10,31 +10,23 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from pytest_syncer.contract.wiring import REQUIRED_TEMPLATE_FIELDS, TEMPLATE_FIELDS
+
 PROVIDERS = ("embedded", "kind", "kubeconfig")
 DEFAULT_PROVIDER = "embedded"
 DEFAULT_TARGETS = 50
-"""The size DESIGN.md's performance bars and CI budget are stated for."""
+"""The size the performance bars are stated for (docs/architecture.md, "Performance bars")."""
 DEFAULT_KIND_CLUSTERS = 2
 DEFAULT_TIMEOUT = 60.0
 DEFAULT_SEED = 12
-"""Seed sync-12 is the e2e suite's."""
+"""The default seed: every run draws the same targets and faults unless told otherwise."""
 POOL_SIZE = 25
 """Targets per pooled syncer process."""
 DEFAULT_CRDS = Path("fixtures") / "crds" / "workloads"
 """Under the rootdir: the CRDs of the custom resources under test, installed when it exists."""
 KEEP_CHOICES = ("never", "on-failure", "always")
 XDIST_CHOICES = ("per-worker", "shared")
-
-TEMPLATE_FIELDS = (
-    "upstream_kubeconfig",
-    "downstream_kubeconfig",
-    "target",
-    "upstream_cluster",
-    "tunnel_url",
-    "tunnel_token_file",
-    "tunnel_ca_file",
-    "resources",
-)
+SWITCH = {"on": True, "true": True, "1": True, "off": False, "false": False, "0": False}
 
 
 class HarnessConfigError(ValueError):
@@ -96,7 +88,7 @@ OPTIONS = (
     OptionSpec(
         "--syncer-seed",
         "syncer_seed",
-        f"seed of the fault and conflict injection (default {DEFAULT_SEED}, seed sync-12)",
+        f"seed of the fault and conflict injection (default {DEFAULT_SEED})",
     ),
     OptionSpec(
         "--syncer-keep",
@@ -115,6 +107,19 @@ OPTIONS = (
         "syncer_xdist",
         "under pytest-xdist: per-worker (default; each worker builds its own environments) or "
         "shared (one environment per size for all workers; faults and status profiles skip)",
+    ),
+    OptionSpec(
+        "--syncer-network-faults",
+        "syncer_network_faults",
+        "on: every syncer reaches the upstream, its cluster and the hub's tunnel through a "
+        "fault proxy of the harness, one link each, so faults.link(...) can slow, cut or reset "
+        "it; off (default)",
+    ),
+    OptionSpec(
+        "--syncer-network-latency",
+        "syncer_network_latency",
+        "MS or MS+JITTER: the latency (and up to JITTER more, seeded) every link of "
+        "--syncer-network-faults has when healthy, each way; heal() returns to it (default 0)",
     ),
 )
 
@@ -135,6 +140,10 @@ class HarnessConfig:
     xdist: str = "per-worker"
     crds: tuple[Path, ...] = ()
     """CRD manifest files and folders (`--syncer-crds`), absolute."""
+    network_faults: bool = False
+    """Every syncer link goes through the harness's fault proxy (`--syncer-network-faults`)."""
+    network_latency: tuple[float, float] = (0.0, 0.0)
+    """Milliseconds of latency and jitter every healthy link has (`--syncer-network-latency`)."""
 
     def with_targets(self, targets: int) -> HarnessConfig:
         return replace(self, targets=targets)
@@ -169,7 +178,7 @@ def check_template(template: str) -> None:
             f"--syncer-command names unknown fields {sorted(unknown)}; "
             f"known: {', '.join(TEMPLATE_FIELDS)}"
         )
-    missing = {"upstream_kubeconfig", "downstream_kubeconfig", "target"} - names
+    missing = set(REQUIRED_TEMPLATE_FIELDS) - names
     if missing:
         raise HarnessConfigError(
             f"--syncer-command must pass {', '.join('{' + m + '}' for m in sorted(missing))}"
@@ -190,6 +199,17 @@ def _crds(text: str | None, root: Path | None) -> tuple[Path, ...]:
     return paths
 
 
+def _latency(text: str | None) -> tuple[float, float]:
+    """`200` or `200+50`: milliseconds of latency and of jitter on top."""
+    if not text:
+        return 0.0, 0.0
+    latency, _, jitter = text.partition("+")
+    return (
+        _number("--syncer-network-latency", latency.strip(), float, 0),
+        _number("--syncer-network-latency jitter", jitter.strip() or "0", float, 0),
+    )
+
+
 def resolve(
     values: Mapping[str, str | None], explicit: set[str], root: Path | None = None
 ) -> HarnessConfig:
@@ -201,7 +221,9 @@ def resolve(
         raise HarnessConfigError(
             f"--syncer-provider must be one of {', '.join(PROVIDERS)}, not {provider!r}"
         )
-    targets = int(_number("--syncer-targets", values.get("syncer_targets") or "50", int, 1))
+    targets = int(
+        _number("--syncer-targets", values.get("syncer_targets") or str(DEFAULT_TARGETS), int, 1)
+    )
     kind_clusters = int(
         _number(
             "--syncer-kind-clusters",
@@ -248,6 +270,20 @@ def resolve(
         raise HarnessConfigError(
             f"--syncer-xdist must be one of {', '.join(XDIST_CHOICES)}, not {xdist!r}"
         )
+    network_text = (values.get("syncer_network_faults") or "off").lower()
+    if network_text not in SWITCH:
+        raise HarnessConfigError(
+            f"--syncer-network-faults must be on or off, not {values['syncer_network_faults']!r}"
+        )
+    network_faults = SWITCH[network_text]
+    network_latency = _latency(values.get("syncer_network_latency"))
+    if network_latency != (0.0, 0.0) and not network_faults:
+        raise HarnessConfigError("--syncer-network-latency needs --syncer-network-faults on")
+    if network_faults and keep != "never":
+        raise HarnessConfigError(
+            f"--syncer-keep {keep} needs --syncer-network-faults off: the fault proxy lives in "
+            "the pytest process, so the kept syncers would lose their links when it exits"
+        )
     return HarnessConfig(
         provider,
         targets,
@@ -260,4 +296,6 @@ def resolve(
         artifacts,
         xdist,
         crds,
+        network_faults,
+        network_latency,
     )

@@ -1,5 +1,5 @@
-"""Conflicts injected below a workload, and the scenarios under `fixtures/conflicts/` that
-combine one with a strategy and the outcome it must have."""
+"""Conflicts injected below a workload, and the scenarios (shipped ones under
+`pytest_syncer/data/conflicts/`) that combine one with a strategy and the outcome it must have."""
 
 from __future__ import annotations
 
@@ -11,13 +11,13 @@ from typing import Any
 
 import yaml
 
+from pytest_syncer.contract.naming import CLUSTER_LABEL, LOCATOR_ANNOTATION
+from pytest_syncer.contract.objects import NamespaceLocator, SyncTarget
 from pytest_syncer.harness.environment import SyncerEnvironment
-from pytest_syncer.harness.kube import Obj
+from pytest_syncer.harness.kube import KubeObject
+from pytest_syncer.harness.waiting import wait_until
 from pytest_syncer.harness.waits import differences, poll
 from pytest_syncer.harness.workloads import CONTENT_SKIP, Workload, WorkloadFactory, load_manifest
-from pytest_syncer.syncer.interfaces import NamespaceLocator, SyncTarget
-from pytest_syncer.syncer.transform.naming import CLUSTER_LABEL, LOCATOR_ANNOTATION
-from pytest_syncer.waiting import wait_until
 
 INJECTIONS = ("drift", "delete", "foreign")
 
@@ -31,9 +31,9 @@ class ConflictScenario:
     inject: str
     strategy: str | None = None
     retain: tuple[str, ...] = ()
-    patch: Obj = field(default_factory=dict)
-    foreign: Obj = field(default_factory=dict)
-    expect: Obj = field(default_factory=dict)
+    patch: KubeObject = field(default_factory=dict)
+    foreign: KubeObject = field(default_factory=dict)
+    expect: KubeObject = field(default_factory=dict)
     phase: str = "Synced"
     owned: bool = True
     """Whether the copy below ends up carrying this syncer's marker."""
@@ -68,7 +68,7 @@ class Conflicts:
     def __init__(self, env: SyncerEnvironment) -> None:
         self.env = env
 
-    def drift(self, workload: Workload, target: str, patch: Obj) -> Obj:
+    def drift(self, workload: Workload, target: str, patch: KubeObject) -> KubeObject:
         """Someone edits the copy on `target`."""
         patched = workload.patch_downstream(target, patch)
         self.env.stats.record_conflict("drift", workload.namespace, [target])
@@ -84,9 +84,9 @@ class Conflicts:
         self,
         target: str,
         upstream_namespace: str,
-        manifest: Obj | str | Path,
+        manifest: KubeObject | str | Path,
         search: Sequence[Path] = (),
-    ) -> Obj:
+    ) -> KubeObject:
         """An object below that no syncer made, where the workload of the same name will go;
         the namespace below is made as the syncer makes it, if missing."""
         handle = self.env.targets[target]
@@ -114,8 +114,8 @@ class Conflicts:
         return created
 
     def concurrent_writers(
-        self, workload: Workload, patches: Sequence[Obj], writers: int = 4
-    ) -> Obj:
+        self, workload: Workload, patches: Sequence[KubeObject], writers: int = 4
+    ) -> KubeObject:
         """Several writers patch the upstream object at once; the waits then expect whatever
         the upstream object ended as."""
         with concurrent.futures.ThreadPoolExecutor(writers) as pool:

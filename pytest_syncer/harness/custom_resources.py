@@ -15,10 +15,10 @@ from typing import Any
 
 import yaml
 
-from pytest_syncer.clusters.kubeconfig import install
-from pytest_syncer.harness.kube import Cluster, Kind, Obj, register_kinds
-from pytest_syncer.syncer.engine.settings import DEFAULT_RESOURCES
-from pytest_syncer.waiting import wait_until
+from pytest_syncer.contract.resources import DEFAULT_RESOURCES
+from pytest_syncer.harness.clusters.kubeconfig import install
+from pytest_syncer.harness.kube import Cluster, Kind, KubeObject, register_kinds
+from pytest_syncer.harness.waiting import wait_until
 
 CRD_API_VERSION = "apiextensions.k8s.io/v1"
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
@@ -33,7 +33,7 @@ class CustomResource:
     """One CRD: where it came from and the resource it serves."""
 
     source: Path
-    manifest: Obj
+    manifest: KubeObject
 
     @property
     def group(self) -> str:

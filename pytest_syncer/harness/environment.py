@@ -22,8 +22,11 @@ from typing import Any
 
 from kubernetes import client as k8s_client
 
-from pytest_syncer.clusters.base import ClusterProvider, FaultNotSupported, ProvidedClusters
-from pytest_syncer.environment_file import EnvironmentFacts, TargetFacts
+from pytest_syncer.contract.heartbeat import last_heartbeat
+from pytest_syncer.contract.naming import placement_label, sync_target_key
+from pytest_syncer.contract.objects import NamespaceLocator, SyncTarget
+from pytest_syncer.contract.wiring import TargetWiring
+from pytest_syncer.harness.clusters.base import ClusterProvider, FaultNotSupported, ProvidedClusters
 from pytest_syncer.harness.config import POOL_SIZE, HarnessConfig
 from pytest_syncer.harness.custom_resources import (
     CustomResource,
@@ -32,19 +35,22 @@ from pytest_syncer.harness.custom_resources import (
     load_crds,
     syncer_resources,
 )
-from pytest_syncer.harness.kube import SYNC_TARGETS, Cluster, Obj
+from pytest_syncer.harness.environment_file import EnvironmentFacts, TargetFacts
+from pytest_syncer.harness.kube import SYNC_TARGETS, Cluster, KubeObject
+from pytest_syncer.harness.netfaults.proxy import FaultProxy
+from pytest_syncer.harness.netfaults.wiring import proxied
 from pytest_syncer.harness.run_stats import RunStats
-from pytest_syncer.harness.syncers import SyncerFleet, TargetWiring
-from pytest_syncer.processes import ServiceProcess
-from pytest_syncer.syncer.engine.heartbeat import last_heartbeat
-from pytest_syncer.syncer.interfaces import NamespaceLocator, SyncTarget
-from pytest_syncer.syncer.transform.naming import placement_label, sync_target_key
+from pytest_syncer.harness.syncers import SyncerFleet
+from pytest_syncer.harness.waiting import wait_until
+from pytest_syncer.process.parent import ServiceProcess
 from pytest_syncer.tunnel.auth import TokenAuthority
-from pytest_syncer.waiting import wait_until
 
 HEARTBEAT_THRESHOLD = 5.0
 """The hub calls a target stale after this many seconds without a heartbeat (tests: small)."""
 TOKEN_TTL = 24 * 3600.0
+HUB_PING_INTERVAL = 2.0
+"""The hub pings an idle tunnel after this many seconds and drops it when no pong comes within
+half of it (aiohttp's heartbeat): a silent syncer is found within 3 s (tests: small)."""
 
 
 @dataclass
@@ -97,6 +103,8 @@ class SyncerEnvironment:
     processes are not this object's to stop, kill or reconfigure."""
     custom_resources: list[CustomResource] = field(default_factory=list)
     """The CRDs of `--syncer-crds`, served upstream and on every target, and synced."""
+    network: FaultProxy | None = None
+    """With `--syncer-network-faults on`: the proxy every syncer link goes through."""
 
     @property
     def size(self) -> int:
@@ -148,11 +156,21 @@ class SyncerEnvironment:
                 f"--token-secret-file={secret}",
                 f"--state-dir={workdir / 'hub-state'}",
                 f"--heartbeat-threshold={HEARTBEAT_THRESHOLD:g}",
+                f"--ping-interval={HUB_PING_INTERVAL:g}",
             ]
             hub = ServiceProcess("hub", hub_args, log_path=workdir / "hub.log", startup_timeout=60)
             cleanup.callback(hub.stop)
             hub.start()
             hub.argv.append(f"--port={str(hub.ready['url']).rsplit(':', 1)[1]}")
+            stats = RunStats()
+            network: FaultProxy | None = None
+            if config.network_faults:
+                network = FaultProxy(
+                    config.seed,
+                    lambda kind: stats.record_fault(f"link-{kind}"),
+                    config.network_latency,
+                )
+                cleanup.callback(network.close)
             authority = TokenAuthority.from_file(secret)
             tokens = workdir / "tunnel-tokens"
             tokens.mkdir(exist_ok=True)
@@ -163,7 +181,7 @@ class SyncerEnvironment:
                     authority.mint(clusters.upstream_cluster, name, ttl=TOKEN_TTL)
                 )
                 token_file.chmod(0o600)
-                wirings[name] = TargetWiring(
+                wiring = TargetWiring(
                     target=name,
                     upstream_kubeconfig=clusters.upstream_kubeconfig,
                     upstream_cluster=clusters.upstream_cluster,
@@ -172,6 +190,9 @@ class SyncerEnvironment:
                     tunnel_token_file=token_file,
                     tunnel_ca_file=Path(str(hub.ready["ca"])),
                     resources=resources,
+                )
+                wirings[name] = (
+                    wiring if network is None else proxied(network, wiring, workdir / "links")
                 )
 
             def wait_ready(ready_targets: Sequence[str]) -> None:
@@ -199,7 +220,9 @@ class SyncerEnvironment:
             hub,
             syncers,
             cleanup,
+            stats=stats,
             custom_resources=crds,
+            network=network,
         )
 
     @classmethod
@@ -273,6 +296,7 @@ class SyncerEnvironment:
             "syncer": self.config.command or "reference (pooled)",
             "hub": self.hub_url,
             **({"custom resources": ", ".join(custom)} if custom else {}),
+            **({"network faults": "a proxied link per target and peer"} if self.network else {}),
             **self.clusters.facts,
         }
 
@@ -372,7 +396,7 @@ def _create_sync_targets(
     downstream: dict[Path, Cluster] = {}
     handles: dict[str, TargetHandle] = {}
     for name in names:
-        body: Obj = {
+        body: KubeObject = {
             "apiVersion": "workload.kcp.io/v1alpha1",
             "kind": "SyncTarget",
             "metadata": {"name": name},

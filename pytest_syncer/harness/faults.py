@@ -8,18 +8,22 @@ import signal
 
 import pytest
 
-from pytest_syncer.clusters.base import FaultNotSupported
+from pytest_syncer.harness.clusters.base import FaultNotSupported
 from pytest_syncer.harness.environment import SyncerEnvironment
+from pytest_syncer.harness.netfaults.links import LINK_KINDS
+from pytest_syncer.harness.netfaults.proxy import Link
+from pytest_syncer.harness.netfaults.wiring import link_name
 
 
 class Faults:
-    """Drop the tunnels, partition a target, SIGKILL and restart a syncer, restart the API
-    server. A fault on one target's syncer first moves that target into a process of its own."""
+    """Drop the tunnels, freeze a target, SIGKILL and restart a syncer, restart the API server,
+    and (with `--syncer-network-faults on`) slow, cut or reset one link of a syncer. A fault on
+    one target's syncer first moves that target into a process of its own."""
 
     def __init__(self, env: SyncerEnvironment) -> None:
         self.env = env
         self.random = random.Random(env.config.seed)
-        self.partitioned: set[str] = set()
+        self.frozen: set[str] = set()
         self.killed: set[str] = set()
 
     def pick_target(self) -> str:
@@ -32,12 +36,28 @@ class Faults:
         self.env.restart_hub()
         self.env.stats.record_fault("drop-tunnels")
 
-    def partition(self, target: str) -> None:
-        """Cut `target` off: its syncer process is frozen (SIGSTOP), so it reaches neither its
-        cluster nor the upstream, and its heartbeat stops, until `heal`."""
+    def freeze(self, target: str) -> None:
+        """Freeze the syncer of `target` (SIGSTOP): it reaches neither its cluster nor the
+        upstream, its connections stay open and its heartbeat stops, until `heal`."""
         self.env.syncers.isolate(target).signal(signal.SIGSTOP)
-        self.partitioned.add(target)
-        self.env.stats.record_fault("partition")
+        self.frozen.add(target)
+        self.env.stats.record_fault("freeze")
+
+    def link(self, target: str, kind: str) -> Link:
+        """The link of `target`'s syncer to the `upstream`, its `downstream` cluster or the
+        hub's `tunnel`: `latency(ms, jitter)`, `bandwidth(bytes_per_s)`, `blackhole()`,
+        `reset()`, `heal()`, each optionally for one `direction`. A pooled process reaches the
+        upstream through its first target's link, so asking for an upstream link first moves
+        `target` into a process of its own. Skips without `--syncer-network-faults on`."""
+        if kind not in LINK_KINDS:
+            raise ValueError(f"a link is one of {', '.join(LINK_KINDS)}, not {kind!r}")
+        if self.env.network is None:
+            pytest.skip("network faults need --syncer-network-faults on")
+        if target not in self.env.targets:
+            raise KeyError(f"no target {target!r}; the environment has {sorted(self.env.targets)}")
+        if kind == "upstream":
+            self.env.syncers.isolate(target)
+        return self.env.network.links[link_name(target, kind)]
 
     def kill_syncer(self, target: str) -> None:
         """SIGKILL the syncer of `target` (alone in its process first)."""
@@ -59,9 +79,11 @@ class Faults:
         self.env.stats.record_fault("restart-apiserver")
 
     def heal(self) -> None:
-        """Resume partitioned targets and restart killed syncers."""
-        for target in sorted(self.partitioned):
+        """Heal every link, resume frozen targets and restart killed syncers."""
+        if self.env.network is not None:
+            self.env.network.heal()
+        for target in sorted(self.frozen):
             self.env.syncers.process_of(target).signal(signal.SIGCONT)
-        self.partitioned.clear()
+        self.frozen.clear()
         for target in sorted(self.killed):
             self.restart_syncer(target)

@@ -26,8 +26,8 @@ from pytest_syncer.harness.session_report import SHARED_INPUT, SessionReport, ke
 if TYPE_CHECKING:
     from kubernetes.client import ApiClient
 
-    from pytest_syncer.clusters.base import ClusterProvider
     from pytest_syncer.harness.artifacts import LogWindow
+    from pytest_syncer.harness.clusters.base import ClusterProvider
     from pytest_syncer.harness.conflicts import Conflicts
     from pytest_syncer.harness.environment import SyncerEnvironment, TargetHandle
     from pytest_syncer.harness.faults import Faults
@@ -38,6 +38,8 @@ if TYPE_CHECKING:
     from pytest_syncer.harness.workloads import WorkloadFactory
 
 _namespaces = itertools.count(1)
+CONFIG_KEY = pytest.StashKey[HarnessConfig]()
+"""The checked `--syncer-*` settings, stashed by the plugin at configure time."""
 REPORT_KEY = pytest.StashKey[SessionReport]()
 """What this session built, kept and measured, for the plugin's terminal summary."""
 
@@ -54,6 +56,13 @@ class FailureContext:
 
 
 CONTEXT_KEY = pytest.StashKey[FailureContext]()
+
+
+def harness_config(config: pytest.Config) -> HarnessConfig:
+    """The checked `--syncer-*` settings of this run."""
+    return config.stash[CONFIG_KEY]
+
+
 SHARED_SKIP = (
     "{what} every pytest-xdist worker shares under --syncer-xdist shared; "
     "run this test with --syncer-xdist per-worker"
@@ -94,7 +103,7 @@ class EnvironmentCache:
         """One line per environment built, for the terminal summary."""
 
     def get(self, size: int) -> SyncerEnvironment:
-        from pytest_syncer.clusters.base import ProviderUnavailable
+        from pytest_syncer.harness.clusters.base import ProviderUnavailable
         from pytest_syncer.harness.environment import SyncerEnvironment
         from pytest_syncer.harness.leftovers import OwnerRegistry
 
@@ -140,7 +149,7 @@ class EnvironmentCache:
         return environment
 
     def _attach(self, size: int) -> None:
-        from pytest_syncer.clusters.base import ProviderUnavailable
+        from pytest_syncer.harness.clusters.base import ProviderUnavailable
 
         assert self.shared is not None
         try:
@@ -186,8 +195,6 @@ class EnvironmentCache:
 @pytest.fixture(scope="session")
 def syncer_config(pytestconfig: pytest.Config) -> HarnessConfig:
     """The checked `--syncer-*` options; override to pin settings in a conftest."""
-    from pytest_syncer.plugin import harness_config
-
     return harness_config(pytestconfig)
 
 
@@ -199,16 +206,19 @@ def syncer_pool_size() -> int:
 
 @pytest.fixture(scope="session")
 def syncer_manifest_dirs(pytestconfig: pytest.Config) -> list[Path]:
-    """Where `workload("file.yaml")` looks: the rootdir, then its `fixtures/` folder."""
+    """Where `workload("file.yaml")` looks: the rootdir, its `fixtures/` and
+    `fixtures/workloads/`, then the samples shipped in the package."""
+    from pytest_syncer.data import shipped
+
     root = pytestconfig.rootpath
-    return [root, root / "fixtures", root / "fixtures" / "workloads"]
+    return [root, root / "fixtures", root / "fixtures" / "workloads", shipped("workloads")]
 
 
 @pytest.fixture(scope="session")
 def syncer_cluster_provider() -> Callable[[HarnessConfig], ClusterProvider]:
     """Makes the provider of an environment from the options; override it to bring your own
     (a `KubeconfigProvider` with your own CRD and RBAC folder, say)."""
-    from pytest_syncer.clusters.registry import make_provider
+    from pytest_syncer.harness.clusters.registry import make_provider
 
     return make_provider
 
@@ -312,7 +322,7 @@ def workload(
 @pytest.fixture
 def conflicts(syncer_env: SyncerEnvironment) -> Conflicts:
     """Inject conflicts below: drift, downstream delete, foreign objects, concurrent writers,
-    a replicas fight; and load the scenarios under `fixtures/conflicts/`."""
+    a replicas fight (`harness.conflicts.run_scenario` plays a scenario file)."""
     from pytest_syncer.harness.conflicts import Conflicts
 
     return Conflicts(syncer_env)
@@ -320,8 +330,9 @@ def conflicts(syncer_env: SyncerEnvironment) -> Conflicts:
 
 @pytest.fixture
 def faults(syncer_env: SyncerEnvironment) -> Iterator[Faults]:
-    """Inject faults: drop the tunnels, partition a target, SIGKILL and restart a target's
-    syncer, restart the API server. Whatever is still broken after the test is healed."""
+    """Inject faults: drop the tunnels, freeze a target, SIGKILL and restart a target's
+    syncer, restart the API server, and with `--syncer-network-faults on` slow, cut or reset
+    one link of a syncer. Whatever is still broken after the test is healed."""
     from pytest_syncer.harness.faults import Faults
 
     if syncer_env.shared:

@@ -16,9 +16,11 @@ from typing import Any
 from kubernetes import client as k8s_client
 from kubernetes import config as k8s_config
 
-from pytest_syncer.syncer.engine.settings import KNOWN_RESOURCES
+from pytest_syncer.contract.resources import BUILTIN_KINDS
 
-Obj = dict[str, Any]
+KubeObject = dict[str, Any]
+"""A Kubernetes object as JSON. The syncer's interfaces name the same type KubeObject; the harness
+defines its own so that it need not import the syncer."""
 
 
 @dataclass(frozen=True)
@@ -66,7 +68,7 @@ KINDS: dict[tuple[str, str], Kind] = {
     for kind in (
         *(
             Kind(resource.api_version, resource.kind, resource.resource)
-            for resource in KNOWN_RESOURCES.values()
+            for resource in BUILTIN_KINDS.values()
         ),
         *_EXTRA,
     )
@@ -82,7 +84,7 @@ def register_kinds(kinds: Iterable[Kind]) -> None:
         KINDS[(kind.api_version, kind.kind)] = kind
 
 
-def kind_of(obj: Obj) -> Kind:
+def kind_of(obj: KubeObject) -> Kind:
     """The kind of a manifest; a clear error for kinds the harness does not know."""
     key = (obj.get("apiVersion", ""), obj.get("kind", ""))
     try:
@@ -122,7 +124,7 @@ class Cluster:
         *,
         query: list[tuple[str, str]] | None = None,
         content_type: str = "application/json",
-    ) -> Obj:
+    ) -> KubeObject:
         headers = {"Accept": "application/json", "Content-Type": content_type}
         params = self.api.param_serialize(
             method,
@@ -138,13 +140,13 @@ class Cluster:
             raise k8s_client.ApiException(
                 status=response.status, reason=response.reason, body=data.decode(errors="replace")
             )
-        result: Obj = json.loads(data) if data else {}
+        result: KubeObject = json.loads(data) if data else {}
         return result
 
-    def get(self, kind: Kind, name: str, namespace: str | None = None) -> Obj:
+    def get(self, kind: Kind, name: str, namespace: str | None = None) -> KubeObject:
         return self._call("GET", kind.path(namespace, name))
 
-    def find(self, kind: Kind, name: str, namespace: str | None = None) -> Obj | None:
+    def find(self, kind: Kind, name: str, namespace: str | None = None) -> KubeObject | None:
         """The object, or None when it does not exist."""
         try:
             return self.get(kind, name, namespace)
@@ -155,19 +157,19 @@ class Cluster:
 
     def list(
         self, kind: Kind, namespace: str | None = None, *, label_selector: str | None = None
-    ) -> list[Obj]:
+    ) -> list[KubeObject]:
         query = [("labelSelector", label_selector)] if label_selector else []
-        listed = self._call("GET", kind.path(namespace), query=query)["items"]
+        listed: list[KubeObject] = self._call("GET", kind.path(namespace), query=query)["items"]
         # A real server lists built-in types' items without apiVersion and kind.
         typed = {"apiVersion": kind.api_version, "kind": kind.kind}
         return [{**typed, **item} for item in listed]
 
-    def create(self, obj: Obj, namespace: str | None = None) -> Obj:
+    def create(self, obj: KubeObject, namespace: str | None = None) -> KubeObject:
         kind = kind_of(obj)
         namespace = namespace or obj.get("metadata", {}).get("namespace")
         return self._call("POST", kind.path(namespace), obj)
 
-    def ensure(self, obj: Obj, namespace: str | None = None) -> Obj:
+    def ensure(self, obj: KubeObject, namespace: str | None = None) -> KubeObject:
         """Create, or leave what exists (AlreadyExists is fine)."""
         try:
             return self.create(obj, namespace)
@@ -177,7 +179,9 @@ class Cluster:
         meta = obj["metadata"]
         return self.get(kind_of(obj), meta["name"], namespace or meta.get("namespace"))
 
-    def patch(self, kind: Kind, name: str, patch: Obj, namespace: str | None = None) -> Obj:
+    def patch(
+        self, kind: Kind, name: str, patch: KubeObject, namespace: str | None = None
+    ) -> KubeObject:
         return self._call(
             "PATCH",
             kind.path(namespace, name),

@@ -14,15 +14,15 @@ Standard library only: the sweep runs at every session start.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import os
 import shutil
-import signal
 import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+
+from pytest_syncer.process.proc import kill_group_or_process, our_processes, process_start
 
 RUNS_VARIABLE = "PYTEST_SYNCER_RUNS"
 RECORDS = "owners"
@@ -34,18 +34,6 @@ def runs_root() -> Path:
     if configured:
         return Path(configured)
     return Path(tempfile.gettempdir()) / f"pytest-syncer-{os.getuid()}"
-
-
-def process_start(pid: int) -> str | None:
-    """The start time of `pid` in clock ticks since boot (/proc stat field 22), or None."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    fields = stat.rsplit(")", 1)[1].split()
-    if fields[0] == "Z":
-        return None
-    return fields[19]
 
 
 @dataclass
@@ -108,28 +96,11 @@ class OwnerRegistry:
 def _naming(workdir: Path) -> list[int]:
     """pytest-syncer processes whose command line names a path inside `workdir`."""
     needles = {str(workdir).encode(), str(workdir.resolve()).encode()}
-    found: list[int] = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit() or int(entry.name) == os.getpid():
-            continue
-        try:
-            cmdline = (entry / "cmdline").read_bytes()
-        except OSError:
-            continue
-        if b"pytest_syncer" not in cmdline.replace(b"-", b"_"):
-            continue
-        args = cmdline.split(b"\0")
-        if any(needle in arg for arg in args for needle in needles):
-            found.append(int(entry.name))
-    return found
-
-
-def _kill(pid: int) -> None:
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        if os.getpgid(pid) == pid:
-            os.killpg(pid, signal.SIGKILL)
-        else:
-            os.kill(pid, signal.SIGKILL)
+    return [
+        pid
+        for pid, args in our_processes()
+        if any(needle in arg for arg in args for needle in needles)
+    ]
 
 
 def sweep(root: Path | None = None) -> list[str]:
@@ -150,7 +121,7 @@ def sweep(root: Path | None = None) -> list[str]:
         if record.kept and running:
             continue
         for pid in running:
-            _kill(pid)
+            kill_group_or_process(pid)
         shutil.rmtree(record.workdir, ignore_errors=True)
         path.unlink(missing_ok=True)
         what = "a kept environment, stopped since" if record.kept else "a crashed run"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pytest_syncer.clusters.embedded import write_profiles
+from pytest_syncer.harness.clusters.embedded import write_profiles
 from pytest_syncer.harness.environment import SyncerEnvironment
 from pytest_syncer.status.profiles import PROFILES
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pytest_syncer.environment_file import FILE_NAME, EnvironmentFacts
+from pytest_syncer.harness.environment_file import FILE_NAME, EnvironmentFacts
 from pytest_syncer.harness.run_stats import RunStats
 
 WORKER_OUTPUT = "pytest_syncer"

@@ -16,14 +16,14 @@ import fcntl
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from pytest_syncer.clusters.base import ClusterProvider, ProviderUnavailable
-from pytest_syncer.environment_file import FILE_NAME, EnvironmentFacts, EnvironmentFileError
+from pytest_syncer.harness.clusters.base import ClusterProvider, ProviderUnavailable
 from pytest_syncer.harness.config import HarnessConfig
 from pytest_syncer.harness.environment import SyncerEnvironment
+from pytest_syncer.harness.environment_file import FILE_NAME, EnvironmentFacts, EnvironmentFileError
 from pytest_syncer.harness.leftovers import OwnerRegistry
 from pytest_syncer.harness.run_stats import RunStats
 
@@ -83,8 +83,13 @@ class SharedRun:
                 started = time.monotonic()
                 registry = OwnerRegistry(workdir, owner=self.owner)
                 try:
+                    # Its processes outlive this worker, the fault proxy would not; faults
+                    # skip on shared environments anyway.
                     built = SyncerEnvironment.start(
-                        config, provider(config), workdir, pool_size=pool_size
+                        replace(config, network_faults=False),
+                        provider(config),
+                        workdir,
+                        pool_size=pool_size,
                     )
                 except ProviderUnavailable as error:
                     unavailable.write_text(str(error))
@@ -106,7 +111,7 @@ class SharedRun:
 def finish_shared(directory: Path, keep: str, failed: bool) -> tuple[list[str], RunStats]:
     """The controller's end: stop every shared environment, or keep it (`--syncer-keep`);
     the summary's lines about kept ones, and the tunnel reconnects counted in their logs."""
-    from pytest_syncer.environment_command import stop_environment
+    from pytest_syncer.harness.command import stop_environment
     from pytest_syncer.harness.session_report import kept_lines
 
     lines: list[str] = []

@@ -8,19 +8,17 @@ and it gets a process of its own, so killing it never takes other targets down.
 from __future__ import annotations
 
 import contextlib
-import os
 import shlex
 import signal
 import subprocess
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
 import yaml
 
-from pytest_syncer.processes import ServiceProcess
-from pytest_syncer.syncer.engine.settings import DEFAULT_RESOURCES
+from pytest_syncer.contract.wiring import TargetWiring
+from pytest_syncer.process.parent import GroupLeader, ServiceProcess
 
 FAST_FLAGS = (
     "--heartbeat-interval=1",
@@ -31,35 +29,9 @@ FAST_FLAGS = (
     "--tunnel-ping-interval=2",
     "--tunnel-ping-timeout=4",
 )
-"""Timings shrunk so faults heal within seconds (DESIGN.md: tests set heartbeats small)."""
+"""Timings shrunk so faults heal within seconds: kcp's defaults (a 20 s heartbeat) would make
+every fault test wait minutes."""
 STARTUP_TIMEOUT = 180.0
-
-
-@dataclass(frozen=True)
-class TargetWiring:
-    """What a syncer for one target is given (DESIGN.md's template fields)."""
-
-    target: str
-    upstream_kubeconfig: Path
-    upstream_cluster: str
-    downstream_kubeconfig: Path
-    tunnel_url: str
-    tunnel_token_file: Path
-    tunnel_ca_file: Path
-    resources: tuple[str, ...] = DEFAULT_RESOURCES
-    """What `--resources` names: the built-in kinds and the custom resources under test."""
-
-    def template_fields(self) -> dict[str, str]:
-        return {
-            "upstream_kubeconfig": str(self.upstream_kubeconfig),
-            "downstream_kubeconfig": str(self.downstream_kubeconfig),
-            "target": self.target,
-            "upstream_cluster": self.upstream_cluster,
-            "tunnel_url": self.tunnel_url,
-            "tunnel_token_file": str(self.tunnel_token_file),
-            "tunnel_ca_file": str(self.tunnel_ca_file),
-            "resources": ",".join(self.resources),
-        }
 
 
 class SyncerProcess(Protocol):
@@ -93,20 +65,7 @@ class ReferenceSyncer:
             *FAST_FLAGS,
         ]
         pool = workdir / f"syncer-{label}.yaml"
-        pool.write_text(
-            yaml.safe_dump(
-                [
-                    {
-                        "name": wiring.target,
-                        "downstream_kubeconfig": str(wiring.downstream_kubeconfig),
-                        "tunnel_url": wiring.tunnel_url,
-                        "tunnel_token_file": str(wiring.tunnel_token_file),
-                        "tunnel_ca_file": str(wiring.tunnel_ca_file),
-                    }
-                    for wiring in wirings
-                ]
-            )
-        )
+        pool.write_text(yaml.safe_dump([wiring.pool_entry() for wiring in wirings]))
         args.append(f"--sync-targets-file={pool}")
         self._process = ServiceProcess(
             "syncer",
@@ -134,7 +93,7 @@ class ReferenceSyncer:
         self._process.stop()
 
 
-class CommandSyncer:
+class CommandSyncer(GroupLeader):
     """Any syncer started from a `--syncer-command` template, one target per process.
 
     The contract asks for no ready line, so readiness is the caller's to check (the
@@ -146,10 +105,6 @@ class CommandSyncer:
         self.argv = shlex.split(template.format(**wiring.template_fields()))
         self.log_path = workdir / f"syncer-{wiring.target}.log"
         self._process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def running(self) -> bool:
-        return self._process is not None and self._process.poll() is None
 
     @property
     def pid(self) -> int | None:
@@ -165,23 +120,9 @@ class CommandSyncer:
                 start_new_session=True,
             )
 
-    def signal(self, signum: int) -> None:
-        if self.running:
-            assert self._process is not None
-            os.killpg(self._process.pid, signum)
-
     def stop(self) -> None:
-        process = self._process
-        if process is None:
-            return
-        if process.poll() is None:
-            self.signal(signal.SIGCONT)
-            self.signal(signal.SIGTERM)
-            try:
-                process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.signal(signal.SIGKILL)
-                process.wait()
+        """A template syncer may be stopped by a partition fault: resume it so SIGTERM lands."""
+        self._stop_group(10, resume=True)
 
 
 class SyncerFleet:

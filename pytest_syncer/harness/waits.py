@@ -8,8 +8,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from pytest_syncer.harness.kube import Obj
-from pytest_syncer.waiting import wait_until
+from pytest_syncer.harness.kube import KubeObject
+from pytest_syncer.harness.waiting import wait_until
 
 SHOWN_TARGETS = 8
 """A timeout lists at most this many differing targets, then counts the rest."""
@@ -95,7 +95,7 @@ def poll(
     return wait_until(observe, lambda seen: seen.ok, what=what, timeout=timeout, interval=interval)
 
 
-def expect_absent(found: Obj | None, where: str) -> list[str]:
+def expect_absent(found: KubeObject | None, where: str) -> list[str]:
     if found is None:
         return []
     deleting = " (being deleted)" if found["metadata"].get("deletionTimestamp") else ""

@@ -18,8 +18,10 @@ from typing import Any
 import yaml
 from kubernetes import client as k8s_client
 
+from pytest_syncer.contract.naming import PLACEMENT_LABEL_PREFIX, sync_status_name
 from pytest_syncer.harness.environment import SyncerEnvironment, TargetHandle
-from pytest_syncer.harness.kube import NAMESPACES, SYNC_STATUSES, Kind, Obj, kind_of
+from pytest_syncer.harness.kube import NAMESPACES, SYNC_STATUSES, Kind, KubeObject, kind_of
+from pytest_syncer.harness.waiting import WaitTimeout, wait_until
 from pytest_syncer.harness.waits import (
     Observation,
     differences,
@@ -28,8 +30,6 @@ from pytest_syncer.harness.waits import (
     poll,
     render_grid,
 )
-from pytest_syncer.syncer.transform.naming import PLACEMENT_LABEL_PREFIX, sync_status_name
-from pytest_syncer.waiting import WaitTimeout, wait_until
 
 SYNC = "Sync"
 CONTENT_SKIP = {"apiVersion", "kind", "metadata", "status"}
@@ -50,7 +50,7 @@ def merge(base: Any, patch: Any) -> Any:
     return result
 
 
-def load_manifest(source: Obj | str | Path, search: Sequence[Path]) -> Obj:
+def load_manifest(source: KubeObject | str | Path, search: Sequence[Path]) -> KubeObject:
     """A manifest from a dict, or from a YAML file (absolute, or under one of `search`)."""
     if isinstance(source, dict):
         return copy.deepcopy(source)
@@ -70,14 +70,14 @@ class Workload:
     """One upstream object placed on some targets."""
 
     def __init__(
-        self, env: SyncerEnvironment, manifest: Obj, namespace: str, placed: Iterable[str]
+        self, env: SyncerEnvironment, manifest: KubeObject, namespace: str, placed: Iterable[str]
     ) -> None:
         self.env = env
         self.kind: Kind = kind_of(manifest)
         self.name: str = manifest["metadata"]["name"]
         self.namespace = namespace
         self.placed: set[str] = set(placed)
-        self.expected: Obj = {
+        self.expected: KubeObject = {
             key: value for key, value in manifest.items() if key not in CONTENT_SKIP
         }
         self.expected_labels: dict[str, str] = dict(manifest["metadata"].get("labels") or {})
@@ -128,7 +128,7 @@ class Workload:
                 self._written = None
         self.env.stats.settle(self.namespace, checked)
 
-    def get(self) -> Obj:
+    def get(self) -> KubeObject:
         """The upstream object as it is now."""
         return self.env.upstream.get(self.kind, self.name, self.namespace)
 
@@ -138,16 +138,16 @@ class Workload:
     def downstream_namespace(self, target: str) -> str:
         return self.target(target).namespace(self.namespace)
 
-    def downstream(self, target: str) -> Obj | None:
+    def downstream(self, target: str) -> KubeObject | None:
         """The copy on `target`, or None."""
         handle = self.target(target)
         return handle.cluster.find(self.kind, self.name, handle.namespace(self.namespace))
 
-    def patch_downstream(self, target: str, patch: Obj) -> Obj:
+    def patch_downstream(self, target: str, patch: KubeObject) -> KubeObject:
         handle = self.target(target)
         return handle.cluster.patch(self.kind, self.name, patch, handle.namespace(self.namespace))
 
-    def update(self, patch: Obj) -> Obj:
+    def update(self, patch: KubeObject) -> KubeObject:
         """Merge-patch the upstream object; the waits then expect the patched content."""
         updated = self.env.upstream.patch(self.kind, self.name, patch, self.namespace)
         content = {key: value for key, value in patch.items() if key not in CONTENT_SKIP}
@@ -184,7 +184,7 @@ class Workload:
         self.deleted = True
         self.mark_written(gone)
 
-    def sync_status(self, target: str) -> Obj | None:
+    def sync_status(self, target: str) -> KubeObject | None:
         name = sync_status_name(self.kind.plural, self.name, target)
         return self.env.upstream.find(SYNC_STATUSES, name, self.namespace)
 
@@ -249,7 +249,9 @@ class Workload:
             interval=0.2,
         )
 
-    def wait_aggregated(self, expected_status: Obj, *, timeout: float | None = None) -> Obj:
+    def wait_aggregated(
+        self, expected_status: KubeObject, *, timeout: float | None = None
+    ) -> KubeObject:
         """The upstream `.status` contains `expected_status` (the hub's aggregate). On timeout
         the failure shows a grid: what each target reported in its SyncStatus beside the
         aggregate, field by field."""
@@ -272,7 +274,7 @@ class Workload:
             raise WaitTimeout(f"{error}\n{self.status_grid(expected_status)}") from None
         return self.get()
 
-    def status_grid(self, expected_status: Obj) -> str:
+    def status_grid(self, expected_status: KubeObject) -> str:
         """Which target holds what: each target's reported status (its SyncStatus's
         `downstreamStatus`) and phase, the upstream aggregate and the expectation, as a grid
         over the fields of `expected_status`."""
@@ -349,7 +351,7 @@ class WorkloadFactory:
 
     def __call__(
         self,
-        manifest: Obj | str | Path,
+        manifest: KubeObject | str | Path,
         *,
         targets: int | Sequence[str] | None = None,
         name: str | None = None,
@@ -399,7 +401,7 @@ class WorkloadFactory:
             workload.wait_gone()
 
 
-def _show_at(obj: Obj, path: str) -> str:
+def _show_at(obj: KubeObject, path: str) -> str:
     value: object = obj
     for key in path.split("."):
         if not isinstance(value, dict) or key not in value:

@@ -8,6 +8,14 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 
+from pytest_syncer.contract.heartbeat import last_heartbeat
+from pytest_syncer.contract.naming import (
+    CLUSTER_LABEL,
+    LOCATOR_ANNOTATION,
+    PLACEMENT_LABEL_PREFIX,
+    SYNC_TARGET_KEY_LABEL,
+    WORKLOAD_UID_LABEL,
+)
 from pytest_syncer.harness.environment import HEARTBEAT_THRESHOLD, SyncerEnvironment
 from pytest_syncer.harness.kube import (
     KINDS,
@@ -15,19 +23,12 @@ from pytest_syncer.harness.kube import (
     SYNC_STATUSES,
     SYNC_TARGETS,
     Cluster,
-    Obj,
+    KubeObject,
 )
 from pytest_syncer.harness.waits import differences
 from pytest_syncer.soak.churn import CHURN_KINDS, RUN_LABEL, Churn
 from pytest_syncer.soak.model import Model
 from pytest_syncer.status.rules import SYNC_TARGETS_READY
-from pytest_syncer.syncer.engine.heartbeat import last_heartbeat
-from pytest_syncer.syncer.interfaces import SYNC_TARGET_KEY_LABEL, WORKLOAD_UID_LABEL
-from pytest_syncer.syncer.transform.naming import (
-    CLUSTER_LABEL,
-    LOCATOR_ANNOTATION,
-    PLACEMENT_LABEL_PREFIX,
-)
 
 DEPLOYMENT = KINDS[("apps/v1", "Deployment")]
 
@@ -85,17 +86,17 @@ class Auditor:
             if age > HEARTBEAT_THRESHOLD:
                 audit.pending.append(f"{target['metadata']['name']}: last heartbeat {age:.0f}s ago")
 
-    def _upstream(self, audit: Audit) -> dict[tuple[str, str, str], Obj]:
+    def _upstream(self, audit: Audit) -> dict[tuple[str, str, str], KubeObject]:
         """The live upstream objects by (kind, namespace, name), checked against the model."""
-        found: dict[tuple[str, str, str], Obj] = {}
+        found: dict[tuple[str, str, str], KubeObject] = {}
         for kind in CHURN_KINDS:
             for namespace in self.churn.namespaces:
                 for item in self.upstream.list(kind, namespace, label_selector=RUN_LABEL):
                     found[(kind.kind, namespace, item["metadata"]["name"])] = item
         audit.checked += len(found)
-        live: dict[tuple[str, str, str], Obj] = {}
+        live: dict[tuple[str, str, str], KubeObject] = {}
         for key, model in self.churn.objects.items():
-            obj: Obj | None = found.pop(key, None)
+            obj: KubeObject | None = found.pop(key, None)
             if model.deleted or not model.exists:
                 if obj is not None:
                     audit.pending.append(f"{model.ref} deleted but still upstream (finalizer held)")
@@ -118,7 +119,7 @@ class Auditor:
                 audit.pending.append(f"namespace {namespace} deleted but still upstream")
         return live
 
-    def _aggregate(self, audit: Audit, model: Model, obj: Obj) -> None:
+    def _aggregate(self, audit: Audit, model: Model, obj: KubeObject) -> None:
         replicas = obj["spec"]["replicas"] * len(model.placed)
         generation = obj["metadata"].get("generation")
         status = obj.get("status") or {}
@@ -128,7 +129,7 @@ class Auditor:
             "observedGeneration": generation,
         }
         lines = differences(expected, status, "status")
-        ready: Obj = next(
+        ready: KubeObject = next(
             (c for c in status.get("conditions") or () if c.get("type") == SYNC_TARGETS_READY),
             {},
         )
@@ -136,7 +137,7 @@ class Auditor:
             lines.append(f"{SYNC_TARGETS_READY}: {ready.get('message', 'none yet')}")
         audit.pending += [f"{model.ref} aggregate: {line}" for line in lines]
 
-    def _copies(self, audit: Audit, live: dict[tuple[str, str, str], Obj]) -> None:
+    def _copies(self, audit: Audit, live: dict[tuple[str, str, str], KubeObject]) -> None:
         seen: Counter[tuple[str, str, str, str]] = Counter()
         for name, target in self.env.targets.items():
             selector = f"{CLUSTER_LABEL}={target.key}"
@@ -199,7 +200,7 @@ class Auditor:
                 found[namespace["metadata"]["name"]] = locator.get("namespace", "")
         return found
 
-    def _sync_statuses(self, audit: Audit, live: dict[tuple[str, str, str], Obj]) -> None:
+    def _sync_statuses(self, audit: Audit, live: dict[tuple[str, str, str], KubeObject]) -> None:
         keys = {target.key: name for name, target in self.env.targets.items()}
         by_uid = {obj["metadata"]["uid"]: key for key, obj in live.items()}
         seen: Counter[tuple[str, str]] = Counter()

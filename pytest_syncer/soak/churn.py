@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from pytest_syncer.harness.environment import SyncerEnvironment
-from pytest_syncer.harness.kube import KINDS, NAMESPACES, Cluster, Kind, Obj
+from pytest_syncer.harness.kube import KINDS, NAMESPACES, Cluster, Kind, KubeObject
 from pytest_syncer.soak.model import Model, project
 from pytest_syncer.soak.progress import say
 
@@ -150,7 +150,7 @@ class Churn:
         with self.lock:
             self.objects[(kind.kind, namespace, name)] = model
         labels = {**model.labels, RUN_LABEL: "1", **self._placement(model.placed)}
-        body: Obj = {
+        body: KubeObject = {
             "apiVersion": kind.api_version,
             "kind": kind.kind,
             "metadata": {"name": name, "namespace": namespace, "labels": labels},
@@ -166,7 +166,7 @@ class Churn:
         patch = _update_patch(model, self.rng)
         self._patch(model, patch)
 
-    def _patch(self, model: Model, patch: Obj) -> None:
+    def _patch(self, model: Model, patch: KubeObject) -> None:
         if self._write(
             model, lambda: self.upstream.patch(model.kind, model.name, patch, model.namespace)
         ):
@@ -241,7 +241,7 @@ class Churn:
             self.adopt(model, found)
         return True
 
-    def adopt(self, model: Model, found: Obj | None) -> None:
+    def adopt(self, model: Model, found: KubeObject | None) -> None:
         model.uncertain = False
         if found is None:
             model.exists = False
@@ -254,7 +254,7 @@ class Churn:
         model.content = project(model.content, found)
 
 
-def _content(kind: Kind, rng: random.Random) -> Obj:
+def _content(kind: Kind, rng: random.Random) -> KubeObject:
     revision = str(rng.randrange(1_000_000))
     if kind.kind == "ConfigMap":
         return {"data": {"rev": revision, "mode": rng.choice(("fast", "safe"))}}
@@ -282,7 +282,7 @@ def _content(kind: Kind, rng: random.Random) -> Obj:
     }
 
 
-def _update_patch(model: Model, rng: random.Random) -> Obj:
+def _update_patch(model: Model, rng: random.Random) -> KubeObject:
     revision = str(rng.randrange(1_000_000))
     kind = model.kind.kind
     if kind == "ConfigMap":

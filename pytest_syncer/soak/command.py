@@ -21,12 +21,12 @@ from typing import Any
 
 from pytest_syncer.harness.config import HarnessConfigError
 from pytest_syncer.harness.environment import SyncerEnvironment
-from pytest_syncer.service import sigterm_interrupts
+from pytest_syncer.harness.waiting import WaitTimeout, wait_until
+from pytest_syncer.process.child import sigterm_interrupts
 from pytest_syncer.soak.audit import Audit, Auditor
 from pytest_syncer.soak.churn import Churn
 from pytest_syncer.soak.faults import FAULT_KINDS, FaultInjector
 from pytest_syncer.soak.progress import say
-from pytest_syncer.waiting import WaitTimeout, wait_until
 
 PROGRESS_INTERVAL = 10.0
 
@@ -53,12 +53,14 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str]) -> int:
     args = _parser().parse_args(argv)
-    from pytest_syncer.clusters.registry import make_provider
+    from pytest_syncer.harness.clusters.registry import make_provider
     from pytest_syncer.harness.config import resolve
 
     values = {"syncer_targets": str(args.targets), "syncer_seed": str(args.seed)}
     try:
-        config = resolve({**values, "syncer_provider": "embedded"}, set(values))
+        config = resolve(
+            {**values, "syncer_provider": "embedded", "syncer_network_faults": "on"}, set(values)
+        )
     except HarnessConfigError as error:
         say(str(error))
         return 2
@@ -157,7 +159,7 @@ def _soak(
         "operations_failed": churn.failed,
         "faults": {kind: injector.counts[kind] for kind in FAULT_KINDS},
         "conflicts_409": injector.conflicts,
-        "partitions_stale": injector.partitions_stale,
+        "freezes_stale": injector.freezes_stale,
         "objects_checked": audit.checked,
         "lost": len(audit.lost),
         "duplicated": len(audit.duplicated),

@@ -1,6 +1,7 @@
 """Faults drawn from a seed on the real processes while the churn runs: tunnels dropped, a
-target partitioned past its heartbeat threshold, syncers killed and restarted, the API server
-restarted, 409 storms from concurrent writers."""
+target frozen past its heartbeat threshold, syncers killed and restarted, the API server
+restarted, 409 storms from concurrent writers, and on a victim's links (through the fault
+proxy): a link black-holed or reset, or all three slowed."""
 
 from __future__ import annotations
 
@@ -12,23 +13,38 @@ from collections import Counter
 
 from kubernetes import client as k8s_client
 
+from pytest_syncer.contract.heartbeat import last_heartbeat
 from pytest_syncer.harness.environment import HEARTBEAT_THRESHOLD, SyncerEnvironment
 from pytest_syncer.harness.faults import Faults
-from pytest_syncer.harness.kube import SYNC_TARGETS, Obj
+from pytest_syncer.harness.kube import SYNC_TARGETS, KubeObject
+from pytest_syncer.harness.netfaults.links import LINK_KINDS
 from pytest_syncer.soak.churn import Churn
 from pytest_syncer.soak.model import Model
 from pytest_syncer.soak.progress import say
-from pytest_syncer.syncer.engine.heartbeat import last_heartbeat
 
-FAULT_KINDS = ("drop_tunnels", "partition", "kill_syncer", "restart_apiserver", "conflict_storm")
+NETWORK_KINDS = ("blackhole_link", "reset_link", "slow_links")
+"""Drawn only when the environment's links go through the fault proxy (the soak's always do)."""
+FAULT_KINDS = (
+    "drop_tunnels",
+    "freeze",
+    "kill_syncer",
+    "restart_apiserver",
+    "conflict_storm",
+    *NETWORK_KINDS,
+)
+ON_A_VICTIM = ("freeze", "kill_syncer", *NETWORK_KINDS)
+SLOW_LATENCY_MS = 200.0
+SLOW_JITTER_MS = 50.0
+SLOW_BANDWIDTH = 256 * 1024
+"""Bytes per second each direction of a slowed link carries."""
 VICTIMS = 3
 """Faults on one target's syncer hit at most this many targets: each isolation restarts a pool
 and leaves one more process, and a 2-core machine has room for only a few."""
 STORM_WRITERS = 6
 STORM_WRITES = 4
 """Each storm writer lands this many writes, retrying each until no 409 answers it."""
-PARTITION_HOLD = HEARTBEAT_THRESHOLD * 1.5 + 2
-"""A partition lasts past the hub's heartbeat threshold, so the target is reported stale."""
+FREEZE_HOLD = HEARTBEAT_THRESHOLD * 1.5 + 2
+"""A freeze lasts past the hub's heartbeat threshold, so the target is reported stale."""
 
 
 class FaultInjector:
@@ -50,8 +66,11 @@ class FaultInjector:
         self.error: BaseException | None = None
         self.rounds = 0
         """Rounds of every fault kind completed."""
-        self.partitions_stale = 0
-        """Partitions whose victim's heartbeat was past the hub's threshold before the heal."""
+        self.kinds = [
+            kind for kind in FAULT_KINDS if env.network is not None or kind not in NETWORK_KINDS
+        ]
+        self.freezes_stale = 0
+        """Freezes whose victim's heartbeat was past the hub's threshold before the heal."""
 
     @property
     def done_once(self) -> bool:
@@ -61,7 +80,7 @@ class FaultInjector:
     def run(self, stop: threading.Event) -> None:
         try:
             while not stop.is_set():
-                kinds = list(FAULT_KINDS)
+                kinds = list(self.kinds)
                 self.rng.shuffle(kinds)
                 for kind in kinds:
                     if stop.wait(self.rng.uniform(self.gap / 2, self.gap * 1.5)):
@@ -80,12 +99,14 @@ class FaultInjector:
         victim = self.rng.choice(self.victims)
         began = time.monotonic()
         also = ""
-        if kind == "partition":
-            self.faults.partition(victim)
-            also = self._meanwhile(PARTITION_HOLD)
+        if kind == "freeze":
+            self.faults.freeze(victim)
+            also = self._meanwhile(FREEZE_HOLD)
             if self._stale(victim):
-                self.partitions_stale += 1
+                self.freezes_stale += 1
             self.faults.heal()
+        elif kind in NETWORK_KINDS:
+            also = self._network(kind, victim)
         elif kind == "kill_syncer":
             self.faults.kill_syncer(victim)
             also = self._meanwhile(self.rng.uniform(1.0, 4.0))
@@ -93,7 +114,7 @@ class FaultInjector:
         else:
             self._global(kind)
         self.counts[kind] += 1
-        where = f" on {victim}" if kind in ("partition", "kill_syncer") else ""
+        where = f" on {victim}" if kind in ON_A_VICTIM else ""
         say(f"fault {kind}{where}{also} healed after {time.monotonic() - began:.1f}s")
 
     def _stale(self, victim: str) -> bool:
@@ -110,6 +131,30 @@ class FaultInjector:
             self.faults.restart_apiserver()
         else:
             self.storm()
+
+    def _network(self, kind: str, victim: str) -> str:
+        """One of the victim's links black-holed (no byte, FIN or RST) or reset (RST, new
+        connections refused) for a while, or all three slowed; then healed."""
+        if kind == "slow_links":
+            for name in LINK_KINDS:
+                link = self.faults.link(victim, name)
+                link.latency(SLOW_LATENCY_MS, SLOW_JITTER_MS)
+                link.bandwidth(SLOW_BANDWIDTH)
+            hold = self.rng.uniform(3.0, 8.0)
+            what = f"every link {SLOW_LATENCY_MS:g}+{SLOW_JITTER_MS:g} ms, {SLOW_BANDWIDTH} B/s"
+        else:
+            which = self.rng.choice(LINK_KINDS)
+            link = self.faults.link(victim, which)
+            if kind == "blackhole_link":
+                link.blackhole()
+                hold = self.rng.uniform(2.0, 8.0)
+            else:
+                link.reset()
+                hold = self.rng.uniform(0.5, 3.0)
+            what = f"its {which} link"
+        time.sleep(hold)
+        self.faults.heal()
+        return f" ({what}, {hold:.1f}s)"
 
     def _meanwhile(self, hold: float) -> str:
         """While a victim is down, half the time the API server restarts or the tunnels
@@ -170,7 +215,7 @@ class FaultInjector:
                     return
 
 
-def _storm_patch(model: Model, current: Obj, value: str) -> Obj:
+def _storm_patch(model: Model, current: KubeObject, value: str) -> KubeObject:
     precondition = {"resourceVersion": current["metadata"]["resourceVersion"]}
     kind = model.kind.kind
     if kind == "ConfigMap":

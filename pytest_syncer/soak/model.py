@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from pytest_syncer.harness.kube import Kind, Obj
+from pytest_syncer.harness.kube import Kind, KubeObject
 
 
 @dataclass
@@ -17,7 +17,7 @@ class Model:
     kind: Kind
     namespace: str
     name: str
-    content: Obj
+    content: KubeObject
     labels: dict[str, str]
     placed: set[str]
     exists: bool = True

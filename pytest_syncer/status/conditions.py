@@ -12,16 +12,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 
-def parse_time(text: object) -> float | None:
-    """An RFC 3339 timestamp as seconds since the epoch; None when absent or unreadable."""
-    if not isinstance(text, str) or not text:
-        return None
-    try:
-        return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
-    except ValueError:
-        return None
-
-
 def rfc3339(seconds: float) -> str:
     return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 

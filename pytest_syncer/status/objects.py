@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from pytest_syncer.contract.naming import placement_label
+from pytest_syncer.contract.objects import ObjectReference, SyncPhase, SyncStatusRecord
 from pytest_syncer.status.conditions import rfc3339
-from pytest_syncer.syncer.interfaces import ObjectReference, SyncPhase, SyncStatusRecord
-from pytest_syncer.syncer.transform.naming import placement_label
 
 
 def sync_target(name: str) -> dict[str, Any]:

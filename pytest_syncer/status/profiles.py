@@ -103,7 +103,14 @@ def ready_count(profile: Profile, replicas: int, elapsed: float) -> tuple[int, f
         return 0, profile.delay - elapsed
     if profile.step < MIN_STEP:
         return goal, None
-    grown = 1 + math.floor((elapsed - profile.delay) / profile.step + 1e-9)
+    grown = min(goal, 1 + math.floor((elapsed - profile.delay) / profile.step))
+    # Replica k+1 is ready at the instant delay + k * step, as computed below; the division may
+    # round across that instant, so settle the count against the instants themselves. (A margin
+    # instead made replicas ready up to a billionth of a step before the change it promised.)
+    while grown < goal and profile.delay + grown * profile.step <= elapsed:
+        grown += 1
+    while grown > 1 and profile.delay + (grown - 1) * profile.step > elapsed:
+        grown -= 1
     if grown >= goal:
         return goal, None
     return grown, profile.delay + grown * profile.step - elapsed

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
-from pytest_syncer.syncer.interfaces import SyncPhase
+from pytest_syncer.contract.objects import SyncPhase
 
 SYNC_TARGETS_READY = "SyncTargetsReady"
 """The aggregator's own condition: every placed target has a fresh heartbeat and is Synced."""

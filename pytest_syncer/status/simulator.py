@@ -23,17 +23,16 @@ from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
-from pytest_syncer.service import configure_logging, run_service
+from pytest_syncer.contract.objects import KubeObject
+from pytest_syncer.kubeclient.client import ApiError, KubeClient, Resource
+from pytest_syncer.kubeclient.controller import QueueController
+from pytest_syncer.kubeclient.reflector import Change, Reflector
+from pytest_syncer.process.child import AsyncService, configure_logging, run_service
 from pytest_syncer.status.conditions import rfc3339, stamp_transitions
 from pytest_syncer.status.merge_patch import merge_patch_between
 from pytest_syncer.status.profiles import PROFILE_LABEL, PROFILES, Profile, simulate
-from pytest_syncer.syncer.client import ApiError, KubeClient, Resource
-from pytest_syncer.syncer.interfaces import KubeObject
-from pytest_syncer.syncer.reflector import Change, Reflector
-from pytest_syncer.syncer.workqueue import WorkQueue
 
 log = logging.getLogger(__name__)
 
@@ -116,7 +115,7 @@ class SimKey:
     name: str
 
 
-class Simulator:
+class Simulator(AsyncService):
     """The simulated controllers of many clusters, as an async context manager."""
 
     def __init__(
@@ -143,8 +142,7 @@ class Simulator:
         self.clusters: dict[str, KubeClient] = {}
         self._reflectors: dict[tuple[str, Resource], Reflector] = {}
         self._seen: dict[SimKey, tuple[int, float]] = {}
-        self._queue: WorkQueue[SimKey] | None = None
-        self._tasks: list[asyncio.Task[None]] = []
+        self._controller: QueueController[SimKey] | None = None
 
     def ready_payload(self) -> dict[str, Any]:
         return {
@@ -155,24 +153,14 @@ class Simulator:
     def _cluster_profile(self, cluster: str) -> str:
         return self.profiles.clusters.get(cluster, self.profiles.default)
 
-    async def __aenter__(self) -> Self:
-        try:
-            await self._start()
-        except BaseException:
-            await self._stop()
-            raise
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        await self._stop()
-
     async def _start(self) -> None:
-        self._queue = WorkQueue()
+        self._controller = QueueController(
+            self._play,
+            name="simulator worker",
+            workers=self._workers,
+            retry_on=(Exception,),
+            on_retry=self._failed,
+        )
         for path in self._kubeconfigs:
             client = await KubeClient.from_kubeconfig(path)
             name = client.logical_cluster or path.stem
@@ -188,24 +176,15 @@ class Simulator:
             await reflector.start()
         for reflector in self._reflectors.values():
             await reflector.wait_synced(60.0)
-        self._tasks = [
-            asyncio.create_task(self._work(), name=f"simulator worker {index}")
-            for index in range(self._workers)
-        ]
+        self._controller.start()
         if self._profiles_file is not None:
-            self._tasks.append(asyncio.create_task(self._follow_profiles(self._profiles_file)))
+            self._controller.spawn(self._follow_profiles(self._profiles_file), "profiles file")
         log.info("simulating %d clusters", len(self.clusters))
 
     async def _stop(self) -> None:
-        if self._queue is not None:
-            self._queue.shut_down()
+        if self._controller is not None:
             log.info("stopping after %d status writes", self.writes)
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        self._tasks.clear()
+            await self._controller.close()
         for reflector in self._reflectors.values():
             await reflector.stop()
         self._reflectors.clear()
@@ -230,8 +209,8 @@ class Simulator:
                 metadata.get("labels") or {}
             ):
                 return
-            if self._queue is not None:
-                self._queue.add(key)
+            if self._controller is not None:
+                self._controller.enqueue(key)
 
         return handle
 
@@ -250,13 +229,9 @@ class Simulator:
                 log.warning("profiles file %s not used: %s", path, error)
                 continue
             log.info("profiles now %s", dict(self.profiles.clusters))
-            assert self._queue is not None
+            assert self._controller is not None
             for key in list(self._seen):
-                self._queue.add(key)
-
-    async def _work(self) -> None:
-        assert self._queue is not None
-        await self._queue.serve(self._play, self._failed)
+                self._controller.enqueue(key)
 
     def _failed(self, key: SimKey, error: Exception, delay: float) -> None:
         log.warning(
@@ -302,8 +277,8 @@ class Simulator:
                     raise
                 return
             self.writes += 1
-        if simulated.next_change is not None and self._queue is not None:
-            self._queue.add_after(key, simulated.next_change + 0.001)
+        if simulated.next_change is not None and self._controller is not None:
+            self._controller.enqueue(key, simulated.next_change + 0.001)
 
 
 def _file_stamp(path: Path) -> tuple[float, int] | None:

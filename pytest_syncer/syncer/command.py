@@ -1,8 +1,9 @@
 """`pytest-syncer syncer`: the reference syncer, one target or a pool of them in one process.
 
-The flags are DESIGN.md's command-line contract, so the harness drives this and any other
-syncer alike. Pooled mode (`--sync-targets-file`) runs many targets on one event loop with one
-upstream connection pool; each target keeps its own informers, queue and log prefix.
+The flags are the syncer command-line contract (docs/syncer.md; kcp's syncer names the same
+things), so the harness drives this and any other syncer alike. Pooled mode
+(`--sync-targets-file`) runs many targets on one event loop with one upstream connection pool;
+each target keeps its own informers, queue and log prefix.
 """
 
 from __future__ import annotations
@@ -20,9 +21,10 @@ from typing import Any
 
 import yaml
 
-from pytest_syncer.service import configure_logging, run_service
-from pytest_syncer.syncer.client import KubeClient
-from pytest_syncer.syncer.engine.settings import DEFAULT_RESOURCES, EngineSettings, StatusMode
+from pytest_syncer.contract.wiring import POOL_ENTRY_FIELDS
+from pytest_syncer.kubeclient.client import KubeClient
+from pytest_syncer.process.child import configure_logging, run_service
+from pytest_syncer.syncer.engine.settings import EngineSettings, StatusMode
 from pytest_syncer.syncer.engine.target import TargetSyncer, resolve_resources
 from pytest_syncer.syncer.engine.upstream import SharedUpstream
 from pytest_syncer.syncer.interfaces import ConflictStrategy
@@ -35,7 +37,6 @@ from pytest_syncer.tunnel.agent import (
 log = logging.getLogger(__name__)
 
 READY_TIMEOUT_SECONDS = 600.0
-TUNNEL_KEYS = ("tunnel_url", "tunnel_token_file", "tunnel_ca_file")
 
 
 @dataclass(frozen=True)
@@ -54,8 +55,8 @@ class TargetsFileError(ValueError):
 
 
 def load_targets_file(path: Path) -> list[TargetConfig]:
-    """Read a YAML or JSON list of {name, downstream_kubeconfig, tunnel_*}; paths are relative
-    to the file."""
+    """Read a YAML or JSON list of `POOL_ENTRY_FIELDS` entries; paths are relative to the
+    file."""
     try:
         data = yaml.safe_load(path.read_text())
     except (OSError, yaml.YAMLError) as error:
@@ -172,10 +173,11 @@ async def running_syncer(
 
 
 def build_parser() -> argparse.ArgumentParser:
+    defaults = EngineSettings()
     parser = argparse.ArgumentParser(
         prog="pytest-syncer syncer",
         description="Sync workloads placed on a sync target from an upstream workspace down to "
-        "the target's cluster (DESIGN.md, syncer command-line contract).",
+        "the target's cluster; the flags are the contract every syncer under test honours.",
     )
     parser.add_argument("--upstream-kubeconfig", type=Path, required=True)
     parser.add_argument("--downstream-kubeconfig", type=Path, help="the target's cluster")
@@ -183,8 +185,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--sync-targets-file",
         type=Path,
-        help="pooled mode: a YAML/JSON list of {name, downstream_kubeconfig, tunnel_url, "
-        "tunnel_token_file, tunnel_ca_file}, all served by this process",
+        help="pooled mode: a YAML/JSON list of {" + ", ".join(POOL_ENTRY_FIELDS) + "}, all "
+        "served by this process",
     )
     parser.add_argument(
         "--upstream-cluster",
@@ -193,31 +195,35 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--resources",
-        default=",".join(DEFAULT_RESOURCES),
+        default=",".join(defaults.resources),
         help="comma-separated resource.group names to sync (default: every built-in kind)",
     )
     parser.add_argument(
         "--conflict-strategy",
         choices=[strategy.value for strategy in ConflictStrategy],
-        default=ConflictStrategy.UPSTREAM_WINS.value,
+        default=defaults.conflict_strategy.value,
         help="for objects without the workload.kcp.io/conflict-strategy annotation",
     )
-    parser.add_argument("--heartbeat-interval", type=float, default=20.0, metavar="S")
+    parser.add_argument(
+        "--heartbeat-interval", type=float, default=defaults.heartbeat_interval, metavar="S"
+    )
     parser.add_argument(
         "--status-mode",
         choices=[mode.value for mode in StatusMode],
-        default=StatusMode.SYNCSTATUS.value,
+        default=defaults.status_mode.value,
         help="where downstream status goes up: SyncStatus objects, or kcp's annotation",
     )
-    parser.add_argument("--resync-period", type=float, default=600.0, metavar="S")
+    parser.add_argument("--resync-period", type=float, default=defaults.resync_period, metavar="S")
     parser.add_argument(
         "--namespace-cleanup-delay",
         type=float,
-        default=30.0,
+        default=defaults.namespace_cleanup_delay,
         metavar="S",
         help="how long a namespace below stays empty before it is deleted",
     )
-    parser.add_argument("--workers", type=int, default=4, help="reconciles in flight per target")
+    parser.add_argument(
+        "--workers", type=int, default=defaults.workers, help="reconciles in flight per target"
+    )
     parser.add_argument("--log-level", default="INFO")
     add_tunnel_arguments(parser)
     return parser

@@ -16,7 +16,7 @@ from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from pytest_syncer.service import configure_logging, run_service
+from pytest_syncer.process.child import configure_logging, run_service
 from pytest_syncer.tunnel.client import DEFAULT_ALLOWED_PATHS, DownstreamForwarder
 from pytest_syncer.tunnel.endpoint import ClusterEndpoint
 from pytest_syncer.tunnel.manager import Backoff, TunnelManager

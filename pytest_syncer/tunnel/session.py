@@ -3,7 +3,9 @@
 The read loop never waits on a stream: every stream has its own credit window and a receive
 buffer that the window bounds, so a stalled reader only stops its own sender (the peer runs
 out of credit for that stream) and every other stream keeps flowing. remotedialer's stuck
-Pause and konnectivity's single-queue stall are what this avoids (REFERENCE.md, "Tunnels").
+Pause (rancher/remotedialer: Pause above 2 MiB buffered, which a slow reader can leave stuck)
+and konnectivity's single-queue stall (apiserver-network-proxy issues #180, #881: one gRPC
+stream without flow control, so one slow receiver stalls the whole tunnel) are what this avoids.
 Outgoing frames of all streams are coalesced into as few websocket messages as possible.
 """
 

@@ -1,18 +1,17 @@
-"""Every conflict strategy, from the scenarios under fixtures/conflicts/, plus concurrent
-writers and a replicas fight."""
+"""Every conflict strategy, from the shipped scenarios (pytest_syncer/data/conflicts/), plus
+concurrent writers and a replicas fight."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
+from pytest_syncer.data import shipped
 from pytest_syncer.harness.conflicts import Conflicts, load_scenarios, run_scenario
 from pytest_syncer.harness.workloads import WorkloadFactory
 
 pytestmark = pytest.mark.syncer_e2e
 
-SCENARIOS = load_scenarios(Path(__file__).resolve().parents[2] / "fixtures" / "conflicts")
+SCENARIOS = load_scenarios(shipped("conflicts"))
 
 
 def test_every_strategy_has_a_scenario() -> None:

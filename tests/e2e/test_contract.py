@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 
 pytestmark = pytest.mark.syncer_e2e
-pytest_plugins = ["pytester"]
 
 ROOT = Path(__file__).resolve().parents[2]
 COMMAND = " ".join(

@@ -9,9 +9,9 @@ from kubernetes import client as k8s_client
 
 from pytest_syncer.harness.faults import Faults
 from pytest_syncer.harness.tunnel_client import TunnelClient
+from pytest_syncer.harness.waiting import wait_until
 from pytest_syncer.harness.workloads import WorkloadFactory
 from pytest_syncer.status.rules import SYNC_TARGETS_READY
-from pytest_syncer.waiting import wait_until
 
 pytestmark = pytest.mark.syncer_e2e
 
@@ -40,7 +40,7 @@ def test_partitioned_target_converges_after_heal(faults: Faults, workload: Workl
     victim = faults.pick_target()
     web = workload("deployment.yaml", targets=[victim, *workload.choose(2, exclude=[victim])])
     web.wait_synced()
-    faults.partition(victim)
+    faults.freeze(victim)
     web.update({"spec": {"replicas": 5}})
     web.wait_synced([name for name in web.placed if name != victim])
     frozen = web.downstream(victim)

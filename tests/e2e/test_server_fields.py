@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 
 from pytest_syncer.harness.kube import KINDS
+from pytest_syncer.harness.waiting import wait_until
 from pytest_syncer.harness.workloads import Workload, WorkloadFactory, load_manifest
-from pytest_syncer.waiting import wait_until
 
 pytestmark = pytest.mark.syncer_e2e
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
+from pytest_syncer.harness.environment import TargetHandle
+from pytest_syncer.harness.kube import Cluster
 from pytest_syncer.harness.workloads import WorkloadFactory
+from tests import kcp_vector as vector
 
 pytestmark = pytest.mark.syncer_e2e
 
@@ -65,3 +68,17 @@ def test_place_update_relabel_delete(workload: WorkloadFactory, manifest: str) -
 
     placed.delete()
     placed.wait_converged()
+
+
+def test_the_suite_expects_kcps_names() -> None:
+    """Every check above finds a copy where the harness computes its namespace and label; those
+    computations must give kcp's test vector, or the suite and a syncer could drift together."""
+    target = TargetHandle(
+        name=vector.TARGET_NAME,
+        key=vector.SYNC_TARGET_KEY,
+        uid=vector.TARGET_UID,
+        upstream_cluster=vector.UPSTREAM_CLUSTER,
+        cluster=cast(Cluster, None),
+    )
+    assert target.namespace(vector.NAMESPACE) == vector.DOWNSTREAM_NAMESPACE
+    assert target.label == vector.PLACEMENT_LABEL

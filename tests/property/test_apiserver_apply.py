@@ -8,7 +8,7 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pytest_syncer.apiserver.managed_fields import (
+from pytest_syncer.apiserver.api.managed_fields import (
     APPLY,
     ApplyConflictError,
     apply_configuration,
@@ -20,7 +20,7 @@ from pytest_syncer.apiserver.managed_fields import (
     to_fields_v1,
     value_at,
 )
-from pytest_syncer.apiserver.strategic_merge import schema_for
+from pytest_syncer.apiserver.api.strategic_merge import schema_for
 
 DEPLOYMENT = schema_for("apps/v1", "Deployment")
 CONFIG_MAP = schema_for("v1", "ConfigMap")

@@ -10,11 +10,17 @@ from hypothesis import given
 from hypothesis import strategies as st
 from multidict import MultiDict
 
-from pytest_syncer.apiserver.errors import APIError
-from pytest_syncer.apiserver.field_validation import check_fields, unknown_fields
-from pytest_syncer.apiserver.negotiation import negotiate
-from pytest_syncer.apiserver.strategic_merge import schema_for
-from pytest_syncer.apiserver.write_options import parse_write_options
+from pytest_syncer.apiserver.api.errors import APIError
+from pytest_syncer.apiserver.api.field_validation import check_fields, unknown_fields
+from pytest_syncer.apiserver.api.strategic_merge import schema_for
+from pytest_syncer.apiserver.api.write_options import parse_write_options
+from pytest_syncer.apiserver.http.negotiation import (
+    MetadataFormat,
+    ProtobufFormat,
+    TableFormat,
+    YamlFormat,
+    negotiate,
+)
 from tests.property.test_apiserver_apply import deployments
 
 DEPLOYMENT = schema_for("apps/v1", "Deployment")
@@ -61,20 +67,28 @@ def test_an_added_unknown_field_is_reported_by_its_path(
     assert raised.value.code == 400
 
 
-@given(st.lists(alternatives, min_size=1, max_size=4))
-def test_the_first_servable_alternative_wins(accept: list[str]) -> None:
-    servable = [
-        a for a in accept if a.split(";")[0] in ("application/json", "*/*") and "Partial" not in a
-    ]
+@given(st.lists(alternatives, min_size=1, max_size=4), st.booleans())
+def test_the_first_servable_alternative_wins(accept: list[str], protobuf: bool) -> None:
+    """Servable: JSON (a Table, metadata only), YAML, protobuf without ``as=`` when the type has
+    it; a named type is tried before a wildcard, as goautoneg orders them."""
+    servable = [a for a in accept if protobuf or a != "application/vnd.kubernetes.protobuf"]
+    servable.sort(key=lambda a: a.startswith("*"))
     if not servable:
         with pytest.raises(APIError) as raised:
-            negotiate(",".join(accept), {})
+            negotiate(",".join(accept), {}, protobuf=protobuf)
         assert raised.value.code == 406
         return
-    chosen = negotiate(",".join(accept), {})
-    if "as=Table" in servable[0]:
-        assert chosen is not None
-        assert chosen.api_version == "meta.k8s.io/" + servable[0].split("v=")[1].split(";")[0]
+    chosen = negotiate(",".join(accept), {}, protobuf=protobuf)
+    first = servable[0]
+    if "as=Table" in first:
+        assert isinstance(chosen, TableFormat)
+        assert chosen.api_version == "meta.k8s.io/" + first.split("v=")[1].split(";")[0]
+    elif "as=PartialObjectMetadataList" in first:
+        assert chosen == MetadataFormat("meta.k8s.io/v1", "PartialObjectMetadataList")
+    elif first == "application/vnd.kubernetes.protobuf":
+        assert isinstance(chosen, ProtobufFormat)
+    elif first == "application/yaml":
+        assert isinstance(chosen, YamlFormat)
     else:
         assert chosen is None
 

@@ -7,19 +7,13 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pytest_syncer.apiserver.api import ObjectAPI
-from pytest_syncer.apiserver.crds import served_types
-from pytest_syncer.apiserver.errors import APIError
-from pytest_syncer.apiserver.paging import (
-    ContinueToken,
-    decode_continue,
-    encode_continue,
-    page,
-)
-from pytest_syncer.apiserver.paths import ResourcePath
-from pytest_syncer.apiserver.resources import ResourceRegistry
+from pytest_syncer.apiserver.api.crds import served_types
+from pytest_syncer.apiserver.api.errors import APIError
+from pytest_syncer.apiserver.api.object_api import ObjectAPI
+from pytest_syncer.apiserver.api.paging import ContinueToken, decode_continue, encode_continue, page
+from pytest_syncer.apiserver.api.resources import ResourcePath, ResourceRegistry
+from pytest_syncer.apiserver.api.structural_schema import ROOT_FIELDS, prune, validate
 from pytest_syncer.apiserver.store.memory import MemoryStore
-from pytest_syncer.apiserver.structural_schema import ROOT_FIELDS, prune, validate
 
 KEYS = st.sampled_from(["spec", "status", "size", "name", "tags", "x", "apiVersion", "metadata"])
 JSON = st.recursive(

@@ -16,8 +16,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pytest_syncer import strategies as k8s
-from pytest_syncer.apiserver.kinds import immutable_field_errors, on_write, server_set
-from pytest_syncer.apiserver.kinds.defaults import DEFAULTERS
+from pytest_syncer.apiserver.api.kinds import immutable_field_errors, on_write, server_set
+from pytest_syncer.apiserver.api.kinds.defaults import DEFAULTERS
 
 BUILT_IN = st.one_of(
     k8s.configmaps(),

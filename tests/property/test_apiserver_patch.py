@@ -8,7 +8,11 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pytest_syncer.apiserver.patch import apply_json_patch, apply_merge_patch, escape_pointer_token
+from pytest_syncer.apiserver.api.patch import (
+    apply_json_patch,
+    apply_merge_patch,
+    escape_pointer_token,
+)
 
 keys = st.text(alphabet="ab/~01-", min_size=1, max_size=4)
 scalars = st.one_of(st.booleans(), st.integers(-5, 5), st.text(max_size=3))

@@ -10,8 +10,8 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from pytest_syncer.apiserver.api import MAX_REVISION, parse_revision
-from pytest_syncer.apiserver.errors import APIError
+from pytest_syncer.apiserver.api.errors import APIError
+from pytest_syncer.apiserver.api.object_api import MAX_REVISION, parse_revision
 
 
 @given(st.text(max_size=30))

@@ -5,10 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pytest_syncer.apiserver.selectors import (
-    parse_field_selector,
-    parse_label_selector,
-)
+from pytest_syncer.apiserver.api.selectors import parse_field_selector, parse_label_selector
 
 ALNUM = "abcxyzABCXYZ0189"
 names = st.one_of(

@@ -16,7 +16,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from pytest_syncer.apiserver.strategic_merge import apply_strategic_merge_patch
+from pytest_syncer.apiserver.api.strategic_merge import apply_strategic_merge_patch
 
 KUBECTL = shutil.which("kubectl")
 pytestmark = pytest.mark.skipif(KUBECTL is None, reason="kubectl is not on PATH")

@@ -8,7 +8,9 @@ import re
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pytest_syncer.apiserver.tables import PRINTERS, human_duration, to_table
+from pytest_syncer.apiserver.http.printing.catalog import PRINTERS
+from pytest_syncer.apiserver.http.printing.formatting import human_duration
+from pytest_syncer.apiserver.http.printing.table import to_table
 
 UNITS = {"y": 365 * 86400, "d": 86400, "h": 3600, "m": 60, "s": 1}
 

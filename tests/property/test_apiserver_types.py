@@ -10,8 +10,8 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from pytest_syncer import strategies as k8s
-from pytest_syncer.apiserver.field_validation import type_mismatches
-from pytest_syncer.apiserver.strategic_merge import schema_for
+from pytest_syncer.apiserver.api.field_validation import type_mismatches
+from pytest_syncer.apiserver.api.strategic_merge import schema_for
 from tests.property.conftest import large_objects
 
 BUILT_IN = st.one_of(

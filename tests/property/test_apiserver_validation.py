@@ -10,13 +10,13 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pytest_syncer.apiserver.names import (
+from pytest_syncer.apiserver.api.names import (
     dns1123_label_errors,
     dns1123_subdomain_errors,
     label_value_errors,
     qualified_name_errors,
 )
-from pytest_syncer.apiserver.validation import validate_object
+from pytest_syncer.apiserver.api.validation.kinds import validate_object
 
 LOWER = "abcdefghijklmnopqrstuvwxyz"
 DIGITS = "0123456789"

@@ -15,6 +15,9 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from pytest_syncer import strategies as k8s
+from pytest_syncer.contract.errors import TransformError
+from pytest_syncer.contract.naming import CLUSTER_LABEL
+from pytest_syncer.contract.objects import KubeObject
 from pytest_syncer.syncer.conflict import drifted_fields, resolver_for
 from pytest_syncer.syncer.conflict.drift import owned_paths
 from pytest_syncer.syncer.conflict.fieldpaths import MISSING, format_field_path, get_field
@@ -22,37 +25,22 @@ from pytest_syncer.syncer.interfaces import (
     ConflictAction,
     ConflictDecision,
     ConflictStrategy,
-    KubeObject,
     TransformContext,
 )
-from pytest_syncer.syncer.transform.errors import TransformError
-from pytest_syncer.syncer.transform.naming import CLUSTER_LABEL
 from pytest_syncer.syncer.transform.objects import copy_json
 from pytest_syncer.syncer.transform.pipeline import downstream_pipeline
+from tests.support.objects import syncable_objects
 
 PIPELINE = downstream_pipeline()
 STRATEGIES = st.sampled_from(list(ConflictStrategy))
 Path = tuple[str | int, ...]
 
 
-def upstream_objects() -> st.SearchStrategy[KubeObject]:
-    return st.one_of(
-        k8s.deployments(),
-        k8s.statefulsets(),
-        k8s.jobs(),
-        k8s.services(),
-        k8s.configmaps(),
-        k8s.secrets(),
-        k8s.ingresses(),
-        k8s.custom_resources(),
-    )
-
-
 @st.composite
 def desired_objects(draw: st.DrawFn) -> tuple[KubeObject, TransformContext]:
     context = TransformContext(draw(k8s.sync_targets()))
     try:
-        desired = PIPELINE(draw(upstream_objects()), context)
+        desired = PIPELINE(draw(syncable_objects()), context)
     except TransformError:
         assume(False)
         raise

@@ -10,12 +10,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from pytest_syncer import strategies as k8s
+from pytest_syncer.contract.errors import TransformError
+from pytest_syncer.contract.objects import KubeObject, SyncTarget
 from pytest_syncer.syncer.conflict.drift import NOT_OWNED_TOP_LEVEL
 from pytest_syncer.syncer.handlers import HANDLERS, KindHandler, handler_for
-from pytest_syncer.syncer.interfaces import KubeObject, SyncTarget, TransformContext
-from pytest_syncer.syncer.transform.errors import TransformError
+from pytest_syncer.syncer.interfaces import TransformContext
 from pytest_syncer.syncer.transform.objects import copy_json
 from pytest_syncer.syncer.transform.pipeline import downstream_pipeline
+from tests.support.objects import syncable_objects
 
 PIPELINE = downstream_pipeline()
 _RESOURCES = {handler.kind: handler for handler in HANDLERS}
@@ -26,19 +28,6 @@ def handler_of(obj: KubeObject) -> KindHandler:
     if found is not None:
         return found
     return handler_for(obj["apiVersion"].rpartition("/")[0], "things")
-
-
-def objects() -> st.SearchStrategy[KubeObject]:
-    return st.one_of(
-        k8s.deployments(),
-        k8s.statefulsets(),
-        k8s.jobs(),
-        k8s.services(),
-        k8s.configmaps(),
-        k8s.secrets(),
-        k8s.ingresses(),
-        k8s.custom_resources(),
-    )
 
 
 def _json() -> st.SearchStrategy[Any]:
@@ -66,7 +55,7 @@ _STATUS_KEYS = st.sampled_from(
 )
 
 
-@given(objects(), k8s.sync_targets())
+@given(syncable_objects(), k8s.sync_targets())
 def test_to_downstream_is_the_pipeline_and_leaves_its_input(
     obj: KubeObject, target: SyncTarget
 ) -> None:
@@ -83,7 +72,7 @@ def test_to_downstream_is_the_pipeline_and_leaves_its_input(
     assert obj == before
 
 
-@given(objects(), k8s.sync_targets())
+@given(syncable_objects(), k8s.sync_targets())
 def test_the_spec_of_a_copy_is_exactly_what_drift_compares(
     obj: KubeObject, target: SyncTarget
 ) -> None:
@@ -98,7 +87,7 @@ def test_the_spec_of_a_copy_is_exactly_what_drift_compares(
     assert below == before
 
 
-@given(objects(), st.dictionaries(_STATUS_KEYS, _json(), max_size=5) | _json())
+@given(syncable_objects(), st.dictionaries(_STATUS_KEYS, _json(), max_size=5) | _json())
 def test_readiness_is_total_over_any_status(obj: KubeObject, status: Any) -> None:
     value = {**obj, "status": status}
     before = copy_json(value)
@@ -121,7 +110,7 @@ def test_a_deployment_behind_its_generation_is_never_ready(
     assert handler.is_ready(caught_up)
 
 
-@given(objects(), k8s.sync_targets())
+@given(syncable_objects(), k8s.sync_targets())
 def test_status_up_drops_downstream_generations_and_leaves_its_input(
     obj: KubeObject, target: SyncTarget
 ) -> None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pytest_syncer.status.collector import upstream_observed_generation
 from pytest_syncer.syncer.engine.spec import UPSTREAM_GENERATION_ANNOTATION
+from pytest_syncer.syncer.engine.status_collector import upstream_observed_generation
 
 GENERATIONS = st.integers(1, 20)
 

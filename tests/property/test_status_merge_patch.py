@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pytest_syncer.apiserver.patch import apply_merge_patch
+from pytest_syncer.apiserver.api.patch import apply_merge_patch
 from pytest_syncer.status.merge_patch import merge_patch_between
 
 KEYS = st.sampled_from(["a", "b", "c", "replicas", "conditions"])

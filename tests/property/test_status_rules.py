@@ -7,6 +7,7 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
+from pytest_syncer.contract.objects import SyncPhase
 from pytest_syncer.status.rules import (
     DAEMONSET_COUNTERS,
     DEPLOYMENT_COUNTERS,
@@ -19,7 +20,6 @@ from pytest_syncer.status.rules import (
     TargetStatus,
     aggregate,
 )
-from pytest_syncer.syncer.interfaces import SyncPhase
 
 NAMES = st.text("abcdefghij-0123", min_size=1, max_size=6)
 
@@ -81,7 +81,7 @@ def _reference_generation(
 def _reference_deployment(
     per_target: dict[str, TargetStatus], generation: int, previous: int | None
 ) -> dict[str, Any]:
-    """Counters, Available and observedGeneration as the DESIGN.md rules state them."""
+    """Counters, Available and observedGeneration as docs/status.md's rules state them."""
     fresh = {name: t for name, t in per_target.items() if not t.stale}
     if len(per_target) == 1 and fresh:
         (only,) = fresh.values()

@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 from pytest_syncer import strategies as k8s
 from tests.property.conftest import large_objects
+from tests.support.objects import SERVER_FIELDS
 
 BUILT_IN = {
     "configmaps": k8s.configmaps,
@@ -31,18 +32,6 @@ ALL_KINDS = {**BUILT_IN, "custom_resources": k8s.custom_resources}
 LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 QUALIFIED_NAME = re.compile(r"^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$")
-SERVER_FIELDS = {
-    "uid",
-    "resourceVersion",
-    "generation",
-    "creationTimestamp",
-    "managedFields",
-    "ownerReferences",
-    "finalizers",
-    "deletionTimestamp",
-    "deletionGracePeriodSeconds",
-    "selfLink",
-}
 KCP_ANNOTATION_PREFIXES = (
     "kcp.io/cluster",
     "experimental.status.workload.kcp.io/",

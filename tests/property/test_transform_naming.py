@@ -10,13 +10,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from pytest_syncer import strategies as k8s
-from pytest_syncer.syncer.interfaces import (
-    KubeObject,
-    NamespaceLocator,
-    SyncTarget,
-    TransformContext,
-)
-from pytest_syncer.syncer.transform.naming import base36, base62, go_json_string, sync_status_name
+from pytest_syncer.contract.naming import base36, base62, go_json_string, sync_status_name
+from pytest_syncer.contract.objects import KubeObject, NamespaceLocator, SyncTarget
+from pytest_syncer.syncer.interfaces import TransformContext
 from pytest_syncer.syncer.transform.pipeline import downstream_pipeline, upstream_pipeline
 from pytest_syncer.syncer.transform.renames import (
     downstream_name,

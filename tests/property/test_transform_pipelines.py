@@ -11,16 +11,18 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from pytest_syncer import strategies as k8s
-from pytest_syncer.apiserver.kinds import on_write, server_set
-from pytest_syncer.syncer.interfaces import KubeObject, SyncTarget, TransformContext
-from pytest_syncer.syncer.transform.errors import (
+from pytest_syncer.apiserver.api.kinds import on_write, server_set
+from pytest_syncer.contract.errors import (
     InvalidFieldError,
     MissingFieldError,
     TransformError,
 )
+from pytest_syncer.contract.objects import KubeObject, SyncTarget
+from pytest_syncer.syncer.interfaces import TransformContext
 from pytest_syncer.syncer.transform.pipeline import Pipeline, downstream_pipeline, upstream_pipeline
 from pytest_syncer.syncer.transform.renames import is_reserved_upstream_name
 from tests.property.conftest import large_objects
+from tests.support.objects import SERVER_FIELDS
 
 BUILT_IN = (
     k8s.configmaps,
@@ -37,19 +39,6 @@ UP = upstream_pipeline()
 NOT_IDEMPOTENT = {"rename", "map-namespace"}
 """A renamed name is reserved, and a downstream namespace maps again: one pass only."""
 
-# Written from DESIGN.md "The model", not imported, so the test checks the contract.
-SERVER_FIELDS = {
-    "uid",
-    "resourceVersion",
-    "generation",
-    "creationTimestamp",
-    "managedFields",
-    "ownerReferences",
-    "finalizers",
-    "deletionTimestamp",
-    "deletionGracePeriodSeconds",
-    "selfLink",
-}
 STRIPPED_ANNOTATION_PREFIXES = (
     "experimental.status.workload.kcp.io/",
     "finalizers.workload.kcp.io/",

@@ -10,14 +10,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from pytest_syncer import strategies as k8s
-from pytest_syncer.syncer.interfaces import (
-    ObjectReference,
-    SyncPhase,
-    SyncStatusRecord,
-    SyncTarget,
-    TransformContext,
-)
-from pytest_syncer.syncer.transform.errors import InvalidFieldError
+from pytest_syncer.contract.errors import InvalidFieldError
+from pytest_syncer.contract.objects import ObjectReference, SyncPhase, SyncStatusRecord, SyncTarget
+from pytest_syncer.syncer.interfaces import TransformContext
 from pytest_syncer.syncer.transform.status import status_to_upstream
 
 KINDS = ["Deployment", "StatefulSet", "Job", "Pod", "Service", "Widget"]
@@ -51,10 +46,10 @@ statuses = st.fixed_dictionaries(
 
 
 @st.composite
-def contexts(draw: st.DrawFn) -> TransformContext:
+def contexts(draw: st.DrawFn, min_namespaces: int = 0) -> TransformContext:
     """A context that knows a few downstream namespaces."""
     context = TransformContext(draw(k8s.sync_targets()))
-    namespaces = draw(st.lists(k8s.namespaces(), max_size=3, unique=True))
+    namespaces = draw(st.lists(k8s.namespaces(), min_size=min_namespaces, max_size=3, unique=True))
     return context.with_locators(context.locator(namespace) for namespace in namespaces)
 
 
@@ -88,10 +83,11 @@ def test_only_downstream_only_fields_are_dropped(
     assert len(upstream.get("conditions", [])) == len(status.get("conditions", []))
 
 
-@given(contexts(), st.text(max_size=10), st.text(max_size=10))
+@given(contexts(min_namespaces=1), st.text(max_size=10), st.text(max_size=10))
 def test_condition_messages_name_upstream_namespaces(
     context: TransformContext, before: str, after: str
 ) -> None:
+    assert context.namespace_locators, "no downstream namespace drawn: nothing would be checked"
     for downstream, locator in context.namespace_locators.items():
         message = f"{before} {downstream}/web {after}"
         status = {"conditions": [{"type": "Ready", "status": "False", "message": message}]}

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from pytest_syncer.processes import ServiceProcess
+from pytest_syncer.process.parent import ServiceProcess
 from pytest_syncer.tunnel.endpoint import ClusterEndpoint
 
 HEADER_TIMEOUT = 2.0

@@ -1,8 +1,9 @@
 """Every credential an environment directory holds, and where any of them leaked.
 
-The credential stores themselves (kubeconfigs, tunnel token files, the hub secret, the API
-server's token file and the CAs' keys) are where credentials belong; every other file under the
-directory (logs, pool files, profiles, artifacts) must hold none of them.
+The credential stores themselves (kubeconfigs, the proxied kubeconfigs of the network faults'
+links, tunnel token files, the hub secret, the API server's token file and the CAs' keys) are
+where credentials belong; every other file under the directory (logs, pool files, profiles,
+artifacts) must hold none of them.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from pathlib import Path
 
 import yaml
 
-STORES = ("kubeconfigs", "tunnel-tokens", "hub-secret", "apiserver-data", "hub-state")
+STORES = ("kubeconfigs", "links", "tunnel-tokens", "hub-secret", "apiserver-data", "hub-state")
 """Top-level names under an environment directory that are credential stores."""
 
 

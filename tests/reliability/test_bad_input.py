@@ -29,6 +29,7 @@ from pytest_syncer.tunnel.endpoint import ClusterEndpoint
 from pytest_syncer.tunnel.protocol import HEADER, VERSION, FrameType
 from pytest_syncer.tunnel.server import tunnel_url
 from pytest_syncer.tunnel.session import MAX_MESSAGE_SIZE
+from tests.support.tokens import bearer
 
 pytestmark = pytest.mark.syncer_e2e
 
@@ -161,7 +162,7 @@ async def test_garbage_and_oversized_tunnel_frames_close_only_that_tunnel(
         token = authority.mint(workspace, intruder, ttl=60)
         async with connect(
             tunnel_url(env.hub_url, workspace, intruder),
-            additional_headers={"Authorization": f"Bearer {token}"},
+            additional_headers=bearer(token),
             ssl=context,
             compression=None,
             open_timeout=10,

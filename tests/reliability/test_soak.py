@@ -18,14 +18,13 @@ from pathlib import Path
 
 import pytest
 
+from pytest_syncer.contract.naming import CLUSTER_LABEL, SYNC_TARGET_KEY_LABEL, WORKLOAD_UID_LABEL
 from pytest_syncer.harness.config import HarnessConfig
 from pytest_syncer.harness.environment import SyncerEnvironment
 from pytest_syncer.harness.kube import KINDS, NAMESPACES, SYNC_STATUSES
+from pytest_syncer.harness.waiting import wait_until
 from pytest_syncer.soak.audit import Auditor
 from pytest_syncer.soak.churn import Churn
-from pytest_syncer.syncer.interfaces import SYNC_TARGET_KEY_LABEL, WORKLOAD_UID_LABEL
-from pytest_syncer.syncer.transform.naming import CLUSTER_LABEL
-from pytest_syncer.waiting import wait_until
 
 from .credentials import credentials, leaks
 
@@ -81,7 +80,7 @@ def test_a_short_soak_loses_duplicates_and_orphans_nothing(
     result = json.loads(lines[-1])
     never = [kind for kind, count in result["faults"].items() if count == 0]
     assert never == [], f"fault kinds never injected: {never}\n{tail(done.stderr)}"
-    assert result["partitions_stale"] == result["faults"]["partition"]
+    assert result["freezes_stale"] == result["faults"]["freeze"]
     assert result["operations"] > 0
     assert result["objects_checked"] > 0
     outcome = {key: result[key] for key in ("lost", "duplicated", "orphaned", "converged")}

@@ -15,9 +15,9 @@ import aiohttp
 import pytest
 
 from pytest_syncer.apiserver import EmbeddedAPIServer
-from pytest_syncer.syncer.client import KubeClient, Resource
-from pytest_syncer.syncer.reflector import Reflector
-from pytest_syncer.waiting import await_until
+from pytest_syncer.harness.waiting import await_until
+from pytest_syncer.kubeclient.client import KubeClient, Resource
+from pytest_syncer.kubeclient.reflector import Reflector
 
 from .conftest import Servers
 

@@ -9,12 +9,11 @@ from typing import Any
 
 import pytest
 
-from pytest_syncer import bench
-from pytest_syncer.bench import (
-    BenchError,
+from pytest_syncer.bench import BenchError
+from pytest_syncer.bench import command as bench
+from pytest_syncer.bench.command import find_source, last_json_line
+from pytest_syncer.bench.figures import (
     assemble,
-    find_source,
-    last_json_line,
     percentile,
     summarize_locust,
     throughput_series,
@@ -200,7 +199,7 @@ def test_bench_refuses_bad_arguments_before_running_anything(
     importlib.util.find_spec("matplotlib") is None, reason="the plot extra is not installed"
 )
 def test_charts_are_written_as_pngs(tmp_path: Path) -> None:
-    from pytest_syncer.bench_charts import write_charts
+    from pytest_syncer.bench.charts import write_charts
 
     tunnel = [entry("tunnel GET", {"20": 99, "90": 1}, {"1000": 50, "1001": 60})]
     sync = [entry("sync create 50 targets", {"250": 9, "600": 1}, {"1000": 10})]

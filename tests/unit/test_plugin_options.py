@@ -6,8 +6,6 @@ import sys
 
 import pytest
 
-pytest_plugins = ["pytester"]
-
 
 @pytest.fixture(autouse=True)
 def _inner_runs_set_the_asyncio_loop_scope(
@@ -72,7 +70,7 @@ def test_needs_an_environment(syncer_env, workload, faults):
 NO_PROCESSES = """
 import sys
 
-from pytest_syncer.processes import ServiceProcess
+from pytest_syncer.process.parent import ServiceProcess
 
 
 def _refuse(self):
@@ -105,6 +103,8 @@ def test_options_are_in_one_group_with_ini_twins(pytester: pytest.Pytester) -> N
         "--syncer-keep",
         "--syncer-artifacts",
         "--syncer-xdist",
+        "--syncer-network-faults",
+        "--syncer-network-latency",
     ):
         assert flag in section, flag
     for ini in (
@@ -120,6 +120,8 @@ def test_options_are_in_one_group_with_ini_twins(pytester: pytest.Pytester) -> N
         "syncer_keep",
         "syncer_artifacts",
         "syncer_xdist",
+        "syncer_network_faults",
+        "syncer_network_latency",
     ):
         assert f"{ini} (" in text, ini
 
@@ -148,6 +150,15 @@ def test_command_line_wins_over_ini(pytester: pytest.Pytester) -> None:
     pytester.makeini("[pytest]\nsyncer_targets = 7\nsyncer_e2e = false\n")
     assert _header(pytester, "--syncer-targets=11").startswith(
         "syncer: provider embedded, 11 targets,"
+    )
+
+
+def test_ini_network_faults_show_in_the_header(pytester: pytest.Pytester) -> None:
+    pytester.makeini("[pytest]\nsyncer_network_faults = on\n")
+    assert _header(pytester).endswith("seed 12, network faults on")
+    assert _header(pytester, "--syncer-network-faults=off").endswith("seed 12")
+    assert _header(pytester, "--syncer-network-latency=200+50").endswith(
+        "seed 12, network faults on (latency 200+50 ms)"
     )
 
 
@@ -186,6 +197,11 @@ def test_ini_kubeconfig_provider(pytester: pytest.Pytester) -> None:
         (["--syncer-command=my-syncer {target}"], "*--syncer-command must pass*"),
         (["--syncer-keep=sometimes"], "*--syncer-keep must be one of never, on-failure, always*"),
         (["--syncer-xdist=pooled"], "*--syncer-xdist must be one of per-worker, shared*"),
+        (["--syncer-network-faults=maybe"], "*--syncer-network-faults must be on or off*"),
+        (
+            ["--syncer-network-faults=on", "--syncer-keep=always"],
+            "*--syncer-keep always needs --syncer-network-faults off*",
+        ),
         (["--syncer-crds=nowhere/crds"], "*--syncer-crds: no such file or folder: */nowhere/crds"),
         (
             ["--syncer-command=s {upstream_kubeconfig} {downstream_kubeconfig} {target} {bogus}"],
@@ -207,7 +223,7 @@ def test_keep_and_artifacts_from_the_ini(pytester: pytest.Pytester) -> None:
     pytester.makeconftest(
         """
         def pytest_report_header(config):
-            from pytest_syncer.plugin import harness_config
+            from pytest_syncer.harness.fixtures import harness_config
 
             settings = harness_config(config)
             return [f"probe: {settings.keep} {settings.artifacts}"]
@@ -261,6 +277,26 @@ def test_help_and_collect_only_start_no_process(pytester: pytest.Pytester) -> No
     collected.stdout.fnmatch_lines(
         ["*test_needs_an_environment*", "environment module imported: False"]
     )
+
+
+def test_fixtures_shows_every_syncer_fixture_with_its_doc_and_starts_nothing(
+    pytester: pytest.Pytester,
+) -> None:
+    from pytest_syncer.harness import fixtures
+
+    pytester.makeconftest(NO_PROCESSES)
+    pytester.makepyfile(USES_ENVIRONMENT)
+    listed = pytester.runpytest_subprocess("--fixtures", "--syncer-e2e")
+    assert listed.ret == pytest.ExitCode.OK
+    documented = {
+        name: (value.__doc__ or "").splitlines()[0]
+        for name, value in vars(fixtures).items()
+        if type(value).__name__ == "FixtureFunctionDefinition"
+    }
+    assert {"workload", "sync_targets", "upstream", "syncer_env"} <= set(documented)
+    for name, first_line in documented.items():
+        listed.stdout.fnmatch_lines([f"{name}*", f"    {first_line}"])
+    listed.stdout.fnmatch_lines(["environment module imported: False"])
 
 
 def test_importing_the_plugin_is_cheap(pytester: pytest.Pytester) -> None:

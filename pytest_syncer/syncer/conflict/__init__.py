@@ -1,4 +1,5 @@
-"""Conflict strategies for objects that differ below (DESIGN.md, "Conflicts").
+"""Conflict strategies for objects that differ below (docs/conflicts.md has the four
+strategies and their annotations).
 
 strategy, retained = strategy_for(upstream_obj, default=ConflictStrategy.UPSTREAM_WINS)
 decision = resolver_for(strategy, retained).resolve(desired, existing, context)

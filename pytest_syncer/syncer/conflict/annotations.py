@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from pytest_syncer.contract.errors import TransformError
+from pytest_syncer.contract.naming import CLUSTER_LABEL
 from pytest_syncer.syncer.conflict.fieldpaths import (
     FieldPath,
     InvalidFieldPathError,
@@ -19,8 +21,6 @@ from pytest_syncer.syncer.conflict.fieldpaths import (
     parse_field_path,
 )
 from pytest_syncer.syncer.interfaces import ConflictStrategy
-from pytest_syncer.syncer.transform.errors import TransformError
-from pytest_syncer.syncer.transform.naming import CLUSTER_LABEL
 
 CONFLICT_STRATEGY_ANNOTATION = "workload.kcp.io/conflict-strategy"
 RETAIN_FIELDS_ANNOTATION = "workload.kcp.io/retain-fields"

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from pytest_syncer.contract.objects import KubeObject
 from pytest_syncer.syncer.conflict.fieldpaths import MISSING, format_field_path, get_field
-from pytest_syncer.syncer.interfaces import KubeObject
 
 NOT_OWNED_TOP_LEVEL = frozenset({"apiVersion", "kind", "metadata", "status"})
 """Top-level fields that are not the syncer's to compare (identity, server metadata, status)."""

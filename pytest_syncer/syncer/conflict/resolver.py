@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from pytest_syncer.contract.naming import CLUSTER_LABEL
+from pytest_syncer.contract.objects import KubeObject
 from pytest_syncer.syncer.conflict.annotations import parse_retain_paths
 from pytest_syncer.syncer.conflict.drift import drifted_fields
 from pytest_syncer.syncer.conflict.fieldpaths import (
@@ -28,10 +30,8 @@ from pytest_syncer.syncer.interfaces import (
     ConflictAction,
     ConflictDecision,
     ConflictStrategy,
-    KubeObject,
     TransformContext,
 )
-from pytest_syncer.syncer.transform.naming import CLUSTER_LABEL
 from pytest_syncer.syncer.transform.objects import copy_json
 
 NAMED_FIELDS_LIMIT = 8

@@ -7,7 +7,7 @@ back, or a real cluster rejects it as an immutable-field change.
 
 from __future__ import annotations
 
-from pytest_syncer.syncer.interfaces import KubeObject
+from pytest_syncer.contract.objects import KubeObject
 
 ALLOCATED_SPEC_FIELDS: dict[str, tuple[str, ...]] = {
     "Service": ("clusterIP", "clusterIPs", "ipFamilies", "ipFamilyPolicy", "healthCheckNodePort"),

@@ -5,9 +5,9 @@ from __future__ import annotations
 import datetime
 import secrets
 
-from pytest_syncer.syncer.client import EVENTS, ApiError, KubeClient
+from pytest_syncer.contract.objects import KubeObject
+from pytest_syncer.kubeclient.client import EVENTS, ApiError, KubeClient
 from pytest_syncer.syncer.engine.targetlog import TargetLog
-from pytest_syncer.syncer.interfaces import KubeObject
 
 REPORTING_COMPONENT = "pytest-syncer"
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import asyncio
 
-from pytest_syncer.syncer.client import STRATEGIC_MERGE_PATCH, ApiError, KubeClient, Resource
-from pytest_syncer.syncer.interfaces import KubeObject
+from pytest_syncer.contract.objects import KubeObject
+from pytest_syncer.kubeclient.client import STRATEGIC_MERGE_PATCH, ApiError, KubeClient, Resource
 
 SHARED_FINALIZER = "workload.kcp.io/syncer"
 MAX_ATTEMPTS = 10

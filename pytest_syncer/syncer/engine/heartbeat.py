@@ -1,26 +1,16 @@
-"""The SyncTarget heartbeat: the hub calls a target stale when this stops."""
+"""The syncer's side of the SyncTarget heartbeat: it writes what
+`pytest_syncer.contract.heartbeat` reads (the hub calls a target stale when this stops)."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
-from typing import Any
 
 import aiohttp
 
-from pytest_syncer.status.conditions import parse_time
-from pytest_syncer.syncer.client import SYNC_TARGETS, ApiError, KubeClient
+from pytest_syncer.contract.heartbeat import HEARTBEAT_FIELD, READY_CONDITION
+from pytest_syncer.kubeclient.client import SYNC_TARGETS, ApiError, KubeClient
 from pytest_syncer.syncer.engine.events import now_rfc3339
 from pytest_syncer.syncer.engine.targetlog import TargetLog
-
-READY_CONDITION = "Ready"
-HEARTBEAT_FIELD = "lastSyncerHeartbeatTime"
-
-
-def last_heartbeat(sync_target: Mapping[str, Any]) -> float | None:
-    """When a SyncTarget's syncer last beat, in seconds since the epoch; None before it ever
-    did. The hub, the harness and the soak all read it here, where it is written."""
-    return parse_time((sync_target.get("status") or {}).get(HEARTBEAT_FIELD))
 
 
 def heartbeat_patch(stamp: str, since: str) -> dict[str, object]:

@@ -13,11 +13,12 @@ from collections.abc import Callable, Iterable
 
 import aiohttp
 
-from pytest_syncer.syncer.client import NAMESPACES, ApiError, KubeClient
+from pytest_syncer.contract.naming import CLUSTER_LABEL, LOCATOR_ANNOTATION
+from pytest_syncer.contract.objects import KubeObject, NamespaceLocator
+from pytest_syncer.kubeclient.client import NAMESPACES, ApiError, KubeClient
+from pytest_syncer.kubeclient.reflector import Reflector
 from pytest_syncer.syncer.engine.targetlog import TargetLog
-from pytest_syncer.syncer.interfaces import KubeObject, NamespaceLocator, TransformContext
-from pytest_syncer.syncer.reflector import Reflector
-from pytest_syncer.syncer.transform.naming import CLUSTER_LABEL, LOCATOR_ANNOTATION
+from pytest_syncer.syncer.interfaces import TransformContext
 
 
 class NamespaceNotReady(Exception):

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import aiohttp
 
-from pytest_syncer.syncer.client import ApiError, Resource
+from pytest_syncer.contract.objects import KubeObject
+from pytest_syncer.kubeclient.client import ApiError, Resource
+from pytest_syncer.kubeclient.workqueue import WorkQueue
 from pytest_syncer.syncer.engine.events import EventRecorder
 from pytest_syncer.syncer.engine.keys import WorkKey
 from pytest_syncer.syncer.engine.syncstatus import SyncStatusWriter, Verdict
 from pytest_syncer.syncer.engine.targetlog import TargetLog
-from pytest_syncer.syncer.interfaces import KubeObject
-from pytest_syncer.syncer.workqueue import WorkQueue
 
 DEFAULT_DELAY = 0.05
 RETRYABLE = (ApiError, aiohttp.ClientError, OSError, TimeoutError)

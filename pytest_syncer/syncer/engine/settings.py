@@ -5,42 +5,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from pytest_syncer.syncer.client import Resource
+from pytest_syncer.contract.resources import BUILTIN_KINDS, DEFAULT_RESOURCES
+from pytest_syncer.kubeclient.client import Resource
 from pytest_syncer.syncer.interfaces import ConflictStrategy
 
-DEFAULT_RESOURCES = (
-    "deployments.apps",
-    "replicasets.apps",
-    "statefulsets.apps",
-    "daemonsets.apps",
-    "jobs.batch",
-    "cronjobs.batch",
-    "services",
-    "configmaps",
-    "secrets",
-    "persistentvolumeclaims",
-    "ingresses.networking.k8s.io",
-)
-"""`--resources` by default: every kind with a handler (DESIGN.md, command-line contract)."""
-
 KNOWN_RESOURCES: dict[str, Resource] = {
-    "deployments.apps": Resource("apps", "v1", "deployments", "Deployment"),
-    "replicasets.apps": Resource("apps", "v1", "replicasets", "ReplicaSet"),
-    "statefulsets.apps": Resource("apps", "v1", "statefulsets", "StatefulSet"),
-    "daemonsets.apps": Resource("apps", "v1", "daemonsets", "DaemonSet"),
-    "jobs.batch": Resource("batch", "v1", "jobs", "Job"),
-    "cronjobs.batch": Resource("batch", "v1", "cronjobs", "CronJob"),
-    "services": Resource("", "v1", "services", "Service"),
-    "configmaps": Resource("", "v1", "configmaps", "ConfigMap"),
-    "secrets": Resource("", "v1", "secrets", "Secret"),
-    "persistentvolumeclaims": Resource("", "v1", "persistentvolumeclaims", "PersistentVolumeClaim"),
-    "ingresses.networking.k8s.io": Resource("networking.k8s.io", "v1", "ingresses", "Ingress"),
+    name: Resource(kind.group, kind.version, kind.resource, kind.kind)
+    for name, kind in BUILTIN_KINDS.items()
 }
 """The built-in kinds need no discovery; anything else named in `--resources` is discovered."""
 
 
 class StatusMode(StrEnum):
-    """Where a target's downstream status goes up (DESIGN.md, "Status")."""
+    """Where a target's downstream status goes up: a SyncStatus per (workload, target), or kcp's
+    `experimental.status.workload.kcp.io/<key>` annotation on the upstream object."""
 
     SYNCSTATUS = "syncstatus"
     ANNOTATION = "annotation"
@@ -48,7 +26,8 @@ class StatusMode(StrEnum):
 
 @dataclass(frozen=True)
 class EngineSettings:
-    """Timings in seconds; tests shrink them, the defaults are kcp's or DESIGN.md's."""
+    """Timings in seconds; tests shrink them. The defaults are kcp's syncer's (a 20 s heartbeat,
+    `cmd/syncer` in kcp-dev/kcp) or this project's (docs/syncer.md lists each flag)."""
 
     resources: tuple[str, ...] = DEFAULT_RESOURCES
     conflict_strategy: ConflictStrategy = ConflictStrategy.UPSTREAM_WINS

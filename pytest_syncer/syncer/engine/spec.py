@@ -19,8 +19,22 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property
 
-from pytest_syncer.syncer.client import ApiError, KubeClient, Resource
-from pytest_syncer.syncer.conflict import owner_key, resolver_for, strategy_for
+import aiohttp
+
+from pytest_syncer.contract.errors import TransformError
+from pytest_syncer.contract.naming import (
+    SOFT_FINALIZER_ANNOTATION_PREFIX,
+    placement_label,
+)
+from pytest_syncer.contract.objects import KubeObject, SyncPhase
+from pytest_syncer.kubeclient.client import ApiError, KubeClient, Resource
+from pytest_syncer.kubeclient.reflector import Reflector
+from pytest_syncer.syncer.conflict import (
+    StrategyResolver,
+    owner_key,
+    resolver_for,
+    strategy_for,
+)
 from pytest_syncer.syncer.engine.allocated import carry_allocated_fields
 from pytest_syncer.syncer.engine.finalizer import (
     FinalizerWrites,
@@ -35,19 +49,7 @@ from pytest_syncer.syncer.engine.settings import EngineSettings
 from pytest_syncer.syncer.engine.syncstatus import SyncStatusWriter, Verdict
 from pytest_syncer.syncer.engine.targetlog import TargetLog
 from pytest_syncer.syncer.handlers import handler_for
-from pytest_syncer.syncer.interfaces import (
-    ConflictAction,
-    KubeObject,
-    SyncPhase,
-    TransformContext,
-    WorkloadHandler,
-)
-from pytest_syncer.syncer.reflector import Reflector
-from pytest_syncer.syncer.transform.errors import TransformError
-from pytest_syncer.syncer.transform.naming import (
-    SOFT_FINALIZER_ANNOTATION_PREFIX,
-    placement_label,
-)
+from pytest_syncer.syncer.interfaces import ConflictAction, TransformContext, WorkloadHandler
 from pytest_syncer.syncer.transform.renames import downstream_name
 
 UPSTREAM_GENERATION_ANNOTATION = "internal.workload.kcp.io/upstream-generation"
@@ -74,6 +76,8 @@ EVENTFUL_REASONS = frozenset(
     {"Created", "Recreated", "DriftReverted", "TookOver", "Conflict", "Failed"}
 )
 REPEATED_REASONS = frozenset({"Recreated", "DriftReverted"})
+UNREACHABLE = (aiohttp.ClientError, OSError, TimeoutError)
+"""A write below that got no answer: the target's cluster is down or cut off."""
 QUIET_WRITES = frozenset({"Created", "Updated"})
 """Writes whose watch echo below is not reconciled again; after the others (drift reverted, a
 copy recreated or taken over) the echo's reconcile puts `UpToDate` on the SyncStatus."""
@@ -184,7 +188,6 @@ class SpecSyncer:
         if held is None or is_deleting(held):
             return 0.0
         upstream = held
-        generation = upstream["metadata"].get("generation")
         try:
             strategy, retain = strategy_for(upstream, self._settings.conflict_strategy)
             resolver = resolver_for(strategy, retain)
@@ -201,6 +204,26 @@ class SpecSyncer:
                 key, resource, upstream, Verdict(SyncPhase.FAILED, "Failed", message)
             )
             return self._settings.removal_recheck
+        try:
+            return await self._write_below(key, synced, upstream, resolver, desired)
+        except UNREACHABLE as error:
+            message = f"the target's cluster did not answer: {error or type(error).__name__}"
+            await self._conclude(
+                key, resource, upstream, Verdict(SyncPhase.FAILED, "Failed", message)
+            )
+            raise
+
+    async def _write_below(
+        self,
+        key: WorkKey,
+        synced: SyncedResource,
+        upstream: KubeObject,
+        resolver: StrategyResolver,
+        desired: KubeObject,
+    ) -> float | None:
+        """Create or replace the copy below as the resolver decides, and conclude."""
+        resource = synced.resource
+        generation = upstream["metadata"].get("generation")
         await self._namespaces.ensure(key.namespace)
         namespace, name = desired["metadata"]["namespace"], desired["metadata"]["name"]
         existing = synced.downstream.get(namespace, name)

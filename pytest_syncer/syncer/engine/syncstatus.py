@@ -10,17 +10,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pytest_syncer.syncer.client import SYNC_STATUSES, ApiError, KubeClient, Resource
-from pytest_syncer.syncer.engine.events import now_rfc3339
-from pytest_syncer.syncer.interfaces import (
-    WORKLOAD_UID_LABEL,
+from pytest_syncer.contract.naming import WORKLOAD_UID_LABEL
+from pytest_syncer.contract.objects import (
     KubeObject,
     ObjectReference,
     SyncPhase,
     SyncStatusRecord,
     SyncTarget,
 )
-from pytest_syncer.syncer.reflector import Reflector
+from pytest_syncer.kubeclient.client import SYNC_STATUSES, ApiError, KubeClient, Resource
+from pytest_syncer.kubeclient.reflector import Reflector
+from pytest_syncer.syncer.engine.events import now_rfc3339
 
 SYNCED_CONDITION = "Synced"
 

@@ -18,8 +18,15 @@ from typing import Any, Self
 
 import aiohttp
 
-from pytest_syncer.status.collector import StatusCollector
-from pytest_syncer.syncer.client import (
+from pytest_syncer.contract.errors import TransformError
+from pytest_syncer.contract.naming import (
+    CLUSTER_LABEL,
+    SYNC_TARGET_KEY_LABEL,
+    placement_label,
+    sync_target_key,
+)
+from pytest_syncer.contract.objects import KubeObject, SyncTarget
+from pytest_syncer.kubeclient.client import (
     NAMESPACES,
     SYNC_STATUSES,
     SYNC_TARGETS,
@@ -27,6 +34,8 @@ from pytest_syncer.syncer.client import (
     KubeClient,
     Resource,
 )
+from pytest_syncer.kubeclient.reflector import Change, Handler, Reflector
+from pytest_syncer.kubeclient.workqueue import WorkQueue
 from pytest_syncer.syncer.engine.events import EventRecorder
 from pytest_syncer.syncer.engine.heartbeat import beat_forever
 from pytest_syncer.syncer.engine.keys import WorkKey
@@ -34,21 +43,13 @@ from pytest_syncer.syncer.engine.namespaces import DownstreamNamespaces, Namespa
 from pytest_syncer.syncer.engine.reporter import StatusReporter
 from pytest_syncer.syncer.engine.settings import KNOWN_RESOURCES, EngineSettings
 from pytest_syncer.syncer.engine.spec import SpecSyncer, SyncedResource
+from pytest_syncer.syncer.engine.status_collector import StatusCollector
 from pytest_syncer.syncer.engine.syncstatus import SyncStatusWriter
 from pytest_syncer.syncer.engine.targetlog import TargetLog
 from pytest_syncer.syncer.engine.tasks import ForeverTasks
 from pytest_syncer.syncer.engine.upstream import SharedUpstream, carries
-from pytest_syncer.syncer.interfaces import (
-    SYNC_TARGET_KEY_LABEL,
-    KubeObject,
-    SyncTarget,
-    TransformContext,
-)
-from pytest_syncer.syncer.reflector import Change, Handler, Reflector
-from pytest_syncer.syncer.transform.errors import TransformError
-from pytest_syncer.syncer.transform.naming import CLUSTER_LABEL, placement_label, sync_target_key
+from pytest_syncer.syncer.interfaces import TransformContext
 from pytest_syncer.syncer.transform.renames import upstream_name
-from pytest_syncer.syncer.workqueue import WorkQueue
 
 logger = logging.getLogger(__name__)
 

@@ -13,11 +13,11 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 
-from pytest_syncer.syncer.client import KubeClient, Resource
+from pytest_syncer.contract.naming import placement_label, sync_target_key
+from pytest_syncer.contract.objects import KubeObject
+from pytest_syncer.kubeclient.client import KubeClient, Resource
+from pytest_syncer.kubeclient.reflector import Change, Handler, Reflector
 from pytest_syncer.syncer.engine.finalizer import FinalizerWrites
-from pytest_syncer.syncer.interfaces import KubeObject
-from pytest_syncer.syncer.reflector import Change, Handler, Reflector
-from pytest_syncer.syncer.transform.naming import placement_label, sync_target_key
 
 
 def carries(obj: KubeObject | None, label: str) -> bool:

@@ -10,8 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import lru_cache
 
-from pytest_syncer.syncer.interfaces import KubeObject, TransformContext
-from pytest_syncer.syncer.transform.naming import (
+from pytest_syncer.contract.naming import (
     CLUSTER_ANNOTATION,
     CLUSTER_LABEL,
     DELETION_ANNOTATION_PREFIX,
@@ -19,6 +18,8 @@ from pytest_syncer.syncer.transform.naming import (
     SOFT_FINALIZER_ANNOTATION_PREFIX,
     STATUS_ANNOTATION_PREFIX,
 )
+from pytest_syncer.contract.objects import KubeObject
+from pytest_syncer.syncer.interfaces import TransformContext
 from pytest_syncer.syncer.transform.objects import (
     filter_metadata_map,
     metadata_map,

@@ -6,9 +6,9 @@ one-way hash, so the annotation is the only record of which upstream namespace i
 
 from __future__ import annotations
 
-from pytest_syncer.syncer.interfaces import KubeObject, NamespaceLocator
-from pytest_syncer.syncer.transform.errors import InvalidLocatorError
-from pytest_syncer.syncer.transform.naming import CLUSTER_LABEL, LOCATOR_ANNOTATION
+from pytest_syncer.contract.errors import InvalidLocatorError
+from pytest_syncer.contract.naming import CLUSTER_LABEL, LOCATOR_ANNOTATION
+from pytest_syncer.contract.objects import KubeObject, NamespaceLocator
 
 
 def downstream_namespace_object(locator: NamespaceLocator) -> KubeObject:

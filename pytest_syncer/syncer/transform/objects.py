@@ -10,8 +10,8 @@ import pickle
 from collections.abc import Callable
 from typing import Any
 
-from pytest_syncer.syncer.interfaces import KubeObject
-from pytest_syncer.syncer.transform.errors import InvalidFieldError, MissingFieldError
+from pytest_syncer.contract.errors import InvalidFieldError, MissingFieldError
+from pytest_syncer.contract.objects import KubeObject
 
 
 def copy_json(value: Any) -> Any:

@@ -11,7 +11,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TypeVar
 
-from pytest_syncer.syncer.interfaces import KubeObject, TransformContext, TransformStep
+from pytest_syncer.contract.objects import KubeObject
+from pytest_syncer.syncer.interfaces import TransformContext, TransformStep
 from pytest_syncer.syncer.transform.metadata import (
     add_cluster_label,
     map_namespace_down,
@@ -127,7 +128,8 @@ class Pipeline:
 
 
 def downstream_pipeline() -> Pipeline:
-    """Upstream object -> what the target receives (DESIGN.md, "The model")."""
+    """Upstream object -> what the target receives, by kcp's TMC conventions (docs/transforms.md
+    lists what is stripped, added and renamed)."""
     return Pipeline(
         [
             RegisteredStep("validate", validate_object),

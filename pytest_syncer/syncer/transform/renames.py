@@ -8,8 +8,9 @@ annotations, or the downstream token controller would rewrite or delete them.
 
 from __future__ import annotations
 
-from pytest_syncer.syncer.interfaces import KubeObject, TransformContext
-from pytest_syncer.syncer.transform.errors import ReservedNameError
+from pytest_syncer.contract.errors import ReservedNameError
+from pytest_syncer.contract.objects import KubeObject
+from pytest_syncer.syncer.interfaces import TransformContext
 from pytest_syncer.syncer.transform.objects import filter_metadata_map, group_of, with_metadata
 
 ROOT_CA_CONFIGMAP = "kube-root-ca.crt"

@@ -11,12 +11,13 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from pytest_syncer.syncer.interfaces import KubeObject, TransformContext
-from pytest_syncer.syncer.transform.errors import InvalidFieldError
-from pytest_syncer.syncer.transform.naming import (
+from pytest_syncer.contract.errors import InvalidFieldError
+from pytest_syncer.contract.naming import (
     DOWNSTREAM_NAMESPACE_HASH_LENGTH,
     DOWNSTREAM_NAMESPACE_PREFIX,
 )
+from pytest_syncer.contract.objects import KubeObject
+from pytest_syncer.syncer.interfaces import TransformContext
 from pytest_syncer.syncer.transform.objects import copy_json
 
 DOWNSTREAM_ONLY_STATUS_FIELDS: dict[str, tuple[str, ...]] = {

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from pytest_syncer.syncer.interfaces import KubeObject, TransformContext
-from pytest_syncer.syncer.transform.errors import InvalidFieldError, MissingFieldError
+from pytest_syncer.contract.errors import InvalidFieldError, MissingFieldError
+from pytest_syncer.contract.objects import KubeObject
+from pytest_syncer.syncer.interfaces import TransformContext
 from pytest_syncer.syncer.transform.objects import require_string
 
 _OPTIONAL_OBJECT_FIELDS = ("spec", "status")

@@ -7,7 +7,8 @@ account with no token mounted.
 
 from __future__ import annotations
 
-from pytest_syncer.syncer.interfaces import KubeObject, TransformContext
+from pytest_syncer.contract.objects import KubeObject
+from pytest_syncer.syncer.interfaces import TransformContext
 from pytest_syncer.syncer.transform.objects import group_of, nested_mapping, replace_nested
 
 POD_SPEC_PATHS: dict[tuple[str, str], tuple[str, ...]] = {

@@ -1,13 +1,12 @@
-"""Raw HTTP helpers for the API server tests: a client per cluster and token lookup."""
+"""Raw HTTP for the API server tests: a client per cluster."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import requests
 
-from pytest_syncer.apiserver.kubeconfig import context_from_kubeconfig, load_kubeconfig
+from tests.support.tokens import bearer
 
 
 class ClusterClient:
@@ -19,7 +18,7 @@ class ClusterClient:
         self.session.trust_env = False
         self.session.verify = verify
         if token is not None:
-            self.session.headers["Authorization"] = f"Bearer {token}"
+            self.session.headers.update(bearer(token))
 
     def request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
         return self.session.request(method, self.base_url + path, timeout=30, **kwargs)
@@ -39,7 +38,3 @@ class ClusterClient:
     def patch(self, path: str, body: Any, content_type: str, **kwargs: Any) -> requests.Response:
         headers = {"Content-Type": content_type}
         return self.request("PATCH", path, json=body, headers=headers, **kwargs)
-
-
-def token_of(kubeconfig: Path, context: str | None = None) -> str:
-    return context_from_kubeconfig(load_kubeconfig(kubeconfig), context).token

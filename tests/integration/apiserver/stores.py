@@ -8,7 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from pytest_syncer.apiserver import BackgroundAPIServer
-from tests.integration.apiserver.clients import ClusterClient, token_of
+from tests.integration.apiserver.clients import ClusterClient
+from tests.support.tokens import token_of
 
 STORES = ("memory", "sqlite")
 

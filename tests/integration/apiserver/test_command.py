@@ -13,8 +13,8 @@ import pytest
 import requests
 
 from pytest_syncer.apiserver.kubeconfig import context_from_kubeconfig, load_kubeconfig
-from pytest_syncer.processes import ServiceProcess
-from pytest_syncer.waiting import wait_until
+from pytest_syncer.harness.waiting import wait_until
+from pytest_syncer.process.parent import ServiceProcess
 
 
 @pytest.mark.parametrize(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,8 +12,9 @@ from kubernetes import config, dynamic, watch
 from kubernetes.client.rest import ApiException
 
 from pytest_syncer.apiserver import BackgroundAPIServer
-from pytest_syncer.waiting import wait_until
-from tests.integration.apiserver.stores import STORES, client_for, served, status_of
+from pytest_syncer.data import shipped
+from pytest_syncer.harness.waiting import wait_until
+from tests.integration.apiserver.stores import client_for, served, status_of
 
 CRDS = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions"
 WIDGET_SCHEMA = {
@@ -85,14 +85,6 @@ def _widget(name: str, **spec: Any) -> dict[str, Any]:
         "metadata": {"name": name},
         "spec": {"size": 3, **spec},
     }
-
-
-@pytest.fixture(scope="module", params=STORES)
-def server(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[BackgroundAPIServer]:
-    with served(request.param, tmp_path_factory.mktemp("crd"), ("upstream", "other")) as running:
-        yield running
 
 
 def _dynamic(server: BackgroundAPIServer, cluster: str = "upstream") -> dynamic.DynamicClient:
@@ -206,11 +198,11 @@ def test_invalid_and_clashing_crds_are_refused(server: BackgroundAPIServer) -> N
     assert "built into this server" in refused["message"]
 
 
-def test_fixture_crds_are_accepted_beside_the_built_in_types(
+def test_shipped_crds_are_accepted_beside_the_built_in_types(
     server: BackgroundAPIServer,
 ) -> None:
     client = client_for(server)
-    directory = Path(__file__).parents[3] / "fixtures" / "crds"
+    directory = shipped("crds")
     documents = [
         document
         for path in sorted(directory.glob("*.yaml"))

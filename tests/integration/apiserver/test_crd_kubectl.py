@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from pytest_syncer.apiserver import BackgroundAPIServer
-from pytest_syncer.waiting import wait_until
+from pytest_syncer.harness.waiting import wait_until
 from tests.integration.apiserver.kubectl_runner import KUBECTL_VERSIONS, Kubectl, find_kubectl
 from tests.integration.apiserver.test_crd import widget_crd
 

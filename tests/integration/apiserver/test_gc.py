@@ -2,33 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from pytest_syncer.apiserver import BackgroundAPIServer
-from pytest_syncer.waiting import wait_until
+from pytest_syncer.harness.waiting import wait_until
 from tests.integration.apiserver.clients import ClusterClient
-from tests.integration.apiserver.stores import STORES, client_for, served, status_of
+from tests.integration.apiserver.stores import client_for, status_of
 
 CONFIGMAPS = "/api/v1/namespaces/default/configmaps"
 DEPLOYMENTS = "/apis/apps/v1/namespaces/default/deployments"
 SYNCSTATUSES = "/apis/workload.kcp.io/v1alpha1/namespaces/default/syncstatuses"
 MERGE = "application/merge-patch+json"
-
-
-@pytest.fixture(scope="module", params=STORES)
-def server(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[BackgroundAPIServer]:
-    with served(request.param, tmp_path_factory.mktemp("gc"), ("upstream", "other")) as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def client(server: BackgroundAPIServer) -> ClusterClient:
-    return client_for(server)
 
 
 def _owner(client: ClusterClient, name: str) -> dict[str, Any]:

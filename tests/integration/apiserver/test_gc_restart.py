@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pytest_syncer.waiting import wait_until
+from pytest_syncer.harness.waiting import wait_until
 from tests.integration.apiserver.stores import client_for, served
 
 CONFIGMAPS = "/api/v1/namespaces/default/configmaps"

@@ -12,8 +12,9 @@ import pytest
 import requests
 
 from pytest_syncer.apiserver import BackgroundAPIServer
-from pytest_syncer.waiting import wait_until
-from tests.integration.apiserver.clients import ClusterClient, token_of
+from pytest_syncer.harness.waiting import wait_until
+from tests.integration.apiserver.clients import ClusterClient
+from tests.support.tokens import token_of
 
 CONFIGMAPS = "/api/v1/namespaces/default/configmaps"
 DEPLOYMENTS = "/apis/apps/v1/namespaces/default/deployments"
@@ -163,7 +164,7 @@ def test_bad_bodies_get_a_status_and_the_server_keeps_serving(upstream: ClusterC
     _status(chunked, 413)
     _status(upstream.patch(f"{CONFIGMAPS}/absent", {"data": {"k": "x" * (3 << 20)}}, MERGE), 413)
     protobuf = {"Content-Type": "application/vnd.kubernetes.protobuf"}
-    _status(upstream.request("POST", CONFIGMAPS, data=b"k8s\x00", headers=protobuf), 415)
+    _status(upstream.request("POST", CONFIGMAPS, data=b"k8s\x00", headers=protobuf), 400)
     assert upstream.post(CONFIGMAPS, _config_map("after-errors")).status_code == 201
 
 

@@ -44,6 +44,8 @@ from typing import Any
 import pytest
 
 from pytest_syncer.apiserver import BackgroundAPIServer
+from pytest_syncer.apiserver.http.protobuf.envelope import MEDIA_TYPE as PROTOBUF
+from pytest_syncer.apiserver.http.protobuf.envelope import decode_object
 from tests.integration.apiserver.clients import ClusterClient
 
 NS = "/api/v1/namespaces/default"
@@ -55,6 +57,7 @@ JSON_PATCH = "application/json-patch+json"
 MERGE = "application/merge-patch+json"
 STRATEGIC = "application/strategic-merge-patch+json"
 APPLY = "application/apply-patch+yaml"
+META = "g=meta.k8s.io;v=v1"
 
 POD_SPEC = {"containers": [{"name": "c", "image": "nginx", "ports": [{"containerPort": 80}]}]}
 POD_SPEC_DEFAULTS = {
@@ -730,6 +733,69 @@ def test_delete_answers_as_the_real_registry(
             "details": details,
         }
         assert list(answer.json()["details"]) == list(details)
+
+
+@pytest.mark.parametrize(
+    ("collection", "kind", "returns_object"),
+    [
+        (f"{NS}/configmaps", "configmap", False),
+        (f"{APPS}/deployments", "deployment", False),
+        (f"{NS}/services", "service", True),
+    ],
+)
+def test_delete_answers_the_same_in_protobuf_and_as_metadata(
+    upstream: ClusterClient, collection: str, kind: str, returns_object: bool
+) -> None:
+    """The answer is chosen before the encoding: protobuf carries the same Status (or object),
+    and a metadata-only Accept leaves a Status whole, as the real server's transform does."""
+    for accept in (PROTOBUF, f"application/json;as=PartialObjectMetadata;{META}"):
+        name = f"proto-{kind}" if accept == PROTOBUF else f"meta-{kind}"
+        body = (
+            {"metadata": {"name": name}, "data": {}}
+            if kind == "configmap"
+            else minimal_body(kind, name)
+        )
+        created = upstream.post(collection, body).json()
+        uid = created["metadata"]["uid"]
+        answer = upstream.delete(f"{collection}/{name}", headers={"Accept": accept})
+        assert answer.status_code == 200, answer.content
+        document = decode_object(answer.content) if accept == PROTOBUF else answer.json()
+        if returns_object:
+            assert document["metadata"]["uid"] == uid
+            continue
+        resource = collection.rsplit("/", 1)[1]
+        group = {"group": "apps"} if kind == "deployment" else {}
+        assert (document["kind"], document["apiVersion"]) == ("Status", "v1")
+        assert document["status"] == "Success"
+        assert document["details"] == {"name": name, **group, "kind": resource, "uid": uid}
+
+
+def test_a_refusal_in_protobuf_is_the_same_status(upstream: ClusterClient) -> None:
+    """An immutable-field 422 asked for in protobuf decodes to the JSON answer's Status."""
+    path = f"{NS}/secrets/typed-in-protobuf"
+    body = {"metadata": {"name": "typed-in-protobuf"}, "type": "Opaque", "data": {}}
+    assert upstream.post(f"{NS}/secrets", body).status_code == 201
+    change = {"type": "kubernetes.io/basic-auth"}
+    as_json = upstream.patch(path, change, MERGE)
+    headers = {"Content-Type": MERGE, "Accept": PROTOBUF}
+    in_protobuf = upstream.request("PATCH", path, json=change, headers=headers)
+    assert (as_json.status_code, in_protobuf.status_code) == (422, 422)
+    assert in_protobuf.headers["Content-Type"] == PROTOBUF
+    status = as_json.json()
+    assert list(status) == [
+        "kind",
+        "apiVersion",
+        "metadata",
+        "status",
+        "message",
+        "reason",
+        "details",
+        "code",
+    ]
+    decoded = decode_object(in_protobuf.content)
+    for field in ("kind", "apiVersion", "status", "message", "reason", "code"):
+        assert decoded[field] == status[field], field
+    assert decoded["details"]["causes"] == status["details"]["causes"]
 
 
 def test_every_namespace_gets_the_root_ca_config_map(

@@ -13,9 +13,10 @@ import pytest
 import yaml
 
 from pytest_syncer.apiserver import BackgroundAPIServer
-from pytest_syncer.waiting import wait_until
-from tests.integration.apiserver.clients import ClusterClient, token_of
+from pytest_syncer.harness.waiting import wait_until
+from tests.integration.apiserver.clients import ClusterClient
 from tests.integration.apiserver.kubectl_runner import KUBECTL_VERSIONS, Kubectl, find_kubectl
+from tests.support.tokens import token_of
 
 DEPLOYMENTS = "/apis/apps/v1/namespaces/default/deployments"
 
@@ -313,17 +314,6 @@ def test_scale(kubectl: Kubectl, http: ClusterClient, tmp_path: Path) -> None:
     )
     assert refused.status_code == 422
     assert refused.json()["details"]["causes"][0]["field"] == "spec.replicas"
-
-
-def test_generators_that_send_protobuf_get_a_clear_415(kubectl: Kubectl) -> None:
-    refused = kubectl.run("create", "namespace", "from-a-generator", check=False)
-    if kubectl.version < (1, 32):
-        # Before 1.32 kubectl's generators send JSON.
-        assert refused.stdout.strip() == "namespace/from-a-generator created"
-        return
-    assert refused.returncode != 0
-    assert "protobuf request bodies are not supported" in refused.stderr
-    assert "kubectl create -f" in refused.stderr
 
 
 def test_edit(kubectl: Kubectl, tmp_path: Path) -> None:

@@ -3,30 +3,13 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 
-import pytest
-
-from pytest_syncer.apiserver import BackgroundAPIServer
-from pytest_syncer.waiting import wait_until
+from pytest_syncer.harness.waiting import wait_until
 from tests.integration.apiserver.clients import ClusterClient
-from tests.integration.apiserver.stores import STORES, client_for, served, status_of
+from tests.integration.apiserver.stores import status_of
 
 NAMESPACES = "/api/v1/namespaces"
 MERGE = "application/merge-patch+json"
-
-
-@pytest.fixture(scope="module", params=STORES)
-def server(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[BackgroundAPIServer]:
-    with served(request.param, tmp_path_factory.mktemp("namespaces")) as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def client(server: BackgroundAPIServer) -> ClusterClient:
-    return client_for(server)
 
 
 def test_a_namespace_terminates_until_its_contents_are_gone(client: ClusterClient) -> None:

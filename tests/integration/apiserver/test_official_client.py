@@ -16,7 +16,7 @@ from kubernetes.client.rest import ApiException
 
 from pytest_syncer.apiserver import BackgroundAPIServer, EmbeddedAPIServer
 from pytest_syncer.apiserver.kubeconfig import context_from_kubeconfig, load_kubeconfig
-from pytest_syncer.waiting import await_until, wait_until
+from pytest_syncer.harness.waiting import await_until, wait_until
 
 MERGE = "application/merge-patch+json"
 

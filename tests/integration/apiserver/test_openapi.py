@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import yaml
 
-from pytest_syncer.waiting import wait_until
+from pytest_syncer.harness.waiting import wait_until
 from tests.integration.apiserver.clients import ClusterClient
 
 

@@ -4,31 +4,16 @@ Over Secrets: a new namespace holds none (it holds a ConfigMap, ``kube-root-ca.c
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from pytest_syncer.apiserver import BackgroundAPIServer
-from pytest_syncer.waiting import wait_until
+from pytest_syncer.harness.waiting import wait_until
 from tests.integration.apiserver.clients import ClusterClient
 from tests.integration.apiserver.stores import STORES, client_for, served, status_of
 
 NAMESPACES = "/api/v1/namespaces"
-
-
-@pytest.fixture(scope="module", params=STORES)
-def server(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[BackgroundAPIServer]:
-    with served(request.param, tmp_path_factory.mktemp("paging")) as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def client(server: BackgroundAPIServer) -> ClusterClient:
-    return client_for(server)
 
 
 def _fill(client: ClusterClient, namespace: str, count: int) -> str:

@@ -13,8 +13,8 @@ from kubernetes import client, config, watch
 
 from pytest_syncer.apiserver import BackgroundAPIServer
 from pytest_syncer.apiserver.kubeconfig import context_from_kubeconfig, load_kubeconfig
-from pytest_syncer.processes import ServiceProcess
-from pytest_syncer.waiting import wait_until
+from pytest_syncer.harness.waiting import wait_until
+from pytest_syncer.process.parent import ServiceProcess
 from tests.integration.apiserver.clients import ClusterClient
 
 

@@ -46,7 +46,7 @@ def test_list_and_get_as_table(upstream: ClusterClient) -> None:
 
 
 def test_unservable_representations_are_406(upstream: ClusterClient) -> None:
-    accept = "application/json;as=PartialObjectMetadataList;v=v1;g=meta.k8s.io"
+    accept = "application/json;as=Bogus;v=v1;g=meta.k8s.io, text/html"
     refused = upstream.get(CONFIGMAPS, headers={"Accept": accept})
     assert refused.status_code == 406
     assert refused.json()["reason"] == "NotAcceptable"

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from pytest_syncer.waiting import wait_until
+from pytest_syncer.harness.waiting import wait_until
 from tests.integration.apiserver.clients import ClusterClient
 
 MERGE = "application/merge-patch+json"

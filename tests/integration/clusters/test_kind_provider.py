@@ -10,11 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from pytest_syncer.clusters.base import ProviderUnavailable
-from pytest_syncer.clusters.kind import KindProvider, docker_answers
-from tests.integration.clusters.manifests import embedded_safe_manifests
-
-pytest_plugins = ["pytester"]
+from pytest_syncer.harness.clusters.base import ProviderUnavailable
+from pytest_syncer.harness.clusters.kind import KindProvider, docker_answers
 
 STAND_IN_KIND = """#!{python}
 import json, os, shutil, signal, subprocess, sys
@@ -77,7 +74,7 @@ def stand_in_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def test_targets_are_packed_onto_the_kind_clusters_after_the_first(
     stand_in_path: Path, tmp_path: Path
 ) -> None:
-    provider = KindProvider(3, manifests=embedded_safe_manifests(tmp_path / "crds"))
+    provider = KindProvider(3)
     try:
         provided = provider.start(tmp_path / "work", [f"t{i}" for i in range(4)])
         assert provided.upstream_cluster == "pytest-syncer-0"
@@ -121,23 +118,6 @@ def test_without_kind_on_path_nothing_is_downloaded(
 def test_e2e_on_stand_in_kind_and_skip_without_docker(
     stand_in_path: Path, pytester: pytest.Pytester
 ) -> None:
-    manifests = embedded_safe_manifests(pytester.path / "crds")
-    pytester.makeconftest(
-        f"""
-        from pathlib import Path
-
-        import pytest
-
-        from pytest_syncer.clusters.kind import KindProvider
-
-
-        @pytest.fixture(scope="session")
-        def syncer_cluster_provider():
-            return lambda config: KindProvider(
-                config.kind_clusters, manifests=Path({str(manifests)!r})
-            )
-        """
-    )
     pytester.makepyfile(
         """
         import pytest

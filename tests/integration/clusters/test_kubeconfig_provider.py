@@ -8,26 +8,19 @@ from pathlib import Path
 
 import pytest
 
-from pytest_syncer.clusters.kind import merge_kubeconfigs
-from pytest_syncer.clusters.kubeconfig import (
+from pytest_syncer.harness.clusters.kind import merge_kubeconfigs
+from pytest_syncer.harness.clusters.kubeconfig import (
     KubeconfigError,
     KubeconfigProvider,
     split_contexts,
 )
 from pytest_syncer.harness.kube import KINDS, Cluster
-from pytest_syncer.processes import ServiceProcess
-from tests.integration.clusters.manifests import embedded_safe_manifests
+from pytest_syncer.process.parent import ServiceProcess
 
-pytest_plugins = ["pytester"]
 ROOT = Path(__file__).parents[3]
 SAMPLE_CRDS = ROOT / "fixtures" / "crds" / "workloads"
 CLUSTER_ROLES = KINDS[("rbac.authorization.k8s.io/v1", "ClusterRole")]
 PHYSICAL = ["phys-a", "phys-b"]
-
-
-@pytest.fixture(scope="module")
-def manifests(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return embedded_safe_manifests(tmp_path_factory.mktemp("crds"))
 
 
 @pytest.fixture(scope="module")
@@ -44,26 +37,24 @@ def kubeconfig(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 
 
 def test_targets_spread_round_robin_over_the_physical_clusters(
-    kubeconfig: Path, manifests: Path, tmp_path: Path
+    kubeconfig: Path, tmp_path: Path
 ) -> None:
     targets = [f"t{index}" for index in range(5)]
-    provided = KubeconfigProvider(kubeconfig, manifests=manifests).start(tmp_path, targets)
+    provided = KubeconfigProvider(kubeconfig).start(tmp_path, targets)
     stems = {name: path.stem for name, path in provided.downstream_kubeconfigs.items()}
     assert stems == {"t0": "phys-a", "t1": "phys-b", "t2": "phys-a", "t3": "phys-b", "t4": "phys-a"}
     assert provided.upstream_cluster == "upstream"
     assert not provided.simulated
 
 
-def test_crds_and_rbac_are_installed_above_and_below(
-    kubeconfig: Path, manifests: Path, tmp_path: Path
-) -> None:
-    provided = KubeconfigProvider(kubeconfig, manifests=manifests).start(tmp_path, ["t0", "t1"])
+def test_crds_and_rbac_are_installed_above_and_below(kubeconfig: Path, tmp_path: Path) -> None:
+    provided = KubeconfigProvider(kubeconfig).start(tmp_path, ["t0", "t1"])
     upstream = Cluster("upstream", provided.upstream_kubeconfig)
-    assert upstream.find(CLUSTER_ROLES, "pytest-syncer-upstream") is not None
+    assert upstream.find(CLUSTER_ROLES, "pytest-syncer:upstream") is not None
     upstream.close()
     for path in set(provided.downstream_kubeconfigs.values()):
         below = Cluster(path.stem, path)
-        assert below.find(CLUSTER_ROLES, "pytest-syncer-downstream") is not None
+        assert below.find(CLUSTER_ROLES, "pytest-syncer:downstream") is not None
         below.close()
 
 
@@ -76,25 +67,7 @@ def test_a_kubeconfig_without_an_upstream_context_is_refused(
         split_contexts(renamed, tmp_path / "out")
 
 
-def test_e2e_suite_runs_on_existing_clusters(
-    kubeconfig: Path, manifests: Path, pytester: pytest.Pytester
-) -> None:
-    pytester.makeconftest(
-        f"""
-        from pathlib import Path
-
-        import pytest
-
-        from pytest_syncer.clusters.kubeconfig import KubeconfigProvider
-
-
-        @pytest.fixture(scope="session")
-        def syncer_cluster_provider():
-            return lambda config: KubeconfigProvider(
-                config.kubeconfig, manifests=Path({str(manifests)!r})
-            )
-        """
-    )
+def test_e2e_suite_runs_on_existing_clusters(kubeconfig: Path, pytester: pytest.Pytester) -> None:
     pytester.makepyfile(
         f"""
         import pytest

@@ -13,15 +13,14 @@ from pathlib import Path
 
 import pytest
 
-from pytest_syncer.environment_file import EnvironmentFacts, pid_alive
-
-pytest_plugins = ["pytester"]
+from pytest_syncer.harness.environment_file import EnvironmentFacts
+from pytest_syncer.process.proc import pid_alive
 
 RUN = """
 import pytest
 from kubernetes import client
 
-from pytest_syncer.waiting import wait_until
+from pytest_syncer.harness.waiting import wait_until
 
 pytestmark = [pytest.mark.syncer_e2e, pytest.mark.syncer_targets(2)]
 

@@ -12,9 +12,10 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from pytest_syncer.environment_file import EnvironmentFacts, pid_alive
-from pytest_syncer.syncer.interfaces import NamespaceLocator, SyncTarget
-from pytest_syncer.waiting import wait_until
+from pytest_syncer.contract.objects import NamespaceLocator, SyncTarget
+from pytest_syncer.harness.environment_file import EnvironmentFacts
+from pytest_syncer.harness.waiting import wait_until
+from pytest_syncer.process.proc import pid_alive
 
 STARTUP = 180.0
 CRDS = Path(__file__).parents[3] / "fixtures" / "crds" / "workloads"

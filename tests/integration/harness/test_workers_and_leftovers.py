@@ -9,9 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from pytest_syncer.environment_file import pid_alive
-
-pytest_plugins = ["pytester"]
+from pytest_syncer.process.proc import pid_alive
 
 SYNCS = """
 import json
@@ -19,7 +17,7 @@ import os
 
 import pytest
 
-from pytest_syncer.environment_file import EnvironmentFacts
+from pytest_syncer.harness.environment_file import EnvironmentFacts
 
 pytestmark = [pytest.mark.syncer_e2e, pytest.mark.syncer_targets(2)]
 

@@ -22,8 +22,8 @@ from typing import Any
 
 import pytest
 
-from pytest_syncer.processes import ServiceProcess
-from pytest_syncer.waiting import wait_until
+from pytest_syncer.harness.waiting import wait_until
+from pytest_syncer.process.parent import ServiceProcess
 
 REPOSITORY = Path(__file__).resolve().parents[3]
 TARGETS = 2

@@ -12,8 +12,11 @@ from typing import Any
 import pytest
 
 from pytest_syncer.apiserver import BackgroundAPIServer
-from pytest_syncer.status.aggregator import StatusAggregator
-from pytest_syncer.status.collector import status_annotation
+from pytest_syncer.contract.naming import placement_label, sync_target_key
+from pytest_syncer.contract.objects import SyncStatusRecord
+from pytest_syncer.harness.waiting import await_until
+from pytest_syncer.hub.aggregator import StatusAggregator
+from pytest_syncer.kubeclient.client import SYNC_STATUSES, SYNC_TARGETS, KubeClient, Resource
 from pytest_syncer.status.objects import (
     deployment,
     deployment_status,
@@ -22,11 +25,8 @@ from pytest_syncer.status.objects import (
     sync_target,
 )
 from pytest_syncer.status.rules import SYNC_TARGETS_READY
-from pytest_syncer.syncer.client import SYNC_STATUSES, SYNC_TARGETS, KubeClient, Resource
+from pytest_syncer.syncer.engine.status_collector import status_annotation
 from pytest_syncer.syncer.interfaces import StatusAggregator as StatusAggregatorInterface
-from pytest_syncer.syncer.interfaces import SyncStatusRecord
-from pytest_syncer.syncer.transform.naming import placement_label, sync_target_key
-from pytest_syncer.waiting import await_until
 
 CLUSTER = "upstream"
 DEPLOYMENTS = Resource("apps", "v1", "deployments", "Deployment")
@@ -203,8 +203,10 @@ async def test_a_burst_of_target_changes_costs_few_writes_and_no_change_costs_no
 
 
 async def _quiet(aggregator: StatusAggregator) -> bool:
-    queue = aggregator._queue
-    return queue is not None and len(queue) == 0 and queue.processing == 0
+    controller = aggregator._controller
+    return (
+        controller is not None and len(controller.queue) == 0 and controller.queue.processing == 0
+    )
 
 
 def _returns(aggregator: StatusAggregator, reconciles: int) -> Any:

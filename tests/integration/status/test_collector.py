@@ -9,22 +9,22 @@ from typing import Any
 import pytest
 
 from pytest_syncer.apiserver import BackgroundAPIServer
-from pytest_syncer.status.collector import StatusCollector, status_annotation
-from pytest_syncer.status.objects import deployment, sync_status, sync_target
-from pytest_syncer.syncer.client import (
+from pytest_syncer.contract.naming import CLUSTER_LABEL, LOCATOR_ANNOTATION, SYNC_TARGET_KEY_LABEL
+from pytest_syncer.contract.objects import NamespaceLocator, SyncTarget
+from pytest_syncer.harness.waiting import await_until
+from pytest_syncer.kubeclient.client import (
     NAMESPACES,
     SYNC_STATUSES,
     SYNC_TARGETS,
     KubeClient,
     Resource,
 )
+from pytest_syncer.kubeclient.reflector import Reflector
+from pytest_syncer.status.objects import deployment, sync_status, sync_target
 from pytest_syncer.syncer.engine.settings import StatusMode
 from pytest_syncer.syncer.engine.spec import UPSTREAM_GENERATION_ANNOTATION
-from pytest_syncer.syncer.interfaces import SYNC_TARGET_KEY_LABEL, NamespaceLocator, SyncTarget
+from pytest_syncer.syncer.engine.status_collector import StatusCollector, status_annotation
 from pytest_syncer.syncer.interfaces import StatusCollector as StatusCollectorInterface
-from pytest_syncer.syncer.reflector import Reflector
-from pytest_syncer.syncer.transform.naming import CLUSTER_LABEL, LOCATOR_ANNOTATION
-from pytest_syncer.waiting import await_until
 
 UPSTREAM = "upstream"
 DOWNSTREAM = "downstream"
@@ -93,7 +93,7 @@ async def test_status_goes_up_in_upstream_terms(clients: tuple[KubeClient, KubeC
     up, down = clients
     target, below = await place(up, down, "collect-a", "shop")
     collector = StatusCollector(target, up, down, [DEPLOYMENTS], coalesce_delay=0.02)
-    # Ours meets the sync-03 interface a branch author's collector implements (mypy checks).
+    # Ours meets the StatusCollector protocol a branch author's collector implements (mypy checks).
     interface: StatusCollectorInterface = collector
     await interface.start()
     try:

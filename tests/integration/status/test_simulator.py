@@ -12,11 +12,11 @@ from typing import Any
 import pytest
 
 from pytest_syncer.apiserver import BackgroundAPIServer
-from pytest_syncer.processes import ServiceProcess
+from pytest_syncer.harness.waiting import await_until
+from pytest_syncer.kubeclient.client import KubeClient, Resource
+from pytest_syncer.process.parent import ServiceProcess
 from pytest_syncer.status.objects import deployment
 from pytest_syncer.status.profiles import PROFILE_LABEL
-from pytest_syncer.syncer.client import KubeClient, Resource
-from pytest_syncer.waiting import await_until
 
 CLUSTERS = ["sim-a", "sim-b"]
 DEPLOYMENTS = Resource("apps", "v1", "deployments", "Deployment")

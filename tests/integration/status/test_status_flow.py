@@ -21,13 +21,13 @@ from typing import Any
 
 import pytest
 
-from pytest_syncer.processes import ServiceProcess
+from pytest_syncer.contract.naming import placement_label, sync_target_key
+from pytest_syncer.harness.waiting import await_until
+from pytest_syncer.kubeclient.client import SYNC_TARGETS, KubeClient, Resource
+from pytest_syncer.process.parent import ServiceProcess
 from pytest_syncer.status.objects import deployment, sync_target
 from pytest_syncer.status.rules import SYNC_TARGETS_READY
-from pytest_syncer.syncer.client import SYNC_TARGETS, KubeClient, Resource
 from pytest_syncer.syncer.engine.finalizer import SHARED_FINALIZER
-from pytest_syncer.syncer.transform.naming import placement_label, sync_target_key
-from pytest_syncer.waiting import await_until
 
 UPSTREAM = "upstream"
 TARGETS = [f"t{index:02}" for index in range(60)]
@@ -193,9 +193,10 @@ def _metadata_without_server_fields(obj: dict[str, Any]) -> dict[str, Any]:
 async def test_one_workload_on_sixty_targets_costs_one_write_per_syncer_process(
     environment: Environment, upstream: KubeClient
 ) -> None:
-    """DESIGN.md's scale note: the syncers never write status or per-target marks onto the
-    shared upstream object (60 targets x 60 watchers would be 3600 events), only the shared
-    finalizer, once per process; everything else each target says goes into its SyncStatus."""
+    """The scale note (docs/architecture.md): the syncers never write status or per-target marks
+    onto the shared upstream object (60 targets x 60 watchers would be 3600 events), only the
+    shared finalizer, once per process; everything else each target says goes into its
+    SyncStatus."""
     keys = [sync_target_key(UPSTREAM, name) for name in TARGETS]
     created = await upstream.create(DEPLOYMENTS, deployment("shared", "default", keys, 1))
     versions: list[dict[str, Any]] = [created]

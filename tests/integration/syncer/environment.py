@@ -14,10 +14,10 @@ from pathlib import Path
 
 import yaml
 
-from pytest_syncer.processes import ServiceProcess
-from pytest_syncer.syncer.client import SYNC_TARGETS, ApiError, KubeClient
-from pytest_syncer.syncer.interfaces import NamespaceLocator, SyncTarget
-from pytest_syncer.syncer.transform.naming import placement_label, sync_target_key
+from pytest_syncer.contract.naming import placement_label, sync_target_key
+from pytest_syncer.contract.objects import NamespaceLocator, SyncTarget
+from pytest_syncer.kubeclient.client import SYNC_TARGETS, ApiError, KubeClient
+from pytest_syncer.process.parent import ServiceProcess
 
 UPSTREAM = "upstream"
 FAST_FLAGS = (
@@ -54,7 +54,11 @@ class TargetInfo:
 
 
 @dataclass
-class SyncerEnvironment:
+class SyncerProcessRig:
+    """Logical clusters of one API server, SyncTargets upstream, and the real syncer processes
+    started against them. Not the harness's SyncerEnvironment: no hub, no provider, no status
+    simulator; the syncer integration tests drive one process at a time."""
+
     kubeconfigs: dict[str, Path]
     workdir: Path
     targets: dict[str, TargetInfo] = field(default_factory=dict)
@@ -129,7 +133,7 @@ class SyncerEnvironment:
 
 def setup_environment(
     kubeconfigs: dict[str, Path], workdir: Path, targets: Sequence[TargetInfo]
-) -> SyncerEnvironment:
-    environment = SyncerEnvironment(dict(kubeconfigs), workdir)
+) -> SyncerProcessRig:
+    environment = SyncerProcessRig(dict(kubeconfigs), workdir)
     asyncio.run(environment.create_targets(targets))
     return environment

@@ -17,18 +17,21 @@ from typing import Any
 import pytest
 
 from pytest_syncer.apiserver import BackgroundAPIServer
-from pytest_syncer.syncer.client import EVENTS, NAMESPACES, SYNC_STATUSES, KubeClient, Resource
+from pytest_syncer.contract.naming import (
+    CLUSTER_ANNOTATION,
+)
+from pytest_syncer.contract.objects import KubeObject
+from pytest_syncer.harness.waiting import await_until
+from pytest_syncer.kubeclient.client import EVENTS, NAMESPACES, KubeClient, Resource
 from pytest_syncer.syncer.conflict import CONFLICT_STRATEGY_ANNOTATION, RETAIN_FIELDS_ANNOTATION
 from pytest_syncer.syncer.engine.settings import KNOWN_RESOURCES
-from pytest_syncer.syncer.interfaces import SYNC_TARGET_KEY_LABEL, WORKLOAD_UID_LABEL, KubeObject
-from pytest_syncer.syncer.transform.naming import CLUSTER_ANNOTATION
-from pytest_syncer.waiting import await_until
 from tests.integration.syncer.environment import (
     UPSTREAM,
-    SyncerEnvironment,
+    SyncerProcessRig,
     TargetInfo,
     setup_environment,
 )
+from tests.integration.syncer.workloads import synced_condition
 
 TARGET = TargetInfo("b1", "down-1")
 STRICT = TargetInfo("b2", "strict-1")
@@ -43,7 +46,7 @@ WAIT = 15.0
 @pytest.fixture(scope="module")
 def environment(
     apiserver: BackgroundAPIServer, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[SyncerEnvironment]:
+) -> Iterator[SyncerProcessRig]:
     apiserver.add_cluster(STRICT.downstream, admission_plugins=STRICT_PLUGINS)
     env = setup_environment(
         apiserver.kubeconfigs, tmp_path_factory.mktemp("bad-input"), [TARGET, STRICT]
@@ -56,19 +59,13 @@ def environment(
 
 
 @pytest.fixture
-async def upstream(environment: SyncerEnvironment) -> AsyncIterator[KubeClient]:
-    async with await environment.client(UPSTREAM) as client:
-        yield client
-
-
-@pytest.fixture
-async def downstream(environment: SyncerEnvironment) -> AsyncIterator[KubeClient]:
+async def downstream(environment: SyncerProcessRig) -> AsyncIterator[KubeClient]:
     async with await environment.client(TARGET.downstream) as client:
         yield client
 
 
 @pytest.fixture
-async def strict(environment: SyncerEnvironment) -> AsyncIterator[KubeClient]:
+async def strict(environment: SyncerProcessRig) -> AsyncIterator[KubeClient]:
     async with await environment.client(STRICT.downstream) as client:
         yield client
 
@@ -91,19 +88,6 @@ def service(
         spec["externalIPs"] = external_ips
     metadata = {"name": name, "namespace": ns, "labels": labels}
     return {"apiVersion": "v1", "kind": "Service", "metadata": metadata, "spec": spec}
-
-
-async def synced_condition(
-    upstream: KubeClient, ns: str, uid: str, target: TargetInfo = TARGET
-) -> dict[str, Any]:
-    selector = f"{WORKLOAD_UID_LABEL}={uid},{SYNC_TARGET_KEY_LABEL}={target.key}"
-    listing = await upstream.list(SYNC_STATUSES, ns, label_selector=selector)
-    for item in listing["items"]:
-        status = item.get("status") or {}
-        for condition in status.get("conditions") or []:
-            if condition.get("type") == "Synced":
-                return {"phase": status.get("phase"), **condition}
-    return {}
 
 
 async def wait_phase(
@@ -233,7 +217,7 @@ async def test_a_bad_conflict_annotation_fails_until_it_is_fixed(
     await upstream.patch(CONFIGMAPS, "bad", fixed, ns)
     await wait_synced_below(downstream, ns, "bad")
     condition = await await_until(
-        lambda: synced_condition(upstream, ns, bad["metadata"]["uid"]),
+        lambda: synced_condition(upstream, ns, bad["metadata"]["uid"], TARGET),
         lambda found: found.get("phase") == "Synced",
         what="the fixed object's SyncStatus Synced",
         timeout=WAIT,

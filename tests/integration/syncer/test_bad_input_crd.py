@@ -15,29 +15,28 @@ from typing import Any
 import pytest
 
 from pytest_syncer.apiserver import BackgroundAPIServer
-from pytest_syncer.syncer.client import (
+from pytest_syncer.contract.objects import KubeObject
+from pytest_syncer.harness.waiting import await_until
+from pytest_syncer.kubeclient.client import (
     EVENTS,
     NAMESPACES,
-    SYNC_STATUSES,
     KubeClient,
 )
 from pytest_syncer.syncer.engine.settings import KNOWN_RESOURCES
-from pytest_syncer.syncer.interfaces import WORKLOAD_UID_LABEL, KubeObject
-from pytest_syncer.waiting import await_until
 from tests.integration.syncer.environment import (
     UPSTREAM,
-    SyncerEnvironment,
+    SyncerProcessRig,
     TargetInfo,
     setup_environment,
 )
-from tests.integration.syncer.workloads import WIDGETS, install_widgets
+from tests.integration.syncer.workloads import WIDGETS, install_widgets, synced_condition
 
 TARGET = TargetInfo("r1", "down-2")
 CONFIGMAPS = KNOWN_RESOURCES["configmaps"]
 WAIT = 15.0
 
 
-async def _install_upstream_crd(environment: SyncerEnvironment) -> None:
+async def _install_upstream_crd(environment: SyncerProcessRig) -> None:
     async with await environment.client(UPSTREAM) as upstream:
         await install_widgets(upstream)
 
@@ -45,7 +44,7 @@ async def _install_upstream_crd(environment: SyncerEnvironment) -> None:
 @pytest.fixture(scope="module")
 def environment(
     apiserver: BackgroundAPIServer, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[SyncerEnvironment]:
+) -> Iterator[SyncerProcessRig]:
     env = setup_environment(apiserver.kubeconfigs, tmp_path_factory.mktemp("bad-crd"), [TARGET])
     asyncio.run(_install_upstream_crd(env))
     try:
@@ -56,13 +55,7 @@ def environment(
 
 
 @pytest.fixture
-async def upstream(environment: SyncerEnvironment) -> AsyncIterator[KubeClient]:
-    async with await environment.client(UPSTREAM) as client:
-        yield client
-
-
-@pytest.fixture
-async def downstream(environment: SyncerEnvironment) -> AsyncIterator[KubeClient]:
+async def downstream(environment: SyncerProcessRig) -> AsyncIterator[KubeClient]:
     async with await environment.client(TARGET.downstream) as client:
         yield client
 
@@ -70,16 +63,6 @@ async def downstream(environment: SyncerEnvironment) -> AsyncIterator[KubeClient
 def placed(api_version: str, kind: str, ns: str, name: str, **fields: Any) -> KubeObject:
     metadata = {"name": name, "namespace": ns, "labels": {TARGET.label: "Sync"}}
     return {"apiVersion": api_version, "kind": kind, "metadata": metadata, **fields}
-
-
-async def synced_condition(upstream: KubeClient, ns: str, uid: str) -> dict[str, Any]:
-    listing = await upstream.list(SYNC_STATUSES, ns, label_selector=f"{WORKLOAD_UID_LABEL}={uid}")
-    for item in listing["items"]:
-        status = item.get("status") or {}
-        for condition in status.get("conditions") or []:
-            if condition.get("type") == "Synced":
-                return {"phase": status.get("phase"), **condition}
-    return {}
 
 
 async def failed_events(upstream: KubeClient, ns: str, name: str) -> list[tuple[str, str]]:
@@ -99,7 +82,7 @@ async def test_a_type_the_target_does_not_serve_fails_and_the_rest_syncs(
     )
 
     condition = await await_until(
-        lambda: synced_condition(upstream, ns, widget["metadata"]["uid"]),
+        lambda: synced_condition(upstream, ns, widget["metadata"]["uid"], TARGET),
         lambda found: found.get("phase") == "Failed",
         what="a Failed SyncStatus for the widget",
         timeout=WAIT,

@@ -12,31 +12,26 @@ from pathlib import Path
 
 import aiohttp
 import pytest
-import yaml
 
 from pytest_syncer.apiserver import BackgroundAPIServer
-from pytest_syncer.processes import ServiceProcess
-from pytest_syncer.syncer.client import NAMESPACES
+from pytest_syncer.harness.waiting import await_until
+from pytest_syncer.kubeclient.client import NAMESPACES
+from pytest_syncer.process.parent import ServiceProcess
 from pytest_syncer.syncer.engine.settings import KNOWN_RESOURCES
-from pytest_syncer.waiting import await_until
 from tests.integration.syncer.environment import (
     UPSTREAM,
-    SyncerEnvironment,
+    SyncerProcessRig,
     TargetInfo,
     setup_environment,
 )
 from tests.integration.syncer.workloads import namespace, workload
-
-
-def _token(kubeconfig: Path) -> str:
-    token: str = yaml.safe_load(kubeconfig.read_text())["users"][0]["user"]["token"]
-    return token
+from tests.support.tokens import bearer, token_of
 
 
 @pytest.fixture(scope="module")
 def environment(
     apiserver: BackgroundAPIServer, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[SyncerEnvironment]:
+) -> Iterator[SyncerProcessRig]:
     env = setup_environment(
         apiserver.kubeconfigs, tmp_path_factory.mktemp("command"), [TargetInfo("tun", "down-1")]
     )
@@ -47,7 +42,7 @@ def environment(
 
 
 @pytest.fixture(scope="module")
-def hub(environment: SyncerEnvironment) -> Iterator[ServiceProcess]:
+def hub(environment: SyncerProcessRig) -> Iterator[ServiceProcess]:
     secret = environment.workdir / "hub-secret"
     secret.write_text(secrets.token_hex(32))
     process = ServiceProcess(
@@ -81,7 +76,7 @@ def _mint(secret: Path, target: str) -> str:
 
 
 async def test_the_syncer_keeps_its_tunnel_and_logs_no_secret(
-    environment: SyncerEnvironment, hub: ServiceProcess
+    environment: SyncerProcessRig, hub: ServiceProcess
 ) -> None:
     target = environment.targets["tun"]
     tunnel_token = _mint(environment.workdir / "hub-secret", "tun")
@@ -111,7 +106,7 @@ async def test_the_syncer_keeps_its_tunnel_and_logs_no_secret(
     proxy = f"{hub.ready['url']}/clusters/{UPSTREAM}/targets/tun/proxy"
     path = f"/api/v1/namespaces/{below}/configmaps/via"
     context = ssl.create_default_context(cafile=hub.ready["ca"])
-    headers = {"Authorization": f"Bearer {_token(environment.kubeconfigs[UPSTREAM])}"}
+    headers = bearer(token_of(environment.kubeconfigs[UPSTREAM]))
     async with aiohttp.ClientSession() as session:
 
         async def through_the_tunnel() -> int:
@@ -128,12 +123,12 @@ async def test_the_syncer_keeps_its_tunnel_and_logs_no_secret(
     assert syncer.stop() == 0, "SIGTERM must stop the syncer cleanly"
     log = syncer.log_path.read_text()
     assert "target=tun " in log
-    for secret in (tunnel_token, *(_token(path) for path in environment.kubeconfigs.values())):
+    for secret in (tunnel_token, *(token_of(path) for path in environment.kubeconfigs.values())):
         assert secret not in log
 
 
 async def test_a_missing_sync_target_is_named_and_waited_for(
-    environment: SyncerEnvironment,
+    environment: SyncerProcessRig,
 ) -> None:
     late = TargetInfo("late", "down-1")
     environment.targets["late"] = late

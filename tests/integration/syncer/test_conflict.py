@@ -16,19 +16,20 @@ from typing import Any
 import pytest
 
 from pytest_syncer.apiserver import BackgroundAPIServer
-from pytest_syncer.syncer.client import EVENTS, NAMESPACES, SYNC_STATUSES, ApiError, KubeClient
+from pytest_syncer.contract.naming import CLUSTER_LABEL
+from pytest_syncer.contract.objects import KubeObject
+from pytest_syncer.harness.waiting import await_until
+from pytest_syncer.kubeclient.client import EVENTS, NAMESPACES, ApiError, KubeClient
 from pytest_syncer.syncer.conflict import CONFLICT_STRATEGY_ANNOTATION, RETAIN_FIELDS_ANNOTATION
 from pytest_syncer.syncer.engine.settings import KNOWN_RESOURCES
 from pytest_syncer.syncer.engine.spec import UPSTREAM_GENERATION_ANNOTATION
-from pytest_syncer.syncer.interfaces import WORKLOAD_UID_LABEL, KubeObject
-from pytest_syncer.syncer.transform.naming import CLUSTER_LABEL
-from pytest_syncer.waiting import await_until
 from tests.integration.syncer.environment import (
     UPSTREAM,
-    SyncerEnvironment,
+    SyncerProcessRig,
     TargetInfo,
     setup_environment,
 )
+from tests.integration.syncer.workloads import synced_condition
 
 TARGET = TargetInfo("c1", "down-1")
 DEPLOYMENTS = KNOWN_RESOURCES["deployments.apps"]
@@ -39,7 +40,7 @@ WAIT = 15.0
 @pytest.fixture(scope="module")
 def environment(
     apiserver: BackgroundAPIServer, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[SyncerEnvironment]:
+) -> Iterator[SyncerProcessRig]:
     env = setup_environment(apiserver.kubeconfigs, tmp_path_factory.mktemp("conflict"), [TARGET])
     try:
         env.syncer([TARGET.name]).start()
@@ -76,15 +77,7 @@ class Clusters:
 
     async def synced_condition(self, ns: str, uid: str) -> dict[str, Any]:
         """Phase plus the Synced condition of this workload's SyncStatus on `c1`."""
-        listing = await self.up.list(
-            SYNC_STATUSES, ns, label_selector=f"{WORKLOAD_UID_LABEL}={uid}"
-        )
-        for item in listing["items"]:
-            status = item.get("status") or {}
-            for condition in status.get("conditions") or []:
-                if condition.get("type") == "Synced":
-                    return {"phase": status.get("phase"), **condition}
-        return {}
+        return await synced_condition(self.up, ns, uid, TARGET)
 
     async def wait_condition(self, ns: str, uid: str, accept: Any, what: str) -> dict[str, Any]:
         return await await_until(
@@ -108,7 +101,7 @@ class Clusters:
 
 
 @pytest.fixture
-async def clusters(environment: SyncerEnvironment) -> AsyncIterator[Clusters]:
+async def clusters(environment: SyncerProcessRig) -> AsyncIterator[Clusters]:
     upstream = await environment.client(UPSTREAM)
     downstream = await environment.client(TARGET.downstream)
     yield Clusters(upstream, downstream)
@@ -362,7 +355,7 @@ async def test_a_burst_of_concurrent_updates_ends_with_the_last_write_below(
 
 
 async def test_the_syncers_own_409s_are_read_again_until_the_copy_is_upstreams(
-    clusters: Clusters, environment: SyncerEnvironment
+    clusters: Clusters, environment: SyncerProcessRig
 ) -> None:
     """An upstream burst while a writer below keeps editing the copy's `data.color`: the
     syncer's writes below, made from its cache's resourceVersion, meet 409s; it reads again,

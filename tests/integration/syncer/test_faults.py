@@ -8,21 +8,21 @@ from __future__ import annotations
 
 import asyncio
 import signal
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from pytest_syncer.processes import ServiceProcess
-from pytest_syncer.syncer.client import NAMESPACES, KubeClient
+from pytest_syncer.contract.naming import CLUSTER_LABEL
+from pytest_syncer.harness.waiting import await_until
+from pytest_syncer.kubeclient.client import NAMESPACES, KubeClient
+from pytest_syncer.process.parent import ServiceProcess
 from pytest_syncer.syncer.engine.finalizer import SHARED_FINALIZER
 from pytest_syncer.syncer.engine.settings import KNOWN_RESOURCES
-from pytest_syncer.syncer.transform.naming import CLUSTER_LABEL
-from pytest_syncer.waiting import await_until
 from tests.integration.syncer.environment import (
     UPSTREAM,
-    SyncerEnvironment,
+    SyncerProcessRig,
     TargetInfo,
     setup_environment,
 )
@@ -75,7 +75,7 @@ def apiserver_process(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Rest
 @pytest.fixture(scope="module")
 def environment(
     apiserver_process: RestartableAPIServer, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[SyncerEnvironment]:
+) -> Iterator[SyncerProcessRig]:
     kubeconfigs = {
         name: Path(path) for name, path in apiserver_process.ready["kubeconfigs"].items()
     }
@@ -88,12 +88,6 @@ def environment(
         yield env
     finally:
         env.stop()
-
-
-@pytest.fixture
-async def clients(environment: SyncerEnvironment) -> AsyncIterator[dict[str, KubeClient]]:
-    async with environment.clients(UPSTREAM, "down-1") as opened:
-        yield opened
 
 
 async def _state(
@@ -130,7 +124,7 @@ def _converged(
 
 
 async def test_a_syncer_killed_mid_burst_converges_after_restart(
-    environment: SyncerEnvironment, clients: dict[str, KubeClient]
+    environment: SyncerProcessRig, clients: dict[str, KubeClient]
 ) -> None:
     upstream = clients[UPSTREAM]
     target = environment.targets["k1"]
@@ -183,7 +177,7 @@ async def test_a_syncer_killed_mid_burst_converges_after_restart(
 
 
 async def test_the_syncer_rides_out_an_api_server_restart(
-    environment: SyncerEnvironment,
+    environment: SyncerProcessRig,
     clients: dict[str, KubeClient],
     apiserver_process: RestartableAPIServer,
 ) -> None:

@@ -7,13 +7,20 @@ flow works without one.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from pytest_syncer.apiserver import BackgroundAPIServer
-from pytest_syncer.syncer.client import (
+from pytest_syncer.contract.naming import (
+    CLUSTER_LABEL,
+    LOCATOR_ANNOTATION,
+    SOFT_FINALIZER_ANNOTATION_PREFIX,
+    WORKLOAD_UID_LABEL,
+)
+from pytest_syncer.harness.waiting import await_until
+from pytest_syncer.kubeclient.client import (
     EVENTS,
     NAMESPACES,
     SYNC_STATUSES,
@@ -23,16 +30,9 @@ from pytest_syncer.syncer.client import (
 from pytest_syncer.syncer.engine.finalizer import SHARED_FINALIZER
 from pytest_syncer.syncer.engine.settings import KNOWN_RESOURCES
 from pytest_syncer.syncer.engine.spec import UPSTREAM_GENERATION_ANNOTATION
-from pytest_syncer.syncer.interfaces import WORKLOAD_UID_LABEL
-from pytest_syncer.syncer.transform.naming import (
-    CLUSTER_LABEL,
-    LOCATOR_ANNOTATION,
-    SOFT_FINALIZER_ANNOTATION_PREFIX,
-)
-from pytest_syncer.waiting import await_until
 from tests.integration.syncer.environment import (
     UPSTREAM,
-    SyncerEnvironment,
+    SyncerProcessRig,
     TargetInfo,
     setup_environment,
 )
@@ -44,7 +44,7 @@ TARGETS = (TargetInfo("t1", "down-1"), TargetInfo("t2", "down-2"), TargetInfo("t
 @pytest.fixture(scope="module")
 def environment(
     apiserver: BackgroundAPIServer, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[SyncerEnvironment]:
+) -> Iterator[SyncerProcessRig]:
     env = setup_environment(apiserver.kubeconfigs, tmp_path_factory.mktemp("syncers"), TARGETS)
     try:
         env.syncer(["t1"]).start()
@@ -52,12 +52,6 @@ def environment(
         yield env
     finally:
         env.stop()
-
-
-@pytest.fixture
-async def clients(environment: SyncerEnvironment) -> AsyncIterator[dict[str, KubeClient]]:
-    async with environment.clients(UPSTREAM, "down-1", "down-2") as opened:
-        yield opened
 
 
 async def _copy(
@@ -70,7 +64,7 @@ async def _copy(
 
 async def _copies(
     clients: dict[str, KubeClient],
-    env: SyncerEnvironment,
+    env: SyncerProcessRig,
     resource: str,
     ns: str,
     name: str,
@@ -91,7 +85,7 @@ async def _statuses(upstream: KubeClient, ns: str, uid: str) -> dict[str, str]:
 
 @pytest.mark.parametrize("resource", sorted(WORKLOADS))
 async def test_every_kind_is_placed_updated_relabelled_and_deleted(
-    environment: SyncerEnvironment, clients: dict[str, KubeClient], resource: str
+    environment: SyncerProcessRig, clients: dict[str, KubeClient], resource: str
 ) -> None:
     upstream = clients[UPSTREAM]
     targets = environment.targets
@@ -167,7 +161,7 @@ async def test_every_kind_is_placed_updated_relabelled_and_deleted(
 
 
 async def test_the_finalizer_holds_the_object_until_every_copy_is_gone(
-    environment: SyncerEnvironment, clients: dict[str, KubeClient]
+    environment: SyncerProcessRig, clients: dict[str, KubeClient]
 ) -> None:
     upstream = clients[UPSTREAM]
     t1, t2, t3 = (environment.targets[name] for name in ("t1", "t2", "t3"))
@@ -213,7 +207,7 @@ async def test_the_finalizer_holds_the_object_until_every_copy_is_gone(
 
 
 async def test_drift_below_is_reverted_and_a_deleted_copy_recreated(
-    environment: SyncerEnvironment, clients: dict[str, KubeClient]
+    environment: SyncerProcessRig, clients: dict[str, KubeClient]
 ) -> None:
     upstream = clients[UPSTREAM]
     t1 = environment.targets["t1"]
@@ -268,7 +262,7 @@ async def test_drift_below_is_reverted_and_a_deleted_copy_recreated(
 
 
 async def test_each_syncer_beats_its_sync_target(
-    environment: SyncerEnvironment, clients: dict[str, KubeClient]
+    environment: SyncerProcessRig, clients: dict[str, KubeClient]
 ) -> None:
     upstream = clients[UPSTREAM]
 
@@ -298,7 +292,7 @@ async def test_each_syncer_beats_its_sync_target(
 
 
 async def test_moving_a_workload_between_targets_keeps_the_finalizer(
-    environment: SyncerEnvironment, clients: dict[str, KubeClient]
+    environment: SyncerProcessRig, clients: dict[str, KubeClient]
 ) -> None:
     upstream = clients[UPSTREAM]
     t1, t2 = environment.targets["t1"], environment.targets["t2"]
@@ -346,7 +340,7 @@ async def test_moving_a_workload_between_targets_keeps_the_finalizer(
     }
 
 
-def test_every_engine_line_of_the_pool_names_its_target(environment: SyncerEnvironment) -> None:
+def test_every_engine_line_of_the_pool_names_its_target(environment: SyncerProcessRig) -> None:
     """The pooled process serves t2 and t3: each line its engine logs says which."""
     lines = environment.processes[1].log_path.read_text().splitlines()
     engine = [line for line in lines if " pytest_syncer.syncer.engine." in line]

@@ -8,20 +8,20 @@ with `--resources`. No hub runs: the shared finalizer holds the upstream object 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from pytest_syncer.apiserver import BackgroundAPIServer
-from pytest_syncer.syncer.client import NAMESPACES, SYNC_STATUSES, KubeClient
+from pytest_syncer.contract.naming import CLUSTER_LABEL, WORKLOAD_UID_LABEL
+from pytest_syncer.contract.objects import KubeObject
+from pytest_syncer.harness.waiting import await_until
+from pytest_syncer.kubeclient.client import NAMESPACES, SYNC_STATUSES, KubeClient
 from pytest_syncer.syncer.engine.finalizer import SHARED_FINALIZER
-from pytest_syncer.syncer.interfaces import WORKLOAD_UID_LABEL, KubeObject
-from pytest_syncer.syncer.transform.naming import CLUSTER_LABEL
-from pytest_syncer.waiting import await_until
 from tests.integration.syncer.environment import (
     UPSTREAM,
-    SyncerEnvironment,
+    SyncerProcessRig,
     TargetInfo,
     setup_environment,
 )
@@ -31,7 +31,7 @@ TARGETS = (TargetInfo("w1", "down-1"), TargetInfo("w2", "down-2"))
 WAIT = 15.0
 
 
-async def _install_everywhere(environment: SyncerEnvironment) -> None:
+async def _install_everywhere(environment: SyncerProcessRig) -> None:
     for cluster in (UPSTREAM, "down-1", "down-2"):
         async with await environment.client(cluster) as client:
             await install_widgets(client)
@@ -40,7 +40,7 @@ async def _install_everywhere(environment: SyncerEnvironment) -> None:
 @pytest.fixture(scope="module")
 def environment(
     apiserver: BackgroundAPIServer, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[SyncerEnvironment]:
+) -> Iterator[SyncerProcessRig]:
     env = setup_environment(apiserver.kubeconfigs, tmp_path_factory.mktemp("custom"), TARGETS)
     asyncio.run(_install_everywhere(env))
     try:
@@ -48,12 +48,6 @@ def environment(
         yield env
     finally:
         env.stop()
-
-
-@pytest.fixture
-async def clients(environment: SyncerEnvironment) -> AsyncIterator[dict[str, KubeClient]]:
-    async with environment.clients(UPSTREAM, "down-1", "down-2") as opened:
-        yield opened
 
 
 async def _copies(clients: dict[str, KubeClient], ns: str) -> dict[str, KubeObject | None]:
@@ -78,7 +72,7 @@ def _sizes(found: dict[str, KubeObject | None]) -> dict[str, Any]:
 
 
 async def test_a_custom_resource_is_placed_updated_relabelled_and_deleted(
-    environment: SyncerEnvironment, clients: dict[str, KubeClient]
+    environment: SyncerProcessRig, clients: dict[str, KubeClient]
 ) -> None:
     upstream = clients[UPSTREAM]
     w1, w2 = TARGETS

@@ -15,13 +15,14 @@ from typing import TypeVar
 import pytest
 
 from pytest_syncer.apiserver import EmbeddedAPIServer
-from pytest_syncer.syncer.client import NAMESPACES, KubeClient
+from pytest_syncer.contract.naming import CLUSTER_LABEL
+from pytest_syncer.contract.objects import SyncTarget
+from pytest_syncer.harness.waiting import await_until
+from pytest_syncer.kubeclient.client import NAMESPACES, KubeClient
+from pytest_syncer.kubeclient.reflector import Reflector
 from pytest_syncer.syncer.engine.namespaces import DownstreamNamespaces
 from pytest_syncer.syncer.engine.targetlog import TargetLog
-from pytest_syncer.syncer.interfaces import SyncTarget, TransformContext
-from pytest_syncer.syncer.reflector import Reflector
-from pytest_syncer.syncer.transform.naming import CLUSTER_LABEL
-from pytest_syncer.waiting import await_until
+from pytest_syncer.syncer.interfaces import TransformContext
 
 T = TypeVar("T")
 LOGGER = "pytest_syncer.test.namespaces"

@@ -9,9 +9,9 @@ from typing import TypeVar
 import pytest
 
 from pytest_syncer.apiserver import EmbeddedAPIServer
-from pytest_syncer.syncer.client import ApiError, KubeClient, Resource
-from pytest_syncer.syncer.reflector import Change, Reflector
-from pytest_syncer.waiting import await_until
+from pytest_syncer.harness.waiting import await_until
+from pytest_syncer.kubeclient.client import ApiError, KubeClient, Resource
+from pytest_syncer.kubeclient.reflector import Change, Reflector
 
 CONFIGMAPS = Resource("", "v1", "configmaps", "ConfigMap")
 

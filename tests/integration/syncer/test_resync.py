@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 
 import pytest
 
 from pytest_syncer.apiserver import BackgroundAPIServer
-from pytest_syncer.syncer.client import NAMESPACES, SYNC_STATUSES, KubeClient
+from pytest_syncer.contract.naming import WORKLOAD_UID_LABEL
+from pytest_syncer.harness.waiting import await_until
+from pytest_syncer.kubeclient.client import NAMESPACES, SYNC_STATUSES, KubeClient
 from pytest_syncer.syncer.engine.settings import KNOWN_RESOURCES
-from pytest_syncer.syncer.interfaces import WORKLOAD_UID_LABEL
-from pytest_syncer.waiting import await_until
 from tests.integration.syncer.environment import (
     UPSTREAM,
-    SyncerEnvironment,
+    SyncerProcessRig,
     TargetInfo,
     setup_environment,
 )
@@ -28,7 +28,7 @@ RESYNC_LINE = "target=rs1 resync: every placed object and every copy below queue
 @pytest.fixture(scope="module")
 def environment(
     apiserver: BackgroundAPIServer, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[SyncerEnvironment]:
+) -> Iterator[SyncerProcessRig]:
     env = setup_environment(apiserver.kubeconfigs, tmp_path_factory.mktemp("resync"), [TARGET])
     try:
         env.syncer([TARGET.name], "--resync-period", "0.5").start()
@@ -37,14 +37,8 @@ def environment(
         env.stop()
 
 
-@pytest.fixture
-async def clients(environment: SyncerEnvironment) -> AsyncIterator[dict[str, KubeClient]]:
-    async with environment.clients(UPSTREAM, TARGET.downstream) as opened:
-        yield opened
-
-
 async def test_resyncs_of_a_healthy_workload_write_nothing(
-    environment: SyncerEnvironment, clients: dict[str, KubeClient]
+    environment: SyncerProcessRig, clients: dict[str, KubeClient]
 ) -> None:
     upstream, below = clients[UPSTREAM], clients[TARGET.downstream]
     ns = "resync"

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from pytest_syncer.syncer.client import KubeClient, Resource
-from pytest_syncer.waiting import await_until
+from pytest_syncer.contract.naming import SYNC_TARGET_KEY_LABEL, WORKLOAD_UID_LABEL
+from pytest_syncer.harness.waiting import await_until
+from pytest_syncer.kubeclient.client import SYNC_STATUSES, KubeClient, Resource
+from tests.integration.syncer.environment import TargetInfo
 
 
 def _pod_spec(restart: str | None = None) -> dict[str, Any]:
@@ -122,3 +124,18 @@ async def install_widgets(client: KubeClient) -> None:
         what=f"widgets.example.com served in {client.logical_cluster}",
         timeout=15,
     )
+
+
+async def synced_condition(
+    upstream: KubeClient, ns: str, uid: str, target: TargetInfo
+) -> dict[str, Any]:
+    """The Synced condition, with the phase, of a workload's SyncStatus for one target; {} while
+    there is none."""
+    selector = f"{WORKLOAD_UID_LABEL}={uid},{SYNC_TARGET_KEY_LABEL}={target.key}"
+    listing = await upstream.list(SYNC_STATUSES, ns, label_selector=selector)
+    for item in listing["items"]:
+        status = item.get("status") or {}
+        for condition in status.get("conditions") or []:
+            if condition.get("type") == "Synced":
+                return {"phase": status.get("phase"), **condition}
+    return {}

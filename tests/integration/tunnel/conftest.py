@@ -19,10 +19,10 @@ from typing import Any
 
 import aiohttp
 import pytest
-import yaml
 
-from pytest_syncer.processes import ServiceProcess
-from pytest_syncer.waiting import await_until
+from pytest_syncer.harness.waiting import await_until
+from pytest_syncer.process.parent import ServiceProcess
+from tests.support.tokens import bearer, token_of
 
 WORKSPACE = "upstream"
 OTHER_WORKSPACE = "elsewhere"
@@ -102,12 +102,6 @@ class Relay:
         self._loop.close()
 
 
-def token_of(kubeconfig: str | Path) -> str:
-    document = yaml.safe_load(Path(kubeconfig).read_text())
-    token: str = document["users"][0]["user"]["token"]
-    return token
-
-
 def mint(secret: Path, workspace: str, target: str, ttl: float = 600) -> str:
     """A tunnel token from the real ``pytest-syncer token`` command."""
     done = subprocess.run(
@@ -128,6 +122,7 @@ def mint(secret: Path, workspace: str, target: str, ttl: float = 600) -> str:
         capture_output=True,
         text=True,
         check=True,
+        timeout=60,
     )
     return done.stdout.strip()
 
@@ -168,10 +163,10 @@ class Environment:
         return f"{self.api.ready['url']}/clusters/{cluster}{path}"
 
     def caller(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.token(WORKSPACE)}"}
+        return bearer(self.token(WORKSPACE))
 
     def downstream(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.token(TARGET)}"}
+        return bearer(self.token(TARGET))
 
     def logs(self) -> str:
         return "".join(

@@ -11,16 +11,17 @@ import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
+from pytest_syncer.harness.waiting import await_until
 from pytest_syncer.tunnel.auth import TokenAuthority, fingerprint
 from pytest_syncer.tunnel.server import tunnel_url
-from pytest_syncer.waiting import await_until
+from tests.support.tokens import bearer
 
 from .conftest import OTHER_WORKSPACE, TARGET, WORKSPACE, Environment, mint
 
 
 async def upgrade_status(env: Environment, token: str | None, target: str = TARGET) -> int:
     """The HTTP status of a tunnel upgrade (101 when the hub accepts it)."""
-    headers = {"Authorization": f"Bearer {token}"} if token is not None else {}
+    headers = bearer(token) if token is not None else {}
     context = ssl.create_default_context(cafile=env.hub_ca)
     try:
         async with connect(
@@ -112,7 +113,7 @@ async def test_proxy_callers_are_refused_without_a_token_the_upstream_accepts(
     if case == "a workspace the upstream does not let the hub review":
         url = env.proxy_url("/version", workspace=OTHER_WORKSPACE)
     token = tokens[case]
-    headers = {"Authorization": f"Bearer {remember(env, token)}"} if token else {}
+    headers = bearer(remember(env, token)) if token else {}
     async with http.get(url, headers=headers) as response:
         status = await response.json()
     assert (response.status, status["kind"], status["code"]) == (code, "Status", code)
@@ -127,9 +128,7 @@ async def test_no_token_or_secret_reaches_a_log(
     assert await upgrade_status(env, wrong_target) == 403
     async with http.get(env.proxy_url("/version"), headers=env.caller()) as response:
         assert response.status == 200
-    async with http.get(
-        env.proxy_url("/version"), headers={"Authorization": "Bearer wrong-token-value"}
-    ) as response:
+    async with http.get(env.proxy_url("/version"), headers=bearer("wrong-token-value")) as response:
         assert response.status == 401
     env.tokens_used.update(
         {"wrong-token-value", (env.work / "t1.token").read_text().strip(), env.token(TARGET)}

@@ -7,10 +7,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-from pytest_syncer.processes import ServiceProcess
+from pytest_syncer.process.parent import ServiceProcess
 from pytest_syncer.tunnel.auth import TokenAuthority
 
-from .conftest import WORKSPACE, Environment
+from .conftest import WORKSPACE, Environment, mint
 
 
 def test_the_hub_prints_url_and_ca_and_stops_cleanly(environment: Environment) -> None:
@@ -59,26 +59,6 @@ def test_the_hub_names_a_missing_secret_file(environment: Environment, tmp_path:
 def test_the_token_command_mints_what_the_hub_verifies(tmp_path: Path) -> None:
     secret = tmp_path / "secret"
     secret.write_text("a-secret-of-more-than-sixteen-bytes\n")
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest_syncer",
-            "token",
-            "--secret-file",
-            str(secret),
-            "--workspace",
-            "root:org:ws",
-            "--target",
-            "us-east1",
-            "--ttl",
-            "30",
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=60,
-    )
-    token = done.stdout.strip()
+    token = mint(secret, "root:org:ws", "us-east1", ttl=30)
     claims = TokenAuthority.from_file(secret).verify(token, "root:org:ws", "us-east1")
     assert claims.expires_at - claims.issued_at == 30

@@ -10,7 +10,7 @@ from typing import Any
 
 import aiohttp
 
-from pytest_syncer.waiting import await_until
+from pytest_syncer.harness.waiting import await_until
 
 from .conftest import TARGET, Environment, Relay, start_agent
 

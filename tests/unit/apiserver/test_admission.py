@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pytest_syncer.apiserver.admission import (
+from pytest_syncer.apiserver.api.admission import (
     AdmissionRequest,
     ClusterAdmission,
     Operation,
@@ -17,13 +17,12 @@ from pytest_syncer.apiserver.admission import (
     deny_service_external_ips,
     plugin_names,
 )
-from pytest_syncer.apiserver.api import ObjectAPI
-from pytest_syncer.apiserver.errors import APIError
-from pytest_syncer.apiserver.paths import ResourcePath
-from pytest_syncer.apiserver.resources import ResourceRegistry, ResourceType
+from pytest_syncer.apiserver.api.errors import APIError
+from pytest_syncer.apiserver.api.object_api import ObjectAPI
+from pytest_syncer.apiserver.api.resources import ResourcePath, ResourceRegistry, ResourceType
+from pytest_syncer.apiserver.api.write_options import WriteOptions
 from pytest_syncer.apiserver.server import EmbeddedAPIServer
 from pytest_syncer.apiserver.store.memory import MemoryStore
-from pytest_syncer.apiserver.write_options import WriteOptions
 
 REGISTRY = ResourceRegistry.builtin()
 SERVICES = REGISTRY.require("", "v1", "services")

@@ -6,19 +6,19 @@ from typing import Any
 
 import pytest
 
-from pytest_syncer.apiserver.crds import (
+from pytest_syncer.apiserver.api.crds import (
     CustomResourceDefinitions,
     clash,
     established_status,
     served_types,
     with_defaults,
 )
-from pytest_syncer.apiserver.errors import APIError
-from pytest_syncer.apiserver.resources import ResourceRegistry
-from pytest_syncer.apiserver.scale import to_scale, with_scale
+from pytest_syncer.apiserver.api.errors import APIError
+from pytest_syncer.apiserver.api.resources import ResourceRegistry
+from pytest_syncer.apiserver.api.scale import to_scale, with_scale
+from pytest_syncer.apiserver.api.structural_schema import admit, prune, validate
 from pytest_syncer.apiserver.store import ObjectKey
 from pytest_syncer.apiserver.store.memory import MemoryStore
-from pytest_syncer.apiserver.structural_schema import admit, prune, validate
 
 SCHEMA: dict[str, Any] = {
     "type": "object",

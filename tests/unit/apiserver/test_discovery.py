@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from pytest_syncer.apiserver.discovery import group_list_document, resource_list_document
-from pytest_syncer.apiserver.resources import BUILTIN_TYPES, ResourceRegistry, ResourceType
+from pytest_syncer.apiserver.api.resources import BUILTIN_TYPES, ResourceRegistry, ResourceType
+from pytest_syncer.apiserver.http.discovery import group_list_document, resource_list_document
 
 
 def test_preferred_version_is_one_of_the_versions() -> None:

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from pytest_syncer.apiserver.managed_fields import (
+from pytest_syncer.apiserver.api.managed_fields import (
     ApplyConflictError,
     apply_configuration,
     field_set,
@@ -15,7 +15,7 @@ from pytest_syncer.apiserver.managed_fields import (
     record_update,
     to_fields_v1,
 )
-from pytest_syncer.apiserver.strategic_merge import schema_for
+from pytest_syncer.apiserver.api.strategic_merge import schema_for
 
 DEPLOYMENT = schema_for("apps/v1", "Deployment")
 CONFIG_MAP = schema_for("v1", "ConfigMap")

@@ -8,8 +8,8 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pytest_syncer.apiserver.kinds.defaults import apply_defaults
-from pytest_syncer.apiserver.objects import (
+from pytest_syncer.apiserver.api.kinds.defaults import apply_defaults
+from pytest_syncer.apiserver.api.objects import (
     CLUSTER_ANNOTATION,
     NAME_SUFFIX_ALPHABET,
     generate_name,
@@ -20,7 +20,7 @@ from pytest_syncer.apiserver.objects import (
     prepare_update,
     unchanged,
 )
-from pytest_syncer.apiserver.resources import ResourceRegistry
+from pytest_syncer.apiserver.api.resources import ResourceRegistry
 
 REGISTRY = ResourceRegistry.builtin()
 DEPLOYMENTS = REGISTRY.require("apps", "v1", "deployments")

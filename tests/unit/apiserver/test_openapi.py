@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from pytest_syncer.apiserver.openapi import (
+from pytest_syncer.apiserver.api.resources import ResourceRegistry
+from pytest_syncer.apiserver.http.openapi import (
     V3_REF_PREFIX,
     digest,
     group_version_path,
@@ -14,7 +15,6 @@ from pytest_syncer.apiserver.openapi import (
     v3_document,
     v3_index,
 )
-from pytest_syncer.apiserver.resources import ResourceRegistry
 
 
 def _registry() -> ResourceRegistry:

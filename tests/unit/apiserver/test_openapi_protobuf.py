@@ -8,9 +8,10 @@ import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pytest_syncer.apiserver.openapi import v2_document
-from pytest_syncer.apiserver.openapi_protobuf import document, schema, varint
-from pytest_syncer.apiserver.resources import ResourceRegistry
+from pytest_syncer.apiserver.api.resources import ResourceRegistry
+from pytest_syncer.apiserver.http.openapi import v2_document
+from pytest_syncer.apiserver.http.openapi_protobuf import document, schema
+from pytest_syncer.apiserver.http.protobuf.wire import varint
 
 Fields = list[tuple[int, Any]]
 

@@ -6,7 +6,7 @@ import copy
 
 import pytest
 
-from pytest_syncer.apiserver.patch import (
+from pytest_syncer.apiserver.api.patch import (
     PatchError,
     apply_json_patch,
     apply_merge_patch,

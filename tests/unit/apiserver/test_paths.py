@@ -6,14 +6,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pytest_syncer.apiserver.errors import APIError
-from pytest_syncer.apiserver.paths import (
+from pytest_syncer.apiserver.api.errors import APIError
+from pytest_syncer.apiserver.api.resources import ResourceRegistry
+from pytest_syncer.apiserver.http.paths import (
     DiscoveryPath,
     ResourcePath,
     is_valid_cluster_name,
     parse_path,
 )
-from pytest_syncer.apiserver.resources import ResourceRegistry
 
 REGISTRY = ResourceRegistry.builtin()
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pytest_syncer.apiserver.selectors import (
+from pytest_syncer.apiserver.api.selectors import (
     FieldSelector,
     LabelSelector,
     Operator,

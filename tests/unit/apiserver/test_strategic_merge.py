@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from pytest_syncer.apiserver.patch import PatchError
-from pytest_syncer.apiserver.strategic_merge import (
+from pytest_syncer.apiserver.api.patch import PatchError
+from pytest_syncer.apiserver.api.strategic_merge import (
     StrategicMergeUnsupportedError,
     apply_strategic_merge_patch,
     field_meta,

@@ -7,7 +7,9 @@ from typing import Any
 
 import pytest
 
-from pytest_syncer.apiserver.tables import human_duration, json_path, to_table
+from pytest_syncer.apiserver.http.printing.formatting import human_duration
+from pytest_syncer.apiserver.http.printing.jsonpath import json_path
+from pytest_syncer.apiserver.http.printing.table import to_table
 
 NOW = datetime.datetime(2026, 1, 10, 12, 0, 0, tzinfo=datetime.UTC)
 

@@ -8,12 +8,12 @@ from typing import Any
 
 import pytest
 
-from pytest_syncer.apiserver.validation import (
+from pytest_syncer.apiserver.api.validation.field_errors import (
     FieldError,
     invalid_message,
     invalid_status,
-    validate_object,
 )
+from pytest_syncer.apiserver.api.validation.kinds import validate_object
 
 
 def deployment(kind: str = "Deployment") -> dict[str, Any]:
@@ -100,15 +100,29 @@ def test_name_is_required_unless_generate_name():
         ("Service", "1abc", False),
         ("Service", "abc-1", True),
         ("Pod", "1abc", True),
+        ("ClusterRole", "pytest-syncer:upstream", True),
+        ("ClusterRole", "Admin", True),
+        ("ClusterRole", "..", False),
+        ("ClusterRoleBinding", "a/b", False),
+        ("RoleBinding", "a%b", False),
     ],
 )
 def test_names_follow_the_kind(kind, name, ok):
-    namespaced = kind != "Namespace"
-    obj: dict[str, Any] = {"metadata": {"name": name, "namespace": "default"}}
+    namespaced = kind not in {"Namespace", "ClusterRole", "ClusterRoleBinding"}
+    obj: dict[str, Any] = {"metadata": {"name": name}}
+    if namespaced:
+        obj["metadata"]["namespace"] = "default"
     if kind == "Service":
         obj["spec"] = {"ports": [{"port": 80}]}
     if kind == "Pod":
         obj["spec"] = {"containers": [{"name": "c", "image": "i"}]}
+    if kind.endswith("Binding"):
+        obj["roleRef"] = {
+            "apiGroup": "rbac.authorization.k8s.io",
+            "kind": "ClusterRole",
+            "name": "r",
+        }
+        obj["subjects"] = []
     errors = validate_object(kind, obj, namespaced=namespaced)
     assert (errors == []) is ok
     assert all(error.field == "metadata.name" for error in errors)

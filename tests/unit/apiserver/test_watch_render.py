@@ -9,10 +9,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pytest_syncer.apiserver.api import Selection
-from pytest_syncer.apiserver.selectors import parse_label_selector
+from pytest_syncer.apiserver.api.object_api import Selection
+from pytest_syncer.apiserver.api.selectors import parse_label_selector
+from pytest_syncer.apiserver.api.watch import Watcher, bookmark_line, render
 from pytest_syncer.apiserver.store import EventType, ObjectKey, WatchEvent
-from pytest_syncer.apiserver.watch import Watcher, bookmark_line, render
 
 KEY = ObjectKey("core/configmaps", "c", "ns", "x")
 SELECTED = Selection(labels=parse_label_selector("app=web"))

@@ -9,8 +9,9 @@ import os
 from pathlib import Path
 
 from pytest_syncer.harness.artifacts import REDACTED, Redactor
-from pytest_syncer.harness.leftovers import OwnerRecord, process_start, sweep
+from pytest_syncer.harness.leftovers import OwnerRecord, sweep
 from pytest_syncer.harness.waits import leaf_paths, render_grid
+from pytest_syncer.process.proc import process_start
 
 TOKEN = "v1.upstream.target-000.1767225600.4f9c2ab7e1d0"
 

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from pytest_syncer.harness.config import (
     DEFAULT_SEED,
     DEFAULT_TARGETS,
+    HarnessConfig,
     HarnessConfigError,
     check_template,
     resolve,
@@ -21,6 +22,40 @@ def test_defaults() -> None:
     config = resolve({}, set())
     assert (config.provider, config.targets, config.seed) == ("embedded", DEFAULT_TARGETS, 12)
     assert DEFAULT_SEED == 12
+
+
+@pytest.mark.parametrize(
+    ("text", "on"), [(None, False), ("off", False), ("on", True), ("True", True)]
+)
+def test_network_faults_is_a_switch(text: str | None, on: bool) -> None:
+    assert resolve({"syncer_network_faults": text}, set()).network_faults is on
+
+
+def test_network_faults_cannot_be_kept() -> None:
+    with pytest.raises(HarnessConfigError, match="fault proxy lives in the pytest process"):
+        resolve({"syncer_network_faults": "on", "syncer_keep": "on-failure"}, set())
+
+
+@pytest.mark.parametrize(
+    ("text", "latency"), [(None, (0.0, 0.0)), ("200", (200.0, 0.0)), ("200+50", (200.0, 50.0))]
+)
+def test_network_latency_is_milliseconds_and_jitter(
+    text: str | None, latency: tuple[float, float]
+) -> None:
+    values = {"syncer_network_faults": "on", "syncer_network_latency": text}
+    assert resolve(values, set()).network_latency == latency
+
+
+def test_network_latency_needs_the_proxy() -> None:
+    with pytest.raises(HarnessConfigError, match="needs --syncer-network-faults on"):
+        resolve({"syncer_network_latency": "200"}, set())
+    with pytest.raises(HarnessConfigError, match="must be a number"):
+        resolve({"syncer_network_faults": "on", "syncer_network_latency": "slow"}, set())
+
+
+def test_no_options_give_the_config_dataclass_defaults(tmp_path: Path) -> None:
+    """The option defaults are the dataclass's: one source, so they cannot drift apart."""
+    assert resolve({}, set(), root=tmp_path) == HarnessConfig()
 
 
 def test_kubeconfig_provider_takes_the_path() -> None:

@@ -8,13 +8,13 @@ from typing import Any
 import pytest
 import yaml
 
+from pytest_syncer.contract.resources import DEFAULT_RESOURCES
 from pytest_syncer.harness.custom_resources import (
     CustomResourceError,
     load_crds,
     syncer_resources,
 )
 from pytest_syncer.harness.kube import Kind
-from pytest_syncer.syncer.engine.settings import DEFAULT_RESOURCES
 
 SAMPLE = Path(__file__).parents[3] / "fixtures" / "crds" / "workloads"
 

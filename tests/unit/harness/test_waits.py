@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from pytest_syncer.harness.waiting import WaitTimeout
 from pytest_syncer.harness.waits import Observation, differences, poll
-from pytest_syncer.waiting import WaitTimeout
 
 
 def test_subset_matches_ignore_extra_fields() -> None:

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from pytest_syncer.status.aggregator import (
+from pytest_syncer.contract.heartbeat import parse_time
+from pytest_syncer.contract.objects import ObjectReference, SyncPhase, SyncStatusRecord
+from pytest_syncer.hub.aggregator import (
     heartbeat_is_stale,
     is_aggregated,
     newest,
     placed_target_keys,
     target_status,
 )
-from pytest_syncer.status.conditions import parse_time, rfc3339, stamp_transitions
-from pytest_syncer.syncer.interfaces import ObjectReference, SyncPhase, SyncStatusRecord
+from pytest_syncer.status.conditions import rfc3339, stamp_transitions
 
 NOW = 1_800_000_000.0
 

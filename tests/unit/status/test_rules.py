@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from pytest_syncer.contract.objects import SyncPhase
 from pytest_syncer.status.rules import (
     SYNC_TARGETS_READY,
     TargetStatus,
@@ -14,7 +15,6 @@ from pytest_syncer.status.rules import (
     register_rule,
     unregister_rule,
 )
-from pytest_syncer.syncer.interfaces import SyncPhase
 
 
 def deployment(ready: int, available: bool, generation: int = 1) -> TargetStatus:

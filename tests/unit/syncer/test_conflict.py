@@ -6,19 +6,14 @@ from typing import Any
 
 import pytest
 
+from pytest_syncer.contract.naming import CLUSTER_LABEL
+from pytest_syncer.contract.objects import KubeObject, SyncTarget
 from pytest_syncer.syncer.conflict import (
     InvalidRetainFieldsError,
     drifted_fields,
     resolver_for,
 )
-from pytest_syncer.syncer.interfaces import (
-    ConflictAction,
-    ConflictStrategy,
-    KubeObject,
-    SyncTarget,
-    TransformContext,
-)
-from pytest_syncer.syncer.transform.naming import CLUSTER_LABEL
+from pytest_syncer.syncer.interfaces import ConflictAction, ConflictStrategy, TransformContext
 from pytest_syncer.syncer.transform.objects import copy_json
 from pytest_syncer.syncer.transform.pipeline import downstream_pipeline
 

@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from pytest_syncer.contract.errors import TransformError
 from pytest_syncer.syncer.conflict import (
     CONFLICT_STRATEGY_ANNOTATION,
     RETAIN_FIELDS_ANNOTATION,
@@ -22,7 +23,6 @@ from pytest_syncer.syncer.conflict.fieldpaths import (
     with_field,
 )
 from pytest_syncer.syncer.interfaces import ConflictStrategy
-from pytest_syncer.syncer.transform.errors import TransformError
 
 DEFAULT = ConflictStrategy.UPSTREAM_WINS
 

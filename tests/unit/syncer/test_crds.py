@@ -1,21 +1,23 @@
-"""fixtures/crds/ describes what the syncer writes and what the embedded server serves."""
+"""The shipped CRDs (pytest_syncer/data/crds/) describe what the syncer writes and what the
+embedded server serves."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from pathlib import Path
 from typing import Any
 
 import kubernetes_validate
 import pytest
 import yaml
 
-from pytest_syncer.apiserver.resources import ResourceRegistry
+from pytest_syncer.apiserver.api.resources import ResourceRegistry
+from pytest_syncer.contract.objects import ObjectReference, SyncPhase, SyncStatusRecord
+from pytest_syncer.contract.resources import DEFAULT_RESOURCES
+from pytest_syncer.data import shipped
 from pytest_syncer.syncer.engine.heartbeat import heartbeat_patch
-from pytest_syncer.syncer.engine.settings import DEFAULT_RESOURCES, KNOWN_RESOURCES
-from pytest_syncer.syncer.interfaces import ObjectReference, SyncPhase, SyncStatusRecord
+from pytest_syncer.syncer.engine.settings import KNOWN_RESOURCES
 
-CRDS = Path(__file__).parents[3] / "fixtures" / "crds"
+CRDS = shipped("crds")
 
 
 def _documents(name: str) -> list[dict[str, Any]]:

@@ -10,6 +10,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from pytest_syncer.contract.objects import SyncPhase
+from pytest_syncer.contract.resources import DEFAULT_RESOURCES
 from pytest_syncer.syncer.command import (
     TargetsFileError,
     build_parser,
@@ -20,9 +22,9 @@ from pytest_syncer.syncer.command import (
 from pytest_syncer.syncer.engine.allocated import ALLOCATED_SPEC_FIELDS, carry_allocated_fields
 from pytest_syncer.syncer.engine.events import build_event
 from pytest_syncer.syncer.engine.keys import WorkKey
-from pytest_syncer.syncer.engine.settings import DEFAULT_RESOURCES, StatusMode
+from pytest_syncer.syncer.engine.settings import StatusMode
 from pytest_syncer.syncer.engine.syncstatus import Verdict
-from pytest_syncer.syncer.interfaces import ConflictStrategy, SyncPhase
+from pytest_syncer.syncer.interfaces import ConflictStrategy
 
 values = st.one_of(st.text(max_size=5), st.integers(), st.lists(st.text(max_size=3), max_size=2))
 specs = st.dictionaries(

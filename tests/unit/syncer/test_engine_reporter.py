@@ -6,14 +6,14 @@ import asyncio
 import logging
 from typing import Any, cast
 
-from pytest_syncer.syncer.client import Resource
+from pytest_syncer.contract.objects import SyncPhase
+from pytest_syncer.harness.waiting import await_until
+from pytest_syncer.kubeclient.client import Resource
 from pytest_syncer.syncer.engine.events import EventRecorder
 from pytest_syncer.syncer.engine.keys import WorkKey
 from pytest_syncer.syncer.engine.reporter import StatusReporter
 from pytest_syncer.syncer.engine.syncstatus import SyncStatusWriter, Verdict
 from pytest_syncer.syncer.engine.targetlog import TargetLog
-from pytest_syncer.syncer.interfaces import SyncPhase
-from pytest_syncer.waiting import await_until
 
 CONFIGMAPS = Resource("", "v1", "configmaps", "ConfigMap")
 KEY = WorkKey("configmaps", "ns", "cm")

@@ -6,16 +6,12 @@ from typing import Any
 
 import pytest
 
-from pytest_syncer.syncer.engine.settings import DEFAULT_RESOURCES, KNOWN_RESOURCES
+from pytest_syncer.contract.errors import InvalidFieldError
+from pytest_syncer.contract.objects import KubeObject, NamespaceLocator, SyncTarget
+from pytest_syncer.contract.resources import DEFAULT_RESOURCES
+from pytest_syncer.syncer.engine.settings import KNOWN_RESOURCES
 from pytest_syncer.syncer.handlers import HANDLERS, KindHandler, handler_for
-from pytest_syncer.syncer.interfaces import (
-    KubeObject,
-    NamespaceLocator,
-    SyncTarget,
-    TransformContext,
-    WorkloadHandler,
-)
-from pytest_syncer.syncer.transform.errors import InvalidFieldError
+from pytest_syncer.syncer.interfaces import TransformContext, WorkloadHandler
 from pytest_syncer.syncer.transform.pipeline import Pipeline, downstream_pipeline
 
 TARGET = SyncTarget("us-east1", "root:org:ws", "8c2a0a4e-7f2f-4d7b-9d8f-1f5b3f2a9c10")

@@ -1,24 +1,25 @@
-"""Example tests for the value types of interfaces.py."""
+"""Example tests for the value types the syncer's parts exchange (the contract's objects and
+the transform context)."""
 
 from __future__ import annotations
 
 import pytest
 
-from pytest_syncer.syncer.interfaces import (
-    NamespaceLocator,
-    ObjectReference,
-    SyncPhase,
-    SyncStatusRecord,
-    SyncTarget,
-    TransformContext,
-)
-from pytest_syncer.syncer.transform.errors import (
+from pytest_syncer.contract.errors import (
     InvalidFieldError,
     InvalidLocatorError,
     MissingFieldError,
     TransformError,
     UnknownNamespaceError,
 )
+from pytest_syncer.contract.objects import (
+    NamespaceLocator,
+    ObjectReference,
+    SyncPhase,
+    SyncStatusRecord,
+    SyncTarget,
+)
+from pytest_syncer.syncer.interfaces import TransformContext
 
 TARGET = SyncTarget("us-east1", "root:org:ws", "8c2a0a4e-7f2f-4d7b-9d8f-1f5b3f2a9c10")
 WORKLOAD = ObjectReference("apps/v1", "Deployment", "deployments", "web", "default", "uid-1")

@@ -4,12 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from pytest_syncer.syncer.interfaces import (
-    KubeObject,
-    SyncTarget,
-    TransformContext,
-    TransformStep,
-)
+from pytest_syncer.contract.objects import KubeObject, SyncTarget
+from pytest_syncer.syncer.interfaces import TransformContext, TransformStep
 from pytest_syncer.syncer.transform.pipeline import Pipeline, downstream_pipeline, upstream_pipeline
 
 CONTEXT = TransformContext(SyncTarget("us-east1", "root:org:ws", "uid-t"))

@@ -6,8 +6,7 @@ from typing import Any
 
 import pytest
 
-from pytest_syncer.syncer.interfaces import KubeObject, SyncTarget, TransformContext
-from pytest_syncer.syncer.transform.errors import (
+from pytest_syncer.contract.errors import (
     InvalidFieldError,
     InvalidLocatorError,
     MissingFieldError,
@@ -15,6 +14,8 @@ from pytest_syncer.syncer.transform.errors import (
     TransformError,
     UnknownNamespaceError,
 )
+from pytest_syncer.contract.objects import KubeObject, SyncTarget
+from pytest_syncer.syncer.interfaces import TransformContext
 from pytest_syncer.syncer.transform.namespaces import downstream_namespace_object, locator_of
 from pytest_syncer.syncer.transform.pipeline import downstream_pipeline, upstream_pipeline
 from pytest_syncer.syncer.transform.status import status_to_upstream

@@ -7,8 +7,8 @@ import logging
 
 import pytest
 
+from pytest_syncer.harness.waiting import await_until
 from pytest_syncer.syncer.engine.tasks import ForeverTasks
-from pytest_syncer.waiting import await_until
 
 log = logging.getLogger("test.forever")
 

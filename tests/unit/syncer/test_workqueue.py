@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pytest_syncer.syncer.workqueue import ExponentialBackoff, ShutDown, TokenBucket, WorkQueue
-from pytest_syncer.waiting import await_until
+from pytest_syncer.harness.waiting import await_until
+from pytest_syncer.kubeclient.workqueue import ExponentialBackoff, ShutDown, TokenBucket, WorkQueue
 
 
 async def test_a_key_added_many_times_waits_once() -> None:

@@ -21,7 +21,7 @@ import pytest
 from aiohttp import web
 
 from pytest_syncer.apiserver.kubeconfig import write_kubeconfig
-from pytest_syncer.hub import Hub
+from pytest_syncer.hub.command import Hub
 from pytest_syncer.tunnel.auth import TokenAuthority
 from pytest_syncer.tunnel.client import DownstreamForwarder
 from pytest_syncer.tunnel.endpoint import ClusterEndpoint

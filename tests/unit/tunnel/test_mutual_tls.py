@@ -12,13 +12,13 @@ import pytest
 
 from pytest_syncer.apiserver.certs import CertificateAuthority
 from pytest_syncer.apiserver.kubeconfig import write_kubeconfig
-from pytest_syncer.hub import Hub
+from pytest_syncer.harness.waiting import await_until
+from pytest_syncer.hub.command import Hub
 from pytest_syncer.tunnel.auth import TokenAuthority
 from pytest_syncer.tunnel.client import DownstreamForwarder
 from pytest_syncer.tunnel.endpoint import ClusterEndpoint
 from pytest_syncer.tunnel.manager import Backoff, TunnelManager
 from pytest_syncer.tunnel.server import tunnel_url
-from pytest_syncer.waiting import await_until
 
 from .conftest import HUB_TOKEN, TARGET, WORKSPACE, serve, upstream_app
 

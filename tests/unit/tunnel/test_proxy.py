@@ -11,10 +11,10 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 from yarl import URL
 
+from pytest_syncer.harness.waiting import await_until
 from pytest_syncer.tunnel.client import DownstreamForwarder
 from pytest_syncer.tunnel.manager import Backoff, TunnelManager, TunnelState
 from pytest_syncer.tunnel.server import MAX_PROXIED_BODY
-from pytest_syncer.waiting import await_until
 
 from .conftest import DOWNSTREAM_TOKEN, TARGET, WORKSPACE, Rig, decode_lines
 

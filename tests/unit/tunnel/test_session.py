@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from pytest_syncer.harness.waiting import await_until
 from pytest_syncer.tunnel.protocol import (
     INITIAL_WINDOW,
     Data,
@@ -21,7 +22,6 @@ from pytest_syncer.tunnel.session import (
     TunnelSession,
     TunnelStream,
 )
-from pytest_syncer.waiting import await_until
 
 
 class Pipe:

@@ -1,0 +1,388 @@
+"""The table of API types the server serves, and lookups over it.
+
+The table is data, not code, so types can be added at run time (CustomResourceDefinitions
+register rows the same way the built-in types do).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+STANDARD_VERBS = (
+    "create",
+    "delete",
+    "deletecollection",
+    "get",
+    "list",
+    "patch",
+    "update",
+    "watch",
+)
+
+
+@dataclass(frozen=True)
+class ResourceType:
+    """One served resource: where it lives in the API and what can be done to it."""
+
+    group: str
+    version: str
+    resource: str
+    kind: str
+    namespaced: bool
+    singular: str = ""
+    short_names: tuple[str, ...] = ()
+    verbs: tuple[str, ...] = STANDARD_VERBS
+    subresources: tuple[str, ...] = ()
+    stored: bool = True
+    #: Fields a fieldSelector may name besides metadata.name and metadata.namespace.
+    field_selectors: tuple[str, ...] = ()
+    #: Discovery categories: ``kubectl get all`` lists the types in category ``all``.
+    categories: tuple[str, ...] = ()
+    #: The CustomResourceDefinition serving this type (``<plural>.<group>``); "" for built-ins.
+    definition: str = ""
+    #: A CRD version's structural ``openAPIV3Schema``: objects are validated and pruned by it.
+    schema: Mapping[str, Any] | None = field(default=None, compare=False, hash=False)
+    #: A CRD version's scale subresource (specReplicasPath, statusReplicasPath,
+    #: labelSelectorPath); None for the built-in scalable types (spec.replicas, ...).
+    scale_paths: tuple[str, str, str] | None = field(default=None, compare=False, hash=False)
+    #: A CRD version's ``additionalPrinterColumns``.
+    printer_columns: tuple[Mapping[str, Any], ...] = field(default=(), compare=False, hash=False)
+
+    @property
+    def api_version(self) -> str:
+        return f"{self.group}/{self.version}" if self.group else self.version
+
+    @property
+    def key(self) -> str:
+        """Store key prefix: one per group and resource, independent of version."""
+        return f"{self.group or 'core'}/{self.resource}"
+
+    @property
+    def has_status(self) -> bool:
+        return "status" in self.subresources
+
+    @property
+    def singular_name(self) -> str:
+        return self.singular or self.kind.lower()
+
+    @property
+    def selectable_fields(self) -> tuple[str, ...]:
+        return ("metadata.name", "metadata.namespace", *self.field_selectors)
+
+
+def _core(
+    resource: str,
+    kind: str,
+    namespaced: bool = True,
+    *,
+    short: tuple[str, ...] = (),
+    status: bool = False,
+    fields: tuple[str, ...] = (),
+    categories: tuple[str, ...] = (),
+) -> ResourceType:
+    return ResourceType(
+        "",
+        "v1",
+        resource,
+        kind,
+        namespaced,
+        short_names=short,
+        subresources=("status",) if status else (),
+        field_selectors=fields,
+        categories=categories,
+    )
+
+
+ALL = ("all",)
+POD_FIELDS = (
+    "spec.nodeName",
+    "spec.restartPolicy",
+    "spec.schedulerName",
+    "spec.serviceAccountName",
+    "spec.hostNetwork",
+    "status.phase",
+    "status.podIP",
+    "status.nominatedNodeName",
+)
+EVENT_FIELDS = (
+    "involvedObject.kind",
+    "involvedObject.namespace",
+    "involvedObject.name",
+    "involvedObject.uid",
+    "involvedObject.apiVersion",
+    "involvedObject.resourceVersion",
+    "involvedObject.fieldPath",
+    "reason",
+    "reportingComponent",
+    "source",
+    "type",
+)
+
+BUILTIN_TYPES: tuple[ResourceType, ...] = (
+    _core("namespaces", "Namespace", False, short=("ns",), status=True, fields=("status.phase",)),
+    _core("configmaps", "ConfigMap", short=("cm",)),
+    _core("secrets", "Secret", fields=("type",)),
+    _core("services", "Service", short=("svc",), status=True, categories=ALL),
+    _core("serviceaccounts", "ServiceAccount", short=("sa",)),
+    _core("endpoints", "Endpoints", short=("ep",)),
+    _core("pods", "Pod", short=("po",), status=True, fields=POD_FIELDS, categories=ALL),
+    _core("events", "Event", short=("ev",), fields=EVENT_FIELDS),
+    _core("persistentvolumeclaims", "PersistentVolumeClaim", short=("pvc",), status=True),
+    ResourceType(
+        "apps",
+        "v1",
+        "deployments",
+        "Deployment",
+        True,
+        categories=ALL,
+        short_names=("deploy",),
+        subresources=("status", "scale"),
+    ),
+    ResourceType(
+        "apps",
+        "v1",
+        "replicasets",
+        "ReplicaSet",
+        True,
+        categories=ALL,
+        short_names=("rs",),
+        subresources=("status", "scale"),
+        field_selectors=("status.replicas",),
+    ),
+    ResourceType(
+        "apps",
+        "v1",
+        "statefulsets",
+        "StatefulSet",
+        True,
+        categories=ALL,
+        short_names=("sts",),
+        subresources=("status", "scale"),
+    ),
+    ResourceType(
+        "apps",
+        "v1",
+        "daemonsets",
+        "DaemonSet",
+        True,
+        categories=ALL,
+        short_names=("ds",),
+        subresources=("status",),
+    ),
+    ResourceType(
+        "batch",
+        "v1",
+        "jobs",
+        "Job",
+        True,
+        categories=ALL,
+        subresources=("status",),
+        field_selectors=("status.successful",),
+    ),
+    ResourceType(
+        "networking.k8s.io",
+        "v1",
+        "ingresses",
+        "Ingress",
+        True,
+        short_names=("ing",),
+        subresources=("status",),
+    ),
+    ResourceType("coordination.k8s.io", "v1", "leases", "Lease", True),
+    ResourceType(
+        "networking.k8s.io", "v1", "networkpolicies", "NetworkPolicy", True, short_names=("netpol",)
+    ),
+    ResourceType(
+        "batch",
+        "v1",
+        "cronjobs",
+        "CronJob",
+        True,
+        categories=ALL,
+        short_names=("cj",),
+        subresources=("status",),
+    ),
+    ResourceType("rbac.authorization.k8s.io", "v1", "roles", "Role", True),
+    ResourceType("rbac.authorization.k8s.io", "v1", "rolebindings", "RoleBinding", True),
+    ResourceType("rbac.authorization.k8s.io", "v1", "clusterroles", "ClusterRole", False),
+    ResourceType(
+        "rbac.authorization.k8s.io", "v1", "clusterrolebindings", "ClusterRoleBinding", False
+    ),
+    ResourceType(
+        "workload.kcp.io",
+        "v1alpha1",
+        "synctargets",
+        "SyncTarget",
+        False,
+        subresources=("status",),
+    ),
+    ResourceType(
+        "workload.kcp.io",
+        "v1alpha1",
+        "syncstatuses",
+        "SyncStatus",
+        True,
+        subresources=("status",),
+    ),
+    ResourceType(
+        "apiextensions.k8s.io",
+        "v1",
+        "customresourcedefinitions",
+        "CustomResourceDefinition",
+        False,
+        short_names=("crd", "crds"),
+        subresources=("status",),
+        categories=("api-extensions",),
+    ),
+    ResourceType(
+        "authentication.k8s.io",
+        "v1",
+        "tokenreviews",
+        "TokenReview",
+        False,
+        verbs=("create",),
+        stored=False,
+    ),
+)
+
+
+@dataclass
+class ResourceRegistry:
+    """Every served type, indexed for the lookups a request makes."""
+
+    _by_path: dict[tuple[str, str, str], ResourceType] = field(default_factory=dict)
+    _versions: dict[str, list[str]] = field(default_factory=dict)
+    #: Types served by CustomResourceDefinitions, per logical cluster.
+    _custom: dict[str, dict[tuple[str, str, str], ResourceType]] = field(default_factory=dict)
+    #: Bumped by every registration, so cached discovery documents know they are stale.
+    generation: int = 0
+
+    @classmethod
+    def builtin(cls) -> ResourceRegistry:
+        registry = cls()
+        registry.register_all(BUILTIN_TYPES)
+        return registry
+
+    def register_all(self, types: Iterable[ResourceType]) -> None:
+        for resource_type in types:
+            self.register(resource_type)
+
+    def register(self, resource_type: ResourceType) -> None:
+        path = (resource_type.group, resource_type.version, resource_type.resource)
+        if path in self._by_path:
+            raise ValueError(f"{resource_type.resource}.{resource_type.group} is already served")
+        self._by_path[path] = resource_type
+        self.generation += 1
+        versions = self._versions.setdefault(resource_type.group, [])
+        if resource_type.version not in versions:
+            versions.append(resource_type.version)
+
+    def register_custom(self, cluster: str, types: Iterable[ResourceType]) -> None:
+        """Serve ``types`` in ``cluster`` only; refused when a path is already served there."""
+        served = self._custom.setdefault(cluster, {})
+        added = {(t.group, t.version, t.resource): t for t in types}
+        for path, resource_type in added.items():
+            owner = self._by_path.get(path) or served.get(path)
+            if owner is not None and owner.definition != resource_type.definition:
+                raise ValueError(f"{path[2]}.{path[0]}/{path[1]} is already served")
+        served.update(added)
+        self.generation += 1
+
+    def unregister_custom(self, cluster: str, definition: str) -> list[ResourceType]:
+        """Stop serving the types of CRD ``definition`` in ``cluster``; return them."""
+        served = self._custom.get(cluster, {})
+        removed = [t for t in served.values() if t.definition == definition]
+        for resource_type in removed:
+            del served[(resource_type.group, resource_type.version, resource_type.resource)]
+        if not served:
+            self._custom.pop(cluster, None)
+        self.generation += 1
+        return removed
+
+    def custom_types(self, cluster: str) -> list[ResourceType]:
+        return list(self._custom.get(cluster, {}).values())
+
+    def view(self, cluster: str | None) -> str | None:
+        """Which discovery documents ``cluster`` sees: its own when it has custom types."""
+        return cluster if cluster is not None and cluster in self._custom else None
+
+    def lookup(
+        self, group: str, version: str, resource: str, cluster: str | None = None
+    ) -> ResourceType | None:
+        found = self._by_path.get((group, version, resource))
+        if found is None and cluster is not None and self._custom:
+            custom = self._custom.get(cluster)
+            if custom is not None:
+                return custom.get((group, version, resource))
+        return found
+
+    def by_kind(
+        self, group: str, version: str, kind: str, cluster: str | None = None
+    ) -> ResourceType | None:
+        """The type of ``kind`` in ``group``; any version of the group will do (ownerReferences)."""
+        candidates = list(self._by_path.values())
+        if cluster is not None:
+            candidates += self._custom.get(cluster, {}).values()
+        same_group = [t for t in candidates if t.group == group and t.kind == kind]
+        for resource_type in same_group:
+            if resource_type.version == version:
+                return resource_type
+        return same_group[0] if same_group else None
+
+    def require(self, group: str, version: str, resource: str) -> ResourceType:
+        found = self.lookup(group, version, resource)
+        if found is None:
+            raise KeyError(f"{resource}.{group}/{version} is not served")
+        return found
+
+    def has_group_version(self, group: str, version: str, cluster: str | None = None) -> bool:
+        if version in self._versions.get(group, ()):
+            return True
+        custom = self._custom.get(cluster, {}) if cluster is not None else {}
+        return any(g == group and v == version for g, v, _ in custom)
+
+    def groups(self, cluster: str | None = None) -> dict[str, list[str]]:
+        """Named groups (not the core group) with their versions, preferred first."""
+        groups = {group: list(versions) for group, versions in self._versions.items() if group}
+        custom = self._custom.get(cluster, {}) if cluster is not None else {}
+        for group, version, _ in custom:
+            versions = groups.setdefault(group, [])
+            if version not in versions:
+                versions.append(version)
+        return groups
+
+    def in_group_version(
+        self, group: str, version: str, cluster: str | None = None
+    ) -> list[ResourceType]:
+        found = [t for (g, v, _), t in self._by_path.items() if g == group and v == version]
+        custom = self._custom.get(cluster, {}) if cluster is not None else {}
+        return found + [t for (g, v, _), t in custom.items() if g == group and v == version]
+
+    def stored_types(self, cluster: str | None = None) -> Iterator[ResourceType]:
+        """Stored built-in types, plus the custom types of ``cluster`` when given."""
+        yield from (t for t in self._by_path.values() if t.stored)
+        if cluster is not None:
+            yield from self._custom.get(cluster, {}).values()
+
+    def stored_types_everywhere(self) -> Iterator[ResourceType]:
+        """Every stored type of every cluster, one per store key."""
+        seen: set[str] = set()
+        everywhere = [self._by_path.values(), *(c.values() for c in self._custom.values())]
+        for types in everywhere:
+            for resource_type in types:
+                if resource_type.stored and resource_type.key not in seen:
+                    seen.add(resource_type.key)
+                    yield resource_type
+
+
+@dataclass(frozen=True)
+class ResourcePath:
+    """What a request addresses: a collection (``name is None``), an object or a subresource."""
+
+    cluster: str | None
+    resource_type: ResourceType
+    namespace: str | None
+    name: str | None = None
+    subresource: str | None = None

@@ -1,0 +1,179 @@
+"""Watch streams: chunked JSON lines (or protobuf frames), bookmarks, timeouts, and the end of a
+gone client.
+
+Where a watch starts (and what it sends first) is the API's decision
+(:func:`~pytest_syncer.apiserver.api.watch.start_watch`); this module writes it out and keeps
+writing what the fan-out hands the watcher until the timeout, the client or the server ends it. The
+negotiated representation picks the encoder and the Content-Type (:func:`watch_encoding`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from aiohttp import web
+
+from pytest_syncer.apiserver.api.errors import APIError
+from pytest_syncer.apiserver.api.object_api import ObjectAPI, Selection
+from pytest_syncer.apiserver.api.resources import ResourcePath, ResourceType
+from pytest_syncer.apiserver.api.watch import (
+    EventEncoder,
+    Watcher,
+    WatchFanout,
+    bookmark_line,
+    bookmark_object,
+    start_watch,
+)
+from pytest_syncer.apiserver.http.negotiation import (
+    MetadataFormat,
+    Output,
+    ProtobufFormat,
+    TableFormat,
+)
+from pytest_syncer.apiserver.http.protobuf import envelope as protobuf
+
+#: An idle watch checks this often whether its client is still there.
+WATCH_IDLE_CHECK_SECONDS = 5.0
+
+
+def watch_encoding(output: Output, resource_type: ResourceType) -> tuple[EventEncoder | None, str]:
+    """The event encoder (None: the shared JSON lines) and the Content-Type for ``output``."""
+    if isinstance(output, TableFormat):
+        encoder = output.watch_encoder(resource_type.kind, resource_type.printer_columns)
+        return encoder, "application/json"
+    if isinstance(output, ProtobufFormat):
+        return protobuf.watch_frame, protobuf.WATCH_MEDIA_TYPE
+    if isinstance(output, MetadataFormat):
+        content_type = (
+            protobuf.WATCH_MEDIA_TYPE
+            if output.media_type == protobuf.MEDIA_TYPE
+            else "application/json"
+        )
+        return output.watch_encoder(), content_type
+    return None, "application/json"
+
+
+async def serve_watch(
+    request: web.Request,
+    api: ObjectAPI,
+    fanout: WatchFanout,
+    path: ResourcePath,
+    selection: Selection,
+    output: Output,
+    bookmark_interval: float,
+) -> web.StreamResponse:
+    """Answer a watch request with its stream, registered with ``fanout`` while it is open."""
+    query = request.rel_url.query
+    resource_type = path.resource_type
+    encoder, content_type = watch_encoding(output, resource_type)
+    start = start_watch(api, path, selection, query, encoder)
+    timeout = parse_timeout(query.get("timeoutSeconds"))
+    watcher = start.watcher
+    send_initial = bool(start.options.send_initial_events)
+    initial = start.initial
+    fanout.add(watcher)
+    try:
+        response = web.StreamResponse(headers={"Content-Type": content_type})
+        response.enable_chunked_encoding()
+        await response.prepare(request)
+        if start.failure is not None:
+            await response.write(start.failure)
+            return response
+        if send_initial:
+            initial += _bookmark(encoder, resource_type, start.revision, initial_events_end=True)
+        if initial:
+            await response.write(initial)
+        await _stream(
+            request,
+            response,
+            api,
+            watcher,
+            resource_type,
+            timeout,
+            start.options.allow_bookmarks,
+            bookmark_interval,
+        )
+    except ConnectionResetError:
+        pass
+    finally:
+        fanout.remove(watcher)
+    return response
+
+
+async def _stream(
+    request: web.Request,
+    response: web.StreamResponse,
+    api: ObjectAPI,
+    watcher: Watcher,
+    resource_type: ResourceType,
+    timeout: float | None,
+    bookmarks: bool,
+    bookmark_interval: float,
+) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = None if timeout is None else loop.time() + timeout
+    next_bookmark = loop.time() + bookmark_interval
+    while True:
+        now = loop.time()
+        wait = WATCH_IDLE_CHECK_SECONDS
+        if deadline is not None:
+            wait = min(wait, deadline - now)
+        if bookmarks:
+            wait = min(wait, next_bookmark - now)
+        if wait > 0:
+            await watcher.wait(wait)
+        if watcher.overflowed or _client_gone(request):
+            return
+        if watcher.closed:
+            await response.write(watcher.drain())
+            return
+        drained_revision = api.store.revision
+        data = watcher.drain()
+        if bookmarks and loop.time() >= next_bookmark:
+            data += _bookmark(watcher.encoder, resource_type, drained_revision)
+            next_bookmark = loop.time() + bookmark_interval
+        if data:
+            await response.write(data)
+        if deadline is not None and loop.time() >= deadline:
+            return
+
+
+def _bookmark(
+    encoder: EventEncoder | None,
+    resource_type: ResourceType,
+    revision: int,
+    *,
+    initial_events_end: bool = False,
+) -> bytes:
+    """A BOOKMARK in the watch's own encoding (a protobuf frame, or a JSON line)."""
+    if encoder is None:
+        return bookmark_line(
+            resource_type.api_version,
+            resource_type.kind,
+            revision,
+            initial_events_end=initial_events_end,
+        )
+    obj = bookmark_object(
+        resource_type.api_version,
+        resource_type.kind,
+        revision,
+        initial_events_end=initial_events_end,
+    )
+    return encoder("BOOKMARK", obj)
+
+
+def parse_timeout(value: str | None) -> float | None:
+    if value is None or value == "":
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        raise APIError(400, f"invalid timeoutSeconds {value!r}") from None
+    if seconds < 0:
+        raise APIError(400, f"invalid timeoutSeconds {value!r}")
+    return seconds or None
+
+
+def _client_gone(request: web.Request) -> bool:
+    transport = request.transport
+    return transport is None or transport.is_closing()

@@ -1,0 +1,105 @@
+"""`environment.json`: what `pytest-syncer up` writes into its directory for the others (and
+what pytest writes for an environment it keeps or shares between xdist workers).
+
+`pytest-syncer down DIR` reads the pids in it; `locust -f loadtests --syncer-env DIR` reads the
+hub URL, the kubeconfigs and the profiles file. Standard library only, so locust's gevent
+process can read it without importing asyncio code.
+
+    {"version": 1, "pid": 4242, "process_groups": [4250, 4261],
+     "provider": "embedded", "started": "2026-11-25T11:20:00Z",
+     "hub": {"url": "https://127.0.0.1:40123", "ca": "DIR/hub-state/ca.crt"},
+     "upstream": {"cluster": "upstream", "kubeconfig": "DIR/kubeconfigs/upstream.kubeconfig"},
+     "targets": {"target-000": {"kubeconfig": "...", "key": "...", "label": "...", "uid": "..."}},
+     "profiles_file": "DIR/profiles.json"}
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from pytest_syncer.process.proc import pid_alive
+
+FILE_NAME = "environment.json"
+VERSION = 1
+
+
+class EnvironmentFileError(RuntimeError):
+    """The directory holds no readable environment written by `pytest-syncer up`."""
+
+
+@dataclass(frozen=True)
+class TargetFacts:
+    """One sync target: its downstream kubeconfig, key, placement label and SyncTarget uid."""
+
+    kubeconfig: str
+    key: str
+    label: str
+    uid: str
+
+
+@dataclass(frozen=True)
+class EnvironmentFacts:
+    """Everything a person or a load test needs to reach a running environment."""
+
+    pid: int
+    process_groups: list[int]
+    provider: str
+    started: str
+    hub: dict[str, str]
+    upstream: dict[str, str]
+    targets: dict[str, TargetFacts]
+    profiles_file: str | None
+    version: int = VERSION
+
+    @property
+    def hub_url(self) -> str:
+        return self.hub["url"]
+
+    @property
+    def hub_ca(self) -> str:
+        return self.hub["ca"]
+
+    @property
+    def upstream_kubeconfig(self) -> str:
+        return self.upstream["kubeconfig"]
+
+    @property
+    def upstream_cluster(self) -> str:
+        return self.upstream["cluster"]
+
+    def write(self, directory: Path) -> Path:
+        """Write atomically, so a reader never sees half a file."""
+        path = directory / FILE_NAME
+        staging = path.with_suffix(".tmp")
+        staging.write_text(json.dumps(asdict(self), indent=2, sort_keys=True) + "\n")
+        staging.replace(path)
+        return path
+
+    @classmethod
+    def read(cls, directory: Path) -> EnvironmentFacts:
+        path = directory / FILE_NAME
+        try:
+            raw: dict[str, Any] = json.loads(path.read_text())
+        except FileNotFoundError:
+            raise EnvironmentFileError(
+                f"{path} does not exist: start an environment with `pytest-syncer up --dir "
+                f"{directory}`"
+            ) from None
+        except (OSError, ValueError) as error:
+            raise EnvironmentFileError(f"{path} is not readable: {error}") from None
+        if raw.get("version") != VERSION:
+            raise EnvironmentFileError(
+                f"{path} has version {raw.get('version')!r}; this pytest-syncer reads {VERSION}"
+            )
+        try:
+            targets = {name: TargetFacts(**facts) for name, facts in raw.pop("targets").items()}
+            return cls(targets=targets, **raw)
+        except (KeyError, TypeError) as error:
+            raise EnvironmentFileError(f"{path} lacks or has unknown fields: {error}") from None
+
+    def live_pids(self) -> list[int]:
+        """The recorded processes (the `up` process and its process groups) still running."""
+        return [pid for pid in [self.pid, *self.process_groups] if pid_alive(pid)]

@@ -1,0 +1,313 @@
+"""An async client for any resource of any cluster a kubeconfig reaches, speaking plain dicts.
+
+Kubeconfig loading, TLS and authentication come from the official client's `kubernetes.aio`; the
+requests go through an aiohttp session on its connector (its TLS context) with orjson bodies,
+because the generated models cost more than the whole sync of one object and the syncer only
+needs JSON. The session does not read proxy and netrc settings from the environment (that costs
+two thread hops per request); a kubeconfig's `proxy-url` is honoured.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Self
+from urllib.parse import quote, urlencode, urlsplit
+
+import aiohttp
+import orjson
+from kubernetes.aio import config as aio_config
+
+from pytest_syncer.contract.objects import KubeObject
+
+log = logging.getLogger(__name__)
+
+MERGE_PATCH = "application/merge-patch+json"
+JSON_PATCH = "application/json-patch+json"
+STRATEGIC_MERGE_PATCH = "application/strategic-merge-patch+json"
+WATCH_READ_TIMEOUT_SECONDS = 330.0
+"""A watch's stream may stay silent this long: the server's own timeout plus a margin."""
+
+
+@dataclass(frozen=True)
+class Resource:
+    """One served resource: where it lives and what its objects are called."""
+
+    group: str
+    version: str
+    resource: str
+    kind: str
+    namespaced: bool = True
+
+    @property
+    def api_version(self) -> str:
+        return f"{self.group}/{self.version}" if self.group else self.version
+
+    @property
+    def qualified_name(self) -> str:
+        """`deployments.apps`, `configmaps`: the form `--resources` takes."""
+        return f"{self.resource}.{self.group}" if self.group else self.resource
+
+    def path(self, namespace: str | None = None, name: str | None = None) -> str:
+        base = f"/apis/{self.group}/{self.version}" if self.group else f"/api/{self.version}"
+        if namespace is not None and self.namespaced:
+            base += f"/namespaces/{quote(namespace, safe='')}"
+        base += f"/{self.resource}"
+        if name is not None:
+            base += f"/{quote(name, safe='')}"
+        return base
+
+
+NAMESPACES = Resource("", "v1", "namespaces", "Namespace", namespaced=False)
+EVENTS = Resource("", "v1", "events", "Event")
+SYNC_TARGETS = Resource("workload.kcp.io", "v1alpha1", "synctargets", "SyncTarget", False)
+SYNC_STATUSES = Resource("workload.kcp.io", "v1alpha1", "syncstatuses", "SyncStatus")
+
+
+class ApiError(Exception):
+    """A non-2xx answer; `status` is the HTTP code, `reason` the Status object's reason."""
+
+    def __init__(self, status: int, reason: str, message: str) -> None:
+        super().__init__(f"{status} {reason}: {message}")
+        self.status = status
+        self.reason = reason
+        self.message = message
+
+    @property
+    def not_found(self) -> bool:
+        return self.status == 404
+
+    @property
+    def conflict(self) -> bool:
+        """A stale resourceVersion (409 Conflict), as opposed to AlreadyExists."""
+        return self.status == 409 and self.reason != "AlreadyExists"
+
+    @property
+    def already_exists(self) -> bool:
+        return self.status == 409 and self.reason == "AlreadyExists"
+
+    @classmethod
+    def from_body(cls, status: int, body: bytes) -> ApiError:
+        try:
+            data = orjson.loads(body)
+        except orjson.JSONDecodeError:
+            data = None
+        if isinstance(data, dict) and data.get("kind") == "Status":
+            return cls(status, str(data.get("reason", "")), str(data.get("message", "")))
+        return cls(status, "", body[:200].decode(errors="replace"))
+
+
+class KubeClient:
+    """One cluster (a logical cluster's URL) reached through a kubeconfig.
+
+    Use `async with await KubeClient.from_kubeconfig(path) as client:`.
+    """
+
+    def __init__(self, api_client: Any) -> None:
+        self._api_client = api_client
+        self._configuration = api_client.configuration
+        self.server = str(self._configuration.host).rstrip("/")
+        rest = api_client.rest_client
+        rest.maxsize = 0
+        self._proxy = self._configuration.proxy or None
+        self._server_hostname = getattr(self._configuration, "tls_server_name", None) or None
+        self._session = aiohttp.ClientSession(
+            connector=rest._create_connector(), trust_env=False, read_bufsize=2**21
+        )
+
+    @classmethod
+    async def from_kubeconfig(cls, path: Path | str, context: str | None = None) -> KubeClient:
+        api_client = await aio_config.new_client_from_config(
+            config_file=str(path), context=context, persist_config=False
+        )
+        return cls(api_client)
+
+    @property
+    def logical_cluster(self) -> str | None:
+        """The path segment after `/clusters/` in the server URL, as kcp addresses workspaces."""
+        parts = urlsplit(self.server).path.strip("/").split("/")
+        if len(parts) >= 2 and parts[0] == "clusters" and parts[1]:
+            return parts[1]
+        return None
+
+    async def close(self) -> None:
+        await self._session.close()
+        await self._api_client.close()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    async def _headers(self, content_type: str | None = None) -> dict[str, str]:
+        headers = {"Accept": "application/json"}
+        for setting in (await self._configuration.auth_settings()).values():
+            if setting["in"] == "header" and setting["value"]:
+                headers[setting["key"]] = setting["value"]
+        if content_type is not None:
+            headers["Content-Type"] = content_type
+        return headers
+
+    def _url(self, path: str, query: Mapping[str, Any] | None) -> str:
+        url = self.server + path
+        if query:
+            pairs = {key: value for key, value in query.items() if value is not None}
+            url += "?" + urlencode(pairs)
+        return url
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        query: Mapping[str, Any] | None = None,
+        body: Any = None,
+        content_type: str = "application/json",
+        timeout: float = 30.0,
+    ) -> KubeObject:
+        data = None if body is None else orjson.dumps(body)
+        headers = await self._headers(content_type if data is not None else None)
+        async with self._session.request(
+            method,
+            self._url(path, query),
+            data=data,
+            headers=headers,
+            proxy=self._proxy,
+            server_hostname=self._server_hostname,
+            timeout=aiohttp.ClientTimeout(total=timeout),
+        ) as response:
+            payload = await response.read()
+            if response.status >= 300:
+                raise ApiError.from_body(response.status, payload)
+        result: KubeObject = orjson.loads(payload) if payload else {}
+        return result
+
+    async def list(
+        self,
+        resource: Resource,
+        namespace: str | None = None,
+        *,
+        label_selector: str | None = None,
+        field_selector: str | None = None,
+    ) -> KubeObject:
+        """The List object: `items` and `metadata.resourceVersion` to watch from."""
+        query = {"labelSelector": label_selector, "fieldSelector": field_selector}
+        return await self.request("GET", resource.path(namespace), query=query, timeout=120.0)
+
+    async def get(self, resource: Resource, name: str, namespace: str | None = None) -> KubeObject:
+        return await self.request("GET", resource.path(namespace, name))
+
+    async def get_or_none(
+        self, resource: Resource, name: str, namespace: str | None = None
+    ) -> KubeObject | None:
+        try:
+            return await self.get(resource, name, namespace)
+        except ApiError as error:
+            if error.not_found:
+                return None
+            raise
+
+    async def create(self, resource: Resource, obj: KubeObject) -> KubeObject:
+        namespace = obj.get("metadata", {}).get("namespace")
+        return await self.request("POST", resource.path(namespace), body=obj)
+
+    async def replace(self, resource: Resource, obj: KubeObject) -> KubeObject:
+        """PUT; the object's `metadata.resourceVersion` makes a stale write a 409."""
+        metadata = obj["metadata"]
+        path = resource.path(metadata.get("namespace"), metadata["name"])
+        return await self.request("PUT", path, body=obj)
+
+    async def patch(
+        self,
+        resource: Resource,
+        name: str,
+        patch: Any,
+        namespace: str | None = None,
+        *,
+        content_type: str = MERGE_PATCH,
+        subresource: str | None = None,
+    ) -> KubeObject:
+        path = resource.path(namespace, name)
+        if subresource is not None:
+            path += f"/{subresource}"
+        return await self.request("PATCH", path, body=patch, content_type=content_type)
+
+    async def delete(
+        self,
+        resource: Resource,
+        name: str,
+        namespace: str | None = None,
+        *,
+        propagation: str = "Background",
+    ) -> KubeObject | None:
+        """Delete; the server's answer (the object while finalizers hold it), None if gone."""
+        options = {"kind": "DeleteOptions", "apiVersion": "v1", "propagationPolicy": propagation}
+        try:
+            return await self.request("DELETE", resource.path(namespace, name), body=options)
+        except ApiError as error:
+            if error.not_found:
+                return None
+            raise
+
+    async def watch(
+        self,
+        resource: Resource,
+        resource_version: str,
+        namespace: str | None = None,
+        *,
+        label_selector: str | None = None,
+        timeout_seconds: int = 300,
+    ) -> AsyncIterator[KubeObject]:
+        """Watch events (`type`, `object`) from a resourceVersion, bookmarks included.
+
+        An `ERROR` event (a 410 among them) arrives as an event; the caller decides.
+        """
+        query = {
+            "watch": "true",
+            "resourceVersion": resource_version,
+            "allowWatchBookmarks": "true",
+            "labelSelector": label_selector,
+            "timeoutSeconds": timeout_seconds,
+        }
+        headers = await self._headers()
+        timeout = aiohttp.ClientTimeout(total=None, sock_read=WATCH_READ_TIMEOUT_SECONDS)
+        async with self._session.get(
+            self._url(resource.path(namespace), query),
+            headers=headers,
+            proxy=self._proxy,
+            server_hostname=self._server_hostname,
+            timeout=timeout,
+        ) as response:
+            if response.status >= 300:
+                raise ApiError.from_body(response.status, await response.read())
+            buffer = b""
+            async for chunk in response.content.iter_any():
+                buffer += chunk
+                *lines, buffer = buffer.split(b"\n")
+                for line in lines:
+                    if line.strip():
+                        yield orjson.loads(line)
+
+    async def discover(self, qualified_name: str) -> Resource:
+        """`deployments.apps` -> the served Resource, from the preferred version's discovery."""
+        name, _, group = qualified_name.partition(".")
+        if group:
+            group_doc = await self.request("GET", f"/apis/{group}")
+            version = group_doc["preferredVersion"]["version"]
+            listing = await self.request("GET", f"/apis/{group}/{version}")
+        else:
+            version = "v1"
+            listing = await self.request("GET", "/api/v1")
+        for entry in listing.get("resources", []):
+            if entry.get("name") == name:
+                return Resource(group, version, name, entry["kind"], bool(entry["namespaced"]))
+        raise ApiError(404, "NotFound", f"the server does not serve {qualified_name}")

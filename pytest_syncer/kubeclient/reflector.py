@@ -1,0 +1,230 @@
+"""A reflector in client-go's shape: list, then watch from the list's resourceVersion, forever.
+
+The local cache is what reconciles read, so they cost no request. A watch that ends (server
+timeout, broken connection, restarted server) resumes from the last resourceVersion seen,
+bookmarks included; a resourceVersion the server no longer has (410 Gone) means events were
+missed, so the reflector lists again and reports the difference as adds, updates and deletes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable, Iterator
+from enum import StrEnum
+from types import TracebackType
+from typing import Self
+
+import aiohttp
+
+from pytest_syncer.contract.objects import KubeObject
+from pytest_syncer.kubeclient.client import ApiError, KubeClient, Resource
+
+log = logging.getLogger(__name__)
+
+ObjectKey = tuple[str, str]
+"""(namespace, name); the namespace is `""` for cluster-scoped objects."""
+
+
+class Change(StrEnum):
+    ADDED = "ADDED"
+    MODIFIED = "MODIFIED"
+    DELETED = "DELETED"
+
+
+Handler = Callable[[Change, KubeObject, KubeObject | None], None]
+"""Called with (change, object, previous object or None) after the cache changed."""
+
+
+class Gone(Exception):
+    """The watch's resourceVersion is too old (410): list again."""
+
+
+def object_key(obj: KubeObject) -> ObjectKey:
+    metadata = obj["metadata"]
+    return (metadata.get("namespace") or "", metadata["name"])
+
+
+class Reflector:
+    """Keep `cache` equal to the server's view of one resource (optionally one label selector)."""
+
+    def __init__(
+        self,
+        client: KubeClient,
+        resource: Resource,
+        *,
+        label_selector: str | None = None,
+        namespace: str | None = None,
+        name: str = "",
+        watch_timeout: int = 300,
+        retry_initial: float = 0.2,
+        retry_max: float = 5.0,
+    ) -> None:
+        self.client = client
+        self.resource = resource
+        self.label_selector = label_selector
+        self.namespace = namespace
+        self.name = name or resource.qualified_name
+        self.watch_timeout = watch_timeout
+        self.retry_initial = retry_initial
+        self.retry_max = retry_max
+        self.cache: dict[ObjectKey, KubeObject] = {}
+        self.synced = asyncio.Event()
+        self.unserved = asyncio.Event()
+        """Set when the server answered 404 to the list: it does not serve the resource (yet)."""
+        self.resource_version = ""
+        self.lists = 0
+        self.last_error: str | None = None
+        self._handlers: list[Handler] = []
+        self._task: asyncio.Task[None] | None = None
+
+    def add_handler(self, handler: Handler) -> None:
+        self._handlers.append(handler)
+
+    def get(self, namespace: str, name: str) -> KubeObject | None:
+        return self.cache.get((namespace, name))
+
+    def objects(self) -> Iterator[KubeObject]:
+        return iter(list(self.cache.values()))
+
+    def _notify(self, change: Change, obj: KubeObject, old: KubeObject | None) -> None:
+        for handler in self._handlers:
+            try:
+                handler(change, obj, old)
+            except Exception:
+                log.exception("%s: event handler failed on %s", self.name, change)
+
+    async def _list(self) -> None:
+        listing = await self.client.list(
+            self.resource, self.namespace, label_selector=self.label_selector
+        )
+        self.lists += 1
+        typed = {"apiVersion": self.resource.api_version, "kind": self.resource.kind}
+        # A real server lists built-in types' items without apiVersion and kind.
+        items = [{**typed, **item} for item in listing.get("items") or []]
+        fresh = {object_key(item): item for item in items}
+        previous = self.cache
+        self.cache = fresh
+        self.resource_version = str(listing["metadata"].get("resourceVersion", ""))
+        for key, obj in previous.items():
+            if key not in fresh:
+                self._notify(Change.DELETED, obj, None)
+        for key, obj in fresh.items():
+            old = previous.get(key)
+            if old is None:
+                self._notify(Change.ADDED, obj, None)
+            elif old["metadata"].get("resourceVersion") != obj["metadata"].get("resourceVersion"):
+                self._notify(Change.MODIFIED, obj, old)
+
+    def _apply(self, event: KubeObject) -> None:
+        kind = event.get("type")
+        obj = event.get("object") or {}
+        if kind == "ERROR":
+            if obj.get("code") == 410:
+                raise Gone(obj.get("message", "too old resource version"))
+            raise ApiError(int(obj.get("code") or 500), str(obj.get("reason", "")), str(obj))
+        version = obj.get("metadata", {}).get("resourceVersion")
+        if kind == "BOOKMARK":
+            if version:
+                self.resource_version = str(version)
+            return
+        key = object_key(obj)
+        if kind == "DELETED":
+            old = self.cache.pop(key, None)
+            self._notify(Change.DELETED, obj, old)
+        elif kind in (Change.ADDED, Change.MODIFIED):
+            old = self.cache.get(key)
+            self.cache[key] = obj
+            self._notify(Change.ADDED if old is None else Change.MODIFIED, obj, old)
+        if version:
+            self.resource_version = str(version)
+
+    async def _watch(self) -> None:
+        async for event in self.client.watch(
+            self.resource,
+            self.resource_version,
+            self.namespace,
+            label_selector=self.label_selector,
+            timeout_seconds=self.watch_timeout,
+        ):
+            self._apply(event)
+
+    async def run(self) -> None:
+        """List and watch until cancelled."""
+        delay = self.retry_initial
+        must_list = True
+        while True:
+            try:
+                if must_list:
+                    await self._list()
+                    must_list = False
+                    self.last_error = None
+                    self.unserved.clear()
+                    self.synced.set()
+                await self._watch()
+                delay = self.retry_initial
+            except Gone as gone:
+                log.info("%s: watch expired (%s), listing again", self.name, gone)
+                must_list = True
+            except ApiError as error:
+                # 504 Too large resource version: the server never reached ours (its
+                # store was reset); only a list resynchronises.
+                must_list = must_list or error.status in (410, 504)
+                self.last_error = str(error)
+                if must_list and error.not_found:
+                    self.unserved.set()
+                log.warning("%s: %s; retrying in %.1fs", self.name, error, delay)
+                await asyncio.sleep(delay)
+                delay = min(self.retry_max, delay * 2)
+            except (TimeoutError, aiohttp.ClientError, OSError) as error:
+                log.warning(
+                    "%s: watch broken (%s); resuming in %.1fs",
+                    self.name,
+                    type(error).__name__,
+                    delay,
+                )
+                await asyncio.sleep(delay)
+                delay = min(self.retry_max, delay * 2)
+
+    async def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self.run(), name=f"reflector {self.name}")
+
+    async def wait_synced(self, timeout: float | None = None) -> None:
+        await asyncio.wait_for(self.synced.wait(), timeout)
+
+    async def wait_listed_or_unserved(self, timeout: float | None = None) -> None:
+        """Synced, or told by the server that it does not serve the resource."""
+        waits = [
+            asyncio.ensure_future(self.synced.wait()),
+            asyncio.ensure_future(self.unserved.wait()),
+        ]
+        try:
+            done, _ = await asyncio.wait(
+                waits, timeout=timeout, return_when=asyncio.FIRST_COMPLETED
+            )
+        finally:
+            for waiter in waits:
+                waiter.cancel()
+        if not done:
+            raise TimeoutError(f"{self.name} did not sync in {timeout}s")
+
+    async def stop(self) -> None:
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def __aenter__(self) -> Self:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.stop()

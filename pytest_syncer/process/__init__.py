@@ -1,0 +1,7 @@
+"""Every long-running pytest-syncer process, both sides of one convention.
+
+A child (`child.py`) logs to stderr, prints one JSON "ready" line on stdout once it serves, and
+stops cleanly on SIGTERM; a parent (`parent.py`) starts it in its own process group, waits for
+that line and signals the group. `proc.py` reads /proc to tell our processes from strangers
+that reused a pid. Standard library only, so the plugin's session-start sweep stays cheap.
+"""

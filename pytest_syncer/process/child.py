@@ -1,0 +1,124 @@
+"""Conventions every long-running ``pytest-syncer`` command shares.
+
+A service logs one line per event to stderr, prints exactly one JSON line to stdout once it
+is ready (what a caller needs to reach it), and stops cleanly on SIGTERM or SIGINT.
+"""
+
+from __future__ import annotations
+
+import abc
+import asyncio
+import contextlib
+import json
+import logging
+import signal
+import sys
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import AbstractAsyncContextManager
+from types import FrameType, TracebackType
+from typing import Any, Self
+
+ServiceFactory = Callable[[], AbstractAsyncContextManager[dict[str, Any]]]
+
+
+class AsyncService(abc.ABC):
+    """A service's life as an async context. A start that fails half-way stops what it had
+    started, so a service that never became ready leaves no server or task behind."""
+
+    async def __aenter__(self) -> Self:
+        try:
+            await self._start()
+        except BaseException:
+            await self._stop()
+            raise
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self._stop()
+
+    @abc.abstractmethod
+    async def _start(self) -> None:
+        """Start every part; may fail part-way."""
+
+    @abc.abstractmethod
+    async def _stop(self) -> None:
+        """Stop whatever `_start` got to; safe after a partial start."""
+
+
+def configure_logging(component: str, level: str = "INFO") -> None:
+    """One line per event on stderr: time, level, component, then the message.
+
+    Messages name the target themselves (``target=us-east1 ...``) so a pooled process that
+    serves many targets still writes lines a reader can grep by target.
+    """
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(
+        logging.Formatter(f"%(asctime)s %(levelname)s {component} %(name)s: %(message)s")
+    )
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    for noisy in ("aiohttp.access", "websockets"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def announce_ready(payload: dict[str, Any]) -> None:
+    """Print the one ready line on stdout; callers block on reading it."""
+    sys.stdout.write(json.dumps(payload, sort_keys=True) + "\n")
+    sys.stdout.flush()
+
+
+def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+@contextlib.contextmanager
+def sigterm_interrupts() -> Iterator[None]:
+    """For the blocking commands (`up`, `soak`): inside the block SIGTERM raises
+    KeyboardInterrupt as Ctrl-C does; once it is left both are ignored, so a second signal
+    cannot cut the teardown after it short."""
+    signal.signal(signal.SIGTERM, _raise_interrupt)
+    try:
+        yield
+    finally:
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, signal.SIG_IGN)
+
+
+@contextlib.asynccontextmanager
+async def _stop_signals(*, ignore_when_done: bool) -> AsyncIterator[asyncio.Event]:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    try:
+        yield stop
+    finally:
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.remove_signal_handler(signum)
+            if ignore_when_done:
+                # A second SIGTERM during shutdown (a supervisor's stop() racing the first
+                # one) must not turn a clean exit into death by signal.
+                signal.signal(signum, signal.SIG_IGN)
+
+
+async def serve_until_signalled(factory: ServiceFactory, *, process_exits: bool = False) -> None:
+    """Enter the service, announce it, and leave it when SIGTERM or SIGINT arrives.
+
+    ``process_exits`` says the process ends with the service, so later stop signals are
+    ignored while it shuts down; in-process callers keep their own signal handling.
+    """
+    async with _stop_signals(ignore_when_done=process_exits) as stop, factory() as ready:
+        announce_ready(ready)
+        await stop.wait()
+
+
+def run_service(factory: ServiceFactory) -> int:
+    """Blocking entry point for a command's ``main``: returns the process exit code."""
+    asyncio.run(serve_until_signalled(factory, process_exits=True))
+    return 0
