@@ -197,6 +197,8 @@ async def _watch_latency(
             async for line in response.content:
                 received = time.perf_counter()
                 name = orjson.loads(line)["object"]["metadata"]["name"]
+                if name not in sent:
+                    continue  # there before: the namespace's kube-root-ca.crt
                 latencies.append(received - sent[name])
                 seen += 1
                 if seen == count:

@@ -36,6 +36,9 @@ from pytest_syncer.contract.naming import (
 from pytest_syncer.contract.objects import KubeObject, SyncTarget
 from pytest_syncer.syncer.transform.workloads import JOB_CONTROLLER_UID_LABELS
 
+JOB_NAME_LABELS = ("batch.kubernetes.io/job-name", "job-name")
+"""The labels the API server gives a Job's template besides the controller-uid ones."""
+
 __all__ = [
     "annotations",
     "configmaps",
@@ -409,6 +412,14 @@ def _services(draw: st.DrawFn, upstream: bool, placed_on: Sequence[str]) -> Kube
         spec["externalTrafficPolicy"] = draw(st.sampled_from(["Local", "Cluster"]))
         if upstream and spec["externalTrafficPolicy"] == "Local":
             spec["healthCheckNodePort"] = draw(st.integers(30000, 32767))
+    if upstream:
+        # What the API server fills in besides the addresses (apiserver/kinds/): defaults and
+        # the IP families its allocator picks.
+        dual = spec.get("clusterIP") == "None" and not selector
+        spec.setdefault("sessionAffinity", "None")
+        spec.setdefault("internalTrafficPolicy", "Cluster")
+        spec.setdefault("ipFamilies", ["IPv4"])
+        spec.setdefault("ipFamilyPolicy", "RequireDualStack" if dual else "SingleStack")
     obj: KubeObject = {"apiVersion": "v1", "kind": "Service", "metadata": metadata, "spec": spec}
     status = st.fixed_dictionaries(
         {
@@ -576,7 +587,10 @@ def _jobs(draw: st.DrawFn, upstream: bool, placed_on: Sequence[str]) -> KubeObje
     )
     if upstream and draw(st.booleans()):
         uid = draw(_uids())
+        name = obj["metadata"]["name"]
         generated = dict.fromkeys(JOB_CONTROLLER_UID_LABELS, uid)
+        if len(name) <= 63:  # a longer name is refused: it is no label value
+            generated.update(dict.fromkeys(JOB_NAME_LABELS, name))
         spec["selector"] = {"matchLabels": {"batch.kubernetes.io/controller-uid": uid}}
         spec["template"]["metadata"]["labels"].update(generated)
     status = st.fixed_dictionaries(
@@ -596,7 +610,8 @@ def _jobs(draw: st.DrawFn, upstream: bool, placed_on: Sequence[str]) -> KubeObje
 
 
 def jobs(*, upstream: bool = True, placed_on: Sequence[str] = ()) -> st.SearchStrategy[KubeObject]:
-    """Jobs; upstream ones sometimes carry the selector the API server generated for them."""
+    """Jobs; upstream ones sometimes carry the selector and the controller-uid and job-name
+    labels (both forms) the API server generated for them."""
     return _jobs(upstream, tuple(placed_on))
 
 

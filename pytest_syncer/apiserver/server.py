@@ -157,6 +157,7 @@ class EmbeddedAPIServer:
         ssl_context = None
         if authority_ca is not None:
             self._ca_pem = authority_ca.cert_pem
+            app.api.root_ca_pem = authority_ca.cert_pem.decode()
             self.ca_file = self.kubeconfig_dir / CA_FILE
             self.ca_file.write_bytes(authority_ca.cert_pem)
             ssl_context = server_ssl_context(*self._server_certificate(authority_ca))

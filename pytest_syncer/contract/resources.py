@@ -30,6 +30,7 @@ BUILTIN_KINDS: dict[str, BuiltinKind] = {
     "statefulsets.apps": BuiltinKind("apps", "v1", "statefulsets", "StatefulSet"),
     "daemonsets.apps": BuiltinKind("apps", "v1", "daemonsets", "DaemonSet"),
     "jobs.batch": BuiltinKind("batch", "v1", "jobs", "Job"),
+    "cronjobs.batch": BuiltinKind("batch", "v1", "cronjobs", "CronJob"),
     "services": BuiltinKind("", "v1", "services", "Service"),
     "configmaps": BuiltinKind("", "v1", "configmaps", "ConfigMap"),
     "secrets": BuiltinKind("", "v1", "secrets", "Secret"),

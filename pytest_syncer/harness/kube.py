@@ -160,8 +160,10 @@ class Cluster:
         self, kind: Kind, namespace: str | None = None, *, label_selector: str | None = None
     ) -> list[KubeObject]:
         query = [("labelSelector", label_selector)] if label_selector else []
-        items: list[KubeObject] = self._call("GET", kind.path(namespace), query=query)["items"]
-        return items
+        listed: list[KubeObject] = self._call("GET", kind.path(namespace), query=query)["items"]
+        # A real server lists built-in types' items without apiVersion and kind.
+        typed = {"apiVersion": kind.api_version, "kind": kind.kind}
+        return [{**typed, **item} for item in listed]
 
     def create(self, obj: KubeObject, namespace: str | None = None) -> KubeObject:
         kind = kind_of(obj)

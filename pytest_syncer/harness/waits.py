@@ -27,10 +27,13 @@ def _typed(items: Any) -> bool:
 
 
 def differences(expected: Any, actual: Any, path: str = "") -> list[str]:
-    """Where `actual` does not contain `expected` (mappings compared as subsets, lists and
-    scalars exactly), one line per differing path. A list of objects with a `type` each
-    (conditions) is a map keyed by type: each expected entry must be one of `actual`'s, as a
-    subset, in any order, and entries of other types may be there too."""
+    """Where `actual` does not contain `expected`, one line per differing path.
+
+    Mappings compare as subsets at every depth, lists item by item at equal length, scalars
+    exactly: what the API server fills in (a container's `imagePullPolicy`, a port's
+    `protocol`) is not a difference, as it is not drift to the syncer. A list of objects with a
+    `type` each (conditions) is a map keyed by type: each expected entry must be one of
+    `actual`'s, as a subset, in any order, and entries of other types may be there too."""
     if actual is MISSING:
         return [f"{path}: expected {_show(expected)}, had nothing"]
     if _typed(expected):
@@ -50,6 +53,11 @@ def differences(expected: Any, actual: Any, path: str = "") -> list[str]:
         lines: list[str] = []
         for key, value in expected.items():
             lines += differences(value, actual.get(key, MISSING), f"{path}.{key}" if path else key)
+        return lines
+    if isinstance(expected, list) and isinstance(actual, list) and len(expected) == len(actual):
+        lines = []
+        for index, (want, have) in enumerate(zip(expected, actual, strict=True)):
+            lines += differences(want, have, f"{path}[{index}]")
         return lines
     if expected != actual:
         return [f"{path}: expected {_show(expected)}, had {_show(actual)}"]

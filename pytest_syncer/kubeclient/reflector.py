@@ -133,7 +133,10 @@ class Reflector:
             self.resource, self.namespace, label_selector=self.label_selector
         )
         self.lists += 1
-        fresh = {object_key(item): item for item in listing.get("items") or []}
+        typed = {"apiVersion": self.resource.api_version, "kind": self.resource.kind}
+        # A real server lists built-in types' items without apiVersion and kind.
+        items = [{**typed, **item} for item in listing.get("items") or []]
+        fresh = {object_key(item): item for item in items}
         previous = self.cache
         self.cache = fresh
         for name in self._indexers:

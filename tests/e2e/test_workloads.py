@@ -25,6 +25,11 @@ UPDATES: dict[str, dict[str, Any]] = {
     "service.yaml": {
         "spec": {"ports": [{"name": "http", "port": 8080, "targetPort": 80, "protocol": "TCP"}]}
     },
+    "service-headless.yaml": {"spec": {"ports": [{"name": "http", "port": 8080}]}},
+    "service-nodeport.yaml": {
+        "spec": {"ports": [{"name": "http", "port": 8080, "targetPort": 8080}]}
+    },
+    "cronjob.yaml": {"spec": {"schedule": "30 4 * * *", "concurrencyPolicy": "Forbid"}},
     "configmap.yaml": {"data": {"mode": "staging"}},
     "secret.yaml": {"data": {"password": "bmV3LXBhc3N3b3Jk"}},
     "persistentvolumeclaim.yaml": {"metadata": {"labels": {"tier": "storage"}}},

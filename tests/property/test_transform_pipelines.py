@@ -11,6 +11,7 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from pytest_syncer import strategies as k8s
+from pytest_syncer.apiserver.api.kinds import on_write, server_set
 from pytest_syncer.contract.errors import (
     InvalidFieldError,
     MissingFieldError,
@@ -245,3 +246,22 @@ def test_a_kind_specific_invalid_field_is_named(
     with pytest.raises(InvalidFieldError) as raised:
         DOWN(obj, TransformContext(target))
     assert raised.value.field == field
+
+
+@large_objects
+@given(placed_objects((k8s.services, k8s.jobs)))
+def test_what_the_server_fills_in_is_never_sent_down(drawn: tuple[KubeObject, SyncTarget]) -> None:
+    """Checked against the server's own rules (``apiserver/kinds/server_set.py``): the copy,
+    created on a target whose server already holds the upstream's addresses and node ports,
+    asks for none of them, and a copied Job carries no selector or label generated for the
+    upstream's uid, which the target's server refuses for a Job of its own uid."""
+    obj, target = drawn
+    below = DOWN(obj, TransformContext(target))
+    kind = below["kind"]
+    created = on_write("batch" if kind == "Job" else "", kind, below)
+    created["metadata"] = {**created["metadata"], "uid": "uid-of-the-copy-below"}
+    if kind == "Service":
+        _, refused = server_set.allocate_service(created, *server_set.used_addresses([obj]))
+    else:
+        _, refused = server_set.job_selector(created)
+    assert refused == []

@@ -56,7 +56,6 @@ class APIError(Exception):
             "status": "Failure",
             "message": self.message,
             "reason": self.reason,
-            "code": self.code,
         }
         details: dict[str, Any] = {}
         if self.name is not None:
@@ -69,6 +68,7 @@ class APIError(Exception):
             details["causes"] = self.causes
         if details:
             status["details"] = details
+        status["code"] = self.code  # after details, where the real server writes it
         return status
 
 

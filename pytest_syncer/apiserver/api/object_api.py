@@ -24,6 +24,8 @@ from pytest_syncer.apiserver.api.deletion import (
 )
 from pytest_syncer.apiserver.api.errors import APIError
 from pytest_syncer.apiserver.api.field_validation import check_types
+from pytest_syncer.apiserver.api.kinds import immutable_field_errors, on_create, server_set
+from pytest_syncer.apiserver.api.kinds.namespaces import ROOT_CA_CONFIG_MAP, root_ca_config_map
 from pytest_syncer.apiserver.api.objects import (
     CLUSTER_ANNOTATION,
     generate_name,
@@ -53,7 +55,7 @@ from pytest_syncer.apiserver.api.strategic_merge import (
     apply_strategic_merge_patch,
     schema_for,
 )
-from pytest_syncer.apiserver.api.validation.field_errors import invalid_message
+from pytest_syncer.apiserver.api.validation.field_errors import FieldError, invalid_message
 from pytest_syncer.apiserver.api.validation.kinds import validate_object
 from pytest_syncer.apiserver.api.watch_cache import WatchCache
 from pytest_syncer.apiserver.api.write_options import DEFAULT_WRITE, WriteOptions
@@ -72,6 +74,10 @@ MERGE_PATCH = "application/merge-patch+json"
 STRATEGIC_MERGE_PATCH = "application/strategic-merge-patch+json"
 APPLY_PATCH = "application/apply-patch+yaml"
 GENERATE_NAME_ATTEMPTS = 8
+SERVICE_KEY = "core/services"
+RESOURCE_VERSION_ON_CREATE = "resourceVersion should not be set on objects to be created"
+"""The storage layer's refusal (``storage.ErrResourceVersionSetOnCreate``), which reaches the
+client as a 500 with reason Unknown since no registry layer turns it into a Status."""
 
 
 def _with_given_managed_fields(obj: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
@@ -126,6 +132,12 @@ def parse_revision(value: object, what: str = "resourceVersion") -> int | None:
     raise APIError(400, f"invalid {what}: {value!r} is not a resource version of this server")
 
 
+def _sets_resource_version(value: object) -> bool:
+    """Whether a create's resourceVersion is one the storage refuses: a number other than 0
+    (an unparsable one is ignored, as the real storage's versioner ignores it)."""
+    return isinstance(value, str) and value.isascii() and value.isdigit() and int(value) != 0
+
+
 def _cluster_of(obj: dict[str, Any], cluster: str | None) -> str:
     if cluster is not None:
         return cluster
@@ -165,6 +177,8 @@ class ObjectAPI:
         self.registry = registry
         self.crds = CustomResourceDefinitions(store, registry)
         self.admission = ClusterAdmission()
+        #: The CA bundle every namespace's ``kube-root-ca.crt`` carries; None over plain HTTP.
+        self.root_ca_pem: str | None = None
 
     # Reads.
 
@@ -286,6 +300,8 @@ class ObjectAPI:
         namespace = self._namespace_for(path, metadata)
         if resource_type.namespaced:
             self._require_namespace(path.cluster, namespace)
+        if _sets_resource_version(metadata.get("resourceVersion")):
+            raise APIError(500, RESOURCE_VERSION_ON_CREATE, reason="Unknown")
         name = metadata.get("name")
         attempts = 1
         if not name:
@@ -313,6 +329,7 @@ class ObjectAPI:
             if not name:
                 obj["metadata"]["name"] = generate_name(str(obj["metadata"]["generateName"]))
             obj = ownership.record_write(resource_type, None, obj, manager=options.field_manager)
+            obj = self._set_by_server(path.cluster, resource_type, obj)
             obj = self._conform(resource_type, obj)
             self._validate(resource_type, obj)
             if resource_type.key == CRD_KEY:
@@ -337,12 +354,34 @@ class ObjectAPI:
             return created
         raise errors.already_exists(resource_type.resource, taken, resource_type.group)
 
+    def _set_by_server(
+        self, cluster: str, resource_type: ResourceType, obj: dict[str, Any]
+    ) -> dict[str, Any]:
+        """The fields a create gets from the server, after ownership (no manager owns them)."""
+        if resource_type.definition:
+            return obj
+        obj, problems = on_create(resource_type.group, resource_type.kind, obj)
+        if resource_type.key == SERVICE_KEY:
+            taken = self.store.list_objects(SERVICE_KEY, cluster, None)
+            obj, refused = server_set.allocate_service(obj, *server_set.used_addresses(taken))
+            problems += refused
+        if problems:
+            raise self._invalid(resource_type, obj, problems)
+        return obj
+
     def _create_default_service_account(self, cluster: str, namespace: str) -> None:
-        """What the ServiceAccount controller does for every new namespace."""
+        """What the ServiceAccount controller and the root CA publisher do for every new
+        namespace."""
         accounts = self.registry.require("", "v1", "serviceaccounts")
         body = {"metadata": {"name": "default"}}
         obj = prepare_create(accounts, body, cluster=cluster, namespace=namespace)
         self.store.create(ObjectKey(accounts.key, cluster, namespace, "default"), obj)
+        if self.root_ca_pem is not None:
+            config_maps = self.registry.require("", "v1", "configmaps")
+            body = root_ca_config_map(self.root_ca_pem)
+            obj = prepare_create(config_maps, body, cluster=cluster, namespace=namespace)
+            key = ObjectKey(config_maps.key, cluster, namespace, ROOT_CA_CONFIG_MAP)
+            self.store.create(key, obj)
 
     def update(
         self, path: ResourcePath, body: dict[str, Any], options: WriteOptions = DEFAULT_WRITE
@@ -507,7 +546,13 @@ class ObjectAPI:
             obj = prepare_status_update(new, old)
             obj = _with_given_managed_fields(obj, new)
         else:
+            if resource_type.key == SERVICE_KEY:
+                new = server_set.carry_service_allocations(new, old)
             obj = prepare_update(resource_type, new, old)
+            if not resource_type.definition:
+                changed = immutable_field_errors(resource_type.group, resource_type.kind, obj, old)
+                if changed:
+                    raise self._invalid(resource_type, obj, changed)
         obj = ownership.record_write(
             resource_type,
             old,
@@ -674,6 +719,23 @@ class ObjectAPI:
             )
         schema = schema_for(resource_type.api_version, resource_type.kind)
         check_types(obj, schema, resource_type.kind, resource_type.version)
+
+    @staticmethod
+    def _invalid(
+        resource_type: ResourceType, obj: dict[str, Any], problems: list[FieldError]
+    ) -> APIError:
+        """The 422 Invalid of a server-set or immutable field, with the qualified kind."""
+        name = (obj.get("metadata") or {}).get("name") or ""
+        kind, group = resource_type.kind, resource_type.group
+        qualified = f"{kind}.{group}" if group else kind
+        return APIError(
+            422,
+            invalid_message(qualified, name, problems),
+            name=name,
+            kind=resource_type.kind,
+            group=resource_type.group,
+            causes=[problem.to_cause() for problem in problems],
+        )
 
     @staticmethod
     def _not_found(resource_type: ResourceType, name: str) -> APIError:

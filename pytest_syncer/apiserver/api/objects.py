@@ -15,6 +15,7 @@ import secrets
 import uuid
 from typing import Any
 
+from pytest_syncer.apiserver.api.kinds import on_write
 from pytest_syncer.apiserver.api.resources import ResourceType
 
 CLUSTER_ANNOTATION = "kcp.io/cluster"
@@ -73,7 +74,7 @@ def prepare_create(
     if resource_type.kind == "Namespace":
         result["spec"] = {"finalizers": ["kubernetes"], **(result.get("spec") or {})}
         result["status"] = {"phase": "Active"}
-    return result
+    return on_write(resource_type.group, resource_type.kind, result)
 
 
 def prepare_update(
@@ -97,6 +98,8 @@ def prepare_update(
             result["status"] = old["status"]
         else:
             result.pop("status", None)
+    result = on_write(resource_type.group, resource_type.kind, result)
+    metadata = result["metadata"]
     if desired_state(result) != desired_state(old):
         metadata["generation"] = int(old_metadata.get("generation") or 0) + 1
     return result

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from pytest_syncer.apiserver.api.errors import APIError
+from pytest_syncer.apiserver.api.kinds.normalise import managed_fields_times
 from pytest_syncer.apiserver.api.managed_fields import (
     ApplyConflictError,
     ManagerEntry,
@@ -55,10 +56,10 @@ def record_write(
     A body that sets ``managedFields`` itself (different from the stored ones) keeps them, as
     Kubernetes lets clients reset ownership.
     """
-    given = (new.get("metadata") or {}).get("managedFields")
+    given = managed_fields_times((new.get("metadata") or {}).get("managedFields"))
     stored = ((old or {}).get("metadata") or {}).get("managedFields")
     if given and given != stored:
-        return new
+        return {**new, "metadata": {**new["metadata"], "managedFields": given}}
     schema = _schema(resource_type)
     entries = parse_entries(stored)
     updated = record_update(

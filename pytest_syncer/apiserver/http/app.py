@@ -20,6 +20,8 @@ from pytest_syncer.apiserver.api import authorization
 from pytest_syncer.apiserver.api.conversion import CONVERSIONS
 from pytest_syncer.apiserver.api.errors import APIError
 from pytest_syncer.apiserver.api.field_validation import check_fields
+from pytest_syncer.apiserver.api.kinds.deletion import delete_answer
+from pytest_syncer.apiserver.api.kinds.normalise import list_items
 from pytest_syncer.apiserver.api.object_api import (
     APPLY_PATCH,
     JSON_PATCH,
@@ -311,10 +313,13 @@ class APIServerApp:
         options = await read_optional_object(request)
         dry_run = is_delete_dry_run(query, options)
         if verb == "delete":
-            deleted_one = self.api.delete(path, options, query, dry_run=dry_run)
-            if deleted_one.get("kind") != "Status":
-                deleted_one = _served(resource_type, deleted_one)
-            return document_response(deleted_one, output)
+            removed = self.api.delete(path, options, query, dry_run=dry_run)
+            answer = delete_answer(
+                resource_type.key, resource_type.group, resource_type.resource, removed
+            )
+            if answer.get("kind") != "Status":
+                answer = _served(resource_type, answer)
+            return document_response(answer, output)
         selection = self._selection(resource_type, query)
         deleted = self.api.delete_collection(path, selection, options, query, dry_run=dry_run)
         shown = [_served(resource_type, obj) for obj in deleted]
@@ -496,7 +501,7 @@ class APIServerApp:
             "kind": f"{resource_type.kind}List",
             "apiVersion": resource_type.api_version,
             "metadata": {"resourceVersion": str(shown)},
-            "items": items,
+            "items": items if resource_type.definition else list_items(items),
         }
 
     def _list(

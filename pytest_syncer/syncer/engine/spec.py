@@ -65,6 +65,19 @@ SYNC_STATE = "Sync"
 WRITE_ATTEMPTS = 5
 REFUSED_STATUSES = frozenset({400, 403, 404, 405, 409, 415, 422})
 """Answers from below that mean the target will not take this object as it is."""
+IMMUTABLE_MESSAGES = (
+    "field is immutable",
+    "may not change once set",
+    "can not be unset",
+    "updates to statefulset spec for fields other than",
+    "spec is immutable after creation",
+    "pod updates may not",
+    "cannot change roleRef",
+)
+"""How a real API server words a 422 for an update that changes an immutable field (the
+messages of ``pkg/apis/*/validation``: ``ValidateImmutableField`` and the per-kind rules); such an
+update can only land as a delete and a create, as ``kubectl replace --force`` and kcp's syncer
+do it."""
 
 EVENTFUL_REASONS = frozenset(
     {"Created", "Recreated", "DriftReverted", "TookOver", "Conflict", "Failed"}
@@ -76,6 +89,11 @@ QUIET_WRITES = frozenset({"Created", "Updated"})
 """Writes whose watch echo below is not reconciled again; after the others (drift reverted, a
 copy recreated or taken over) the echo's reconcile puts `UpToDate` on the SyncStatus."""
 """Reasons worth an Event each time; the others only when their message changes."""
+
+
+def immutable_change(error: ApiError) -> bool:
+    """Whether the target refused an update for changing a field it keeps immutable."""
+    return error.status == 422 and any(text in error.message for text in IMMUTABLE_MESSAGES)
 
 
 @dataclass(frozen=True)
@@ -226,6 +244,7 @@ class SpecSyncer:
         await self._namespaces.ensure(key.namespace)
         namespace, name = desired["metadata"]["namespace"], desired["metadata"]["name"]
         existing = synced.downstream.get(namespace, name)
+        recreated = ""
         for _ in range(WRITE_ATTEMPTS):
             wanted = carry_allocated_fields(desired, existing)
             decision = resolver.resolve(wanted, existing, self._context)
@@ -250,6 +269,15 @@ class SpecSyncer:
                 if error.not_found and existing is not None:
                     existing = None
                     continue
+                if existing is not None and immutable_change(error):
+                    self._log.info("%s: %s; deleting the copy to create it again", key, error)
+                    answer = await self._down.delete(resource, name, namespace)
+                    if answer is not None and (answer.get("metadata") or {}).get(
+                        "deletionTimestamp"
+                    ):
+                        return self._settings.removal_recheck  # still held by finalizers
+                    existing, recreated = None, error.message
+                    continue
                 if error.status in REFUSED_STATUSES and not error.not_found:
                     message = f"the target refused the object: {error}"
                     verdict = Verdict(SyncPhase.FAILED, "Failed", message)
@@ -259,6 +287,9 @@ class SpecSyncer:
             before = self._written_from.get(key)
             self._written_from[key] = asked
             verdict = self._written(existing, before, asked, decision.reason, generation)
+            if recreated:
+                message = f"an immutable field changed ({recreated}): deleted and created again"
+                verdict = Verdict(SyncPhase.SYNCED, "Recreated", message, generation)
             if verdict.reason in QUIET_WRITES:
                 self._remember_write(resource, written)
             break

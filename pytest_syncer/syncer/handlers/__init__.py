@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from pytest_syncer.syncer.handlers import (
     configmaps,
+    cronjobs,
     daemonsets,
     deployments,
     ingresses,
@@ -30,6 +31,7 @@ HANDLERS: tuple[KindHandler, ...] = (
     daemonsets.HANDLER,
     replicasets.HANDLER,
     jobs.HANDLER,
+    cronjobs.HANDLER,
     services.HANDLER,
     configmaps.HANDLER,
     secrets.HANDLER,

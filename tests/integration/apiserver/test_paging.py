@@ -1,4 +1,6 @@
-"""limit/continue paging and resourceVersionMatch on lists, on both stores."""
+"""limit/continue paging and resourceVersionMatch on lists, on both stores.
+
+Over Secrets: a new namespace holds none (it holds a ConfigMap, ``kube-root-ca.crt``)."""
 
 from __future__ import annotations
 
@@ -16,9 +18,9 @@ NAMESPACES = "/api/v1/namespaces"
 
 def _fill(client: ClusterClient, namespace: str, count: int) -> str:
     assert client.post(NAMESPACES, {"metadata": {"name": namespace}}).status_code == 201
-    path = f"{NAMESPACES}/{namespace}/configmaps"
+    path = f"{NAMESPACES}/{namespace}/secrets"
     for index in range(count):
-        body = {"metadata": {"name": f"cm-{index:02d}"}, "data": {"n": str(index)}}
+        body = {"metadata": {"name": f"cm-{index:02d}"}, "stringData": {"n": str(index)}}
         assert client.post(path, body).status_code == 201
     return path
 
@@ -49,11 +51,12 @@ def test_later_pages_show_the_list_as_it_was_at_the_first(client: ClusterClient)
     path = _fill(client, "snapshot", 4)
     first = client.get(path, params={"limit": "2"}).json()
     client.delete(f"{path}/cm-03")
-    client.patch(f"{path}/cm-02", {"data": {"n": "changed"}}, "application/merge-patch+json")
+    changed = {"stringData": {"n": "changed"}}
+    client.patch(f"{path}/cm-02", changed, "application/merge-patch+json")
     client.post(path, {"metadata": {"name": "cm-99"}})
     rest = client.get(path, params={"limit": "5", "continue": first["metadata"]["continue"]})
     assert _names(rest.json()) == ["cm-02", "cm-03"]
-    assert rest.json()["items"][0]["data"] == {"n": "2"}
+    assert rest.json()["items"][0]["data"] == {"n": "Mg=="}, "2, as it was"
     now = client.get(path).json()
     assert _names(now) == ["cm-00", "cm-01", "cm-02", "cm-99"]
 
@@ -62,11 +65,11 @@ def test_paging_across_namespaces_with_a_selector(client: ClusterClient) -> None
     for namespace in ("sel-a", "sel-b"):
         _fill(client, namespace, 2)
     params = {"limit": "1", "fieldSelector": "metadata.name=cm-01"}
-    listed = client.get("/api/v1/configmaps", params=params).json()
+    listed = client.get("/api/v1/secrets", params=params).json()
     assert "remainingItemCount" not in listed["metadata"], "unknown with a selector"
     pages = [listed]
     while token := pages[-1]["metadata"].get("continue"):
-        pages.append(client.get("/api/v1/configmaps", params={**params, "continue": token}).json())
+        pages.append(client.get("/api/v1/secrets", params={**params, "continue": token}).json())
     items = [item for listed_page in pages for item in listed_page["items"]]
     assert all(len(listed_page["items"]) == 1 for listed_page in pages)
     namespaces = [item["metadata"]["namespace"] for item in items]
@@ -104,13 +107,13 @@ def test_resource_version_match(client: ClusterClient) -> None:
 def test_invalid_list_options_are_422(
     client: ClusterClient, params: dict[str, str], field: str
 ) -> None:
-    body = status_of(client.get("/api/v1/namespaces/default/configmaps", params=params), 422)
+    body = status_of(client.get("/api/v1/namespaces/default/secrets", params=params), 422)
     assert body["details"]["kind"] == "ListOptions"
     assert [cause["field"] for cause in body["details"]["causes"]] == [field]
 
 
 def test_bad_continue_tokens_are_400(client: ClusterClient) -> None:
-    path = "/api/v1/namespaces/default/configmaps"
+    path = "/api/v1/namespaces/default/secrets"
     status_of(client.get(path, params={"continue": "not-a-token"}), 400, "BadRequest")
     token = client.get("/api/v1/namespaces", params={"limit": "1"}).json()["metadata"]["continue"]
     mixed = client.get(path, params={"continue": token, "resourceVersion": "5"})

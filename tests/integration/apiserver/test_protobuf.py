@@ -222,7 +222,12 @@ def test_protobuf_create_and_update_bodies(upstream: ClusterClient) -> None:
         "DELETE", f"{CONFIGMAPS}/sent", data=encode_object(options), headers=headers
     )
     assert kept.status_code == 200, kept.content
-    assert decode_object(kept.content)["metadata"]["name"] == "sent"
+    # A ConfigMap's DELETE answers a Success Status naming it, in protobuf as in JSON.
+    answer = decode_object(kept.content)
+    assert (answer["kind"], answer["status"]) == ("Status", "Success")
+    assert answer["details"]["name"] == "sent"
+    assert answer["details"]["kind"] == "configmaps"
+    assert answer["details"]["uid"] == stored["metadata"]["uid"]
     assert upstream.get(f"{CONFIGMAPS}/sent").status_code == 200
 
 

@@ -1,4 +1,6 @@
-"""Watch-list (``sendInitialEvents``) with the exact query client-go's reflector sends."""
+"""Watch-list (``sendInitialEvents``) with the exact query client-go's reflector sends.
+
+Over Secrets: a new namespace holds none (it holds a ConfigMap, ``kube-root-ca.crt``)."""
 
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ from tests.integration.apiserver.clients import ClusterClient
 from tests.integration.apiserver.stores import status_of
 
 NAMESPACES = "/api/v1/namespaces"
-WATCHED = "/api/v1/namespaces/streamed/configmaps"
+WATCHED = "/api/v1/namespaces/streamed/secrets"
 
 
 def _events(response: requests.Response) -> Iterator[dict[str, Any]]:
@@ -63,7 +65,7 @@ def test_initial_events_then_the_end_bookmark_then_changes(
         assert int(end["object"]["metadata"]["resourceVersion"]) >= int(
             listed["metadata"]["resourceVersion"]
         )
-        change_body = {"data": {"from": revision or "now"}}
+        change_body = {"stringData": {"from": revision or "now"}}
         streamed.patch(f"{WATCHED}/b", change_body, "application/merge-patch+json")
         change = next(event for event in events if event["type"] != "BOOKMARK")
         assert (change["type"], change["object"]["metadata"]["name"]) == ("MODIFIED", "b")

@@ -482,3 +482,32 @@ async def test_an_autoscaler_on_replicas_is_kept_by_retain_and_fought_by_upstrea
     assert not any(event[0] == "DriftReverted" for event in calm_events)
     condition = await clusters.synced_condition(ns, calm["metadata"]["uid"])
     assert condition["phase"] == "Synced"
+
+
+async def test_an_immutable_field_change_below_is_a_delete_and_create(clusters: Clusters) -> None:
+    """The target refuses to change a Deployment's selector (422 ``field is immutable``), so the
+    takeover of a foreign copy with another selector deletes it and creates the copy again."""
+    ns = await clusters.namespace("cf-immutable")
+    await clusters.up.create(CONFIGMAPS, configmap(ns, "first", {}))
+    await clusters.wait_copy(CONFIGMAPS, ns, "first", lambda c: True, "the namespace below")
+    foreign = deployment(ns, "other", {})
+    foreign["metadata"] = {"name": "web", "namespace": TARGET.namespace_below(ns)}
+    old = await clusters.down.create(DEPLOYMENTS, foreign)
+    upstream = await clusters.up.create(DEPLOYMENTS, deployment(ns, "web", strategy("overwrite")))
+    copy = await clusters.wait_copy(
+        DEPLOYMENTS,
+        ns,
+        "web",
+        lambda c: c["metadata"]["uid"] != old["metadata"]["uid"],
+        "the copy created again with the upstream selector",
+    )
+    assert copy["spec"]["selector"] == {"matchLabels": {"app": "web"}}
+    events = await clusters.wait_event(ns, "web", "Recreated")
+    [message] = [text for reason, _, text in events if reason == "Recreated"]
+    assert message.startswith("sync target c1: an immutable field changed (")
+    assert "spec.selector: Invalid value" in message
+    assert message.endswith("field is immutable): deleted and created again")
+    condition = await clusters.wait_condition(
+        ns, upstream["metadata"]["uid"], lambda c: c.get("phase") == "Synced", "a Synced status"
+    )
+    assert condition["status"] == "True"

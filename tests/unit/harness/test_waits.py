@@ -20,7 +20,7 @@ def test_each_differing_path_is_one_line() -> None:
     assert lines == ["spec.replicas: expected 3, had 2", "data: expected {'k': 'v'}, had nothing"]
 
 
-def test_lists_compare_whole() -> None:
+def test_lists_of_other_lengths_compare_whole() -> None:
     assert differences({"ports": [1, 2]}, {"ports": [1]}) == ["ports: expected [1, 2], had [1]"]
 
 
@@ -37,6 +37,15 @@ def test_conditions_match_by_type_as_subsets() -> None:
     ]
     assert differences({"conditions": [{"type": "Ready", "status": "True"}]}, had) == [
         "conditions[type=Ready]: expected {'type': 'Ready', 'status': 'True'}, had nothing"
+    ]
+
+
+def test_list_items_compare_as_subsets_so_server_defaults_do_not_count() -> None:
+    containers = [{"name": "web", "image": "nginx:1.27"}]
+    defaulted = [{"name": "web", "image": "nginx:1.27", "imagePullPolicy": "IfNotPresent"}]
+    assert differences({"containers": containers}, {"containers": defaulted}) == []
+    assert differences({"c": [{"image": "a"}]}, {"c": [{"image": "b", "x": 1}]}) == [
+        "c[0].image: expected 'a', had 'b'"
     ]
 
 

@@ -23,6 +23,7 @@ BUILT_IN = [
     ("apps", "daemonsets", "DaemonSet"),
     ("apps", "replicasets", "ReplicaSet"),
     ("batch", "jobs", "Job"),
+    ("batch", "cronjobs", "CronJob"),
     ("", "services", "Service"),
     ("", "configmaps", "ConfigMap"),
     ("", "secrets", "Secret"),

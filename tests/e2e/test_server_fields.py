@@ -1,0 +1,136 @@
+"""What each target's API server does to a copy: fills defaults, allocates, refuses changes.
+
+Every target is a real-behaving API server (defaults, cluster IPs and node ports of its own,
+Job selectors for its own uid, immutable fields), so the syncer must never send down what a
+server set above, must not fight the defaults below, and must turn a change the target refuses
+as immutable into a delete and a create.
+"""
+
+from __future__ import annotations
+
+import copy
+import ipaddress
+from typing import Any
+
+import pytest
+
+from pytest_syncer.harness.kube import KINDS
+from pytest_syncer.harness.waiting import wait_until
+from pytest_syncer.harness.workloads import Workload, WorkloadFactory, load_manifest
+
+pytestmark = pytest.mark.syncer_e2e
+
+SERVICE_CIDR = ipaddress.ip_network("10.96.0.0/12")
+
+
+def _copies(placed: Workload) -> dict[str, dict[str, Any]]:
+    found = {target: placed.downstream(target) for target in sorted(placed.placed)}
+    assert all(copy is not None for copy in found.values())
+    return {target: copy for target, copy in found.items() if copy is not None}
+
+
+def test_services_get_their_own_addresses_below(workload: WorkloadFactory) -> None:
+    cluster_ip = workload("service.yaml")
+    headless = workload("service-headless.yaml")
+    node_port = workload("service-nodeport.yaml")
+    for placed in (cluster_ip, headless, node_port):
+        placed.wait_converged()
+    above = cluster_ip.get()["spec"]["clusterIP"]
+    for copy_below in _copies(cluster_ip).values():
+        spec = copy_below["spec"]
+        assert ipaddress.ip_address(spec["clusterIP"]) in SERVICE_CIDR
+        assert spec["clusterIPs"] == [spec["clusterIP"]]
+        assert (spec["type"], spec["sessionAffinity"], spec["ports"][0]["protocol"]) == (
+            "ClusterIP",
+            "None",
+            "TCP",
+        )
+    addresses = {c["spec"]["clusterIP"] for c in _copies(cluster_ip).values()}
+    assert addresses, f"the upstream address {above} is the upstream's own"
+    for copy_below in _copies(headless).values():
+        assert copy_below["spec"]["clusterIP"] == "None"
+    for copy_below in _copies(node_port).values():
+        assert 30000 <= copy_below["spec"]["ports"][0]["nodePort"] <= 32767
+
+
+def test_jobs_get_a_selector_for_their_own_uid_below(workload: WorkloadFactory) -> None:
+    job = workload("job.yaml")
+    job.wait_converged()
+    upstream_uid = job.get()["metadata"]["uid"]
+    for copy_below in _copies(job).values():
+        uid = copy_below["metadata"]["uid"]
+        assert uid != upstream_uid
+        assert copy_below["spec"]["selector"] == {
+            "matchLabels": {"batch.kubernetes.io/controller-uid": uid}
+        }
+        labels = copy_below["spec"]["template"]["metadata"]["labels"]
+        assert labels["controller-uid"] == uid
+        assert labels["batch.kubernetes.io/job-name"] == "migrate"
+
+
+def _foreign(
+    workload: WorkloadFactory, manifest: str, namespace: str, change: dict[str, Any]
+) -> dict[str, Any]:
+    """The manifest as someone else's object below, with ``change`` in its spec."""
+    obj = copy.deepcopy(load_manifest(manifest, workload.search))
+    obj["metadata"] = {"name": obj["metadata"]["name"], "namespace": namespace}
+    obj["spec"] = {**obj["spec"], **change}
+    return obj
+
+
+OTHER_SELECTOR = {
+    "selector": {"matchLabels": {"app": "other"}},
+    "template": {
+        "metadata": {"labels": {"app": "other"}},
+        "spec": {"containers": [{"name": "web", "image": "nginx:1.25"}]},
+    },
+}
+OTHER_TEMPLATE = {
+    "template": {
+        "metadata": {"labels": {"app": "migrate"}},
+        "spec": {
+            "restartPolicy": "Never",
+            "containers": [{"name": "migrate", "image": "busybox:1.35"}],
+        },
+    }
+}
+
+
+@pytest.mark.parametrize(
+    ("manifest", "change"),
+    [("deployment.yaml", OTHER_SELECTOR), ("job.yaml", OTHER_TEMPLATE)],
+    ids=["deployment-selector", "job-template"],
+)
+def test_an_immutable_difference_below_is_deleted_and_created_on_every_target(
+    workload: WorkloadFactory, manifest: str, change: dict[str, Any]
+) -> None:
+    """A copy below that differs in a field its server keeps immutable (here a foreign object
+    taken over with `overwrite`) can only become the upstream's by a delete and a create."""
+    first = workload("configmap.yaml")
+    first.wait_converged()
+    foreign_uids = {}
+    for target in sorted(first.placed):
+        below = first.downstream_namespace(target)
+        foreign = _foreign(workload, manifest, below, change)
+        created = first.target(target).cluster.create(foreign, below)
+        foreign_uids[target] = created["metadata"]["uid"]
+    placed = workload(manifest, strategy="overwrite")
+    placed.wait_converged()
+    for target, copy_below in _copies(placed).items():
+        assert copy_below["metadata"]["uid"] != foreign_uids[target]
+
+    def recreated() -> list[str]:
+        events = placed.env.upstream.list(KINDS[("v1", "Event")], placed.namespace)
+        return [
+            event["message"]
+            for event in events
+            if event.get("reason") == "Recreated" and event["involvedObject"]["name"] == placed.name
+        ]
+
+    messages = wait_until(
+        recreated,
+        lambda found: len(found) >= len(foreign_uids),
+        what=f"a Recreated Event per target for {placed!r}",
+        timeout=placed.timeout,
+    )
+    assert all("an immutable field changed" in message for message in messages)
