@@ -39,6 +39,7 @@ from pytest_syncer.apiserver.kubeconfig import (
 from pytest_syncer.apiserver.store import ObjectKey, Store
 from pytest_syncer.apiserver.store.memory import MemoryStore
 from pytest_syncer.apiserver.store.sqlite import DATABASE_FILE, SQLiteStore
+from pytest_syncer.process.lifetime import Lifetime
 
 logger = logging.getLogger(__name__)
 
@@ -55,7 +56,7 @@ PORT_FILE = "port"
 WILDCARD_CONTEXT = "*"
 
 
-class EmbeddedAPIServer:
+class EmbeddedAPIServer(Lifetime, start="start", stop="stop"):
     """Serve ``clusters`` (more can be added) and write a kubeconfig per cluster plus an admin one.
 
     Use ``async with EmbeddedAPIServer(...) as server:``; ``server.url`` is the base URL and each
@@ -125,18 +126,6 @@ class EmbeddedAPIServer:
     def admission_plugins(self) -> dict[str, list[str]]:
         """The clusters that run admission plugins, with their plugins."""
         return {} if self._app is None else self._app.api.admission.enabled()
-
-    async def __aenter__(self) -> Self:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        await self.stop()
 
     async def start(self) -> None:
         self.kubeconfig_dir.mkdir(parents=True, exist_ok=True)
