@@ -16,8 +16,7 @@ import threading
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 from aiohttp import web
 
@@ -39,7 +38,7 @@ from pytest_syncer.apiserver.kubeconfig import (
 from pytest_syncer.apiserver.store import ObjectKey, Store
 from pytest_syncer.apiserver.store.memory import MemoryStore
 from pytest_syncer.apiserver.store.sqlite import DATABASE_FILE, SQLiteStore
-from pytest_syncer.process.lifetime import Lifetime
+from pytest_syncer.process.lifetime import Lifetime, SyncLifetime
 
 logger = logging.getLogger(__name__)
 
@@ -358,7 +357,7 @@ def _check_cluster_name(name: str) -> None:
         )
 
 
-class BackgroundAPIServer:
+class BackgroundAPIServer(SyncLifetime, start="start", stop="stop"):
     """An :class:`EmbeddedAPIServer` on its own event loop in a thread, for sync fixtures.
 
     ``start()`` returns once it serves; ``stop()`` shuts it down and joins the thread. The
@@ -441,15 +440,3 @@ class BackgroundAPIServer:
             loop.call_soon_threadsafe(stopping.set)
         thread.join(timeout)
         self._thread = self._loop = self._stopping = None
-
-    def __enter__(self) -> Self:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.stop()

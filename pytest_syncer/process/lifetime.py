@@ -1,4 +1,5 @@
-"""`Lifetime`: the one `async with` protocol every long-lived object shares.
+"""`Lifetime` and `SyncLifetime`: the one `async with` (and `with`) protocol every long-lived
+object shares.
 
 A class names the methods that begin and end its life, and `async with obj:` calls them::
 
@@ -6,20 +7,20 @@ A class names the methods that begin and end its life, and `async with obj:` cal
     class Reflector(Lifetime, start="start", stop="stop"): ...
 
 Either method may be a coroutine function or a plain one. With `stop_failed_start=True` a
-start that raises calls the stop method before the error propagates, so a half-started
-object leaves nothing behind. Standard library only: every part of the package may import it.
+start that raises calls the stop method before the error propagates, so a half-started object
+leaves nothing behind. `SyncLifetime` is the plain `with` twin (`ServiceProcess`,
+`BackgroundAPIServer`), without `stop_failed_start`. Standard library only: every part of
+the package may import it.
 """
 
 from __future__ import annotations
 
 import inspect
-from types import TracebackType
 from typing import Any, ClassVar, Self
 
 
-class Lifetime:
-    """Mixin: `__aenter__` calls the method named by `start` (if any) and returns self,
-    `__aexit__` calls the method named by `stop` (default `close`), whatever the exception."""
+class _NamedLifetime:
+    """The class keywords both mixins read: which methods begin and end an object's life."""
 
     _lifetime_start: ClassVar[str | None] = None
     _lifetime_stop: ClassVar[str] = "close"
@@ -41,6 +42,24 @@ class Lifetime:
         if stop_failed_start is not None:
             cls._lifetime_stop_failed_start = stop_failed_start
 
+
+class SyncLifetime(_NamedLifetime):
+    """Mixin: `__enter__` calls the method named by `start` (if any) and returns self,
+    `__exit__` calls the method named by `stop` (default `close`), whatever the exception."""
+
+    def __enter__(self) -> Self:
+        if self._lifetime_start is not None:
+            getattr(self, self._lifetime_start)()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        getattr(self, self._lifetime_stop)()
+
+
+class Lifetime(_NamedLifetime):
+    """Mixin: `__aenter__` calls the method named by `start` (if any) and returns self,
+    `__aexit__` calls the method named by `stop` (default `close`), whatever the exception."""
+
     async def _lifetime_call(self, name: str) -> None:
         result = getattr(self, name)()
         if inspect.isawaitable(result):
@@ -56,10 +75,5 @@ class Lifetime:
                 raise
         return self
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
+    async def __aexit__(self, *exc_info: object) -> None:
         await self._lifetime_call(self._lifetime_stop)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pytest_syncer.process.lifetime import Lifetime
+from pytest_syncer.process.lifetime import Lifetime, SyncLifetime
 
 
 class Closing(Lifetime):
@@ -62,3 +62,22 @@ async def test_failed_start_stops_only_when_asked() -> None:
                 pass
     assert plain.calls == ["begin"]
     assert careful.calls == ["begin", "end"]
+
+
+class Service(SyncLifetime, start="begin", stop="end"):
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+
+    def begin(self) -> None:
+        self.calls.append("begin")
+
+    def end(self) -> None:
+        self.calls.append("end")
+
+
+def test_sync_twin_calls_the_named_methods() -> None:
+    service = Service()
+    with service as entered:
+        assert entered is service
+        assert service.calls == ["begin"]
+    assert service.calls == ["begin", "end"]
