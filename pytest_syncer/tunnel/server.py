@@ -236,9 +236,7 @@ class TunnelServer:
         await self.reviewer.close()
 
     async def _tunnel(self, request: web.Request) -> web.StreamResponse:
-        workspace = request.match_info["workspace"]
-        target = request.match_info["target"]
-        refusal = _check_names(workspace, target)
+        workspace, target, refusal = _route_names(request)
         if refusal is not None:
             return refusal
         token = bearer_token(request.headers)
@@ -287,9 +285,7 @@ class TunnelServer:
         return websocket
 
     async def _proxy(self, request: web.Request) -> web.StreamResponse:
-        workspace = request.match_info["workspace"]
-        target = request.match_info["target"]
-        refusal = _check_names(workspace, target)
+        workspace, target, refusal = _route_names(request)
         if refusal is not None:
             return refusal
         token = bearer_token(request.headers)
@@ -383,6 +379,13 @@ async def _relay(
         raise
     await response.write_eof()
     return response
+
+
+def _route_names(request: web.Request) -> tuple[str, str, web.Response | None]:
+    """The workspace and target a tunnel or proxy path names, and the refusal of bad names."""
+    workspace = request.match_info["workspace"]
+    target = request.match_info["target"]
+    return workspace, target, _check_names(workspace, target)
 
 
 def _check_names(workspace: str, target: str) -> web.Response | None:
