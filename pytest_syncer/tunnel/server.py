@@ -236,10 +236,9 @@ class TunnelServer:
         await self.reviewer.close()
 
     async def _tunnel(self, request: web.Request) -> web.StreamResponse:
-        workspace, target, refusal = _route_names(request)
+        workspace, target, token, refusal = _read_route(request)
         if refusal is not None:
             return refusal
-        token = bearer_token(request.headers)
         if token is None:
             log.info("target=%s/%s tunnel refused: no bearer token", workspace, target)
             return status_response(401, "a tunnel token is required")
@@ -285,10 +284,9 @@ class TunnelServer:
         return websocket
 
     async def _proxy(self, request: web.Request) -> web.StreamResponse:
-        workspace, target, refusal = _route_names(request)
+        workspace, target, token, refusal = _read_route(request)
         if refusal is not None:
             return refusal
-        token = bearer_token(request.headers)
         if token is None:
             return status_response(401, "a bearer token is required")
         review = await self.reviewer.review(workspace, token)
@@ -381,11 +379,12 @@ async def _relay(
     return response
 
 
-def _route_names(request: web.Request) -> tuple[str, str, web.Response | None]:
-    """The workspace and target a tunnel or proxy path names, and the refusal of bad names."""
+def _read_route(request: web.Request) -> tuple[str, str, str | None, web.Response | None]:
+    """The workspace and target a tunnel or proxy request names, its bearer token (if any),
+    and the refusal of bad names."""
     workspace = request.match_info["workspace"]
     target = request.match_info["target"]
-    return workspace, target, _check_names(workspace, target)
+    return workspace, target, bearer_token(request.headers), _check_names(workspace, target)
 
 
 def _check_names(workspace: str, target: str) -> web.Response | None:
