@@ -149,14 +149,6 @@ class SQLiteStore(Store):
         row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
         return int(row[0]) if row else 0
 
-    @property
-    def revision(self) -> int:
-        return self._revision
-
-    @property
-    def compacted(self) -> int:
-        return self._compacted
-
     def _current(self, key: ObjectKey) -> tuple[int, bytes] | None:
         row = self._db.execute(
             "SELECT revision, value FROM objects "
