@@ -16,8 +16,7 @@ import threading
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 from aiohttp import web
 
@@ -39,6 +38,7 @@ from pytest_syncer.apiserver.kubeconfig import (
 from pytest_syncer.apiserver.store import ObjectKey, Store
 from pytest_syncer.apiserver.store.memory import MemoryStore
 from pytest_syncer.apiserver.store.sqlite import DATABASE_FILE, SQLiteStore
+from pytest_syncer.process.lifetime import Lifetime, SyncLifetime
 
 logger = logging.getLogger(__name__)
 
@@ -55,7 +55,7 @@ PORT_FILE = "port"
 WILDCARD_CONTEXT = "*"
 
 
-class EmbeddedAPIServer:
+class EmbeddedAPIServer(Lifetime, start="start", stop="stop"):
     """Serve ``clusters`` (more can be added) and write a kubeconfig per cluster plus an admin one.
 
     Use ``async with EmbeddedAPIServer(...) as server:``; ``server.url`` is the base URL and each
@@ -125,18 +125,6 @@ class EmbeddedAPIServer:
     def admission_plugins(self) -> dict[str, list[str]]:
         """The clusters that run admission plugins, with their plugins."""
         return {} if self._app is None else self._app.api.admission.enabled()
-
-    async def __aenter__(self) -> Self:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        await self.stop()
 
     async def start(self) -> None:
         self.kubeconfig_dir.mkdir(parents=True, exist_ok=True)
@@ -370,7 +358,7 @@ def _check_cluster_name(name: str) -> None:
         )
 
 
-class BackgroundAPIServer:
+class BackgroundAPIServer(SyncLifetime, start="start", stop="stop"):
     """An :class:`EmbeddedAPIServer` on its own event loop in a thread, for sync fixtures.
 
     ``start()`` returns once it serves; ``stop()`` shuts it down and joins the thread. The
@@ -453,15 +441,3 @@ class BackgroundAPIServer:
             loop.call_soon_threadsafe(stopping.set)
         thread.join(timeout)
         self._thread = self._loop = self._stopping = None
-
-    def __enter__(self) -> Self:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.stop()

@@ -7,8 +7,9 @@ report; every wait here names what it waited for and the last observation.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from typing import TypeVar
 
 T = TypeVar("T")
@@ -23,6 +24,50 @@ def _message(what: str, timeout: float, last: object, error: BaseException | Non
     if error is not None:
         text += f" (last error: {type(error).__name__}: {error})"
     return text
+
+
+class _Rounds:
+    """What one wait has seen: the last value, the error of the last round (if it failed) and
+    the deadline it keeps."""
+
+    def __init__(self, what: str, timeout: float) -> None:
+        self.what = what
+        self.timeout = timeout
+        self.started = time.monotonic()
+        self.deadline = self.started + timeout
+        self.last: object = None
+        self.error: BaseException | None = None
+        self._observing = False
+
+    @contextlib.contextmanager
+    def observing(self) -> Iterator[None]:
+        """One round: an exception from ``observe`` is kept as the round's error (not yet),
+        one from ``accept`` propagates."""
+        self._observing = True
+        try:
+            yield
+        except Exception as exc:
+            if not self._observing:
+                raise
+            self.error = exc
+        finally:
+            self._observing = False
+
+    def seen(self, value: T) -> T:
+        self.last, self.error = value, None
+        self._observing = False
+        return value
+
+    def check_deadline(self) -> None:
+        if time.monotonic() >= self.deadline:
+            raise WaitTimeout(_message(self.what, self.timeout, self.last, self.error))
+
+    def given_up(self, reason: str) -> WaitTimeout:
+        elapsed = time.monotonic() - self.started
+        text = _message(self.what, self.timeout, self.last, self.error).replace(
+            f"timed out after {self.timeout:g}s", f"gave up after {elapsed:.1f}s ({reason})", 1
+        )
+        return WaitTimeout(text)
 
 
 def wait_until(
@@ -40,28 +85,16 @@ def wait_until(
     ``give_up`` is asked after each round that did not hold: a reason (what the wait needs can
     no longer happen) ends the wait at once instead of at the deadline.
     """
-    started = time.monotonic()
-    deadline = started + timeout
-    last: object = None
-    error: BaseException | None = None
+    rounds = _Rounds(what, timeout)
     while True:
-        try:
-            value = observe()
-        except Exception as exc:
-            error = exc
-        else:
-            last, error = value, None
+        with rounds.observing():
+            value = rounds.seen(observe())
             if accept(value):
                 return value
-        if time.monotonic() >= deadline:
-            raise WaitTimeout(_message(what, timeout, last, error))
+        rounds.check_deadline()
         reason = give_up() if give_up is not None else None
         if reason:
-            elapsed = time.monotonic() - started
-            text = _message(what, timeout, last, error).replace(
-                f"timed out after {timeout:g}s", f"gave up after {elapsed:.1f}s ({reason})", 1
-            )
-            raise WaitTimeout(text)
+            raise rounds.given_up(reason)
         time.sleep(interval)
 
 
@@ -74,18 +107,10 @@ async def await_until(
     interval: float = 0.05,
 ) -> T:
     """The asyncio twin of :func:`wait_until`."""
-    deadline = time.monotonic() + timeout
-    last: object = None
-    error: BaseException | None = None
+    rounds = _Rounds(what, timeout)
     while True:
-        try:
-            value = await observe()
-        except Exception as exc:
-            error = exc
-        else:
-            last, error = value, None
-            if accept(value):
+        with rounds.observing():
+            if accept(value := rounds.seen(await observe())):
                 return value
-        if time.monotonic() >= deadline:
-            raise WaitTimeout(_message(what, timeout, last, error))
+        rounds.check_deadline()
         await asyncio.sleep(interval)

@@ -13,8 +13,7 @@ import logging
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
 import aiohttp
@@ -22,6 +21,7 @@ import orjson
 from kubernetes.aio import config as aio_config
 
 from pytest_syncer.contract.objects import KubeObject
+from pytest_syncer.process.lifetime import Lifetime
 
 log = logging.getLogger(__name__)
 
@@ -100,7 +100,7 @@ class ApiError(Exception):
         return cls(status, "", body[:200].decode(errors="replace"))
 
 
-class KubeClient:
+class KubeClient(Lifetime, stop="close"):
     """One cluster (a logical cluster's URL) reached through a kubeconfig.
 
     Use `async with await KubeClient.from_kubeconfig(path) as client:`.
@@ -136,17 +136,6 @@ class KubeClient:
     async def close(self) -> None:
         await self._session.close()
         await self._api_client.close()
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        await self.close()
 
     async def _headers(self, content_type: str | None = None) -> dict[str, str]:
         headers = {"Accept": "application/json"}

@@ -15,13 +15,12 @@ import contextlib
 import logging
 from collections.abc import Callable, Iterable, Iterator
 from enum import StrEnum
-from types import TracebackType
-from typing import Self
 
 import aiohttp
 
 from pytest_syncer.contract.objects import KubeObject
 from pytest_syncer.kubeclient.client import ApiError, KubeClient, Resource
+from pytest_syncer.process.lifetime import Lifetime
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +51,7 @@ def object_key(obj: KubeObject) -> ObjectKey:
     return (metadata.get("namespace") or "", metadata["name"])
 
 
-class Reflector:
+class Reflector(Lifetime, start="start", stop="stop"):
     """Keep `cache` equal to the server's view of one resource (optionally one label selector)."""
 
     def __init__(
@@ -255,15 +254,3 @@ class Reflector:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-
-    async def __aenter__(self) -> Self:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        await self.stop()

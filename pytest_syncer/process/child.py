@@ -15,31 +15,17 @@ import signal
 import sys
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AbstractAsyncContextManager
-from types import FrameType, TracebackType
-from typing import Any, Self
+from types import FrameType
+from typing import Any
+
+from pytest_syncer.process.lifetime import Lifetime
 
 ServiceFactory = Callable[[], AbstractAsyncContextManager[dict[str, Any]]]
 
 
-class AsyncService(abc.ABC):
+class AsyncService(Lifetime, abc.ABC, start="_start", stop="_stop", stop_failed_start=True):
     """A service's life as an async context. A start that fails half-way stops what it had
     started, so a service that never became ready leaves no server or task behind."""
-
-    async def __aenter__(self) -> Self:
-        try:
-            await self._start()
-        except BaseException:
-            await self._stop()
-            raise
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        await self._stop()
 
     @abc.abstractmethod
     async def _start(self) -> None:

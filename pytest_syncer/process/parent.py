@@ -15,8 +15,9 @@ import sys
 import threading
 from collections.abc import Sequence
 from pathlib import Path
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
+
+from pytest_syncer.process.lifetime import SyncLifetime
 
 
 class ServiceStartError(RuntimeError):
@@ -64,7 +65,7 @@ class GroupLeader:
         return process.returncode
 
 
-class ServiceProcess(GroupLeader):
+class ServiceProcess(GroupLeader, SyncLifetime, start="start", stop="stop"):
     """One ``python -m pytest_syncer COMMAND ...`` process with its ready payload.
 
     ``ready`` is the JSON object the service printed once it served; ``log_path`` holds
@@ -128,15 +129,3 @@ class ServiceProcess(GroupLeader):
         if self._process is not None and self._process.stdout is not None:
             self._process.stdout.close()
         return code
-
-    def __enter__(self) -> Self:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.stop()

@@ -19,9 +19,8 @@ import logging
 import re
 from collections.abc import Iterable, Sequence
 from fnmatch import fnmatchcase
-from types import TracebackType
-from typing import Self
 
+from pytest_syncer.process.lifetime import Lifetime
 from pytest_syncer.tunnel.auth import without_credentials
 from pytest_syncer.tunnel.endpoint import ClusterEndpoint
 from pytest_syncer.tunnel.errors import STATUS_HEADERS, status_body
@@ -100,7 +99,7 @@ class PathAllowList:
         return any(fnmatchcase(path, pattern) for pattern in self.patterns)
 
 
-class DownstreamForwarder:
+class DownstreamForwarder(Lifetime, start="_open_pool", stop="_close_pool"):
     """Forwards tunnel streams to one downstream API server over a keep-alive pool."""
 
     def __init__(
@@ -120,18 +119,12 @@ class DownstreamForwarder:
             (("Authorization", endpoint.authorization),) if endpoint.authorization else ()
         )
 
-    async def __aenter__(self) -> Self:
+    def _open_pool(self) -> None:
         self._pool = HTTP1Pool(
             self.endpoint.base_url, self.endpoint.ssl_context, limit=self._connection_limit
         )
-        return self
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
+    def _close_pool(self) -> None:
         if self._pool is not None:
             self._pool.close()
             self._pool = None

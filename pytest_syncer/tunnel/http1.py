@@ -12,9 +12,9 @@ import asyncio
 import ssl
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
-from types import TracebackType
-from typing import Self
 from urllib.parse import urlsplit
+
+from pytest_syncer.process.lifetime import Lifetime
 
 MAX_HEAD_SIZE = 64 * 1024
 DEFAULT_CONNECTION_LIMIT = 4096
@@ -123,7 +123,7 @@ class Exchange:
             self._pool._slots.release()
 
 
-class HTTP1Pool:
+class HTTP1Pool(Lifetime, stop="close"):
     """Keep-alive connections to one server (the base URL of a kubeconfig)."""
 
     def __init__(
@@ -154,17 +154,6 @@ class HTTP1Pool:
         self._max_idle = max_idle
         self._slots = asyncio.Semaphore(limit)
         self.connect_timeout = 10.0
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def close(self) -> None:
         for connection in self._idle:

@@ -17,12 +17,12 @@ import ssl
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidHandshake, InvalidStatus, InvalidURI
 
+from pytest_syncer.process.lifetime import Lifetime
 from pytest_syncer.tunnel.auth import fingerprint
 from pytest_syncer.tunnel.client import DownstreamForwarder
 from pytest_syncer.tunnel.session import (
@@ -78,7 +78,7 @@ class ManagerCounters:
     tunnel: TunnelCounters = field(default_factory=TunnelCounters)
 
 
-class TunnelManager:
+class TunnelManager(Lifetime, start="_begin", stop="stop"):
     """Keeps the tunnel of one sync target up; an async context manager.
 
     ``token_file`` is read before every dial, so a rotated token is picked up on the next
@@ -140,18 +140,9 @@ class TunnelManager:
     async def wait_connected(self, timeout: float) -> None:
         await asyncio.wait_for(self._connected.wait(), timeout)
 
-    async def __aenter__(self) -> Self:
+    def _begin(self) -> None:
         self._stopping.clear()
         self._task = asyncio.create_task(self.run(), name=f"tunnel-manager {self.name}")
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        await self.stop()
 
     async def stop(self) -> None:
         """Drain the current tunnel (open streams may finish) and stop redialling."""

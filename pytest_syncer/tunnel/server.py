@@ -236,12 +236,9 @@ class TunnelServer:
         await self.reviewer.close()
 
     async def _tunnel(self, request: web.Request) -> web.StreamResponse:
-        workspace = request.match_info["workspace"]
-        target = request.match_info["target"]
-        refusal = _check_names(workspace, target)
+        workspace, target, token, refusal = _read_route(request)
         if refusal is not None:
             return refusal
-        token = bearer_token(request.headers)
         if token is None:
             log.info("target=%s/%s tunnel refused: no bearer token", workspace, target)
             return status_response(401, "a tunnel token is required")
@@ -287,12 +284,9 @@ class TunnelServer:
         return websocket
 
     async def _proxy(self, request: web.Request) -> web.StreamResponse:
-        workspace = request.match_info["workspace"]
-        target = request.match_info["target"]
-        refusal = _check_names(workspace, target)
+        workspace, target, token, refusal = _read_route(request)
         if refusal is not None:
             return refusal
-        token = bearer_token(request.headers)
         if token is None:
             return status_response(401, "a bearer token is required")
         review = await self.reviewer.review(workspace, token)
@@ -383,6 +377,14 @@ async def _relay(
         raise
     await response.write_eof()
     return response
+
+
+def _read_route(request: web.Request) -> tuple[str, str, str | None, web.Response | None]:
+    """The workspace and target a tunnel or proxy request names, its bearer token (if any),
+    and the refusal of bad names."""
+    workspace = request.match_info["workspace"]
+    target = request.match_info["target"]
+    return workspace, target, bearer_token(request.headers), _check_names(workspace, target)
 
 
 def _check_names(workspace: str, target: str) -> web.Response | None:

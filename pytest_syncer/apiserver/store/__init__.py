@@ -128,6 +128,9 @@ class Store(abc.ABC):
 
     def __init__(self) -> None:
         self._listeners: list[Listener] = []
+        #: Kept by each store's writes (and by its compaction); read through the properties.
+        self._revision = 0
+        self._compacted = 0
 
     def add_listener(self, listener: Listener) -> None:
         self._listeners.append(listener)
@@ -137,14 +140,14 @@ class Store(abc.ABC):
             listener(event)
 
     @property
-    @abc.abstractmethod
     def revision(self) -> int:
         """The newest revision handed out (0 for an empty store)."""
+        return self._revision
 
     @property
-    @abc.abstractmethod
     def compacted(self) -> int:
         """Events up to this revision are gone; watches must start at or after it."""
+        return self._compacted
 
     @abc.abstractmethod
     def get(self, key: ObjectKey) -> dict[str, Any] | None: ...

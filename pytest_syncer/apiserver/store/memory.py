@@ -31,16 +31,6 @@ class MemoryStore(Store):
         super().__init__()
         self._index = ObjectIndex()
         self._log: list[WatchEvent] = []
-        self._revision = 0
-        self._compacted = 0
-
-    @property
-    def revision(self) -> int:
-        return self._revision
-
-    @property
-    def compacted(self) -> int:
-        return self._compacted
 
     def get(self, key: ObjectKey) -> dict[str, Any] | None:
         return self._index.get(key)

@@ -85,6 +85,17 @@ def _value_clause(column: str, values: tuple[str, ...] | None, params: list[str]
     return f" AND {column} IN ({','.join('?' * len(values))})"
 
 
+def _scope_clause(table: str, cluster: str | None, namespace: str | None, params: list[str]) -> str:
+    """`` AND`` terms narrowing to one cluster and namespace (``None``: all); ``table`` is the
+    column prefix (``"l."`` or ``""``)."""
+    clause = ""
+    for column, value in (("cluster", cluster), ("namespace", namespace)):
+        if value is not None:
+            clause += f" AND {table}{column} = ?"
+            params.append(value)
+    return clause
+
+
 DATABASE_FILE = "store.sqlite"
 
 
@@ -138,14 +149,6 @@ class SQLiteStore(Store):
         row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
         return int(row[0]) if row else 0
 
-    @property
-    def revision(self) -> int:
-        return self._revision
-
-    @property
-    def compacted(self) -> int:
-        return self._compacted
-
     def _current(self, key: ObjectKey) -> tuple[int, bytes] | None:
         row = self._db.execute(
             "SELECT revision, value FROM objects "
@@ -167,14 +170,10 @@ class SQLiteStore(Store):
     ) -> list[dict[str, Any]]:
         if labels:
             return self._list_labelled(resource, cluster, namespace, labels)
-        query = "SELECT value FROM objects WHERE resource = ?"
         params: list[str] = [resource]
-        if cluster is not None:
-            query += " AND cluster = ?"
-            params.append(cluster)
-        if namespace is not None:
-            query += " AND namespace = ?"
-            params.append(namespace)
+        query = "SELECT value FROM objects WHERE resource = ?" + _scope_clause(
+            "", cluster, namespace, params
+        )
         query += " ORDER BY cluster, namespace, name"
         return [orjson.loads(row[0]) for row in self._db.execute(query, params)]
 
@@ -197,14 +196,10 @@ class SQLiteStore(Store):
         query = (
             "SELECT o.value FROM labels l JOIN objects o ON o.resource = l.resource"
             " AND o.cluster = l.cluster AND o.namespace = l.namespace AND o.name = l.name"
-            " WHERE l.resource = ? AND l.key = ?" + _value_clause("l.value", first[1], params)
+            " WHERE l.resource = ? AND l.key = ?"
+            + _value_clause("l.value", first[1], params)
+            + _scope_clause("l.", cluster, namespace, params)
         )
-        if cluster is not None:
-            query += " AND l.cluster = ?"
-            params.append(cluster)
-        if namespace is not None:
-            query += " AND l.namespace = ?"
-            params.append(namespace)
         for label, values in terms:
             if (label, values) == first:
                 continue

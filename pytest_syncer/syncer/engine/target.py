@@ -13,8 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Coroutine, Iterator
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 import aiohttp
 
@@ -36,6 +35,7 @@ from pytest_syncer.kubeclient.client import (
 )
 from pytest_syncer.kubeclient.reflector import Change, Handler, Reflector
 from pytest_syncer.kubeclient.workqueue import WorkQueue
+from pytest_syncer.process.lifetime import Lifetime
 from pytest_syncer.syncer.engine.events import EventRecorder
 from pytest_syncer.syncer.engine.heartbeat import beat_forever
 from pytest_syncer.syncer.engine.keys import WorkKey
@@ -88,7 +88,7 @@ async def wait_for_sync_target(client: KubeClient, name: str, log: TargetLog) ->
         await asyncio.sleep(SYNC_TARGET_POLL_SECONDS)
 
 
-class TargetSyncer:
+class TargetSyncer(Lifetime, start="_begin", stop="close"):
     """Start with `async with`; `ready` is set once every informer has synced."""
 
     def __init__(
@@ -137,17 +137,8 @@ class TargetSyncer:
             raise RuntimeError("the syncer has not found its SyncTarget yet")
         return self.sync_target.key
 
-    async def __aenter__(self) -> Self:
+    def _begin(self) -> None:
         self._starting = asyncio.create_task(self._run(), name=f"target {self.target_name}")
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        await self.close()
 
     async def wait_ready(self, timeout: float | None = None) -> None:
         waiter = asyncio.create_task(self.ready.wait())
