@@ -30,6 +30,7 @@ from pytest_syncer.contract.naming import (
 )
 from pytest_syncer.contract.objects import KubeObject, SyncPhase, SyncStatusRecord
 from pytest_syncer.kubeclient.client import (
+    CONTROLLED_WORKLOADS,
     SYNC_STATUSES,
     SYNC_TARGETS,
     ApiError,
@@ -49,14 +50,7 @@ DEFAULT_COALESCE_DELAY = 0.05
 
 Clock = Callable[[], float]
 
-WORKLOAD_RESOURCES = (
-    Resource("apps", "v1", "deployments", "Deployment"),
-    Resource("apps", "v1", "replicasets", "ReplicaSet"),
-    Resource("apps", "v1", "statefulsets", "StatefulSet"),
-    Resource("apps", "v1", "daemonsets", "DaemonSet"),
-    Resource("batch", "v1", "jobs", "Job"),
-    Resource("", "v1", "services", "Service"),
-)
+WORKLOAD_RESOURCES = (*CONTROLLED_WORKLOADS, Resource("", "v1", "services", "Service"))
 """Watched from the start, so a workload whose statuses only sit in kcp's annotations (no
 SyncStatus yet names its kind) is aggregated too; other kinds join when a SyncStatus names them."""
 

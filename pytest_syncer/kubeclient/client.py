@@ -65,6 +65,14 @@ NAMESPACES = Resource("", "v1", "namespaces", "Namespace", namespaced=False)
 EVENTS = Resource("", "v1", "events", "Event")
 SYNC_TARGETS = Resource("workload.kcp.io", "v1alpha1", "synctargets", "SyncTarget", False)
 SYNC_STATUSES = Resource("workload.kcp.io", "v1alpha1", "syncstatuses", "SyncStatus")
+CONTROLLED_WORKLOADS = (
+    Resource("apps", "v1", "deployments", "Deployment"),
+    Resource("apps", "v1", "replicasets", "ReplicaSet"),
+    Resource("apps", "v1", "statefulsets", "StatefulSet"),
+    Resource("apps", "v1", "daemonsets", "DaemonSet"),
+    Resource("batch", "v1", "jobs", "Job"),
+)
+"""The built-in workloads whose status a controller of the cluster writes from their pods."""
 
 
 class ApiError(Exception):

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from pytest_syncer.contract.objects import KubeObject
-from pytest_syncer.kubeclient.client import ApiError, KubeClient, Resource
+from pytest_syncer.kubeclient.client import CONTROLLED_WORKLOADS, ApiError, KubeClient, Resource
 from pytest_syncer.kubeclient.controller import QueueController
 from pytest_syncer.kubeclient.reflector import Change, Reflector
 from pytest_syncer.process.child import AsyncService, configure_logging, run_service
@@ -48,14 +48,7 @@ log = logging.getLogger(__name__)
 
 SIMULATED_RESOURCES = {
     resource.qualified_name: resource
-    for resource in (
-        Resource("apps", "v1", "deployments", "Deployment"),
-        Resource("apps", "v1", "replicasets", "ReplicaSet"),
-        Resource("apps", "v1", "statefulsets", "StatefulSet"),
-        Resource("apps", "v1", "daemonsets", "DaemonSet"),
-        Resource("batch", "v1", "jobs", "Job"),
-        Resource("", "v1", "pods", "Pod"),
-    )
+    for resource in (*CONTROLLED_WORKLOADS, Resource("", "v1", "pods", "Pod"))
 }
 """What the simulator can play, by the names `--resources` takes."""
 PROFILE_FILE_POLL = 0.2

@@ -22,8 +22,14 @@ def _replicas_and_history(spec: dict[str, Any], *, history: bool = True) -> None
         spec["revisionHistoryLimit"] = 10
 
 
-def _rolling(strategy: dict[str, Any], unavailable: Any, surge: Any) -> None:
-    """A RollingUpdate strategy's ``rollingUpdate`` with its two bounds."""
+def _rolling_update(spec: dict[str, Any], field: str, unavailable: Any, surge: Any) -> None:
+    """``spec[field]``: a RollingUpdate strategy unless it names another, with its two bounds."""
+    strategy = child(spec, field, create=True)
+    if strategy is None:
+        return
+    setdefault(strategy, "type", "RollingUpdate")
+    if strategy["type"] != "RollingUpdate":
+        return
     rolling = child(strategy, "rollingUpdate", create=True)
     if rolling is None:
         return
@@ -38,11 +44,7 @@ def deployment(obj: dict[str, Any]) -> None:
     if spec is None:
         return
     _replicas_and_history(spec)
-    strategy = child(spec, "strategy", create=True)
-    if strategy is not None:
-        setdefault(strategy, "type", "RollingUpdate")
-        if strategy["type"] == "RollingUpdate":
-            _rolling(strategy, "25%", "25%")
+    _rolling_update(spec, "strategy", "25%", "25%")
     if spec.get("progressDeadlineSeconds") is None:
         spec["progressDeadlineSeconds"] = 600
     core.pod_template(spec)
@@ -60,11 +62,7 @@ def daemon_set(obj: dict[str, Any]) -> None:
     spec = child(obj, "spec")
     if spec is None:
         return
-    strategy = child(spec, "updateStrategy", create=True)
-    if strategy is not None:
-        setdefault(strategy, "type", "RollingUpdate")
-        if strategy["type"] == "RollingUpdate":
-            _rolling(strategy, 1, 0)
+    _rolling_update(spec, "updateStrategy", 1, 0)
     if spec.get("revisionHistoryLimit") is None:
         spec["revisionHistoryLimit"] = 10
     core.pod_template(spec)
