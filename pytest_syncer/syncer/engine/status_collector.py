@@ -30,6 +30,8 @@ from pytest_syncer.contract.naming import (
 )
 from pytest_syncer.contract.objects import KubeObject, NamespaceLocator, SyncTarget
 from pytest_syncer.kubeclient.client import (
+    JSON_PATCH,
+    MERGE_PATCH,
     NAMESPACES,
     SYNC_STATUSES,
     ApiError,
@@ -357,33 +359,46 @@ class StatusCollector:
         metadata = sync_status["metadata"]
         where, uid = (namespace, metadata["name"]), metadata.get("uid", "")
         remembered = self._written.get(where)
+        body: Any
         if remembered is not None and remembered[0] == uid:
-            current: Mapping[str, Any] | None = remembered[1]
-        else:
-            cached = (sync_status.get("status") or {}).get("downstreamStatus")
-            current = cached if isinstance(cached, Mapping) else None
-        last = _int((current or {}).get("observedGeneration"))
-        collected = collected_status(copy, self._context, last)
-        if collected is None:
-            return
-        patch = merge_patch_between(current, collected)
-        if not patch:
-            return
-        body = {"status": {"downstreamStatus": collected if current is None else patch}}
-        try:
-            await self._upstream.patch(
-                SYNC_STATUSES,
-                sync_status["metadata"]["name"],
-                body,
-                namespace,
-                subresource="status",
+            current: Mapping[str, Any] = remembered[1]
+            collected = collected_status(
+                copy, self._context, _int(current.get("observedGeneration"))
             )
+            if collected is None:
+                return
+            patch = merge_patch_between(current, collected)
+            if not patch:
+                return
+            body, content_type = {"status": {"downstreamStatus": patch}}, MERGE_PATCH
+        else:
+            # No write of our own to diff against: the cache may lag behind what another process
+            # serving this target wrote before (a target moved into a process of its own), and a
+            # merge patch from a stale base would leave its counters behind. Replace it whole.
+            cached = (sync_status.get("status") or {}).get("downstreamStatus")
+            last = _int(cached.get("observedGeneration")) if isinstance(cached, Mapping) else None
+            collected = collected_status(copy, self._context, last)
+            if collected is None:
+                return
+            body = [{"op": "add", "path": "/status/downstreamStatus", "value": collected}]
+            content_type = JSON_PATCH
+        try:
+            await self._patch_status(sync_status["metadata"]["name"], namespace, body, content_type)
         except ApiError as error:
             if error.not_found:
                 return
-            raise
+            if content_type != JSON_PATCH:
+                raise
+            # No status at all yet, so nothing stale to replace: merge it in.
+            body = {"status": {"downstreamStatus": collected}}
+            await self._patch_status(sync_status["metadata"]["name"], namespace, body, MERGE_PATCH)
         self._written[where] = (uid, collected)
         self.writes += 1
+
+    async def _patch_status(self, name: str, namespace: str, body: Any, content_type: str) -> None:
+        await self._upstream.patch(
+            SYNC_STATUSES, name, body, namespace, content_type=content_type, subresource="status"
+        )
 
     async def _write_annotation(self, copy: KubeObject, namespace: str, key: CollectKey) -> None:
         upstream = self._upstream_view[key.resource].get(namespace, key.name)

@@ -21,7 +21,7 @@ class Upstream:
     """Records each patch the collector sends."""
 
     def __init__(self) -> None:
-        self.bodies: list[dict[str, Any]] = []
+        self.bodies: list[Any] = []
 
     async def patch(self, resource: Any, name: str, body: Any, namespace: str, **_: Any) -> None:
         self.bodies.append(body)
@@ -41,10 +41,33 @@ def test_a_counter_gone_below_is_nulled_though_the_cache_lags() -> None:
 
     asyncio.run(collect({"numberReady": 0, "numberUnavailable": 3}))
     asyncio.run(collect({"numberReady": 3}))
-    written = [body["status"]["downstreamStatus"] for body in upstream.bodies]
-    assert written == [
-        {"numberReady": 0, "numberUnavailable": 3},
-        {"numberReady": 3, "numberUnavailable": None},
+    first, second = upstream.bodies
+    assert first == [
+        {
+            "op": "add",
+            "path": "/status/downstreamStatus",
+            "value": {"numberReady": 0, "numberUnavailable": 3},
+        }
+    ]
+    assert second["status"]["downstreamStatus"] == {"numberReady": 3, "numberUnavailable": None}
+
+
+def test_a_first_write_replaces_what_another_process_left_unseen() -> None:
+    """A target moved into a process of its own: the new collector's cache has not seen the old
+    process's last write, so its first write replaces downstreamStatus whole (a JSON patch
+    `add`, which replaces an existing member) instead of merging into it."""
+    upstream = Upstream()
+    collector = StatusCollector(SyncTarget("t1", "upstream", "uid-t1"), upstream, None, [])  # type: ignore[arg-type]
+    cached = {
+        **STALE_SYNC_STATUS,
+        "status": {"phase": "Synced", "downstreamStatus": {"numberReady": 3}},
+    }
+    collector._sync_status_for = lambda kind, namespace, name: cached  # type: ignore[method-assign]
+    asyncio.run(
+        collector._write_sync_status(copy_below({"numberReady": 3}), "ns", "agent", "DaemonSet")
+    )
+    assert upstream.bodies == [
+        [{"op": "add", "path": "/status/downstreamStatus", "value": {"numberReady": 3}}]
     ]
 
 
@@ -64,5 +87,7 @@ def test_a_recreated_sync_status_is_written_whole() -> None:
 
     asyncio.run(collect({"numberReady": 3}))
     asyncio.run(collect({"numberReady": 3}))
-    written = [body["status"]["downstreamStatus"] for body in upstream.bodies]
-    assert written == [{"numberReady": 3}, {"numberReady": 3}]
+    assert (
+        upstream.bodies
+        == [[{"op": "add", "path": "/status/downstreamStatus", "value": {"numberReady": 3}}]] * 2
+    )
