@@ -29,6 +29,7 @@ def _copies(placed: Workload) -> dict[str, dict[str, Any]]:
     return {target: copy for target, copy in found.items() if copy is not None}
 
 
+@pytest.mark.conformance("core.server-fields.left-alone")
 def test_services_get_their_own_addresses_below(workload: WorkloadFactory) -> None:
     cluster_ip = workload("service.yaml")
     headless = workload("service-headless.yaml")
@@ -53,6 +54,7 @@ def test_services_get_their_own_addresses_below(workload: WorkloadFactory) -> No
         assert 30000 <= copy_below["spec"]["ports"][0]["nodePort"] <= 32767
 
 
+@pytest.mark.conformance("core.server-fields.left-alone")
 def test_jobs_get_a_selector_for_their_own_uid_below(workload: WorkloadFactory) -> None:
     job = workload("job.yaml")
     job.wait_converged()
@@ -96,6 +98,7 @@ OTHER_TEMPLATE = {
 }
 
 
+@pytest.mark.conformance("core.immutable-fields")
 @pytest.mark.parametrize(
     ("manifest", "change"),
     [("deployment.yaml", OTHER_SELECTOR), ("job.yaml", OTHER_TEMPLATE)],

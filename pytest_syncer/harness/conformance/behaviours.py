@@ -60,8 +60,8 @@ BEHAVIOURS: tuple[Behaviour, ...] = (
     ),
     _b(
         "core.immutable-fields",
-        "an upstream change to a field the target refuses to update still reaches the target",
-        awaiting="the immutable-field scenarios of the object-semantics work",
+        "a copy that differs from upstream in a field the target refuses to update is deleted "
+        "and created again",
     ),
     _b(
         "core.custom-resources",
