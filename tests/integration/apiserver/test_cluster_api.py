@@ -137,22 +137,40 @@ def test_dynamic_client_discovers_and_lists_every_group(apiserver: BackgroundAPI
         assert hpa.namespaced
 
 
-def _elect(
-    lock: Any, lease_duration: int = 3, renew_deadline: int = 2, retry_period: int = 1
-) -> threading.Event:
-    """Run one candidate until it leads; it then steps down (its callback raises)."""
-    leading = threading.Event()
+class Candidates:
+    """Leader-election candidates, each on a thread of its own, joined when the test ends."""
 
-    def started() -> None:
-        leading.set()
-        raise RuntimeError("the test's candidate steps down")
+    def __init__(self) -> None:
+        self.threads: list[threading.Thread] = []
 
-    settings = electionconfig.Config(
-        lock, lease_duration, renew_deadline, retry_period, started, lambda: None
-    )
-    election = leaderelection.LeaderElection(settings)
-    threading.Thread(target=election.run, daemon=True).start()
-    return leading
+    def elect(
+        self, lock: Any, lease_duration: int = 3, renew_deadline: int = 2, retry_period: int = 1
+    ) -> threading.Event:
+        """Run one candidate until it leads; it then steps down (its callback raises, which
+        ends the client's renew loop and its `run`)."""
+        leading = threading.Event()
+
+        def started() -> None:
+            leading.set()
+            raise RuntimeError("the test's candidate steps down")
+
+        settings = electionconfig.Config(
+            lock, lease_duration, renew_deadline, retry_period, started, lambda: None
+        )
+        election = leaderelection.LeaderElection(settings)
+        thread = threading.Thread(target=election.run, daemon=True)
+        thread.start()
+        self.threads.append(thread)
+        return leading
+
+
+@pytest.fixture
+def candidates() -> Iterator[Candidates]:
+    started = Candidates()
+    yield started
+    for thread in started.threads:
+        thread.join(timeout=20)
+    assert not any(thread.is_alive() for thread in started.threads), "a candidate kept running"
 
 
 @pytest.fixture
@@ -165,24 +183,26 @@ def default_client(apiserver: BackgroundAPIServer) -> Iterator[None]:
 
 
 @pytest.mark.usefixtures("default_client")
-def test_leader_election_with_leases_and_configmaps(apiserver: BackgroundAPIServer) -> None:
+def test_leader_election_with_leases_and_configmaps(
+    apiserver: BackgroundAPIServer, candidates: Candidates
+) -> None:
     http = ClusterClient(
         f"{apiserver.url}/clusters/target-1",
         token_of(apiserver.kubeconfigs["target-1"]),
         str(apiserver.ca_file),
     )
-    first = _elect(LeaseLock("elected", "default", "candidate-a"))
+    first = candidates.elect(LeaseLock("elected", "default", "candidate-a"))
     assert first.wait(20), "the first candidate leads"
     lease = http.get("/apis/coordination.k8s.io/v1/namespaces/default/leases/elected").json()
     assert lease["spec"]["holderIdentity"] == "candidate-a"
-    second = _elect(LeaseLock("elected", "default", "candidate-b"))
+    second = candidates.elect(LeaseLock("elected", "default", "candidate-b"))
     assert second.wait(20), "the second leads once the first's lease expired"
     wait_until(
         lambda: http.get("/apis/coordination.k8s.io/v1/namespaces/default/leases/elected").json(),
         lambda held: held["spec"]["holderIdentity"] == "candidate-b",
         what="the lease to name the second candidate",
     )
-    by_configmap = _elect(ConfigMapLock("elected-cm", "default", "candidate-c"))
+    by_configmap = candidates.elect(ConfigMapLock("elected-cm", "default", "candidate-c"))
     assert by_configmap.wait(20)
     stored = http.get("/api/v1/namespaces/default/configmaps/elected-cm").json()
     record = json.loads(
