@@ -9,6 +9,8 @@ import threading
 from pathlib import Path
 from typing import IO
 
+import pytest
+
 #: The versions the kubectl tests run with: the oldest the image carries (it reads
 #: /openapi/v2 as protobuf), its default minor and the next one.
 KUBECTL_VERSIONS = ("1.27", "1.32", "1.33")
@@ -21,6 +23,17 @@ def find_kubectl(version: str) -> Path | None:
         return None
     candidate = Path(os.path.realpath(found)).parent / f"kubectl.{version}"
     return candidate if os.access(candidate, os.X_OK) else None
+
+
+def kubectl_or_skip(
+    version: str, kubeconfig: Path, cache_dir: Path, namespace: str = "default"
+) -> Kubectl:
+    """``kubectl.<version>`` on ``kubeconfig``; the test skips, saying so, where the image lacks
+    that version."""
+    binary = find_kubectl(version)
+    if binary is None:
+        pytest.skip(f"kubectl.{version} is not installed beside the image's kubectl")
+    return Kubectl(binary, kubeconfig, cache_dir, namespace, version=version)
 
 
 class Kubectl:

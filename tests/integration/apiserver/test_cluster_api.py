@@ -19,7 +19,7 @@ from kubernetes.leaderelection.resourcelock.leaselock import LeaseLock
 from pytest_syncer.apiserver import BackgroundAPIServer
 from pytest_syncer.harness.waiting import wait_until
 from tests.integration.apiserver.clients import ClusterClient
-from tests.integration.apiserver.kubectl_runner import Kubectl, find_kubectl
+from tests.integration.apiserver.kubectl_runner import Kubectl, kubectl_or_skip
 from tests.support.tokens import token_of
 
 VERSIONS = ("1.27", "1.31", "1.32", "1.33")
@@ -41,12 +41,9 @@ def kubectl(
 ) -> Kubectl:
     """kubectl with a cluster of its own, so each version starts from a newborn cluster."""
     version: str = request.param
-    binary = find_kubectl(version)
-    if binary is None:
-        pytest.skip(f"kubectl.{version} is not installed beside the image's kubectl")
     kubeconfig = apiserver.add_cluster("cluster-api-" + version.replace(".", "-"))
     cache = tmp_path_factory.mktemp(f"cluster-api-cache-{version}")
-    return Kubectl(binary, kubeconfig, cache, "default", version=version)
+    return kubectl_or_skip(version, kubeconfig, cache)
 
 
 def test_get_nodes_shows_three_ready_nodes(kubectl: Kubectl) -> None:

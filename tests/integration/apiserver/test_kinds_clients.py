@@ -18,7 +18,7 @@ import yaml
 from kubernetes import client, config, dynamic
 
 from pytest_syncer.apiserver import BackgroundAPIServer
-from tests.integration.apiserver.kubectl_runner import Kubectl, find_kubectl
+from tests.integration.apiserver.kubectl_runner import Kubectl, kubectl_or_skip
 from tests.integration.apiserver.test_kinds import KINDS, minimal_body
 
 ROUND_TRIP_VERSIONS = ("1.27", "1.33")
@@ -60,12 +60,8 @@ def kubectl(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Kubectl:
     version: str = request.param
-    binary = find_kubectl(version)
-    if binary is None:
-        pytest.skip(f"kubectl.{version} is not installed beside the image's kubectl")
     kubeconfig = apiserver.add_cluster("kinds-" + version.replace(".", "-"))
-    cache = tmp_path_factory.mktemp(f"kinds-cache-{version}")
-    return Kubectl(binary, kubeconfig, cache, "default", version=version)
+    return kubectl_or_skip(version, kubeconfig, tmp_path_factory.mktemp(f"kinds-cache-{version}"))
 
 
 @pytest.mark.parametrize("kind", sorted(KINDS))

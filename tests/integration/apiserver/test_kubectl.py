@@ -15,7 +15,7 @@ import yaml
 from pytest_syncer.apiserver import BackgroundAPIServer
 from pytest_syncer.harness.waiting import wait_until
 from tests.integration.apiserver.clients import ClusterClient
-from tests.integration.apiserver.kubectl_runner import KUBECTL_VERSIONS, Kubectl, find_kubectl
+from tests.integration.apiserver.kubectl_runner import KUBECTL_VERSIONS, Kubectl, kubectl_or_skip
 from tests.support.tokens import token_of
 
 DEPLOYMENTS = "/apis/apps/v1/namespaces/default/deployments"
@@ -63,13 +63,8 @@ def kubectl(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Kubectl:
     version: str = request.param
-    binary = find_kubectl(version)
-    if binary is None:
-        pytest.skip(f"kubectl.{version} is not installed beside the image's kubectl")
-    cluster = "kubectl-" + version.replace(".", "-")
-    kubeconfig = apiserver.add_cluster(cluster)
-    cache = tmp_path_factory.mktemp(f"kubectl-cache-{version}")
-    return Kubectl(binary, kubeconfig, cache, "default", version=version)
+    kubeconfig = apiserver.add_cluster("kubectl-" + version.replace(".", "-"))
+    return kubectl_or_skip(version, kubeconfig, tmp_path_factory.mktemp(f"kubectl-cache-{version}"))
 
 
 @pytest.fixture(scope="module")

@@ -26,7 +26,7 @@ from pytest_syncer.apiserver.http.protobuf.envelope import (
 )
 from pytest_syncer.harness.waiting import wait_until
 from tests.integration.apiserver.clients import ClusterClient
-from tests.integration.apiserver.kubectl_runner import Kubectl, find_kubectl
+from tests.integration.apiserver.kubectl_runner import Kubectl, kubectl_or_skip
 from tests.integration.apiserver.test_crd import widget_crd
 from tests.support.tokens import token_of
 
@@ -93,12 +93,9 @@ def kubectl(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Kubectl:
     version: str = request.param
-    binary = find_kubectl(version)
-    if binary is None:
-        pytest.skip(f"kubectl.{version} is not installed beside the image's kubectl")
     kubeconfig = apiserver.add_cluster("pb-" + version.replace(".", "-"))
     cache = tmp_path_factory.mktemp(f"kubectl-cache-{version}")
-    return Kubectl(binary, kubeconfig, cache, NAMESPACE, version=version)
+    return kubectl_or_skip(version, kubeconfig, cache, NAMESPACE)
 
 
 @pytest.fixture

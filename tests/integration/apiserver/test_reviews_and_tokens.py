@@ -18,7 +18,7 @@ from kubernetes import client, config
 from pytest_syncer.apiserver import BackgroundAPIServer
 from pytest_syncer.apiserver.auth import API_AUDIENCE
 from tests.integration.apiserver.clients import ClusterClient
-from tests.integration.apiserver.kubectl_runner import Kubectl, find_kubectl
+from tests.integration.apiserver.kubectl_runner import Kubectl, kubectl_or_skip
 from tests.support.tokens import token_of
 
 #: can-i and create token since 1.27; whoami is GA (authentication.k8s.io/v1) from 1.28.
@@ -44,11 +44,8 @@ def kubectl(
 ) -> Kubectl:
     """kubectl with target-1's kubeconfig."""
     version: str = request.param
-    binary = find_kubectl(version)
-    if binary is None:
-        pytest.skip(f"kubectl.{version} is not installed beside the image's kubectl")
     cache = tmp_path_factory.mktemp(f"reviews-cache-{version}")
-    return Kubectl(binary, apiserver.kubeconfigs["target-1"], cache, "default", version=version)
+    return kubectl_or_skip(version, apiserver.kubeconfigs["target-1"], cache)
 
 
 def _client(apiserver: BackgroundAPIServer, cluster: str, token: str) -> ClusterClient:
