@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 from kubernetes import client as k8s_client
 
@@ -11,15 +9,9 @@ from pytest_syncer.harness.faults import Faults
 from pytest_syncer.harness.tunnel_client import TunnelClient
 from pytest_syncer.harness.waiting import wait_until
 from pytest_syncer.harness.workloads import WorkloadFactory
-from pytest_syncer.status.rules import SYNC_TARGETS_READY
+from tests.e2e.cut_off import goes_stale_then_converges
 
 pytestmark = pytest.mark.syncer_e2e
-
-
-def targets_ready(obj: dict[str, Any]) -> dict[str, Any]:
-    """The hub's SyncTargetsReady condition on a workload ({} before it writes one)."""
-    conditions = (obj.get("status") or {}).get("conditions") or []
-    return next((c for c in conditions if c["type"] == SYNC_TARGETS_READY), {})
 
 
 @pytest.mark.conformance("faults.syncer-kill.recovery")
@@ -39,32 +31,7 @@ def test_sigkilled_syncer_catches_up_after_restart(
 
 @pytest.mark.conformance("faults.partition.recovery", "status.heartbeat.stale")
 def test_partitioned_target_converges_after_heal(faults: Faults, workload: WorkloadFactory) -> None:
-    victim = faults.pick_target()
-    web = workload("deployment.yaml", targets=[victim, *workload.choose(2, exclude=[victim])])
-    web.wait_synced()
-    faults.freeze(victim)
-    web.update({"spec": {"replicas": 5}})
-    web.wait_synced([name for name in web.placed if name != victim])
-    frozen = web.downstream(victim)
-    assert frozen is not None
-    assert frozen["spec"]["replicas"] == 2
-    stale = wait_until(
-        lambda: targets_ready(web.get()),
-        lambda condition: condition.get("reason") == "HeartbeatStale",
-        what=f"the hub reporting {victim} stale on the workload",
-        timeout=30,
-        interval=0.3,
-    )
-    assert victim in stale["message"]
-    faults.heal()
-    web.wait_converged()
-    wait_until(
-        lambda: targets_ready(web.get()),
-        lambda condition: condition.get("status") == "True",
-        what="every target fresh again after the heal",
-        timeout=30,
-        interval=0.3,
-    )
+    goes_stale_then_converges(faults, workload, faults.freeze, [{"spec": {"replicas": 5}}])
 
 
 @pytest.mark.conformance("faults.tunnel-drop.recovery")

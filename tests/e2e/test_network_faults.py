@@ -19,7 +19,7 @@ from pytest_syncer.harness.syncers import FAST_FLAGS
 from pytest_syncer.harness.tunnel_client import TunnelClient
 from pytest_syncer.harness.waiting import wait_until
 from pytest_syncer.harness.workloads import WorkloadFactory
-from pytest_syncer.status.rules import SYNC_TARGETS_READY
+from tests.e2e.cut_off import goes_stale_then_converges
 
 pytestmark = pytest.mark.syncer_e2e
 
@@ -52,11 +52,6 @@ def syncer_keepalive(env: SyncerEnvironment) -> float:
 
 HUB_KEEPALIVE = HUB_PING_INTERVAL * 1.5
 """aiohttp's heartbeat: a ping after an idle interval, the peer dropped half an interval later."""
-
-
-def targets_ready(obj: dict[str, Any]) -> dict[str, Any]:
-    conditions = (obj.get("status") or {}).get("conditions") or []
-    return next((c for c in conditions if c["type"] == SYNC_TARGETS_READY), {})
 
 
 def live(link: Link) -> list[ConnectionRecord]:
@@ -133,33 +128,11 @@ def test_a_blackholed_tunnel_is_noticed_by_both_ends_and_redialled_after_heal(
 def test_a_syncer_with_a_blackholed_upstream_goes_stale_and_loses_no_update(
     faults: Faults, workload: WorkloadFactory
 ) -> None:
-    victim = faults.pick_target()
-    web = workload("deployment.yaml", targets=[victim, *workload.choose(2, exclude=[victim])])
-    web.wait_synced()
-    faults.link(victim, "upstream").blackhole()
-    web.update({"spec": {"replicas": 5}})
-    web.update({"spec": {"replicas": 4}})
-    web.wait_synced([name for name in web.placed if name != victim])
-    below = web.downstream(victim)
-    assert below is not None
-    assert below["spec"]["replicas"] == 2
-    stale = wait_until(
-        lambda: targets_ready(web.get()),
-        lambda condition: condition.get("reason") == "HeartbeatStale",
-        what=f"the hub reporting {victim} stale on the workload",
-        timeout=30,
-        interval=0.3,
-    )
-    assert victim in stale["message"]
-    faults.heal()
-    web.wait_converged()
-    wait_until(
-        lambda: targets_ready(web.get()),
-        lambda condition: condition.get("status") == "True",
-        what="every target fresh again after the heal",
-        timeout=30,
-        interval=0.3,
-    )
+    def blackhole_upstream(victim: str) -> None:
+        faults.link(victim, "upstream").blackhole()
+
+    updates = [{"spec": {"replicas": 5}}, {"spec": {"replicas": 4}}]
+    goes_stale_then_converges(faults, workload, blackhole_upstream, updates)
 
 
 @pytest.mark.conformance("faults.tunnel-reset.no-leak")
