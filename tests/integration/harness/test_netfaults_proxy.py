@@ -10,6 +10,7 @@ from collections.abc import Iterator
 import pytest
 
 from pytest_syncer.harness.netfaults.proxy import FaultProxy, Link
+from pytest_syncer.harness.waiting import wait_until
 
 SILENCE = 1.0
 """How long an end must see nothing (no byte, no FIN, no RST) for a blackhole to count."""
@@ -200,22 +201,27 @@ def test_closed_connections_are_forgotten(link: Link, listener: socket.socket) -
         assert opened.server.recv(1) == b""
         opened.server.close()
     assert link.accepted == 5
-    deadline = time.monotonic() + 10
-    while link.connections and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert link.connections == 0
+    wait_until(
+        lambda: link.connections,
+        lambda open_now: open_now == 0,
+        what="the link to forget its closed connections",
+        timeout=10,
+        interval=0.05,
+    )
 
 
 def test_history_sees_each_end_close_even_through_a_blackhole(link: Link, ends: Ends) -> None:
     link.blackhole()
     ends.client.close()
     ends.server.close()
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        [record] = link.history()
-        if record.syncer_closed is not None and record.peer_closed is not None:
-            break
-        time.sleep(0.05)
-    assert record.syncer_closed is not None, "the proxy never saw the syncer's end close"
-    assert record.peer_closed is not None, "the proxy never saw the peer's end close"
+    record = wait_until(
+        lambda: link.history()[0],
+        lambda seen: seen.syncer_closed is not None and seen.peer_closed is not None,
+        what="the proxy to see both ends close",
+        timeout=10,
+        interval=0.05,
+    )
+    assert len(link.history()) == 1
+    assert record.syncer_closed is not None
+    assert record.peer_closed is not None
     assert record.opened <= min(record.syncer_closed, record.peer_closed)
