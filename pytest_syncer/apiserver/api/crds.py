@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from pytest_syncer.apiserver.api.errors import APIError
-from pytest_syncer.apiserver.api.objects import CLUSTER_ANNOTATION, now_timestamp
+from pytest_syncer.apiserver.api.objects import now_timestamp, stored_cluster
 from pytest_syncer.apiserver.api.resources import STANDARD_VERBS, ResourceRegistry, ResourceType
 from pytest_syncer.apiserver.store import ObjectKey, Store
 
@@ -238,6 +238,6 @@ class CustomResourceDefinitions:
     def restore(self) -> None:
         """Serve again the CRDs a data dir kept (a restart)."""
         for crd in self.store.list_objects(CRD_KEY):
-            cluster = (crd["metadata"].get("annotations") or {}).get(CLUSTER_ANNOTATION)
+            cluster = stored_cluster(crd)
             if cluster:
                 self.serve(cluster, crd)

@@ -27,12 +27,12 @@ from pytest_syncer.apiserver.api.field_validation import check_types
 from pytest_syncer.apiserver.api.kinds import immutable_field_errors, on_create, server_set
 from pytest_syncer.apiserver.api.kinds.namespaces import ROOT_CA_CONFIG_MAP, root_ca_config_map
 from pytest_syncer.apiserver.api.objects import (
-    CLUSTER_ANNOTATION,
     generate_name,
     mark_deleting,
     prepare_create,
     prepare_status_update,
     prepare_update,
+    stored_cluster,
     unchanged,
 )
 from pytest_syncer.apiserver.api.paging import (
@@ -139,9 +139,7 @@ def _sets_resource_version(value: object) -> bool:
 
 
 def _cluster_of(obj: dict[str, Any], cluster: str | None) -> str:
-    if cluster is not None:
-        return cluster
-    return str(((obj.get("metadata") or {}).get("annotations") or {}).get(CLUSTER_ANNOTATION, ""))
+    return cluster if cluster is not None else stored_cluster(obj)
 
 
 @dataclass(frozen=True)

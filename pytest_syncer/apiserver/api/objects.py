@@ -24,6 +24,11 @@ _SERVER_OWNED = ("uid", "creationTimestamp", "generation", "deletionTimestamp")
 _NOT_DESIRED_STATE = ("metadata", "status", "kind", "apiVersion")
 
 
+def stored_cluster(obj: dict[str, Any]) -> str:
+    """The logical cluster a stored object belongs to ("" when it carries none)."""
+    return str(((obj.get("metadata") or {}).get("annotations") or {}).get(CLUSTER_ANNOTATION, ""))
+
+
 def now_timestamp() -> str:
     return datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 

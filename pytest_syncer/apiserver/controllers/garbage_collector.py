@@ -24,9 +24,8 @@ from pytest_syncer.apiserver.api.deletion import (
     split_api_version,
     without_owners,
 )
-from pytest_syncer.apiserver.api.objects import CLUSTER_ANNOTATION
+from pytest_syncer.apiserver.controllers.base import StoreController
 from pytest_syncer.apiserver.store import ObjectKey, WatchEvent
-from pytest_syncer.kubeclient.controller import QueueController
 
 if TYPE_CHECKING:
     from pytest_syncer.apiserver.api.object_api import ObjectAPI
@@ -40,14 +39,13 @@ _FINALIZE = "finalize"
 WorkItem = tuple[str, str, Any]
 
 
-class GarbageCollector(QueueController[WorkItem]):
+class GarbageCollector(StoreController[WorkItem]):
     """Collects dependents within each logical cluster; :meth:`observe` is a store listener."""
 
     name = "garbage-collector"
 
     def __init__(self, api: ObjectAPI) -> None:
-        super().__init__()
-        self.api = api
+        super().__init__(api)
         self._dependents: dict[tuple[str, str], set[ObjectKey]] = {}
         #: Owners held by foregroundDeletion, by (cluster, uid): re-checked as dependents go.
         self._waiting: dict[tuple[str, str], ObjectKey] = {}
@@ -98,9 +96,7 @@ class GarbageCollector(QueueController[WorkItem]):
     def rebuild(self) -> None:
         """Index what the store already holds (a restart) and queue what is pending."""
         for resource_type in self.api.registry.stored_types_everywhere():
-            for obj in self.api.store.list_objects(resource_type.key):
-                annotations = obj["metadata"].get("annotations") or {}
-                cluster = annotations.get(CLUSTER_ANNOTATION, "")
+            for cluster, obj in self.stored(resource_type.key):
                 key = ObjectKey(
                     resource_type.key,
                     cluster,

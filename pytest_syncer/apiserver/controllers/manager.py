@@ -10,7 +10,10 @@ asyncio tasks, between requests.
 
 from __future__ import annotations
 
+from typing import Any
+
 from pytest_syncer.apiserver.api.object_api import ObjectAPI
+from pytest_syncer.apiserver.controllers.base import StoreController
 from pytest_syncer.apiserver.controllers.crd_cleanup import CustomResourceCleanup
 from pytest_syncer.apiserver.controllers.garbage_collector import GarbageCollector
 from pytest_syncer.apiserver.controllers.namespace_lifecycle import NamespaceLifecycle
@@ -27,28 +30,26 @@ class Controllers:
         self.namespaces = NamespaceLifecycle(api)
         self.crd_cleanup = CustomResourceCleanup(api)
         self.resource_quotas = ResourceQuotaController(api)
+        self._all: tuple[StoreController[Any], ...] = (
+            self.garbage_collector,
+            self.namespaces,
+            self.crd_cleanup,
+            self.resource_quotas,
+        )
         api.store.add_listener(self.observe)
 
     def observe(self, event: WatchEvent) -> None:
-        self.garbage_collector.observe(event)
-        self.namespaces.observe(event)
-        self.crd_cleanup.observe(event)
-        self.resource_quotas.observe(event)
+        for controller in self._all:
+            controller.observe(event)
 
     async def start(self, _app: object = None) -> None:
         """Start every controller; ``_app`` lets this be an aiohttp on_startup hook."""
         self._api.crds.restore()
-        self.garbage_collector.rebuild()
-        self.namespaces.rebuild()
-        self.crd_cleanup.rebuild()
-        self.resource_quotas.rebuild()
-        self.garbage_collector.start()
-        self.namespaces.start()
-        self.crd_cleanup.start()
-        self.resource_quotas.start()
+        for controller in self._all:
+            controller.rebuild()
+        for controller in self._all:
+            controller.start()
 
     async def stop(self, _app: object = None) -> None:
-        await self.garbage_collector.stop()
-        await self.namespaces.stop()
-        await self.crd_cleanup.stop()
-        await self.resource_quotas.stop()
+        for controller in self._all:
+            await controller.stop()

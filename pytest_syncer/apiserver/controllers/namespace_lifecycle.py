@@ -11,23 +11,21 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from pytest_syncer.apiserver.api.deletion import NAMESPACE_KEY, Policy, without_spec_finalizer
-from pytest_syncer.apiserver.api.objects import CLUSTER_ANNOTATION
+from pytest_syncer.apiserver.api.deletion import NAMESPACE_KEY, without_spec_finalizer
+from pytest_syncer.apiserver.controllers.base import StoreController
 from pytest_syncer.apiserver.store import ObjectKey, WatchEvent
-from pytest_syncer.kubeclient.controller import QueueController
 
 if TYPE_CHECKING:
     from pytest_syncer.apiserver.api.object_api import ObjectAPI
 
 
-class NamespaceLifecycle(QueueController[tuple[str, str]]):
+class NamespaceLifecycle(StoreController[tuple[str, str]]):
     """Empties Terminating namespaces; :meth:`observe` is a store listener."""
 
     name = "namespace-lifecycle"
 
     def __init__(self, api: ObjectAPI) -> None:
-        super().__init__()
-        self.api = api
+        super().__init__(api)
         self._terminating: set[tuple[str, str]] = set()
 
     def observe(self, event: WatchEvent) -> None:
@@ -47,40 +45,30 @@ class NamespaceLifecycle(QueueController[tuple[str, str]]):
 
     def rebuild(self) -> None:
         """Pick up namespaces that were Terminating when the server stopped."""
-        for namespace in self.api.store.list_objects(NAMESPACE_KEY):
+        for cluster, namespace in self.stored(NAMESPACE_KEY):
             metadata = namespace["metadata"]
             if metadata.get("deletionTimestamp"):
-                cluster = (metadata.get("annotations") or {}).get(CLUSTER_ANNOTATION, "")
                 self._terminating.add((cluster, metadata["name"]))
                 self.enqueue((cluster, metadata["name"]))
 
     async def process(self, key: tuple[str, str]) -> None:
         cluster, name = key
-        self._sweep(cluster, name)
-
-    def _sweep(self, cluster: str, name: str) -> None:
-        store = self.api.store
-        key = ObjectKey(NAMESPACE_KEY, cluster, "", name)
-        namespace = store.get(key)
-        if namespace is None or not namespace["metadata"].get("deletionTimestamp"):
+        namespace = self.terminating(NAMESPACE_KEY, cluster, name)
+        if namespace is None:
             return
-        left = 0
-        seen: set[str] = set()
-        for resource_type in self.api.registry.stored_types(cluster):
-            if not resource_type.namespaced or resource_type.key in seen:
-                continue
-            seen.add(resource_type.key)
-            for obj in store.list_objects(resource_type.key, cluster, name):
-                object_key = ObjectKey(resource_type.key, cluster, name, obj["metadata"]["name"])
-                if not obj["metadata"].get("deletionTimestamp"):
-                    self.api.delete_key(object_key, obj, Policy.BACKGROUND)
-                if store.get(object_key) is not None:
-                    left += 1
+        resources = dict.fromkeys(
+            resource_type.key
+            for resource_type in self.api.registry.stored_types(cluster)
+            if resource_type.namespaced
+        )
+        left = sum(self.delete_each(resource, cluster, name) for resource in resources)
         if left:
             return
+        store = self.api.store
+        namespace_key = ObjectKey(NAMESPACE_KEY, cluster, "", name)
         emptied = without_spec_finalizer(namespace)
         if namespace["metadata"].get("finalizers"):
             if emptied != namespace:
-                store.update(key, emptied)
+                store.update(namespace_key, emptied)
             return
-        store.delete(key)
+        store.delete(namespace_key)

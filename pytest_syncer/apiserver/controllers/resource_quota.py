@@ -18,10 +18,9 @@ from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
 from pytest_syncer.apiserver.api.errors import APIError
-from pytest_syncer.apiserver.api.objects import CLUSTER_ANNOTATION
 from pytest_syncer.apiserver.api.resources import ResourcePath
+from pytest_syncer.apiserver.controllers.base import StoreController
 from pytest_syncer.apiserver.store import WatchEvent
-from pytest_syncer.kubeclient.controller import QueueController
 
 if TYPE_CHECKING:
     from pytest_syncer.apiserver.api.object_api import ObjectAPI
@@ -108,14 +107,13 @@ def _container_amounts(pods: list[dict[str, Any]], kind: str, resource: str) -> 
     return amounts
 
 
-class ResourceQuotaController(QueueController[tuple[str, str]]):
+class ResourceQuotaController(StoreController[tuple[str, str]]):
     """Recounts a namespace's quotas after writes in it; :meth:`observe` is a store listener."""
 
     name = "resource-quota"
 
     def __init__(self, api: ObjectAPI) -> None:
-        super().__init__()
-        self.api = api
+        super().__init__(api)
         #: Namespaces holding a quota, with how many.
         self._quoted: dict[tuple[str, str], int] = {}
 
@@ -131,10 +129,8 @@ class ResourceQuotaController(QueueController[tuple[str, str]]):
 
     def rebuild(self) -> None:
         """Count the quotas a data dir kept, and bring their status up to date."""
-        for quota in self.api.store.list_objects(QUOTA_KEY):
-            metadata = quota["metadata"]
-            cluster = (metadata.get("annotations") or {}).get(CLUSTER_ANNOTATION, "")
-            place = (cluster, metadata.get("namespace", ""))
+        for cluster, quota in self.stored(QUOTA_KEY):
+            place = (cluster, quota["metadata"].get("namespace", ""))
             self._quoted[place] = self._quoted.get(place, 0) + 1
             self.enqueue(place)
 
