@@ -11,33 +11,21 @@ store that keeps decoded objects anyway (the memory store) needs no cache.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
-
-from pytest_syncer.apiserver.store import LabelTerm, Store, WatchEvent
+from pytest_syncer.apiserver.store import Store, WatchEvent
 from pytest_syncer.apiserver.store.index import ObjectIndex
 
 
-class WatchCache:
+class WatchCache(ObjectIndex):
     """Every object of ``store`` decoded once, indexed by key and label, updated per event."""
 
     def __init__(self, store: Store) -> None:
-        self._index = ObjectIndex()
+        super().__init__()
         for key, obj in store.all_objects():
-            self._index.put(key, obj)
+            self.put(key, obj)
         store.add_listener(self._observe)
 
     def _observe(self, event: WatchEvent) -> None:
         if event.type == "DELETED":
-            self._index.remove(event.key)
+            self.remove(event.key)
         else:
-            self._index.put(event.key, event.object)
-
-    def list_objects(
-        self,
-        resource: str,
-        cluster: str | None = None,
-        namespace: str | None = None,
-        labels: Sequence[LabelTerm] = (),
-    ) -> list[dict[str, Any]]:
-        return self._index.list_objects(resource, cluster, namespace, labels)
+            self.put(event.key, event.object)
