@@ -24,6 +24,7 @@ from pytest_syncer.apiserver.api.deletion import (
 )
 from pytest_syncer.apiserver.api.errors import APIError
 from pytest_syncer.apiserver.api.field_validation import check_types
+from pytest_syncer.apiserver.api.graceful import GRACEFUL_KEYS, begin, requested_grace, utc_now
 from pytest_syncer.apiserver.api.kinds import immutable_field_errors, on_create, server_set
 from pytest_syncer.apiserver.api.kinds.namespaces import ROOT_CA_CONFIG_MAP, root_ca_config_map
 from pytest_syncer.apiserver.api.objects import (
@@ -486,6 +487,7 @@ class ObjectAPI:
         if dry_run:
             return self.get(path)
         policy = deletion_policy(options, query or {})
+        grace = requested_grace(options, query or {})
         old = self.get(path)
         preconditions = (options or {}).get("preconditions") or {}
         if not isinstance(preconditions, dict):
@@ -504,7 +506,7 @@ class ObjectAPI:
         expected = parse_revision(preconditions.get("resourceVersion"))
         if expected is not None and str(expected) != metadata["resourceVersion"]:
             raise self._conflict(path)
-        return self._delete_object(self.key(path), old, policy)
+        return self._delete_object(self.key(path), old, policy, grace)
 
     def delete_collection(
         self,
@@ -519,6 +521,7 @@ class ObjectAPI:
         if dry_run:
             return self.list_objects(path, selection)
         policy = deletion_policy(options, query or {})
+        grace = requested_grace(options, query or {})
         deleted = []
         for obj in self.list_objects(path, selection):
             metadata = obj["metadata"]
@@ -528,7 +531,7 @@ class ObjectAPI:
                 metadata.get("namespace", ""),
                 metadata["name"],
             )
-            deleted.append(self._delete_object(key, obj, policy))
+            deleted.append(self._delete_object(key, obj, policy, grace))
         return deleted
 
     # Helpers.
@@ -603,7 +606,11 @@ class ObjectAPI:
             self.store.update(key, updated)
 
     def _delete_object(
-        self, key: ObjectKey, old: dict[str, Any], policy: Policy = Policy.BACKGROUND
+        self,
+        key: ObjectKey,
+        old: dict[str, Any],
+        policy: Policy = Policy.BACKGROUND,
+        grace: int | None = None,
     ) -> dict[str, Any]:
         metadata = old["metadata"]
         if key.resource == NAMESPACE_KEY:
@@ -614,6 +621,18 @@ class ObjectAPI:
         added = finalizer_for(policy)
         if added is not None and added not in finalizers and not metadata.get("deletionTimestamp"):
             finalizers.append(added)
+        if key.resource in GRACEFUL_KEYS:
+            step = begin(old, grace, utc_now())
+            if step.pending:
+                return old
+            if step.marked is not None:
+                marked = step.marked
+                if finalizers:
+                    marked["metadata"]["finalizers"] = finalizers
+                stored = self.store.update(key, marked).object
+                if finalizers or step.period > 0:
+                    return stored
+                return self._release(key, stored)
         if finalizers:
             if metadata.get("deletionTimestamp"):
                 return old
