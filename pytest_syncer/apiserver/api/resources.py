@@ -98,9 +98,9 @@ def _core(
     )
 
 
-def _review(group: str, resource: str, kind: str) -> ResourceType:
+def _review(group: str, resource: str, kind: str, namespaced: bool = False) -> ResourceType:
     """A review: created and answered, never stored."""
-    return ResourceType(group, "v1", resource, kind, False, verbs=("create",), stored=False)
+    return ResourceType(group, "v1", resource, kind, namespaced, verbs=("create",), stored=False)
 
 
 ALL = ("all",)
@@ -326,6 +326,7 @@ BUILTIN_TYPES: tuple[ResourceType, ...] = (
     _review("authorization.k8s.io", "selfsubjectaccessreviews", "SelfSubjectAccessReview"),
     _review("authorization.k8s.io", "selfsubjectrulesreviews", "SelfSubjectRulesReview"),
     _review("authorization.k8s.io", "subjectaccessreviews", "SubjectAccessReview"),
+    _review("authorization.k8s.io", "localsubjectaccessreviews", "LocalSubjectAccessReview", True),
 )
 
 

@@ -413,6 +413,9 @@ class APIServerApp:
         assert path.cluster is not None
         if resource == "selfsubjectreviews":
             return authorization.self_subject_review(identity, path.cluster)
+        if resource == "localsubjectaccessreviews":
+            namespace = path.namespace or ""
+            return authorization.local_subject_access_review(path.cluster, namespace, body)
         answer = {
             "selfsubjectaccessreviews": authorization.self_subject_access_review,
             "subjectaccessreviews": authorization.subject_access_review,
