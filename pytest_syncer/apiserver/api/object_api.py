@@ -439,22 +439,7 @@ class ObjectAPI:
     ) -> dict[str, Any]:
         """Server-side apply: merge ``config`` as ``options.field_manager``; create if absent."""
         resource_type = path.resource_type
-        if not isinstance(config, dict):
-            raise APIError(400, "an apply patch must be an object")
-        for field in ("apiVersion", "kind"):
-            if not config.get(field):
-                raise APIError(400, f"{field} must be set in an apply patch")
-        self._check_type(resource_type, config)
-        metadata = self._metadata(config)
-        if metadata.get("name") not in (None, path.name):
-            raise APIError(
-                400,
-                f"the name of the object ({metadata.get('name')}) does not match the name on "
-                f"the URL ({path.name})",
-            )
-        if path.namespace is not None:
-            self._namespace_for(path, metadata)
-        expected = parse_revision(metadata.get("resourceVersion"))
+        expected = self._apply_config(path, config)
         old = self.store.get(self.key(path))
         subresource = path.subresource or ""
         if old is None:
@@ -473,7 +458,56 @@ class ObjectAPI:
             force=options.force,
             subresource=subresource,
         )
-        return self._replace(path, old, merged, expected, options)
+        return self._replace(path, old, merged, expected, options, applied=True)
+
+    def apply_converted(
+        self,
+        path: ResourcePath,
+        storage_path: ResourcePath,
+        config: Any,
+        options: WriteOptions,
+        to_served: Callable[[dict[str, Any]], dict[str, Any]],
+        to_storage: Callable[[dict[str, Any]], dict[str, Any]],
+    ) -> tuple[dict[str, Any], bool]:
+        """Server-side apply through a converted version (``api/conversion.py``), and whether
+        it created the object: the stored object is converted to ``path``'s version, ``config``
+        applied to that view (ownership recorded under the request's apiVersion, as the real
+        field manager records it), and the result converted back and stored."""
+        expected = self._apply_config(path, config)
+        old = self.store.get(self.key(storage_path))
+        live = to_served(old) if old is not None else None
+        merged = ownership.apply(
+            path.resource_type,
+            live,
+            config,
+            manager=options.field_manager,
+            force=options.force,
+        )
+        merged["metadata"] = {**merged["metadata"], "name": path.name}
+        stored = to_storage(merged)
+        if old is None:
+            return self.create(storage_path, stored, options), True
+        return self._replace(storage_path, old, stored, expected, options, applied=True), False
+
+    def _apply_config(self, path: ResourcePath, config: Any) -> int | None:
+        """An apply configuration's checks (an object of the URL's type, name and namespace);
+        the resourceVersion it expects, if any."""
+        if not isinstance(config, dict):
+            raise APIError(400, "an apply patch must be an object")
+        for field in ("apiVersion", "kind"):
+            if not config.get(field):
+                raise APIError(400, f"{field} must be set in an apply patch")
+        self._check_type(path.resource_type, config)
+        metadata = self._metadata(config)
+        if metadata.get("name") not in (None, path.name):
+            raise APIError(
+                400,
+                f"the name of the object ({metadata.get('name')}) does not match the name on "
+                f"the URL ({path.name})",
+            )
+        if path.namespace is not None:
+            self._namespace_for(path, metadata)
+        return parse_revision(metadata.get("resourceVersion"))
 
     def delete(
         self,
@@ -543,7 +577,12 @@ class ObjectAPI:
         new: dict[str, Any],
         expected: int | None,
         options: WriteOptions = DEFAULT_WRITE,
+        *,
+        applied: bool = False,
     ) -> dict[str, Any]:
+        """Store an update of ``old``; ``applied``: ``new`` comes from server-side apply, whose
+        ``managedFields`` already say who owns what (recording it again as an Update would
+        hand the applied fields to an Update entry)."""
         resource_type = path.resource_type
         if path.subresource == "status":
             obj = prepare_status_update(new, old)
@@ -556,13 +595,14 @@ class ObjectAPI:
                 changed = immutable_field_errors(resource_type.group, resource_type.kind, obj, old)
                 if changed:
                     raise self._invalid(resource_type, obj, changed)
-        obj = ownership.record_write(
-            resource_type,
-            old,
-            obj,
-            manager=options.field_manager,
-            subresource=path.subresource or "",
-        )
+        if not applied:
+            obj = ownership.record_write(
+                resource_type,
+                old,
+                obj,
+                manager=options.field_manager,
+                subresource=path.subresource or "",
+            )
         obj = self._conform(resource_type, obj)
         self._validate(resource_type, obj)
         key = self.key(path)

@@ -384,17 +384,16 @@ class APIServerApp:
         """A write to a type served from another's objects: converted to the stored version,
         written there (a patch applies to the served version's view of the object)."""
         served = path.resource_type
-        stored, to_storage, _ = CONVERSIONS[(served.api_version, served.kind)]
+        stored, to_storage, to_served = CONVERSIONS[(served.api_version, served.kind)]
         storage_path = dataclasses.replace(path, resource_type=self.registry.require(*stored))
         if verb == "create":
             return self.api.create(storage_path, to_storage(body), options), 201
         if verb == "patch":
             if content_type == APPLY_PATCH:
-                raise APIError(
-                    415,
-                    f"server-side apply is not supported for {served.resource} in "
-                    f"{served.api_version}; apply to the stored version or use another patch",
+                result, created = self.api.apply_converted(
+                    path, storage_path, body, options, to_served, to_storage
                 )
+                return result, 201 if created else 200
             current = _served(served, self.api.get(storage_path))
             body = patch_document(current, content_type, body, served.api_version, served.kind)
             metadata = body.setdefault("metadata", {})
