@@ -127,6 +127,21 @@ EVENT_FIELDS = (
     "source",
     "type",
 )
+#: events.k8s.io/v1's labels (``pkg/apis/events/v1/conversion.go``): ``regarding.*`` and
+#: ``reportingController`` for the core ones (``api/conversion.py`` maps them), which it refuses.
+EVENTS_V1_FIELDS = (
+    "regarding.kind",
+    "regarding.namespace",
+    "regarding.name",
+    "regarding.uid",
+    "regarding.apiVersion",
+    "regarding.resourceVersion",
+    "regarding.fieldPath",
+    "reason",
+    "reportingController",
+    "source",
+    "type",
+)
 
 BUILTIN_TYPES: tuple[ResourceType, ...] = (
     _core("namespaces", "Namespace", False, short=("ns",), status=True, fields=("status.phase",)),
@@ -307,6 +322,7 @@ BUILTIN_TYPES: tuple[ResourceType, ...] = (
         True,
         short_names=("ev",),
         storage_key="core/events",
+        field_selectors=EVENTS_V1_FIELDS,
     ),
     ResourceType("apps", "v1", "controllerrevisions", "ControllerRevision", True),
     ResourceType(

@@ -17,7 +17,7 @@ import orjson
 from aiohttp import web
 
 from pytest_syncer.apiserver.api import authorization
-from pytest_syncer.apiserver.api.conversion import CONVERSIONS
+from pytest_syncer.apiserver.api.conversion import CONVERSIONS, FIELD_LABELS
 from pytest_syncer.apiserver.api.errors import APIError
 from pytest_syncer.apiserver.api.field_validation import check_fields
 from pytest_syncer.apiserver.api.kinds.deletion import delete_answer
@@ -485,7 +485,11 @@ class APIServerApp:
             fields = query.get("fieldSelector")
             return Selection(
                 labels=parse_label_selector(labels) if labels else None,
-                fields=parse_field_selector(fields, resource_type.selectable_fields)
+                fields=parse_field_selector(
+                    fields,
+                    resource_type.selectable_fields,
+                    FIELD_LABELS.get((resource_type.api_version, resource_type.kind)),
+                )
                 if fields
                 else None,
             )

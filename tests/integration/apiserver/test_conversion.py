@@ -317,3 +317,74 @@ def test_kubectl_apply_server_side_to_events_k8s_io(
     assert shown["note"] == "applied by kubectl"
     second = kubectl.run("apply", "--server-side", "-f", "-", stdin=text)
     assert "serverside-applied" in second.stdout
+
+
+def test_events_k8s_io_field_selectors(
+    http: ClusterClient, apiserver: BackgroundAPIServer, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """events.k8s.io/v1's field labels are its own (``AddFieldLabelConversionsForEvent``,
+    ``pkg/apis/events/v1/conversion.go``): ``regarding.*`` and ``reportingController`` select
+    the core Event's ``involvedObject.*`` and ``reportingComponent``, ``reason``, ``type`` and
+    ``source`` (``source.component``, else ``reportingComponent``:
+    ``pkg/registry/core/event/strategy.go`` ``ToSelectableFields``) are shared, and any other
+    label, the core spellings included, is the server's 400 "field label not supported"."""
+    for name, api_version, kind, reason, component in [
+        ("sel-web", "apps/v1", "Deployment", "SelScaled", "sel-controller"),
+        ("sel-pod", "v1", "Pod", "SelPulled", ""),
+    ]:
+        core: dict[str, Any] = {
+            "metadata": {"name": name},
+            "involvedObject": {
+                "apiVersion": api_version,
+                "kind": kind,
+                "name": "selected",
+                "namespace": "default",
+            },
+            "reason": reason,
+            "message": "m",
+            "type": "Normal",
+        }
+        if component:
+            core["reportingComponent"] = component
+        else:
+            core["source"] = {"component": "sel-kubelet"}
+        _ok(http.post(CORE_EVENTS, core), 201)
+
+    def selected(selector: str, path: str = EVENTS) -> list[str]:
+        listed = _ok(http.get(path, params={"fieldSelector": selector}))
+        return sorted(item["metadata"]["name"] for item in listed["items"])
+
+    assert selected("regarding.name=selected") == ["sel-pod", "sel-web"]
+    assert selected("regarding.kind=Deployment,regarding.name=selected") == ["sel-web"]
+    assert selected("regarding.kind!=Deployment,regarding.name=selected") == ["sel-pod"]
+    assert selected("reportingController=sel-controller") == ["sel-web"]
+    assert selected("reason=SelPulled") == ["sel-pod"]
+    assert selected("source=sel-kubelet") == ["sel-pod"]
+    assert selected("source=sel-controller") == ["sel-web"]
+    assert selected("source=sel-kubelet", CORE_EVENTS) == ["sel-pod"], "the same derived field"
+    assert "sel-web" in selected("type=Normal,metadata.namespace=default")
+    for label in ("involvedObject.name", "reportingComponent", "note"):
+        refused = http.get(EVENTS, params={"fieldSelector": f"{label}=web"})
+        assert refused.status_code == 400, refused.text
+        assert refused.json()["message"] == f"field label not supported: {label}"
+    core_refused = http.get(CORE_EVENTS, params={"fieldSelector": "regarding.name=web"})
+    assert core_refused.json()["message"] == "field label not supported: regarding.name"
+
+    pods = "regarding.kind=Pod,regarding.name=selected"
+    params = {"watch": "1", "fieldSelector": pods, "timeoutSeconds": "1"}
+    with http.get(EVENTS, params=params, stream=True) as response:
+        watched = [json.loads(line) for line in response.iter_lines() if line]
+    assert [event["object"]["metadata"]["name"] for event in watched] == ["sel-pod"]
+
+    binary = find_kubectl("1.33")
+    if binary is None:
+        pytest.skip("kubectl.1.33 is not installed beside the image's kubectl")
+    kubectl = Kubectl(
+        binary, apiserver.kubeconfigs["upstream"], tmp_path_factory.mktemp("sel"), "default"
+    )
+    deployments = "--field-selector=regarding.kind=Deployment,regarding.name=selected"
+    names = kubectl.run("get", "events.events.k8s.io", deployments, "-o", "name")
+    assert names.stdout.split() == ["event.events.k8s.io/sel-web"]
+    shown = kubectl.run("events", "--for=pod/selected")  # involvedObject.* on core v1
+    assert "SelPulled" in shown.stdout
+    assert "SelScaled" not in shown.stdout
