@@ -517,11 +517,15 @@ class ObjectAPI:
         *,
         dry_run: bool = False,
     ) -> dict[str, Any]:
-        """DELETE; a dry run answers with the object as it stands and changes nothing."""
-        if dry_run:
-            return self.get(path)
-        policy = deletion_policy(options, query or {})
+        """DELETE; a dry run answers with the object as it stands (a Pod as the DELETE would
+        mark it) and changes nothing."""
         grace = requested_grace(options, query or {})
+        if dry_run:
+            current = self.get(path)
+            if path.resource_type.key in GRACEFUL_KEYS:
+                return begin(current, grace, utc_now()).marked or current
+            return current
+        policy = deletion_policy(options, query or {})
         old = self.get(path)
         preconditions = (options or {}).get("preconditions") or {}
         if not isinstance(preconditions, dict):

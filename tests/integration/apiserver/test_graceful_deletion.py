@@ -85,6 +85,10 @@ def test_a_scheduled_pod_is_marked_and_stays_until_a_delete_with_period_zero(
     created = _ok(upstream.post(PODS, _pod("graceful", grace=45)), 201)
     watch = Watch(upstream, "graceful", created["metadata"]["resourceVersion"])
 
+    rehearsed = _ok(upstream.delete(f"{PODS}/graceful", params={"dryRun": "All"}))
+    assert rehearsed["metadata"]["deletionGracePeriodSeconds"] == 45, "answered as it would be"
+    assert "deletionTimestamp" not in _ok(upstream.get(f"{PODS}/graceful"))["metadata"]
+
     marked = _ok(upstream.delete(f"{PODS}/graceful"))
     meta = marked["metadata"]
     assert meta["deletionGracePeriodSeconds"] == 45, "the pod's terminationGracePeriodSeconds"
