@@ -46,6 +46,29 @@ def requested_grace(options: Mapping[str, Any] | None, query: Mapping[str, str])
         raise APIError(400, f"gracePeriodSeconds must be an integer, not {value!r}") from None
 
 
+def precondition_failed(
+    kind: str, group: str, name: str, field: str, given: str, recorded: str
+) -> APIError:
+    """``BeforeDelete``'s 409 for a DeleteOptions precondition (``UID`` or ``ResourceVersion``)
+    the object does not meet; its Conflict names the kind, not the resource."""
+    qualified = f"{kind}.{group}" if group else kind
+    consequence = (
+        "The object might have been deleted and then recreated"
+        if field == "UID"
+        else "The object might have been modified"
+    )
+    return APIError(
+        409,
+        f'Operation cannot be fulfilled on {qualified} "{name}": the {field} in the '
+        f"precondition ({given}) does not match the {field} in record ({recorded}). "
+        f"{consequence}",
+        reason="Conflict",
+        name=name,
+        kind=kind,
+        group=group,
+    )
+
+
 def pod_grace_period(pod: Mapping[str, Any], requested: int | None) -> int:
     """``CheckGracefulDelete``: the period a DELETE of ``pod`` grants."""
     spec = pod.get("spec") or {}

@@ -24,7 +24,13 @@ from pytest_syncer.apiserver.api.deletion import (
 )
 from pytest_syncer.apiserver.api.errors import APIError
 from pytest_syncer.apiserver.api.field_validation import check_types
-from pytest_syncer.apiserver.api.graceful import GRACEFUL_KEYS, begin, requested_grace, utc_now
+from pytest_syncer.apiserver.api.graceful import (
+    GRACEFUL_KEYS,
+    begin,
+    precondition_failed,
+    requested_grace,
+    utc_now,
+)
 from pytest_syncer.apiserver.api.kinds import immutable_field_errors, on_create, server_set
 from pytest_syncer.apiserver.api.kinds.namespaces import ROOT_CA_CONFIG_MAP, root_ca_config_map
 from pytest_syncer.apiserver.api.objects import (
@@ -531,19 +537,15 @@ class ObjectAPI:
         if not isinstance(preconditions, dict):
             raise APIError(400, "DeleteOptions.preconditions must be an object")
         metadata = old["metadata"]
+        kind, group, name = path.resource_type.kind, path.resource_type.group, path.name or ""
         uid = preconditions.get("uid")
         if uid is not None and uid != metadata.get("uid"):
-            raise APIError(
-                409,
-                f"Precondition failed: UID in precondition: {uid}, UID in object meta: "
-                f"{metadata.get('uid')}",
-                reason="Conflict",
-                name=path.name,
-                kind=path.resource_type.resource,
-            )
+            raise precondition_failed(kind, group, name, "UID", uid, metadata.get("uid", ""))
         expected = parse_revision(preconditions.get("resourceVersion"))
         if expected is not None and str(expected) != metadata["resourceVersion"]:
-            raise self._conflict(path)
+            recorded = metadata["resourceVersion"]
+            given = str(preconditions["resourceVersion"])
+            raise precondition_failed(kind, group, name, "ResourceVersion", given, recorded)
         return self._delete_object(self.key(path), old, policy, grace)
 
     def delete_collection(

@@ -231,3 +231,29 @@ def test_kubectl_shows_terminating_and_force_deletes(kubectl: Kubectl) -> None:
     missing = kubectl.run("get", "pod", name, check=False)
     assert missing.returncode != 0
     assert "NotFound" in missing.stderr
+
+
+def test_delete_preconditions_answer_before_delete_s_conflict(upstream: ClusterClient) -> None:
+    """``BeforeDelete`` checks DeleteOptions' preconditions first; its 409 names the kind."""
+    created = _ok(upstream.post(PODS, _pod("guarded", node=None)), 201)
+    wrong_uid = {"preconditions": {"uid": "not-it"}}
+    refused = upstream.delete(f"{PODS}/guarded", json=wrong_uid)
+    assert refused.status_code == 409
+    assert refused.json()["reason"] == "Conflict"
+    assert refused.json()["details"] == {"name": "guarded", "kind": "Pod"}
+    assert refused.json()["message"] == (
+        'Operation cannot be fulfilled on Pod "guarded": the UID in the precondition (not-it) '
+        f"does not match the UID in record ({created['metadata']['uid']}). The object might "
+        "have been deleted and then recreated"
+    )
+    stale = {"preconditions": {"resourceVersion": "1"}}
+    refused = upstream.delete(f"{PODS}/guarded", json=stale)
+    assert refused.status_code == 409
+    assert refused.json()["message"] == (
+        'Operation cannot be fulfilled on Pod "guarded": the ResourceVersion in the '
+        "precondition (1) does not match the ResourceVersion in record "
+        f"({created['metadata']['resourceVersion']}). The object might have been modified"
+    )
+    own = {"preconditions": {"uid": created["metadata"]["uid"]}}
+    _ok(upstream.delete(f"{PODS}/guarded", json=own))
+    assert upstream.get(f"{PODS}/guarded").status_code == 404
