@@ -259,9 +259,20 @@ class KubeClient(Lifetime, stop="close"):
         namespace: str | None = None,
         *,
         propagation: str = "Background",
+        grace_period_seconds: int | None = None,
+        uid: str | None = None,
     ) -> KubeObject | None:
-        """Delete; the server's answer (the object while finalizers hold it), None if gone."""
-        options = {"kind": "DeleteOptions", "apiVersion": "v1", "propagationPolicy": propagation}
+        """Delete; the server's answer (the object while finalizers or a grace period hold
+        it), None if gone. ``uid`` is a precondition (409 when the name holds another object)."""
+        options: dict[str, Any] = {
+            "kind": "DeleteOptions",
+            "apiVersion": "v1",
+            "propagationPolicy": propagation,
+        }
+        if grace_period_seconds is not None:
+            options["gracePeriodSeconds"] = grace_period_seconds
+        if uid is not None:
+            options["preconditions"] = {"uid": uid}
         try:
             return await self.request("DELETE", resource.path(namespace, name), body=options)
         except ApiError as error:

@@ -217,8 +217,10 @@ class Simulator(AsyncService):
             seen = self._seen.get(key)
             if seen is None or seen[0] != generation:
                 self._seen[key] = (generation, self._clock())
-            elif old is not None and (old["metadata"].get("labels") or {}) == (
-                metadata.get("labels") or {}
+            elif (
+                old is not None
+                and (old["metadata"].get("labels") or {}) == (metadata.get("labels") or {})
+                and not _terminating(obj)
             ):
                 return
             if self._controller is not None:
@@ -237,7 +239,7 @@ class Simulator(AsyncService):
             if service["metadata"].get("namespace", "") == namespace:
                 name = service["metadata"]["name"]
                 self._controller.enqueue(SimKey(cluster, SERVICES, namespace, name))
-        if change is Change.DELETED:
+        if change is Change.DELETED or _terminating(pod):
             for owner in pod["metadata"].get("ownerReferences") or []:
                 kind = owner.get("kind")
                 if owner.get("controller") and kind in POD_OWNERS and kind != "Job":
@@ -287,6 +289,9 @@ class Simulator(AsyncService):
         seen = self._seen.get(key)
         if obj is None or seen is None:
             return
+        if key.resource.kind == "Pod" and _terminating(obj):
+            await self._finish(key, obj)
+            return
         if self._controllers:
             await self._reconcile(key, obj)
         now = self._clock()
@@ -319,6 +324,23 @@ class Simulator(AsyncService):
         if simulated.next_change is not None and self._controller is not None:
             self._controller.enqueue(key, simulated.next_change + 0.001)
 
+    async def _finish(self, key: SimKey, pod: KubeObject) -> None:
+        """The kubelet's part of a graceful deletion: its containers stop at once, so it
+        deletes the Pod with a grace period of 0 and the Pod's uid as precondition (a Pod
+        created since under the same name is left alone)."""
+        client = self.clusters[key.cluster]
+        try:
+            await client.delete(
+                key.resource,
+                key.name,
+                key.namespace,
+                grace_period_seconds=0,
+                uid=pod["metadata"]["uid"],
+            )
+        except ApiError as error:
+            if not error.conflict:
+                raise
+
     async def _reconcile(self, key: SimKey, obj: KubeObject) -> None:
         """What the workload controllers make for ``obj`` (``workloads.py``)."""
         client = self.clusters[key.cluster]
@@ -329,6 +351,11 @@ class Simulator(AsyncService):
         elif key.resource.kind == "Service":
             pods = self._reflectors.get((key.cluster, SIMULATED_RESOURCES["pods"]))
             await reconcile_endpoints(client, obj, list(pods.objects()) if pods else [])
+
+
+def _terminating(pod: KubeObject) -> bool:
+    """A Pod a DELETE marked with a grace period: the kubelet is to stop it and remove it."""
+    return bool(pod["metadata"].get("deletionGracePeriodSeconds"))
 
 
 def applied_path(profiles_file: Path) -> Path:

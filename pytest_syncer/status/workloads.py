@@ -206,17 +206,15 @@ async def reconcile_pods(client: KubeClient, owner: KubeObject, kind: str = "Rep
         return
     selector = f"{JOB_NAME_LABEL}={metadata['name']}" if kind == "Job" else _selector(owner)
     listed = await client.list(PODS, namespace, label_selector=selector)
-    pods = [
-        pod
-        for pod in listed.get("items") or []
-        if _controlled_by(pod, owner) and not pod["metadata"].get("deletionTimestamp")
-    ]
+    controlled = [pod for pod in listed.get("items") or [] if _controlled_by(pod, owner)]
+    pods = [pod for pod in controlled if not pod["metadata"].get("deletionTimestamp")]
     wanted = _wanted_pods(owner, kind)
     template = (owner.get("spec") or {}).get("template") or {}
     if kind == "Job" and pods:
         return
     if kind == "StatefulSet":
-        present = {pod["metadata"]["name"] for pod in pods}
+        # A terminating Pod still holds its name: its ordinal comes back once it is gone.
+        present = {pod["metadata"]["name"] for pod in controlled}
         missing = [want for want in wanted if want[0] not in present]
         names = {want[0] for want in wanted}
         extra = [pod for pod in pods if pod["metadata"]["name"] not in names]

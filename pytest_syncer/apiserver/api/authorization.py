@@ -105,8 +105,11 @@ def _invalid(kind: str, errors: list[FieldError]) -> APIError:
     )
 
 
-def _spec(kind: str, body: dict[str, Any], *, about_others: bool) -> dict[str, Any]:
-    """The spec of an access review, checked as Kubernetes' authorization validation does."""
+def _spec(
+    kind: str, body: dict[str, Any], *, about_others: bool, more: tuple[FieldError, ...] = ()
+) -> dict[str, Any]:
+    """The spec of an access review, checked as Kubernetes' authorization validation does
+    (``more``: the kind's own errors, listed after the spec's)."""
     spec = body.get("spec")
     if not isinstance(spec, dict):
         spec = {}
@@ -120,6 +123,7 @@ def _spec(kind: str, body: dict[str, Any], *, about_others: bool) -> dict[str, A
         errors.append(invalid("spec.resourceAttributes", None, detail))
     if about_others and not spec.get("user") and not spec.get("groups"):
         errors.append(invalid("spec.user", "", "at least one of user or group must be specified"))
+    errors.extend(more)
     if errors:
         raise _invalid(kind, errors)
     return spec
@@ -173,6 +177,52 @@ def subject_access_review(
     spec = _spec("SubjectAccessReview", body, about_others=True)
     decision = _decision(_subject(spec, cluster), cluster, spec)
     return _review("SubjectAccessReview", AUTHORIZATION, spec, decision)
+
+
+def local_subject_access_review(
+    cluster: str, namespace: str, body: dict[str, Any]
+) -> dict[str, Any]:
+    """A SubjectAccessReview within ``namespace``: the same decision, asked by anyone who may
+    create objects there (``pkg/registry/authorization/localsubjectaccessreview`` and
+    ``ValidateLocalSubjectAccessReview`` in ``pkg/apis/authorization/validation``: metadata
+    empty but for the namespace, ``spec.resourceAttributes.namespace`` equal to it, no
+    ``nonResourceAttributes``). The namespace need not exist (NamespaceLifecycle admission
+    exempts this resource)."""
+    kind = "LocalSubjectAccessReview"
+    given = body.get("metadata")
+    metadata: dict[str, Any] = given if isinstance(given, dict) else {}
+    if metadata.get("namespace") not in (None, "", namespace):
+        raise APIError(
+            400,
+            "the namespace of the provided object does not match the namespace sent on the request",
+        )
+    errors = []
+    others = {
+        key: value
+        for key, value in metadata.items()
+        if key not in ("namespace", "managedFields") and value not in (None, "", {}, [])
+    }
+    if others:
+        errors.append(invalid("metadata", others, "must be empty except for namespace"))
+    given_spec = body.get("spec")
+    spec_in: dict[str, Any] = given_spec if isinstance(given_spec, dict) else {}
+    resource = spec_in.get("resourceAttributes")
+    if isinstance(resource, dict) and (resource.get("namespace") or "") != namespace:
+        errors.append(
+            invalid(
+                "spec.resourceAttributes.namespace",
+                resource.get("namespace") or "",
+                "must match metadata.namespace",
+            )
+        )
+    non_resource = spec_in.get("nonResourceAttributes")
+    if non_resource is not None:
+        detail = "disallowed on this kind of request"
+        errors.append(invalid("spec.nonResourceAttributes", non_resource, detail))
+    spec = _spec(kind, body, about_others=True, more=tuple(errors))
+    review = _review(kind, AUTHORIZATION, spec, _decision(_subject(spec, cluster), cluster, spec))
+    review["metadata"] = {"namespace": namespace, "creationTimestamp": None}
+    return review
 
 
 def self_subject_rules_review(

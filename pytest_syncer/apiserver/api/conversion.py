@@ -132,6 +132,23 @@ def hpa_to_v2(obj: Mapping[str, Any]) -> dict[str, Any]:
 
 
 #: Served (apiVersion, kind) -> (stored (group, version, resource), to storage, from storage).
+#: Field labels of a converted version and the stored object's field each selects
+#: (``AddFieldLabelConversionsForEvent`` in ``pkg/apis/events/v1/conversion.go``); the
+#: version's other selectable labels (``reason``, ``type``, ``source``, ``metadata.*``) are
+#: the stored ones.
+FIELD_LABELS: dict[tuple[str, str], dict[str, str]] = {
+    ("events.k8s.io/v1", "Event"): {
+        "regarding.kind": "involvedObject.kind",
+        "regarding.namespace": "involvedObject.namespace",
+        "regarding.name": "involvedObject.name",
+        "regarding.uid": "involvedObject.uid",
+        "regarding.apiVersion": "involvedObject.apiVersion",
+        "regarding.resourceVersion": "involvedObject.resourceVersion",
+        "regarding.fieldPath": "involvedObject.fieldPath",
+        "reportingController": "reportingComponent",
+    },
+}
+
 CONVERSIONS: dict[tuple[str, str], tuple[tuple[str, str, str], Convert, Convert]] = {
     ("events.k8s.io/v1", "Event"): (("", "v1", "events"), event_to_core, event_from_core),
     ("autoscaling/v1", "HorizontalPodAutoscaler"): (

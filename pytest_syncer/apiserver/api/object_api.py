@@ -24,6 +24,13 @@ from pytest_syncer.apiserver.api.deletion import (
 )
 from pytest_syncer.apiserver.api.errors import APIError
 from pytest_syncer.apiserver.api.field_validation import check_types
+from pytest_syncer.apiserver.api.graceful import (
+    GRACEFUL_KEYS,
+    begin,
+    precondition_failed,
+    requested_grace,
+    utc_now,
+)
 from pytest_syncer.apiserver.api.kinds import immutable_field_errors, on_create, server_set
 from pytest_syncer.apiserver.api.kinds.namespaces import ROOT_CA_CONFIG_MAP, root_ca_config_map
 from pytest_syncer.apiserver.api.objects import (
@@ -436,22 +443,7 @@ class ObjectAPI:
     ) -> dict[str, Any]:
         """Server-side apply: merge ``config`` as ``options.field_manager``; create if absent."""
         resource_type = path.resource_type
-        if not isinstance(config, dict):
-            raise APIError(400, "an apply patch must be an object")
-        for field in ("apiVersion", "kind"):
-            if not config.get(field):
-                raise APIError(400, f"{field} must be set in an apply patch")
-        self._check_type(resource_type, config)
-        metadata = self._metadata(config)
-        if metadata.get("name") not in (None, path.name):
-            raise APIError(
-                400,
-                f"the name of the object ({metadata.get('name')}) does not match the name on "
-                f"the URL ({path.name})",
-            )
-        if path.namespace is not None:
-            self._namespace_for(path, metadata)
-        expected = parse_revision(metadata.get("resourceVersion"))
+        expected = self._apply_config(path, config)
         old = self.store.get(self.key(path))
         subresource = path.subresource or ""
         if old is None:
@@ -470,7 +462,56 @@ class ObjectAPI:
             force=options.force,
             subresource=subresource,
         )
-        return self._replace(path, old, merged, expected, options)
+        return self._replace(path, old, merged, expected, options, applied=True)
+
+    def apply_converted(
+        self,
+        path: ResourcePath,
+        storage_path: ResourcePath,
+        config: Any,
+        options: WriteOptions,
+        to_served: Callable[[dict[str, Any]], dict[str, Any]],
+        to_storage: Callable[[dict[str, Any]], dict[str, Any]],
+    ) -> tuple[dict[str, Any], bool]:
+        """Server-side apply through a converted version (``api/conversion.py``), and whether
+        it created the object: the stored object is converted to ``path``'s version, ``config``
+        applied to that view (ownership recorded under the request's apiVersion, as the real
+        field manager records it), and the result converted back and stored."""
+        expected = self._apply_config(path, config)
+        old = self.store.get(self.key(storage_path))
+        live = to_served(old) if old is not None else None
+        merged = ownership.apply(
+            path.resource_type,
+            live,
+            config,
+            manager=options.field_manager,
+            force=options.force,
+        )
+        merged["metadata"] = {**merged["metadata"], "name": path.name}
+        stored = to_storage(merged)
+        if old is None:
+            return self.create(storage_path, stored, options), True
+        return self._replace(storage_path, old, stored, expected, options, applied=True), False
+
+    def _apply_config(self, path: ResourcePath, config: Any) -> int | None:
+        """An apply configuration's checks (an object of the URL's type, name and namespace);
+        the resourceVersion it expects, if any."""
+        if not isinstance(config, dict):
+            raise APIError(400, "an apply patch must be an object")
+        for field in ("apiVersion", "kind"):
+            if not config.get(field):
+                raise APIError(400, f"{field} must be set in an apply patch")
+        self._check_type(path.resource_type, config)
+        metadata = self._metadata(config)
+        if metadata.get("name") not in (None, path.name):
+            raise APIError(
+                400,
+                f"the name of the object ({metadata.get('name')}) does not match the name on "
+                f"the URL ({path.name})",
+            )
+        if path.namespace is not None:
+            self._namespace_for(path, metadata)
+        return parse_revision(metadata.get("resourceVersion"))
 
     def delete(
         self,
@@ -480,29 +521,30 @@ class ObjectAPI:
         *,
         dry_run: bool = False,
     ) -> dict[str, Any]:
-        """DELETE; a dry run answers with the object as it stands and changes nothing."""
+        """DELETE; a dry run answers with the object as it stands (a Pod as the DELETE would
+        mark it) and changes nothing."""
+        grace = requested_grace(options, query or {})
         if dry_run:
-            return self.get(path)
+            current = self.get(path)
+            if path.resource_type.key in GRACEFUL_KEYS:
+                return begin(current, grace, utc_now()).marked or current
+            return current
         policy = deletion_policy(options, query or {})
         old = self.get(path)
         preconditions = (options or {}).get("preconditions") or {}
         if not isinstance(preconditions, dict):
             raise APIError(400, "DeleteOptions.preconditions must be an object")
         metadata = old["metadata"]
+        kind, group, name = path.resource_type.kind, path.resource_type.group, path.name or ""
         uid = preconditions.get("uid")
         if uid is not None and uid != metadata.get("uid"):
-            raise APIError(
-                409,
-                f"Precondition failed: UID in precondition: {uid}, UID in object meta: "
-                f"{metadata.get('uid')}",
-                reason="Conflict",
-                name=path.name,
-                kind=path.resource_type.resource,
-            )
+            raise precondition_failed(kind, group, name, "UID", uid, metadata.get("uid", ""))
         expected = parse_revision(preconditions.get("resourceVersion"))
         if expected is not None and str(expected) != metadata["resourceVersion"]:
-            raise self._conflict(path)
-        return self._delete_object(self.key(path), old, policy)
+            recorded = metadata["resourceVersion"]
+            given = str(preconditions["resourceVersion"])
+            raise precondition_failed(kind, group, name, "ResourceVersion", given, recorded)
+        return self._delete_object(self.key(path), old, policy, grace)
 
     def delete_collection(
         self,
@@ -517,6 +559,7 @@ class ObjectAPI:
         if dry_run:
             return self.list_objects(path, selection)
         policy = deletion_policy(options, query or {})
+        grace = requested_grace(options, query or {})
         deleted = []
         for obj in self.list_objects(path, selection):
             metadata = obj["metadata"]
@@ -526,7 +569,7 @@ class ObjectAPI:
                 metadata.get("namespace", ""),
                 metadata["name"],
             )
-            deleted.append(self._delete_object(key, obj, policy))
+            deleted.append(self._delete_object(key, obj, policy, grace))
         return deleted
 
     # Helpers.
@@ -538,7 +581,12 @@ class ObjectAPI:
         new: dict[str, Any],
         expected: int | None,
         options: WriteOptions = DEFAULT_WRITE,
+        *,
+        applied: bool = False,
     ) -> dict[str, Any]:
+        """Store an update of ``old``; ``applied``: ``new`` comes from server-side apply, whose
+        ``managedFields`` already say who owns what (recording it again as an Update would
+        hand the applied fields to an Update entry)."""
         resource_type = path.resource_type
         if path.subresource == "status":
             obj = prepare_status_update(new, old)
@@ -551,13 +599,14 @@ class ObjectAPI:
                 changed = immutable_field_errors(resource_type.group, resource_type.kind, obj, old)
                 if changed:
                     raise self._invalid(resource_type, obj, changed)
-        obj = ownership.record_write(
-            resource_type,
-            old,
-            obj,
-            manager=options.field_manager,
-            subresource=path.subresource or "",
-        )
+        if not applied:
+            obj = ownership.record_write(
+                resource_type,
+                old,
+                obj,
+                manager=options.field_manager,
+                subresource=path.subresource or "",
+            )
         obj = self._conform(resource_type, obj)
         self._validate(resource_type, obj)
         key = self.key(path)
@@ -601,7 +650,11 @@ class ObjectAPI:
             self.store.update(key, updated)
 
     def _delete_object(
-        self, key: ObjectKey, old: dict[str, Any], policy: Policy = Policy.BACKGROUND
+        self,
+        key: ObjectKey,
+        old: dict[str, Any],
+        policy: Policy = Policy.BACKGROUND,
+        grace: int | None = None,
     ) -> dict[str, Any]:
         metadata = old["metadata"]
         if key.resource == NAMESPACE_KEY:
@@ -612,6 +665,18 @@ class ObjectAPI:
         added = finalizer_for(policy)
         if added is not None and added not in finalizers and not metadata.get("deletionTimestamp"):
             finalizers.append(added)
+        if key.resource in GRACEFUL_KEYS:
+            step = begin(old, grace, utc_now())
+            if step.pending:
+                return old
+            if step.marked is not None:
+                marked = step.marked
+                if finalizers:
+                    marked["metadata"]["finalizers"] = finalizers
+                stored = self.store.update(key, marked).object
+                if finalizers or step.period > 0:
+                    return stored
+                return self._release(key, stored)
         if finalizers:
             if metadata.get("deletionTimestamp"):
                 return old

@@ -144,6 +144,11 @@ def mark_deleting(old: dict[str, Any]) -> dict[str, Any]:
 
 
 def is_releasable(obj: dict[str, Any]) -> bool:
-    """Deleting and no finalizer left: the object goes away now."""
+    """Deleting, no finalizer left and no grace period running (``ShouldDeleteDuringUpdate``):
+    the object goes away now."""
     metadata = obj.get("metadata") or {}
-    return bool(metadata.get("deletionTimestamp")) and not metadata.get("finalizers")
+    return (
+        bool(metadata.get("deletionTimestamp"))
+        and not metadata.get("finalizers")
+        and not metadata.get("deletionGracePeriodSeconds")
+    )

@@ -108,9 +108,9 @@ def _served(
     )
 
 
-def _review(group: str, resource: str, kind: str) -> ResourceType:
+def _review(group: str, resource: str, kind: str, namespaced: bool = False) -> ResourceType:
     """A review: created and answered, never stored."""
-    return ResourceType(group, "v1", resource, kind, False, verbs=("create",), stored=False)
+    return ResourceType(group, "v1", resource, kind, namespaced, verbs=("create",), stored=False)
 
 
 ALL = ("all",)
@@ -134,6 +134,21 @@ EVENT_FIELDS = (
     "involvedObject.fieldPath",
     "reason",
     "reportingComponent",
+    "source",
+    "type",
+)
+#: events.k8s.io/v1's labels (``pkg/apis/events/v1/conversion.go``): ``regarding.*`` and
+#: ``reportingController`` for the core ones (``api/conversion.py`` maps them), which it refuses.
+EVENTS_V1_FIELDS = (
+    "regarding.kind",
+    "regarding.namespace",
+    "regarding.name",
+    "regarding.uid",
+    "regarding.apiVersion",
+    "regarding.resourceVersion",
+    "regarding.fieldPath",
+    "reason",
+    "reportingController",
     "source",
     "type",
 )
@@ -238,7 +253,14 @@ BUILTIN_TYPES: tuple[ResourceType, ...] = (
         sub=STATUS,
         categories=ALL,
     ),
-    _served("events.k8s.io/v1", "events", "Event", short=("ev",), storage="core/events"),
+    _served(
+        "events.k8s.io/v1",
+        "events",
+        "Event",
+        short=("ev",),
+        fields=EVENTS_V1_FIELDS,
+        storage="core/events",
+    ),
     _served("apps/v1", "controllerrevisions", "ControllerRevision"),
     _served("storage.k8s.io/v1", "storageclasses", "StorageClass", False, short=("sc",)),
     _served(
@@ -254,6 +276,7 @@ BUILTIN_TYPES: tuple[ResourceType, ...] = (
     _review("authorization.k8s.io", "selfsubjectaccessreviews", "SelfSubjectAccessReview"),
     _review("authorization.k8s.io", "selfsubjectrulesreviews", "SelfSubjectRulesReview"),
     _review("authorization.k8s.io", "subjectaccessreviews", "SubjectAccessReview"),
+    _review("authorization.k8s.io", "localsubjectaccessreviews", "LocalSubjectAccessReview", True),
 )
 
 

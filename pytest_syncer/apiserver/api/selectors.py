@@ -452,8 +452,15 @@ class FieldSelector:
         return ",".join(str(requirement) for requirement in self.requirements)
 
 
-def parse_field_selector(text: str, supported: Collection[str] = DEFAULT_FIELDS) -> FieldSelector:
-    """Parse a ``fieldSelector``; a field outside ``supported`` is refused as the server does."""
+def parse_field_selector(
+    text: str,
+    supported: Collection[str] = DEFAULT_FIELDS,
+    aliases: Mapping[str, str] | None = None,
+) -> FieldSelector:
+    """Parse a ``fieldSelector``; a field outside ``supported`` is refused as the server does.
+    ``aliases`` maps a served version's labels to the stored object's fields (the field label
+    conversion of a converted version: ``regarding.name`` is a core Event's
+    ``involvedObject.name``)."""
     requirements = []
     for part in _split_unescaped(text, ","):
         if not part:
@@ -465,12 +472,19 @@ def parse_field_selector(text: str, supported: Collection[str] = DEFAULT_FIELDS)
         value = unescape_field_value(raw_value)
         if field not in supported:
             raise SelectorError(f"field label not supported: {field}")
+        field = (aliases or {}).get(field, field)
         requirements.append(FieldRequirement(field, operator == "!=", value))
     return FieldSelector(tuple(sorted(set(requirements), key=str)))
 
 
 def field_value(obj: Mapping[str, Any], path: str) -> str:
-    """The value at a dotted path as the server's field sets hold it: a string, "" when absent."""
+    """The value at a dotted path as the server's field sets hold it: a string, "" when absent.
+
+    ``source`` is an Event's only derived field (``pkg/registry/core/event/strategy.go``
+    ``ToSelectableFields``): ``source.component``, else ``reportingComponent``."""
+    if path == "source":
+        component = field_value(obj, "source.component")
+        return component or field_value(obj, "reportingComponent")
     current: Any = obj
     for segment in path.split("."):
         if not isinstance(current, Mapping) or segment not in current:

@@ -17,7 +17,7 @@ import orjson
 from aiohttp import web
 
 from pytest_syncer.apiserver.api import authorization
-from pytest_syncer.apiserver.api.conversion import CONVERSIONS
+from pytest_syncer.apiserver.api.conversion import CONVERSIONS, FIELD_LABELS
 from pytest_syncer.apiserver.api.errors import APIError
 from pytest_syncer.apiserver.api.field_validation import check_fields
 from pytest_syncer.apiserver.api.kinds.deletion import delete_answer
@@ -384,17 +384,16 @@ class APIServerApp:
         """A write to a type served from another's objects: converted to the stored version,
         written there (a patch applies to the served version's view of the object)."""
         served = path.resource_type
-        stored, to_storage, _ = CONVERSIONS[(served.api_version, served.kind)]
+        stored, to_storage, to_served = CONVERSIONS[(served.api_version, served.kind)]
         storage_path = dataclasses.replace(path, resource_type=self.registry.require(*stored))
         if verb == "create":
             return self.api.create(storage_path, to_storage(body), options), 201
         if verb == "patch":
             if content_type == APPLY_PATCH:
-                raise APIError(
-                    415,
-                    f"server-side apply is not supported for {served.resource} in "
-                    f"{served.api_version}; apply to the stored version or use another patch",
+                result, created = self.api.apply_converted(
+                    path, storage_path, body, options, to_served, to_storage
                 )
+                return result, 201 if created else 200
             current = _served(served, self.api.get(storage_path))
             body = patch_document(current, content_type, body, served.api_version, served.kind)
             metadata = body.setdefault("metadata", {})
@@ -413,6 +412,9 @@ class APIServerApp:
         assert path.cluster is not None
         if resource == "selfsubjectreviews":
             return authorization.self_subject_review(identity, path.cluster)
+        if resource == "localsubjectaccessreviews":
+            namespace = path.namespace or ""
+            return authorization.local_subject_access_review(path.cluster, namespace, body)
         answer = {
             "selfsubjectaccessreviews": authorization.self_subject_access_review,
             "subjectaccessreviews": authorization.subject_access_review,
@@ -483,7 +485,11 @@ class APIServerApp:
             fields = query.get("fieldSelector")
             return Selection(
                 labels=parse_label_selector(labels) if labels else None,
-                fields=parse_field_selector(fields, resource_type.selectable_fields)
+                fields=parse_field_selector(
+                    fields,
+                    resource_type.selectable_fields,
+                    FIELD_LABELS.get((resource_type.api_version, resource_type.kind)),
+                )
                 if fields
                 else None,
             )

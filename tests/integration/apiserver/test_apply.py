@@ -122,3 +122,17 @@ def test_updates_record_their_manager_and_take_fields_over(upstream: ClusterClie
     created = upstream.post(CONFIGMAPS, _config_map("by-agent", k="v"))
     (entry,) = created.json()["metadata"]["managedFields"]
     assert (entry["manager"], entry["operation"]) == ("python-requests", "Update")
+
+
+def test_an_apply_that_changes_a_value_keeps_its_apply_entry(upstream: ClusterClient) -> None:
+    """Changing an applied value is still the manager's Apply: its entry keeps the field and
+    no Update entry appears (kube-apiserver records an apply only as the Apply operation,
+    ``k8s.io/apiserver/pkg/endpoints/handlers/fieldmanager``), even when both applies fall
+    within one second, so that the entry's time does not tell them apart."""
+    path = f"{CONFIGMAPS}/re-applied"
+    for value in ("1", "2", "3"):
+        answer = _apply(upstream, path, _config_map("re-applied", a=value), fieldManager="m")
+        assert answer.status_code in (200, 201), answer.text
+    owners = _owners(answer.json())
+    assert owners == {("m", "Apply"): {"f:data": {"f:a": {}}}}
+    assert answer.json()["data"] == {"a": "3"}

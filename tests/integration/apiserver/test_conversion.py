@@ -96,10 +96,6 @@ def test_an_events_k8s_io_event_is_a_core_event(http: ClusterClient) -> None:
     assert _ok(http.get(f"{CORE_EVENTS}/new-style"))["series"]["count"] == 2
     noted = _ok(http.patch(f"{EVENTS}/new-style", {"note": "synced to 4 targets"}, MERGE))
     assert noted["note"] == "synced to 4 targets"
-    apply = http.patch(
-        f"{EVENTS}/new-style", new, "application/apply-patch+yaml", params={"fieldManager": "t"}
-    )
-    assert apply.status_code == 415
     # Events' registry does not return the deleted object: the answer is a Success Status.
     deleted = _ok(http.delete(f"{EVENTS}/new-style"))
     assert (deleted["kind"], deleted["status"]) == ("Status", "Success")
@@ -208,3 +204,187 @@ def test_official_client_and_kubectl_read_both_versions(
     assert shown["note"] == "from the typed client"
     rows = kubectl.run("get", "events.events.k8s.io").stdout
     assert "from the typed client" in rows
+
+
+APPLY = "application/apply-patch+yaml"
+
+
+def _managers(obj: dict[str, Any]) -> list[tuple[str, str, str]]:
+    return [
+        (entry["manager"], entry["operation"], entry["apiVersion"])
+        for entry in obj["metadata"].get("managedFields") or []
+    ]
+
+
+def test_server_side_apply_through_events_k8s_io(http: ClusterClient) -> None:
+    """Apply to the converted version: the configuration is applied to the events.k8s.io view
+    of the stored core Event and stored back; ownership is recorded with the request's
+    apiVersion, as kube-apiserver's field manager records it (``managedFields[].apiVersion``:
+    "the API version of the resource this field set applies to",
+    ``k8s.io/apimachinery/pkg/apis/meta/v1/types.go`` ``ManagedFieldsEntry``)."""
+    config = {
+        "apiVersion": "events.k8s.io/v1",
+        "kind": "Event",
+        "metadata": {"name": "applied"},
+        "eventTime": "2026-01-01T00:00:00.000000Z",
+        "reportingController": "example.com/syncer",
+        "reportingInstance": "syncer-1",
+        "action": "Sync",
+        "reason": "Synced",
+        "regarding": {"kind": "Deployment", "name": "web", "namespace": "default"},
+        "note": "first",
+        "type": "Normal",
+    }
+    params = {"fieldManager": "syncer"}
+    created = http.patch(f"{EVENTS}/applied", config, APPLY, params=params)
+    assert created.status_code == 201, created.text
+    assert created.json()["note"] == "first"
+    assert _managers(created.json()) == [("syncer", "Apply", "events.k8s.io/v1")]
+    core = _ok(http.get(f"{CORE_EVENTS}/applied"))
+    assert (core["message"], core["involvedObject"]["name"]) == ("first", "web")
+
+    again = _ok(http.patch(f"{EVENTS}/applied", {**config, "note": "second"}, APPLY, params=params))
+    assert again["note"] == "second"
+    assert _ok(http.get(f"{CORE_EVENTS}/applied"))["message"] == "second"
+    same = _ok(http.patch(f"{EVENTS}/applied", {**config, "note": "second"}, APPLY, params=params))
+    assert same["metadata"]["resourceVersion"] == again["metadata"]["resourceVersion"]
+
+    rival = {**config, "note": "rival"}
+    conflict = http.patch(f"{EVENTS}/applied", rival, APPLY, params={"fieldManager": "other"})
+    assert conflict.status_code == 409, conflict.text
+    assert conflict.json()["details"]["causes"][0]["field"] == ".note"
+    forced = http.patch(
+        f"{EVENTS}/applied", rival, APPLY, params={"fieldManager": "other", "force": "true"}
+    )
+    assert _ok(forced)["note"] == "rival"
+    assert _ok(http.get(f"{CORE_EVENTS}/applied"))["message"] == "rival"
+
+
+def test_server_side_apply_through_autoscaling_v1(http: ClusterClient) -> None:
+    config: dict[str, Any] = {
+        "apiVersion": "autoscaling/v1",
+        "kind": "HorizontalPodAutoscaler",
+        "metadata": {"name": "applied"},
+        "spec": {
+            "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "web"},
+            "maxReplicas": 4,
+            "targetCPUUtilizationPercentage": 50,
+        },
+    }
+    params = {"fieldManager": "scaler"}
+    created = http.patch(f"{HPA_V1}/applied", config, APPLY, params=params)
+    assert created.status_code == 201, created.text
+    assert _managers(created.json()) == [("scaler", "Apply", "autoscaling/v1")]
+    stored = _ok(http.get(f"{HPA_V2}/applied"))
+    target = stored["spec"]["metrics"][0]["resource"]["target"]
+    assert target == {"type": "Utilization", "averageUtilization": 50}
+    config["spec"]["maxReplicas"] = 6
+    _ok(http.patch(f"{HPA_V1}/applied", config, APPLY, params=params))
+    assert _ok(http.get(f"{HPA_V2}/applied"))["spec"]["maxReplicas"] == 6
+
+
+def test_kubectl_apply_server_side_to_events_k8s_io(
+    apiserver: BackgroundAPIServer, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    binary = find_kubectl("1.33")
+    if binary is None:
+        pytest.skip("kubectl.1.33 is not installed beside the image's kubectl")
+    kubectl = Kubectl(
+        binary, apiserver.kubeconfigs["upstream"], tmp_path_factory.mktemp("ssa"), "default"
+    )
+    manifest = {
+        "apiVersion": "events.k8s.io/v1",
+        "kind": "Event",
+        "metadata": {"name": "by-kubectl"},
+        "eventTime": "2026-01-01T00:00:00.000000Z",
+        "reportingController": "example.com/kubectl",
+        "reportingInstance": "k-1",
+        "action": "Apply",
+        "reason": "Applied",
+        "regarding": {"kind": "Pod", "name": "p", "namespace": "default"},
+        "note": "applied by kubectl",
+        "type": "Normal",
+    }
+    text = json.dumps(manifest)
+    first = kubectl.run("apply", "--server-side", "-f", "-", stdin=text)
+    assert "serverside-applied" in first.stdout
+    shown = json.loads(
+        kubectl.run(
+            "get", "events.v1.events.k8s.io", "by-kubectl", "-o", "json", "--show-managed-fields"
+        ).stdout
+    )
+    assert _managers(shown) == [("kubectl", "Apply", "events.k8s.io/v1")]
+    assert shown["note"] == "applied by kubectl"
+    second = kubectl.run("apply", "--server-side", "-f", "-", stdin=text)
+    assert "serverside-applied" in second.stdout
+
+
+def test_events_k8s_io_field_selectors(
+    http: ClusterClient, apiserver: BackgroundAPIServer, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """events.k8s.io/v1's field labels are its own (``AddFieldLabelConversionsForEvent``,
+    ``pkg/apis/events/v1/conversion.go``): ``regarding.*`` and ``reportingController`` select
+    the core Event's ``involvedObject.*`` and ``reportingComponent``, ``reason``, ``type`` and
+    ``source`` (``source.component``, else ``reportingComponent``:
+    ``pkg/registry/core/event/strategy.go`` ``ToSelectableFields``) are shared, and any other
+    label, the core spellings included, is the server's 400 "field label not supported"."""
+    for name, api_version, kind, reason, component in [
+        ("sel-web", "apps/v1", "Deployment", "SelScaled", "sel-controller"),
+        ("sel-pod", "v1", "Pod", "SelPulled", ""),
+    ]:
+        core: dict[str, Any] = {
+            "metadata": {"name": name},
+            "involvedObject": {
+                "apiVersion": api_version,
+                "kind": kind,
+                "name": "selected",
+                "namespace": "default",
+            },
+            "reason": reason,
+            "message": "m",
+            "type": "Normal",
+        }
+        if component:
+            core["reportingComponent"] = component
+        else:
+            core["source"] = {"component": "sel-kubelet"}
+        _ok(http.post(CORE_EVENTS, core), 201)
+
+    def selected(selector: str, path: str = EVENTS) -> list[str]:
+        listed = _ok(http.get(path, params={"fieldSelector": selector}))
+        return sorted(item["metadata"]["name"] for item in listed["items"])
+
+    assert selected("regarding.name=selected") == ["sel-pod", "sel-web"]
+    assert selected("regarding.kind=Deployment,regarding.name=selected") == ["sel-web"]
+    assert selected("regarding.kind!=Deployment,regarding.name=selected") == ["sel-pod"]
+    assert selected("reportingController=sel-controller") == ["sel-web"]
+    assert selected("reason=SelPulled") == ["sel-pod"]
+    assert selected("source=sel-kubelet") == ["sel-pod"]
+    assert selected("source=sel-controller") == ["sel-web"]
+    assert selected("source=sel-kubelet", CORE_EVENTS) == ["sel-pod"], "the same derived field"
+    assert "sel-web" in selected("type=Normal,metadata.namespace=default")
+    for label in ("involvedObject.name", "reportingComponent", "note"):
+        refused = http.get(EVENTS, params={"fieldSelector": f"{label}=web"})
+        assert refused.status_code == 400, refused.text
+        assert refused.json()["message"] == f"field label not supported: {label}"
+    core_refused = http.get(CORE_EVENTS, params={"fieldSelector": "regarding.name=web"})
+    assert core_refused.json()["message"] == "field label not supported: regarding.name"
+
+    pods = "regarding.kind=Pod,regarding.name=selected"
+    params = {"watch": "1", "fieldSelector": pods, "timeoutSeconds": "1"}
+    with http.get(EVENTS, params=params, stream=True) as response:
+        watched = [json.loads(line) for line in response.iter_lines() if line]
+    assert [event["object"]["metadata"]["name"] for event in watched] == ["sel-pod"]
+
+    binary = find_kubectl("1.33")
+    if binary is None:
+        pytest.skip("kubectl.1.33 is not installed beside the image's kubectl")
+    kubectl = Kubectl(
+        binary, apiserver.kubeconfigs["upstream"], tmp_path_factory.mktemp("sel"), "default"
+    )
+    deployments = "--field-selector=regarding.kind=Deployment,regarding.name=selected"
+    names = kubectl.run("get", "events.events.k8s.io", deployments, "-o", "name")
+    assert names.stdout.split() == ["event.events.k8s.io/sel-web"]
+    shown = kubectl.run("events", "--for=pod/selected")  # involvedObject.* on core v1
+    assert "SelPulled" in shown.stdout
+    assert "SelScaled" not in shown.stdout

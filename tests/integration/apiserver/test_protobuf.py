@@ -174,6 +174,25 @@ def test_verbose_kubectl_shows_protobuf_both_ways(kubectl: Kubectl) -> None:
     assert f"Accept: {MEDIA_TYPE},application/json" in logged
 
 
+def test_kubectl_get_raw_cannot_ask_for_protobuf(kubectl: Kubectl) -> None:
+    """``kubectl get --raw`` has no way to set Accept: it sends ``application/json, */*``
+    (``application/cbor, */*`` with client-go's ``KUBE_FEATURE_ClientsAllowCBOR`` and
+    ``ClientsPreferCBOR`` gates, 1.32+), and both negotiate JSON here, as on a real server
+    without CBOR. ``--raw`` takes the path as given, so it names the cluster. So a protobuf GET
+    is tested with raw HTTP (below), not with kubectl."""
+    path = f"/clusters/{kubectl.kubeconfig.stem}/api/v1/namespaces/default"
+    plain = kubectl.run("get", "--raw", path, "-v=8")
+    assert "Accept: application/json, */*" in plain.stderr
+    assert orjson.loads(plain.stdout)["kind"] == "Namespace"
+    if kubectl.version < (1, 32):
+        return
+    gates = {"KUBE_FEATURE_ClientsAllowCBOR": "true", "KUBE_FEATURE_ClientsPreferCBOR": "true"}
+    cbor = kubectl.run("get", "--raw", path, "-v=8", env=gates)
+    assert "Accept: application/cbor, */*" in cbor.stderr
+    assert orjson.loads(cbor.stdout)["kind"] == "Namespace"
+    assert MEDIA_TYPE not in plain.stderr + cbor.stderr
+
+
 def test_get_list_and_errors_in_protobuf(upstream: ClusterClient) -> None:
     upstream.post(CONFIGMAPS, {"metadata": {"name": "plain"}, "data": {"k": "v"}})
     as_json = upstream.get(f"{CONFIGMAPS}/plain").json()

@@ -272,3 +272,79 @@ def test_official_client_reviews_and_token_requests(apiserver: BackgroundAPIServ
     token = issued.status.token
     assert token is not None
     assert _client(apiserver, "target-1", token).get("/api/v1/pods").status_code == 200
+
+
+def _lsar(namespace: str) -> str:
+    return f"/apis/authorization.k8s.io/v1/namespaces/{namespace}/localsubjectaccessreviews"
+
+
+def test_local_subject_access_reviews_answer_within_their_namespace(
+    apiserver: BackgroundAPIServer,
+) -> None:
+    """LocalSubjectAccessReview (``pkg/registry/authorization/localsubjectaccessreview``, with
+    ``ValidateLocalSubjectAccessReview`` of ``pkg/apis/authorization/validation``): the
+    SubjectAccessReview decision, asked in a namespace by anyone who may create there, its
+    ``resourceAttributes.namespace`` equal to the URL's (a 422 otherwise), no non-resource
+    attributes, and a 400 for a body naming another namespace."""
+    target_token = token_of(apiserver.kubeconfigs["target-1"])
+    home = _client(apiserver, "target-1", target_token)
+    shop = {"resourceAttributes": {"verb": "get", "resource": "pods", "namespace": "shop"}}
+
+    def decision(user: str) -> dict[str, Any]:
+        body = _access({**shop, "user": user}, "LocalSubjectAccessReview")
+        response = home.post(_lsar("shop"), body)
+        assert response.status_code == 201, response.text
+        answer: dict[str, Any] = response.json()
+        assert answer["kind"] == "LocalSubjectAccessReview"
+        assert answer["metadata"]["namespace"] == "shop"
+        return dict(answer["status"])
+
+    assert decision("system:cluster:target-1")["allowed"] is True
+    denied = decision("system:cluster:upstream")
+    assert (denied["allowed"], denied["denied"]) == (False, True)
+    assert denied["reason"] == (
+        'user "system:cluster:upstream" cannot access logical cluster "target-1"'
+    )
+
+    elsewhere = {"resourceAttributes": {**shop["resourceAttributes"], "namespace": "other"}}
+    mismatch = home.post(
+        _lsar("shop"), _access({**elsewhere, "user": "u"}, "LocalSubjectAccessReview")
+    )
+    assert mismatch.status_code == 422, mismatch.text
+    assert mismatch.json()["message"] == (
+        'LocalSubjectAccessReview.authorization.k8s.io "" is invalid: '
+        'spec.resourceAttributes.namespace: Invalid value: "other": must match metadata.namespace'
+    )
+    probe = {"nonResourceAttributes": {"path": "/healthz", "verb": "get"}, "user": "u"}
+    non_resource = home.post(_lsar("shop"), _access(probe, "LocalSubjectAccessReview"))
+    assert non_resource.status_code == 422
+    assert "spec.nonResourceAttributes" in non_resource.text
+    assert "disallowed on this kind of request" in non_resource.text
+    other_namespace = _access({**shop, "user": "u"}, "LocalSubjectAccessReview")
+    other_namespace["metadata"] = {"namespace": "other"}
+    assert home.post(_lsar("shop"), other_namespace).status_code == 400
+    away = _client(apiserver, "upstream", target_token)
+    body = _access({**shop, "user": "u"}, "LocalSubjectAccessReview")
+    assert away.post(_lsar("shop"), body).status_code == 403, "not a self review"
+
+    resources = home.get("/apis/authorization.k8s.io/v1").json()["resources"]
+    (entry,) = [r for r in resources if r["name"] == "localsubjectaccessreviews"]
+    assert (entry["namespaced"], entry["verbs"], entry["kind"]) == (
+        True,
+        ["create"],
+        "LocalSubjectAccessReview",
+    )
+
+
+def test_official_client_local_subject_access_review(apiserver: BackgroundAPIServer) -> None:
+    api = config.new_client_from_config(config_file=str(apiserver.kubeconfigs["target-1"]))
+    with api:
+        attributes = client.V1ResourceAttributes(verb="list", resource="secrets", namespace="ns")
+        spec = client.V1SubjectAccessReviewSpec(
+            resource_attributes=attributes, user="system:serviceaccount:ns:builder"
+        )
+        review = client.AuthorizationV1Api(api).create_namespaced_local_subject_access_review(
+            "ns", client.V1LocalSubjectAccessReview(spec=spec)
+        )
+    assert review.status is not None
+    assert review.status.allowed is True, "a service account of target-1 in target-1"

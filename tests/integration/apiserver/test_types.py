@@ -233,7 +233,7 @@ def test_every_promised_type_is_served(upstream: ClusterClient, case: Case) -> N
 
 
 def test_reviews_are_create_only(upstream: ClusterClient) -> None:
-    """As Kubernetes 1.32 lists them (but for the namespaced localsubjectaccessreviews)."""
+    """As Kubernetes 1.32 lists them."""
     authentication = upstream.get("/apis/authentication.k8s.io/v1").json()["resources"]
     assert sorted((entry["name"], entry["verbs"]) for entry in authentication) == [
         ("selfsubjectreviews", ["create"]),
@@ -241,6 +241,7 @@ def test_reviews_are_create_only(upstream: ClusterClient) -> None:
     ]
     authorization = upstream.get("/apis/authorization.k8s.io/v1").json()["resources"]
     assert sorted((entry["name"], entry["verbs"]) for entry in authorization) == [
+        ("localsubjectaccessreviews", ["create"]),
         ("selfsubjectaccessreviews", ["create"]),
         ("selfsubjectrulesreviews", ["create"]),
         ("subjectaccessreviews", ["create"]),

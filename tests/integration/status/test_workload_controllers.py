@@ -14,8 +14,9 @@ import pytest
 
 from pytest_syncer.apiserver import BackgroundAPIServer
 from pytest_syncer.harness.waiting import await_until
+from pytest_syncer.kubeclient.client import KubeClient
 from pytest_syncer.status.simulator import ProfileMap, Simulator
-from pytest_syncer.status.workloads import HASH_LABEL, REVISION, template_hash
+from pytest_syncer.status.workloads import HASH_LABEL, PODS, REVISION, template_hash
 from tests.integration.apiserver.kubectl_runner import Kubectl, find_kubectl
 
 CLUSTER = "controlled"
@@ -199,3 +200,45 @@ async def test_statefulsets_daemonsets_and_jobs_own_pods(kubectl: Kubectl) -> No
     assert jobs[0].startswith("once-")
     await _run(kubectl, "scale", "statefulset/db", "--replicas=1")
     await await_until(lambda: names("app=db"), lambda found: found == ["db-0"], what="db-1 gone")
+
+
+async def test_the_simulator_finishes_terminating_pods_as_a_kubelet(
+    server: BackgroundAPIServer, simulator: Simulator, kubectl: Kubectl
+) -> None:
+    """A DELETE marks a scheduled Pod (``deletionTimestamp``, ``deletionGracePeriodSeconds``
+    from its ``terminationGracePeriodSeconds``: kube-apiserver's ``CheckGracefulDelete`` in
+    ``pkg/registry/core/pod/strategy.go``); the simulator, playing the kubelet, then removes it
+    with a period of 0, so watchers see MODIFIED then DELETED and ``kubectl delete`` (which
+    waits for the Pod to be gone) returns. A Pod that is not scheduled needs no kubelet."""
+    pod = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": "stopping", "namespace": "default"},
+        "spec": {
+            "nodeName": "node-2",
+            "terminationGracePeriodSeconds": 120,
+            "containers": [{"name": "c", "image": "nginx"}],
+        },
+    }
+    http = await KubeClient.from_kubeconfig(server.kubeconfigs[CLUSTER])
+    try:
+        created = await http.create(PODS, pod)
+        seen: list[tuple[str, Any]] = []
+
+        async def follow() -> None:
+            revision = created["metadata"]["resourceVersion"]
+            async for event in http.watch(PODS, revision, "default", timeout_seconds=60):
+                if event["object"]["metadata"].get("name") != "stopping":
+                    continue
+                grace = event["object"]["metadata"].get("deletionGracePeriodSeconds")
+                seen.append((event["type"], grace))
+                if event["type"] == "DELETED":
+                    return
+
+        watching = asyncio.create_task(follow())
+        await _run(kubectl, "delete", "pod", "stopping", "--timeout=30s")
+        await asyncio.wait_for(watching, 30)
+    finally:
+        await http.close()
+    deleting = [(kind, grace) for kind, grace in seen if grace is not None]
+    assert deleting == [("MODIFIED", 120), ("MODIFIED", 0), ("DELETED", 0)], seen
