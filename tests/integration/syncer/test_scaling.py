@@ -67,7 +67,7 @@ def _counts(page: str) -> tuple[float, float, float]:
 
 
 async def _placement_cost(
-    upstream: KubeClient, ns: str, name: str, count: int
+    upstream: KubeClient, admin: KubeClient, ns: str, name: str, count: int
 ) -> tuple[int, int, int]:
     """(requests, SyncStatus lists, list objects returned) to place a ConfigMap on `count`
     targets, see every SyncStatus Synced, delete it and see it gone, less the test's own."""
@@ -88,7 +88,7 @@ async def _placement_cost(
         own_requests += 1
         return await upstream.get_or_none(KNOWN_RESOURCES["configmaps"], name, ns) is not None
 
-    before = _counts(await upstream.metrics())
+    before = _counts(await admin.metrics())
     labels = {target.label: "Sync" for target in TARGETS[:count]}
     created = await upstream.create(
         KNOWN_RESOURCES["configmaps"], workload("configmaps", ns, name, labels)
@@ -105,7 +105,7 @@ async def _placement_cost(
     await await_until(
         present, lambda found: not found, what=f"{name} gone", timeout=60, interval=0.5
     )
-    after = _counts(await upstream.metrics())
+    after = _counts(await admin.metrics())
     own_requests += 2
     return (
         int(after[0] - before[0] - own_requests),
@@ -115,15 +115,16 @@ async def _placement_cost(
 
 
 async def test_one_placement_costs_linear_requests_in_its_targets(
-    environment: SyncerProcessRig,
+    environment: SyncerProcessRig, apiserver: BackgroundAPIServer
 ) -> None:
-    async with environment.clients(UPSTREAM) as clients:
+    admin = await KubeClient.from_kubeconfig(apiserver.admin_kubeconfig, context=UPSTREAM)
+    async with environment.clients(UPSTREAM) as clients, admin:
         upstream = clients[UPSTREAM]
         await upstream.create(NAMESPACES, namespace("scaling"))
         # A first placement warms every target's caches and namespaces below.
-        await _placement_cost(upstream, "scaling", "warm", LARGE)
-        small = await _placement_cost(upstream, "scaling", "small", SMALL)
-        large = await _placement_cost(upstream, "scaling", "large", LARGE)
+        await _placement_cost(upstream, admin, "scaling", "warm", LARGE)
+        small = await _placement_cost(upstream, admin, "scaling", "small", SMALL)
+        large = await _placement_cost(upstream, admin, "scaling", "large", LARGE)
     requests_small, lists_small, returned_small = small
     requests_large, lists_large, returned_large = large
     assert requests_small > 0
