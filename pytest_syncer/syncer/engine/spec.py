@@ -175,6 +175,10 @@ class SpecSyncer:
         """A digest of the copy each key's last write below was asked for (the transformed
         upstream object): not the upstream resourceVersion, which a status write upstream
         moves without changing what the copy should be."""
+        self._quiet_verdicts: dict[WorkKey, Verdict] = {}
+        """The `Created` or `Updated` verdict of each key's last write below: a later plain
+        "no drift" at the same generation says nothing new, and keeps it rather than writing
+        the SyncStatus again as `UpToDate` (at the first resync of every workload, else)."""
         self._echoes: dict[tuple[str, str, str], str] = {}
         """(resource, namespace, name) below -> the resourceVersion this syncer just wrote."""
         self._fresh: dict[tuple[str, str, str], KubeObject] = {}
@@ -298,6 +302,13 @@ class SpecSyncer:
             decision = resolver.resolve(wanted, existing, self._context)
             if decision.action is ConflictAction.KEEP:
                 verdict = Verdict(SyncPhase.SYNCED, "UpToDate", decision.reason, generation)
+                quiet = self._quiet_verdicts.get(key)
+                if (
+                    decision.reason == resolver.no_drift
+                    and quiet is not None
+                    and quiet.observed_generation == generation
+                ):
+                    verdict = quiet
                 break
             if decision.action is ConflictAction.REFUSE or decision.obj is None:
                 verdict = Verdict(SyncPhase.CONFLICT, "Conflict", decision.reason)
@@ -340,6 +351,10 @@ class SpecSyncer:
                 message = f"an immutable field changed ({recreated}): deleted and created again"
                 verdict = Verdict(SyncPhase.SYNCED, "Recreated", message, generation)
             self._remember_write(resource, written, verdict.reason in QUIET_WRITES)
+            if verdict.reason in QUIET_WRITES:
+                self._quiet_verdicts[key] = verdict
+            else:
+                self._quiet_verdicts.pop(key, None)
             break
         else:
             raise ApiError(
@@ -405,6 +420,7 @@ class SpecSyncer:
         await self._statuses.delete(resource, key.namespace, key.name)
         self._last_event.pop(key, None)
         self._written_from.pop(key, None)
+        self._quiet_verdicts.pop(key, None)
         if upstream is not None and has_finalizer(upstream):
             uid = upstream["metadata"].get("uid", "")
             if (
