@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from pytest_syncer.apiserver.http.metrics import REQUESTS, parse
+from pytest_syncer.apiserver.server import ADMIN_KUBECONFIG
 from pytest_syncer.contract.naming import placement_label, sync_target_key
 from pytest_syncer.kubeclient.client import KubeClient
 
@@ -164,11 +165,11 @@ async def step(
     }
 
 
-async def request_count(upstream: KubeClient) -> float:
+async def request_count(admin: KubeClient) -> float:
     """Requests so far, long-lived watches and SyncTarget heartbeats aside."""
     return sum(
         value
-        for name, labels, value in parse(await upstream.metrics())
+        for name, labels, value in parse(await admin.metrics())
         if name == REQUESTS and labels["verb"] != "WATCH" and labels["resource"] != "synctargets"
     )
 
@@ -203,6 +204,10 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         async with api_server(workdir) as kubeconfigs, contextlib.AsyncExitStack() as stack:
             upstream = await KubeClient.from_kubeconfig(kubeconfigs[UPSTREAM])
             stack.push_async_callback(upstream.close)
+            # `/metrics` is the admin's to read, as a real server's is system:masters'.
+            admin_kubeconfig = workdir / "kubeconfigs" / ADMIN_KUBECONFIG
+            admin = await KubeClient.from_kubeconfig(admin_kubeconfig, context=UPSTREAM)
+            stack.push_async_callback(admin.close)
             namespaces = await create_targets(upstream, names)
             syncers = start_syncers(workdir, kubeconfigs, names, "configmaps")
             stack.callback(lambda: [syncer.stop() for syncer in syncers])
@@ -216,7 +221,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 # One placement first: every target's namespace below exists from here on.
                 warm: list[float] = []
                 await lifecycle(upstream, sightings, labels, "warm", len(names), warm)
-                before = await request_count(upstream)
+                before = await request_count(admin)
                 steps: list[dict[str, Any]] = []
                 placements = 0
                 for number, rate in enumerate(RATES):
@@ -228,7 +233,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                     progress(json.dumps(result))
                     if sum(1 for s in steps if not s["holds"]) >= 2:
                         break
-                after = await request_count(upstream)
+                after = await request_count(admin)
             finally:
                 for task in watches:
                     task.cancel()

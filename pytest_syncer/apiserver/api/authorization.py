@@ -25,6 +25,8 @@ AUTHENTICATION = "authentication.k8s.io"
 WILDCARD = "*"
 #: Served to anyone, token or not (the server's health probes).
 PUBLIC_PATHS = ("/healthz", "/livez", "/readyz")
+#: Served outside every logical cluster, to the admin alone.
+ROOT_PATHS = ("/metrics",)
 #: Resources any authenticated user may create in any cluster: the reviews about itself.
 SELF_REVIEWS = frozenset(
     {
@@ -33,6 +35,17 @@ SELF_REVIEWS = frozenset(
         (AUTHENTICATION, "selfsubjectreviews"),
     }
 )
+
+
+def non_resource_denial(identity: TokenHolder, verb: str, path: str) -> str | None:
+    """Why ``identity`` may not ``verb`` the non-resource URL ``path`` outside any cluster
+    (``/metrics``), or None if it may: the admin's alone, as ``system:masters`` holds ``get``
+    on every ``nonResourceURLs`` in Kubernetes and no workspace's token does. The message is
+    kube-apiserver's (``forbiddenMessage`` in ``apiserver/pkg/endpoints/handlers/
+    responsewriters/errors.go``, behind ``forbidden: `` from ``NewForbidden``)."""
+    if identity.is_admin or path in PUBLIC_PATHS:
+        return None
+    return f'forbidden: User "{identity.username}" cannot {verb} path "{path}"'
 
 
 def denial(identity: TokenHolder, cluster: str) -> str | None:
@@ -140,6 +153,13 @@ def _decision(subject: TokenHolder | None, cluster: str, spec: dict[str, Any]) -
             "reason": "no token of this server authenticates as that user",
         }
     refused = denial(subject, cluster)
+    if (
+        refused is None
+        and isinstance(non_resource, dict)
+        and non_resource.get("path") in (ROOT_PATHS)
+    ):
+        verb = str(non_resource.get("verb") or "get")
+        refused = non_resource_denial(subject, verb, str(non_resource["path"]))
     if refused is not None:
         return {"allowed": False, "denied": True, "reason": refused}
     if subject.is_admin:
@@ -234,7 +254,10 @@ def self_subject_rules_review(
     public = {"verbs": ["get"], "nonResourceURLs": list(PUBLIC_PATHS)}
     if denial(identity, cluster) is None:
         resource_rules = [{"verbs": ["*"], "apiGroups": ["*"], "resources": ["*"]}]
-        non_resource_rules = [{"verbs": ["*"], "nonResourceURLs": ["*"]}, public]
+        everything = {"verbs": ["*"], "nonResourceURLs": ["*"]}
+        served = ["/api", "/api/*", "/apis", "/apis/*", "/openapi", "/openapi/*", "/version"]
+        in_cluster = {"verbs": ["*"], "nonResourceURLs": served}
+        non_resource_rules = [everything if identity.is_admin else in_cluster, public]
     else:
         resource_rules = [
             {

@@ -144,6 +144,9 @@ class APIServerApp:
         try:
             identity = self._authenticate(request)
             if request.rel_url.raw_path == "/metrics" and request.method == "GET":
+                refused = authorization.non_resource_denial(identity, "get", "/metrics")
+                if refused is not None:
+                    raise APIError(403, refused)
                 return web.Response(text=self.metrics.render())
             path = parse_path(request.rel_url.raw_path, self.registry)
             self._authorize(identity, path)

@@ -78,6 +78,11 @@ class StrategyResolver:
                 wanted = with_field(wanted, path, value)
         return wanted
 
+    @property
+    def no_drift(self) -> str:
+        """The reason of a plain "keep": the copy is what is wanted, nothing retained."""
+        return f"{self.strategy.value}: no drift"
+
     def _kept_note(self, existing: Mapping[str, Any]) -> str:
         kept = [
             format_field_path(path)
@@ -108,7 +113,7 @@ class StrategyResolver:
         kept = self._kept_note(existing) if retaining else ""
         drift = drifted_fields(wanted, existing)
         if not drift:
-            return ConflictDecision(ConflictAction.KEEP, None, f"{name}: no drift{kept}")
+            return ConflictDecision(ConflictAction.KEEP, None, self.no_drift + kept)
         fields = name_fields(drift)
         if self.strategy is ConflictStrategy.ABORT:
             return ConflictDecision(

@@ -99,6 +99,8 @@ class DownstreamNamespaces:
         interval = max(0.2, min(delay / 2, 5.0))
         while True:
             await asyncio.sleep(interval)
+            if not self._cache.cache:
+                continue  # no namespace below: nothing to weigh against every cached object
             try:
                 await self.clean_up(delay, set(occupied()))
             except (ApiError, aiohttp.ClientError, OSError, TimeoutError) as error:

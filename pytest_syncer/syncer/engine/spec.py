@@ -31,11 +31,12 @@ import aiohttp
 from pytest_syncer.contract.errors import TransformError
 from pytest_syncer.contract.naming import (
     SOFT_FINALIZER_ANNOTATION_PREFIX,
+    STATUS_ANNOTATION_PREFIX,
     placement_label,
 )
 from pytest_syncer.contract.objects import KubeObject, SyncPhase
 from pytest_syncer.kubeclient.client import ApiError, KubeClient, Resource
-from pytest_syncer.kubeclient.reflector import Reflector
+from pytest_syncer.kubeclient.reflector import Change, Reflector
 from pytest_syncer.syncer.conflict import (
     StrategyResolver,
     owner_key,
@@ -79,16 +80,46 @@ messages of ``pkg/apis/*/validation``: ``ValidateImmutableField`` and the per-ki
 update can only land as a delete and a create, as ``kubectl replace --force`` and kcp's syncer
 do it."""
 
-EVENTFUL_REASONS = frozenset(
-    {"Created", "Recreated", "DriftReverted", "TookOver", "Conflict", "Failed"}
-)
+EVENTFUL_REASONS = frozenset({"Recreated", "DriftReverted", "TookOver", "Conflict", "Failed"})
+"""Decisions worth an Event: the notable ones. A plain creation or update is on the SyncStatus
+only, as kcp's spec syncer (`pkg/syncer/spec/spec_process.go`) logs it and records no Event; an
+Event per target per placement was a sixth of the API requests a placement cost."""
 REPEATED_REASONS = frozenset({"Recreated", "DriftReverted"})
+"""Reasons worth an Event each time; the others only when their message changes."""
 UNREACHABLE = (aiohttp.ClientError, OSError, TimeoutError)
 """A write below that got no answer: the target's cluster is down or cut off."""
 QUIET_WRITES = frozenset({"Created", "Updated"})
 """Writes whose watch echo below is not reconciled again; after the others (drift reverted, a
 copy recreated or taken over) the echo's reconcile puts `UpToDate` on the SyncStatus."""
-"""Reasons worth an Event each time; the others only when their message changes."""
+
+
+SYNC_IRRELEVANT_METADATA = ("resourceVersion", "managedFields", "finalizers", "annotations")
+
+
+def changes_what_syncs(old: KubeObject, new: KubeObject) -> bool:
+    """Whether an upstream update can change what a reconcile does: not when only the status,
+    the status annotations, the resourceVersion and managed fields moved, or finalizers were
+    only added (the shared one's own write: an echo that would reconcile every target again,
+    and write each one's SyncStatus a second time). kcp's spec controller skips the same
+    updates (`deepEqualApartFromStatus` in `pkg/syncer/spec/spec_process.go`), finalizer
+    additions aside; a finalizer removed, a label, the spec or a deletion reconciles."""
+    old_meta, new_meta = old["metadata"], new["metadata"]
+    before, after = set(old_meta.get("finalizers") or ()), set(new_meta.get("finalizers") or ())
+    if not before <= after or _spec_annotations(old_meta) != _spec_annotations(new_meta):
+        return True
+    if any(
+        old_meta.get(key) != value
+        for key, value in new_meta.items()
+        if key not in SYNC_IRRELEVANT_METADATA
+    ) or any(key not in new_meta for key in old_meta if key not in SYNC_IRRELEVANT_METADATA):
+        return True
+    keys = (set(old) | set(new)) - {"metadata", "status"}
+    return any(old.get(key) != new.get(key) for key in keys)
+
+
+def _spec_annotations(metadata: KubeObject) -> dict[str, str]:
+    annotations = metadata.get("annotations") or {}
+    return {k: v for k, v in annotations.items() if not k.startswith(STATUS_ANNOTATION_PREFIX)}
 
 
 def immutable_change(error: ApiError) -> bool:
@@ -144,21 +175,42 @@ class SpecSyncer:
         """A digest of the copy each key's last write below was asked for (the transformed
         upstream object): not the upstream resourceVersion, which a status write upstream
         moves without changing what the copy should be."""
+        self._quiet_verdicts: dict[WorkKey, Verdict] = {}
+        """The `Created` or `Updated` verdict of each key's last write below: a later plain
+        "no drift" at the same generation says nothing new, and keeps it rather than writing
+        the SyncStatus again as `UpToDate` (at the first resync of every workload, else)."""
         self._echoes: dict[tuple[str, str, str], str] = {}
         """(resource, namespace, name) below -> the resourceVersion this syncer just wrote."""
+        self._fresh: dict[tuple[str, str, str], KubeObject] = {}
+        """(resource, namespace, name) below -> the copy as this syncer last wrote it, until
+        the cache below reports any event of it (client-go's `MutationCache`, simpler: the
+        first event after a write is its echo, or newer; an older one only costs the saving):
+        a reconcile in between
+        (the upstream changed again) reads it instead of the older cache, and does not create
+        the copy a second time (a 409 and a GET) or replace it from a stale resourceVersion."""
 
-    def _remember_write(self, resource: Resource, written: KubeObject) -> None:
+    def _remember_write(self, resource: Resource, written: KubeObject, quiet: bool) -> None:
         metadata = written.get("metadata") or {}
         version = metadata.get("resourceVersion")
         if version:
             where = (resource.qualified_name, metadata.get("namespace", ""), metadata["name"])
-            self._echoes[where] = version
+            self._fresh[where] = written
+            if quiet:
+                self._echoes[where] = version
 
-    def is_echo(self, resource: Resource, obj: KubeObject) -> bool:
-        """Whether a watch event below only reports this syncer's own last write (once)."""
+    def _below(self, synced: SyncedResource, namespace: str, name: str) -> KubeObject | None:
+        """The copy below: this syncer's last write of it until the cache has caught up."""
+        written = self._fresh.get((synced.resource.qualified_name, namespace, name))
+        return written if written is not None else synced.downstream.get(namespace, name)
+
+    def observed_below(self, resource: Resource, change: Change, obj: KubeObject) -> bool:
+        """Note a watch event below; whether it only reports this syncer's own last write
+        (once), whose reconcile is spared."""
         metadata = obj["metadata"]
         where = (resource.qualified_name, metadata.get("namespace", ""), metadata["name"])
-        if self._echoes.get(where) != metadata.get("resourceVersion"):
+        version = metadata.get("resourceVersion")
+        self._fresh.pop(where, None)
+        if change is Change.DELETED or self._echoes.get(where) != version:
             return False
         del self._echoes[where]
         return True
@@ -243,13 +295,20 @@ class SpecSyncer:
         generation = upstream["metadata"].get("generation")
         await self._namespaces.ensure(key.namespace)
         namespace, name = desired["metadata"]["namespace"], desired["metadata"]["name"]
-        existing = synced.downstream.get(namespace, name)
+        existing = self._below(synced, namespace, name)
         recreated = ""
         for _ in range(WRITE_ATTEMPTS):
             wanted = carry_allocated_fields(desired, existing)
             decision = resolver.resolve(wanted, existing, self._context)
             if decision.action is ConflictAction.KEEP:
                 verdict = Verdict(SyncPhase.SYNCED, "UpToDate", decision.reason, generation)
+                quiet = self._quiet_verdicts.get(key)
+                if (
+                    decision.reason == resolver.no_drift
+                    and quiet is not None
+                    and quiet.observed_generation == generation
+                ):
+                    verdict = quiet
                 break
             if decision.action is ConflictAction.REFUSE or decision.obj is None:
                 verdict = Verdict(SyncPhase.CONFLICT, "Conflict", decision.reason)
@@ -260,6 +319,7 @@ class SpecSyncer:
                 else:
                     written = await self._down.replace(resource, decision.obj)
             except ApiError as error:
+                self._fresh.pop((resource.qualified_name, namespace, name), None)
                 if error.already_exists or error.conflict:
                     self._log.debug(
                         "%s: %s on the write below; reading it again", key, error.reason
@@ -290,8 +350,11 @@ class SpecSyncer:
             if recreated:
                 message = f"an immutable field changed ({recreated}): deleted and created again"
                 verdict = Verdict(SyncPhase.SYNCED, "Recreated", message, generation)
+            self._remember_write(resource, written, verdict.reason in QUIET_WRITES)
             if verdict.reason in QUIET_WRITES:
-                self._remember_write(resource, written)
+                self._quiet_verdicts[key] = verdict
+            else:
+                self._quiet_verdicts.pop(key, None)
             break
         else:
             raise ApiError(
@@ -346,7 +409,8 @@ class SpecSyncer:
             return self._settings.removal_recheck
         namespace = self._context.locator(key.namespace).downstream_namespace
         name = downstream_name(resource.kind, key.name)
-        if synced.downstream.get(namespace, name) is not None:
+        if self._below(synced, namespace, name) is not None:
+            self._fresh.pop((resource.qualified_name, namespace, name), None)
             answer = await self._down.delete(resource, name, namespace)
             terminating = answer is not None and answer.get("kind") != "Status"
             if terminating and (answer or {}).get("metadata", {}).get("deletionTimestamp"):
@@ -356,6 +420,7 @@ class SpecSyncer:
         await self._statuses.delete(resource, key.namespace, key.name)
         self._last_event.pop(key, None)
         self._written_from.pop(key, None)
+        self._quiet_verdicts.pop(key, None)
         if upstream is not None and has_finalizer(upstream):
             uid = upstream["metadata"].get("uid", "")
             if (

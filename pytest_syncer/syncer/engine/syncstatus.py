@@ -69,16 +69,28 @@ class SyncStatusWriter:
         self._target = target
         self._shared = shared
         self._woken = woken
-        """(namespace, workload uid) whose last SyncStatus, as the shared cache saw, was ours."""
+        """(namespace, workload uid) whose last SyncStatus, as the shared cache saw, was ours;
+        forgotten when the workload leaves the upstream cache."""
         self._unseen: set[tuple[str, str]] = set()
-        """(namespace, name) of SyncStatus objects created here that may not be cached yet."""
+        """(namespace, name) of SyncStatus objects created here that are not cached yet."""
         self._gone: set[tuple[str, str]] = set()
         """(namespace, name) deleted here whose deletion the cache may not have seen yet."""
         cache.add_handler(self._observed)
+        for reflector in shared.reflectors.values():
+            reflector.add_handler(self._workload_observed)
 
     def _observed(self, change: Change, obj: KubeObject, old: KubeObject | None) -> None:
+        """Each set holds a key until the cache reports it: none grows with the workloads
+        that came and went."""
+        key = object_key(obj)
+        self._unseen.discard(key)
         if change is Change.DELETED:
-            self._gone.discard(object_key(obj))
+            self._gone.discard(key)
+
+    def _workload_observed(self, change: Change, obj: KubeObject, old: KubeObject | None) -> None:
+        if change is Change.DELETED:
+            metadata = obj["metadata"]
+            self._woken.discard((metadata.get("namespace", ""), metadata.get("uid", "")))
 
     def record(self, resource: Resource, workload: KubeObject) -> SyncStatusRecord:
         return SyncStatusRecord(
@@ -102,13 +114,15 @@ class SyncStatusWriter:
                 return False
             await self._client.delete(SYNC_STATUSES, record.name, namespace)
         try:
-            await self._client.create(SYNC_STATUSES, record.to_object())
+            created = await self._client.create(SYNC_STATUSES, record.to_object())
         except ApiError as error:
             if not error.already_exists:
                 raise
             return False
-        self._unseen.add((namespace, record.name))
-        self._gone.discard((namespace, record.name))
+        key = (namespace, record.name)
+        self._gone.discard(key)
+        if not _same_object(self._cache.get(*key), created):
+            self._unseen.add(key)
         return True
 
     async def report(self, resource: Resource, workload: KubeObject, verdict: Verdict) -> None:
@@ -179,7 +193,8 @@ class SyncStatusWriter:
             return
         await self._client.delete(SYNC_STATUSES, key[1], namespace)
         self._unseen.discard(key)
-        self._gone.add(key)
+        if self._cache.get(*key) is not None:
+            self._gone.add(key)
 
     def last_out(self, namespace: str, workload_uid: str) -> bool:
         """Whether this target is the one to release the shared finalizer (no request): the
@@ -200,3 +215,9 @@ class SyncStatusWriter:
             SYNC_STATUSES, namespace, label_selector=f"{WORKLOAD_UID_LABEL}={workload_uid}"
         )
         return len(listing.get("items") or [])
+
+
+def _same_object(cached: KubeObject | None, written: KubeObject) -> bool:
+    """Whether the cache already holds the object this syncer just wrote (its watch event
+    came before the write's answer)."""
+    return cached is not None and cached["metadata"].get("uid") == written["metadata"].get("uid")

@@ -42,7 +42,7 @@ from pytest_syncer.syncer.engine.keys import WorkKey
 from pytest_syncer.syncer.engine.namespaces import DownstreamNamespaces, NamespaceNotReady
 from pytest_syncer.syncer.engine.reporter import StatusReporter
 from pytest_syncer.syncer.engine.settings import KNOWN_RESOURCES, EngineSettings
-from pytest_syncer.syncer.engine.spec import SpecSyncer, SyncedResource
+from pytest_syncer.syncer.engine.spec import SpecSyncer, SyncedResource, changes_what_syncs
 from pytest_syncer.syncer.engine.status_collector import StatusCollector
 from pytest_syncer.syncer.engine.syncstatus import SyncStatusWriter
 from pytest_syncer.syncer.engine.targetlog import TargetLog
@@ -275,6 +275,8 @@ class TargetSyncer(Lifetime, start="_begin", stop="close"):
             metadata = obj["metadata"]
             if "namespace" not in metadata:
                 return
+            if change is Change.MODIFIED and old is not None and not changes_what_syncs(old, obj):
+                return
             self._queue.add(
                 WorkKey(resource.qualified_name, metadata["namespace"], metadata["name"])
             )
@@ -298,7 +300,7 @@ class TargetSyncer(Lifetime, start="_begin", stop="close"):
 
         def handle(change: Change, obj: KubeObject, old: KubeObject | None) -> None:
             spec = self._spec
-            if change is not Change.DELETED and spec is not None and spec.is_echo(resource, obj):
+            if spec is not None and spec.observed_below(resource, change, obj):
                 return
             self._enqueue_copy(resource, obj)
 
@@ -324,16 +326,24 @@ class TargetSyncer(Lifetime, start="_begin", stop="close"):
         self._queue.add(WorkKey(resource.qualified_name, locator.namespace, name))
 
     def _occupied_namespaces(self) -> Iterator[str]:
-        """Namespaces below that hold a copy, or that a placed upstream object will need."""
+        """Namespaces below that hold a copy, or that a placed upstream object will need.
+
+        Asked twice a second per target, over every cached object: each upstream namespace
+        is mapped to its namespace below once, not once per object (a hash each time)."""
         assert self._spec is not None
         assert self.sync_target is not None
+        upstream_namespaces: set[str] = set()
         for synced in self._spec.resources.values():
             for namespace, _ in synced.downstream.cache:
                 yield namespace
-            for obj in synced.upstream.objects():
-                if carries(obj, self._label):
-                    namespace = obj["metadata"].get("namespace", "")
-                    yield TransformContext(self.sync_target).locator(namespace).downstream_namespace
+            upstream_namespaces.update(
+                obj["metadata"].get("namespace", "")
+                for obj in synced.upstream.cache.values()
+                if carries(obj, self._label)
+            )
+        context = TransformContext(self.sync_target)
+        for namespace in upstream_namespaces:
+            yield context.locator(namespace).downstream_namespace
 
     def enqueue_all(self) -> None:
         assert self._spec is not None

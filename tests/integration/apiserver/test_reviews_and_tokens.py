@@ -348,3 +348,40 @@ def test_official_client_local_subject_access_review(apiserver: BackgroundAPISer
         )
     assert review.status is not None
     assert review.status.allowed is True, "a service account of target-1 in target-1"
+
+
+def test_metrics_are_the_admins_and_a_cluster_token_gets_a_forbidden_status(
+    apiserver: BackgroundAPIServer,
+) -> None:
+    """kube-apiserver serves ``/metrics`` to identities with ``get`` on that non-resource URL
+    (``system:masters``, or a role such as ``system:monitoring``); a workspace's token, which
+    every syncer holds, has none. Refused, the Status is kube-apiserver's: reason Forbidden,
+    message ``forbidden: User "<name>" cannot get path "/metrics"`` (``forbiddenMessage`` in
+    ``apiserver/pkg/endpoints/handlers/responsewriters/errors.go``)."""
+    admin_token = token_of(apiserver.admin_kubeconfig)
+    allowed = _client(apiserver, "", admin_token).get("/metrics")
+    assert allowed.status_code == 200, allowed.text
+    assert "apiserver_request_total" in allowed.text
+    for cluster in ("target-1", "upstream"):
+        refused = _client(apiserver, "", token_of(apiserver.kubeconfigs[cluster])).get("/metrics")
+        assert refused.status_code == 403, refused.text
+        status = refused.json()
+        assert (status["kind"], status["status"], status["reason"], status["code"]) == (
+            "Status",
+            "Failure",
+            "Forbidden",
+            403,
+        )
+        user = f"system:cluster:{cluster}"
+        assert status["message"] == f'forbidden: User "{user}" cannot get path "/metrics"'
+        probe = {"nonResourceAttributes": {"path": "/metrics", "verb": "get"}}
+        review = _client(apiserver, cluster, token_of(apiserver.kubeconfigs[cluster])).post(
+            SSAR, _access(probe)
+        )
+        assert review.json()["status"]["allowed"] is False
+    anonymous = ClusterClient(apiserver.url, None, str(apiserver.ca_file)).get("/metrics")
+    assert anonymous.status_code == 401
+    review = _client(apiserver, "upstream", admin_token).post(
+        SSAR, _access({"nonResourceAttributes": {"path": "/metrics", "verb": "get"}})
+    )
+    assert review.json()["status"]["allowed"] is True
