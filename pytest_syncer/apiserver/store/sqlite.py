@@ -4,7 +4,9 @@ Like kine, the log is a table whose integer key is the revision and each row rem
 revision it replaced; a second table holds each object's current value so reads and lists
 never replay the log, and a third its labels, so a label-selected list reads and decodes only
 the objects it returns. The server is the only writer, so live watches are fed in-process and
-the log table is read only to resume a watch from an older revision.
+the log table is read only to resume a watch from an older revision. Each current object is also
+kept decoded in memory with its revision, so a write's precondition, its previous value and a
+read by key never query SQLite nor decode stored bytes.
 """
 
 from __future__ import annotations
@@ -124,6 +126,14 @@ class SQLiteStore(Store):
         ).fetchone()
         self._revision = int(sequence[0]) if sequence else 0
         self._compacted = self._meta("compacted")
+        #: Every current object by key, with its revision: what ``objects`` holds, decoded.
+        self._current: dict[ObjectKey, tuple[int, dict[str, Any]]] = {}
+        rows = self._db.execute(
+            "SELECT resource, cluster, namespace, name, revision, value FROM objects"
+        )
+        for resource, cluster, namespace, name, revision, raw in rows.fetchall():
+            key = ObjectKey(resource, cluster, namespace, name)
+            self._current[key] = (int(revision), orjson.loads(raw))
         if not self._meta("labels_indexed"):
             self._index_labels()
 
@@ -149,17 +159,9 @@ class SQLiteStore(Store):
         row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
         return int(row[0]) if row else 0
 
-    def _current(self, key: ObjectKey) -> tuple[int, bytes] | None:
-        row = self._db.execute(
-            "SELECT revision, value FROM objects "
-            "WHERE resource = ? AND cluster = ? AND namespace = ? AND name = ?",
-            key,
-        ).fetchone()
-        return None if row is None else (int(row[0]), bytes(row[1]))
-
     def get(self, key: ObjectKey) -> dict[str, Any] | None:
-        current = self._current(key)
-        return None if current is None else orjson.loads(current[1])
+        current = self._current.get(key)
+        return None if current is None else current[1]
 
     def list_objects(
         self,
@@ -178,9 +180,8 @@ class SQLiteStore(Store):
         return [orjson.loads(row[0]) for row in self._db.execute(query, params)]
 
     def all_objects(self) -> Iterator[tuple[ObjectKey, dict[str, Any]]]:
-        rows = self._db.execute("SELECT resource, cluster, namespace, name, value FROM objects")
-        for resource, cluster, namespace, name, raw in rows.fetchall():
-            yield ObjectKey(resource, cluster, namespace, name), orjson.loads(raw)
+        for key, (_, obj) in list(self._current.items()):
+            yield key, obj
 
     def _list_labelled(
         self,
@@ -217,14 +218,13 @@ class SQLiteStore(Store):
         event_type: EventType,
         key: ObjectKey,
         obj: dict[str, Any],
-        previous: tuple[int, bytes] | None,
+        previous: tuple[int, dict[str, Any]] | None,
     ) -> WatchEvent:
         revision = self._revision + 1
         set_revision(obj, revision)
         raw = orjson.dumps(obj)
         now = time.time()
-        prev_revision = None if previous is None else previous[0]
-        old = None if previous is None else orjson.loads(previous[1])
+        prev_revision, old = (None, None) if previous is None else previous
         old_labels = {} if old is None else _labels(old)
         with self._db:
             self._db.execute("BEGIN")
@@ -249,17 +249,23 @@ class SQLiteStore(Store):
                 self._db.execute(f"DELETE FROM labels WHERE {_OBJECT_LABELS}", key)
                 self._insert_labels(key, new_labels)
         self._revision = revision
+        if event_type == "DELETED":
+            del self._current[key]
+        else:
+            self._current[key] = (revision, obj)
         event = WatchEvent(event_type, revision, key, obj, old, raw=raw, at=now)
         self._notify(event)
         return event
 
     def create(self, key: ObjectKey, obj: dict[str, Any]) -> WatchEvent:
-        if self._current(key) is not None:
+        if key in self._current:
             raise KeyExistsError(key, f"{key} already exists")
         return self._write("ADDED", key, obj, None)
 
-    def _existing(self, key: ObjectKey, expected_revision: int | None) -> tuple[int, bytes]:
-        current = self._current(key)
+    def _existing(
+        self, key: ObjectKey, expected_revision: int | None
+    ) -> tuple[int, dict[str, Any]]:
+        current = self._current.get(key)
         if current is None:
             raise KeyNotFoundError(key, f"{key} not found")
         if expected_revision is not None and current[0] != expected_revision:
@@ -274,7 +280,8 @@ class SQLiteStore(Store):
 
     def delete(self, key: ObjectKey, *, expected_revision: int | None = None) -> WatchEvent:
         current = self._existing(key, expected_revision)
-        return self._write("DELETED", key, orjson.loads(current[1]), current)
+        old = current[1]
+        return self._write("DELETED", key, {**old, "metadata": dict(old["metadata"])}, current)
 
     def events_since(self, resource: str, revision: int) -> list[WatchEvent]:
         if revision < self._compacted:
