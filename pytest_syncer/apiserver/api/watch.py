@@ -50,7 +50,9 @@ class Watcher:
         self.pending: deque[WatchEvent] = deque()
         self.overflowed = False
         self.closed = False
-        self._wakeup = asyncio.Event()
+        #: What :meth:`wait` awaits: a bare future and a timer, cheaper per event than
+        #: ``asyncio.wait_for`` on an ``Event`` (which starts a task per wait).
+        self._waiter: asyncio.Future[None] | None = None
 
     def wants(self, event: WatchEvent) -> bool:
         key = event.key
@@ -65,22 +67,30 @@ class Watcher:
             self.overflowed = True
         else:
             self.pending.append(event)
-        self._wakeup.set()
+        self._wake()
 
     def close(self) -> None:
         """End the watch: the server is stopping."""
         self.closed = True
-        self._wakeup.set()
+        self._wake()
+
+    def _wake(self) -> None:
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
 
     async def wait(self, timeout: float) -> None:
         """Return when events are pending or the watch is closed, or after ``timeout`` seconds."""
         if self.pending or self.overflowed or self.closed:
             return
-        self._wakeup.clear()
+        loop = asyncio.get_running_loop()
+        waiter = self._waiter = loop.create_future()
+        timer = loop.call_later(timeout, self._wake)
         try:
-            await asyncio.wait_for(self._wakeup.wait(), timeout)
-        except TimeoutError:
-            return
+            await waiter
+        finally:
+            timer.cancel()
+            self._waiter = None
 
     def drain(self) -> bytes:
         """Every pending event as watch lines, selectors applied."""
