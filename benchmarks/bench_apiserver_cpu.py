@@ -6,11 +6,11 @@ code by on a shared machine. Starts a real ``pytest-syncer apiserver`` process w
 store (``--data-dir``, as ``pytest-syncer up`` runs it) serving ``--targets`` logical clusters,
 opens one ConfigMap watch per cluster (a syncer's), then ``--writers`` clients each repeat:
 create a labelled ConfigMap, merge-patch it as a second field manager, merge-patch it as the
-first, delete it (four writes, two managedFields entries), ``--cycles`` times in all; then as
-many GETs as writes, of one object. The last stdout line is
-``{"cpu_ms_per_write", "cpu_ms_per_get", ...}``.
+first, delete it (four writes, two managedFields entries), for ``--duration`` seconds; then
+GETs of one object for as long. Progress goes to stderr; the last stdout line is
+``{"cpu_ms_per_write", "cpu_ms_per_get", ...}``: what a read costs is the figure beside.
 
-    python benchmarks/bench_apiserver_cpu.py [--targets N] [--writers W] [--cycles C]
+    python benchmarks/bench_apiserver_cpu.py [--targets N] [--writers W] [--duration S] [--json F]
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ import os
 import ssl
 import sys
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -74,7 +75,7 @@ async def _cycle(http: aiohttp.ClientSession, base: str, index: int) -> int:
 
 
 async def run_load(
-    pid: int, bases: list[str], token: str, ca_file: str, writers: int, cycles: int
+    pid: int, bases: list[str], token: str, ca_file: str, writers: int, duration: float
 ) -> dict[str, Any]:
     tls = ssl.create_default_context(cafile=ca_file)
     connector = aiohttp.TCPConnector(ssl=tls, limit=len(bases) + writers + 8)
@@ -83,12 +84,14 @@ async def run_load(
         seen = [0]
         watches = [asyncio.create_task(_watch(http, base, seen)) for base in bases]
         await asyncio.sleep(1)
-        indexes = iter(range(cycles))
+        indexes = itertools.count()
         failures = 0
+        deadline = time.perf_counter() + duration
 
         async def writer() -> None:
             nonlocal failures
-            for index in indexes:
+            while time.perf_counter() < deadline:
+                index = next(indexes)
                 failures += await _cycle(http, bases[index % len(bases)], index)
 
         before = cpu_seconds(pid)
@@ -96,9 +99,10 @@ async def run_load(
         after = cpu_seconds(pid)
         url = f"{bases[0]}/api/v1/namespaces/default/configmaps/kube-root-ca.crt"
         gets = itertools.count()
+        deadline = time.perf_counter() + duration
 
         async def reader() -> None:
-            for _ in range(4 * cycles // writers):
+            while time.perf_counter() < deadline:
                 async with http.get(url) as response:
                     await response.read()
                 next(gets)
@@ -107,13 +111,14 @@ async def run_load(
         read = cpu_seconds(pid)
         for task in watches:
             task.cancel()
-    writes = 4 * cycles
+    writes = 4 * next(indexes)
     user, system = after[0] - before[0], after[1] - before[1]
     get_count = next(gets)
     return {
         "cpu_ms_per_write": round(1000 * (user + system) / writes, 3),
         "cpu_ms_per_get": round(1000 * (sum(read) - sum(after)) / get_count, 3),
         "writes": writes,
+        "gets": get_count,
         "failures": failures,
         "user_s": round(user, 2),
         "system_s": round(system, 2),
@@ -126,10 +131,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--targets", type=int, default=50, help="logical clusters, one watch each")
     parser.add_argument("--writers", type=int, default=8, help="concurrent clients")
-    parser.add_argument("--cycles", type=int, default=1500, help="create-patch-patch-delete runs")
+    parser.add_argument("--duration", type=float, default=10.0, help="seconds of writes, of GETs")
+    parser.add_argument("--json", type=Path, help="also write the result here")
     args = parser.parse_args(argv)
-    if args.targets < 1 or args.writers < 1 or args.cycles < args.writers:
-        parser.error("--targets and --writers must be at least 1, --cycles at least --writers")
+    if args.targets < 1 or args.writers < 1 or args.duration <= 0:
+        parser.error("--targets and --writers must be at least 1, --duration positive")
     with tempfile.TemporaryDirectory(prefix="bench-apiserver-cpu-") as temporary:
         directory = Path(temporary)
         clusters = [f"target-{index}" for index in range(args.targets)]
@@ -140,11 +146,15 @@ def main(argv: list[str] | None = None) -> int:
             ready = server.ready
             context = context_from_kubeconfig(load_kubeconfig(Path(ready["admin"])))
             bases = [f"{ready['url']}/clusters/{name}" for name in clusters]
+            print(f"bench_apiserver_cpu: {ready['url']}, {args.targets} clusters", file=sys.stderr)
             load = run_load(
-                server.pid, bases, context.token, ready["ca"], args.writers, args.cycles
+                server.pid, bases, context.token, ready["ca"], args.writers, args.duration
             )
             result = asyncio.run(load)
-    print(json.dumps(result))
+    line = json.dumps(result)
+    if args.json:
+        args.json.write_text(line + "\n")
+    print(line)
     return 0 if result["failures"] == 0 else 1
 
 
