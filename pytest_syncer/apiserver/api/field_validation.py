@@ -92,12 +92,6 @@ def _allowed_types(schema: Schema) -> set[str] | None:
     return None
 
 
-def _is_one_of(value: Any, allowed: set[str]) -> bool:
-    if isinstance(value, bool):
-        return "boolean" in allowed
-    return any(isinstance(value, _JSON_TYPES.get(name, ())) for name in allowed)
-
-
 def _json_type(value: Any) -> str:
     for name, types in _JSON_TYPES.items():
         if not isinstance(value, bool) and isinstance(value, types):
@@ -108,11 +102,15 @@ def _json_type(value: Any) -> str:
 class _Node:
     """A schema node compiled for type checks: its allowed types and resolved children."""
 
-    __slots__ = ("additional", "allowed", "items", "properties", "skip")
+    __slots__ = ("additional", "allowed", "boolean", "items", "properties", "skip", "types")
 
     def __init__(self, schema: Schema) -> None:
         self.skip = bool(schema.get("x-kubernetes-preserve-unknown-fields"))
         self.allowed = _allowed_types(schema)
+        # The allowed JSON types as Python types; a bool fits only ``boolean``.
+        allowed = self.allowed or set()
+        self.types = tuple(kind for name in allowed for kind in _JSON_TYPES.get(name, ()))
+        self.boolean = "boolean" in allowed
         properties = schema.get("properties")
         self.properties = (
             {key: resolve_schema(child) for key, child in properties.items()}
@@ -142,16 +140,44 @@ def type_mismatches(value: Any, schema: Schema | None, path: str = "") -> list[s
     ``unknown_fields``' business.
     """
     found: list[str] = []
-    if schema is not None:
+    if schema is not None and _mismatched(value, _node(schema)):
         _collect_mismatches(value, _node(schema), path, found)
     return found
+
+
+def _fits(value: Any, node: _Node) -> bool:
+    if node.allowed is None:
+        return True
+    return node.boolean if isinstance(value, bool) else isinstance(value, node.types)
+
+
+def _mismatched(value: Any, node: _Node) -> bool:
+    """Whether any value is of the wrong type: the common, clean case builds no paths."""
+    if value is None or node.skip:
+        return False
+    if not _fits(value, node):
+        return True
+    if isinstance(value, dict):
+        properties, additional = node.properties, node.additional
+        for key, child in value.items():
+            child_schema = properties.get(key, additional)
+            if (
+                child_schema is not None
+                and not key.startswith(_DIRECTIVE_PREFIXES)
+                and _mismatched(child, _node(child_schema))
+            ):
+                return True
+    elif isinstance(value, list) and node.items is not None:
+        items = _node(node.items)
+        return any(_mismatched(item, items) for item in value)
+    return False
 
 
 def _collect_mismatches(value: Any, node: _Node, path: str, found: list[str]) -> None:
     if value is None or node.skip:
         return
-    if node.allowed is not None and not _is_one_of(value, node.allowed):
-        expected = " or ".join(sorted(node.allowed))
+    if not _fits(value, node):
+        expected = " or ".join(sorted(node.allowed or ()))
         found.append(f"{path or '<object>'}: expected {expected}, got {_json_type(value)}")
         return
     if isinstance(value, dict):

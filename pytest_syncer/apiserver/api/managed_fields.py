@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import copy
 import json
+from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -372,6 +373,38 @@ def _compatible(items: list[Any], item: Mapping[str, Any], keys: tuple[str, ...]
     return None
 
 
+#: The FieldsV1 trees of recent field sets, and each tree's set by the tree's id (the tree kept
+#: alive beside it, so an id here is never a reused one). Objects of one shape share field sets,
+#: so most writes re-encode nothing, and decoding a tree this module encoded (the stored one, as
+#: stores hand out what they were given) is a lookup. The trees are shared: never mutated.
+_ENCODED: OrderedDict[FieldSet, dict[str, Any]] = OrderedDict()
+_DECODED: dict[int, tuple[dict[str, Any], FieldSet]] = {}
+_ENCODED_MAX = 4096
+
+
+def _encoded_fields(fields: FieldSet) -> dict[str, Any]:
+    """``to_fields_v1(fields)``, computed once per recent field set."""
+    tree = _ENCODED.get(fields)
+    if tree is not None:
+        _ENCODED.move_to_end(fields)
+        return tree
+    tree = to_fields_v1(fields)
+    _ENCODED[fields] = tree
+    _DECODED[id(tree)] = (tree, fields)
+    if len(_ENCODED) > _ENCODED_MAX:
+        _, evicted = _ENCODED.popitem(last=False)
+        del _DECODED[id(evicted)]
+    return tree
+
+
+def _decoded_fields(tree: Mapping[str, Any]) -> FieldSet:
+    """``from_fields_v1(tree)``, a lookup for a tree :func:`_encoded_fields` made."""
+    known = _DECODED.get(id(tree))
+    if known is not None and known[0] is tree:
+        return known[1]
+    return from_fields_v1(tree)
+
+
 # Managers.
 
 
@@ -400,7 +433,11 @@ class ManagerEntry:
         if self.time:
             entry["time"] = self.time
         entry["fieldsType"] = "FieldsV1"
-        entry["fieldsV1"] = to_fields_v1(self.fields)
+        entry["fieldsV1"] = (
+            _encoded_fields(self.fields)
+            if isinstance(self.fields, frozenset)
+            else to_fields_v1(self.fields)
+        )
         if self.subresource:
             entry["subresource"] = self.subresource
         return entry
@@ -418,7 +455,7 @@ def parse_entries(managed: Any) -> list[ManagerEntry]:
                 manager=raw["manager"],
                 operation=str(raw.get("operation") or UPDATE),
                 api_version=str(raw.get("apiVersion") or ""),
-                fields=from_fields_v1(fields) if isinstance(fields, Mapping) else frozenset(),
+                fields=_decoded_fields(fields) if isinstance(fields, Mapping) else frozenset(),
                 time=str(raw.get("time") or ""),
                 subresource=str(raw.get("subresource") or ""),
             )

@@ -64,7 +64,6 @@ from pytest_syncer.apiserver.api.strategic_merge import (
 )
 from pytest_syncer.apiserver.api.validation.field_errors import FieldError, invalid_message
 from pytest_syncer.apiserver.api.validation.kinds import validate_object
-from pytest_syncer.apiserver.api.watch_cache import WatchCache
 from pytest_syncer.apiserver.api.write_options import DEFAULT_WRITE, WriteOptions
 from pytest_syncer.apiserver.store import (
     CompactedError,
@@ -175,8 +174,6 @@ class ObjectAPI:
 
     def __init__(self, store: Store, registry: ResourceRegistry) -> None:
         self.store = store
-        self.lists: Store | WatchCache = WatchCache(store) if store.decodes else store
-        """What lists read: the store itself, or a watch cache in front of one that decodes."""
         self.listed: Callable[[str, int, int], None] = lambda resource, evaluated, returned: None
         """Told of every list: the resource, objects checked against the selectors, returned."""
         self.registry = registry
@@ -220,7 +217,7 @@ class ObjectAPI:
                 found = self.store.get(key)
                 return [found] if found is not None and selection.matches(found) else []
         terms = selection.labels.index_terms() if selection.labels is not None else ()
-        items = self.lists.list_objects(resource_type.key, cluster, namespace, terms)
+        items = self.store.list_objects(resource_type.key, cluster, namespace, terms)
         selected = items if selection.empty else [i for i in items if selection.matches(i)]
         self.listed(resource_type.key, len(items), len(selected))
         return selected
@@ -276,7 +273,7 @@ class ObjectAPI:
             raise APIError(410, expired_message, reason="Expired") from None
         current = {
             sort_key(obj, _cluster_of(obj, cluster)): obj
-            for obj in self.lists.list_objects(resource_type.key, cluster, namespace)
+            for obj in self.store.list_objects(resource_type.key, cluster, namespace)
         }
 
         def wanted(event: WatchEvent) -> bool:

@@ -10,8 +10,8 @@ Stored objects are shared and never mutated: each function copies the levels it 
 
 from __future__ import annotations
 
-import datetime
 import secrets
+import time
 import uuid
 from typing import Any
 
@@ -29,8 +29,16 @@ def stored_cluster(obj: dict[str, Any]) -> str:
     return str(((obj.get("metadata") or {}).get("annotations") or {}).get(CLUSTER_ANNOTATION, ""))
 
 
+#: The last second :func:`now_timestamp` formatted, and its text: writes in one second share it.
+_formatted: tuple[int, str] = (-1, "")
+
+
 def now_timestamp() -> str:
-    return datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    global _formatted
+    second = int(time.time())
+    if second != _formatted[0]:
+        _formatted = (second, time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(second)))
+    return _formatted[1]
 
 
 def generate_name(prefix: str) -> str:

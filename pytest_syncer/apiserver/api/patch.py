@@ -184,9 +184,20 @@ def apply_merge_patch(document: Any, patch: Any) -> Any:
     if not isinstance(patch, Mapping):
         return copy.deepcopy(patch)
     result = copy.deepcopy(dict(document)) if isinstance(document, Mapping) else {}
+    _merge_into(result, patch)
+    return result
+
+
+def _merge_into(result: dict[str, Any], patch: Mapping[str, Any]) -> None:
+    """Merge ``patch`` into ``result``, already a copy: each level is copied once, not again
+    at every depth."""
     for key, value in patch.items():
         if value is None:
             result.pop(key, None)
+        elif isinstance(value, Mapping):
+            current = result.get(key)
+            merged = dict(current) if isinstance(current, Mapping) else {}
+            _merge_into(merged, value)
+            result[key] = merged
         else:
-            result[key] = apply_merge_patch(result.get(key), value)
-    return result
+            result[key] = copy.deepcopy(value)

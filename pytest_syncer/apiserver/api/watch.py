@@ -1,10 +1,10 @@
 """Fan-out of committed writes to open watches.
 
 The store calls :meth:`WatchFanout.publish` once per write; the fan-out hands the event to the
-watchers of that resource only, and each watcher queues it without copying. An event's wire form is
-encoded once and shared by every watcher that sees it unchanged; only a watcher whose selector
-turns a MODIFIED into an ADDED or DELETED (an object entering or leaving its selection, as
-Kubernetes reports it) encodes its own line.
+watchers of that resource in that cluster (or in every cluster) only, and each watcher queues it
+without copying. An event's wire form is encoded once and shared by every watcher that sees it
+unchanged; only a watcher whose selector turns a MODIFIED into an ADDED or DELETED (an object
+entering or leaving its selection, as Kubernetes reports it) encodes its own line.
 """
 
 from __future__ import annotations
@@ -50,7 +50,9 @@ class Watcher:
         self.pending: deque[WatchEvent] = deque()
         self.overflowed = False
         self.closed = False
-        self._wakeup = asyncio.Event()
+        #: What :meth:`wait` awaits: a bare future and a timer, cheaper per event than
+        #: ``asyncio.wait_for`` on an ``Event`` (which starts a task per wait).
+        self._waiter: asyncio.Future[None] | None = None
 
     def wants(self, event: WatchEvent) -> bool:
         key = event.key
@@ -65,22 +67,30 @@ class Watcher:
             self.overflowed = True
         else:
             self.pending.append(event)
-        self._wakeup.set()
+        self._wake()
 
     def close(self) -> None:
         """End the watch: the server is stopping."""
         self.closed = True
-        self._wakeup.set()
+        self._wake()
+
+    def _wake(self) -> None:
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
 
     async def wait(self, timeout: float) -> None:
         """Return when events are pending or the watch is closed, or after ``timeout`` seconds."""
         if self.pending or self.overflowed or self.closed:
             return
-        self._wakeup.clear()
+        loop = asyncio.get_running_loop()
+        waiter = self._waiter = loop.create_future()
+        timer = loop.call_later(timeout, self._wake)
         try:
-            await asyncio.wait_for(self._wakeup.wait(), timeout)
-        except TimeoutError:
-            return
+            await waiter
+        finally:
+            timer.cancel()
+            self._waiter = None
 
     def drain(self) -> bytes:
         """Every pending event as watch lines, selectors applied."""
@@ -153,30 +163,36 @@ def error_line(status: dict[str, Any]) -> bytes:
 
 
 class WatchFanout:
-    """Open watchers by resource; :meth:`publish` is the store's listener."""
+    """Open watchers by resource and cluster; :meth:`publish` is the store's listener.
+
+    An event visits only the watchers of its resource in its cluster and those watching every
+    cluster, so with many logical clusters a write does not scan every cluster's watches.
+    """
 
     def __init__(self) -> None:
-        self._watchers: dict[str, set[Watcher]] = {}
+        self._watchers: dict[tuple[str, str | None], set[Watcher]] = {}
 
     def publish(self, event: WatchEvent) -> None:
-        for watcher in self._watchers.get(event.key.resource, ()):
-            watcher.offer(event)
+        key = event.key
+        for scope in ((key.resource, key.cluster), (key.resource, None)):
+            for watcher in self._watchers.get(scope, ()):
+                watcher.offer(event)
 
     def add(self, watcher: Watcher) -> None:
-        self._watchers.setdefault(watcher.resource, set()).add(watcher)
+        self._watchers.setdefault((watcher.resource, watcher.cluster), set()).add(watcher)
 
     def remove(self, watcher: Watcher) -> None:
-        watchers = self._watchers.get(watcher.resource)
+        scope = (watcher.resource, watcher.cluster)
+        watchers = self._watchers.get(scope)
         if watchers is not None:
             watchers.discard(watcher)
             if not watchers:
-                del self._watchers[watcher.resource]
+                del self._watchers[scope]
 
     def close_where(self, resource: str, cluster: str) -> None:
         """End the watches of ``resource`` in ``cluster`` (its type is no longer served)."""
-        for watcher in self._watchers.get(resource, ()):
-            if watcher.cluster == cluster:
-                watcher.close()
+        for watcher in self._watchers.get((resource, cluster), ()):
+            watcher.close()
 
     def end_removed_types(self, cluster: str, removed: list[ResourceType]) -> None:
         """A CRD went away: its watches in ``cluster`` end, as they do on a real server."""

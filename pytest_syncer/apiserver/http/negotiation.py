@@ -13,6 +13,7 @@ cannot produce (protobuf for a custom resource, an unknown ``as=``) gets a 406.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -157,8 +158,12 @@ def write_yaml(document: Any) -> bytes:
     return yaml.safe_dump(document, default_flow_style=False, sort_keys=True).encode()
 
 
-def _alternatives(accept: str) -> list[tuple[str, dict[str, str]]]:
-    """Accept's media types in Kubernetes' order (goautoneg): q-value, then named over wildcard."""
+@functools.lru_cache(maxsize=256)
+def _alternatives(accept: str) -> tuple[tuple[str, dict[str, str]], ...]:
+    """Accept's media types in Kubernetes' order (goautoneg): q-value, then named over wildcard.
+
+    Clients send the same few headers on every request: each is parsed once (the parameter
+    dicts are shared, read only)."""
     found = []
     for part in accept.split(","):
         pieces = [piece.strip() for piece in part.split(";")]
@@ -175,7 +180,7 @@ def _alternatives(accept: str) -> list[tuple[str, dict[str, str]]]:
         if quality > 0:
             found.append((quality, pieces[0].lower(), parameters))
     found.sort(key=lambda a: (-a[0], a[1].startswith("*"), a[1].endswith("/*")))
-    return [(media_type, parameters) for _, media_type, parameters in found]
+    return tuple((media_type, parameters) for _, media_type, parameters in found)
 
 
 Output = TableFormat | ProtobufFormat | YamlFormat | MetadataFormat | None

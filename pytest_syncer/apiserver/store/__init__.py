@@ -11,7 +11,7 @@ from __future__ import annotations
 import abc
 import time
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any, ClassVar, Literal, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 import orjson
 
@@ -116,15 +116,17 @@ def set_revision(obj: dict[str, Any], revision: int) -> None:
     obj.setdefault("metadata", {})["resourceVersion"] = str(revision)
 
 
+def revision_of(obj: dict[str, Any]) -> int:
+    """The revision a stored object was written at (:func:`set_revision` put it there)."""
+    return int(obj["metadata"]["resourceVersion"])
+
+
 class Store(abc.ABC):
     """Objects by key plus the revisioned event log; listeners hear every committed write.
 
     The store takes ownership of the dicts passed to it and hands out dicts that callers must
     not mutate (copy first): that keeps the hot path free of copies.
     """
-
-    decodes: ClassVar[bool] = False
-    """Whether reads decode stored bytes; the API then serves lists from a watch cache."""
 
     def __init__(self) -> None:
         self._listeners: list[Listener] = []

@@ -15,13 +15,10 @@ from pytest_syncer.apiserver.store import (
     RevisionConflictError,
     Store,
     WatchEvent,
+    revision_of,
     set_revision,
 )
 from pytest_syncer.apiserver.store.index import ObjectIndex
-
-
-def _revision_of(obj: dict[str, Any]) -> int:
-    return int(obj["metadata"]["resourceVersion"])
 
 
 class MemoryStore(Store):
@@ -64,7 +61,7 @@ class MemoryStore(Store):
         current = self._index.get(key)
         if current is None:
             raise KeyNotFoundError(key, f"{key} not found")
-        if expected_revision is not None and _revision_of(current) != expected_revision:
+        if expected_revision is not None and revision_of(current) != expected_revision:
             raise RevisionConflictError(key, f"{key} is not at revision {expected_revision}")
         return current
 

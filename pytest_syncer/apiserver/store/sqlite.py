@@ -1,10 +1,11 @@
 """The SQLite store (WAL mode): objects and the event log survive a restart of the server.
 
 Like kine, the log is a table whose integer key is the revision and each row remembers the
-revision it replaced; a second table holds each object's current value so reads and lists
-never replay the log, and a third its labels, so a label-selected list reads and decodes only
-the objects it returns. The server is the only writer, so live watches are fed in-process and
-the log table is read only to resume a watch from an older revision.
+revision it replaced; a second table holds each object's current value, what a restarted server
+loads. The server is the only writer, so everything it reads is in memory: the current objects,
+decoded, in the memory store's index by key and by label (a selected list costs what it
+returns), read without a query or a decode, and live watches are fed in-process; the log table
+is read only to resume a watch from an older revision.
 """
 
 from __future__ import annotations
@@ -27,8 +28,10 @@ from pytest_syncer.apiserver.store import (
     RevisionConflictError,
     Store,
     WatchEvent,
+    revision_of,
     set_revision,
 )
+from pytest_syncer.apiserver.store.index import ObjectIndex
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS objects (
@@ -54,47 +57,14 @@ CREATE TABLE IF NOT EXISTS events (
 CREATE INDEX IF NOT EXISTS events_by_resource ON events (resource, revision);
 CREATE INDEX IF NOT EXISTS events_by_time ON events (created);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS labels (
-    resource TEXT NOT NULL,
-    key TEXT NOT NULL,
-    value TEXT NOT NULL,
-    cluster TEXT NOT NULL,
-    namespace TEXT NOT NULL,
-    name TEXT NOT NULL,
-    PRIMARY KEY (resource, key, value, cluster, namespace, name)
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS labels_by_object ON labels (resource, cluster, namespace, name, key);
 """
 
-_OBJECT_LABELS = "resource = ? AND cluster = ? AND namespace = ? AND name = ?"
-_SAME_OBJECT = (
-    "m.resource = o.resource AND m.cluster = o.cluster AND m.namespace = o.namespace"
-    " AND m.name = o.name"
-)
-
-
-def _labels(obj: dict[str, Any]) -> dict[str, str]:
-    labels = (obj.get("metadata") or {}).get("labels")
-    return labels if isinstance(labels, dict) else {}
-
-
-def _value_clause(column: str, values: tuple[str, ...] | None, params: list[str]) -> str:
-    if values is None:
-        return ""
-    params.extend(values)
-    return f" AND {column} IN ({','.join('?' * len(values))})"
-
-
-def _scope_clause(table: str, cluster: str | None, namespace: str | None, params: list[str]) -> str:
-    """`` AND`` terms narrowing to one cluster and namespace (``None``: all); ``table`` is the
-    column prefix (``"l."`` or ``""``)."""
-    clause = ""
-    for column, value in (("cluster", cluster), ("namespace", namespace)):
-        if value is not None:
-            clause += f" AND {table}{column} = ?"
-            params.append(value)
-    return clause
-
+#: The label table earlier versions kept: the label index is in memory now. Dropped, and its
+#: "filled" mark with it, so an earlier version opening this database fills it again.
+_FORMER_LABELS = """
+DROP TABLE IF EXISTS labels;
+DELETE FROM meta WHERE key = 'labels_indexed';
+"""
 
 DATABASE_FILE = "store.sqlite"
 
@@ -106,10 +76,10 @@ class SQLiteStore(Store):
     every request: with ``OFF`` a commit hands the WAL to the operating system without waiting
     (0.38 ms -> 0.10 ms of wall time per write here at load 8, for 0.08 -> 0.06 ms of CPU). A
     killed server loses nothing committed (its restart and fault tests kill the process); only
-    an operating system crash could, and a test environment does not outlive one.
+    an operating system crash could, and a test environment does not outlive one. Reads never
+    touch SQLite: the current objects are also kept decoded in memory, indexed as the memory
+    store indexes them, and updated only once a write has committed.
     """
-
-    decodes = True
 
     def __init__(self, path: Path) -> None:
         super().__init__()
@@ -119,47 +89,23 @@ class SQLiteStore(Store):
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=OFF")
         self._db.executescript(_SCHEMA)
+        self._db.executescript(_FORMER_LABELS)
         sequence = self._db.execute(
             "SELECT seq FROM sqlite_sequence WHERE name = 'events'"
         ).fetchone()
         self._revision = int(sequence[0]) if sequence else 0
         self._compacted = self._meta("compacted")
-        if not self._meta("labels_indexed"):
-            self._index_labels()
-
-    def _index_labels(self) -> None:
-        """Fill the label table of a database written before it existed."""
-        with self._db:
-            self._db.execute("BEGIN")
-            self._db.execute("DELETE FROM labels")
-            for key, obj in list(self.all_objects()):
-                self._insert_labels(key, _labels(obj))
-            self._db.execute("INSERT OR REPLACE INTO meta VALUES ('labels_indexed', 1)")
-
-    def _insert_labels(self, key: ObjectKey, labels: dict[str, str]) -> None:
-        self._db.executemany(
-            "INSERT OR REPLACE INTO labels VALUES (?, ?, ?, ?, ?, ?)",
-            [
-                (key.resource, label, str(value), key.cluster, key.namespace, key.name)
-                for label, value in labels.items()
-            ],
-        )
+        self._index = ObjectIndex()
+        rows = self._db.execute("SELECT resource, cluster, namespace, name, value FROM objects")
+        for resource, cluster, namespace, name, raw in rows.fetchall():
+            self._index.put(ObjectKey(resource, cluster, namespace, name), orjson.loads(raw))
 
     def _meta(self, key: str) -> int:
         row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
         return int(row[0]) if row else 0
 
-    def _current(self, key: ObjectKey) -> tuple[int, bytes] | None:
-        row = self._db.execute(
-            "SELECT revision, value FROM objects "
-            "WHERE resource = ? AND cluster = ? AND namespace = ? AND name = ?",
-            key,
-        ).fetchone()
-        return None if row is None else (int(row[0]), bytes(row[1]))
-
     def get(self, key: ObjectKey) -> dict[str, Any] | None:
-        current = self._current(key)
-        return None if current is None else orjson.loads(current[1])
+        return self._index.get(key)
 
     def list_objects(
         self,
@@ -168,64 +114,23 @@ class SQLiteStore(Store):
         namespace: str | None = None,
         labels: Sequence[LabelTerm] = (),
     ) -> list[dict[str, Any]]:
-        if labels:
-            return self._list_labelled(resource, cluster, namespace, labels)
-        params: list[str] = [resource]
-        query = "SELECT value FROM objects WHERE resource = ?" + _scope_clause(
-            "", cluster, namespace, params
-        )
-        query += " ORDER BY cluster, namespace, name"
-        return [orjson.loads(row[0]) for row in self._db.execute(query, params)]
+        return self._index.list_objects(resource, cluster, namespace, labels)
 
     def all_objects(self) -> Iterator[tuple[ObjectKey, dict[str, Any]]]:
-        rows = self._db.execute("SELECT resource, cluster, namespace, name, value FROM objects")
-        for resource, cluster, namespace, name, raw in rows.fetchall():
-            yield ObjectKey(resource, cluster, namespace, name), orjson.loads(raw)
-
-    def _list_labelled(
-        self,
-        resource: str,
-        cluster: str | None,
-        namespace: str | None,
-        terms: Sequence[LabelTerm],
-    ) -> list[dict[str, Any]]:
-        """Driven by the label table from a term with values (the more selective kind); every
-        other term is an indexed probe, so only returned rows are read and decoded."""
-        first = next((term for term in terms if term[1] is not None), terms[0])
-        params: list[str] = [resource, first[0]]
-        query = (
-            "SELECT o.value FROM labels l JOIN objects o ON o.resource = l.resource"
-            " AND o.cluster = l.cluster AND o.namespace = l.namespace AND o.name = l.name"
-            " WHERE l.resource = ? AND l.key = ?"
-            + _value_clause("l.value", first[1], params)
-            + _scope_clause("l.", cluster, namespace, params)
-        )
-        for label, values in terms:
-            if (label, values) == first:
-                continue
-            params.append(label)
-            query += (
-                f" AND EXISTS (SELECT 1 FROM labels m WHERE {_SAME_OBJECT} AND m.key = ?"
-                + _value_clause("m.value", values, params)
-                + ")"
-            )
-        query += " ORDER BY l.cluster, l.namespace, l.name"
-        return [orjson.loads(row[0]) for row in self._db.execute(query, params)]
+        return self._index.items()
 
     def _write(
         self,
         event_type: EventType,
         key: ObjectKey,
         obj: dict[str, Any],
-        previous: tuple[int, bytes] | None,
+        previous: dict[str, Any] | None,
     ) -> WatchEvent:
         revision = self._revision + 1
         set_revision(obj, revision)
         raw = orjson.dumps(obj)
         now = time.time()
-        prev_revision = None if previous is None else previous[0]
-        old = None if previous is None else orjson.loads(previous[1])
-        old_labels = {} if old is None else _labels(old)
+        prev_revision = None if previous is None else revision_of(previous)
         with self._db:
             self._db.execute("BEGIN")
             self._db.execute(
@@ -244,25 +149,25 @@ class SQLiteStore(Store):
                     "INSERT OR REPLACE INTO objects VALUES (?, ?, ?, ?, ?, ?)",
                     (*key, revision, raw),
                 )
-            new_labels = {} if event_type == "DELETED" else _labels(obj)
-            if old_labels != new_labels:
-                self._db.execute(f"DELETE FROM labels WHERE {_OBJECT_LABELS}", key)
-                self._insert_labels(key, new_labels)
         self._revision = revision
-        event = WatchEvent(event_type, revision, key, obj, old, raw=raw, at=now)
+        if event_type == "DELETED":
+            self._index.remove(key)
+        else:
+            self._index.put(key, obj)
+        event = WatchEvent(event_type, revision, key, obj, previous, raw=raw, at=now)
         self._notify(event)
         return event
 
     def create(self, key: ObjectKey, obj: dict[str, Any]) -> WatchEvent:
-        if self._current(key) is not None:
+        if self._index.get(key) is not None:
             raise KeyExistsError(key, f"{key} already exists")
         return self._write("ADDED", key, obj, None)
 
-    def _existing(self, key: ObjectKey, expected_revision: int | None) -> tuple[int, bytes]:
-        current = self._current(key)
+    def _existing(self, key: ObjectKey, expected_revision: int | None) -> dict[str, Any]:
+        current = self._index.get(key)
         if current is None:
             raise KeyNotFoundError(key, f"{key} not found")
-        if expected_revision is not None and current[0] != expected_revision:
+        if expected_revision is not None and revision_of(current) != expected_revision:
             raise RevisionConflictError(key, f"{key} is not at revision {expected_revision}")
         return current
 
@@ -274,7 +179,8 @@ class SQLiteStore(Store):
 
     def delete(self, key: ObjectKey, *, expected_revision: int | None = None) -> WatchEvent:
         current = self._existing(key, expected_revision)
-        return self._write("DELETED", key, orjson.loads(current[1]), current)
+        final = {**current, "metadata": dict(current["metadata"])}
+        return self._write("DELETED", key, final, current)
 
     def events_since(self, resource: str, revision: int) -> list[WatchEvent]:
         if revision < self._compacted:
