@@ -130,9 +130,10 @@ def up(argv: list[str]) -> int:
     try:
         with sigterm_interrupts():
             _say(f"starting {config.targets} targets on provider {config.provider} in {directory}")
+            began = time.monotonic()
             with _Progress(directory):
                 env = SyncerEnvironment.start(config, make_provider(config), directory)
-            facts = env.describe(directory, os.getpid())
+            facts = env.describe(directory, os.getpid(), round(time.monotonic() - began, 1))
             facts.write(directory)
             _announce(facts, directory)
             while True:
@@ -148,7 +149,8 @@ def up(argv: list[str]) -> int:
 
 def _announce(facts: EnvironmentFacts, directory: Path) -> None:
     first = next(iter(facts.targets))
-    _say(f"ready: {len(facts.targets)} targets, hub {facts.hub_url}")
+    _say(f"ready: {len(facts.targets)} targets in {facts.ready_seconds}s, hub {facts.hub_url}")
+    _say(f"resident memory (MiB): {_memory_summary(facts.processes)}")
     _say(f"upstream kubeconfig: {facts.upstream_kubeconfig}")
     _say(f"target kubeconfigs: {facts.targets[first].kubeconfig} ...")
     _say(f"every path and label: {directory / 'environment.json'}")
@@ -161,9 +163,18 @@ def _announce(facts: EnvironmentFacts, directory: Path) -> None:
         "hub_ca": facts.hub_ca,
         "upstream_kubeconfig": facts.upstream_kubeconfig,
         "kubeconfigs": {name: target.kubeconfig for name, target in facts.targets.items()},
+        "ready_seconds": facts.ready_seconds,
+        "processes": facts.processes,
     }
     sys.stdout.write(json.dumps(ready, sort_keys=True) + "\n")
     sys.stdout.flush()
+
+
+def _memory_summary(processes: dict[str, dict[str, int]]) -> str:
+    """`apiserver 812, hub 90, syncer-pool1 150, ..., total 1300`: every process's VmRSS."""
+    mib = {name: facts["rss_kib"] / 1024 for name, facts in processes.items()}
+    each = ", ".join(f"{name} {value:.0f}" for name, value in mib.items())
+    return f"{each}, total {sum(mib.values()):.0f}"
 
 
 def stop_environment(facts: EnvironmentFacts, timeout: float) -> bool:

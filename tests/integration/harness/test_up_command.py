@@ -65,6 +65,14 @@ def test_up_five_targets_kubectl_sees_a_synced_workload_and_ctrl_c_stops_all(
         assert ready["hub"].startswith("https://127.0.0.1:")
         facts = EnvironmentFacts.read(directory)
         assert len(facts.process_groups) == 4  # API server, simulator, hub, a syncer pool
+        assert facts.ready_seconds is not None
+        assert facts.ready_seconds > 0
+        assert ready["ready_seconds"] == facts.ready_seconds
+        assert sorted(facts.processes) == ["apiserver", "hub", "simulate", "syncer-pool1"]
+        assert {p["pid"] for p in facts.processes.values()} == set(facts.process_groups)
+        # VmRSS of a Python process that imported aiohttp is tens of MiB, never zero.
+        assert all(p["rss_kib"] > 10_000 for p in facts.processes.values()), facts.processes
+        assert ready["processes"] == facts.processes
         target = facts.targets["target-003"]
         metadata = {"name": "by-hand", "namespace": "default", "labels": {target.label: "Sync"}}
         manifests = {
@@ -123,7 +131,8 @@ def test_up_five_targets_kubectl_sees_a_synced_workload_and_ctrl_c_stops_all(
         assert process.stderr is not None
         told = process.stderr.read()
         assert "stopped every process" in told
-        assert "pytest-syncer up: ready: 5 targets" in told
+        assert f"pytest-syncer up: ready: 5 targets in {facts.ready_seconds}s" in told
+        assert "pytest-syncer up: resident memory (MiB): apiserver " in told
         assert facts.live_pids() == []
     finally:
         if process.poll() is None:
