@@ -30,6 +30,9 @@ from pytest_syncer.process.proc import pid_alive
 DOWN_TIMEOUT = 60.0
 """How long `down` lets `up` stop its processes before it kills what is left."""
 PROGRESS_INTERVAL = 0.5
+STARTING_FILE = "up.pid"
+"""`up` writes its pid here before it starts anything, so `down` can stop an environment that
+is still starting (a thousand targets take minutes) and has no `environment.json` yet."""
 
 STAGES = (
     ("apiserver.log", "the API server"),
@@ -126,6 +129,9 @@ def up(argv: list[str]) -> int:
             file=sys.stderr,
         )
         return 1
+    directory.mkdir(parents=True, exist_ok=True)
+    starting = directory / STARTING_FILE
+    starting.write_text(f"{os.getpid()}\n")
     env: SyncerEnvironment | None = None
     try:
         with sigterm_interrupts():
@@ -143,6 +149,7 @@ def up(argv: list[str]) -> int:
     finally:
         if env is not None:
             env.close()
+        starting.unlink(missing_ok=True)
         _say("stopped every process")
     return 0
 
@@ -218,8 +225,11 @@ def down(argv: list[str]) -> int:
     try:
         facts = EnvironmentFacts.read(args.dir)
     except EnvironmentFileError as error:
-        print(f"pytest-syncer down: {error}", file=sys.stderr)
-        return 1
+        starting = _starting_up(args.dir)
+        if starting is None:
+            print(f"pytest-syncer down: {error}", file=sys.stderr)
+            return 1
+        return _stop_starting(starting, args.dir, args.timeout)
     if not facts.live_pids():
         print(f"pytest-syncer down: nothing runs in {args.dir}", file=sys.stderr)
         return 0
@@ -229,4 +239,31 @@ def down(argv: list[str]) -> int:
             file=sys.stderr,
         )
     print(f"pytest-syncer down: stopped the environment in {args.dir}", file=sys.stderr)
+    return 0
+
+
+def _starting_up(directory: Path) -> int | None:
+    """The pid of an `up` still starting in `directory`, else None."""
+    try:
+        pid = int((directory / STARTING_FILE).read_text())
+    except (OSError, ValueError):
+        return None
+    return pid if pid_alive(pid) else None
+
+
+def _stop_starting(pid: int, directory: Path, timeout: float) -> int:
+    """SIGTERM an `up` that is still starting: it stops what it started so far, as on Ctrl-C."""
+    os.kill(pid, signal.SIGTERM)
+    try:
+        wait_until(
+            lambda: pid_alive(pid),
+            lambda alive: not alive,
+            what=f"`pytest-syncer up` (pid {pid}) to stop what it was starting",
+            timeout=timeout,
+            interval=0.1,
+        )
+    except WaitTimeout as error:
+        print(f"pytest-syncer down: {error}", file=sys.stderr)
+        return 1
+    print(f"pytest-syncer down: stopped the environment starting in {directory}", file=sys.stderr)
     return 0
