@@ -11,12 +11,12 @@ once and measures, through a watch on the Deployment:
 - correct: whether it got there within the deadline;
 - upstream_writes: Deployment status writes during the change (watch events), against N.
 
-With `--through-syncers` the change goes the whole way instead: pooled `pytest-syncer syncer`
-processes (25 targets each, on four downstream clusters) copy the Deployment down, the
+With `--through-syncers` the change goes the whole way instead: `pytest-syncer syncer`
+processes, pooled as the harness pools them (25 targets each, at most 10 processes: 1000
+targets are 10 pools of 100), on four downstream clusters, copy the Deployment down, the
 benchmark writes the N copies' status below (as a kubelet and the controllers would), and each
 syncer's collector carries it up to its SyncStatus; converge_s is then from the last
-downstream status write acknowledged (default sizes 50 and 100: 500 targets take 20 syncer
-processes, too many for this 2-core machine's one-minute budget).
+downstream status write acknowledged (default sizes 50 and 100).
 
 The comparison figure from the same run: the API server's own latency for one `/status` write,
 and how long the burst of N writes took. The last stdout line is one JSON object.
@@ -40,6 +40,7 @@ from pathlib import Path
 from typing import Any
 
 from pytest_syncer.contract.naming import CLUSTER_LABEL, sync_target_key
+from pytest_syncer.harness.config import pool_size_for
 from pytest_syncer.kubeclient.client import SYNC_STATUSES, SYNC_TARGETS, KubeClient, Resource
 from pytest_syncer.process.parent import ServiceProcess
 from pytest_syncer.status.objects import (
@@ -52,7 +53,6 @@ from pytest_syncer.status.objects import (
 
 UPSTREAM = "upstream"
 DOWNSTREAMS = [f"down-{index}" for index in range(4)]
-POOL = 25
 REPLICAS = 2
 CONCURRENCY = 16
 DEPLOYMENTS = Resource("apps", "v1", "deployments", "Deployment")
@@ -221,8 +221,12 @@ class ThroughSyncers(Size):
             await self.client.patch(SYNC_TARGETS, name, heartbeat(now), subresource="status")
 
         await bounded([add_target(name) for name in self.names])
+        pool = pool_size_for(self.count)
         await asyncio.gather(
-            *(asyncio.to_thread(self.start_pool, index) for index in range(0, self.count, POOL))
+            *(
+                asyncio.to_thread(self.start_pool, index, pool)
+                for index in range(0, self.count, pool)
+            )
         )
         keys = [sync_target_key(UPSTREAM, name) for name in self.names]
         self.workload = await self.client.create(
@@ -237,8 +241,8 @@ class ThroughSyncers(Size):
         progress(f"{self.count} targets: {len(self.copies)} copies below")
         await self.report_below(0)
 
-    def start_pool(self, first: int) -> None:
-        names = self.names[first : first + POOL]
+    def start_pool(self, first: int, size: int) -> None:
+        names = self.names[first : first + size]
         pool = self.work / f"pool-{names[0]}.json"
         pool.write_text(
             json.dumps(

@@ -22,6 +22,10 @@ from pytest_syncer.harness.workloads import WorkloadFactory
 
 REDACTED = "<redacted>"
 TAIL_LINES = 30
+TARGETS_READ = 20
+"""Targets whose copy and SyncStatus a failing test's artifacts read per workload: two GETs
+each, one after the other; reading every target of a 200-target environment for every workload
+took over pytest-timeout's 300 s on a loaded machine and ended the session."""
 """Lines of each log shown in the failure report; the whole window is in the files."""
 PATTERNS = (
     re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]{8,}"),
@@ -125,14 +129,22 @@ def _read(get: Callable[[], KubeObject | None]) -> KubeObject | str | None:
 
 
 def _objects(env: SyncerEnvironment, factory: WorkloadFactory) -> dict[str, KubeObject | str]:
-    """Every object the factory's workloads touched: upstream, each target's copy and the
-    target's SyncStatus, named `<where>/<Kind>-<namespace>-<name>`."""
+    """Every object the factory's workloads touched: upstream, the copy and the SyncStatus of
+    each target it is placed on or was taken off (at most `TARGETS_READ` of them), named
+    `<where>/<Kind>-<namespace>-<name>`."""
     found: dict[str, KubeObject | str | None] = {}
     for workload in factory.created:
         kind, name, namespace = workload.kind, workload.name, workload.namespace
         base = f"{kind.kind}-{namespace}-{name}"
         found[f"upstream/{base}"] = _read(partial(env.upstream.find, kind, name, namespace))
-        for target in sorted(env.targets):
+        targets = sorted(workload.touched)
+        if len(targets) > TARGETS_READ:
+            found[f"omitted/{base}"] = (
+                f"the copies and SyncStatus objects on {len(targets) - TARGETS_READ} more "
+                f"targets were not read (at most {TARGETS_READ} per workload): "
+                f"{', '.join(targets[TARGETS_READ:])}\n"
+            )
+        for target in targets[:TARGETS_READ]:
             found[f"{target}/{base}"] = _read(partial(workload.downstream, target))
             status = sync_status_name(kind.plural, name, target)
             found[f"upstream-syncstatus/{target}/{base}"] = _read(

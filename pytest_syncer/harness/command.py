@@ -30,6 +30,9 @@ from pytest_syncer.process.proc import pid_alive
 DOWN_TIMEOUT = 60.0
 """How long `down` lets `up` stop its processes before it kills what is left."""
 PROGRESS_INTERVAL = 0.5
+STARTING_FILE = "up.pid"
+"""`up` writes its pid here before it starts anything, so `down` can stop an environment that
+is still starting (a thousand targets take minutes) and has no `environment.json` yet."""
 
 STAGES = (
     ("apiserver.log", "the API server"),
@@ -126,13 +129,17 @@ def up(argv: list[str]) -> int:
             file=sys.stderr,
         )
         return 1
+    directory.mkdir(parents=True, exist_ok=True)
+    starting = directory / STARTING_FILE
+    starting.write_text(f"{os.getpid()}\n")
     env: SyncerEnvironment | None = None
     try:
         with sigterm_interrupts():
             _say(f"starting {config.targets} targets on provider {config.provider} in {directory}")
+            began = time.monotonic()
             with _Progress(directory):
                 env = SyncerEnvironment.start(config, make_provider(config), directory)
-            facts = env.describe(directory, os.getpid())
+            facts = env.describe(directory, os.getpid(), round(time.monotonic() - began, 1))
             facts.write(directory)
             _announce(facts, directory)
             while True:
@@ -142,13 +149,15 @@ def up(argv: list[str]) -> int:
     finally:
         if env is not None:
             env.close()
+        starting.unlink(missing_ok=True)
         _say("stopped every process")
     return 0
 
 
 def _announce(facts: EnvironmentFacts, directory: Path) -> None:
     first = next(iter(facts.targets))
-    _say(f"ready: {len(facts.targets)} targets, hub {facts.hub_url}")
+    _say(f"ready: {len(facts.targets)} targets in {facts.ready_seconds}s, hub {facts.hub_url}")
+    _say(f"resident memory (MiB): {_memory_summary(facts.processes)}")
     _say(f"upstream kubeconfig: {facts.upstream_kubeconfig}")
     _say(f"target kubeconfigs: {facts.targets[first].kubeconfig} ...")
     _say(f"every path and label: {directory / 'environment.json'}")
@@ -161,9 +170,18 @@ def _announce(facts: EnvironmentFacts, directory: Path) -> None:
         "hub_ca": facts.hub_ca,
         "upstream_kubeconfig": facts.upstream_kubeconfig,
         "kubeconfigs": {name: target.kubeconfig for name, target in facts.targets.items()},
+        "ready_seconds": facts.ready_seconds,
+        "processes": facts.processes,
     }
     sys.stdout.write(json.dumps(ready, sort_keys=True) + "\n")
     sys.stdout.flush()
+
+
+def _memory_summary(processes: dict[str, dict[str, int]]) -> str:
+    """`apiserver 812, hub 90, syncer-pool1 150, ..., total 1300`: every process's VmRSS."""
+    mib = {name: facts["rss_kib"] / 1024 for name, facts in processes.items()}
+    each = ", ".join(f"{name} {value:.0f}" for name, value in mib.items())
+    return f"{each}, total {sum(mib.values()):.0f}"
 
 
 def stop_environment(facts: EnvironmentFacts, timeout: float) -> bool:
@@ -207,8 +225,11 @@ def down(argv: list[str]) -> int:
     try:
         facts = EnvironmentFacts.read(args.dir)
     except EnvironmentFileError as error:
-        print(f"pytest-syncer down: {error}", file=sys.stderr)
-        return 1
+        starting = _starting_up(args.dir)
+        if starting is None:
+            print(f"pytest-syncer down: {error}", file=sys.stderr)
+            return 1
+        return _stop_starting(starting, args.dir, args.timeout)
     if not facts.live_pids():
         print(f"pytest-syncer down: nothing runs in {args.dir}", file=sys.stderr)
         return 0
@@ -218,4 +239,31 @@ def down(argv: list[str]) -> int:
             file=sys.stderr,
         )
     print(f"pytest-syncer down: stopped the environment in {args.dir}", file=sys.stderr)
+    return 0
+
+
+def _starting_up(directory: Path) -> int | None:
+    """The pid of an `up` still starting in `directory`, else None."""
+    try:
+        pid = int((directory / STARTING_FILE).read_text())
+    except (OSError, ValueError):
+        return None
+    return pid if pid_alive(pid) else None
+
+
+def _stop_starting(pid: int, directory: Path, timeout: float) -> int:
+    """SIGTERM an `up` that is still starting: it stops what it started so far, as on Ctrl-C."""
+    os.kill(pid, signal.SIGTERM)
+    try:
+        wait_until(
+            lambda: pid_alive(pid),
+            lambda alive: not alive,
+            what=f"`pytest-syncer up` (pid {pid}) to stop what it was starting",
+            timeout=timeout,
+            interval=0.1,
+        )
+    except WaitTimeout as error:
+        print(f"pytest-syncer down: {error}", file=sys.stderr)
+        return 1
+    print(f"pytest-syncer down: stopped the environment starting in {directory}", file=sys.stderr)
     return 0

@@ -27,6 +27,19 @@ DEFAULT_SEED = 12
 """The default seed: every run draws the same targets and faults unless told otherwise."""
 POOL_SIZE = 25
 """Targets per pooled syncer process."""
+MAX_POOLED_PROCESSES = 10
+"""Beyond `POOL_SIZE` x this many targets the pools grow instead: every process pays ~65 MiB
+and ~1.5 CPU-s of start-up before its first target, so 1000 targets in 40 pools of 25 cost
+2.6 GiB and a minute of CPU on a 2-core machine that 10 pools of 100 do not
+(docs/benchmarks.md, "1000 targets")."""
+
+
+def pool_size_for(targets: int, pool_size: int = POOL_SIZE) -> int:
+    """Targets per pooled process for an environment of `targets`: `pool_size`, or more when
+    that would take over `MAX_POOLED_PROCESSES` processes."""
+    return max(pool_size, -(-targets // MAX_POOLED_PROCESSES))
+
+
 DEFAULT_CRDS = Path("fixtures") / "crds" / "workloads"
 """Under the rootdir: the CRDs of the custom resources under test, installed when it exists."""
 KEEP_CHOICES = ("never", "on-failure", "always")

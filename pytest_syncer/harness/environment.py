@@ -43,6 +43,7 @@ from pytest_syncer.harness.run_stats import RunStats
 from pytest_syncer.harness.syncers import SyncerFleet
 from pytest_syncer.harness.waiting import WaitTimeout, wait_until
 from pytest_syncer.process.parent import ServiceProcess
+from pytest_syncer.process.proc import resident_kib
 from pytest_syncer.tunnel.auth import TokenAuthority
 
 HEARTBEAT_THRESHOLD = 5.0
@@ -301,6 +302,26 @@ class SyncerEnvironment:
         hub = [self.hub.pid] if self.hub.running else []
         return [*self.provider.pids(), *hub, *(pid for pid in syncers if pid is not None)]
 
+    def named_pids(self) -> dict[str, int]:
+        """Every running process by name: the provider's by their command (`apiserver`,
+        `simulate`), `hub`, and each syncer process by its log's name (`syncer-pool1`)."""
+        named = {_command_name(pid): pid for pid in self.provider.pids()}
+        if self.hub.running:
+            named["hub"] = self.hub.pid
+        for process in self.syncers.processes:
+            if process.pid is not None:
+                named[process.log_path.stem] = process.pid
+        return named
+
+    def resident_memory(self) -> dict[str, dict[str, int]]:
+        """Each running process's pid and resident memory now (KiB, /proc VmRSS)."""
+        memory = {}
+        for name, pid in self.named_pids().items():
+            rss = resident_kib(pid)
+            if rss is not None:
+                memory[name] = {"pid": pid, "rss_kib": rss}
+        return memory
+
     def facts(self) -> dict[str, Any]:
         """What the report header and failure messages say about this environment."""
         custom = [crd.resource for crd in self.custom_resources]
@@ -322,9 +343,12 @@ class SyncerEnvironment:
     def syncer_log_paths(self) -> list[Path]:
         return sorted(self.workdir.glob("syncer-*.log"))
 
-    def describe(self, directory: Path, owner: int) -> EnvironmentFacts:
+    def describe(
+        self, directory: Path, owner: int, ready_seconds: float | None = None
+    ) -> EnvironmentFacts:
         """What `environment.json` says about this environment: its processes, owned by
-        `owner`, and every kubeconfig (copied under `directory` when it lives elsewhere)."""
+        `owner`, with their memory now, how long it took to start when known, and every
+        kubeconfig (copied under `directory` when it lives elsewhere)."""
         kubeconfigs = _collect_kubeconfigs(
             directory,
             {
@@ -348,6 +372,8 @@ class SyncerEnvironment:
                 for name, target in self.targets.items()
             },
             profiles_file=str(profiles) if profiles is not None else None,
+            ready_seconds=ready_seconds,
+            processes=self.resident_memory(),
         )
 
     def keep(self) -> EnvironmentFacts:
@@ -403,6 +429,17 @@ def _collect_kubeconfigs(directory: Path, paths: dict[str, Path]) -> dict[str, P
             copy.chmod(0o600)
         collected[name] = copy
     return collected
+
+
+def _command_name(pid: int) -> str:
+    """The pytest-syncer command `pid` runs (`apiserver`, `simulate`), else `pid-<pid>`."""
+    try:
+        args = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return f"pid-{pid}"
+    if b"pytest_syncer" in args[:-1]:
+        return args[args.index(b"pytest_syncer") + 1].decode()
+    return f"pid-{pid}"
 
 
 def _create_sync_targets(

@@ -10,13 +10,16 @@ process can read it without importing asyncio code.
      "hub": {"url": "https://127.0.0.1:40123", "ca": "DIR/hub-state/ca.crt"},
      "upstream": {"cluster": "upstream", "kubeconfig": "DIR/kubeconfigs/upstream.kubeconfig"},
      "targets": {"target-000": {"kubeconfig": "...", "key": "...", "label": "...", "uid": "..."}},
-     "profiles_file": "DIR/profiles.json"}
+     "profiles_file": "DIR/profiles.json", "ready_seconds": 41.2,
+     "processes": {"apiserver": {"pid": 4250, "rss_kib": 812000}, "hub": {...}, ...}}
+
+`processes` is each process's resident memory (VmRSS) when the environment became ready.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +56,10 @@ class EnvironmentFacts:
     targets: dict[str, TargetFacts]
     profiles_file: str | None
     version: int = VERSION
+    ready_seconds: float | None = None
+    """How long the environment took to start, when the writer timed it."""
+    processes: dict[str, dict[str, int]] = field(default_factory=dict)
+    """Each process by name: its pid and resident memory in KiB when it was ready."""
 
     @property
     def hub_url(self) -> str:

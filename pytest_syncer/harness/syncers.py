@@ -18,7 +18,7 @@ from typing import Protocol
 import yaml
 
 from pytest_syncer.contract.wiring import TargetWiring
-from pytest_syncer.harness.config import HarnessConfig
+from pytest_syncer.harness.config import HarnessConfig, pool_size_for
 from pytest_syncer.process.parent import GroupLeader, ServiceProcess
 
 FAST_FLAGS = (
@@ -38,7 +38,11 @@ STARTUP_TIMEOUT = 180.0
 class SyncerProcess(Protocol):
     """One syncer process serving some targets."""
 
-    targets: tuple[str, ...]
+    @property
+    def targets(self) -> tuple[str, ...]: ...
+
+    @property
+    def log_path(self) -> Path: ...
 
     @property
     def running(self) -> bool: ...
@@ -46,7 +50,13 @@ class SyncerProcess(Protocol):
     @property
     def pid(self) -> int | None: ...
 
-    def start(self) -> None: ...
+    def start(self) -> None:
+        """Start the process without waiting for it to serve."""
+        ...
+
+    def wait_started(self) -> None:
+        """Return once the started process serves (or raise why it never will)."""
+        ...
 
     def signal(self, signum: int) -> None: ...
 
@@ -92,7 +102,10 @@ class ReferenceSyncer:
         return self._process.pid if self.running else None
 
     def start(self) -> None:
-        self._process.start()
+        self._process.spawn()
+
+    def wait_started(self) -> None:
+        self._process.wait_ready()
 
     def signal(self, signum: int) -> None:
         self._process.signal(signum)
@@ -128,6 +141,9 @@ class CommandSyncer(GroupLeader):
                 start_new_session=True,
             )
 
+    def wait_started(self) -> None:
+        """Nothing to wait for: the contract asks for no ready line."""
+
     def stop(self) -> None:
         """A template syncer may be stopped by a partition fault: resume it so SIGTERM lands."""
         self._stop_group(10, resume=True)
@@ -153,6 +169,9 @@ class SyncerFleet:
         self._wait_ready = wait_ready
         self._resync_period = resync_period
         self._processes: list[SyncerProcess] = []
+        self._by_target: dict[str, SyncerProcess] = {}
+        """Which process serves each target: waits ask it for every placed target on every
+        poll, so it must not cost a scan of the processes."""
         self._serial = 0
 
     @classmethod
@@ -188,8 +207,11 @@ class SyncerFleet:
     def _launch(self, groups: Sequence[Sequence[str]]) -> None:
         started = [self.make(group) for group in groups]
         self._processes.extend(started)
+        self._by_target.update((target, p) for p in started for target in p.targets)
         for process in started:
             process.start()
+        for process in started:
+            process.wait_started()
         self._wait_ready([target for process in started for target in process.targets])
 
     def start(self) -> None:
@@ -197,17 +219,15 @@ class SyncerFleet:
         if self._command is not None:
             groups = [[name] for name in names]
         else:
-            groups = [
-                names[index : index + self._pool_size]
-                for index in range(0, len(names), self._pool_size)
-            ]
+            size = pool_size_for(len(names), self._pool_size)
+            groups = [names[index : index + size] for index in range(0, len(names), size)]
         self._launch(groups)
 
     def process_of(self, target: str) -> SyncerProcess:
-        for process in self._processes:
-            if target in process.targets:
-                return process
-        raise KeyError(f"no syncer process serves target {target!r}")
+        try:
+            return self._by_target[target]
+        except KeyError:
+            raise KeyError(f"no syncer process serves target {target!r}") from None
 
     def isolate(self, target: str) -> SyncerProcess:
         """The process serving only `target`: its pool restarts without it, once."""
@@ -225,6 +245,7 @@ class SyncerFleet:
         process = self.process_of(target)
         process.stop()
         process.start()
+        process.wait_started()
         self._wait_ready(process.targets)
 
     @property
@@ -232,7 +253,11 @@ class SyncerFleet:
         return list(self._processes)
 
     def stop(self) -> None:
+        """SIGTERM every process first, then wait for each: their shutdowns overlap, so a
+        thousand targets stop in the time of the slowest pool, not of all of them."""
         for process in self._processes:
-            with contextlib.suppress(ProcessLookupError):
-                process.signal(signal.SIGCONT)
+            for signum in (signal.SIGCONT, signal.SIGTERM):
+                with contextlib.suppress(ProcessLookupError):
+                    process.signal(signum)
+        for process in self._processes:
             process.stop()

@@ -137,6 +137,11 @@ class Workload:
     def timeout(self) -> float:
         return self.env.config.timeout
 
+    @property
+    def touched(self) -> set[str]:
+        """The targets that may hold a copy: placed, or taken off by the last write."""
+        return self.placed | self._affected
+
     def mark_written(self, affected: Iterable[str] = ()) -> None:
         """A write upstream: the next successful wait measures the sync latency of the
         placed targets and of `affected` (targets it took the workload off)."""

@@ -60,15 +60,20 @@ def announce_ready(payload: dict[str, Any]) -> None:
 
 
 def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
+    """Once: the teardown the first signal starts may run inside the block (a start-up that
+    cleans up after itself), and a second signal must not cut it short there either."""
+    for ignored in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(ignored, signal.SIG_IGN)
     raise KeyboardInterrupt
 
 
 @contextlib.contextmanager
 def sigterm_interrupts() -> Iterator[None]:
     """For the blocking commands (`up`, `soak`): inside the block SIGTERM raises
-    KeyboardInterrupt as Ctrl-C does; once it is left both are ignored, so a second signal
-    cannot cut the teardown after it short."""
+    KeyboardInterrupt as Ctrl-C does, once; after that, and once the block is left, both are
+    ignored, so a second signal cannot cut the teardown short."""
     signal.signal(signal.SIGTERM, _raise_interrupt)
+    signal.signal(signal.SIGINT, _raise_interrupt)
     try:
         yield
     finally:

@@ -96,6 +96,12 @@ class ServiceProcess(GroupLeader, SyncLifetime, start="start", stop="stop"):
 
     def start(self) -> dict[str, Any]:
         """Start the process and return its ready payload, or raise with its last log lines."""
+        self.spawn()
+        return self.wait_ready()
+
+    def spawn(self) -> None:
+        """Start the process without waiting for it: start many, then `wait_ready` on each,
+        and their start-ups overlap."""
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         with self.log_path.open("ab") as log:
             self._process = subprocess.Popen(
@@ -106,6 +112,11 @@ class ServiceProcess(GroupLeader, SyncLifetime, start="start", stop="stop"):
                 env=self._env,
                 start_new_session=True,
             )
+
+    def wait_ready(self) -> dict[str, Any]:
+        """The ready payload of the spawned process, or raise with its last log lines."""
+        if self._process is None:
+            raise RuntimeError("the service is not started")
         line: list[bytes] = []
         stdout = self._process.stdout
         assert stdout is not None

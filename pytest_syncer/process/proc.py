@@ -60,6 +60,18 @@ def our_processes() -> Iterator[tuple[int, list[bytes]]]:
             yield int(entry.name), cmdline.split(b"\0")
 
 
+def resident_kib(pid: int) -> int | None:
+    """The resident memory of `pid` in KiB (/proc/<pid>/status VmRSS), or None when gone."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return None
+    for line in status.splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return None
+
+
 def kill_group_or_process(pid: int) -> None:
     """SIGKILL `pid`'s whole process group when it leads one, else `pid` alone; a process
     already gone (or not ours to signal) is left be."""

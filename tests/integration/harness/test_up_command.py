@@ -15,7 +15,7 @@ from typing import Any
 from pytest_syncer.contract.objects import NamespaceLocator, SyncTarget
 from pytest_syncer.harness.environment_file import EnvironmentFacts
 from pytest_syncer.harness.waiting import wait_until
-from pytest_syncer.process.proc import pid_alive
+from pytest_syncer.process.proc import our_processes, pid_alive
 
 STARTUP = 180.0
 CRDS = Path(__file__).parents[3] / "fixtures" / "crds" / "workloads"
@@ -65,6 +65,14 @@ def test_up_five_targets_kubectl_sees_a_synced_workload_and_ctrl_c_stops_all(
         assert ready["hub"].startswith("https://127.0.0.1:")
         facts = EnvironmentFacts.read(directory)
         assert len(facts.process_groups) == 4  # API server, simulator, hub, a syncer pool
+        assert facts.ready_seconds is not None
+        assert facts.ready_seconds > 0
+        assert ready["ready_seconds"] == facts.ready_seconds
+        assert sorted(facts.processes) == ["apiserver", "hub", "simulate", "syncer-pool1"]
+        assert {p["pid"] for p in facts.processes.values()} == set(facts.process_groups)
+        # VmRSS of a Python process that imported aiohttp is tens of MiB, never zero.
+        assert all(p["rss_kib"] > 10_000 for p in facts.processes.values()), facts.processes
+        assert ready["processes"] == facts.processes
         target = facts.targets["target-003"]
         metadata = {"name": "by-hand", "namespace": "default", "labels": {target.label: "Sync"}}
         manifests = {
@@ -123,7 +131,8 @@ def test_up_five_targets_kubectl_sees_a_synced_workload_and_ctrl_c_stops_all(
         assert process.stderr is not None
         told = process.stderr.read()
         assert "stopped every process" in told
-        assert "pytest-syncer up: ready: 5 targets" in told
+        assert f"pytest-syncer up: ready: 5 targets in {facts.ready_seconds}s" in told
+        assert "pytest-syncer up: resident memory (MiB): apiserver " in told
         assert facts.live_pids() == []
     finally:
         if process.poll() is None:
@@ -133,3 +142,42 @@ def test_up_five_targets_kubectl_sees_a_synced_workload_and_ctrl_c_stops_all(
             for pid in facts.process_groups:
                 if pid_alive(pid):
                     subprocess.run(["kill", "-9", f"-{pid}"], check=False)
+
+
+def test_down_stops_an_up_that_is_still_starting(tmp_path: Path) -> None:
+    """A thousand targets take minutes to start; `down DIR` must not need `environment.json`
+    (written once ready) to stop them, and must leave no process of DIR behind."""
+    directory = tmp_path / "env"
+    process = subprocess.Popen(
+        [*UP, "--targets", "5", "--dir", str(directory)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        wait_until(
+            lambda: sorted(path.name for path in directory.glob("*.log")),
+            lambda logs: "apiserver.log" in logs,
+            what="`up` to start the API server",
+            timeout=60,
+            interval=0.05,
+        )
+        assert not (directory / "environment.json").exists()
+        down = subprocess.run(
+            [sys.executable, "-m", "pytest_syncer", "down", str(directory)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert down.returncode == 0, down.stderr
+        assert "stopped the environment starting in" in down.stderr
+        assert process.wait(30) == 0
+        assert process.stderr is not None
+        assert "stopped every process" in process.stderr.read()
+        left = [pid for pid, args in our_processes() if str(directory).encode() in b" ".join(args)]
+        assert left == [], f"processes of {directory} still run: {left}"
+        assert not (directory / "up.pid").exists()
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
