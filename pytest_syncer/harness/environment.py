@@ -378,7 +378,7 @@ class SharedProvider:
     def start(self, workdir: Path, targets: Sequence[str]) -> ProvidedClusters:
         raise RuntimeError("an attached environment is already started")
 
-    def restart_apiserver(self) -> None:
+    def restart_apiserver(self, cluster: str | None = None) -> list[str]:
         raise FaultNotSupported("the environment is shared between pytest-xdist workers")
 
     def pids(self) -> list[int]:

@@ -85,6 +85,7 @@ def test_options_are_in_one_group_with_ini_twins(pytester: pytest.Pytester) -> N
         "--syncer-targets",
         "--syncer-kubeconfig",
         "--syncer-kind-clusters",
+        "--syncer-apiservers",
         "--syncer-command",
         "--syncer-crds",
         "--syncer-timeout",
@@ -102,6 +103,7 @@ def test_options_are_in_one_group_with_ini_twins(pytester: pytest.Pytester) -> N
         "syncer_targets",
         "syncer_kubeconfig",
         "syncer_kind_clusters",
+        "syncer_apiservers",
         "syncer_command",
         "syncer_crds",
         "syncer_timeout",
@@ -175,6 +177,18 @@ def test_ini_kind_clusters_is_read_and_checked(pytester: pytest.Pytester) -> Non
     result.stderr.fnmatch_lines(["ERROR: *--syncer-kind-clusters is for --syncer-provider kind*"])
 
 
+def test_apiservers_from_the_command_line_and_the_ini_are_named_in_the_header(
+    pytester: pytest.Pytester,
+) -> None:
+    assert "50 targets, reference syncer, pooled, 2 API server processes, timeout" in _header(
+        pytester, "--syncer-apiservers=2"
+    )
+    pytester.makeini("[pytest]\nsyncer_apiservers = 3\n")
+    assert ", 3 API server processes, " in _header(pytester)
+    assert ", 4 API server processes, " in _header(pytester, "--syncer-apiservers=4")
+    assert "API server processes" not in _header(pytester, "--syncer-apiservers=1")
+
+
 def test_ini_kubeconfig_provider(pytester: pytest.Pytester) -> None:
     kubeconfig = pytester.path / "clusters.kubeconfig"
     pytester.makeini(f"[pytest]\nsyncer_provider = kubeconfig\nsyncer_kubeconfig = {kubeconfig}\n")
@@ -187,6 +201,12 @@ def test_ini_kubeconfig_provider(pytester: pytest.Pytester) -> None:
         (["--syncer-provider=embedded", "--syncer-kubeconfig=x"], "*--syncer-kubeconfig is for*"),
         (["--syncer-kind-clusters=3"], "*--syncer-kind-clusters is for --syncer-provider kind*"),
         (["--syncer-provider=kubeconfig"], "*needs --syncer-kubeconfig*"),
+        (["--syncer-apiservers=0"], "*--syncer-apiservers must be at least 1*"),
+        (["--syncer-apiservers=many"], "*--syncer-apiservers must be a number, not 'many'*"),
+        (
+            ["--syncer-provider=kind", "--syncer-apiservers=2"],
+            "*--syncer-apiservers is for --syncer-provider embedded, not kind*",
+        ),
         (["--syncer-provider=docker"], "*--syncer-provider must be one of*"),
         (["--syncer-targets=0"], "*--syncer-targets must be at least 1*"),
         (["--syncer-targets=many"], "*--syncer-targets must be a number*"),
