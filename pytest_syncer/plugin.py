@@ -112,8 +112,8 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     line = (
         f"syncer: provider {settings.provider}, {settings.targets} targets, {syncer}, "
         + (
-            f"{settings.apiservers} API server processes, "
-            if settings.provider == "embedded" and settings.apiservers > 1
+            f"{settings.apiservers} API server process{'es' if settings.apiservers > 1 else ''}, "
+            if settings.provider == "embedded"
             else ""
         )
         + f"timeout {settings.timeout:g}s, seed {settings.seed}"

@@ -11,10 +11,9 @@ import asyncio
 import contextlib
 import json
 import logging
-import os
 import signal
 import sys
-from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AbstractAsyncContextManager
 from types import FrameType
 from typing import Any
@@ -105,24 +104,7 @@ async def serve_until_signalled(factory: ServiceFactory, *, process_exits: bool 
         await stop.wait()
 
 
-UVLOOP_SWITCH = "PYTEST_SYNCER_UVLOOP"
-"""Set to 0 to run the services on asyncio's own loop although uvloop is installed."""
-
-
-def event_loop_runner() -> Callable[[Coroutine[Any, Any, None]], None]:
-    """uvloop's `run` when it is installed (the `fast` extra) and not switched off, else
-    `asyncio.run`: the figures in docs/benchmarks.md say what it buys."""
-    if os.environ.get(UVLOOP_SWITCH, "1") != "0":
-        try:
-            import uvloop
-        except ImportError:
-            pass
-        else:
-            return uvloop.run
-    return asyncio.run
-
-
 def run_service(factory: ServiceFactory) -> int:
     """Blocking entry point for a command's ``main``: returns the process exit code."""
-    event_loop_runner()(serve_until_signalled(factory, process_exits=True))
+    asyncio.run(serve_until_signalled(factory, process_exits=True))
     return 0

@@ -6,6 +6,11 @@ import sys
 
 import pytest
 
+from pytest_syncer.harness.config import auto_apiservers
+
+AUTO = f"{auto_apiservers()} API server process{'es' if auto_apiservers() > 1 else ''}"
+"""What the header says of `--syncer-apiservers auto` on this machine."""
+
 TESTS = """
 import sys
 
@@ -126,7 +131,8 @@ def _header(pytester: pytest.Pytester, *args: str) -> str:
 
 def test_defaults_in_the_report_header(pytester: pytest.Pytester) -> None:
     assert _header(pytester) == (
-        "syncer: provider embedded, 50 targets, reference syncer, pooled, timeout 60s, seed 12"
+        f"syncer: provider embedded, 50 targets, reference syncer, pooled, {AUTO}, "
+        "timeout 60s, seed 12"
     )
 
 
@@ -141,7 +147,8 @@ def test_the_header_says_resync_cannot_rescue_a_missed_event(pytester: pytest.Py
 def test_ini_values_are_used(pytester: pytest.Pytester) -> None:
     pytester.makeini("[pytest]\nsyncer_targets = 7\nsyncer_timeout = 9\nsyncer_seed = 3\n")
     assert _header(pytester) == (
-        "syncer: provider embedded, 7 targets, reference syncer, pooled, timeout 9s, seed 3"
+        f"syncer: provider embedded, 7 targets, reference syncer, pooled, {AUTO}, "
+        "timeout 9s, seed 3"
     )
 
 
@@ -165,7 +172,7 @@ def test_ini_syncer_command_is_used(pytester: pytest.Pytester) -> None:
     command = "my-syncer {upstream_kubeconfig} {downstream_kubeconfig} {target}"
     pytester.makeini(f"[pytest]\nsyncer_command = {command}\n")
     assert _header(pytester) == (
-        f"syncer: provider embedded, 50 targets, {command}, timeout 60s, seed 12"
+        f"syncer: provider embedded, 50 targets, {command}, {AUTO}, timeout 60s, seed 12"
     )
 
 
@@ -186,7 +193,7 @@ def test_apiservers_from_the_command_line_and_the_ini_are_named_in_the_header(
     pytester.makeini("[pytest]\nsyncer_apiservers = 3\n")
     assert ", 3 API server processes, " in _header(pytester)
     assert ", 4 API server processes, " in _header(pytester, "--syncer-apiservers=4")
-    assert "API server processes" not in _header(pytester, "--syncer-apiservers=1")
+    assert ", 1 API server process, timeout" in _header(pytester, "--syncer-apiservers=1")
 
 
 def test_ini_kubeconfig_provider(pytester: pytest.Pytester) -> None:

@@ -136,13 +136,14 @@ def test_apiservers_is_a_count(text: str, count: int) -> None:
     assert resolve({"syncer_apiservers": text}, {"syncer_apiservers"}).apiservers == count
 
 
-def test_apiservers_auto_is_one_per_two_cores(monkeypatch: pytest.MonkeyPatch) -> None:
-    """`auto` (the default) follows the machine: one process per CORES_PER_APISERVER cores."""
-    assert [auto_apiservers(cpus) for cpus in (1, 2, 3, 4, 8, 64)] == [1, 1, 1, 2, 4, 32]
+def test_apiservers_auto_is_the_upstream_and_one_per_core(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`auto` (the default) follows the machine: the upstream's process and one per core for
+    the targets, one on a single core."""
+    assert [auto_apiservers(cpus) for cpus in (1, 2, 3, 8)] == [1, 3, 4, 9]
     monkeypatch.setattr(os, "cpu_count", lambda: 8)
-    assert resolve({}, set()).apiservers == 4
-    assert resolve({"syncer_apiservers": "auto"}, {"syncer_apiservers"}).apiservers == 4
-    assert HarnessConfig().apiservers == 4
+    assert resolve({}, set()).apiservers == 9
+    assert resolve({"syncer_apiservers": "auto"}, {"syncer_apiservers"}).apiservers == 9
+    assert HarnessConfig().apiservers == 9
 
 
 def test_apiservers_are_for_the_embedded_provider() -> None:
