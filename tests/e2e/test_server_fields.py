@@ -209,3 +209,32 @@ def test_an_upstream_replace_with_a_new_immutable_field_reaches_every_target(
         status = placed.sync_status(target)
         assert status is not None, f"no SyncStatus on {target}"
         assert status["metadata"]["labels"][WORKLOAD_UID_LABEL] == new_uid
+
+
+@pytest.mark.conformance("core.server-fields.left-alone")
+def test_a_label_less_job_is_created_on_every_target(workload: WorkloadFactory) -> None:
+    """A Job created without labels reads back with its template's as its own, and the template
+    with the generated ``controller-uid``/``job-name`` labels (``SetDefaults_Job`` and
+    ``generateSelector``, kubernetes/kubernetes ``pkg/apis/batch/v1/defaults.go`` and
+    ``pkg/registry/batch/job/strategy.go``); placed afterwards (a placement label added), it
+    must reach every target with none of the upstream Job's generated labels: each copy gets
+    its own from its server."""
+    manifest = copy.deepcopy(load_manifest("job.yaml", workload.search))
+    manifest["metadata"] = {"name": "label-less"}
+    manifest["spec"]["template"].pop("metadata", None)
+    job = workload(manifest, targets=[])
+    upstream = job.get()
+    uid = upstream["metadata"]["uid"]
+    assert upstream["metadata"]["labels"]["batch.kubernetes.io/controller-uid"] == uid
+    job.place(*sorted(job.env.targets))
+    job.wait_converged()
+    for target, copy_below in _copies(job).items():
+        own_uid = copy_below["metadata"]["uid"]
+        labels = copy_below["metadata"].get("labels") or {}
+        carried = {key: value for key, value in labels.items() if value == uid}
+        assert not carried, f"{target}: the upstream Job's labels {carried} copied down"
+        template_labels = copy_below["spec"]["template"]["metadata"]["labels"]
+        assert template_labels["batch.kubernetes.io/controller-uid"] == own_uid, target
+        assert copy_below["spec"]["selector"] == {
+            "matchLabels": {"batch.kubernetes.io/controller-uid": own_uid}
+        }

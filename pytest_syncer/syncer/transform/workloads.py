@@ -46,14 +46,21 @@ def detach_service_account(obj: KubeObject, context: TransformContext) -> KubeOb
 
 JOB_CONTROLLER_UID_LABELS = ("controller-uid", "batch.kubernetes.io/controller-uid")
 """Labels the API server puts on a Job's selector and template, naming the upstream Job's uid."""
+JOB_NAME_LABELS = ("job-name", "batch.kubernetes.io/job-name")
+"""Labels the API server puts on a Job's template beside them, naming the Job."""
 
 
 def drop_generated_job_selector(obj: KubeObject, context: TransformContext) -> KubeObject:
-    """Let the downstream API server generate a Job's selector for the copy's own uid.
+    """Let the downstream API server generate a Job's selector and labels for the copy's own uid.
 
-    The upstream server generated `spec.selector` and the template's controller-uid labels from
-    the upstream Job's uid; the downstream server refuses them (they do not match the new uid).
-    A Job with `manualSelector: true` chose its selector itself and keeps it.
+    The upstream server generated `spec.selector` and the template's controller-uid and job-name
+    labels (``generateSelector`` in ``pkg/registry/batch/job/strategy.go``), and a Job created
+    without labels reads back with its template's as its own (``SetDefaults_Job``), generated
+    ones included. The downstream server refuses a selector or template label naming another
+    uid, and the copy's own labels must not name the upstream Job's uid: every generated label
+    goes, from the template and from `metadata.labels` where it carries the template's value,
+    and the downstream server generates its own. A Job with `manualSelector: true` chose its
+    selector and labels itself and keeps them.
     """
     if group_of(obj) != "batch" or obj["kind"] != "Job":
         return obj
@@ -61,13 +68,27 @@ def drop_generated_job_selector(obj: KubeObject, context: TransformContext) -> K
     if spec is None or spec.get("manualSelector") is True:
         return obj
     labels = nested_mapping(obj, ("spec", "template", "metadata", "labels")) or {}
-    generated = [name for name in JOB_CONTROLLER_UID_LABELS if name in labels]
+    metadata = nested_mapping(obj, ("metadata",)) or {}
+    generated = {key: labels[key] for key in JOB_CONTROLLER_UID_LABELS if key in labels}
+    if generated:
+        generated.update(
+            (key, labels[key]) for key in JOB_NAME_LABELS if labels.get(key) == metadata.get("name")
+        )
     if "selector" not in spec and not generated:
         return obj
     new_spec = {key: value for key, value in spec.items() if key != "selector"}
-    if generated:
-        template = new_spec["template"]
-        template_metadata = template["metadata"]
-        kept = {name: value for name, value in labels.items() if name not in generated}
-        new_spec["template"] = {**template, "metadata": {**template_metadata, "labels": kept}}
-    return {**obj, "spec": new_spec}
+    if not generated:
+        return {**obj, "spec": new_spec}
+    template = new_spec["template"]
+    kept = {key: value for key, value in labels.items() if key not in generated}
+    new_spec["template"] = {**template, "metadata": {**template["metadata"], "labels": kept}}
+    result = {**obj, "spec": new_spec}
+    own = metadata.get("labels")
+    if isinstance(own, dict) and any(own.get(key) == value for key, value in generated.items()):
+        result["metadata"] = {
+            **metadata,
+            "labels": {
+                key: value for key, value in own.items() if generated.get(key, object()) != value
+            },
+        }
+    return result
