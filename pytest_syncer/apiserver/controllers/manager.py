@@ -3,7 +3,8 @@
 Start-up first serves again the CustomResourceDefinitions a data dir kept, so the collector's
 index and the requests that follow see their types.
 
-The garbage collector, the namespace lifecycle, the CRD cleanup and the resource quotas all
+The garbage collector, the namespace lifecycle, the CRD cleanup, the resource quotas and the
+root CA publisher all
 hear every committed write (cheaply: they only queue work) and do that work in their own
 asyncio tasks, between requests.
 """
@@ -15,11 +16,13 @@ from pytest_syncer.apiserver.controllers.crd_cleanup import CustomResourceCleanu
 from pytest_syncer.apiserver.controllers.garbage_collector import GarbageCollector
 from pytest_syncer.apiserver.controllers.namespace_lifecycle import NamespaceLifecycle
 from pytest_syncer.apiserver.controllers.resource_quota import ResourceQuotaController
+from pytest_syncer.apiserver.controllers.root_ca_publisher import RootCAPublisher
 from pytest_syncer.apiserver.store import WatchEvent
 
 
 class Controllers:
-    """Garbage collection, namespace and CRD deletion, quota usage for every logical cluster."""
+    """Garbage collection, namespace and CRD deletion, quota usage and the root CA ConfigMap for
+    every logical cluster."""
 
     def __init__(self, api: ObjectAPI) -> None:
         self._api = api
@@ -27,6 +30,7 @@ class Controllers:
         self.namespaces = NamespaceLifecycle(api)
         self.crd_cleanup = CustomResourceCleanup(api)
         self.resource_quotas = ResourceQuotaController(api)
+        self.root_ca = RootCAPublisher(api)
         api.store.add_listener(self.observe)
 
     def observe(self, event: WatchEvent) -> None:
@@ -34,6 +38,7 @@ class Controllers:
         self.namespaces.observe(event)
         self.crd_cleanup.observe(event)
         self.resource_quotas.observe(event)
+        self.root_ca.observe(event)
 
     async def start(self, _app: object = None) -> None:
         """Start every controller; ``_app`` lets this be an aiohttp on_startup hook."""
@@ -42,13 +47,16 @@ class Controllers:
         self.namespaces.rebuild()
         self.crd_cleanup.rebuild()
         self.resource_quotas.rebuild()
+        self.root_ca.rebuild()
         self.garbage_collector.start()
         self.namespaces.start()
         self.crd_cleanup.start()
         self.resource_quotas.start()
+        self.root_ca.start()
 
     async def stop(self, _app: object = None) -> None:
         await self.garbage_collector.stop()
         await self.namespaces.stop()
         await self.crd_cleanup.stop()
         await self.resource_quotas.stop()
+        await self.root_ca.stop()
