@@ -7,6 +7,9 @@ account with no token mounted.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from pytest_syncer.contract.objects import KubeObject
 from pytest_syncer.syncer.interfaces import TransformContext
 from pytest_syncer.syncer.transform.objects import group_of, nested_mapping, replace_nested
@@ -27,20 +30,71 @@ POD_TEMPLATE_KINDS = frozenset(kind for _, kind in POD_SPEC_PATHS)
 _SERVICE_ACCOUNT_FIELDS = ("serviceAccountName", "serviceAccount")
 
 
+TOKEN_VOLUME_PREFIX = "kube-api-access-"
+"""The upstream ServiceAccount admission's projected token volume on a Pod (``kube-api-access-``
+and five characters, mounted at ``/var/run/secrets/kubernetes.io/serviceaccount``)."""
+
+
+def _token_volumes(pod_spec: Mapping[str, Any]) -> set[str]:
+    """The names of the projected service-account token volumes admission added above."""
+    names = set()
+    for volume in pod_spec.get("volumes") or ():
+        if not isinstance(volume, Mapping):
+            continue
+        name = str(volume.get("name", ""))
+        sources = (volume.get("projected") or {}).get("sources") or ()
+        if name.startswith(TOKEN_VOLUME_PREFIX) and any(
+            isinstance(source, Mapping) and "serviceAccountToken" in source for source in sources
+        ):
+            names.add(name)
+    return names
+
+
+def _without_token_volumes(pod_spec: dict[str, Any], names: set[str]) -> None:
+    pod_spec["volumes"] = [
+        v for v in pod_spec["volumes"] if not (isinstance(v, Mapping) and v.get("name") in names)
+    ]
+    if not pod_spec["volumes"]:
+        del pod_spec["volumes"]
+    for field in ("initContainers", "containers"):
+        containers = pod_spec.get(field)
+        if not isinstance(containers, list):
+            continue
+        kept = []
+        for container in containers:
+            mounts = container.get("volumeMounts") if isinstance(container, Mapping) else None
+            if isinstance(mounts, list):
+                left = [
+                    m for m in mounts if not (isinstance(m, Mapping) and m.get("name") in names)
+                ]
+                container = {**container, "volumeMounts": left}
+                if not left:
+                    del container["volumeMounts"]
+            kept.append(container)
+        pod_spec[field] = kept
+
+
 def detach_service_account(obj: KubeObject, context: TransformContext) -> KubeObject:
-    """`automountServiceAccountToken: false` and no upstream `serviceAccountName`."""
+    """`automountServiceAccountToken: false`, no upstream `serviceAccountName`, and no token
+    volume the upstream's ServiceAccount admission mounted in a Pod (it names the upstream's
+    account and CA; the target's admission mounts none once automount is off)."""
     path = POD_SPEC_PATHS.get((group_of(obj), obj["kind"]))
     if path is None:
         return obj
     pod_spec = nested_mapping(obj, path)
     if pod_spec is None:
         return obj
-    if pod_spec.get("automountServiceAccountToken") is False and not any(
-        field in pod_spec for field in _SERVICE_ACCOUNT_FIELDS
+    tokens = _token_volumes(pod_spec)
+    if (
+        pod_spec.get("automountServiceAccountToken") is False
+        and not any(field in pod_spec for field in _SERVICE_ACCOUNT_FIELDS)
+        and not tokens
     ):
         return obj
     detached = {key: value for key, value in pod_spec.items() if key not in _SERVICE_ACCOUNT_FIELDS}
     detached["automountServiceAccountToken"] = False
+    if tokens:
+        _without_token_volumes(detached, tokens)
     return replace_nested(obj, path, detached)
 
 

@@ -214,6 +214,37 @@ def test_a_label_less_job_loses_the_labels_it_read_back_from_its_template() -> N
     assert (own["job-name"], own["team"]) == ("mine", "a")
 
 
+def test_a_pod_loses_the_token_volume_admission_mounted_and_keeps_its_own() -> None:
+    token = {
+        "name": "kube-api-access-x2b7q",
+        "projected": {"sources": [{"serviceAccountToken": {"path": "token"}}]},
+    }
+    mine = {"name": "data", "emptyDir": {}}
+    mounts = [
+        {
+            "name": "kube-api-access-x2b7q",
+            "mountPath": "/var/run/secrets/kubernetes.io/serviceaccount",
+        },
+        {"name": "data", "mountPath": "/data"},
+    ]
+    source = obj(
+        "Pod",
+        spec={
+            "serviceAccountName": "default",
+            "serviceAccount": "default",
+            "containers": [{"name": "c", "image": "i", "volumeMounts": mounts}],
+            "initContainers": [{"name": "i", "image": "i", "volumeMounts": mounts[:1]}],
+            "volumes": [token, mine],
+        },
+    )
+    spec = DOWN(source, CONTEXT)["spec"]
+    assert spec["volumes"] == [mine]
+    assert spec["containers"][0]["volumeMounts"] == [mounts[1]]
+    assert "volumeMounts" not in spec["initContainers"][0]
+    assert spec["automountServiceAccountToken"] is False
+    assert not {"serviceAccountName", "serviceAccount"} & set(spec)
+
+
 def test_service_loses_allocated_addresses_and_ports() -> None:
     spec = {
         "type": "LoadBalancer",
