@@ -62,6 +62,7 @@ class EmbeddedProvider:
                 "simulate",
                 [
                     f"--kubeconfig-list={listing}",
+                    f"--admin-kubeconfig={ready['admin']}",
                     f"--profiles-file={profiles}",
                     f"--time-scale={SIMULATOR_TIME_SCALE}",
                     "--controllers",
