@@ -111,7 +111,12 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     syncer = settings.command or "reference syncer, pooled"
     line = (
         f"syncer: provider {settings.provider}, {settings.targets} targets, {syncer}, "
-        f"timeout {settings.timeout:g}s, seed {settings.seed}"
+        + (
+            f"{settings.apiservers} API server process{'es' if settings.apiservers > 1 else ''}, "
+            if settings.provider == "embedded"
+            else ""
+        )
+        + f"timeout {settings.timeout:g}s, seed {settings.seed}"
     )
     if settings.crds:
         shown = (os.path.relpath(path, config.rootpath) for path in settings.crds)

@@ -593,6 +593,8 @@ def _jobs(draw: st.DrawFn, upstream: bool, placed_on: Sequence[str]) -> KubeObje
             generated.update(dict.fromkeys(JOB_NAME_LABELS, name))
         spec["selector"] = {"matchLabels": {"batch.kubernetes.io/controller-uid": uid}}
         spec["template"]["metadata"]["labels"].update(generated)
+        if draw(st.booleans()):  # created without labels: it reads back with the template's
+            obj["metadata"].setdefault("labels", {}).update(generated)
     status = st.fixed_dictionaries(
         {},
         optional={
@@ -611,7 +613,8 @@ def _jobs(draw: st.DrawFn, upstream: bool, placed_on: Sequence[str]) -> KubeObje
 
 def jobs(*, upstream: bool = True, placed_on: Sequence[str] = ()) -> st.SearchStrategy[KubeObject]:
     """Jobs; upstream ones sometimes carry the selector and the controller-uid and job-name
-    labels (both forms) the API server generated for them."""
+    labels (both forms) the API server generated for them, on the template and (a Job created
+    without labels) on the Job itself."""
     return _jobs(upstream, tuple(placed_on))
 
 

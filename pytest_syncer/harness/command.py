@@ -18,7 +18,12 @@ import threading
 import time
 from pathlib import Path
 
-from pytest_syncer.harness.config import PROVIDERS, HarnessConfigError
+from pytest_syncer.harness.config import (
+    DEFAULT_APISERVERS,
+    PROVIDERS,
+    HarnessConfigError,
+    auto_apiservers,
+)
 from pytest_syncer.harness.environment_file import (
     EnvironmentFacts,
     EnvironmentFileError,
@@ -83,6 +88,11 @@ def _up_parser() -> argparse.ArgumentParser:
     parser.add_argument("--provider", choices=PROVIDERS, default="embedded")
     parser.add_argument("--kubeconfig", help="provider kubeconfig: its kubeconfig")
     parser.add_argument("--kind-clusters", help="provider kind: how many kind clusters")
+    parser.add_argument(
+        "--apiservers",
+        help="provider embedded: how many API server processes, N or auto "
+        f"(default {DEFAULT_APISERVERS}: {auto_apiservers()} on this machine)",
+    )
     parser.add_argument("--syncer-command", help="run this syncer instead of the reference one")
     parser.add_argument(
         "--crds",
@@ -107,6 +117,7 @@ def up(argv: list[str]) -> int:
         "syncer_targets": str(args.targets),
         "syncer_kubeconfig": args.kubeconfig,
         "syncer_kind_clusters": args.kind_clusters,
+        "syncer_apiservers": args.apiservers,
         "syncer_command": args.syncer_command,
         "syncer_timeout": args.timeout,
         "syncer_crds": args.crds,
@@ -135,7 +146,11 @@ def up(argv: list[str]) -> int:
     env: SyncerEnvironment | None = None
     try:
         with sigterm_interrupts():
-            _say(f"starting {config.targets} targets on provider {config.provider} in {directory}")
+            servers = f", {config.apiservers} API server processes" if config.apiservers > 1 else ""
+            _say(
+                f"starting {config.targets} targets on provider {config.provider}{servers} "
+                f"in {directory}"
+            )
             began = time.monotonic()
             with _Progress(directory):
                 env = SyncerEnvironment.start(config, make_provider(config), directory)

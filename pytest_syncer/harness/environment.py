@@ -317,7 +317,13 @@ class SyncerEnvironment:
     def named_pids(self) -> dict[str, int]:
         """Every running process by name: the provider's by their command (`apiserver`,
         `simulate`), `hub`, and each syncer process by its log's name (`syncer-pool1`)."""
-        named = {_command_name(pid): pid for pid in self.provider.pids()}
+        named: dict[str, int] = {}
+        seen: dict[str, int] = {}
+        for pid in self.provider.pids():
+            command = _command_name(pid)
+            count = seen[command] = seen.get(command, -1) + 1
+            # The second API server process is `apiserver-1`, as its log is.
+            named[f"{command}-{count}" if count else command] = pid
         if self.hub.running:
             named["hub"] = self.hub.pid
         for process in self.syncers.processes:
@@ -416,7 +422,7 @@ class SharedProvider:
     def start(self, workdir: Path, targets: Sequence[str]) -> ProvidedClusters:
         raise RuntimeError("an attached environment is already started")
 
-    def restart_apiserver(self) -> None:
+    def restart_apiserver(self, cluster: str | None = None) -> list[str]:
         raise FaultNotSupported("the environment is shared between pytest-xdist workers")
 
     def pids(self) -> list[int]:

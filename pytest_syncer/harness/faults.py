@@ -78,13 +78,22 @@ class Faults:
         self.killed.discard(target)
         self.env.stats.fault_healed([target], time.monotonic())
 
-    def restart_apiserver(self) -> None:
-        """Stop the API server and start it on its data dir (embedded provider only)."""
+    def restart_apiserver(self, cluster: str | None = None) -> None:
+        """Stop the API server process serving `cluster` ("upstream" or a target; every
+        process when None) and start it on its data dir (embedded provider only)."""
+        upstream = self.env.clusters.upstream_cluster
+        if cluster is not None and cluster not in (upstream, *self.env.targets):
+            raise KeyError(
+                f"no cluster {cluster!r}; the environment has {sorted(self.env.targets)}"
+            )
         try:
-            self.env.provider.restart_apiserver()
+            down = self.env.provider.restart_apiserver(cluster)
         except FaultNotSupported as error:
             pytest.skip(str(error))
-        self.env.stats.record_fault("restart-apiserver", self.env.targets, time.monotonic())
+        touched = (
+            self.env.targets if upstream in down else [t for t in down if t in self.env.targets]
+        )
+        self.env.stats.record_fault("restart-apiserver", touched, time.monotonic())
 
     def heal(self) -> None:
         """Heal every link, resume frozen targets and restart killed syncers."""

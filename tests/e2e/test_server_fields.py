@@ -14,6 +14,8 @@ from typing import Any
 
 import pytest
 
+from pytest_syncer.contract.naming import WORKLOAD_UID_LABEL
+from pytest_syncer.harness.faults import Faults
 from pytest_syncer.harness.kube import KINDS
 from pytest_syncer.harness.waiting import wait_until
 from pytest_syncer.harness.workloads import Workload, WorkloadFactory, load_manifest
@@ -137,3 +139,104 @@ def test_an_immutable_difference_below_is_deleted_and_created_on_every_target(
         timeout=placed.timeout,
     )
     assert all("an immutable field changed" in message for message in messages)
+
+
+def _recreated_events(placed: Workload, uid: str) -> list[dict[str, Any]]:
+    """The Recreated Events of the upstream object with ``uid``."""
+    events = placed.env.upstream.list(KINDS[("v1", "Event")], placed.namespace)
+    return [
+        event
+        for event in events
+        if event.get("reason") == "Recreated" and event["involvedObject"].get("uid") == uid
+    ]
+
+
+@pytest.mark.conformance("core.immutable-fields")
+@pytest.mark.parametrize(
+    ("manifest", "change"),
+    [("deployment.yaml", OTHER_SELECTOR), ("job.yaml", OTHER_TEMPLATE)],
+    ids=["deployment-selector", "job-template"],
+)
+def test_an_upstream_replace_with_a_new_immutable_field_reaches_every_target(
+    faults: Faults, workload: WorkloadFactory, manifest: str, change: dict[str, Any]
+) -> None:
+    """An upstream change to a field the upstream server itself keeps immutable (apps/v1
+    Deployment ``spec.selector``, Job ``spec.template``: the same validation runs above and
+    below) cannot be an update: it is a replace, a delete and a create under the same name
+    (``kubectl replace --force``). The syncer's finalizer normally makes the copies go before
+    the old object does, so the replace reaches a copy still holding the old field only when the
+    syncers missed the delete: here they are down (SIGKILL) while the object is deleted, its
+    finalizer cleared by hand as a user does when the controller holding it is down, and
+    created again with the new field. Started again, each syncer finds the new object above and
+    the old copy below; the update is refused as immutable, so the copy must be deleted and
+    created, which each target reports as a ``Recreated`` Event on the new object and a
+    SyncStatus for the new object's uid. Up to five targets (drawn with the seed): every
+    syncer of the workload is killed and started again one by one, which at fifty would outlast
+    the wait."""
+    placed = workload(manifest, targets=min(5, workload.env.size))
+    placed.wait_converged()
+    old = placed.get()
+    old_copies = {target: c["metadata"]["uid"] for target, c in _copies(placed).items()}
+    for target in sorted(placed.placed):
+        faults.kill_syncer(target)
+    upstream = placed.env.upstream
+    upstream.delete(placed.kind, placed.name, placed.namespace)
+    upstream.patch(placed.kind, placed.name, {"metadata": {"finalizers": None}}, placed.namespace)
+    wait_until(
+        lambda: upstream.find(placed.kind, placed.name, placed.namespace),
+        lambda found: found is None,
+        what=f"the old {placed!r} gone upstream once its finalizer is cleared",
+        timeout=placed.timeout,
+    )
+    fresh = copy.deepcopy(load_manifest(manifest, workload.search))
+    fresh["metadata"]["namespace"] = placed.namespace
+    fresh["metadata"]["labels"] = old["metadata"]["labels"]
+    fresh["spec"] = {**fresh["spec"], **change}
+    new_uid = upstream.create(fresh, placed.namespace)["metadata"]["uid"]
+    assert new_uid != old["metadata"]["uid"]
+    placed.expected = {**placed.expected, "spec": fresh["spec"]}
+    placed.mark_written()
+    faults.heal()
+    placed.wait_converged()
+    for target, copy_below in _copies(placed).items():
+        assert copy_below["metadata"]["uid"] != old_copies[target], f"{target} kept the old copy"
+    events = wait_until(
+        lambda: _recreated_events(placed, new_uid),
+        lambda found: len({event["source"]["component"] for event in found}) >= len(placed.placed),
+        what=f"a Recreated Event per target on the new {placed!r} (uid {new_uid})",
+        timeout=placed.timeout,
+    )
+    assert all("an immutable field changed" in event["message"] for event in events)
+    for target in sorted(placed.placed):
+        status = placed.sync_status(target)
+        assert status is not None, f"no SyncStatus on {target}"
+        assert status["metadata"]["labels"][WORKLOAD_UID_LABEL] == new_uid
+
+
+@pytest.mark.conformance("core.server-fields.left-alone")
+def test_a_label_less_job_is_created_on_every_target(workload: WorkloadFactory) -> None:
+    """A Job created without labels reads back with its template's as its own, and the template
+    with the generated ``controller-uid``/``job-name`` labels (``SetDefaults_Job`` and
+    ``generateSelector``, kubernetes/kubernetes ``pkg/apis/batch/v1/defaults.go`` and
+    ``pkg/registry/batch/job/strategy.go``); placed afterwards (a placement label added), it
+    must reach every target with none of the upstream Job's generated labels: each copy gets
+    its own from its server."""
+    manifest = copy.deepcopy(load_manifest("job.yaml", workload.search))
+    manifest["metadata"] = {"name": "label-less"}
+    manifest["spec"]["template"].pop("metadata", None)
+    job = workload(manifest, targets=[])
+    upstream = job.get()
+    uid = upstream["metadata"]["uid"]
+    assert upstream["metadata"]["labels"]["batch.kubernetes.io/controller-uid"] == uid
+    job.place(*sorted(job.env.targets))
+    job.wait_converged()
+    for target, copy_below in _copies(job).items():
+        own_uid = copy_below["metadata"]["uid"]
+        labels = copy_below["metadata"].get("labels") or {}
+        carried = {key: value for key, value in labels.items() if value == uid}
+        assert not carried, f"{target}: the upstream Job's labels {carried} copied down"
+        template_labels = copy_below["spec"]["template"]["metadata"]["labels"]
+        assert template_labels["batch.kubernetes.io/controller-uid"] == own_uid, target
+        assert copy_below["spec"]["selector"] == {
+            "matchLabels": {"batch.kubernetes.io/controller-uid": own_uid}
+        }

@@ -141,6 +141,7 @@ def test_nothing_upstream_only_survives(drawn: tuple[KubeObject, SyncTarget]) ->
     if kind == "Job":
         assert "selector" not in spec
         assert "batch.kubernetes.io/controller-uid" not in spec["template"]["metadata"]["labels"]
+        assert "batch.kubernetes.io/controller-uid" not in metadata.get("labels", {})
 
 
 @large_objects

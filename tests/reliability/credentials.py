@@ -14,13 +14,27 @@ from pathlib import Path
 import yaml
 
 STORES = ("kubeconfigs", "links", "tunnel-tokens", "hub-secret", "apiserver-data", "hub-state")
-"""Top-level names under an environment directory that are credential stores."""
+"""Top-level names under an environment directory that are credential stores, with the data
+dirs of the further API server processes (`apiserver-<i>-data`, see `is_store`)."""
+
+
+def is_store(name: str) -> bool:
+    return name in STORES or (name.startswith("apiserver-") and name.endswith("-data"))
+
+
+def apiserver_data_dirs(workdir: Path) -> list[Path]:
+    """Every API server process's data dir: `apiserver-data`, `apiserver-1-data`, ..."""
+    return sorted(
+        path
+        for path in workdir.iterdir()
+        if path.is_dir() and is_store(path.name) and path.name.startswith("apiserver")
+    )
 
 
 def credentials(workdir: Path) -> dict[str, str]:
     """What each credential is called -> its value."""
     found: dict[str, str] = {}
-    for path in sorted((workdir / "kubeconfigs").glob("*.kubeconfig")):
+    for path in sorted((workdir / "kubeconfigs").rglob("*.kubeconfig")):
         document = yaml.safe_load(path.read_text())
         for user in document.get("users") or ():
             token = (user.get("user") or {}).get("token")
@@ -29,11 +43,13 @@ def credentials(workdir: Path) -> dict[str, str]:
     for path in sorted((workdir / "tunnel-tokens").glob("*")):
         found[f"tunnel token {path.name}"] = path.read_text().strip()
     found["hub secret"] = (workdir / "hub-secret").read_text().strip()
-    tokens = json.loads((workdir / "apiserver-data" / "tokens.json").read_text())
-    found["API server admin token"] = tokens["admin"]
-    for cluster, token in tokens["clusters"].items():
-        found[f"API server token of {cluster}"] = token
-    for key in (workdir / "apiserver-data" / "ca.key", workdir / "hub-state" / "ca.key"):
+    data_dirs = apiserver_data_dirs(workdir)
+    for data in data_dirs:
+        tokens = json.loads((data / "tokens.json").read_text())
+        found[f"{data.name} admin token"] = tokens["admin"]
+        for cluster, token in tokens["clusters"].items():
+            found[f"API server token of {cluster}"] = token
+    for key in (*(data / "ca.key" for data in data_dirs), workdir / "hub-state" / "ca.key"):
         body = [line for line in key.read_text().splitlines() if not line.startswith("-----")]
         found[f"{key.parent.name}/ca.key"] = body[0]
     return found
@@ -44,7 +60,7 @@ def leaks(workdir: Path, secrets: dict[str, str]) -> list[str]:
     found: list[str] = []
     for path in sorted(workdir.rglob("*")):
         relative = path.relative_to(workdir)
-        if not path.is_file() or relative.parts[0] in STORES:
+        if not path.is_file() or is_store(relative.parts[0]):
             continue
         text = path.read_text(errors="replace")
         found += [f"{relative}: {name}" for name, value in secrets.items() if value in text]

@@ -6,6 +6,11 @@ import sys
 
 import pytest
 
+from pytest_syncer.harness.config import auto_apiservers
+
+AUTO = f"{auto_apiservers()} API server process{'es' if auto_apiservers() > 1 else ''}"
+"""What the header says of `--syncer-apiservers auto` on this machine."""
+
 TESTS = """
 import sys
 
@@ -85,6 +90,7 @@ def test_options_are_in_one_group_with_ini_twins(pytester: pytest.Pytester) -> N
         "--syncer-targets",
         "--syncer-kubeconfig",
         "--syncer-kind-clusters",
+        "--syncer-apiservers",
         "--syncer-command",
         "--syncer-crds",
         "--syncer-timeout",
@@ -102,6 +108,7 @@ def test_options_are_in_one_group_with_ini_twins(pytester: pytest.Pytester) -> N
         "syncer_targets",
         "syncer_kubeconfig",
         "syncer_kind_clusters",
+        "syncer_apiservers",
         "syncer_command",
         "syncer_crds",
         "syncer_timeout",
@@ -124,7 +131,8 @@ def _header(pytester: pytest.Pytester, *args: str) -> str:
 
 def test_defaults_in_the_report_header(pytester: pytest.Pytester) -> None:
     assert _header(pytester) == (
-        "syncer: provider embedded, 50 targets, reference syncer, pooled, timeout 60s, seed 12"
+        f"syncer: provider embedded, 50 targets, reference syncer, pooled, {AUTO}, "
+        "timeout 60s, seed 12"
     )
 
 
@@ -139,7 +147,8 @@ def test_the_header_says_resync_cannot_rescue_a_missed_event(pytester: pytest.Py
 def test_ini_values_are_used(pytester: pytest.Pytester) -> None:
     pytester.makeini("[pytest]\nsyncer_targets = 7\nsyncer_timeout = 9\nsyncer_seed = 3\n")
     assert _header(pytester) == (
-        "syncer: provider embedded, 7 targets, reference syncer, pooled, timeout 9s, seed 3"
+        f"syncer: provider embedded, 7 targets, reference syncer, pooled, {AUTO}, "
+        "timeout 9s, seed 3"
     )
 
 
@@ -163,7 +172,7 @@ def test_ini_syncer_command_is_used(pytester: pytest.Pytester) -> None:
     command = "my-syncer {upstream_kubeconfig} {downstream_kubeconfig} {target}"
     pytester.makeini(f"[pytest]\nsyncer_command = {command}\n")
     assert _header(pytester) == (
-        f"syncer: provider embedded, 50 targets, {command}, timeout 60s, seed 12"
+        f"syncer: provider embedded, 50 targets, {command}, {AUTO}, timeout 60s, seed 12"
     )
 
 
@@ -173,6 +182,18 @@ def test_ini_kind_clusters_is_read_and_checked(pytester: pytest.Pytester) -> Non
     result = pytester.runpytest()
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["ERROR: *--syncer-kind-clusters is for --syncer-provider kind*"])
+
+
+def test_apiservers_from_the_command_line_and_the_ini_are_named_in_the_header(
+    pytester: pytest.Pytester,
+) -> None:
+    assert "50 targets, reference syncer, pooled, 2 API server processes, timeout" in _header(
+        pytester, "--syncer-apiservers=2"
+    )
+    pytester.makeini("[pytest]\nsyncer_apiservers = 3\n")
+    assert ", 3 API server processes, " in _header(pytester)
+    assert ", 4 API server processes, " in _header(pytester, "--syncer-apiservers=4")
+    assert ", 1 API server process, timeout" in _header(pytester, "--syncer-apiservers=1")
 
 
 def test_ini_kubeconfig_provider(pytester: pytest.Pytester) -> None:
@@ -187,6 +208,12 @@ def test_ini_kubeconfig_provider(pytester: pytest.Pytester) -> None:
         (["--syncer-provider=embedded", "--syncer-kubeconfig=x"], "*--syncer-kubeconfig is for*"),
         (["--syncer-kind-clusters=3"], "*--syncer-kind-clusters is for --syncer-provider kind*"),
         (["--syncer-provider=kubeconfig"], "*needs --syncer-kubeconfig*"),
+        (["--syncer-apiservers=0"], "*--syncer-apiservers must be at least 1*"),
+        (["--syncer-apiservers=many"], "*--syncer-apiservers must be a number, not 'many'*"),
+        (
+            ["--syncer-provider=kind", "--syncer-apiservers=2"],
+            "*--syncer-apiservers is for --syncer-provider embedded, not kind*",
+        ),
         (["--syncer-provider=docker"], "*--syncer-provider must be one of*"),
         (["--syncer-targets=0"], "*--syncer-targets must be at least 1*"),
         (["--syncer-targets=many"], "*--syncer-targets must be a number*"),

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pytest_syncer.apiserver.api.objects import CLUSTER_ANNOTATION
-from pytest_syncer.apiserver.api.strategic_merge import resolve_schema
+from pytest_syncer.apiserver.api.strategic_merge import definitions, resolve_schema
 
 Schema = Mapping[str, Any]
 Path = tuple[str, ...]
@@ -116,6 +116,44 @@ def _map_keys(schema: Schema | None) -> tuple[str, ...]:
     return tuple(keys) if isinstance(keys, list) else ()
 
 
+BUILTIN_KEY_DEFAULTS = {
+    "io.k8s.api.core.v1.ContainerPort": {"protocol": "TCP"},
+    "io.k8s.api.core.v1.ServicePort": {"protocol": "TCP"},
+}
+"""The list-map key fields of built-in types with an OpenAPI default (``+default="TCP"`` on
+``ContainerPort.Protocol`` and ``ServicePort.Protocol`` in ``k8s.io/api/core/v1/types.go``; the
+bundled schemas drop ``default``). structured-merge-diff keys an item that leaves such a field
+out by its default, so ``- containerPort: 80`` is ``k:{"containerPort":80,"protocol":"TCP"}``."""
+_DEFAULTED_KEY_VALUES = frozenset(
+    (key, value) for defaults in BUILTIN_KEY_DEFAULTS.values() for key, value in defaults.items()
+)
+"""What a path's ``k:`` element may name that an item (not defaulted yet: an applied
+configuration, a merge before defaulting) leaves out: paths carry no schema."""
+#: Key defaults by id of an items schema, which each value keeps alive (as ``_CHILDREN`` does).
+_KEY_DEFAULTS: dict[int, tuple[Schema, dict[str, Any]]] = {}
+
+
+def _key_defaults(items: Schema | None) -> dict[str, Any]:
+    """The defaults of an associative list's key fields: the schema's own ``default`` (CRDs),
+    else the built-in table."""
+    if items is None:
+        return {}
+    cached = _KEY_DEFAULTS.get(id(items))
+    if cached is not None:
+        return cached[1]
+    found: dict[str, Any] = {}
+    for name, defaults in BUILTIN_KEY_DEFAULTS.items():
+        if id(definitions().get(name)) == id(items):
+            found = dict(defaults)
+    properties = items.get("properties")
+    if isinstance(properties, Mapping):
+        for key, node in properties.items():
+            if isinstance(node, Mapping) and "default" in node:
+                found[key] = node["default"]
+    _KEY_DEFAULTS[id(items)] = (items, found)
+    return found
+
+
 # Path elements.
 
 
@@ -123,8 +161,18 @@ def _compact(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"), sort_keys=True)
 
 
-def key_element(item: Mapping[str, Any], keys: Iterable[str]) -> str:
-    return "k:" + _compact({key: item[key] for key in keys if key in item})
+def key_element(
+    item: Mapping[str, Any], keys: Iterable[str], defaults: Mapping[str, Any] | None = None
+) -> str:
+    """The ``k:`` element of an associative list's item; a key field it leaves out takes its
+    default, when the schema has one."""
+    found = {}
+    for key in keys:
+        if key in item:
+            found[key] = item[key]
+        elif defaults and key in defaults:
+            found[key] = defaults[key]
+    return "k:" + _compact(found)
 
 
 def value_element(value: Any) -> str:
@@ -208,11 +256,12 @@ def _walk_list(value: list[Any], schema: Schema | None, path: Path, out: dict[Pa
             out[(*path, value_element(item))] = _NODE
         return
     keys = _map_keys(schema)
+    defaults = _key_defaults(items)
     for item in value:
         if not isinstance(item, dict):
             out[path] = value
             continue
-        item_path = (*path, key_element(item, keys))
+        item_path = (*path, key_element(item, keys, defaults))
         _walk_map(item, items, item_path, out)
         out[item_path] = _NODE
 
@@ -288,7 +337,10 @@ def _step(node: Any, element: str) -> Any:
     if kind == "k:":
         wanted = json.loads(body)
         for item in node:
-            if isinstance(item, dict) and all(item.get(k) == v for k, v in wanted.items()):
+            if isinstance(item, dict) and all(
+                item[k] == v if k in item else (k, v) in _DEFAULTED_KEY_VALUES
+                for k, v in wanted.items()
+            ):
                 return item
         return _MISSING
     wanted = json.loads(body)
@@ -336,9 +388,10 @@ def merge(live: Any, config: Any, schema: Schema | None) -> Any:
 def _merge_keyed(live: list[Any], config: list[Any], schema: Schema | None) -> list[Any]:
     keys = _map_keys(schema)
     items = _items_schema(schema)
+    defaults = _key_defaults(items)
     result = list(live)
     positions = {
-        key_element(item, keys): index
+        key_element(item, keys, defaults): index
         for index, item in enumerate(result)
         if isinstance(item, dict)
     }
@@ -346,10 +399,10 @@ def _merge_keyed(live: list[Any], config: list[Any], schema: Schema | None) -> l
         if not isinstance(item, dict):
             result.append(copy.deepcopy(item))
             continue
-        element = key_element(item, keys)
+        element = key_element(item, keys, defaults)
         index = positions.get(element)
         if index is None:
-            index = _compatible(result, item, keys)
+            index = _compatible(result, item, keys, defaults)
         if index is not None:
             result[index] = merge(result[index], item, items)
         else:
@@ -358,17 +411,25 @@ def _merge_keyed(live: list[Any], config: list[Any], schema: Schema | None) -> l
     return result
 
 
-def _compatible(items: list[Any], item: Mapping[str, Any], keys: tuple[str, ...]) -> int | None:
-    """The item whose key fields agree with ``item``'s wherever both set them.
+def _compatible(
+    items: list[Any], item: Mapping[str, Any], keys: tuple[str, ...], defaults: Mapping[str, Any]
+) -> int | None:
+    """The item whose key fields agree with ``item``'s wherever both set them (a defaulted key
+    field counts as set to its default).
 
-    The server does not default key fields (a port's ``protocol``), so one configuration may
-    name a key field that another left out; both mean the same item.
+    A key field without a default may be named by one configuration and left out by another;
+    both mean the same item.
     """
+    wanted = {key: item.get(key, defaults.get(key, _MISSING)) for key in keys}
     for index, candidate in enumerate(items):
         if not isinstance(candidate, dict):
             continue
-        shared = [key for key in keys if key in candidate and key in item]
-        if shared and all(candidate[key] == item[key] for key in shared):
+        shared = [
+            key
+            for key in keys
+            if wanted[key] is not _MISSING and (key in candidate or key in defaults)
+        ]
+        if shared and all(candidate.get(key, defaults.get(key)) == wanted[key] for key in shared):
             return index
     return None
 

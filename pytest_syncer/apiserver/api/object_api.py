@@ -31,7 +31,12 @@ from pytest_syncer.apiserver.api.graceful import (
     requested_grace,
     utc_now,
 )
-from pytest_syncer.apiserver.api.kinds import immutable_field_errors, on_create, server_set
+from pytest_syncer.apiserver.api.kinds import (
+    immutable_field_errors,
+    on_create,
+    pod_admission,
+    server_set,
+)
 from pytest_syncer.apiserver.api.kinds.namespaces import ROOT_CA_CONFIG_MAP, root_ca_config_map
 from pytest_syncer.apiserver.api.objects import (
     generate_name,
@@ -81,6 +86,8 @@ STRATEGIC_MERGE_PATCH = "application/strategic-merge-patch+json"
 APPLY_PATCH = "application/apply-patch+yaml"
 GENERATE_NAME_ATTEMPTS = 8
 SERVICE_KEY = "core/services"
+POD_KEY = "core/pods"
+SERVICE_ACCOUNT_KEY = "core/serviceaccounts"
 RESOURCE_VERSION_ON_CREATE = "resourceVersion should not be set on objects to be created"
 """The storage layer's refusal (``storage.ErrResourceVersionSetOnCreate``), which reaches the
 client as a 500 with reason Unknown since no registry layer turns it into a Status."""
@@ -363,6 +370,14 @@ class ObjectAPI:
         if resource_type.definition:
             return obj
         obj, problems = on_create(resource_type.group, resource_type.kind, obj)
+        if resource_type.key == POD_KEY:
+            account = ObjectKey(
+                SERVICE_ACCOUNT_KEY,
+                cluster,
+                obj["metadata"].get("namespace", ""),
+                pod_admission.service_account_name(obj),
+            )
+            obj = pod_admission.admit_pod(obj, self.store.get(account), generate_name)
         if resource_type.key == SERVICE_KEY:
             taken = self.store.list_objects(SERVICE_KEY, cluster, None)
             obj, refused = server_set.allocate_service(obj, *server_set.used_addresses(taken))

@@ -3,7 +3,8 @@
 Kubernetes owns some fields (uid, creationTimestamp, generation, resourceVersion, deletion
 fields) and ignores what clients send for them; resources with a status subresource split
 writes in two: the main resource ignores ``status`` and ``/status`` ignores everything else;
-``generation`` moves only when the desired state (everything but metadata and status) changes.
+``generation`` is kept by the kinds whose registry keeps one, each by its own rule
+(``kinds/generation.py``).
 
 Stored objects are shared and never mutated: each function copies the levels it changes.
 """
@@ -15,13 +16,21 @@ import time
 import uuid
 from typing import Any
 
-from pytest_syncer.apiserver.api.kinds import on_write
+from pytest_syncer.apiserver.api.kinds import generation, on_write
 from pytest_syncer.apiserver.api.resources import ResourceType
 
 CLUSTER_ANNOTATION = "kcp.io/cluster"
 NAME_SUFFIX_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
 _SERVER_OWNED = ("uid", "creationTimestamp", "generation", "deletionTimestamp")
-_NOT_DESIRED_STATE = ("metadata", "status", "kind", "apiVersion")
+
+
+def generation_rule(resource_type: ResourceType) -> generation.Changed | None:
+    return generation.rule_for(
+        resource_type.group,
+        resource_type.kind,
+        custom=bool(resource_type.definition),
+        has_status=resource_type.has_status,
+    )
 
 
 def stored_cluster(obj: dict[str, Any]) -> str:
@@ -44,10 +53,6 @@ def now_timestamp() -> str:
 def generate_name(prefix: str) -> str:
     """``generateName`` + five characters, as Kubernetes makes them (no vowels, no look-alikes)."""
     return prefix + "".join(secrets.choice(NAME_SUFFIX_ALPHABET) for _ in range(5))
-
-
-def desired_state(obj: dict[str, Any]) -> dict[str, Any]:
-    return {key: value for key, value in obj.items() if key not in _NOT_DESIRED_STATE}
 
 
 def _own_metadata(obj: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -80,7 +85,7 @@ def prepare_create(
         metadata.pop("namespace", None)
     metadata["uid"] = str(uuid.uuid4())
     metadata["creationTimestamp"] = now_timestamp()
-    metadata["generation"] = 1
+    generation.on_create(generation_rule(resource_type), metadata)
     _annotate_cluster(metadata, cluster)
     if resource_type.has_status:
         result.pop("status", None)
@@ -112,9 +117,9 @@ def prepare_update(
         else:
             result.pop("status", None)
     result = on_write(resource_type.group, resource_type.kind, result)
-    metadata = result["metadata"]
-    if desired_state(result) != desired_state(old):
-        metadata["generation"] = int(old_metadata.get("generation") or 0) + 1
+    kept = generation.on_update(generation_rule(resource_type), result, old)
+    if kept is not None:
+        result["metadata"]["generation"] = kept
     return result
 
 

@@ -47,8 +47,9 @@ class ClusterProvider(Protocol):
 
     def start(self, workdir: Path, targets: Sequence[str]) -> ProvidedClusters: ...
 
-    def restart_apiserver(self) -> None:
-        """Stop and start the API server on its data; FaultNotSupported where impossible."""
+    def restart_apiserver(self, cluster: str | None = None) -> list[str]:
+        """Stop and start the API server serving `cluster` (all of them when None) on its
+        data; returns the clusters that were down; FaultNotSupported where impossible."""
         ...
 
     def pids(self) -> list[int]:

@@ -1,10 +1,19 @@
-"""The default provider: one embedded API server process serving the upstream workspace and a
-logical cluster per target, and the simulator playing those clusters' controllers."""
+"""The default provider: embedded API server processes serving the upstream workspace and a
+logical cluster per target, and the simulator playing those clusters' controllers.
+
+With one API server process (the default on a small machine) it serves every cluster; with N
+the upstream has process 0 to itself and the targets are spread over processes 1..N-1 in
+contiguous blocks, each process on its own data dir, port and serving certificate, signed by
+one CA, so a bigger machine scales by processes and each process restarts on its own.
+"""
 
 from __future__ import annotations
 
+import concurrent.futures
 import json
+import shutil
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from pytest_syncer.harness.clusters.base import ProvidedClusters
@@ -16,42 +25,129 @@ SIMULATOR_TIME_SCALE = 0.2
 """The simulator's delays, shrunk so the slow profile still shows and tests stay quick."""
 
 
+def spread(targets: Sequence[str], processes: int) -> list[list[str]]:
+    """The clusters each API server process serves: all in one, else the upstream alone in
+    process 0 and the targets in contiguous blocks over the others (no process left empty)."""
+    if processes <= 1 or not targets:
+        return [[UPSTREAM, *targets]]
+    blocks = min(processes - 1, len(targets))
+    size, extra = divmod(len(targets), blocks)
+    served: list[list[str]] = [[UPSTREAM]]
+    start = 0
+    for index in range(blocks):
+        end = start + size + (1 if index < extra else 0)
+        served.append(list(targets[start:end]))
+        start = end
+    return served
+
+
+@dataclass
+class _APIServer:
+    """One `pytest-syncer apiserver` process: its clusters, files and, once started, port."""
+
+    index: int
+    clusters: list[str]
+    workdir: Path
+    process: ServiceProcess | None = None
+    port: str | None = None
+    url: str = ""
+    kubeconfigs: dict[str, Path] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return "apiserver" if self.index == 0 else f"apiserver-{self.index}"
+
+    @property
+    def data_dir(self) -> Path:
+        return self.workdir / f"{self.name}-data"
+
+    @property
+    def kubeconfig_dir(self) -> Path:
+        """Process 0 writes into `kubeconfigs/` as it always did; the others into a folder
+        each, so their `admin.kubeconfig` files do not overwrite one another."""
+        base = self.workdir / "kubeconfigs"
+        return base if self.index == 0 else base / self.name
+
+    def args(self) -> list[str]:
+        return [
+            f"--clusters={','.join(self.clusters)}",
+            f"--kubeconfig-dir={self.kubeconfig_dir}",
+            f"--data-dir={self.data_dir}",
+            "--watch-retention=600",
+            *([f"--port={self.port}"] if self.port is not None else []),
+        ]
+
+    def start(self) -> None:
+        """Start (or start again, on the same port and data dir) and wait until it serves."""
+        self.process = ServiceProcess(
+            "apiserver",
+            self.args(),
+            log_path=self.workdir / f"{self.name}.log",
+            startup_timeout=STARTUP_TIMEOUT,
+        )
+        ready = self.process.start()
+        self.url = str(ready["url"])
+        self.port = self.url.rsplit(":", 1)[1]
+        self.kubeconfigs = {name: Path(path) for name, path in dict(ready["kubeconfigs"]).items()}
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.stop()
+
+
+def _each(servers: Sequence[_APIServer], action: str) -> None:
+    """Run `start` or `stop` on every server at once, so N processes cost one start-up wait;
+    the first error is raised once all are done."""
+    if len(servers) == 1:
+        getattr(servers[0], action)()
+        return
+    with concurrent.futures.ThreadPoolExecutor(len(servers)) as pool:
+        futures = [pool.submit(getattr(server, action)) for server in servers]
+    for future in futures:
+        future.result()
+
+
+def _share_ca(servers: Sequence[_APIServer]) -> None:
+    """Give every process's data dir process 0's CA, so one CA signs every serving cert."""
+    from pytest_syncer.apiserver.certs import CA_CERT_FILE, CA_KEY_FILE, CertificateAuthority
+
+    CertificateAuthority.load_or_create(servers[0].data_dir)
+    for server in servers[1:]:
+        server.data_dir.mkdir(parents=True, exist_ok=True)
+        for name in (CA_CERT_FILE, CA_KEY_FILE):
+            if not (server.data_dir / name).exists():
+                shutil.copy2(servers[0].data_dir / name, server.data_dir / name)
+
+
 class EmbeddedProvider:
-    """`pytest-syncer apiserver` on a data dir (so it can restart), and `pytest-syncer simulate`."""
+    """`pytest-syncer apiserver` processes on data dirs (so each can restart), and
+    `pytest-syncer simulate`."""
 
     name = "embedded"
 
-    def __init__(self, *, simulate: bool = True) -> None:
+    def __init__(self, *, simulate: bool = True, apiservers: int = 1) -> None:
+        if apiservers < 1:
+            raise ValueError(f"at least one API server process, not {apiservers}")
         self._simulate = simulate
-        self._apiserver: ServiceProcess | None = None
+        self._apiservers = apiservers
+        self._servers: list[_APIServer] = []
         self._simulator: ServiceProcess | None = None
-        self._args: list[str] = []
-        self._workdir: Path | None = None
-
-    def _start_apiserver(self, args: list[str]) -> dict[str, object]:
-        assert self._workdir is not None
-        self._apiserver = ServiceProcess(
-            "apiserver",
-            args,
-            log_path=self._workdir / "apiserver.log",
-            startup_timeout=STARTUP_TIMEOUT,
-        )
-        return self._apiserver.start()
 
     def start(self, workdir: Path, targets: Sequence[str]) -> ProvidedClusters:
-        self._workdir = workdir
         if UPSTREAM in targets:
             raise ValueError(f"a target may not be named {UPSTREAM!r}: that is the workspace")
-        self._args = [
-            f"--clusters={','.join([UPSTREAM, *targets])}",
-            f"--kubeconfig-dir={workdir / 'kubeconfigs'}",
-            f"--data-dir={workdir / 'apiserver-data'}",
-            "--watch-retention=600",
+        self._servers = [
+            _APIServer(index, clusters, workdir)
+            for index, clusters in enumerate(spread(targets, self._apiservers))
         ]
-        ready = self._start_apiserver(self._args)
-        kubeconfigs = {name: Path(path) for name, path in dict(ready["kubeconfigs"]).items()}  # type: ignore[call-overload]
-        port = str(ready["url"]).rsplit(":", 1)[1]
-        self._args.append(f"--port={port}")
+        if len(self._servers) > 1:
+            _share_ca(self._servers)
+        try:
+            _each(self._servers, "start")
+        except BaseException:
+            _each(self._servers, "stop")
+            raise
+        kubeconfigs = {name: path for s in self._servers for name, path in s.kubeconfigs.items()}
         profiles: Path | None = None
         if self._simulate:
             profiles = workdir / "profiles.json"
@@ -76,24 +172,46 @@ class EmbeddedProvider:
             upstream_cluster=UPSTREAM,
             downstream_kubeconfigs={name: kubeconfigs[name] for name in targets},
             profiles_file=profiles,
-            facts={"apiserver": str(ready["url"]), "clusters": str(len(targets) + 1)},
+            facts={
+                "apiserver": ", ".join(server.url for server in self._servers),
+                "apiserver processes": str(len(self._servers)),
+                "clusters": str(len(targets) + 1),
+            },
         )
 
-    def restart_apiserver(self) -> None:
-        """Stop the API server cleanly and start it on the same port and data dir: every
-        client's URL and credentials stay valid."""
-        if self._apiserver is None:
+    def _serving(self, cluster: str) -> _APIServer:
+        for server in self._servers:
+            if cluster in server.clusters:
+                return server
+        raise KeyError(f"no API server process serves {cluster!r}")
+
+    def restart_apiserver(self, cluster: str | None = None) -> list[str]:
+        """Stop the API server process serving `cluster` (every process when None) cleanly
+        and start it on the same port and data dir: every client's URL and credentials stay
+        valid. Returns the clusters that were down."""
+        if not self._servers:
             raise RuntimeError("the embedded API server is not started")
-        self._apiserver.stop()
-        self._start_apiserver(self._args)
+        servers = self._servers if cluster is None else [self._serving(cluster)]
+        _each(servers, "stop")
+        _each(servers, "start")
+        return [name for server in servers for name in server.clusters]
+
+    def apiserver_pid(self, cluster: str) -> int:
+        """The pid of the API server process serving `cluster`."""
+        process = self._serving(cluster).process
+        if process is None:
+            raise RuntimeError("the embedded API server is not started")
+        return process.pid
 
     def pids(self) -> list[int]:
-        return [p.pid for p in (self._apiserver, self._simulator) if p is not None and p.running]
+        processes = [*(server.process for server in self._servers), self._simulator]
+        return [p.pid for p in processes if p is not None and p.running]
 
     def stop(self) -> None:
-        for process in (self._simulator, self._apiserver):
-            if process is not None:
-                process.stop()
+        if self._simulator is not None:
+            self._simulator.stop()
+        if self._servers:
+            _each(self._servers, "stop")
 
 
 def write_profiles(path: Path, profiles: dict[str, object]) -> None:

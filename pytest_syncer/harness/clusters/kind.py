@@ -105,7 +105,7 @@ class KindProvider:
             facts={"kind clusters": str(self.count), "kind": kind},
         )
 
-    def restart_apiserver(self) -> None:
+    def restart_apiserver(self, cluster: str | None = None) -> list[str]:
         raise FaultNotSupported("the kind provider does not restart a kind API server")
 
     def pids(self) -> list[int]:

@@ -142,7 +142,7 @@ class KubeconfigProvider:
             facts={"kubeconfig": str(self.kubeconfig), "clusters": str(len(physical))},
         )
 
-    def restart_apiserver(self) -> None:
+    def restart_apiserver(self, cluster: str | None = None) -> list[str]:
         raise FaultNotSupported("the kubeconfig provider cannot restart an existing API server")
 
     def pids(self) -> list[int]:

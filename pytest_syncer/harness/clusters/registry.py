@@ -18,4 +18,4 @@ def make_provider(config: HarnessConfig) -> ClusterProvider:
         return KindProvider(config.kind_clusters)
     from pytest_syncer.harness.clusters.embedded import EmbeddedProvider
 
-    return EmbeddedProvider()
+    return EmbeddedProvider(apiservers=config.apiservers)

@@ -320,6 +320,21 @@ def _server_set_spec(kind: str, spec: Any, stored: dict[str, Any]) -> Any:
     if kind == "job":
         template = {**spec["template"], "metadata": stored["template"]["metadata"]}
         return {**spec, "selector": stored["selector"], "template": template}
+    if kind == "pod":  # what the admission plugins added (test_pod_admission.py)
+        admitted = (
+            "serviceAccountName",
+            "serviceAccount",
+            "tolerations",
+            "volumes",
+            "priority",
+            "preemptionPolicy",
+        )
+        containers = [
+            {**sent, "volumeMounts": found["volumeMounts"]}
+            for sent, found in zip(spec["containers"], stored["containers"], strict=True)
+        ]
+        carried = {key: stored[key] for key in admitted}
+        return {**spec, **carried, "containers": containers}
     return spec
 
 

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.integration.harness.processes import embedded_processes
+
 SIZED = """
 import json
 import os
@@ -123,5 +125,5 @@ def test_ctrl_c_stops_every_process(
     result = pytester.runpytest_subprocess("--syncer-e2e")
     assert result.ret == pytest.ExitCode.INTERRUPTED
     pids = recorded_pids(pids_file)
-    assert len(pids) == 4
+    assert len(pids) == embedded_processes(1)
     assert_all_gone(pids)

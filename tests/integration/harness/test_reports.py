@@ -15,6 +15,7 @@ import pytest
 
 from pytest_syncer.harness.environment_file import EnvironmentFacts
 from pytest_syncer.process.proc import pid_alive
+from tests.integration.harness.processes import embedded_processes
 
 RUN = """
 import pytest
@@ -173,7 +174,7 @@ def test_summary_artifacts_grid_and_keep_on_failure(
         )
         facts = EnvironmentFacts.read(directory)
         assert facts.live_pids() == facts.process_groups
-        assert len(facts.process_groups) == 4
+        assert len(facts.process_groups) == embedded_processes(2)
         listed = subprocess.run(
             [
                 "kubectl",

@@ -12,6 +12,9 @@ import threading
 from pathlib import Path
 from typing import Any
 
+import pytest
+import yaml
+
 from pytest_syncer.contract.objects import NamespaceLocator, SyncTarget
 from pytest_syncer.harness.environment_file import EnvironmentFacts
 from pytest_syncer.harness.waiting import wait_until
@@ -48,12 +51,34 @@ def read_ready_line(process: subprocess.Popen[str]) -> dict[str, Any]:
     return ready
 
 
+def servers(kubeconfigs: list[str]) -> set[str]:
+    """The API server base URLs (scheme, host, port) the kubeconfigs point at."""
+    found = set()
+    for path in kubeconfigs:
+        [cluster] = yaml.safe_load(Path(path).read_text())["clusters"]
+        found.add(cluster["cluster"]["server"].split("/clusters/")[0])
+    return found
+
+
+@pytest.mark.parametrize(("apiservers", "processes"), [("1", 4), ("3", 6)])
 def test_up_five_targets_kubectl_sees_a_synced_workload_and_ctrl_c_stops_all(
-    tmp_path: Path,
+    tmp_path: Path, apiservers: str, processes: int
 ) -> None:
+    """With `--apiservers 3` the upstream and the targets are served by three processes,
+    which Ctrl-C stops too."""
     directory = tmp_path / "env"
     process = subprocess.Popen(
-        [*UP, "--targets", "5", "--crds", str(CRDS), "--dir", str(directory)],
+        [
+            *UP,
+            "--targets",
+            "5",
+            "--apiservers",
+            apiservers,
+            "--crds",
+            str(CRDS),
+            "--dir",
+            str(directory),
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -64,11 +89,18 @@ def test_up_five_targets_kubectl_sees_a_synced_workload_and_ctrl_c_stops_all(
         assert sorted(ready["kubeconfigs"]) == [f"target-00{i}" for i in range(5)]
         assert ready["hub"].startswith("https://127.0.0.1:")
         facts = EnvironmentFacts.read(directory)
-        assert len(facts.process_groups) == 4  # API server, simulator, hub, a syncer pool
+        # the API servers, the simulator, the hub, a syncer pool
+        assert len(facts.process_groups) == processes
+        assert len(servers([ready["upstream_kubeconfig"], *ready["kubeconfigs"].values()])) == int(
+            apiservers
+        )
         assert facts.ready_seconds is not None
         assert facts.ready_seconds > 0
         assert ready["ready_seconds"] == facts.ready_seconds
-        assert sorted(facts.processes) == ["apiserver", "hub", "simulate", "syncer-pool1"]
+        apiserver_names = ["apiserver", *(f"apiserver-{i}" for i in range(1, int(apiservers)))]
+        assert sorted(facts.processes) == sorted(
+            [*apiserver_names, "hub", "simulate", "syncer-pool1"]
+        )
         assert {p["pid"] for p in facts.processes.values()} == set(facts.process_groups)
         # VmRSS of a Python process that imported aiohttp is tens of MiB, never zero.
         assert all(p["rss_kib"] > 10_000 for p in facts.processes.values()), facts.processes

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from pytest_syncer.process.proc import pid_alive
+from tests.integration.harness.processes import embedded_processes
 
 SYNCS = """
 import json
@@ -93,7 +94,7 @@ def test_two_workers_share_one_environment_when_asked(
         ]
     )
     pids = seen[0]["pids"]
-    assert len(pids) == 4
+    assert len(pids) == embedded_processes(2)
     assert not any(pid_alive(pid) for pid in pids)  # the controller stopped it at the end
     assert list((tmp_path / "runs" / "owners").iterdir()) == []
 
@@ -133,7 +134,7 @@ def test_the_next_run_removes_what_a_killed_run_left(
     workdir = Path(seen["workdir"])
     try:
         assert killed.ret == -9
-        assert len(pids) == 4
+        assert len(pids) == embedded_processes(2)
         assert all(pid_alive(pid) for pid in pids)  # the kill left them running
         assert workdir.is_dir()
         pytester.makepyfile(test_later=LATER)
@@ -141,7 +142,8 @@ def test_the_next_run_removes_what_a_killed_run_left(
         later.assert_outcomes(passed=1)
         later.stdout.fnmatch_lines(
             [
-                "syncer: removed a crashed run (pytest pid * gone): killed 4 processes *, "
+                "syncer: removed a crashed run (pytest pid * gone): "
+                f"killed {embedded_processes(2)} processes *, "
                 f"removed {workdir}",
             ]
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ from pytest_syncer.harness.config import (
     DEFAULT_TARGETS,
     HarnessConfig,
     HarnessConfigError,
+    auto_apiservers,
     check_template,
     resolve,
 )
@@ -127,3 +129,23 @@ def test_default_crds_with_a_command_that_does_not_pass_resources_is_fine(tmp_pa
     folder.mkdir(parents=True)
     values = {"syncer_command": COMMAND}
     assert resolve(values, set(values), tmp_path).crds == (folder,)
+
+
+@pytest.mark.parametrize(("text", "count"), [("1", 1), ("3", 3), (" 2 ", 2)])
+def test_apiservers_is_a_count(text: str, count: int) -> None:
+    assert resolve({"syncer_apiservers": text}, {"syncer_apiservers"}).apiservers == count
+
+
+def test_apiservers_auto_is_the_upstream_and_one_per_core(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`auto` (the default) follows the machine: the upstream's process and one per core for
+    the targets, one on a single core."""
+    assert [auto_apiservers(cpus) for cpus in (1, 2, 3, 8)] == [1, 3, 4, 9]
+    monkeypatch.setattr(os, "cpu_count", lambda: 8)
+    assert resolve({}, set()).apiservers == 9
+    assert resolve({"syncer_apiservers": "auto"}, {"syncer_apiservers"}).apiservers == 9
+    assert HarnessConfig().apiservers == 9
+
+
+def test_apiservers_are_for_the_embedded_provider() -> None:
+    with pytest.raises(HarnessConfigError, match="for --syncer-provider embedded, not kind"):
+        resolve({"syncer_provider": "kind", "syncer_apiservers": "2"}, {"syncer_apiservers"})

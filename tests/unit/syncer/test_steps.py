@@ -187,6 +187,64 @@ def test_job_loses_the_selector_the_upstream_server_generated() -> None:
     assert DOWN(source, CONTEXT)["spec"]["selector"] == source["spec"]["selector"]
 
 
+def test_a_label_less_job_loses_the_labels_it_read_back_from_its_template() -> None:
+    """A Job created without labels reads back with its template's (``SetDefaults_Job``), the
+    generated ``controller-uid``/``job-name`` ones included (``generateSelector``): none of them
+    names the copy, so none goes down; a label of the user's own with another value stays."""
+    generated = {
+        "controller-uid": "u",
+        "batch.kubernetes.io/controller-uid": "u",
+        "job-name": "web",
+        "batch.kubernetes.io/job-name": "web",
+    }
+    source = obj(
+        "Job",
+        api_version="batch/v1",
+        spec={
+            "selector": {"matchLabels": {"batch.kubernetes.io/controller-uid": "u"}},
+            "template": {"metadata": {"labels": dict(generated)}, "spec": {"containers": []}},
+        },
+    )
+    source["metadata"]["labels"] = {**generated, "job-name": "mine", "team": "a"}
+    down = DOWN(source, CONTEXT)
+    assert "selector" not in down["spec"]
+    assert down["spec"]["template"]["metadata"]["labels"] == {}
+    own = down["metadata"]["labels"]
+    assert not {k: v for k, v in own.items() if k in generated and v == generated[k]}
+    assert (own["job-name"], own["team"]) == ("mine", "a")
+
+
+def test_a_pod_loses_the_token_volume_admission_mounted_and_keeps_its_own() -> None:
+    token = {
+        "name": "kube-api-access-x2b7q",
+        "projected": {"sources": [{"serviceAccountToken": {"path": "token"}}]},
+    }
+    mine = {"name": "data", "emptyDir": {}}
+    mounts = [
+        {
+            "name": "kube-api-access-x2b7q",
+            "mountPath": "/var/run/secrets/kubernetes.io/serviceaccount",
+        },
+        {"name": "data", "mountPath": "/data"},
+    ]
+    source = obj(
+        "Pod",
+        spec={
+            "serviceAccountName": "default",
+            "serviceAccount": "default",
+            "containers": [{"name": "c", "image": "i", "volumeMounts": mounts}],
+            "initContainers": [{"name": "i", "image": "i", "volumeMounts": mounts[:1]}],
+            "volumes": [token, mine],
+        },
+    )
+    spec = DOWN(source, CONTEXT)["spec"]
+    assert spec["volumes"] == [mine]
+    assert spec["containers"][0]["volumeMounts"] == [mounts[1]]
+    assert "volumeMounts" not in spec["initContainers"][0]
+    assert spec["automountServiceAccountToken"] is False
+    assert not {"serviceAccountName", "serviceAccount"} & set(spec)
+
+
 def test_service_loses_allocated_addresses_and_ports() -> None:
     spec = {
         "type": "LoadBalancer",

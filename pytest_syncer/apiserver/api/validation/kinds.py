@@ -15,6 +15,7 @@ from pytest_syncer.apiserver.api.validation.core import (
     secret_rule,
     service_rule,
 )
+from pytest_syncer.apiserver.api.validation.core_events import core_event_rule
 from pytest_syncer.apiserver.api.validation.field_errors import FieldError, type_invalid
 from pytest_syncer.apiserver.api.validation.metadata import (
     annotations_rule,
@@ -55,6 +56,7 @@ RULES: dict[str, tuple[Rule, ...]] = {
     "RoleBinding": (role_binding_rule,),
     "ClusterRoleBinding": (role_binding_rule,),
     "CustomResourceDefinition": (custom_resource_definition_rule,),
+    "Event": (core_event_rule,),
 }
 
 
