@@ -7,6 +7,7 @@ from pathlib import Path
 
 from pytest_syncer.apiserver import BackgroundAPIServer
 from pytest_syncer.apiserver.http.metrics import REQUESTS, total
+from pytest_syncer.harness.clusters.embedded import EmbeddedProvider
 from pytest_syncer.harness.waiting import await_until
 from pytest_syncer.kubeclient.client import KubeClient
 from pytest_syncer.status.objects import deployment
@@ -76,3 +77,36 @@ async def test_wildcard_plays_its_clusters_and_leaves_the_others(tmp_path: Path)
             )
             untouched = await other.get(DEPLOYMENTS, "web", "default")
             assert not untouched.get("status"), "a cluster the simulator does not play"
+
+
+async def _watches_on(admin: Path) -> int:
+    async with await KubeClient.from_kubeconfig(admin, context="*") as client:
+        return int(total(await client.metrics(), REQUESTS, verb="WATCH"))
+
+
+async def test_the_embedded_provider_watches_once_per_resource_per_api_server_process(
+    tmp_path: Path,
+) -> None:
+    """Three processes: the upstream alone in one, two targets in each of the others. The
+    simulator is the only watcher there (no hub, no syncers): one watch per kind it plays on
+    each process that serves targets, whatever its cluster count, and none on the upstream's."""
+    provider = EmbeddedProvider(apiservers=3)
+    provider.start(tmp_path, ["target-0", "target-1", "target-2", "target-3"])
+    try:
+        servers = provider._servers
+        assert [len(server.clusters) for server in servers] == [1, 2, 2]
+        admins = [server.admin for server in servers]
+        assert all(admin is not None for admin in admins)
+        played = len(SIMULATED_RESOURCES) + 1  # and Services: the provider runs --controllers
+        expected = [0, played, played]
+        for admin, wanted in zip(admins, expected, strict=True):
+            assert admin is not None
+            seen = await await_until(
+                lambda admin=admin: _watches_on(admin),  # type: ignore[misc]
+                lambda count, wanted=wanted: count >= wanted,  # type: ignore[misc]
+                what=f"{wanted} watches on {admin}",
+                timeout=20,
+            )
+            assert seen == wanted
+    finally:
+        provider.stop()
