@@ -177,8 +177,9 @@ class EmbeddedAPIServer(Lifetime, start="start", stop="stop"):
         self._url = f"{scheme}://{host}:{bound_port}"
         if self.data_dir is not None:
             (self.data_dir / PORT_FILE).write_text(f"{bound_port}\n")
-        for name in dict.fromkeys([*tokens.clusters, *self._requested_clusters]):
-            await self.add_cluster(name)
+        with store.batch():
+            for name in dict.fromkeys([*tokens.clusters, *self._requested_clusters]):
+                await self.add_cluster(name)
         self._save_tokens()
         self._write_admin_kubeconfig()
         self._serving = True

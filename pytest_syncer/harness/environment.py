@@ -40,18 +40,25 @@ from pytest_syncer.harness.kube import SYNC_TARGETS, Cluster, KubeObject
 from pytest_syncer.harness.netfaults.proxy import FaultProxy
 from pytest_syncer.harness.netfaults.wiring import proxied
 from pytest_syncer.harness.run_stats import RunStats
-from pytest_syncer.harness.syncers import SyncerFleet
+from pytest_syncer.harness.syncers import SyncerFleet, heartbeat_interval_for
 from pytest_syncer.harness.waiting import WaitTimeout, wait_until
 from pytest_syncer.process.parent import ServiceProcess
 from pytest_syncer.process.proc import resident_kib
 from pytest_syncer.tunnel.auth import TokenAuthority
 
 HEARTBEAT_THRESHOLD = 5.0
-"""The hub calls a target stale after this many seconds without a heartbeat (tests: small)."""
+"""The hub calls a target stale after this many seconds without a heartbeat (tests: small),
+up to 50 targets; with more it grows as the heartbeat interval does (`heartbeat_threshold_for`)."""
 TOKEN_TTL = 24 * 3600.0
 HUB_PING_INTERVAL = 2.0
 """The hub pings an idle tunnel after this many seconds and drops it when no pong comes within
 half of it (aiohttp's heartbeat): a silent syncer is found within 3 s (tests: small)."""
+
+
+def heartbeat_threshold_for(targets: int) -> float:
+    """The hub's staleness threshold for `targets` targets: five heartbeat intervals (5 s up to
+    50 targets), so a slower heartbeat at scale is not taken for a dead syncer."""
+    return HEARTBEAT_THRESHOLD * heartbeat_interval_for(targets)
 
 
 @dataclass
@@ -112,6 +119,11 @@ class SyncerEnvironment:
         return len(self.targets)
 
     @property
+    def heartbeat_threshold(self) -> float:
+        """Seconds without a heartbeat after which the hub calls a target stale."""
+        return heartbeat_threshold_for(self.size)
+
+    @property
     def hub_url(self) -> str:
         return str(self.hub.ready["url"])
 
@@ -170,7 +182,7 @@ class SyncerEnvironment:
                 f"--upstream-kubeconfig={clusters.upstream_kubeconfig}",
                 f"--token-secret-file={secret}",
                 f"--state-dir={workdir / 'hub-state'}",
-                f"--heartbeat-threshold={HEARTBEAT_THRESHOLD:g}",
+                f"--heartbeat-threshold={heartbeat_threshold_for(len(names)):g}",
                 f"--ping-interval={HUB_PING_INTERVAL:g}",
             ]
             hub = ServiceProcess("hub", hub_args, log_path=workdir / "hub.log", startup_timeout=60)

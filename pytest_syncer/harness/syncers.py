@@ -22,7 +22,6 @@ from pytest_syncer.harness.config import HarnessConfig, pool_size_for
 from pytest_syncer.process.parent import GroupLeader, ServiceProcess
 
 FAST_FLAGS = (
-    "--heartbeat-interval=1",
     "--namespace-cleanup-delay=1",
     "--tunnel-backoff-initial=0.2",
     "--tunnel-backoff-max=2",
@@ -31,7 +30,19 @@ FAST_FLAGS = (
 )
 """Timings shrunk so faults heal within seconds: kcp's defaults (a 20 s heartbeat) would make
 every fault test wait minutes. The resync period is not one of them: it is the config's
-`resync_period`, longer than any wait."""
+`resync_period`, longer than any wait. Nor is the heartbeat interval: see
+`heartbeat_interval_for`."""
+HEARTBEATS_PER_SECOND = 50
+"""The heartbeat writes per second all targets together may cost the upstream at most."""
+
+
+def heartbeat_interval_for(targets: int) -> float:
+    """Seconds between a syncer's heartbeats in an environment of `targets` targets: 1 s up to
+    50 targets, then growing with them so all heartbeats together stay at 50 writes/s (1000
+    targets: 20 s, kcp's default); at 1 s each, 1000 targets would write 1000 times a second."""
+    return max(1.0, targets / HEARTBEATS_PER_SECOND)
+
+
 STARTUP_TIMEOUT = 180.0
 
 
@@ -67,7 +78,12 @@ class ReferenceSyncer:
     """`pytest-syncer syncer` for one target or, pooled, for many (`--sync-targets-file`)."""
 
     def __init__(
-        self, wirings: Sequence[TargetWiring], workdir: Path, label: str, resync_period: float
+        self,
+        wirings: Sequence[TargetWiring],
+        workdir: Path,
+        label: str,
+        resync_period: float,
+        heartbeat_interval: float = 1.0,
     ) -> None:
         self.targets = tuple(wiring.target for wiring in wirings)
         first = wirings[0]
@@ -76,6 +92,7 @@ class ReferenceSyncer:
             f"--upstream-cluster={first.upstream_cluster}",
             f"--resources={','.join(first.resources)}",
             *FAST_FLAGS,
+            f"--heartbeat-interval={heartbeat_interval:g}",
             f"--resync-period={resync_period:g}",
         ]
         pool = workdir / f"syncer-{label}.yaml"
@@ -202,7 +219,8 @@ class SyncerFleet:
             return CommandSyncer(self._command, self._wirings[targets[0]], self._workdir)
         label = targets[0] if len(targets) == 1 else f"pool{self._serial}"
         wirings = [self._wirings[name] for name in targets]
-        return ReferenceSyncer(wirings, self._workdir, label, self._resync_period)
+        interval = heartbeat_interval_for(len(self._wirings))
+        return ReferenceSyncer(wirings, self._workdir, label, self._resync_period, interval)
 
     def _launch(self, groups: Sequence[Sequence[str]]) -> None:
         started = [self.make(group) for group in groups]

@@ -24,8 +24,9 @@ from pytest_syncer.process.lifetime import Lifetime
 
 log = logging.getLogger(__name__)
 
-ObjectKey = tuple[str, str]
-"""(namespace, name); the namespace is `""` for cluster-scoped objects."""
+ObjectKey = tuple[str, ...]
+"""(namespace, name) by default, the namespace `""` for cluster-scoped objects; a reflector
+across clusters keys by (cluster, namespace, name) instead (its `key` function)."""
 
 
 class Change(StrEnum):
@@ -65,8 +66,10 @@ class Reflector(Lifetime, start="start", stop="stop"):
         watch_timeout: int = 300,
         retry_initial: float = 0.2,
         retry_max: float = 5.0,
+        key: Callable[[KubeObject], ObjectKey] = object_key,
     ) -> None:
         self.client = client
+        self.key = key
         self.resource = resource
         self.label_selector = label_selector
         self.namespace = namespace
@@ -135,7 +138,7 @@ class Reflector(Lifetime, start="start", stop="stop"):
         typed = {"apiVersion": self.resource.api_version, "kind": self.resource.kind}
         # A real server lists built-in types' items without apiVersion and kind.
         items = [{**typed, **item} for item in listing.get("items") or []]
-        fresh = {object_key(item): item for item in items}
+        fresh = {self.key(item): item for item in items}
         previous = self.cache
         self.cache = fresh
         for name in self._indexers:
@@ -165,7 +168,7 @@ class Reflector(Lifetime, start="start", stop="stop"):
             if version:
                 self.resource_version = str(version)
             return
-        key = object_key(obj)
+        key = self.key(obj)
         if kind == "DELETED":
             old = self.cache.pop(key, None)
             self._reindex(key, old, None)

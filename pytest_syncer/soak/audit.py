@@ -16,7 +16,7 @@ from pytest_syncer.contract.naming import (
     SYNC_TARGET_KEY_LABEL,
     WORKLOAD_UID_LABEL,
 )
-from pytest_syncer.harness.environment import HEARTBEAT_THRESHOLD, SyncerEnvironment
+from pytest_syncer.harness.environment import SyncerEnvironment
 from pytest_syncer.harness.kube import (
     KINDS,
     NAMESPACES,
@@ -83,7 +83,7 @@ class Auditor:
         now = time.time()
         for target in self.upstream.list(SYNC_TARGETS):
             age = now - (last_heartbeat(target) or 0.0)
-            if age > HEARTBEAT_THRESHOLD:
+            if age > self.env.heartbeat_threshold:
                 audit.pending.append(f"{target['metadata']['name']}: last heartbeat {age:.0f}s ago")
 
     def _upstream(self, audit: Audit) -> dict[tuple[str, str, str], KubeObject]:

@@ -14,7 +14,7 @@ from collections import Counter
 from kubernetes import client as k8s_client
 
 from pytest_syncer.contract.heartbeat import last_heartbeat
-from pytest_syncer.harness.environment import HEARTBEAT_THRESHOLD, SyncerEnvironment
+from pytest_syncer.harness.environment import SyncerEnvironment
 from pytest_syncer.harness.faults import Faults
 from pytest_syncer.harness.kube import SYNC_TARGETS, KubeObject
 from pytest_syncer.harness.netfaults.links import LINK_KINDS
@@ -43,8 +43,9 @@ and leaves one more process, and a 2-core machine has room for only a few."""
 STORM_WRITERS = 6
 STORM_WRITES = 4
 """Each storm writer lands this many writes, retrying each until no 409 answers it."""
-FREEZE_HOLD = HEARTBEAT_THRESHOLD * 1.5 + 2
-"""A freeze lasts past the hub's heartbeat threshold, so the target is reported stale."""
+FREEZE_PAST_THRESHOLD = 1.5
+"""A freeze lasts this many heartbeat thresholds plus 2 s (9.5 s up to 50 targets), past the
+hub's threshold, so the target is reported stale."""
 
 
 class FaultInjector:
@@ -101,7 +102,7 @@ class FaultInjector:
         also = ""
         if kind == "freeze":
             self.faults.freeze(victim)
-            also = self._meanwhile(FREEZE_HOLD)
+            also = self._meanwhile(self.env.heartbeat_threshold * FREEZE_PAST_THRESHOLD + 2)
             if self._stale(victim):
                 self.freezes_stale += 1
             self.faults.heal()
@@ -122,7 +123,7 @@ class FaultInjector:
             target = self.churn.upstream.get(SYNC_TARGETS, victim)
         except Exception:
             return False
-        return time.time() - (last_heartbeat(target) or 0.0) > HEARTBEAT_THRESHOLD
+        return time.time() - (last_heartbeat(target) or 0.0) > self.env.heartbeat_threshold
 
     def _global(self, kind: str) -> None:
         if kind == "drop_tunnels":

@@ -3,10 +3,16 @@
 With `--controllers` it also makes what the workload controllers make (`workloads.py`):
 ReplicaSets for Deployments, Pods for ReplicaSets.
 
-One process serves many downstream clusters (one kubeconfig each). For every Deployment,
-ReplicaSet, StatefulSet, DaemonSet, Job and Pod it watches, it writes the status the real
-controllers would show by now under the cluster's profile (`profiles.py`), through `/status`,
-as a merge patch and only when it changed, then sleeps until that status would next change.
+One process serves many downstream clusters (one kubeconfig each). Given the admin kubeconfig
+of their API server (`--admin-kubeconfig`, one per server process), it lists and watches each
+resource of all the clusters that server serves at once, through the wildcard `/clusters/*`,
+so the watches it holds do not grow with the clusters (1000 clusters cost 7 connections, not
+7000); without one it watches each cluster on its own. Writes always go per cluster.
+
+For every Deployment, ReplicaSet, StatefulSet, DaemonSet, Job and Pod it watches, it writes the
+status the real controllers would show by now under the cluster's profile (`profiles.py`),
+through `/status`, as a merge patch and only when it changed, then sleeps until that status
+would next change.
 
 Profiles are chosen per object by the label `simulator.pytest-syncer.io/profile`, else per
 cluster by the harness (`--profile CLUSTER=NAME` or a profiles file, re-read when it changes,
@@ -27,11 +33,13 @@ from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
+from pytest_syncer.contract.naming import CLUSTER_ANNOTATION
 from pytest_syncer.contract.objects import KubeObject
 from pytest_syncer.kubeclient.client import CONTROLLED_WORKLOADS, ApiError, KubeClient, Resource
 from pytest_syncer.kubeclient.controller import QueueController
-from pytest_syncer.kubeclient.reflector import Change, Reflector
+from pytest_syncer.kubeclient.reflector import Change, ObjectKey, Reflector
 from pytest_syncer.process.child import AsyncService, configure_logging, run_service
 from pytest_syncer.status.conditions import rfc3339, stamp_transitions
 from pytest_syncer.status.merge_patch import merge_patch_between
@@ -53,6 +61,10 @@ SIMULATED_RESOURCES = {
 """What the simulator can play, by the names `--resources` takes."""
 PROFILE_FILE_POLL = 0.2
 """Seconds between looks at the profiles file."""
+WILDCARD_CONTEXT = "*"
+"""The admin kubeconfig's context whose server is `/clusters/*` (`apiserver/server.py`)."""
+BY_NAMESPACE = "cluster/namespace"
+"""The reflectors' index of objects by `<cluster>/<namespace>`."""
 
 Clock = Callable[[], float]
 
@@ -135,8 +147,10 @@ class Simulator(AsyncService):
         workers: int = 4,
         clock: Clock = time.time,
         controllers: bool = False,
+        admin_kubeconfigs: Sequence[Path] = (),
     ) -> None:
         self._kubeconfigs = list(kubeconfigs)
+        self._admin_kubeconfigs = list(admin_kubeconfigs)
         self._resources = list(resources)
         if controllers and SERVICES not in self._resources:
             self._resources.append(SERVICES)
@@ -150,6 +164,10 @@ class Simulator(AsyncService):
         self._controllers = controllers
         self.writes = 0
         self.clusters: dict[str, KubeClient] = {}
+        #: The clients of the wildcard `/clusters/*` URLs, by server (scheme://host:port).
+        self._wildcards: dict[str, KubeClient] = {}
+        #: Which reflector source plays each cluster: a server's wildcard, or the cluster.
+        self._sources: dict[str, str] = {}
         self._reflectors: dict[tuple[str, Resource], Reflector] = {}
         self._seen: dict[SimKey, tuple[int, float]] = {}
         self._controller: QueueController[SimKey] | None = None
@@ -171,6 +189,9 @@ class Simulator(AsyncService):
             retry_on=(Exception,),
             on_retry=self._failed,
         )
+        for path in self._admin_kubeconfigs:
+            wildcard = await KubeClient.from_kubeconfig(path, context=WILDCARD_CONTEXT)
+            self._wildcards[_server_of(wildcard)] = wildcard
         for path in self._kubeconfigs:
             client = await KubeClient.from_kubeconfig(path)
             name = client.logical_cluster or path.stem
@@ -178,10 +199,14 @@ class Simulator(AsyncService):
                 await client.close()
                 raise ValueError(f"two kubeconfigs reach cluster {name!r}")
             self.clusters[name] = client
-            for resource in self._resources:
-                reflector = Reflector(client, resource, name=f"cluster={name} {resource.resource}")
-                reflector.add_handler(self._handler(name, resource))
-                self._reflectors[(name, resource)] = reflector
+            server = _server_of(client)
+            shared = self._wildcards.get(server)
+            if shared is not None:
+                self._sources[name] = f"* {server}"
+                self._watch(self._sources[name], shared, _annotated_key)
+            else:
+                self._sources[name] = name
+                self._watch(name, client, _cluster_key(name))
         for reflector in self._reflectors.values():
             await reflector.start()
         for reflector in self._reflectors.values():
@@ -191,6 +216,34 @@ class Simulator(AsyncService):
             self._controller.spawn(self._follow_profiles(self._profiles_file), "profiles file")
         log.info("simulating %d clusters", len(self.clusters))
 
+    def _watch(
+        self, source: str, client: KubeClient, key: Callable[[KubeObject], ObjectKey]
+    ) -> None:
+        """One reflector per resource for `source` (a cluster, or a server's wildcard), its
+        objects keyed (cluster, namespace, name) and indexed by cluster and namespace."""
+        for resource in self._resources:
+            if (source, resource) in self._reflectors:
+                continue
+            reflector = Reflector(client, resource, name=f"{source} {resource.resource}", key=key)
+            reflector.add_index(BY_NAMESPACE, _namespace_index(key))
+            reflector.add_handler(self._handler(resource, key))
+            self._reflectors[(source, resource)] = reflector
+
+    @property
+    def watches(self) -> int:
+        """How many list-and-watch loops (each one watch connection) the simulator holds."""
+        return len(self._reflectors)
+
+    def _reflector(self, cluster: str, resource: Resource) -> Reflector | None:
+        return self._reflectors.get((self._sources[cluster], resource))
+
+    def _in_namespace(self, cluster: str, resource: Resource, namespace: str) -> list[KubeObject]:
+        """The cached objects of `resource` in one namespace of one cluster."""
+        reflector = self._reflector(cluster, resource)
+        if reflector is None:
+            return []
+        return reflector.by_index(BY_NAMESPACE, f"{cluster}/{namespace}")
+
     async def _stop(self) -> None:
         if self._controller is not None:
             log.info("stopping after %d status writes", self.writes)
@@ -198,15 +251,19 @@ class Simulator(AsyncService):
         for reflector in self._reflectors.values():
             await reflector.stop()
         self._reflectors.clear()
-        for client in self.clusters.values():
+        for client in [*self.clusters.values(), *self._wildcards.values()]:
             await client.close()
         self.clusters.clear()
+        self._wildcards.clear()
 
     def _handler(
-        self, cluster: str, resource: Resource
+        self, resource: Resource, object_key: Callable[[KubeObject], ObjectKey]
     ) -> Callable[[Change, KubeObject, KubeObject | None], None]:
         def handle(change: Change, obj: KubeObject, old: KubeObject | None) -> None:
             metadata = obj["metadata"]
+            cluster = object_key(obj)[0]
+            if cluster not in self.clusters:
+                return
             key = SimKey(cluster, resource, metadata.get("namespace", ""), metadata["name"])
             if self._controllers and resource.kind == "Pod":
                 self._pod_changed(cluster, change, obj)
@@ -234,11 +291,9 @@ class Simulator(AsyncService):
         if self._controller is None:
             return
         namespace = pod["metadata"].get("namespace", "")
-        services = self._reflectors.get((cluster, SERVICES))
-        for service in services.objects() if services is not None else ():
-            if service["metadata"].get("namespace", "") == namespace:
-                name = service["metadata"]["name"]
-                self._controller.enqueue(SimKey(cluster, SERVICES, namespace, name))
+        for service in self._in_namespace(cluster, SERVICES, namespace):
+            name = service["metadata"]["name"]
+            self._controller.enqueue(SimKey(cluster, SERVICES, namespace, name))
         if change is Change.DELETED or _terminating(pod):
             for owner in pod["metadata"].get("ownerReferences") or []:
                 kind = owner.get("kind")
@@ -284,8 +339,9 @@ class Simulator(AsyncService):
         )
 
     async def _play(self, key: SimKey) -> None:
-        reflector = self._reflectors[(key.cluster, key.resource)]
-        obj = reflector.get(key.namespace, key.name)
+        reflector = self._reflector(key.cluster, key.resource)
+        assert reflector is not None
+        obj = reflector.cache.get((key.cluster, key.namespace, key.name))
         seen = self._seen.get(key)
         if obj is None or seen is None:
             return
@@ -349,8 +405,38 @@ class Simulator(AsyncService):
         elif key.resource.kind in POD_OWNERS:
             await reconcile_pods(client, obj, key.resource.kind)
         elif key.resource.kind == "Service":
-            pods = self._reflectors.get((key.cluster, SIMULATED_RESOURCES["pods"]))
-            await reconcile_endpoints(client, obj, list(pods.objects()) if pods else [])
+            namespace = obj["metadata"].get("namespace", "")
+            pods = self._in_namespace(key.cluster, SIMULATED_RESOURCES["pods"], namespace)
+            await reconcile_endpoints(client, obj, pods)
+
+
+def _server_of(client: KubeClient) -> str:
+    """scheme://host:port of a client's URL: which API server process it reaches."""
+    parts = urlsplit(client.server)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def _cluster_key(cluster: str) -> Callable[[KubeObject], ObjectKey]:
+    """Keys of one cluster's objects: (cluster, namespace, name)."""
+
+    def key(obj: KubeObject) -> ObjectKey:
+        metadata = obj["metadata"]
+        return (cluster, metadata.get("namespace") or "", metadata["name"])
+
+    return key
+
+
+def _annotated_key(obj: KubeObject) -> ObjectKey:
+    """Keys of a wildcard's objects: the cluster is the `kcp.io/cluster` annotation the
+    server sets on every object it serves across clusters."""
+    metadata = obj["metadata"]
+    cluster = str((metadata.get("annotations") or {}).get(CLUSTER_ANNOTATION, ""))
+    return (cluster, metadata.get("namespace") or "", metadata["name"])
+
+
+def _namespace_index(key: Callable[[KubeObject], ObjectKey]) -> Callable[[KubeObject], list[str]]:
+    """`<cluster>/<namespace>` of an object: what a Pod's Services and a Service's Pods share."""
+    return lambda obj: ["/".join(key(obj)[:2])]
 
 
 def _terminating(pod: KubeObject) -> bool:
@@ -401,6 +487,14 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--kubeconfig-list", type=Path, help="a file naming one kubeconfig path per line"
+    )
+    parser.add_argument(
+        "--admin-kubeconfig",
+        type=Path,
+        action="append",
+        default=[],
+        help="an API server's admin kubeconfig (repeatable, one per server): watch all the "
+        "clusters it serves through its wildcard `*` context, one watch per resource",
     )
     parser.add_argument(
         "--profiles-file",
@@ -487,6 +581,7 @@ def main(argv: Sequence[str]) -> int:
                 time_scale=args.time_scale,
                 resources=resources,
                 controllers=args.controllers,
+                admin_kubeconfigs=args.admin_kubeconfig,
             )
         )
 

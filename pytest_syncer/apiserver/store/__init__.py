@@ -9,6 +9,7 @@ before the compaction point is told its resourceVersion is too old (410 Expired)
 from __future__ import annotations
 
 import abc
+import contextlib
 import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Literal, NamedTuple
@@ -196,3 +197,10 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     def close(self) -> None: ...
+
+    @contextlib.contextmanager
+    def batch(self) -> Iterator[None]:
+        """Writes inside commit together (a store on disk: one transaction, not one each);
+        for the bootstrap objects of every cluster at start-up. A memory store has nothing
+        to commit."""
+        yield

@@ -10,6 +10,7 @@ is read only to resume a watch from an older revision.
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import time
 from collections.abc import Iterator, Sequence
@@ -94,6 +95,9 @@ class SQLiteStore(Store):
             "SELECT seq FROM sqlite_sequence WHERE name = 'events'"
         ).fetchone()
         self._revision = int(sequence[0]) if sequence else 0
+        #: Transactions committed since opening (a batch is one).
+        self.commits = 0
+        self._batching = False
         self._compacted = self._meta("compacted")
         self._index = ObjectIndex()
         rows = self._db.execute("SELECT resource, cluster, namespace, name, value FROM objects")
@@ -131,8 +135,7 @@ class SQLiteStore(Store):
         raw = orjson.dumps(obj)
         now = time.time()
         prev_revision = None if previous is None else revision_of(previous)
-        with self._db:
-            self._db.execute("BEGIN")
+        with contextlib.nullcontext() if self._batching else self._transaction():
             self._db.execute(
                 "INSERT INTO events (revision, resource, cluster, namespace, name, type, value,"
                 " prev_revision, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -157,6 +160,29 @@ class SQLiteStore(Store):
         event = WatchEvent(event_type, revision, key, obj, previous, raw=raw, at=now)
         self._notify(event)
         return event
+
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[None]:
+        with self._db:
+            self._db.execute("BEGIN")
+            yield
+        self.commits += 1
+
+    @contextlib.contextmanager
+    def batch(self) -> Iterator[None]:
+        """One transaction for every write inside: at start-up, where the bootstrap objects of
+        1000 clusters are ~64000 writes, their commits cost a quarter of the start. Writes are
+        indexed and announced as they happen, so a failure inside must end the server (it
+        does: start-up fails), not carry on."""
+        if self._batching:
+            yield
+            return
+        self._batching = True
+        try:
+            with self._transaction():
+                yield
+        finally:
+            self._batching = False
 
     def create(self, key: ObjectKey, obj: dict[str, Any]) -> WatchEvent:
         if self._index.get(key) is not None:

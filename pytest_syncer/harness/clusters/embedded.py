@@ -52,6 +52,8 @@ class _APIServer:
     port: str | None = None
     url: str = ""
     kubeconfigs: dict[str, Path] = field(default_factory=dict)
+    #: Its admin kubeconfig (a context per cluster and `*`, the wildcard), once started.
+    admin: Path | None = None
 
     @property
     def name(self) -> str:
@@ -89,6 +91,7 @@ class _APIServer:
         self.url = str(ready["url"])
         self.port = self.url.rsplit(":", 1)[1]
         self.kubeconfigs = {name: Path(path) for name, path in dict(ready["kubeconfigs"]).items()}
+        self.admin = Path(str(ready["admin"]))
 
     def stop(self) -> None:
         if self.process is not None:
@@ -158,6 +161,7 @@ class EmbeddedProvider:
                 "simulate",
                 [
                     f"--kubeconfig-list={listing}",
+                    *(f"--admin-kubeconfig={server.admin}" for server in self._servers),
                     f"--profiles-file={profiles}",
                     f"--time-scale={SIMULATOR_TIME_SCALE}",
                     "--controllers",

@@ -74,10 +74,19 @@ async def resolve_resources(client: KubeClient, names: tuple[str, ...]) -> list[
 
 
 async def wait_for_sync_target(client: KubeClient, name: str, log: TargetLog) -> KubeObject:
-    """The SyncTarget object; its uid goes into every locator, so nothing starts without it."""
+    """The SyncTarget object; its uid goes into every locator, so nothing starts without it.
+    A server too busy to answer (a timeout, a refused connection, a 5xx or 429: 1000 targets
+    starting at once) is asked again, not taken as the end of the target."""
     told = False
     while True:
-        found = await client.get_or_none(SYNC_TARGETS, name)
+        try:
+            found = await client.get_or_none(SYNC_TARGETS, name)
+        except (aiohttp.ClientError, OSError, TimeoutError, ApiError) as error:
+            if isinstance(error, ApiError) and error.status < 500 and error.status != 429:
+                raise
+            log.warning("SyncTarget %s not read (%s); asking again", name, _described(error))
+            await asyncio.sleep(SYNC_TARGET_POLL_SECONDS)
+            continue
         if found is not None:
             return found
         if not told:
@@ -86,6 +95,10 @@ async def wait_for_sync_target(client: KubeClient, name: str, log: TargetLog) ->
             )
             told = True
         await asyncio.sleep(SYNC_TARGET_POLL_SECONDS)
+
+
+def _described(error: BaseException) -> str:
+    return str(error) or type(error).__name__
 
 
 class TargetSyncer(Lifetime, start="_begin", stop="close"):
@@ -143,11 +156,15 @@ class TargetSyncer(Lifetime, start="_begin", stop="close"):
     async def wait_ready(self, timeout: float | None = None) -> None:
         waiter = asyncio.create_task(self.ready.wait())
         assert self._starting is not None, "start the syncer with `async with` first"
-        done, _ = await asyncio.wait([waiter, self._starting], timeout=timeout)
-        if waiter not in done:
+        # The first to end: a start that failed is raised now, not when the timeout ends.
+        done, _ = await asyncio.wait(
+            [waiter, self._starting], timeout=timeout, return_when=asyncio.FIRST_COMPLETED
+        )
+        if not waiter.done():
             waiter.cancel()
-            for task in done:
-                task.result()
+        for task in done:
+            task.result()
+        if not self.ready.is_set():
             raise TimeoutError(f"target {self.target_name} did not get ready in {timeout}s")
 
     async def close(self) -> None:
