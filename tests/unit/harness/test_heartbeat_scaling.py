@@ -8,34 +8,20 @@ from pathlib import Path
 
 import pytest
 
-from pytest_syncer.contract.wiring import TargetWiring
 from pytest_syncer.harness.config import POOL_SIZE, resolve
 from pytest_syncer.harness.environment import heartbeat_threshold_for
-from pytest_syncer.harness.syncers import ReferenceSyncer, SyncerFleet
+from pytest_syncer.harness.syncers import SyncerFleet
+from tests.support.wiring import flag_value, unstarted_wirings
 
 
 def interval_flag(targets: int, tmp_path: Path) -> float:
     """The `--heartbeat-interval` of the first pool of an environment of `targets` targets."""
     names = [f"target-{index:03d}" for index in range(targets)]
-    wirings = {
-        name: TargetWiring(
-            upstream_kubeconfig=tmp_path / "upstream.kubeconfig",
-            downstream_kubeconfig=tmp_path / f"{name}.kubeconfig",
-            target=name,
-            upstream_cluster="upstream",
-            tunnel_url="https://127.0.0.1:1",
-            tunnel_token_file=tmp_path / "token",
-            tunnel_ca_file=tmp_path / "ca.crt",
-        )
-        for name in names
-    }
+    wirings = unstarted_wirings(names, tmp_path)
     fleet = SyncerFleet.for_config(
         resolve({}, set()), wirings, tmp_path, pool_size=POOL_SIZE, wait_ready=lambda _: None
     )
-    process = fleet.make(names[:POOL_SIZE])
-    assert isinstance(process, ReferenceSyncer)
-    [value] = [a.split("=", 1)[1] for a in process.argv if a.startswith("--heartbeat-interval=")]
-    return float(value)
+    return flag_value(fleet.make(names[:POOL_SIZE]), "heartbeat-interval")
 
 
 @pytest.mark.parametrize(

@@ -14,20 +14,18 @@ from typing import Any
 
 import pytest
 
-from pytest_syncer.contract.wiring import TargetWiring
 from pytest_syncer.harness.config import POOL_SIZE, resolve
 from pytest_syncer.harness.run_stats import RunStats
-from pytest_syncer.harness.syncers import ReferenceSyncer, SyncerFleet
+from pytest_syncer.harness.syncers import SyncerFleet, SyncerProcess
 from pytest_syncer.harness.workloads import Workload
+from tests.support.wiring import flag_value, unstarted_wirings
 
 TARGETS = ("target-000", "target-001")
 CONFIGMAP = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "settings"}}
 
 
-def resync_of(process: Any) -> float:
-    assert isinstance(process, ReferenceSyncer)
-    [value] = [arg.split("=", 1)[1] for arg in process.argv if arg.startswith("--resync-period=")]
-    return float(value)
+def resync_of(process: SyncerProcess) -> float:
+    return flag_value(process, "resync-period")
 
 
 @pytest.mark.parametrize("timeout", [None, "0.5", "30", "600"])
@@ -35,18 +33,7 @@ def test_the_reference_syncer_resyncs_less_often_than_any_wait_ends(
     tmp_path: Path, timeout: str | None
 ) -> None:
     config = resolve({"syncer_timeout": timeout}, {"syncer_timeout"} if timeout else set())
-    wirings = {
-        name: TargetWiring(
-            upstream_kubeconfig=tmp_path / "upstream.kubeconfig",
-            downstream_kubeconfig=tmp_path / f"{name}.kubeconfig",
-            target=name,
-            upstream_cluster="upstream",
-            tunnel_url="https://127.0.0.1:1",
-            tunnel_token_file=tmp_path / "token",
-            tunnel_ca_file=tmp_path / "ca.crt",
-        )
-        for name in TARGETS
-    }
+    wirings = unstarted_wirings(TARGETS, tmp_path)
     fleet = SyncerFleet.for_config(
         config, wirings, tmp_path, pool_size=POOL_SIZE, wait_ready=lambda _: None
     )

@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from pytest_syncer.contract.wiring import TargetWiring
 from pytest_syncer.harness.config import MAX_POOLED_PROCESSES, resolve
 from pytest_syncer.harness.syncers import SyncerFleet, SyncerProcess
+from tests.support.wiring import unstarted_wirings
 
 
 class FakeSyncer:
@@ -57,18 +57,7 @@ class FakeSyncer:
 
 class FakeFleet(SyncerFleet):
     def __init__(self, targets: int, pool_size: int, tmp_path: Path) -> None:
-        wirings = {
-            name: TargetWiring(
-                upstream_kubeconfig=tmp_path / "upstream.kubeconfig",
-                downstream_kubeconfig=tmp_path / f"{name}.kubeconfig",
-                target=name,
-                upstream_cluster="upstream",
-                tunnel_url="https://127.0.0.1:1",
-                tunnel_token_file=tmp_path / "token",
-                tunnel_ca_file=tmp_path / "ca.crt",
-            )
-            for name in (f"target-{index:04d}" for index in range(targets))
-        }
+        wirings = unstarted_wirings((f"target-{index:04d}" for index in range(targets)), tmp_path)
         self.log: list[str] = []
         self.ready: list[Sequence[str]] = []
         self.fakes: list[FakeSyncer] = []
