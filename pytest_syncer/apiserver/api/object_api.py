@@ -403,18 +403,7 @@ class ObjectAPI:
     def update(
         self, path: ResourcePath, body: dict[str, Any], options: WriteOptions = DEFAULT_WRITE
     ) -> dict[str, Any]:
-        resource_type = path.resource_type
-        self._check_type(resource_type, body)
-        metadata = self._metadata(body)
-        if metadata.get("name") not in (None, path.name):
-            raise APIError(
-                400,
-                f"the name of the object ({metadata.get('name')}) does not match the name on "
-                f"the URL ({path.name})",
-            )
-        if path.namespace is not None:
-            self._namespace_for(path, metadata)
-        expected = parse_revision(metadata.get("resourceVersion"))
+        expected = self._replacement_of(path, body)
         old = self.get(path)
         return self._replace(path, old, body, expected, options)
 
@@ -513,8 +502,13 @@ class ObjectAPI:
         for field in ("apiVersion", "kind"):
             if not config.get(field):
                 raise APIError(400, f"{field} must be set in an apply patch")
-        self._check_type(path.resource_type, config)
-        metadata = self._metadata(config)
+        return self._replacement_of(path, config)
+
+    def _replacement_of(self, path: ResourcePath, body: dict[str, Any]) -> int | None:
+        """A whole object written to ``path`` (an update, an apply configuration): of the URL's
+        type, name and namespace; the resourceVersion it expects, if any."""
+        self._check_type(path.resource_type, body)
+        metadata = self._metadata(body)
         if metadata.get("name") not in (None, path.name):
             raise APIError(
                 400,
