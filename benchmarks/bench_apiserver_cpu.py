@@ -33,6 +33,8 @@ from pytest_syncer.apiserver.kubeconfig import context_from_kubeconfig, load_kub
 from pytest_syncer.process.parent import ServiceProcess
 
 MERGE_PATCH = {"Content-Type": "application/merge-patch+json"}
+WATCH_TIMEOUT = 30.0
+"""Seconds the watches may take to open before the writes begin."""
 
 
 def cpu_seconds(pid: int) -> tuple[float, float]:
@@ -42,9 +44,12 @@ def cpu_seconds(pid: int) -> tuple[float, float]:
     return int(fields[11]) / tick, int(fields[12]) / tick
 
 
-async def _watch(http: aiohttp.ClientSession, base: str, seen: list[int]) -> None:
+async def _watch(
+    http: aiohttp.ClientSession, base: str, seen: list[int], open_: asyncio.Event
+) -> None:
     url = f"{base}/api/v1/namespaces/default/configmaps"
     async with http.get(url, params={"watch": "1"}, timeout=None) as response:
+        open_.set()
         async for _ in response.content:
             seen[0] += 1
 
@@ -82,8 +87,18 @@ async def run_load(
     headers = {"Authorization": f"Bearer {token}"}
     async with aiohttp.ClientSession(headers=headers, connector=connector) as http:
         seen = [0]
-        watches = [asyncio.create_task(_watch(http, base, seen)) for base in bases]
-        await asyncio.sleep(1)
+        opened = [asyncio.Event() for _ in bases]
+        watches = [
+            asyncio.create_task(_watch(http, base, seen, open_))
+            for base, open_ in zip(bases, opened, strict=True)
+        ]
+        # Writes are measured with every watch streaming, as on a server clients follow.
+        try:
+            await asyncio.wait_for(asyncio.gather(*(o.wait() for o in opened)), WATCH_TIMEOUT)
+        except TimeoutError:
+            waiting = sum(not o.is_set() for o in opened)
+            message = f"{waiting} of {len(bases)} watches not open after {WATCH_TIMEOUT:g}s"
+            raise RuntimeError(message) from None
         indexes = itertools.count()
         failures = 0
         deadline = time.perf_counter() + duration
