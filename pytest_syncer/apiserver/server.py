@@ -48,6 +48,10 @@ DEFAULT_BOOKMARK_INTERVAL_SECONDS = 10.0
 DEFAULT_HEADER_TIMEOUT_SECONDS = 30.0
 """A connection that has not sent a whole request head this long after it opened (or after
 its last response) is closed, so slowloris and half-open clients cannot pile up."""
+MAX_HEADER_BYTES = 1 << 20
+"""The longest request line or header taken: kube-apiserver's http.Server allows 1 MiB of head
+(`MaxHeaderBytes: 1 << 20` in k8s.io/apiserver/pkg/server/secure_serving.go), aiohttp 8190
+bytes a line by default; a pooled syncer's SyncStatus selector names ~100 target keys (~4 KB)."""
 BOOTSTRAP_NAMESPACES = ("default", "kube-system", "kube-public")
 ADMIN_KUBECONFIG = "admin.kubeconfig"
 CA_FILE = "ca.crt"
@@ -160,6 +164,8 @@ class EmbeddedAPIServer(Lifetime, start="start", stop="stop"):
             handle_signals=False,
             shutdown_timeout=1.0,
             keepalive_timeout=self.header_timeout,
+            max_line_size=MAX_HEADER_BYTES,
+            max_field_size=MAX_HEADER_BYTES,
         )
         await runner.setup()
         self._runner = runner

@@ -12,6 +12,7 @@ import pytest
 import requests
 
 from pytest_syncer.apiserver import BackgroundAPIServer
+from pytest_syncer.contract.naming import sync_target_key
 from pytest_syncer.harness.waiting import wait_until
 from tests.integration.apiserver.clients import ClusterClient
 from tests.support.tokens import token_of
@@ -339,6 +340,30 @@ def test_label_and_field_selectors(upstream: ClusterClient) -> None:
     on_node = upstream.get(pods, params={"fieldSelector": "spec.nodeName=node-2"}).json()
     assert [item["metadata"]["name"] for item in on_node["items"]] == ["pod-b"]
     _status(upstream.get(CONFIGMAPS, params={"labelSelector": "a in (b"}), 400)
+
+
+def test_a_set_selector_of_a_thousand_target_keys_is_listed_and_watched(
+    upstream: ClusterClient,
+) -> None:
+    """A pooled syncer selects its targets' SyncStatus objects with `key in (k1,...)`: a request
+    line of ~40 KB for 1000 keys, over aiohttp's default 8190 bytes. kube-apiserver takes a
+    request head of up to 1 MiB (`MaxHeaderBytes: 1 << 20` in SecureServingInfo.Serve,
+    k8s.io/apiserver/pkg/server/secure_serving.go)."""
+    keys = [sync_target_key("upstream", f"pool-{index}") for index in range(1000)]
+    for name, key in [("long-a", keys[0]), ("long-b", keys[-1]), ("long-c", "elsewhere")]:
+        labels = {"long-sel": key}
+        upstream.post(CONFIGMAPS, _config_map(name, metadata={"name": name, "labels": labels}))
+    selector = f"long-sel in ({','.join(keys)})"
+    assert len(selector) > 8190 * 4
+    listed = upstream.get(CONFIGMAPS, params={"labelSelector": selector})
+    assert listed.status_code == 200, listed.text[:300]
+    assert [item["metadata"]["name"] for item in listed.json()["items"]] == ["long-a", "long-b"]
+    params = {"watch": "1", "labelSelector": selector, "timeoutSeconds": "5"}
+    with upstream.get(CONFIGMAPS, params=params, stream=True) as response:
+        assert response.status_code == 200
+        events = _events(response)
+        seen = {next(events)["object"]["metadata"]["name"] for _ in range(2)}
+        assert seen == {"long-a", "long-b"}
 
 
 # Watch.
