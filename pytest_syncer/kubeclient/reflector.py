@@ -15,6 +15,7 @@ import contextlib
 import logging
 from collections.abc import Callable, Iterable, Iterator
 from enum import StrEnum
+from typing import Protocol
 
 import aiohttp
 
@@ -41,6 +42,16 @@ Handler = Callable[[Change, KubeObject, KubeObject | None], None]
 
 IndexFunc = Callable[[KubeObject], Iterable[str]]
 """The values an object is indexed under (client-go's `cache.IndexFunc`)."""
+
+
+class Cache(Protocol):
+    """What a reader of cached objects needs: a reflector, or one index value's view of it."""
+
+    def get(self, namespace: str, name: str) -> KubeObject | None: ...
+
+    def objects(self) -> Iterator[KubeObject]: ...
+
+    def add_handler(self, handler: Handler) -> None: ...
 
 
 class Gone(Exception):
@@ -87,6 +98,7 @@ class Reflector(Lifetime, start="start", stop="stop"):
         self._handlers: list[Handler] = []
         self._indexers: dict[str, IndexFunc] = {}
         self._indexes: dict[str, dict[str, set[ObjectKey]]] = {}
+        self._value_handlers: dict[str, dict[str, list[Handler]]] = {}
         self._task: asyncio.Task[None] | None = None
 
     def add_handler(self, handler: Handler) -> None:
@@ -104,6 +116,20 @@ class Reflector(Lifetime, start="start", stop="stop"):
         """The cached objects `name`'s function maps to `value` (client-go's `ByIndex`)."""
         keys = self._indexes[name].get(value, ())
         return [self.cache[key] for key in sorted(keys) if key in self.cache]
+
+    def view(self, index: str, value: str) -> IndexView:
+        """The cached objects `index`'s function maps to `value`, read and heard apart from the
+        rest: many readers (one per target) share one watch and one cache."""
+        return IndexView(self, index, value)
+
+    def indexed_as(self, index: str, value: str, obj: KubeObject) -> bool:
+        return value in self._indexers[index](obj)
+
+    def add_value_handler(self, index: str, value: str, handler: Handler) -> None:
+        """Call `handler` for events of objects `index` maps (or mapped) to `value`: each event
+        is dispatched by its values, so a thousand of these cost a dictionary lookup, not a
+        thousand filters."""
+        self._value_handlers.setdefault(index, {}).setdefault(value, []).append(handler)
 
     def _reindex(self, key: ObjectKey, old: KubeObject | None, new: KubeObject | None) -> None:
         for name, func in self._indexers.items():
@@ -124,7 +150,13 @@ class Reflector(Lifetime, start="start", stop="stop"):
         return iter(list(self.cache.values()))
 
     def _notify(self, change: Change, obj: KubeObject, old: KubeObject | None) -> None:
-        for handler in self._handlers:
+        handlers = list(self._handlers)
+        for index, by_value in self._value_handlers.items():
+            func = self._indexers[index]
+            values = {*func(obj), *(func(old) if old is not None else ())}
+            for value in values:
+                handlers.extend(by_value.get(value, ()))
+        for handler in handlers:
             try:
                 handler(change, obj, old)
             except Exception:
@@ -257,3 +289,24 @@ class Reflector(Lifetime, start="start", stop="stop"):
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+
+
+class IndexView:
+    """One index value's part of a reflector's cache (a `Cache`); no copy, no watch of its own."""
+
+    def __init__(self, reflector: Reflector, index: str, value: str) -> None:
+        self.reflector = reflector
+        self.index = index
+        self.value = value
+
+    def get(self, namespace: str, name: str) -> KubeObject | None:
+        obj = self.reflector.get(namespace, name)
+        if obj is None or not self.reflector.indexed_as(self.index, self.value, obj):
+            return None
+        return obj
+
+    def objects(self) -> Iterator[KubeObject]:
+        return iter(self.reflector.by_index(self.index, self.value))
+
+    def add_handler(self, handler: Handler) -> None:
+        self.reflector.add_value_handler(self.index, self.value, handler)

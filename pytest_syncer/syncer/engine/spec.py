@@ -8,15 +8,21 @@ finalizer holds it), then this target's SyncStatus, and the last syncer out remo
 finalizer.
 
 The SyncStatus comes before the finalizer so that the last syncer out can never strip the
-finalizer from a workload another target is about to write below. The last one out is the
-target whose SyncStatus the process's cache of every target's SyncStatus saw go last (the cache
-wakes it), or any target when the cache never held one of the workload's (a process started
-after they were gone): it lists them to confirm, removes the finalizer only when none is left,
-and lists once more after removing it (a target that created its SyncStatus in between gets the
+finalizer from a workload another target is about to write below. Each process watches only
+its own targets' SyncStatus objects (an event reaches one process, not all of them), so the
+last one out is decided per process: the target whose SyncStatus the process's cache saw go
+last of its targets' (the cache wakes it), or any target when the cache never held one of the
+workload's (a process started after they were gone). It lists every process's SyncStatus
+objects of the workload to confirm, removes the finalizer only when none is left, and lists
+once more after removing it (a target that created its SyncStatus in between gets the
 finalizer back, and that target writes the finalizer itself right after creating its
-SyncStatus, whatever its cache says). Every other target sends nothing more, so deleting a
-workload on N targets costs O(N) requests and a constant number of lists, not a list per target
-returning O(N) objects each.
+SyncStatus, whatever its cache says). When processes finish at once, each deletes its last
+SyncStatus before it lists, so whichever lists last sees none left and releases (both may:
+the second removal is a no-op); one whose list still saw another process's is done, as that
+process's own last deletion wakes its lister. A wake is kept until its list answered, so a
+failed list is retried rather than waiting for a wake that will not come again. Every other
+target sends nothing more, so deleting a workload on N targets in P processes costs O(N)
+requests and O(P) lists, not a list per target returning O(N) objects each.
 """
 
 from __future__ import annotations

@@ -39,7 +39,7 @@ from pytest_syncer.kubeclient.client import (
     Resource,
 )
 from pytest_syncer.kubeclient.controller import QueueController
-from pytest_syncer.kubeclient.reflector import Change, Handler, Reflector
+from pytest_syncer.kubeclient.reflector import Cache, Change, Handler, Reflector
 from pytest_syncer.status.merge_patch import merge_patch_between
 from pytest_syncer.syncer.engine.settings import StatusMode
 from pytest_syncer.syncer.engine.spec import UPSTREAM_GENERATION_ANNOTATION
@@ -115,8 +115,8 @@ class StatusCollector:
     """Collects one target's statuses; `start` and `close` bracket its life in the syncer.
 
     The reflectors may be the engine's own (the copies below, this target's namespaces below,
-    its SyncStatus objects above): the collector adds its handlers and replays what they already
-    hold. Whatever is not passed in, the collector watches itself.
+    its view of the process's SyncStatus objects above): the collector adds its handlers and
+    replays what they already hold. Whatever is not passed in, the collector watches itself.
     """
 
     def __init__(
@@ -130,7 +130,7 @@ class StatusCollector:
         coalesce_delay: float = DEFAULT_COALESCE_DELAY,
         downstream_reflectors: Mapping[Resource, Reflector] | None = None,
         namespaces: Reflector | None = None,
-        sync_statuses: Reflector | None = None,
+        sync_statuses: Cache | None = None,
         workers: int = 2,
     ) -> None:
         self.target = target
@@ -143,11 +143,11 @@ class StatusCollector:
         self._shared = dict(downstream_reflectors or {})
         self._shared_namespaces = namespaces
         self._shared_statuses = sync_statuses
-        self._replays: list[tuple[Reflector, Handler]] = []
+        self._replays: list[tuple[Cache, Handler]] = []
         self._owned: list[Reflector] = []
         self._copies: dict[Resource, Reflector] = {}
         self._namespaces: Reflector | None = None
-        self._upstream_view: dict[Resource | None, Reflector] = {}
+        self._upstream_view: dict[Resource | None, Cache] = {}
         self._workers = workers
         self._controller: QueueController[CollectKey] | None = None
         self._context = TransformContext(target)
@@ -167,7 +167,7 @@ class StatusCollector:
         self._owned.append(reflector)
         return reflector
 
-    def _attach(self, reflector: Reflector, handler: Handler) -> None:
+    def _attach(self, reflector: Cache, handler: Handler) -> None:
         """Handle a reflector's events; a shared one's current objects are replayed at start."""
         reflector.add_handler(handler)
         if reflector not in self._owned:

@@ -4,6 +4,10 @@ The engine owns `phase`, `conditions`, `observedGeneration` and `lastSyncTime`; 
 collector owns `downstreamStatus` on the same object. Both write JSON merge patches to the
 `/status` subresource, so neither overwrites the other's fields, and a patch is sent only when
 what the engine would say changed: a resync of a healthy workload writes nothing.
+
+The cache is this target's view of the process's one SyncStatus informer (its own targets'
+objects only); whether another process's targets still hold a workload is only ever read
+from a fresh list (`remaining`).
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from pytest_syncer.contract.objects import (
     SyncTarget,
 )
 from pytest_syncer.kubeclient.client import SYNC_STATUSES, ApiError, KubeClient, Resource
-from pytest_syncer.kubeclient.reflector import Change, Reflector, object_key
+from pytest_syncer.kubeclient.reflector import Cache, Change, object_key
 from pytest_syncer.syncer.engine.events import now_rfc3339
 from pytest_syncer.syncer.engine.upstream import SharedUpstream
 
@@ -53,13 +57,14 @@ def workload_reference(resource: Resource, obj: KubeObject) -> ObjectReference:
 
 
 class SyncStatusWriter:
-    """This target's SyncStatus objects, read from a reflector, written with merge patches;
-    every target's, for whether a workload is left anywhere, from the process's shared one."""
+    """This target's SyncStatus objects, read from its view of the process's cache, written
+    with merge patches; the process's targets', for whether this target is the process's last
+    one out of a workload, from the whole cache."""
 
     def __init__(
         self,
         client: KubeClient,
-        cache: Reflector,
+        cache: Cache,
         target: SyncTarget,
         shared: SharedUpstream,
         woken: set[tuple[str, str]],
@@ -69,8 +74,9 @@ class SyncStatusWriter:
         self._target = target
         self._shared = shared
         self._woken = woken
-        """(namespace, workload uid) whose last SyncStatus, as the shared cache saw, was ours;
-        forgotten when the workload leaves the upstream cache."""
+        """(namespace, workload uid) whose last SyncStatus on this process's targets, as the
+        process's cache saw, was ours; forgotten once a list answered for it, or when the
+        workload leaves the upstream cache."""
         self._unseen: set[tuple[str, str]] = set()
         """(namespace, name) of SyncStatus objects created here that are not cached yet."""
         self._gone: set[tuple[str, str]] = set()
@@ -197,11 +203,11 @@ class SyncStatusWriter:
             self._gone.add(key)
 
     def last_out(self, namespace: str, workload_uid: str) -> bool:
-        """Whether this target is the one to release the shared finalizer (no request): the
-        cache saw its SyncStatus go last, or the cache never held one of the workload's (a
-        process started after they were gone)."""
+        """Whether this target is its process's last one out of a workload, to confirm with
+        `remaining` (no request): the process's cache saw its SyncStatus go last of the
+        process's targets, or never held one of the workload's (a process started after they
+        were gone). The wake stays until a list answered: a list that failed is retried."""
         if (namespace, workload_uid) in self._woken:
-            self._woken.discard((namespace, workload_uid))
             return True
         return (
             not self._shared.seen(workload_uid)
@@ -209,11 +215,13 @@ class SyncStatusWriter:
         )
 
     async def remaining(self, namespace: str, workload_uid: str) -> int:
-        """SyncStatus objects of every target still left for a workload: a fresh list (cheap:
-        label-indexed), only to confirm what releasing the shared finalizer must not get wrong."""
+        """SyncStatus objects of every target of every process still left for a workload: a
+        fresh list (cheap: label-indexed), only to confirm what releasing the shared finalizer
+        must not get wrong. It answers the wake: a later one comes only from a later deletion."""
         listing = await self._client.list(
             SYNC_STATUSES, namespace, label_selector=f"{WORKLOAD_UID_LABEL}={workload_uid}"
         )
+        self._woken.discard((namespace, workload_uid))
         return len(listing.get("items") or [])
 
 

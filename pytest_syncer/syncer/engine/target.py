@@ -3,8 +3,10 @@
 Informers: per synced resource, the upstream objects placed on this target (label
 `state.workload.kcp.io/<key>` exists; the process's shared upstream informers dispatch them)
 and the copies below (label `internal.workload.kcp.io/cluster=<key>`); this target's
-namespaces below and its SyncStatus objects above. Every event becomes an upstream key in the
-work queue, so a change below (drift, a deleted copy) is reconciled like a change above.
+namespaces below; and its SyncStatus objects above, its view of the process's one SyncStatus
+informer (selected to the process's targets, indexed by target key). Every event becomes an
+upstream key in the work queue, so a change below (drift, a deleted copy) is reconciled like a
+change above.
 Beside them: the heartbeat, the resync, the clean-up of empty namespaces, the status collector.
 """
 
@@ -20,14 +22,12 @@ import aiohttp
 from pytest_syncer.contract.errors import TransformError
 from pytest_syncer.contract.naming import (
     CLUSTER_LABEL,
-    SYNC_TARGET_KEY_LABEL,
     placement_label,
     sync_target_key,
 )
 from pytest_syncer.contract.objects import KubeObject, SyncTarget
 from pytest_syncer.kubeclient.client import (
     NAMESPACES,
-    SYNC_STATUSES,
     SYNC_TARGETS,
     ApiError,
     KubeClient,
@@ -208,9 +208,7 @@ class TargetSyncer(Lifetime, start="_begin", stop="close"):
         context = TransformContext(target)
         own = f"{CLUSTER_LABEL}={target.key}"
         namespace_cache = self._reflector(self.downstream, NAMESPACES, own, "downstream")
-        status_cache = self._reflector(
-            self.upstream, SYNC_STATUSES, f"{SYNC_TARGET_KEY_LABEL}={target.key}", "upstream"
-        )
+        status_cache = self._shared.target_statuses(target.key)
         synced: dict[str, SyncedResource] = {}
         for resource in self._resource_list:
             up = self._shared.reflectors[resource.qualified_name]

@@ -7,11 +7,16 @@ object carries (or carried: a dropped label is a removal), costs O(processes) in
 A process with a single target keeps kcp's per-target label selector. Likewise the targets
 that place one new workload at once add the shared finalizer with one request per process.
 
-The SyncStatus objects of every target are watched once per process too, indexed by workload
-uid: whether a workload still has a copy anywhere is a cache lookup, not a list per deletion
-per target (O(targets x workloads) per call). The deletion that leaves a workload with none,
-as this cache sees it, wakes the target whose SyncStatus it was, which confirms with one list
-and releases the shared finalizer.
+The SyncStatus objects are watched once per process too, and only its own targets' ones (the
+set-based selector `<target key label> in (k1,...)`, or the equality one for a single target):
+indexed by target key, each target reads and hears its own through a view of this one cache;
+indexed by workload uid, whether a workload still has a copy on one of this process's targets
+is a lookup. Every event of a SyncStatus reaches one process, not every process plus a
+label-selected watch per target. The deletion that leaves a workload with none of this
+process's wakes the target whose SyncStatus it was: the process's last one out, which
+confirms with one list of every process's SyncStatus objects and releases the shared
+finalizer when none is left (see `spec`: when processes finish together, the last to list
+sees none).
 """
 
 from __future__ import annotations
@@ -27,11 +32,13 @@ from pytest_syncer.contract.naming import (
 )
 from pytest_syncer.contract.objects import KubeObject
 from pytest_syncer.kubeclient.client import SYNC_STATUSES, KubeClient, Resource
-from pytest_syncer.kubeclient.reflector import Change, Handler, Reflector
+from pytest_syncer.kubeclient.reflector import Change, Handler, IndexView, Reflector
 from pytest_syncer.syncer.engine.finalizer import FinalizerWrites
 
 UID_INDEX = "uid"
 """Upstream objects by `metadata.uid`; SyncStatus objects by the workload uid they report on."""
+TARGET_INDEX = "target"
+"""SyncStatus objects by the key of the target they report on."""
 
 
 def carries(obj: KubeObject | None, label: str) -> bool:
@@ -50,6 +57,18 @@ def object_uid(obj: KubeObject) -> list[str]:
 def workload_uid(status: KubeObject) -> list[str]:
     uid = label_value(status, WORKLOAD_UID_LABEL)
     return [uid] if uid else []
+
+
+def target_key(status: KubeObject) -> list[str]:
+    key = label_value(status, SYNC_TARGET_KEY_LABEL)
+    return [key] if key else []
+
+
+def status_selector(keys: Sequence[str]) -> str:
+    """The SyncStatus objects of these targets (kcp's per-target equality selector for one)."""
+    if len(keys) == 1:
+        return f"{SYNC_TARGET_KEY_LABEL}={keys[0]}"
+    return f"{SYNC_TARGET_KEY_LABEL} in ({','.join(sorted(keys))})"
 
 
 class SharedUpstream:
@@ -78,9 +97,13 @@ class SharedUpstream:
         for reflector in self.reflectors.values():
             reflector.add_index(UID_INDEX, object_uid)
         self.statuses = Reflector(
-            client, SYNC_STATUSES, name=f"target={targets} upstream every target's syncstatuses"
+            client,
+            SYNC_STATUSES,
+            label_selector=status_selector(keys),
+            name=f"target={targets} upstream syncstatuses",
         )
         self.statuses.add_index(UID_INDEX, workload_uid)
+        self.statuses.add_index(TARGET_INDEX, target_key)
         self.statuses.add_handler(self._saw_status)
         self._seen: set[str] = set()
         for reflector in self.reflectors.values():
@@ -95,33 +118,37 @@ class SharedUpstream:
         if change is Change.DELETED:
             self._seen.difference_update(object_uid(obj))
 
+    def target_statuses(self, key: str) -> IndexView:
+        """Target `key`'s SyncStatus objects: its part of the process's cache."""
+        return self.statuses.view(TARGET_INDEX, key)
+
     def seen(self, uid: str) -> bool:
         """Whether this cache has held a SyncStatus of the workload with this uid (forgotten
-        when the workload leaves the upstream informer): if not, no deletion will wake anyone."""
+        when the workload leaves the upstream informer): if not, no deletion here will wake
+        anyone."""
         return uid in self._seen
 
-    def remaining(self, namespace: str, uid: str, *, besides: str = "") -> int:
-        """Cached SyncStatus objects of the workload with this uid (but target `besides`'s)."""
+    def remaining(self, namespace: str, uid: str) -> int:
+        """Cached SyncStatus objects (this process's targets') of the workload with this uid."""
         return sum(
             1
             for status in self.statuses.by_index(UID_INDEX, uid)
             if status["metadata"].get("namespace") == namespace
-            and label_value(status, SYNC_TARGET_KEY_LABEL) != besides
         )
 
     def on_last_status(self, key: str, wake: Callable[[str, str], None]) -> None:
         """Call `wake(namespace, workload uid)` when target `key`'s SyncStatus was the last of
-        its workload the cache held."""
+        its workload on this process's targets."""
 
         def deleted(change: Change, obj: KubeObject, old: KubeObject | None) -> None:
-            if change is not Change.DELETED or label_value(obj, SYNC_TARGET_KEY_LABEL) != key:
+            if change is not Change.DELETED:
                 return
             namespace = obj["metadata"].get("namespace", "")
             for uid in workload_uid(obj):
                 if self.remaining(namespace, uid) == 0:
                     wake(namespace, uid)
 
-        self.statuses.add_handler(deleted)
+        self.statuses.add_value_handler(TARGET_INDEX, key, deleted)
 
     def subscribe(self, resource: Resource, key: str, handler: Handler) -> None:
         """Call `handler` for objects that carry, or carried, this target's placement label."""

@@ -8,7 +8,8 @@ the bigger placement may cost a little more (noise, a resync) but not 4 times mo
 than the five writes a target's share needs and a little spare, and the
 number of lists must not grow with the targets: a list per deletion per target (the SyncStatus
 count the syncer used to take) returns O(targets) objects each time, O(targets^2) per
-placement, and fails here.
+placement, and fails here. Nor the watches: the process watches SyncStatus objects once for
+all its targets, where it used to open one more per target.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from collections.abc import Iterator
 import pytest
 
 from pytest_syncer.apiserver import BackgroundAPIServer
-from pytest_syncer.apiserver.http.metrics import LIST_RETURNED, REQUESTS, parse
+from pytest_syncer.apiserver.http.metrics import LIST_RETURNED, REQUESTS, parse, total
 from pytest_syncer.contract.naming import WORKLOAD_UID_LABEL
 from pytest_syncer.contract.objects import SyncPhase
 from pytest_syncer.harness.waiting import await_until
@@ -141,3 +142,15 @@ async def test_one_placement_costs_linear_requests_in_its_targets(
     assert returned_large / LARGE <= SLACK * max(returned_small, SMALL) / SMALL, (small, large)
     # No list per deletion per target: whether a workload is left anywhere is a cache lookup.
     assert lists_large <= lists_small + 2, (small, large)
+
+
+async def test_the_pooled_process_watches_syncstatuses_once_for_all_its_targets(
+    environment: SyncerProcessRig, apiserver: BackgroundAPIServer
+) -> None:
+    """Sixteen targets, one process, one SyncStatus watch (a watch that reached its 300 s
+    timeout is resumed: one more); a watch per target would be seventeen."""
+    admin = await KubeClient.from_kubeconfig(apiserver.admin_kubeconfig, context=UPSTREAM)
+    async with admin:
+        page = await admin.metrics()
+    watches = total(page, REQUESTS, verb="WATCH", resource="syncstatuses")
+    assert 1 <= watches <= 2, watches
