@@ -12,6 +12,8 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
+import pytest
+
 from pytest_syncer.contract.objects import KubeObject, SyncTarget
 from pytest_syncer.kubeclient.client import SYNC_STATUSES, Resource
 from pytest_syncer.kubeclient.reflector import Reflector
@@ -107,3 +109,32 @@ async def test_a_wake_is_forgotten_when_its_workload_leaves_the_upstream_cache()
         woken.add(("ns", f"wu{index}"))
         upstream._apply({"type": "DELETED", "object": workload})
     assert woken == set()
+
+
+async def test_a_wake_outlives_a_list_that_failed_and_ends_with_one_that_answered() -> None:
+    """The wake comes once (the deletion that left the process none): a list that fails must
+    leave it, or the retried reconcile would never release the shared finalizer."""
+
+    class Listing(Server):
+        def __init__(self) -> None:
+            super().__init__()
+            self.answers: list[KubeObject | Exception] = [
+                TimeoutError(),
+                {"items": [], "metadata": {}},
+            ]
+
+        async def list(self, resource: Resource, namespace: str, **_: Any) -> KubeObject:
+            answer = self.answers.pop(0)
+            if isinstance(answer, Exception):
+                raise answer
+            return answer
+
+    writer, _, shared, woken = _writer(Listing())
+    shared._seen.add("wu")
+    woken.add(("ns", "wu"))
+    assert writer.last_out("ns", "wu")
+    with pytest.raises(TimeoutError):
+        await writer.remaining("ns", "wu")
+    assert writer.last_out("ns", "wu")
+    assert await writer.remaining("ns", "wu") == 0
+    assert not writer.last_out("ns", "wu")
