@@ -531,6 +531,22 @@ def _set_entry(entries: list[ManagerEntry], new: ManagerEntry) -> list[ManagerEn
     return [entry for entry in kept if entry.fields]
 
 
+def _differing_values(
+    new: Mapping[str, Any], old: Mapping[str, Any] | None, schema: Schema | None
+) -> tuple[dict[Path, Any], dict[Path, Any]]:
+    """:func:`field_values` of ``new`` and ``old`` without the top-level members both hold as
+    the very same object (a ``/status`` write keeps the rest of the stored object): those set
+    the same paths to the same values, so they change no ownership and need no walk."""
+    new_view = owned_view(new)
+    old_view = owned_view(old) if old is not None else {}
+    shared = {key for key, value in new_view.items() if old_view.get(key, _MISSING) is value}
+    new_out: dict[Path, Any] = {}
+    old_out: dict[Path, Any] = {}
+    _walk_map({k: v for k, v in new_view.items() if k not in shared}, schema, (), new_out)
+    _walk_map({k: v for k, v in old_view.items() if k not in shared}, schema, (), old_out)
+    return new_out, old_out
+
+
 def record_update(
     entries: list[ManagerEntry],
     old: Mapping[str, Any] | None,
@@ -543,8 +559,7 @@ def record_update(
     subresource: str = "",
 ) -> list[ManagerEntry]:
     """An ordinary write: the manager takes every field it changed, others lose them."""
-    new_values = field_values(new, schema)
-    old_values = field_values(old, schema) if old is not None else {}
+    new_values, old_values = _differing_values(new, old, schema)
     changed = frozenset(
         path for path, value in new_values.items() if old_values.get(path, _MISSING) != value
     )

@@ -125,6 +125,7 @@ def patch_document(
 
 MAX_REVISION = 2**63 - 1
 """The largest revision the stores can hold (SQLite's INTEGER)."""
+_MAX_REVISION_DIGITS = len(str(MAX_REVISION))
 
 
 def parse_revision(value: object, what: str = "resourceVersion") -> int | None:
@@ -138,7 +139,7 @@ def parse_revision(value: object, what: str = "resourceVersion") -> int | None:
         isinstance(value, str)
         and value.isascii()
         and value.isdigit()
-        and len(value) <= len(str(MAX_REVISION))
+        and len(value) <= _MAX_REVISION_DIGITS
         and int(value) <= MAX_REVISION
     ):
         return int(value)

@@ -56,8 +56,10 @@ def record_write(
     A body that sets ``managedFields`` itself (different from the stored ones) keeps them, as
     Kubernetes lets clients reset ownership.
     """
-    given = managed_fields_times((new.get("metadata") or {}).get("managedFields"))
+    sent = (new.get("metadata") or {}).get("managedFields")
     stored = ((old or {}).get("metadata") or {}).get("managedFields")
+    # A patch carries the stored entries on: equal to them, their times need no rewriting.
+    given = sent if sent == stored else managed_fields_times(sent)
     if given and given != stored:
         return {**new, "metadata": {**new["metadata"], "managedFields": given}}
     schema = _schema(resource_type)

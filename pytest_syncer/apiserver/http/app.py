@@ -76,7 +76,7 @@ from pytest_syncer.apiserver.http.paths import WILDCARD, DiscoveryPath, OpenAPIP
 from pytest_syncer.apiserver.http.protobuf import envelope as protobuf
 from pytest_syncer.apiserver.http.protobuf import serving as protobuf_serving
 from pytest_syncer.apiserver.http.watch_stream import serve_watch
-from pytest_syncer.apiserver.store import ObjectKey
+from pytest_syncer.apiserver.store import ObjectKey, StoreFailedError, committed
 
 logger = logging.getLogger(__name__)
 
@@ -139,6 +139,18 @@ class APIServerApp:
         return app
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
+        """Answer ``request`` once every write so far is committed (the store's group commit):
+        an answer must not tell of a write that a server killed right after would forget."""
+        response = await self._answer_request(request)
+        try:
+            await committed(self.store)
+        except StoreFailedError as exc:
+            logger.error("not answering %s %s: %s", request.method, request.rel_url.path, exc)
+            internal = APIError(500, "internal error; see the server log")
+            return status_response(internal, self._errors_in_protobuf(request))
+        return response
+
+    async def _answer_request(self, request: web.Request) -> web.StreamResponse:
         if request.rel_url.raw_path in HEALTH_PATHS and request.method == "GET":
             return web.Response(text="ok")
         try:

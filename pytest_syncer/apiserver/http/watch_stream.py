@@ -35,7 +35,7 @@ from pytest_syncer.apiserver.http.negotiation import (
     TableFormat,
 )
 from pytest_syncer.apiserver.http.protobuf import envelope as protobuf
-from pytest_syncer.apiserver.store import encode_event_line
+from pytest_syncer.apiserver.store import committed, encode_event_line
 
 #: An idle watch checks this often whether its client is still there.
 WATCH_IDLE_CHECK_SECONDS = 5.0
@@ -108,6 +108,7 @@ async def serve_watch(
         if send_initial:
             initial += _bookmark(encoder, resource_type, start.revision, initial_events_end=True)
         if initial:
+            await committed(api.store)
             await response.write(initial)
         await _stream(
             request,
@@ -151,6 +152,7 @@ async def _stream(
         if watcher.overflowed or _client_gone(request):
             return
         if watcher.closed:
+            await committed(api.store)
             await response.write(watcher.drain())
             return
         drained_revision = api.store.revision
@@ -159,6 +161,7 @@ async def _stream(
             data += _bookmark(watcher.encoder, resource_type, drained_revision)
             next_bookmark = loop.time() + bookmark_interval
         if data:
+            await committed(api.store)
             await response.write(data)
         if deadline is not None and loop.time() >= deadline:
             return

@@ -9,6 +9,7 @@ before the compaction point is told its resourceVersion is too old (410 Expired)
 from __future__ import annotations
 
 import abc
+import asyncio
 import contextlib
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -53,6 +54,11 @@ class KeyNotFoundError(StoreError):
 
 class RevisionConflictError(StoreError):
     pass
+
+
+class StoreFailedError(Exception):
+    """The store could not commit writes it had already applied in memory: it takes no more
+    writes and acknowledges none, as etcd stops when its backend cannot commit."""
 
 
 class CompactedError(Exception):
@@ -204,3 +210,17 @@ class Store(abc.ABC):
         for the bootstrap objects of every cluster at start-up. A memory store has nothing
         to commit."""
         yield
+
+    def pending_commit(self) -> asyncio.Future[None] | None:
+        """What to await before answering: the commit of the writes made so far, or None when
+        every write is committed (a memory store commits nothing). Raises StoreFailedError
+        once a commit has failed."""
+        return None
+
+
+async def committed(store: Store) -> None:
+    """Return once every write so far is committed: an answer or a watch event sent before
+    could tell a client of a write that a killed server then forgets."""
+    pending = store.pending_commit()
+    if pending is not None:
+        await pending

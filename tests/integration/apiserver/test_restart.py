@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import itertools
 import json
 import signal
 import socket
+import ssl
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
 from kubernetes import client, config, watch
 
@@ -135,3 +140,85 @@ def test_the_python_api_starts_stops_and_restarts_on_the_data_dir(tmp_path: Path
         assert kept.json()["metadata"]["resourceVersion"] == revision
     finally:
         second.stop()
+
+
+KILL_AFTER = 300
+"""Creates acknowledged, or seen by the watch, when the server is killed (more in flight)."""
+WRITERS = 24
+
+
+async def _write_until_killed(
+    server: ServiceProcess, base: str, token: str, ca: str
+) -> tuple[dict[str, str], dict[str, str]]:
+    """Create ConfigMaps from many clients at once (so that several share a commit) and watch
+    them; SIGKILL the server the moment the KILL_AFTER-th create is acknowledged or watched
+    (whichever runs ahead of the commits, if one does). Returns the resourceVersion of every
+    acknowledged create and of every ADDED event seen, by name."""
+    acknowledged: dict[str, str] = {}
+    watched: dict[str, str] = {}
+    url = f"{base}/api/v1/namespaces/default/configmaps"
+    tls = ssl.create_default_context(cafile=ca)
+    connector = aiohttp.TCPConnector(ssl=tls, limit=WRITERS + 1)
+    headers = {"Authorization": f"Bearer {token}"}
+
+    def kill_at(count: int) -> None:
+        if count == KILL_AFTER:
+            server.signal(signal.SIGKILL)
+
+    async with aiohttp.ClientSession(headers=headers, connector=connector) as http:
+        watching = asyncio.Event()
+
+        async def watch() -> None:
+            with contextlib.suppress(aiohttp.ClientError):
+                async with http.get(url, params={"watch": "1"}, timeout=None) as response:
+                    watching.set()
+                    async for line in response.content:
+                        event = json.loads(line)
+                        metadata = event["object"]["metadata"]
+                        if event["type"] == "ADDED":
+                            watched[metadata["name"]] = metadata["resourceVersion"]
+                        kill_at(len(watched))
+
+        async def write(writer: int) -> None:
+            for index in itertools.count():
+                body = _config_map(f"w{writer}-{index}")
+                try:
+                    async with http.post(url, json=body) as response:
+                        created = await response.json()
+                except aiohttp.ClientError:
+                    return
+                assert response.status == 201, created
+                acknowledged[body["metadata"]["name"]] = created["metadata"]["resourceVersion"]
+                kill_at(len(acknowledged))
+
+        watcher = asyncio.create_task(watch())
+        await asyncio.wait_for(watching.wait(), 30)
+        await asyncio.wait_for(asyncio.gather(*(write(n) for n in range(WRITERS))), 120)
+        await asyncio.wait_for(watcher, 30)
+    return acknowledged, watched
+
+
+def test_a_sigkill_right_after_acknowledged_writes_loses_none_of_them(tmp_path: Path) -> None:
+    """Writes share SQLite commits (group commit), yet none is acknowledged, nor sent to a
+    watch, before its commit: after ``kill -9`` a restart serves every acknowledged and every
+    watched object at the resourceVersion the client was given (etcd's durability promise)."""
+    first = _apiserver(tmp_path)
+    ready = first.start()
+    context = context_from_kubeconfig(load_kubeconfig(Path(ready["kubeconfigs"]["upstream"])))
+    try:
+        written = _write_until_killed(first, context.server, context.token, ready["ca"])
+        acknowledged, watched = asyncio.run(written)
+    finally:
+        first.stop()
+    assert max(len(acknowledged), len(watched)) >= KILL_AFTER
+    second = _apiserver(tmp_path)
+    second.start()
+    try:
+        upstream = ClusterClient(context.server, context.token, ready["ca"])
+        items = upstream.get("/api/v1/namespaces/default/configmaps").json()["items"]
+        stored = {item["metadata"]["name"]: item["metadata"]["resourceVersion"] for item in items}
+        told = {**watched, **acknowledged}
+        lost = {name: version for name, version in told.items() if stored.get(name) != version}
+        assert not lost, f"{len(lost)} of {len(told)} acknowledged or watched writes lost"
+    finally:
+        assert second.stop() == 0

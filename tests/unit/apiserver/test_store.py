@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import sqlite3
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,6 +20,7 @@ from pytest_syncer.apiserver.store import (
     ObjectKey,
     RevisionConflictError,
     Store,
+    StoreFailedError,
     WatchEvent,
 )
 from pytest_syncer.apiserver.store.memory import MemoryStore
@@ -156,6 +159,62 @@ def test_sqlite_survives_reopening(tmp_path: Path) -> None:
         assert (third.revision, third.compacted) == (4, 4)
     finally:
         third.close()
+
+
+def test_sqlite_commits_a_loop_iterations_writes_together(tmp_path: Path) -> None:
+    """Group commit: writes of one loop iteration share a transaction, and what an answer
+    awaits (``pending_commit``) resolves only once they are committed."""
+    store = SQLiteStore(tmp_path / "db")
+
+    async def write() -> tuple[int, bool, int]:
+        for name in "abc":
+            store.create(_key(name), _obj(name))
+        pending = store.pending_commit()
+        assert pending is not None
+        assert not pending.done()
+        commits_before = store.commits
+        await pending
+        return commits_before, store.pending_commit() is None, store.commits
+
+    try:
+        assert asyncio.run(write()) == (0, True, 1)
+    finally:
+        store.close()
+    reopened = SQLiteStore(tmp_path / "db")
+    try:
+        assert [o["metadata"]["name"] for o in reopened.list_objects(PODS)] == ["a", "b", "c"]
+    finally:
+        reopened.close()
+
+
+def test_a_write_failing_inside_a_shared_transaction_fails_the_store(tmp_path: Path) -> None:
+    """The group's earlier writes are applied in memory but can no longer commit: the store
+    refuses later writes and acknowledges none (etcd stops when its backend cannot commit);
+    a restart has none of them. The database is kept from growing (``max_page_count``) so the
+    second write of the transaction finds it full."""
+    store = SQLiteStore(tmp_path / "db")
+
+    async def write() -> None:
+        store.create(_key("small"), _obj("small"))
+        pages = store._db.execute("PRAGMA page_count").fetchone()[0]
+        store._db.execute(f"PRAGMA max_page_count = {pages}")
+        with pytest.raises(sqlite3.DatabaseError):
+            store.create(_key("big"), _obj("big", spec={"blob": "x" * 200_000}))
+        with pytest.raises(StoreFailedError):
+            store.pending_commit()
+        with pytest.raises(StoreFailedError):
+            store.create(_key("later"), _obj("later"))
+
+    try:
+        asyncio.run(write())
+    finally:
+        store.close()
+    reopened = SQLiteStore(tmp_path / "db")
+    try:
+        assert reopened.list_objects(PODS) == []
+        assert reopened.revision == 0
+    finally:
+        reopened.close()
 
 
 operations = st.lists(

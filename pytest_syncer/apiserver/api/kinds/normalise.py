@@ -13,7 +13,12 @@ from __future__ import annotations
 
 import base64
 import datetime
+import re
 from typing import Any
+
+_CANONICAL_TIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z")
+"""A timestamp already spelt as the server writes it: every write re-reads the stored
+``managedFields`` times, and parsing each one again would give back the same text."""
 
 
 def secret_string_data(obj: dict[str, Any]) -> dict[str, Any]:
@@ -44,7 +49,7 @@ def secret_string_data(obj: dict[str, Any]) -> dict[str, Any]:
 def rfc3339_seconds(value: Any) -> Any:
     """A timestamp as ``metav1.Time`` writes it back (UTC, seconds, ``Z``): a client may send
     ``+00:00`` or fractions (the Python client does), the server stores what it decoded."""
-    if not isinstance(value, str):
+    if not isinstance(value, str) or _CANONICAL_TIME.fullmatch(value):
         return value
     try:
         parsed = datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
