@@ -135,7 +135,9 @@ async def running_syncer(
     """Every target of this process, ready; the ready line's payload."""
     settings = settings_from_arguments(args)
     async with contextlib.AsyncExitStack() as stack:
-        upstream = await KubeClient.from_kubeconfig(args.upstream_kubeconfig)
+        upstream = await KubeClient.from_kubeconfig(
+            args.upstream_kubeconfig, share_connections=True
+        )
         stack.push_async_callback(upstream.close)
         cluster = args.upstream_cluster or upstream.logical_cluster
         if not cluster:
@@ -152,7 +154,7 @@ async def running_syncer(
         for target in targets:
             path = target.downstream_kubeconfig.resolve()
             if path not in downstreams:
-                downstreams[path] = await KubeClient.from_kubeconfig(path)
+                downstreams[path] = await KubeClient.from_kubeconfig(path, share_connections=True)
                 stack.push_async_callback(downstreams[path].close)
             tunnels[target.name] = await stack.enter_async_context(_tunnel(args, target, cluster))
             syncer = TargetSyncer(
