@@ -94,6 +94,11 @@ class WorkQueue(Generic[K]):
         return len(self._processing)
 
     @property
+    def delayed(self) -> int:
+        """Keys waiting for their delay (`add_after`, a retry's backoff)."""
+        return len(self._timers)
+
+    @property
     def shutting_down(self) -> bool:
         return self._shut_down
 
