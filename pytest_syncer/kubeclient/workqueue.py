@@ -79,8 +79,8 @@ class WorkQueue(Generic[K]):
         self._queue: deque[K] = deque()
         self._dirty: set[K] = set()
         self._processing: set[K] = set()
-        self._waiting: set[K] = set()
-        self._timers: list[asyncio.TimerHandle] = []
+        self._timers: dict[K, asyncio.TimerHandle] = {}
+        """The delayed keys, each with its one timer (a fired timer leaves)."""
         self._backoff: ExponentialBackoff[K] = backoff or ExponentialBackoff()
         self._bucket = bucket or TokenBucket()
         self._wakeup = asyncio.Event()
@@ -92,6 +92,11 @@ class WorkQueue(Generic[K]):
     @property
     def processing(self) -> int:
         return len(self._processing)
+
+    @property
+    def delayed(self) -> int:
+        """Keys waiting for their delay (`add_after`, a retry's backoff)."""
+        return len(self._timers)
 
     @property
     def shutting_down(self) -> bool:
@@ -113,15 +118,12 @@ class WorkQueue(Generic[K]):
         if delay <= 0:
             self.add(key)
             return
-        if key in self._waiting:
+        if key in self._timers:
             return
-        self._waiting.add(key)
-        loop = asyncio.get_running_loop()
-        self._timers = [timer for timer in self._timers if not timer.cancelled()]
-        self._timers.append(loop.call_later(delay, self._fire, key))
+        self._timers[key] = asyncio.get_running_loop().call_later(delay, self._fire, key)
 
     def _fire(self, key: K) -> None:
-        self._waiting.discard(key)
+        del self._timers[key]
         self.add(key)
 
     def add_rate_limited(self, key: K) -> float:
@@ -186,7 +188,7 @@ class WorkQueue(Generic[K]):
     def shut_down(self) -> None:
         self._shut_down = True
         self._queue.clear()
-        for timer in self._timers:
+        for timer in self._timers.values():
             timer.cancel()
         self._timers.clear()
         self._wakeup.set()

@@ -170,3 +170,38 @@ async def test_serve_lets_an_error_outside_retry_on_propagate() -> None:
     with pytest.raises(KeyError):
         await queue.serve(process, lambda *_: None, retry_on=(ValueError,))
     assert queue.processing == 0, "the key is released even when the worker stops"
+
+
+async def test_a_delayed_key_that_fired_leaves_nothing_waiting() -> None:
+    """Every delayed add used to leave its fired timer in a list that each later add_after
+    scanned: memory and time that grew with every verdict a target ever reported."""
+    queue: WorkQueue[str] = WorkQueue()
+    for round_ in range(3):
+        expected = {f"{round_}-{index}" for index in range(50)}
+        for key in expected:
+            queue.add_after(key, 0.001)
+        assert queue.delayed == 50
+        handed_out: list[str] = []
+
+        async def drained(handed_out: list[str] = handed_out) -> list[str]:
+            while len(queue):
+                key = await queue.get()
+                queue.done(key)
+                handed_out.append(key)
+            return list(handed_out)
+
+        keys = await await_until(
+            drained, lambda got: len(got) == 50, what="the 50 delayed keys handed out", timeout=5
+        )
+        assert set(keys) == expected
+        assert queue.delayed == 0
+
+
+async def test_shut_down_cancels_the_keys_still_waiting() -> None:
+    queue: WorkQueue[str] = WorkQueue()
+    queue.add_after("late", 60.0)
+    assert queue.delayed == 1
+    queue.shut_down()
+    assert queue.delayed == 0
+    with pytest.raises(ShutDown):
+        await queue.get()
