@@ -79,8 +79,7 @@ class WorkQueue(Generic[K]):
         self._queue: deque[K] = deque()
         self._dirty: set[K] = set()
         self._processing: set[K] = set()
-        self._waiting: set[K] = set()
-        self._timers: list[asyncio.TimerHandle] = []
+        self._waiting: dict[K, asyncio.TimerHandle] = {}
         self._backoff: ExponentialBackoff[K] = backoff or ExponentialBackoff()
         self._bucket = bucket or TokenBucket()
         self._wakeup = asyncio.Event()
@@ -92,6 +91,11 @@ class WorkQueue(Generic[K]):
     @property
     def processing(self) -> int:
         return len(self._processing)
+
+    @property
+    def waiting(self) -> int:
+        """Keys added with a delay that has not passed yet (each holds one timer)."""
+        return len(self._waiting)
 
     @property
     def shutting_down(self) -> bool:
@@ -115,13 +119,10 @@ class WorkQueue(Generic[K]):
             return
         if key in self._waiting:
             return
-        self._waiting.add(key)
-        loop = asyncio.get_running_loop()
-        self._timers = [timer for timer in self._timers if not timer.cancelled()]
-        self._timers.append(loop.call_later(delay, self._fire, key))
+        self._waiting[key] = asyncio.get_running_loop().call_later(delay, self._fire, key)
 
     def _fire(self, key: K) -> None:
-        self._waiting.discard(key)
+        del self._waiting[key]
         self.add(key)
 
     def add_rate_limited(self, key: K) -> float:
@@ -186,7 +187,7 @@ class WorkQueue(Generic[K]):
     def shut_down(self) -> None:
         self._shut_down = True
         self._queue.clear()
-        for timer in self._timers:
+        for timer in self._waiting.values():
             timer.cancel()
-        self._timers.clear()
+        self._waiting.clear()
         self._wakeup.set()

@@ -170,3 +170,22 @@ async def test_serve_lets_an_error_outside_retry_on_propagate() -> None:
     with pytest.raises(KeyError):
         await queue.serve(process, lambda *_: None, retry_on=(ValueError,))
     assert queue.processing == 0, "the key is released even when the worker stops"
+
+
+async def test_delayed_keys_hold_their_timer_only_until_it_fires() -> None:
+    """A long-lived queue (the hub's, a syncer's) adds with a delay for every event: a timer
+    kept after it fired would grow the queue without end."""
+    queue: WorkQueue[int] = WorkQueue()
+    for key in range(100):
+        queue.add_after(key, 0.01)
+        queue.add_after(key, 0.01)
+    assert queue.waiting == 100
+
+    async def due() -> int:
+        return len(queue)
+
+    await await_until(due, lambda n: n == 100, what="every key due", timeout=5)
+    assert queue.waiting == 0
+    queue.add_after(0, 60)
+    queue.shut_down()
+    assert queue.waiting == 0
