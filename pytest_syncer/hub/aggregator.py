@@ -1,8 +1,10 @@
 """The hub's status aggregator: every target's SyncStatus of a workload -> the workload's `.status`.
 
 It watches SyncStatus objects, SyncTargets (for heartbeats) and, lazily, each kind of workload
-the SyncStatus objects name, all in the upstream workspace. A change marks the workload dirty in
-a work queue; the key waits `coalesce_delay` seconds so a burst of N target changes folds into
+the SyncStatus objects name that has a `status` subresource (discovery says which: a ConfigMap's
+PATCH to `/status` could only be answered 404), all in the upstream workspace. The SyncStatus
+objects of other kinds are dropped as they arrive. A change marks the workload dirty in a work
+queue; the key waits `coalesce_delay` seconds so a burst of N target changes folds into
 one write, and the write is a JSON merge patch on `/status` sent only when the result differs
 from what the upstream shows. The rules themselves are the pure `aggregate` in `rules.py`.
 """
@@ -10,14 +12,16 @@ from what the upstream shows. The rules themselves are the pure `aggregate` in `
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 from aiohttp import web
 
 from pytest_syncer.contract.errors import TransformError
@@ -140,16 +144,22 @@ class AggregatorStats:
     """What the aggregator did; served at `GET /aggregator/stats` for benchmarks and tests."""
 
     writes: int = 0
+    patches: int = 0
+    """Status PATCHes sent, answered or not (`writes` counts those that changed the object)."""
     reconciles: int = 0
     errors: int = 0
     workloads: int = 0
+    without_status: list[str] = field(default_factory=list)
+    """Resources (`configmaps`) whose SyncStatus objects are ignored: no `status` subresource."""
 
     def to_json(self) -> dict[str, Any]:
         return {
             "writes": self.writes,
+            "patches": self.patches,
             "reconciles": self.reconciles,
             "errors": self.errors,
             "workloads": self.workloads,
+            "without_status": self.without_status,
         }
 
 
@@ -176,6 +186,11 @@ class StatusAggregator:
         self._targets: Reflector | None = None
         self._statuses: Reflector | None = None
         self._workloads: dict[Resource, Reflector] = {}
+        self._has_status: dict[Resource, bool | None] = {}
+        """Per workload resource: whether it has a status subresource; None while discovery asks."""
+        self._without_status: set[tuple[str, str]] = set()
+        """(apiVersion, resource) of the kinds without one, as a SyncStatus names them."""
+        self._tasks: set[asyncio.Task[None]] = set()
         self._records: dict[WorkloadKey, dict[str, SyncStatusRecord]] = {}
         self._record_keys: dict[tuple[str, str], tuple[WorkloadKey, str]] = {}
         self._by_target: dict[str, set[WorkloadKey]] = {}
@@ -207,7 +222,8 @@ class StatusAggregator:
         await self._targets.start()
         await self._statuses.start()
         for resource in WORKLOAD_RESOURCES:
-            self._ensure_workload_reflector(resource)
+            self._has_status[resource] = True
+            await self._watch_workloads(resource)
         self._controller.start()
         self._controller.spawn(self._watch_heartbeats(), "heartbeats")
         log.info(
@@ -224,6 +240,10 @@ class StatusAggregator:
         await self._statuses.wait_synced(timeout)
 
     async def close(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
         if self._controller is not None:
             await self._controller.close()
         for reflector in [*self._workloads.values(), self._statuses, self._targets]:
@@ -277,7 +297,7 @@ class StatusAggregator:
             workload, target = previous
             self._records.get(workload, {}).pop(target, None)
             self._enqueue(workload)
-        if change is Change.DELETED:
+        if change is Change.DELETED or self._names_kind_without_status(obj):
             return
         try:
             record = SyncStatusRecord.from_object(obj)
@@ -294,14 +314,64 @@ class StatusAggregator:
         self._ensure_workload_reflector(resource)
         self._enqueue(workload)
 
+    def _names_kind_without_status(self, obj: KubeObject) -> bool:
+        """Whether a SyncStatus is about a kind without status: checked before parsing it whole,
+        since every target's SyncStatus of every such workload passes here."""
+        workload = (obj.get("spec") or {}).get("workload") or {}
+        return (workload.get("apiVersion"), workload.get("resource")) in self._without_status
+
     def _ensure_workload_reflector(self, resource: Resource) -> None:
-        if resource in self._workloads or self._client is None:
+        """Watch `resource` once discovery says it has a status subresource (a task: this runs
+        inside a watch handler); until then its workloads are not reconciled, and the watch's
+        first list enqueues them all."""
+        if resource in self._has_status or self._client is None:
+            return
+        self._has_status[resource] = None
+        task = asyncio.get_running_loop().create_task(self._discover_and_watch(resource))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _discover_and_watch(self, resource: Resource) -> None:
+        has_status = await self._serves_status(resource)
+        self._has_status[resource] = has_status
+        if has_status:
+            await self._watch_workloads(resource)
+            return
+        log.info("%s has no status subresource: not aggregated", resource.qualified_name)
+        self.stats.without_status.append(resource.qualified_name)
+        self._without_status.add((resource.api_version, resource.resource))
+        for object_key, (workload, _) in list(self._record_keys.items()):
+            if workload.resource == resource:
+                del self._record_keys[object_key]
+                self._forget(workload)
+
+    def _forget(self, workload: WorkloadKey) -> None:
+        """Drop what is kept about a workload that is gone (or not aggregated)."""
+        self._records.pop(workload, None)
+        self._written.pop(workload, None)
+        for workloads in self._by_target.values():
+            workloads.discard(workload)
+
+    async def _serves_status(self, resource: Resource) -> bool:
+        """Whether the upstream's discovery lists `<resource>/status`. When discovery fails the
+        answer is yes: a needless PATCH costs a 404, a missed status costs correctness."""
+        assert self._client is not None
+        group_version = resource.path().rpartition("/")[0]
+        try:
+            listing = await self._client.request("GET", group_version)
+        except (ApiError, aiohttp.ClientError, OSError, TimeoutError) as error:
+            log.warning("discovery of %s failed (%s)", resource.qualified_name, error)
+            return True
+        served = {entry.get("name") for entry in listing.get("resources") or ()}
+        return f"{resource.resource}/status" in served
+
+    async def _watch_workloads(self, resource: Resource) -> None:
+        if self._client is None:
             return
         reflector = Reflector(self._client, resource, name=f"aggregator {resource.qualified_name}")
         reflector.add_handler(self._workload_handler(resource))
         self._workloads[resource] = reflector
-        task = asyncio.get_running_loop().create_task(reflector.start())
-        task.add_done_callback(lambda done: done.exception())
+        await reflector.start()
 
     def _workload_handler(
         self, resource: Resource
@@ -378,8 +448,10 @@ class StatusAggregator:
                 await cache.wait_synced(timeout=30.0)
         cached = reflector.get(key.namespace, key.name)
         if cached is None:
-            self._records.pop(key, None)
-            self._written.pop(key, None)
+            # Records without a cached workload may be ahead of the workload's own watch
+            # event; once its SyncStatus objects are deleted too, it is gone.
+            if not self._records.get(key):
+                self._forget(key)
             return
         workload = newest(cached, self._written.get(key))
         if not is_aggregated(workload, bool(self._records.get(key))):
@@ -391,6 +463,7 @@ class StatusAggregator:
         patch = merge_patch_between(workload.get("status"), desired)
         if not patch:
             return
+        self.stats.patches += 1
         try:
             written = await self._client.patch(
                 key.resource, key.name, {"status": patch}, key.namespace, subresource="status"

@@ -13,7 +13,7 @@ import pytest
 
 from pytest_syncer.apiserver import BackgroundAPIServer
 from pytest_syncer.contract.naming import placement_label, sync_target_key
-from pytest_syncer.contract.objects import SyncStatusRecord
+from pytest_syncer.contract.objects import ObjectReference, SyncPhase, SyncStatusRecord
 from pytest_syncer.harness.waiting import await_until
 from pytest_syncer.hub.aggregator import StatusAggregator
 from pytest_syncer.kubeclient.client import SYNC_STATUSES, SYNC_TARGETS, KubeClient, Resource
@@ -298,3 +298,82 @@ async def test_kcp_status_annotations_aggregate_too(
     )
     assert second in condition(status, "Available")["message"]
     assert condition(status, SYNC_TARGETS_READY)["status"] == "True"
+
+
+CONFIGMAPS = Resource("", "v1", "configmaps", "ConfigMap")
+
+
+async def test_a_kind_without_a_status_subresource_costs_no_status_write(
+    client: KubeClient, aggregator: StatusAggregator
+) -> None:
+    """A ConfigMap has no `status` subresource: Kubernetes' discovery of v1 lists `pods/status`
+    but no `configmaps/status` (kubernetes/kubernetes `api/discovery/api__v1.json`), so a PATCH
+    there is answered 404. Its SyncStatus objects must not make the hub send one."""
+    scenario = Scenario(client, 3)
+    await scenario.create()
+    for target in scenario.targets:
+        await scenario.report(target, deployment_status(1, 3, 3, True))
+    await await_until(
+        scenario.upstream_status,
+        lambda s: s.get("readyReplicas") == 9,
+        what="three targets' ready replicas",
+        timeout=15,
+    )
+    await await_until(
+        lambda: _quiet(aggregator), bool, what="the aggregator's queue to drain", timeout=10
+    )
+    patches, writes = aggregator.stats.patches, aggregator.stats.writes
+
+    settings = await client.create(
+        CONFIGMAPS,
+        {
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {
+                "name": "settings",
+                "namespace": scenario.namespace,
+                "labels": {placement_label(key): "Sync" for key in scenario.keys.values()},
+            },
+            "data": {"mode": "fast"},
+        },
+    )
+    for target in scenario.targets:
+        record = SyncStatusRecord(
+            workload=ObjectReference(
+                api_version="v1",
+                kind="ConfigMap",
+                resource="configmaps",
+                name="settings",
+                namespace=scenario.namespace,
+                uid=settings["metadata"]["uid"],
+            ),
+            target_name=target,
+            target_key=scenario.keys[target],
+            phase=SyncPhase.SYNCED,
+        )
+        await client.create(SYNC_STATUSES, record.to_object())
+    await await_until(
+        lambda: _without_status(aggregator),
+        lambda kinds: kinds == ["configmaps"],
+        what="discovery to say configmaps have no status subresource",
+        timeout=10,
+    )
+    # After the ConfigMap's reports, one Deployment change: once it is written and the queue
+    # is quiet, the ConfigMap's reports were handled too, and every PATCH sent must be that one.
+    await scenario.report(scenario.targets[0], deployment_status(1, 3, 1, False))
+    await await_until(
+        scenario.upstream_status,
+        lambda s: s.get("readyReplicas") == 7,
+        what="the Deployment's aggregate after one target changed",
+        timeout=15,
+    )
+    await await_until(
+        lambda: _quiet(aggregator), bool, what="the aggregator's queue to drain", timeout=10
+    )
+    assert aggregator.stats.writes - writes >= 1
+    assert aggregator.stats.patches - patches == aggregator.stats.writes - writes
+    assert "status" not in await client.get(CONFIGMAPS, "settings", scenario.namespace)
+
+
+async def _without_status(aggregator: StatusAggregator) -> list[str]:
+    return list(aggregator.stats.without_status)
