@@ -83,7 +83,9 @@ class WorkQueue(Generic[K]):
         """The delayed keys, each with its one timer (a fired timer leaves)."""
         self._backoff: ExponentialBackoff[K] = backoff or ExponentialBackoff()
         self._bucket = bucket or TokenBucket()
-        self._wakeup = asyncio.Event()
+        self._idle: deque[asyncio.Future[None]] = deque()
+        """Workers waiting for a key, oldest first: a key wakes one of them, not every worker
+        of the target (an Event woke all of them for each key, and all but one slept again)."""
         self._shut_down = False
 
     def __len__(self) -> int:
@@ -109,7 +111,14 @@ class WorkQueue(Generic[K]):
         if key in self._processing:
             return
         self._queue.append(key)
-        self._wakeup.set()
+        self._wake_one()
+
+    def _wake_one(self) -> None:
+        while self._idle:
+            waiter = self._idle.popleft()
+            if not waiter.done():
+                waiter.set_result(None)
+                return
 
     def add_after(self, key: K, delay: float) -> None:
         """Add once `delay` seconds have passed; many delayed adds of one key collapse."""
@@ -144,8 +153,14 @@ class WorkQueue(Generic[K]):
         while not self._queue:
             if self._shut_down:
                 raise ShutDown
-            self._wakeup.clear()
-            await self._wakeup.wait()
+            waiter = asyncio.get_running_loop().create_future()
+            self._idle.append(waiter)
+            try:
+                await waiter
+            except asyncio.CancelledError:
+                if waiter.done() and not waiter.cancelled():
+                    self._wake_one()  # the key it was woken for goes to another worker
+                raise
         key = self._queue.popleft()
         self._processing.add(key)
         self._dirty.discard(key)
@@ -155,7 +170,7 @@ class WorkQueue(Generic[K]):
         self._processing.discard(key)
         if key in self._dirty and not self._shut_down:
             self._queue.append(key)
-            self._wakeup.set()
+            self._wake_one()
 
     async def serve(
         self,
@@ -191,4 +206,7 @@ class WorkQueue(Generic[K]):
         for timer in self._timers.values():
             timer.cancel()
         self._timers.clear()
-        self._wakeup.set()
+        while self._idle:
+            waiter = self._idle.popleft()
+            if not waiter.done():
+                waiter.set_result(None)

@@ -205,3 +205,39 @@ async def test_shut_down_cancels_the_keys_still_waiting() -> None:
     assert queue.delayed == 0
     with pytest.raises(ShutDown):
         await queue.get()
+
+
+async def test_each_key_goes_to_one_idle_worker_and_the_rest_keep_waiting() -> None:
+    queue: WorkQueue[str] = WorkQueue()
+    workers = [asyncio.create_task(queue.get()) for _ in range(8)]
+    await asyncio.sleep(0)
+    queue.add("a")
+    done, pending = await asyncio.wait(workers, timeout=1, return_when=asyncio.FIRST_COMPLETED)
+    assert [task.result() for task in done] == ["a"]
+    for key in "bcdefgh":
+        queue.add(key)
+    finished, still = await asyncio.wait(pending, timeout=5)
+    assert not still, "every idle worker gets one of the seven keys"
+    assert sorted(task.result() for task in finished) == list("bcdefgh")
+
+
+async def test_a_worker_cancelled_after_its_wake_hands_the_key_to_another() -> None:
+    """A stopping worker must not take the wake of a key with it: the key would wait until
+    the next add."""
+    queue: WorkQueue[str] = WorkQueue()
+    first = asyncio.create_task(queue.get())
+    second = asyncio.create_task(queue.get())
+    await asyncio.sleep(0)
+    queue.add("a")
+    first.cancel()
+    assert await asyncio.wait_for(second, timeout=5) == "a"
+    assert first.cancelled()
+
+
+async def test_shut_down_ends_every_idle_worker() -> None:
+    queue: WorkQueue[str] = WorkQueue()
+    workers = [asyncio.create_task(queue.get()) for _ in range(4)]
+    await asyncio.sleep(0)
+    queue.shut_down()
+    results = await asyncio.wait_for(asyncio.gather(*workers, return_exceptions=True), 5)
+    assert all(isinstance(result, ShutDown) for result in results)
