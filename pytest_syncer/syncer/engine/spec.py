@@ -421,7 +421,7 @@ class SpecSyncer:
             terminating = answer is not None and answer.get("kind") != "Status"
             if terminating and (answer or {}).get("metadata", {}).get("deletionTimestamp"):
                 return self._settings.removal_recheck
-            self._log.info("%s: copy below deleted", key)
+            self._log.debug("%s: copy below deleted", key)
         self._reporter.discard(key)
         await self._statuses.delete(resource, key.namespace, key.name)
         self._last_event.pop(key, None)
