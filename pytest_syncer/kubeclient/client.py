@@ -127,7 +127,7 @@ def _timeout(total: float) -> aiohttp.ClientTimeout:
 _WATCH_TIMEOUT = aiohttp.ClientTimeout(total=None, sock_read=WATCH_READ_TIMEOUT_SECONDS)
 
 
-REQUEST_CONNECTIONS = 32
+REQUEST_CONNECTIONS = 128
 """Connections to one server open at once for requests (watches have their own): a burst
 waits for a kept-alive one instead of opening one per request in flight, a TLS handshake each
 on both sides, while the server, one event loop, answers no faster with more."""

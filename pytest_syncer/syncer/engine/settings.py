@@ -34,7 +34,7 @@ class EngineSettings:
     heartbeat_interval: float = 20.0
     resync_period: float = 600.0
     namespace_cleanup_delay: float = 30.0
-    workers: int = 4
+    workers: int = 16
     status_mode: StatusMode = StatusMode.SYNCSTATUS
     removal_recheck: float = 2.0
     """How soon a removal held by a soft finalizer or a copy still terminating looks again."""
