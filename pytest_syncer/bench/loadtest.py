@@ -38,8 +38,9 @@ import yaml
 from gevent.event import Event
 from locust import events
 from locust.env import Environment
-from locust.runners import MasterRunner, WorkerRunner
+from locust.runners import WORKER_REPORT_INTERVAL, MasterRunner, WorkerRunner
 
+from pytest_syncer.bench.cycle_cpu import PREFIX, CpuSnapshot, cycle_cpu, measurable, read_snapshot
 from pytest_syncer.harness.environment_file import EnvironmentFacts, EnvironmentFileError
 from pytest_syncer.process.parent import ServiceProcess, ServiceStartError
 
@@ -54,6 +55,9 @@ RUNNER = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
 """This locust process, on the objects its users write: each process cleans up only its own,
 so a worker that stops first leaves the others' alone."""
 NAMESPACE = "loadtest"
+CPU_REFRESH = 2.0
+"""Seconds between readings of the environment's CPU during a test: a process that goes away
+counts what was read last."""
 
 logger = logging.getLogger(__name__)
 
@@ -155,12 +159,94 @@ def _stop_environment(environment: Environment, **_: Any) -> None:
     """Stop the users first (no request meets a stopped server), then what this run started."""
     if environment.runner is not None:
         environment.runner.stop()
+    _report_cycle_cpu(environment)
     for copies in _copies.values():
         copies.close()
     while _started:
         started = _started.pop()
         logger.info("stopping the sync environment in %s", started.directory)
         started.stop()
+
+
+class _CpuMeter:
+    """The environment's CPU from a test's start to its stop, read in this (gevent) process."""
+
+    def __init__(self, pids: dict[str, int]) -> None:
+        self._pids = pids
+        self.start = self._latest = read_snapshot(pids)
+        self._greenlet = gevent.spawn(self._refresh)
+
+    def _refresh(self) -> None:
+        while True:
+            gevent.sleep(CPU_REFRESH)
+            self._latest = read_snapshot(self._pids, self._latest)
+
+    def stop(self) -> CpuSnapshot:
+        self._greenlet.kill(block=False)
+        return read_snapshot(self._pids, self._latest)
+
+
+_meter: list[_CpuMeter | str] = []
+"""The running test's meter, or why its CPU is not measured."""
+_measured: list[tuple[CpuSnapshot, CpuSnapshot]] = []
+"""A test's start and stop snapshots whose line waits for the workers' last statistics."""
+
+
+@events.test_start.add_listener
+def _start_cpu_meter(environment: Environment, **_: Any) -> None:
+    """A lone runner or a master reads the environment's processes (a worker would only read
+    them again); the pids are `environment.json`'s `processes`."""
+    if isinstance(environment.runner, WorkerRunner):
+        return
+    while _meter:
+        earlier = _meter.pop()
+        if isinstance(earlier, _CpuMeter):
+            earlier.stop()
+    if not measurable():
+        _meter.append("no /proc on this system")
+        return
+    try:
+        processes = environment_facts(environment).processes
+    except (LoadTestSetupError, EnvironmentFileError) as error:
+        _meter.append(str(error))
+        return
+    pids = {name: info["pid"] for name, info in processes.items()}
+    _meter.append(_CpuMeter(pids) if pids else "environment.json lists no processes")
+
+
+@events.test_stop.add_listener
+def _stop_cpu_meter(environment: Environment, **_: Any) -> None:
+    """Read the stop snapshot as the users stop. A lone runner logs the line at once; a
+    master has not heard its workers' last statistics yet (they report every
+    WORKER_REPORT_INTERVAL, and once more when told to quit), so it logs the line after
+    one more interval, or at `quitting` if that comes first."""
+    if isinstance(environment.runner, WorkerRunner) or not _meter:
+        return
+    meter = _meter.pop()
+    if isinstance(meter, str):
+        logger.info("%s: not measured (%s)", PREFIX, meter)
+        return
+    _measured.append((meter.start, meter.stop()))
+    if isinstance(environment.runner, MasterRunner):
+        gevent.spawn_later(WORKER_REPORT_INTERVAL + 1, _report_cycle_cpu, environment)
+    else:
+        _report_cycle_cpu(environment)
+
+
+def placed_cycles(environment: Environment) -> int:
+    """The test's completed create+delete cycles: `sync create N targets` successes."""
+    return sum(
+        entry.num_requests - entry.num_failures
+        for (name, method), entry in environment.stats.entries.items()
+        if method == "SYNC" and name.startswith("sync create ")
+    )
+
+
+def _report_cycle_cpu(environment: Environment) -> None:
+    while _measured:
+        before, after = _measured.pop()
+        figures = cycle_cpu(before, after, placed_cycles(environment), os.cpu_count() or 1)
+        logger.info("%s", figures.line())
 
 
 def environment_directory(environment: Environment) -> str:

@@ -72,6 +72,30 @@ def resident_kib(pid: int) -> int | None:
     return None
 
 
+def cpu_seconds(pid: int) -> tuple[str, float] | None:
+    """`pid`'s start time (as `process_start`) and the CPU it has used, user plus system, in
+    seconds (/proc stat fields 14 and 15, utime and stime in clock ticks); None when it is
+    gone or a zombie. The start time tells a later reading of a reused pid from this one."""
+    fields = _stat_fields(pid)
+    if fields is None or fields[0] == "Z":
+        return None
+    return fields[19], (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def machine_cpu_ticks() -> tuple[int, int] | None:
+    """The machine's busy and total CPU time since boot, in clock ticks, summed over its CPUs
+    (/proc/stat's `cpu` line: busy is all but idle and iowait; guest time is already in user
+    and nice, so it is not added twice); None without /proc/stat."""
+    try:
+        with open("/proc/stat") as stat:
+            line = stat.readline().split()
+    except OSError:
+        return None
+    user, nice, system, idle, iowait, irq, softirq, steal = (int(f) for f in line[1:9])
+    total = user + nice + system + idle + iowait + irq + softirq + steal
+    return total - idle - iowait, total
+
+
 def kill_group_or_process(pid: int) -> None:
     """SIGKILL `pid`'s whole process group when it leads one, else `pid` alone; a process
     already gone (or not ours to signal) is left be."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -53,8 +54,9 @@ def locust(*args: str) -> list[str]:
     return [sys.executable, "-m", "locust", "-f", "loadtests", *args]
 
 
-def run_headless(*args: str) -> list[dict[str, Any]]:
-    """One headless run; locust's `--json` statistics, after it exited 0 (no failure)."""
+def run_headless(*args: str) -> tuple[list[dict[str, Any]], str]:
+    """One headless run; locust's `--json` statistics and its log, after it exited 0 (no
+    failure)."""
     done = subprocess.run(
         locust("--headless", "--json", "--only-summary", *args),
         cwd=REPOSITORY,
@@ -64,7 +66,7 @@ def run_headless(*args: str) -> list[dict[str, Any]]:
     )
     assert done.returncode == 0, f"locust exited with {done.returncode}:\n{done.stderr[-3000:]}"
     entries: list[dict[str, Any]] = json.loads(done.stdout)
-    return entries
+    return entries, done.stderr
 
 
 def requests_by_name(entries: list[dict[str, Any]]) -> dict[str, tuple[int, int]]:
@@ -115,7 +117,7 @@ def free_port() -> int:
 def test_each_user_class_runs_green(
     environment: Path, user_class: str, users: int, seconds: int, prefixes: list[str]
 ) -> None:
-    entries = run_headless(
+    entries, log = run_headless(
         f"--syncer-env={environment}",
         f"--users={users}",
         f"--spawn-rate={users}",
@@ -123,6 +125,40 @@ def test_each_user_class_runs_green(
         user_class,
     )
     assert_requests_without_failures(entries, *prefixes)
+    if user_class != "SyncLatencyUser":
+        assert f"{CPU_LINE}: no `sync create` succeeded; CPU over the test (ms): " in log, log
+        return
+    cycles = requests_by_name(entries)[f"sync create {TARGETS} targets"][0]
+    processes = json.loads((environment / "environment.json").read_text())["processes"]
+    assert_cpu_per_cycle_line(log, cycles, set(processes))
+
+
+CPU_LINE = "sync environment CPU per placed cycle"
+CPU_FIGURES = re.compile(
+    rf"{CPU_LINE} \(ms\): (?P<each>.+), total (?P<total>[\d.]+) over (?P<cycles>\d+) cycles "
+    r"in (?P<seconds>[\d.]+) s; environment (?P<share>\d+)% of (?P<cpus>\d+) CPUs, "
+    r"machine busy (?P<busy>\d+)%$",
+    re.MULTILINE,
+)
+
+
+def assert_cpu_per_cycle_line(log: str, cycles: int, processes: set[str]) -> None:
+    """The line names every process of environment.json, with figures that add up: as many
+    cycles as locust counted creates, no more CPU than the CPUs had in the test's time."""
+    found = CPU_FIGURES.search(log)
+    assert found is not None, log
+    each = {
+        name: float(ms) for name, ms in (part.rsplit(" ", 1) for part in found["each"].split(", "))
+    }
+    assert set(each) == processes, found[0]
+    assert int(found["cycles"]) == cycles > 0, found[0]
+    total, seconds, cpus = float(found["total"]), float(found["seconds"]), int(found["cpus"])
+    assert min(each.values()) >= 0, found[0]
+    assert each["apiserver"] > 0, "the upstream API server took every write"
+    assert abs(sum(each.values()) - total) <= 0.1 * len(each), found[0]
+    assert 0 < total * cycles <= seconds * cpus * 1000, found[0]
+    assert 0 < int(found["share"]) <= 100, found[0]
+    assert int(found["share"]) <= int(found["busy"]) + 1 <= 101, found[0]
 
 
 def test_two_workers_on_loopback_share_the_masters_environment(environment: Path) -> None:
@@ -163,6 +199,8 @@ def test_two_workers_on_loopback_share_the_masters_environment(environment: Path
         stdout, stderr = master.communicate(timeout=DEADLINE)
         assert master.returncode == 0, f"the master exited with {master.returncode}:\n{stderr}"
         assert_requests_without_failures(json.loads(stdout), "tunnel GET")
+        # The master measures the environment's CPU, after its workers' last statistics.
+        assert f"{CPU_LINE}: no `sync create` succeeded; CPU over the test (ms): " in stderr
         for worker in workers:
             _, worker_log = worker.communicate(timeout=DEADLINE)
             assert worker.returncode == 0, f"a worker exited {worker.returncode}:\n{worker_log}"
