@@ -5,14 +5,12 @@ mistaken for the process it replaced."""
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 
 import pytest
 
 from pytest_syncer.bench.cycle_cpu import CpuSnapshot, cycle_cpu, read_snapshot
-from pytest_syncer.harness.waiting import wait_until
 from pytest_syncer.process.proc import cpu_seconds
+from tests.support.processes import gone_pid
 
 BEFORE = CpuSnapshot(
     at=100.0,
@@ -61,20 +59,8 @@ def test_processes_gone_before_the_start_are_left_out_and_no_machine_no_busy_sha
     assert figures.line().endswith("; environment 10% of 1 CPUs")
 
 
-def gone_pid() -> int:
-    child = subprocess.Popen([sys.executable, "-c", "pass"])
-    child.wait(30)
-    wait_until(
-        lambda: cpu_seconds(child.pid),
-        lambda reading: reading is None,
-        what=f"pid {child.pid} to leave /proc",
-        timeout=10,
-    )
-    return child.pid
-
-
 def test_a_snapshot_reads_live_processes_and_keeps_the_last_reading_of_gone_ones() -> None:
-    pids = {"self": os.getpid(), "gone": gone_pid()}
+    pids = {"self": os.getpid(), "gone": gone_pid(cpu_seconds)}
     first = read_snapshot(pids)
     assert set(first.processes) == {"self"}, "a process gone before the first reading is out"
     earlier = CpuSnapshot(at=first.at, processes={**first.processes, "gone": ("7", 3.5)})

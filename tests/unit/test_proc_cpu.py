@@ -7,12 +7,10 @@ against this test's own process, whose CPU `time.process_time()` knows exactly."
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import time
 
-from pytest_syncer.harness.waiting import wait_until
 from pytest_syncer.process.proc import cpu_seconds, machine_cpu_ticks, process_start
+from tests.support.processes import gone_pid
 
 TICK = 1 / os.sysconf("SC_CLK_TCK")
 BURN = 0.3
@@ -57,11 +55,4 @@ def test_work_between_two_readings_shows_in_the_process_and_the_machine() -> Non
 
 
 def test_a_gone_process_has_no_cpu_reading() -> None:
-    child = subprocess.Popen([sys.executable, "-c", "pass"])
-    child.wait(30)
-    wait_until(
-        lambda: cpu_seconds(child.pid),
-        lambda reading: reading is None,
-        what=f"pid {child.pid} to leave /proc",
-        timeout=10,
-    )
+    assert cpu_seconds(gone_pid(cpu_seconds)) is None

@@ -7,8 +7,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from pytest_syncer.harness.waiting import wait_until
 from pytest_syncer.process.proc import resident_kib
+from tests.support.processes import gone_pid
 
 HOLD = "import sys; data = bytearray({size}); print('ready', flush=True); sys.stdin.read()"
 
@@ -40,11 +40,4 @@ def test_a_process_holding_64_mib_more_is_that_much_bigger() -> None:
 
 
 def test_a_gone_process_has_no_memory() -> None:
-    child = subprocess.Popen([sys.executable, "-c", "pass"])
-    child.wait(30)
-    wait_until(
-        lambda: resident_kib(child.pid),
-        lambda rss: rss is None,
-        what=f"pid {child.pid} to leave /proc",
-        timeout=10,
-    )
+    assert resident_kib(gone_pid(resident_kib)) is None
