@@ -207,6 +207,4 @@ class WorkQueue(Generic[K]):
             timer.cancel()
         self._timers.clear()
         while self._idle:
-            waiter = self._idle.popleft()
-            if not waiter.done():
-                waiter.set_result(None)
+            self._wake_one()
