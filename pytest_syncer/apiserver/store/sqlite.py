@@ -219,9 +219,7 @@ class SQLiteStore(Store):
             return
         self._in_transaction = False
         self.commits += 1
-        waiter, self._commit_waiter = self._commit_waiter, None
-        if waiter is not None and not waiter.done():
-            waiter.set_result(None)
+        self._answer_waiter()
 
     def _rollback(self) -> None:
         self._in_transaction = False
@@ -234,9 +232,17 @@ class SQLiteStore(Store):
         logger.error("the store failed to commit; it takes no more writes: %s", exc)
         self._failure = StoreFailedError(f"the store failed to commit: {exc}")
         self._rollback()
+        self._answer_waiter(self._failure)
+
+    def _answer_waiter(self, failure: StoreFailedError | None = None) -> None:
+        """Tell what awaits the open transaction's commit that it is done, or failed."""
         waiter, self._commit_waiter = self._commit_waiter, None
-        if waiter is not None and not waiter.done():
-            waiter.set_exception(self._failure)
+        if waiter is None or waiter.done():
+            return
+        if failure is None:
+            waiter.set_result(None)
+        else:
+            waiter.set_exception(failure)
 
     def pending_commit(self) -> asyncio.Future[None] | None:
         if self._failure is not None:
