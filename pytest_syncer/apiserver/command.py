@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import gc
 import logging
 import resource
 from collections.abc import AsyncIterator, Sequence
@@ -179,15 +178,7 @@ def main(argv: Sequence[str]) -> int:
     @asynccontextmanager
     async def serving() -> AsyncIterator[dict[str, Any]]:
         async with server:
-            # The bootstrap objects and modules live as long as the server: out of the
-            # collector's way, a full collection no longer walks them (4.6 s -> 0 at 1000
-            # clusters, docs/benchmarks.md).
-            gc.freeze()
-            logger.info(
-                "may open %d files; %d objects frozen out of garbage collection",
-                open_files,
-                gc.get_freeze_count(),
-            )
+            logger.info("may open %d files", open_files)
             yield {**server.ready_payload(), "open_files_limit": open_files}
 
     return run_service(serving)

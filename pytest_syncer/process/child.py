@@ -18,6 +18,7 @@ from contextlib import AbstractAsyncContextManager
 from types import FrameType
 from typing import Any
 
+from pytest_syncer.process.collector import settle_after_start
 from pytest_syncer.process.lifetime import Lifetime
 
 ServiceFactory = Callable[[], AbstractAsyncContextManager[dict[str, Any]]]
@@ -101,10 +102,13 @@ async def _stop_signals(*, ignore_when_done: bool) -> AsyncIterator[asyncio.Even
 async def serve_until_signalled(factory: ServiceFactory, *, process_exits: bool = False) -> None:
     """Enter the service, announce it, and leave it when SIGTERM or SIGINT arrives.
 
-    ``process_exits`` says the process ends with the service, so later stop signals are
-    ignored while it shuts down; in-process callers keep their own signal handling.
+    ``process_exits`` says the process is the service and ends with it: once ready, what it
+    started with is settled out of the garbage collector's way, and later stop signals are
+    ignored while it shuts down. In-process callers keep their own collector and signals.
     """
     async with _stop_signals(ignore_when_done=process_exits) as stop, factory() as ready:
+        if process_exits:
+            settle_after_start()
         announce_ready(ready)
         await stop.wait()
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import gc
 import json
 import logging
 import sys
@@ -163,7 +162,6 @@ async def running_syncer(
             syncers.append(await stack.enter_async_context(syncer))
         await shared.start()
         await asyncio.gather(*(syncer.wait_ready(READY_TIMEOUT_SECONDS) for syncer in syncers))
-        freeze_startup_objects()
         yield {
             "upstream": upstream.server,
             "upstream_cluster": cluster,
@@ -174,24 +172,6 @@ async def running_syncer(
             ],
         }
         log.info("stopping %d targets", len(syncers))
-
-
-GC_YOUNG_THRESHOLD = 10_000
-"""Allocations between two young collections (CPython's default is 700): a reconcile's and
-a watch event's dicts are freed by reference counting long before, so a young collection
-mostly walks survivors it walked last time (docs/benchmarks.md)."""
-
-
-def freeze_startup_objects() -> None:
-    """Move what exists once every target is ready (modules, the official client's models,
-    the synced caches) out of the collector's way: a full collection walked them all, a pause
-    of 0.3-0.8 s on every target of the pool (docs/benchmarks.md). Collect first, so no
-    garbage is frozen for good."""
-    gc.collect()
-    gc.freeze()
-    _, older, oldest = gc.get_threshold()
-    gc.set_threshold(GC_YOUNG_THRESHOLD, older, oldest)
-    log.info("%d objects frozen out of garbage collection", gc.get_freeze_count())
 
 
 def build_parser() -> argparse.ArgumentParser:
