@@ -1,7 +1,7 @@
 """Reading and rebuilding plain-dict objects without touching the input.
 
 Steps copy only the dicts on the path they change and share the rest with their input; the
-pipeline takes one private copy up front so its result shares nothing with the caller's object.
+pipeline takes one private copy of its result so it shares nothing with the caller's object.
 """
 
 from __future__ import annotations
