@@ -117,6 +117,11 @@ class Reflector(Lifetime, start="start", stop="stop"):
         keys = self._indexes[name].get(value, ())
         return [self.cache[key] for key in sorted(keys) if key in self.cache]
 
+    def index_keys(self, name: str, value: str) -> frozenset[ObjectKey]:
+        """The keys of the cached objects `name`'s function maps to `value`, unsorted: for a
+        count or a membership test that need not read (and sort) the objects."""
+        return frozenset(self._indexes[name].get(value, ()))
+
     def view(self, index: str, value: str) -> IndexView:
         """The cached objects `index`'s function maps to `value`, read and heard apart from the
         rest: many readers (one per target) share one watch and one cache."""

@@ -130,6 +130,7 @@ class TargetSyncer(Lifetime, start="_begin", stop="close"):
                 resource,
                 sync_target_key(upstream_cluster, target_name),
                 self._upstream_handler(resource),
+                changes_what_syncs,
             )
         self._woken: set[tuple[str, str]] = set()
         shared.on_last_status(
@@ -289,8 +290,6 @@ class TargetSyncer(Lifetime, start="_begin", stop="close"):
         def handle(change: Change, obj: KubeObject, old: KubeObject | None) -> None:
             metadata = obj["metadata"]
             if "namespace" not in metadata:
-                return
-            if change is Change.MODIFIED and old is not None and not changes_what_syncs(old, obj):
                 return
             self._queue.add(
                 WorkKey(resource.qualified_name, metadata["namespace"], metadata["name"])
