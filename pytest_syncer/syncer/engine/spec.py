@@ -60,6 +60,7 @@ from pytest_syncer.syncer.engine.reporter import StatusReporter
 from pytest_syncer.syncer.engine.settings import EngineSettings
 from pytest_syncer.syncer.engine.syncstatus import SyncStatusWriter, Verdict
 from pytest_syncer.syncer.engine.targetlog import TargetLog
+from pytest_syncer.syncer.engine.upstream import carries
 from pytest_syncer.syncer.handlers import handler_for
 from pytest_syncer.syncer.interfaces import ConflictAction, TransformContext, WorkloadHandler
 from pytest_syncer.syncer.transform.renames import downstream_name
@@ -191,6 +192,11 @@ class SpecSyncer:
         """(resource, namespace, name) below this syncer is deleting or deleted, until the
         cache reports the deletion: that echo is not reconciled again (the removal it would
         look at is the one just done; any later change upstream enqueues the key itself)."""
+        self._removed: set[WorkKey] = set()
+        """Keys of a pooled process whose last reconcile finished the removal of an upstream
+        object being deleted that still carries this target's label: its deletion event (the
+        shared finalizer's release) is sure to come, and finds nothing left to do here (a
+        removal's finalizer release is woken by the SyncStatus cache, not by this event)."""
         self._fresh: dict[tuple[str, str, str], KubeObject] = {}
         """(resource, namespace, name) below -> the copy as this syncer last wrote it, until
         the cache below reports any event of it (client-go's `MutationCache`, simpler: the
@@ -247,6 +253,7 @@ class SpecSyncer:
     async def reconcile(self, key: WorkKey) -> float | None:
         """Converge one object; returns seconds after which to look again, or None."""
         synced = self.resources[key.resource]
+        self._removed.discard(key)
         upstream = synced.upstream.get(key.namespace, key.name)
         if upstream is None and not self._sees_everything(synced.upstream):
             upstream = await self._up.get_or_none(synced.resource, key.name, key.namespace)
@@ -457,4 +464,18 @@ class SpecSyncer:
                 if released is not None and await self._statuses.remaining(key.namespace, uid):
                     await self._finalizers.ensure(self._up, resource, released, force=True)
                     self._log.info("%s: another target placed it meanwhile; finalizer back", key)
+        if (
+            upstream is not None
+            and is_deleting(upstream)
+            and carries(upstream, self._placement)
+            and self._sees_everything(synced.upstream)
+        ):
+            self._removed.add(key)
         return None
+
+    def removed_already(self, key: WorkKey) -> bool:
+        """Whether the upstream deletion of this key finds its removal done here (once)."""
+        if key not in self._removed:
+            return False
+        self._removed.discard(key)
+        return True

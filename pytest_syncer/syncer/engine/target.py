@@ -291,9 +291,11 @@ class TargetSyncer(Lifetime, start="_begin", stop="close"):
             metadata = obj["metadata"]
             if "namespace" not in metadata:
                 return
-            self._queue.add(
-                WorkKey(resource.qualified_name, metadata["namespace"], metadata["name"])
-            )
+            key = WorkKey(resource.qualified_name, metadata["namespace"], metadata["name"])
+            spec = self._spec
+            if change is Change.DELETED and spec is not None and spec.removed_already(key):
+                return
+            self._queue.add(key)
 
         return handle
 

@@ -1,8 +1,9 @@
-"""The deletion event of a copy the spec syncer deleted itself is its echo, not news.
+"""The deletion events that follow a removal the spec syncer finished are not news.
 
-Each target's removal of a workload used to come back as the copy's DELETED event and reconcile
-the removal a second time (25 reconciles per pool per deleted workload, each finding nothing to
-do). The caches here are real reflectors fed the watch events a server sends, in either order
+Each target's removal of a workload used to come back as the copy's DELETED event below, and
+then as the upstream object's DELETED (the shared finalizer's release), each reconciling the
+removal again (2 x 25 reconciles per pool per deleted workload, each finding nothing to do).
+The caches here are real reflectors fed the watch events a server sends, in either order
 against the DELETE's answer; the client below answers as a server does: the deleted object, or
 (finalizers below) the object with a deletionTimestamp, or nothing (404) when it was gone.
 """
@@ -14,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from pytest_syncer.contract.naming import placement_label
 from pytest_syncer.contract.objects import KubeObject, SyncTarget
 from pytest_syncer.kubeclient.client import Resource
 from pytest_syncer.kubeclient.reflector import Change, Reflector
@@ -123,3 +125,42 @@ async def test_a_deletion_by_someone_else_is_reconciled() -> None:
     spec, _, below = _spec("object", event_first=False)
     assert not spec.observed_below(CONFIGMAPS, Change.DELETED, _copy())
     assert below.deletes == 0
+
+
+def _upstream(deleting: bool, placed: bool) -> KubeObject:
+    metadata: KubeObject = {"name": "cm", "namespace": "ns", "uid": "u1", "resourceVersion": "9"}
+    if placed:
+        metadata["labels"] = {placement_label(TARGET.key): "Sync"}
+    if deleting:
+        metadata["deletionTimestamp"] = "2026-01-01T00:00:00Z"
+    return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": metadata, "data": {}}
+
+
+@pytest.mark.parametrize(
+    ("deleting", "placed", "spared"),
+    [(True, True, True), (False, False, False), (True, False, False)],
+    ids=["deleting and placed", "unplaced", "deleting, label gone"],
+)
+async def test_the_upstream_deletion_after_a_finished_removal_is_spared_once(
+    deleting: bool, placed: bool, spared: bool
+) -> None:
+    """Only a pooled process's (its upstream cache selects nothing out) removal of an object
+    being deleted that still carries the label is sure to hear the deletion event."""
+    spec, synced, below = _spec("object", event_first=True)
+    synced.upstream._apply({"type": "ADDED", "object": _upstream(deleting, placed)})
+    synced.upstream.synced.set()
+    assert await spec.reconcile(KEY) is None
+    assert below.deletes == 1
+    assert spec.removed_already(KEY) is spared
+    assert not spec.removed_already(KEY)
+
+
+async def test_a_label_selected_cache_hears_every_deletion() -> None:
+    """A single-target process's cache selects by label: a deletion event may be the label's
+    removal, so it is reconciled."""
+    spec, synced, _ = _spec("object", event_first=True)
+    synced.upstream.label_selector = placement_label(TARGET.key)
+    synced.upstream._apply({"type": "ADDED", "object": _upstream(True, True)})
+    synced.upstream.synced.set()
+    await spec.reconcile(KEY)
+    assert not spec.removed_already(KEY)
