@@ -95,10 +95,12 @@ def go_json_string(value: str) -> str:
     return _GO_EXTRA_ESCAPES.sub(_go_escape, json.dumps(value, ensure_ascii=False))
 
 
+@lru_cache(maxsize=16384)
 def locator_json(
     target_cluster: str, target_name: str, target_uid: str, cluster: str, namespace: str
 ) -> str:
-    """The compact locator JSON in Go struct field order; hashed into the namespace name."""
+    """The compact locator JSON in Go struct field order; hashed into the namespace name.
+    Cached: a syncer compares its namespaces' annotations with it in every reconcile."""
     return (
         f'{{"syncTarget":{{"cluster":{go_json_string(target_cluster)},'
         f'"name":{go_json_string(target_name)},"uid":{go_json_string(target_uid)}}},'

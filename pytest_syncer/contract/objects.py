@@ -12,6 +12,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import cached_property
 from typing import Any
 
 from pytest_syncer.contract.errors import InvalidFieldError, InvalidLocatorError, MissingFieldError
@@ -38,9 +39,10 @@ class SyncTarget:
     upstream_cluster: str
     uid: str
 
-    @property
+    @cached_property
     def key(self) -> str:
-        """The base62 key that names this target in labels and namespaces."""
+        """The base62 key that names this target in labels and namespaces (asked several
+        times in every reconcile: computed once)."""
         return sync_target_key(self.upstream_cluster, self.name)
 
 

@@ -117,13 +117,20 @@ class Reflector(Lifetime, start="start", stop="stop"):
         keys = self._indexes[name].get(value, ())
         return [self.cache[key] for key in sorted(keys) if key in self.cache]
 
+    def index_keys(self, name: str, value: str) -> frozenset[ObjectKey]:
+        """The keys of the cached objects `name`'s function maps to `value`, unsorted: for a
+        count or a membership test that need not read (and sort) the objects."""
+        return frozenset(self._indexes[name].get(value, ()))
+
     def view(self, index: str, value: str) -> IndexView:
         """The cached objects `index`'s function maps to `value`, read and heard apart from the
         rest: many readers (one per target) share one watch and one cache."""
         return IndexView(self, index, value)
 
-    def indexed_as(self, index: str, value: str, obj: KubeObject) -> bool:
-        return value in self._indexers[index](obj)
+    def indexed_as(self, index: str, value: str, key: ObjectKey) -> bool:
+        """Whether the cached object under `key` is indexed under `value` (a set lookup: the
+        index follows every change of the cache)."""
+        return key in self._indexes[index].get(value, ())
 
     def add_value_handler(self, index: str, value: str, handler: Handler) -> None:
         """Call `handler` for events of objects `index` maps (or mapped) to `value`: each event
@@ -300,10 +307,9 @@ class IndexView:
         self.value = value
 
     def get(self, namespace: str, name: str) -> KubeObject | None:
-        obj = self.reflector.get(namespace, name)
-        if obj is None or not self.reflector.indexed_as(self.index, self.value, obj):
+        if not self.reflector.indexed_as(self.index, self.value, (namespace, name)):
             return None
-        return obj
+        return self.reflector.get(namespace, name)
 
     def objects(self) -> Iterator[KubeObject]:
         return iter(self.reflector.by_index(self.index, self.value))

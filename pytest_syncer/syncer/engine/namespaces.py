@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable, Iterable
+from functools import lru_cache
 
 import aiohttp
 
@@ -19,6 +20,9 @@ from pytest_syncer.kubeclient.client import NAMESPACES, ApiError, KubeClient
 from pytest_syncer.kubeclient.reflector import Reflector
 from pytest_syncer.syncer.engine.targetlog import TargetLog
 from pytest_syncer.syncer.interfaces import TransformContext
+
+_read_locator = lru_cache(maxsize=4096)(NamespaceLocator.from_json)
+"""A locator annotation read once: every event of a copy below maps its namespace back."""
 
 
 class NamespaceNotReady(Exception):
@@ -47,7 +51,7 @@ class DownstreamNamespaces:
         text = (namespace["metadata"].get("annotations") or {}).get(LOCATOR_ANNOTATION)
         if not text:
             return None
-        locator = NamespaceLocator.from_json(text)
+        locator = _read_locator(text)
         if locator.sync_target != self._context.sync_target:
             return None
         return locator

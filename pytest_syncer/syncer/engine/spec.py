@@ -27,8 +27,6 @@ requests and O(P) lists, not a list per target returning O(N) objects each.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -62,6 +60,7 @@ from pytest_syncer.syncer.engine.reporter import StatusReporter
 from pytest_syncer.syncer.engine.settings import EngineSettings
 from pytest_syncer.syncer.engine.syncstatus import SyncStatusWriter, Verdict
 from pytest_syncer.syncer.engine.targetlog import TargetLog
+from pytest_syncer.syncer.engine.upstream import carries
 from pytest_syncer.syncer.handlers import handler_for
 from pytest_syncer.syncer.interfaces import ConflictAction, TransformContext, WorkloadHandler
 from pytest_syncer.syncer.transform.renames import downstream_name
@@ -177,16 +176,27 @@ class SpecSyncer:
         self._placement = placement_label(context.sync_target.key)
         self._soft_finalizer = SOFT_FINALIZER_ANNOTATION_PREFIX + context.sync_target.key
         self._last_event: dict[WorkKey, tuple[str, str]] = {}
-        self._written_from: dict[WorkKey, str] = {}
-        """A digest of the copy each key's last write below was asked for (the transformed
-        upstream object): not the upstream resourceVersion, which a status write upstream
-        moves without changing what the copy should be."""
+        self._written_from: dict[WorkKey, KubeObject] = {}
+        """The copy each key's last write below was asked for (the transformed upstream
+        object, never changed after): not the upstream resourceVersion, which a status write
+        upstream moves without changing what the copy should be. Kept whole and compared with
+        `==` (independent of key order, like a digest of sorted JSON, without serialising every
+        write); it is no larger than the copy the cache below holds."""
         self._quiet_verdicts: dict[WorkKey, Verdict] = {}
         """The `Created` or `Updated` verdict of each key's last write below: a later plain
         "no drift" at the same generation says nothing new, and keeps it rather than writing
         the SyncStatus again as `UpToDate` (at the first resync of every workload, else)."""
         self._echoes: dict[tuple[str, str, str], str] = {}
         """(resource, namespace, name) below -> the resourceVersion this syncer just wrote."""
+        self._deleted: set[tuple[str, str, str]] = set()
+        """(resource, namespace, name) below this syncer is deleting or deleted, until the
+        cache reports the deletion: that echo is not reconciled again (the removal it would
+        look at is the one just done; any later change upstream enqueues the key itself)."""
+        self._removed: set[WorkKey] = set()
+        """Keys of a pooled process whose last reconcile finished the removal of an upstream
+        object being deleted that still carries this target's label: its deletion event (the
+        shared finalizer's release) is sure to come, and finds nothing left to do here (a
+        removal's finalizer release is woken by the SyncStatus cache, not by this event)."""
         self._fresh: dict[tuple[str, str, str], KubeObject] = {}
         """(resource, namespace, name) below -> the copy as this syncer last wrote it, until
         the cache below reports any event of it (client-go's `MutationCache`, simpler: the
@@ -216,7 +226,12 @@ class SpecSyncer:
         where = (resource.qualified_name, metadata.get("namespace", ""), metadata["name"])
         version = metadata.get("resourceVersion")
         self._fresh.pop(where, None)
-        if change is Change.DELETED or self._echoes.get(where) != version:
+        if change is Change.DELETED:
+            if where in self._deleted:
+                self._deleted.discard(where)
+                return True
+            return False
+        if self._echoes.get(where) != version:
             return False
         del self._echoes[where]
         return True
@@ -238,6 +253,7 @@ class SpecSyncer:
     async def reconcile(self, key: WorkKey) -> float | None:
         """Converge one object; returns seconds after which to look again, or None."""
         synced = self.resources[key.resource]
+        self._removed.discard(key)
         upstream = synced.upstream.get(key.namespace, key.name)
         if upstream is None and not self._sees_everything(synced.upstream):
             upstream = await self._up.get_or_none(synced.resource, key.name, key.namespace)
@@ -349,10 +365,9 @@ class SpecSyncer:
                     verdict = Verdict(SyncPhase.FAILED, "Failed", message)
                     break
                 raise
-            asked = _digest(desired)
             before = self._written_from.get(key)
-            self._written_from[key] = asked
-            verdict = self._written(existing, before, asked, decision.reason, generation)
+            self._written_from[key] = desired
+            verdict = self._written(existing, before, desired, decision.reason, generation)
             if recreated:
                 message = f"an immutable field changed ({recreated}): deleted and created again"
                 verdict = Verdict(SyncPhase.SYNCED, "Recreated", message, generation)
@@ -372,8 +387,8 @@ class SpecSyncer:
     def _written(
         self,
         existing: KubeObject | None,
-        before: str | None,
-        asked: str,
+        before: KubeObject | None,
+        asked: KubeObject,
         reason: str,
         generation: int | None,
     ) -> Verdict:
@@ -416,10 +431,21 @@ class SpecSyncer:
         namespace = self._context.locator(key.namespace).downstream_namespace
         name = downstream_name(resource.kind, key.name)
         if self._below(synced, namespace, name) is not None:
-            self._fresh.pop((resource.qualified_name, namespace, name), None)
-            answer = await self._down.delete(resource, name, namespace)
+            where = (resource.qualified_name, namespace, name)
+            self._fresh.pop(where, None)
+            self._deleted.add(where)  # before the request: its echo may come before the answer
+            try:
+                answer = await self._down.delete(resource, name, namespace)
+            except BaseException:
+                self._deleted.discard(where)
+                raise
             terminating = answer is not None and answer.get("kind") != "Status"
-            if terminating and (answer or {}).get("metadata", {}).get("deletionTimestamp"):
+            held = terminating and bool((answer or {}).get("metadata", {}).get("deletionTimestamp"))
+            if answer is None or held:
+                # Gone before (no echo of ours will come) or held by finalizers below: the
+                # deletion's event is reconciled as any other (the recheck looks again too).
+                self._deleted.discard(where)
+            if held:
                 return self._settings.removal_recheck
             self._log.debug("%s: copy below deleted", key)
         self._reporter.discard(key)
@@ -438,9 +464,18 @@ class SpecSyncer:
                 if released is not None and await self._statuses.remaining(key.namespace, uid):
                     await self._finalizers.ensure(self._up, resource, released, force=True)
                     self._log.info("%s: another target placed it meanwhile; finalizer back", key)
+        if (
+            upstream is not None
+            and is_deleting(upstream)
+            and carries(upstream, self._placement)
+            and self._sees_everything(synced.upstream)
+        ):
+            self._removed.add(key)
         return None
 
-
-def _digest(obj: KubeObject) -> str:
-    """A fingerprint of an object's content, independent of key order."""
-    return hashlib.sha256(json.dumps(obj, sort_keys=True).encode()).hexdigest()
+    def removed_already(self, key: WorkKey) -> bool:
+        """Whether the upstream deletion of this key finds its removal done here (once)."""
+        if key not in self._removed:
+            return False
+        self._removed.discard(key)
+        return True

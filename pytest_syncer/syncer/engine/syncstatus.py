@@ -82,8 +82,7 @@ class SyncStatusWriter:
         self._gone: set[tuple[str, str]] = set()
         """(namespace, name) deleted here whose deletion the cache may not have seen yet."""
         cache.add_handler(self._observed)
-        for reflector in shared.reflectors.values():
-            reflector.add_handler(self._workload_observed)
+        shared.forget_wakes(woken)
 
     def _observed(self, change: Change, obj: KubeObject, old: KubeObject | None) -> None:
         """Each set holds a key until the cache reports it: none grows with the workloads
@@ -92,11 +91,6 @@ class SyncStatusWriter:
         self._unseen.discard(key)
         if change is Change.DELETED:
             self._gone.discard(key)
-
-    def _workload_observed(self, change: Change, obj: KubeObject, old: KubeObject | None) -> None:
-        if change is Change.DELETED:
-            metadata = obj["metadata"]
-            self._woken.discard((metadata.get("namespace", ""), metadata.get("uid", "")))
 
     def record(self, resource: Resource, workload: KubeObject) -> SyncStatusRecord:
         return SyncStatusRecord(

@@ -130,6 +130,7 @@ class TargetSyncer(Lifetime, start="_begin", stop="close"):
                 resource,
                 sync_target_key(upstream_cluster, target_name),
                 self._upstream_handler(resource),
+                changes_what_syncs,
             )
         self._woken: set[tuple[str, str]] = set()
         shared.on_last_status(
@@ -290,11 +291,11 @@ class TargetSyncer(Lifetime, start="_begin", stop="close"):
             metadata = obj["metadata"]
             if "namespace" not in metadata:
                 return
-            if change is Change.MODIFIED and old is not None and not changes_what_syncs(old, obj):
+            key = WorkKey(resource.qualified_name, metadata["namespace"], metadata["name"])
+            spec = self._spec
+            if change is Change.DELETED and spec is not None and spec.removed_already(key):
                 return
-            self._queue.add(
-                WorkKey(resource.qualified_name, metadata["namespace"], metadata["name"])
-            )
+            self._queue.add(key)
 
         return handle
 

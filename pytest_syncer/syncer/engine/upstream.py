@@ -22,7 +22,8 @@ sees none).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+import logging
+from collections.abc import Callable, MutableSet, Sequence
 
 from pytest_syncer.contract.naming import (
     SYNC_TARGET_KEY_LABEL,
@@ -34,6 +35,11 @@ from pytest_syncer.contract.objects import KubeObject
 from pytest_syncer.kubeclient.client import SYNC_STATUSES, KubeClient, Resource
 from pytest_syncer.kubeclient.reflector import Change, Handler, IndexView, Reflector
 from pytest_syncer.syncer.engine.finalizer import FinalizerWrites
+
+log = logging.getLogger(__name__)
+
+UpdateFilter = Callable[[KubeObject, KubeObject], bool]
+"""Whether an update (old, new) matters to a subscriber; one that does not is not delivered."""
 
 UID_INDEX = "uid"
 """Upstream objects by `metadata.uid`; SyncStatus objects by the workload uid they report on."""
@@ -71,6 +77,37 @@ def status_selector(keys: Sequence[str]) -> str:
     return f"{SYNC_TARGET_KEY_LABEL} in ({','.join(sorted(keys))})"
 
 
+class _Dispatch:
+    """One handler on a shared reflector for all the targets subscribed to it: each event
+    finds its targets by their placement labels and decides an update's relevance once, not
+    once in each of N handlers (a pool's targets all see every event of the resource)."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.subscribers: dict[str, list[tuple[Handler, UpdateFilter | None]]] = {}
+
+    def __call__(self, change: Change, obj: KubeObject, old: KubeObject | None) -> None:
+        labels = obj["metadata"].get("labels") or {}
+        old_labels = (old["metadata"].get("labels") or {}) if old is not None else {}
+        update = change is Change.MODIFIED and old is not None
+        verdicts: dict[UpdateFilter, bool] = {}
+        for label, subscribers in self.subscribers.items():
+            if label not in labels and label not in old_labels:
+                continue
+            for handler, updates in subscribers:
+                if update and updates is not None:
+                    relevant = verdicts.get(updates)
+                    if relevant is None:
+                        assert old is not None
+                        relevant = verdicts[updates] = updates(old, obj)
+                    if not relevant:
+                        continue
+                try:
+                    handler(change, obj, old)
+                except Exception:
+                    log.exception("%s: event handler failed on %s", self.name, change)
+
+
 class SharedUpstream:
     """One reflector per synced resource (`subscribe` a target before `start`), one
     finalizer writer."""
@@ -106,8 +143,12 @@ class SharedUpstream:
         self.statuses.add_index(TARGET_INDEX, target_key)
         self.statuses.add_handler(self._saw_status)
         self._seen: set[str] = set()
-        for reflector in self.reflectors.values():
+        self._wakes: list[MutableSet[tuple[str, str]]] = []
+        self._dispatches: dict[str, _Dispatch] = {}
+        for qualified_name, reflector in self.reflectors.items():
             reflector.add_handler(self._forget_deleted)
+            dispatch = self._dispatches[qualified_name] = _Dispatch(reflector.name)
+            reflector.add_handler(dispatch)
         self.finalizers = FinalizerWrites()
 
     def _saw_status(self, change: Change, obj: KubeObject, old: KubeObject | None) -> None:
@@ -117,6 +158,14 @@ class SharedUpstream:
     def _forget_deleted(self, change: Change, obj: KubeObject, old: KubeObject | None) -> None:
         if change is Change.DELETED:
             self._seen.difference_update(object_uid(obj))
+            metadata = obj["metadata"]
+            woken = (metadata.get("namespace", ""), metadata.get("uid", ""))
+            for wakes in self._wakes:
+                wakes.discard(woken)
+
+    def forget_wakes(self, wakes: MutableSet[tuple[str, str]]) -> None:
+        """Drop (namespace, uid) from `wakes` when that workload leaves the upstream cache."""
+        self._wakes.append(wakes)
 
     def target_statuses(self, key: str) -> IndexView:
         """Target `key`'s SyncStatus objects: its part of the process's cache."""
@@ -129,12 +178,9 @@ class SharedUpstream:
         return uid in self._seen
 
     def remaining(self, namespace: str, uid: str) -> int:
-        """Cached SyncStatus objects (this process's targets') of the workload with this uid."""
-        return sum(
-            1
-            for status in self.statuses.by_index(UID_INDEX, uid)
-            if status["metadata"].get("namespace") == namespace
-        )
+        """Cached SyncStatus objects (this process's targets') of the workload with this uid:
+        counted from the index's keys, (namespace, name), without reading the objects."""
+        return sum(1 for key in self.statuses.index_keys(UID_INDEX, uid) if key[0] == namespace)
 
     def on_last_status(self, key: str, wake: Callable[[str, str], None]) -> None:
         """Call `wake(namespace, workload uid)` when target `key`'s SyncStatus was the last of
@@ -150,15 +196,14 @@ class SharedUpstream:
 
         self.statuses.add_value_handler(TARGET_INDEX, key, deleted)
 
-    def subscribe(self, resource: Resource, key: str, handler: Handler) -> None:
-        """Call `handler` for objects that carry, or carried, this target's placement label."""
-        label = placement_label(key)
-
-        def placed_here(change: Change, obj: KubeObject, old: KubeObject | None) -> None:
-            if carries(obj, label) or carries(old, label):
-                handler(change, obj, old)
-
-        self.reflectors[resource.qualified_name].add_handler(placed_here)
+    def subscribe(
+        self, resource: Resource, key: str, handler: Handler, updates: UpdateFilter | None = None
+    ) -> None:
+        """Call `handler` for objects that carry, or carried, this target's placement label;
+        an update only when `updates(old, new)` says it matters (asked once per event for
+        every target that passes the same function)."""
+        subscribers = self._dispatches[resource.qualified_name].subscribers
+        subscribers.setdefault(placement_label(key), []).append((handler, updates))
 
     async def start(self) -> None:
         for reflector in [*self.reflectors.values(), self.statuses]:

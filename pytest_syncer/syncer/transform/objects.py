@@ -1,7 +1,7 @@
 """Reading and rebuilding plain-dict objects without touching the input.
 
 Steps copy only the dicts on the path they change and share the rest with their input; the
-pipeline takes one private copy up front so its result shares nothing with the caller's object.
+pipeline takes one private copy of its result so it shares nothing with the caller's object.
 """
 
 from __future__ import annotations
@@ -42,9 +42,9 @@ def with_metadata(obj: KubeObject, **changes: Any) -> KubeObject:
 def filter_metadata_map(obj: KubeObject, key: str, drop: Callable[[str], bool]) -> KubeObject:
     """The object without the labels (or annotations) whose names `drop` accepts."""
     current = metadata_map(obj, key)
-    if not any(drop(name) for name in current):
-        return obj
     kept = {name: value for name, value in current.items() if not drop(name)}
+    if len(kept) == len(current):
+        return obj
     return with_metadata(obj, **{key: kept or None})
 
 

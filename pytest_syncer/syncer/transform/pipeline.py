@@ -119,12 +119,16 @@ class Pipeline:
         del self._steps[self._index(name)]
 
     def __call__(self, obj: KubeObject, context: TransformContext) -> KubeObject:
-        result: KubeObject = copy_json(obj)
+        """The steps share what they do not change with their input (none mutates it), so the
+        one private copy is taken of the result: what the steps dropped (managedFields, the
+        placement labels of every other target) is never copied."""
+        result = obj
         for registered in self._steps:
             kind = result.get("kind") if isinstance(result, dict) else None
             if registered.applies_to(kind):
                 result = registered.step(result, context)
-        return result
+        copied: KubeObject = copy_json(result)
+        return copied
 
 
 def downstream_pipeline() -> Pipeline:

@@ -57,3 +57,24 @@ async def test_by_index_follows_events_and_relists() -> None:
     await reflector._list()
     assert _names(reflector, "u1") == ["d"]
     assert _names(reflector, "u2") == []
+
+
+def _viewed(reflector: Reflector, uid: str, name: str) -> str | None:
+    obj = reflector.view("uid", uid).get("ns", name)
+    return None if obj is None else obj["metadata"]["resourceVersion"]
+
+
+async def test_a_view_reads_only_its_value_through_events_and_relists() -> None:
+    lister = _Lister([])
+    reflector = Reflector(lister, SYNC_STATUSES)  # type: ignore[arg-type]
+    reflector.add_index("uid", _uid)
+    reflector._apply({"type": "ADDED", "object": _status("a", "u1", 1)})
+    assert (_viewed(reflector, "u1", "a"), _viewed(reflector, "u2", "a")) == ("1", None)
+    reflector._apply({"type": "MODIFIED", "object": _status("a", "u2", 2)})
+    assert (_viewed(reflector, "u1", "a"), _viewed(reflector, "u2", "a")) == (None, "2")
+    assert reflector.view("uid", "u2").get("other-ns", "a") is None
+    reflector._apply({"type": "DELETED", "object": _status("a", "u2", 3)})
+    assert _viewed(reflector, "u2", "a") is None
+    lister.items = [_status("a", "u1", 4)]
+    await reflector._list()
+    assert (_viewed(reflector, "u1", "a"), _viewed(reflector, "u2", "a")) == ("4", None)
