@@ -53,6 +53,9 @@ class Watcher:
         #: What :meth:`wait` awaits: a bare future and a timer, cheaper per event than
         #: ``asyncio.wait_for`` on an ``Event`` (which starts a task per wait).
         self._waiter: asyncio.Future[None] | None = None
+        #: The timer that ends a wait; kept across waits while it is due no later than the
+        #: next wait's end (a wait may end early, never late), so an event costs no timer.
+        self._timer: asyncio.TimerHandle | None = None
 
     def wants(self, event: WatchEvent) -> bool:
         key = event.key
@@ -85,12 +88,23 @@ class Watcher:
             return
         loop = asyncio.get_running_loop()
         waiter = self._waiter = loop.create_future()
-        timer = loop.call_later(timeout, self._wake)
+        timer = self._timer
+        when = loop.time() + timeout
+        if timer is None or timer.cancelled() or timer.when() <= loop.time():
+            self._timer = loop.call_at(when, self._wake)
+        elif timer.when() > when:
+            timer.cancel()
+            self._timer = loop.call_at(when, self._wake)
         try:
             await waiter
         finally:
-            timer.cancel()
             self._waiter = None
+
+    def stop_timer(self) -> None:
+        """The watch has ended: its timer goes (it would only wake nobody)."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
 
     def drain(self) -> bytes:
         """Every pending event as watch lines, selectors applied."""
