@@ -197,16 +197,16 @@ class HTTP1Pool(Lifetime, stop="close"):
         self._slots.release()
 
     async def _connect(self) -> _Connection:
-        reader, writer = await asyncio.wait_for(
-            asyncio.open_connection(
+        # Not wait_for: on Python 3.11 it swallows a cancellation that arrives as the
+        # connection completes, and a task told to stop would go on (to a watch, for ever).
+        async with asyncio.timeout(self.connect_timeout):
+            reader, writer = await asyncio.open_connection(
                 self._host,
                 self._port,
                 ssl=self._ssl,
                 server_hostname=self._server_hostname if self._tls else None,
                 limit=MAX_HEAD_SIZE,
-            ),
-            self.connect_timeout,
-        )
+            )
         return _Connection(reader, writer)
 
     def _serialize(
