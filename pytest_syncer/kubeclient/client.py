@@ -1,17 +1,20 @@
 """An async client for any resource of any cluster a kubeconfig reaches, speaking plain dicts.
 
-Kubeconfig loading, TLS and authentication come from the official client's `kubernetes.aio`; the
-requests go through an aiohttp session on its connector (its TLS context) with orjson bodies,
-because the generated models cost more than the whole sync of one object and the syncer only
-needs JSON. The session does not read proxy and netrc settings from the environment (that costs
-two thread hops per request); a kubeconfig's `proxy-url` is honoured.
+Kubeconfig loading, TLS and authentication come from the official client's `kubernetes.aio`;
+the requests carry orjson bodies, because the generated models cost more than the whole sync
+of one object and the syncer only needs JSON. Requests go through the lean keep-alive client of
+`http1/` on the official client's TLS context: aiohttp's client request path was a quarter of
+a syncer pool's CPU under load. Watches stay on an aiohttp session (its read timeout and flow
+control; aiohttp under the watches was about 1% of a pool's CPU), as do all requests of a
+kubeconfig with a `proxy-url`, which the lean client does not speak. Neither reads proxy and
+netrc settings from the environment (aiohttp does that in two thread hops per request).
 
 Clients made with `share_connections` that reach one server the same way on one event loop (a
-pool's targets, each with its own kubeconfig and token on one API server) share their sessions
-and so their keep-alive connections: a burst of requests then opens connections for the
-requests in flight across the pool, not for each target's own (a TLS handshake each: a ninth
-to a sixth of a pool's CPU in a 30 s load run). Others keep their own, so a client made after
-a server restart starts on fresh connections.
+pool's targets, each with its own kubeconfig and token on one API server) share their request
+pool and watch session, and so their keep-alive connections: a burst of requests then opens
+connections for the requests in flight across the pool, not for each target's own (a TLS
+handshake each: a ninth to a sixth of a pool's CPU in a 30 s load run). Others keep their own,
+so a client made after a server restart starts on fresh connections.
 """
 
 from __future__ import annotations
@@ -29,9 +32,11 @@ from urllib.parse import quote, urlencode, urlsplit
 import aiohttp
 import orjson
 import yarl
+from aiohttp.http import SERVER_SOFTWARE
 from kubernetes.aio import config as aio_config
 
 from pytest_syncer.contract.objects import KubeObject
+from pytest_syncer.http1.pool import HTTP1Pool
 from pytest_syncer.process.lifetime import Lifetime
 
 log = logging.getLogger(__name__)
@@ -132,6 +137,10 @@ REQUEST_CONNECTIONS = 128
 waits for a kept-alive one instead of opening one per request in flight, a TLS handshake each
 on both sides, while the server, one event loop, answers no faster with more."""
 
+USER_AGENT = SERVER_SOFTWARE
+"""What aiohttp sends: the server names the field manager of a write after it, so the
+managedFields entries stay those the client always wrote."""
+
 
 def _session(rest: Any, limit: int) -> aiohttp.ClientSession:
     return aiohttp.ClientSession(
@@ -143,16 +152,30 @@ def _session(rest: Any, limit: int) -> aiohttp.ClientSession:
 
 
 class _SharedSessions:
-    """One server's sessions: requests (bounded) and watches (one connection each, for
-    as long as the watch lasts, so never waiting behind requests)."""
+    """One server's connections: requests (bounded; the lean pool, or an aiohttp session
+    through a proxy) and watches (one connection each, for as long as the watch lasts, so
+    never waiting behind requests)."""
 
-    def __init__(self, rest: Any) -> None:
-        self.requests = _session(rest, REQUEST_CONNECTIONS)
+    def __init__(self, configuration: Any, rest: Any) -> None:
+        self.requests: HTTP1Pool | aiohttp.ClientSession
+        if configuration.proxy:
+            self.requests = _session(rest, REQUEST_CONNECTIONS)
+        else:
+            self.requests = HTTP1Pool(
+                str(yarl.URL(str(configuration.host)).origin()),
+                rest.ssl_context,
+                limit=REQUEST_CONNECTIONS,
+                max_idle=REQUEST_CONNECTIONS,
+                server_hostname=getattr(configuration, "tls_server_name", None),
+            )
         self.watches = _session(rest, 0)
         self.users = 0
 
     async def close(self) -> None:
-        await self.requests.close()
+        if isinstance(self.requests, HTTP1Pool):
+            self.requests.close()
+        else:
+            await self.requests.close()
         await self.watches.close()
 
 
@@ -191,20 +214,24 @@ class KubeClient(Lifetime, stop="close"):
         self.server = str(self._configuration.host).rstrip("/")
         self._proxy = self._configuration.proxy or None
         self._server_hostname = getattr(self._configuration, "tls_server_name", None) or None
-        self._base = str(yarl.URL(self.server))
-        """The server URL percent-encoded once; paths and queries are encoded as built."""
+        url = yarl.URL(self.server)
+        self._origin = str(url.origin())
+        self._base_path = url.raw_path.rstrip("/")
+        """The server's path percent-encoded once; paths and queries are encoded as built."""
         self._static_headers: dict[str, str] | None = None
         self._key = _transport_key(self._configuration) if share_connections else None
         sessions = _SESSIONS.setdefault(asyncio.get_running_loop(), {})
         shared = sessions.get(self._key) if self._key is not None else None
         if shared is None:
-            shared = _SharedSessions(api_client.rest_client)
+            shared = _SharedSessions(self._configuration, api_client.rest_client)
             if self._key is not None:
                 sessions[self._key] = shared
         shared.users += 1
         self._shared = shared
         self._closed = False
-        self._session = shared.requests
+        requests = shared.requests
+        self._pool = requests if isinstance(requests, HTTP1Pool) else None
+        self._proxied = requests if isinstance(requests, aiohttp.ClientSession) else None
 
     @classmethod
     async def from_kubeconfig(
@@ -242,7 +269,7 @@ class KubeClient(Lifetime, stop="close"):
         token (an in-cluster service account's rotates, so it is asked every time)."""
         headers = self._static_headers
         if headers is None:
-            headers = {"Accept": "application/json"}
+            headers = {"Accept": "application/json", "User-Agent": USER_AGENT}
             for setting in (await self._configuration.auth_settings()).values():
                 if setting["in"] == "header" and setting["value"]:
                     headers[setting["key"]] = setting["value"]
@@ -252,13 +279,18 @@ class KubeClient(Lifetime, stop="close"):
             return {**headers, "Content-Type": content_type}
         return headers
 
-    def _url(self, path: str, query: Mapping[str, Any] | None) -> yarl.URL:
-        """Already encoded (`Resource.path` quotes, `urlencode` encodes): yarl need not."""
-        url = self._base + path
+    def _target(self, path: str, query: Mapping[str, Any] | None) -> str:
+        """The request target below the origin, encoded (`Resource.path` quotes, `urlencode`
+        encodes)."""
+        target = self._base_path + path
         if query:
             pairs = {key: value for key, value in query.items() if value is not None}
-            url += "?" + urlencode(pairs)
-        return yarl.URL(url, encoded=True)
+            target += "?" + urlencode(pairs)
+        return target
+
+    def _url(self, path: str, query: Mapping[str, Any] | None) -> yarl.URL:
+        """Already encoded: yarl need not."""
+        return yarl.URL(self._origin + self._target(path, query), encoded=True)
 
     async def request(
         self,
@@ -270,36 +302,45 @@ class KubeClient(Lifetime, stop="close"):
         content_type: str = "application/json",
         timeout: float = 30.0,
     ) -> KubeObject:
-        data = None if body is None else orjson.dumps(body)
-        headers = await self._headers(content_type if data is not None else None)
-        async with self._session.request(
+        data = b"" if body is None else orjson.dumps(body)
+        headers = await self._headers(content_type if data else None)
+        target = self._target(path, query)
+        status, payload = await self._send(method, target, headers, data, timeout)
+        if status >= 300:
+            raise ApiError.from_body(status, payload)
+        result: KubeObject = orjson.loads(payload) if payload else {}
+        return result
+
+    async def _send(
+        self, method: str, target: str, headers: Mapping[str, str], body: bytes, timeout: float
+    ) -> tuple[int, bytes]:
+        """One exchange, the wait for a connection counted in `timeout`: on the lean pool,
+        or on the aiohttp session through the kubeconfig's proxy."""
+        if self._pool is not None:
+            async with asyncio.timeout(timeout):
+                exchange = await self._pool.request(method, target, list(headers.items()), body)
+                try:
+                    return exchange.head.status, await exchange.read()
+                finally:
+                    exchange.release()
+        assert self._proxied is not None
+        async with self._proxied.request(
             method,
-            self._url(path, query),
-            data=data,
+            yarl.URL(self._origin + target, encoded=True),
+            data=body or None,
             headers=headers,
             proxy=self._proxy,
             server_hostname=self._server_hostname,
             timeout=_timeout(timeout),
         ) as response:
-            payload = await response.read()
-            if response.status >= 300:
-                raise ApiError.from_body(response.status, payload)
-        result: KubeObject = orjson.loads(payload) if payload else {}
-        return result
+            return response.status, await response.read()
 
     async def metrics(self) -> str:
         """The server's `/metrics` page, at its root (outside any logical cluster)."""
-        parts = urlsplit(self.server)
-        async with self._session.get(
-            f"{parts.scheme}://{parts.netloc}/metrics",
-            headers=await self._headers(),
-            proxy=self._proxy,
-            server_hostname=self._server_hostname,
-        ) as response:
-            text = await response.text()
-            if response.status >= 300:
-                raise ApiError.from_body(response.status, text.encode())
-        return text
+        status, payload = await self._send("GET", "/metrics", await self._headers(), b"", 30.0)
+        if status >= 300:
+            raise ApiError.from_body(status, payload)
+        return payload.decode()
 
     async def list(
         self,

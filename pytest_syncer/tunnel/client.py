@@ -20,11 +20,11 @@ import re
 from collections.abc import Iterable, Sequence
 from fnmatch import fnmatchcase
 
+from pytest_syncer.http1.pool import DEFAULT_CONNECTION_LIMIT, HTTP1Pool, HTTPError
 from pytest_syncer.process.lifetime import Lifetime
 from pytest_syncer.tunnel.auth import without_credentials
 from pytest_syncer.tunnel.endpoint import ClusterEndpoint
 from pytest_syncer.tunnel.errors import STATUS_HEADERS, status_body
-from pytest_syncer.tunnel.http1 import DEFAULT_CONNECTION_LIMIT, HTTP1Pool, HTTPError
 from pytest_syncer.tunnel.protocol import ErrorCode, Headers
 from pytest_syncer.tunnel.session import TunnelStream
 

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pytest_syncer.tunnel.http1 import HTTPError, _parse_head
+from pytest_syncer.http1.pool import HTTPError, _parse_head
 
 token_chars = st.characters(min_codepoint=33, max_codepoint=126, exclude_characters=":")
 names = st.text(token_chars, min_size=1, max_size=20).filter(

@@ -8,7 +8,7 @@ so they are left out.
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -155,3 +155,30 @@ def test_the_contract_imports_nothing_outside_itself() -> None:
         if _within(name, ("pytest_syncer",)) and not _within(name, ("pytest_syncer.contract",))
     )
     assert offenders == []
+
+
+def _offenders(package: str, forbidden: Callable[[str], bool]) -> list[str]:
+    paths = sorted((PACKAGE / package).rglob("*.py"))
+    assert paths, f"no modules under {package}/"
+    return sorted(
+        f"{path.relative_to(ROOT)} imports {name}"
+        for path in paths
+        for name in imported_modules(path)
+        if forbidden(name)
+    )
+
+
+def test_the_http1_client_sits_below_the_tunnel_and_the_kubeclient() -> None:
+    """`http1/` imports only `process/`; `kubeclient/` and `tunnel/` share it and neither
+    imports the other."""
+    below = ("pytest_syncer.http1", "pytest_syncer.process")
+    assert (
+        _offenders(
+            "http1", lambda name: _within(name, ("pytest_syncer",)) and not _within(name, below)
+        )
+        == []
+    )
+    assert _offenders("kubeclient", lambda name: _within(name, ("pytest_syncer.tunnel",))) == []
+    assert _offenders("tunnel", lambda name: _within(name, ("pytest_syncer.kubeclient",))) == []
+    assert "pytest_syncer.http1.pool" in imported_modules(PACKAGE / "kubeclient" / "client.py")
+    assert "pytest_syncer.http1.pool" in imported_modules(PACKAGE / "tunnel" / "client.py")

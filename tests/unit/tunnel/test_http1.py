@@ -1,4 +1,5 @@
-"""The forwarder's HTTP/1.1 client against real servers on 127.0.0.1."""
+"""The lean HTTP/1.1 client (`http1/pool.py`: the forwarder's and KubeClient's) against real
+servers on 127.0.0.1."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from collections.abc import AsyncIterator
 import pytest
 from aiohttp import web
 
-from pytest_syncer.tunnel.http1 import HTTP1Pool, HTTPError
+from pytest_syncer.http1.pool import HTTP1Pool, HTTPError
 
 from .conftest import serve
 
@@ -146,4 +147,89 @@ async def test_a_body_until_close_and_garbage_answers() -> None:
         with pytest.raises(HTTPError, match="inside the response body"):
             async for _ in exchange.body():
                 pass
+        exchange.release()
+
+
+async def test_read_returns_whole_bodies_and_keeps_the_connection(
+    server: tuple[str, list[object]],
+) -> None:
+    url, peers = server
+    async with HTTP1Pool(url, False) as pool:
+        for path, body in [("/fixed", b"fixed body"), ("/chunked?pieces=2", b"piece-0;piece-1;")]:
+            exchange = await pool.request("GET", path, [])
+            assert await exchange.read() == body
+            exchange.release()
+        assert len(pool._idle) == 1
+        assert len(set(peers)) == 1
+
+
+async def scripted_server(
+    scripts: list[list[bytes | None]],
+) -> tuple[asyncio.Server, str, list[tuple[int, bytes]]]:
+    """Connection ``i`` answers its requests with ``scripts[i]`` in turn; ``None`` closes the
+    connection on receiving that request, without a byte of answer. Requests are recorded as
+    (connection, request line)."""
+    received: list[tuple[int, bytes]] = []
+    connections = iter(range(len(scripts)))
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        index = next(connections)
+        for answer in scripts[index]:
+            head = await reader.readuntil(b"\r\n\r\n")
+            received.append((index, head.split(b"\r\n", 1)[0]))
+            if answer is None:
+                break
+            writer.write(answer)
+            await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    return server, f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}", received
+
+
+OK = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+
+
+async def test_a_request_the_server_dropped_unanswered_is_sent_once_more() -> None:
+    """The keep-alive race: the server closes an idle connection as a request arrives on it.
+    No byte of an answer came, so nothing was processed and the request goes on a new one."""
+    server, url, received = await scripted_server([[OK, None], [OK]])
+    async with server, HTTP1Pool(url, False) as pool:
+        assert await fetch(pool, "GET", "/first") == (200, b"ok")
+        assert await fetch(pool, "POST", "/second") == (200, b"ok")
+    assert received == [
+        (0, b"GET /first HTTP/1.1"),
+        (0, b"POST /second HTTP/1.1"),
+        (1, b"POST /second HTTP/1.1"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("answer", "message"),
+    [
+        (b"HTTP/1.1 200 OK\r\nContent-", "mid-answer"),
+        (b"SSH-2.0-OpenSSH\r\n\r\n", "not an HTTP"),
+    ],
+)
+async def test_a_request_the_server_began_to_answer_is_not_sent_again(
+    answer: bytes, message: str
+) -> None:
+    """Part of an answer (or garbage) means the server read the request: sending it again
+    could apply a write twice. The error is an OSError, as callers expect of a broken server."""
+    server, url, received = await scripted_server([[OK, answer], [OK]])
+    async with server, HTTP1Pool(url, False) as pool:
+        await fetch(pool, "GET", "/first")
+        with pytest.raises(HTTPError, match=message) as error:
+            await pool.request("POST", "/second", [])
+        assert isinstance(error.value, OSError)
+    assert received == [(0, b"GET /first HTTP/1.1"), (0, b"POST /second HTTP/1.1")]
+
+
+async def test_a_chunked_body_cut_off_is_an_http_error() -> None:
+    cut = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nab"
+    server, url, _ = await scripted_server([[cut]])
+    async with server, HTTP1Pool(url, False) as pool:
+        exchange = await pool.request("GET", "/", [])
+        with pytest.raises(HTTPError, match="closed"):
+            await exchange.read()
         exchange.release()
