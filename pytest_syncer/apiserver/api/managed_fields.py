@@ -241,12 +241,24 @@ def _walk(value: Any, schema: Schema | None, path: Path, out: dict[Path, Any]) -
 def _walk_map(
     value: Mapping[str, Any], schema: Schema | None, path: Path, out: dict[Path, Any]
 ) -> None:
+    # :func:`_walk` inlined: every write walks the whole object, a call per field is dear.
     for key, child in value.items():
         child_schema, declared = _child_schema(schema, key)
         child_path = (*path, "f:" + key)
-        _walk(child, child_schema, child_path, out)
-        if child is None or child == {} or not declared:
-            out.setdefault(child_path, _NODE)
+        if isinstance(child, dict):
+            if _is_atomic_map(child_schema):
+                out[child_path] = child
+                continue
+            _walk_map(child, child_schema, child_path, out)
+            if not child or not declared:
+                out.setdefault(child_path, _NODE)
+        elif isinstance(child, list) and _list_type(child_schema) != "atomic":
+            _walk_list(child, child_schema, child_path, out)
+            if not declared:
+                out.setdefault(child_path, _NODE)
+        else:
+            # A leaf: its value is its entry (a member marker would not replace it).
+            out[child_path] = child
 
 
 def _walk_list(value: list[Any], schema: Schema | None, path: Path, out: dict[Path, Any]) -> None:
