@@ -551,12 +551,36 @@ def _differing_values(
     the same paths to the same values, so they change no ownership and need no walk."""
     new_view = owned_view(new)
     old_view = owned_view(old) if old is not None else {}
-    shared = {key for key, value in new_view.items() if old_view.get(key, _MISSING) is value}
+    new_rest, old_rest = _without_shared(new_view, old_view)
+    metadata_schema, _ = _child_schema(schema, "metadata")
+    if not _is_atomic_map(metadata_schema):
+        # Every write copies metadata, but keeps the stored labels, owners and finalizers:
+        # left out of the walk the same way, one level down. Each side keeps a member, so the
+        # walk still sees a non-empty metadata on both and marks it as it did.
+        new_metadata, old_metadata = new_rest.get("metadata"), old_rest.get("metadata")
+        if type(new_metadata) is dict and type(old_metadata) is dict:
+            new_members, old_members = _without_shared(new_metadata, old_metadata)
+            if new_members and old_members:
+                new_rest["metadata"], old_rest["metadata"] = new_members, old_members
     new_out: dict[Path, Any] = {}
     old_out: dict[Path, Any] = {}
-    _walk_map({k: v for k, v in new_view.items() if k not in shared}, schema, (), new_out)
-    _walk_map({k: v for k, v in old_view.items() if k not in shared}, schema, (), old_out)
+    _walk_map(new_rest, schema, (), new_out)
+    _walk_map(old_rest, schema, (), old_out)
     return new_out, old_out
+
+
+def _without_shared(
+    new: Mapping[str, Any], old: Mapping[str, Any]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """``new`` and ``old`` without the members both hold as the very same object: those set
+    the same paths to the same values under their own key, so their walks cancel out."""
+    shared = {key for key, value in new.items() if old.get(key, _MISSING) is value}
+    if not shared:
+        return dict(new), dict(old)
+    return (
+        {k: v for k, v in new.items() if k not in shared},
+        {k: v for k, v in old.items() if k not in shared},
+    )
 
 
 def record_update(

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from pytest_syncer.apiserver.api import names
 from pytest_syncer.apiserver.api.validation.field_errors import (
     FieldError,
     invalid_message,
@@ -577,8 +578,6 @@ def test_name_checks_remember_valid_values_only_and_forget_past_their_bound(
     """The name checks answer a value they found valid from memory (``names._remembering_valid``):
     an invalid value gets its messages every time, whatever was remembered before, and the
     memory starts over at its bound instead of growing with every name a server sees."""
-    from pytest_syncer.apiserver.api import names
-
     monkeypatch.setattr(names, "VALID_MEMORY", 3)
     invalid_key = "-bad-"
     expected = [names.QUALIFIED_NAME_MESSAGE]
