@@ -102,7 +102,16 @@ def _json_type(value: Any) -> str:
 class _Node:
     """A schema node compiled for type checks: its allowed types and resolved children."""
 
-    __slots__ = ("additional", "allowed", "boolean", "items", "properties", "skip", "types")
+    __slots__ = (
+        "additional",
+        "allowed",
+        "allows_string",
+        "boolean",
+        "items",
+        "properties",
+        "skip",
+        "types",
+    )
 
     def __init__(self, schema: Schema) -> None:
         self.skip = bool(schema.get("x-kubernetes-preserve-unknown-fields"))
@@ -111,6 +120,7 @@ class _Node:
         allowed = self.allowed or set()
         self.types = tuple(kind for name in allowed for kind in _JSON_TYPES.get(name, ()))
         self.boolean = "boolean" in allowed
+        self.allows_string = self.allowed is None or str in self.types
         properties = schema.get("properties")
         self.properties = (
             {key: resolve_schema(child) for key, child in properties.items()}
@@ -155,17 +165,24 @@ def _mismatched(value: Any, node: _Node) -> bool:
     """Whether any value is of the wrong type: the common, clean case builds no paths."""
     if value is None or node.skip:
         return False
-    if not _fits(value, node):
+    if node.allowed is not None and not (
+        node.boolean if isinstance(value, bool) else isinstance(value, node.types)
+    ):
         return True
     if isinstance(value, dict):
         properties, additional = node.properties, node.additional
         for key, child in value.items():
+            # A null or a string fits every schema but ``boolean``'s and has no children:
+            # most of an object's leaves are strings, and this skips a call for each.
+            if child is None:
+                continue
             child_schema = properties.get(key, additional)
-            if (
-                child_schema is not None
-                and not key.startswith(_DIRECTIVE_PREFIXES)
-                and _mismatched(child, _node(child_schema))
-            ):
+            if child_schema is None:
+                continue
+            child_node = _compiled.get(id(child_schema)) or _node(child_schema)
+            if type(child) is str and (child_node.skip or child_node.allows_string):
+                continue
+            if not key.startswith(_DIRECTIVE_PREFIXES) and _mismatched(child, child_node):
                 return True
     elif isinstance(value, list) and node.items is not None:
         items = _node(node.items)

@@ -241,12 +241,24 @@ def _walk(value: Any, schema: Schema | None, path: Path, out: dict[Path, Any]) -
 def _walk_map(
     value: Mapping[str, Any], schema: Schema | None, path: Path, out: dict[Path, Any]
 ) -> None:
+    # :func:`_walk` inlined: every write walks the whole object, a call per field is dear.
     for key, child in value.items():
         child_schema, declared = _child_schema(schema, key)
         child_path = (*path, "f:" + key)
-        _walk(child, child_schema, child_path, out)
-        if child is None or child == {} or not declared:
-            out.setdefault(child_path, _NODE)
+        if isinstance(child, dict):
+            if _is_atomic_map(child_schema):
+                out[child_path] = child
+                continue
+            _walk_map(child, child_schema, child_path, out)
+            if not child or not declared:
+                out.setdefault(child_path, _NODE)
+        elif isinstance(child, list) and _list_type(child_schema) != "atomic":
+            _walk_list(child, child_schema, child_path, out)
+            if not declared:
+                out.setdefault(child_path, _NODE)
+        else:
+            # A leaf: its value is its entry (a member marker would not replace it).
+            out[child_path] = child
 
 
 def _walk_list(value: list[Any], schema: Schema | None, path: Path, out: dict[Path, Any]) -> None:
@@ -539,12 +551,36 @@ def _differing_values(
     the same paths to the same values, so they change no ownership and need no walk."""
     new_view = owned_view(new)
     old_view = owned_view(old) if old is not None else {}
-    shared = {key for key, value in new_view.items() if old_view.get(key, _MISSING) is value}
+    new_rest, old_rest = _without_shared(new_view, old_view)
+    metadata_schema, _ = _child_schema(schema, "metadata")
+    if not _is_atomic_map(metadata_schema):
+        # Every write copies metadata, but keeps the stored labels, owners and finalizers:
+        # left out of the walk the same way, one level down. Each side keeps a member, so the
+        # walk still sees a non-empty metadata on both and marks it as it did.
+        new_metadata, old_metadata = new_rest.get("metadata"), old_rest.get("metadata")
+        if type(new_metadata) is dict and type(old_metadata) is dict:
+            new_members, old_members = _without_shared(new_metadata, old_metadata)
+            if new_members and old_members:
+                new_rest["metadata"], old_rest["metadata"] = new_members, old_members
     new_out: dict[Path, Any] = {}
     old_out: dict[Path, Any] = {}
-    _walk_map({k: v for k, v in new_view.items() if k not in shared}, schema, (), new_out)
-    _walk_map({k: v for k, v in old_view.items() if k not in shared}, schema, (), old_out)
+    _walk_map(new_rest, schema, (), new_out)
+    _walk_map(old_rest, schema, (), old_out)
     return new_out, old_out
+
+
+def _without_shared(
+    new: Mapping[str, Any], old: Mapping[str, Any]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """``new`` and ``old`` without the members both hold as the very same object: those set
+    the same paths to the same values under their own key, so their walks cancel out."""
+    shared = {key for key, value in new.items() if old.get(key, _MISSING) is value}
+    if not shared:
+        return dict(new), dict(old)
+    return (
+        {k: v for k, v in new.items() if k not in shared},
+        {k: v for k, v in old.items() if k not in shared},
+    )
 
 
 def record_update(

@@ -6,7 +6,9 @@ object validation both use them.
 
 from __future__ import annotations
 
+import functools
 import re
+from collections.abc import Callable
 
 DNS1123_LABEL_MAX = 63
 DNS1123_SUBDOMAIN_MAX = 253
@@ -55,6 +57,32 @@ def max_length_message(limit: int) -> str:
     return f"must be no more than {limit} characters"
 
 
+#: How many valid values each check remembers; past it, it starts over.
+VALID_MEMORY = 4096
+
+
+class _RememberingValid:
+    """A name check that answers a value it found valid before from a set: every write checks
+    the same label keys, values and names again (ten checks a request), and a regex costs more
+    than a lookup. Only valid values are kept, so messages are always computed afresh."""
+
+    def __init__(self, check: Callable[[str], list[str]]) -> None:
+        self.check = check
+        self.valid: set[str] = set()
+        functools.update_wrapper(self, check)
+
+    def __call__(self, value: str) -> list[str]:
+        if value in self.valid:
+            return []
+        errors = self.check(value)
+        if not errors:
+            if len(self.valid) >= VALID_MEMORY:
+                self.valid.clear()
+            self.valid.add(value)
+        return errors
+
+
+@_RememberingValid
 def dns1123_label_errors(value: str) -> list[str]:
     """Why ``value`` is not a DNS-1123 label (names of namespaces, services), or nothing."""
     errors = []
@@ -65,6 +93,7 @@ def dns1123_label_errors(value: str) -> list[str]:
     return errors
 
 
+@_RememberingValid
 def dns1123_subdomain_errors(value: str) -> list[str]:
     """Why ``value`` is not a DNS-1123 subdomain (names of most objects), or nothing."""
     errors = []
@@ -82,6 +111,7 @@ def path_segment_name_errors(value: str) -> list[str]:
     return errors + [f"may not contain '{bad}'" for bad in ("/", "%") if bad in value]
 
 
+@_RememberingValid
 def qualified_name_errors(value: str) -> list[str]:
     """Why ``value`` is not a qualified name (label and annotation keys), or nothing."""
     parts = value.split("/")
@@ -105,6 +135,7 @@ def qualified_name_errors(value: str) -> list[str]:
     return errors
 
 
+@_RememberingValid
 def label_value_errors(value: str) -> list[str]:
     """Why ``value`` is not a label value, or nothing."""
     errors = []
@@ -138,6 +169,7 @@ def dns1035_label_errors(value: str) -> list[str]:
     return errors
 
 
+@_RememberingValid
 def config_key_errors(value: str) -> list[str]:
     """Why ``value`` is not a ConfigMap or Secret key, or nothing."""
     errors = []

@@ -59,7 +59,12 @@ from pytest_syncer.apiserver.api.paging import (
     sort_key,
     too_large,
 )
-from pytest_syncer.apiserver.api.patch import PatchError, apply_json_patch, apply_merge_patch
+from pytest_syncer.apiserver.api.patch import (
+    PatchError,
+    apply_json_patch,
+    apply_merge_patch,
+    apply_merge_patch_sharing,
+)
 from pytest_syncer.apiserver.api.resources import ResourcePath, ResourceRegistry, ResourceType
 from pytest_syncer.apiserver.api.selectors import FieldSelector, LabelSelector
 from pytest_syncer.apiserver.api.strategic_merge import (
@@ -419,9 +424,14 @@ class ObjectAPI:
             return self.apply(path, patch, options)
         old = self.get(path)
         resource_type = path.resource_type
-        patched = patch_document(
-            old, content_type, patch, resource_type.api_version, resource_type.kind
-        )
+        if content_type == MERGE_PATCH and path.subresource == "status" and isinstance(patch, dict):
+            # A status write reads the patched status and metadata only (prepare_status_update):
+            # the rest of the stored object needs no copy.
+            patched = apply_merge_patch_sharing(old, patch)
+        else:
+            patched = patch_document(
+                old, content_type, patch, resource_type.api_version, resource_type.kind
+            )
         metadata = self._metadata(patched)
         expected = parse_revision(metadata.get("resourceVersion"))
         if expected is not None and str(expected) != old["metadata"]["resourceVersion"]:

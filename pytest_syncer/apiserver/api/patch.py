@@ -205,6 +205,17 @@ def apply_merge_patch(document: Any, patch: Any) -> Any:
     return result
 
 
+def apply_merge_patch_sharing(
+    document: Mapping[str, Any], patch: Mapping[str, Any]
+) -> dict[str, Any]:
+    """:func:`apply_merge_patch` of an object patch without the deep copy: what ``patch`` does
+    not touch stays ``document``'s own (which is never changed: every level the patch touches
+    is copied first). For a stored object, which no one mutates, and a result only read."""
+    result = dict(document)
+    _merge_into(result, patch)
+    return result
+
+
 def _merge_into(result: dict[str, Any], patch: Mapping[str, Any]) -> None:
     """Merge ``patch`` into ``result``, already a copy: each level is copied once, not again
     at every depth."""

@@ -57,9 +57,12 @@ class GarbageCollector(StoreController[WorkItem]):
         metadata = obj["metadata"]
         key = event.key
         previous = event.previous
-        had = previous is not None and bool(previous["metadata"].get("ownerReferences"))
-        has = event.type != "DELETED" and bool(metadata.get("ownerReferences"))
-        if had or has:
+        references = metadata.get("ownerReferences")
+        before = previous["metadata"].get("ownerReferences") if previous is not None else None
+        had = bool(before)
+        has = event.type != "DELETED" and bool(references)
+        # A write that keeps the stored owner references (a status write) moves no dependent.
+        if (had or has) and not (has and before is references):
             self._reindex(key, previous if had else None, obj if has else None)
         if event.type == "DELETED":
             uid = metadata.get("uid")

@@ -6,6 +6,7 @@ into a name, and logical cluster names are checked before anything is looked up.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from urllib.parse import unquote
@@ -17,11 +18,19 @@ WILDCARD = "*"
 _CLUSTER_NAME = re.compile(
     r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(:[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*"
 )
-_SEGMENT_NAME = re.compile(r"[^/\x00]{1,253}")
+#: A path segment, decoded, is 1 to this many characters, none of them a slash or a NUL.
+_SEGMENT_MAX = 253
 
 
 def is_valid_cluster_name(name: str) -> bool:
-    return len(name) <= 253 and _CLUSTER_NAME.fullmatch(name) is not None
+    return len(name) <= 253 and _matches_cluster_name(name)
+
+
+@functools.lru_cache(maxsize=4096)
+def _matches_cluster_name(name: str) -> bool:
+    """Every request names its cluster: the regex runs once per name (at most 253 characters,
+    so the cache stays small)."""
+    return _CLUSTER_NAME.fullmatch(name) is not None
 
 
 @dataclass(frozen=True)
@@ -54,8 +63,13 @@ def _segments(raw_path: str) -> list[str]:
         parts = parts[:-1]
     segments = []
     for part in parts:
-        segment = unquote(part)
-        if not _SEGMENT_NAME.fullmatch(segment) or segment in {".", ".."}:
+        segment = unquote(part) if "%" in part else part
+        if (
+            not 0 < len(segment) <= _SEGMENT_MAX
+            or "/" in segment
+            or "\x00" in segment
+            or segment in {".", ".."}
+        ):
             raise APIError(400, f"invalid path segment {segment!r} in {raw_path!r}")
         segments.append(segment)
     return segments

@@ -125,6 +125,7 @@ def test_dependents_of_missing_owners_are_collected(client: ClusterClient) -> No
 
 
 def test_syncstatus_goes_with_its_workload(client: ClusterClient) -> None:
+    """Also after status writes, which keep the stored owner references as they are."""
     deployment = {
         "metadata": {"name": "web"},
         "spec": {
@@ -145,6 +146,12 @@ def test_syncstatus_goes_with_its_workload(client: ClusterClient) -> None:
         "spec": {"workload": {"name": "web"}},
     }
     assert client.post(SYNCSTATUSES, status).status_code == 201
+    # Status writes keep the stored owner references: the collector still knows the dependent.
+    for phase in ("Pending", "Synced"):
+        written = client.patch(
+            f"{SYNCSTATUSES}/deployments.web.target-1/status", {"status": {"phase": phase}}, MERGE
+        )
+        assert written.status_code == 200, written.text
     client.delete(f"{DEPLOYMENTS}/web")
     _gone(client, f"{SYNCSTATUSES}/deployments.web.target-1", "the SyncStatus to follow")
 

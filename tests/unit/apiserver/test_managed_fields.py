@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import pytest
@@ -173,3 +174,42 @@ def test_a_key_field_one_configuration_leaves_out_names_the_same_item() -> None:
     merged, _ = apply(entries, live, deployment({"containerPort": 80, "protocol": "TCP"}))
     (container,) = merged["spec"]["template"]["spec"]["containers"]
     assert container["ports"] == [{"containerPort": 80, "protocol": "TCP"}]
+
+
+def test_metadata_members_a_write_keeps_as_they_are_stay_with_their_owner() -> None:
+    """A write whose metadata copy holds the stored labels and owner references themselves (a
+    status write, an annotation added) hands the manager only what it changed, whether those
+    members are the stored objects or equal copies: ``_differing_values`` skips the shared
+    ones, which must not change the answer."""
+    owner = {"apiVersion": "v1", "kind": "Pod", "name": "p", "uid": "u1", "controller": True}
+    old = _config_map(a="1")
+    old["metadata"] = {"name": "c", "labels": {"app": "web"}, "ownerReferences": [owner]}
+    entries = record_update(
+        [], None, old, CONFIG_MAP, manager="creator", api_version="v1", time="t"
+    )
+    new = {**old, "metadata": {**old["metadata"], "annotations": {"note": "x"}}}
+    copied = {**old, "metadata": copy.deepcopy(new["metadata"])}
+    for written in (new, copied):
+        updated = record_update(
+            entries, old, written, CONFIG_MAP, manager="annotator", api_version="v1", time="t"
+        )
+        assert {entry.manager: entry.fields for entry in updated} == {
+            "creator": {
+                ("f:data", "f:a"),
+                ("f:metadata", "f:labels", "f:app"),
+                ("f:metadata", "f:ownerReferences", 'k:{"uid":"u1"}'),
+                ("f:metadata", "f:ownerReferences", 'k:{"uid":"u1"}', "f:apiVersion"),
+                ("f:metadata", "f:ownerReferences", 'k:{"uid":"u1"}', "f:controller"),
+                ("f:metadata", "f:ownerReferences", 'k:{"uid":"u1"}', "f:kind"),
+                ("f:metadata", "f:ownerReferences", 'k:{"uid":"u1"}', "f:name"),
+                ("f:metadata", "f:ownerReferences", 'k:{"uid":"u1"}', "f:uid"),
+            },
+            "annotator": {("f:metadata", "f:annotations", "f:note")},
+        }
+    relabelled = {**old, "metadata": {**old["metadata"], "labels": {"app": "db"}}}
+    updated = record_update(
+        entries, old, relabelled, CONFIG_MAP, manager="labeller", api_version="v1", time="t"
+    )
+    assert {entry.manager: entry.fields for entry in updated}["labeller"] == {
+        ("f:metadata", "f:labels", "f:app")
+    }

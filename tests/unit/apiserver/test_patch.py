@@ -6,6 +6,7 @@ import copy
 
 import pytest
 
+from pytest_syncer.apiserver.api.object_api import MERGE_PATCH, ObjectAPI
 from pytest_syncer.apiserver.api.patch import (
     PatchError,
     apply_json_patch,
@@ -13,6 +14,8 @@ from pytest_syncer.apiserver.api.patch import (
     get_pointer,
     parse_pointer,
 )
+from pytest_syncer.apiserver.api.resources import ResourcePath, ResourceRegistry
+from pytest_syncer.apiserver.store.memory import MemoryStore
 
 DOC = {"foo": ["bar", "baz"], "": 0, "a/b": 1, "c%d": 2, "m~n": 8, "obj": {"x": {"y": 1}}}
 
@@ -205,3 +208,39 @@ def test_merge_patch_result_shares_nothing_with_inputs():
     result["meta"]["keep"].append(2)
     assert patch == {"spec": {"list": [1]}}
     assert document == {"meta": {"keep": [1]}}
+
+
+def test_a_status_merge_patch_leaves_every_stored_version_as_it_was() -> None:
+    """A ``/status`` merge patch shares what it does not touch with the stored object instead
+    of copying it (``apply_merge_patch_sharing``): the versions stored before, which watches
+    and lists still hand out, must not change, and the new one holds both the kept and the
+    patched parts (RFC 7386: null removes a member, objects merge)."""
+    api = ObjectAPI(MemoryStore(), ResourceRegistry.builtin())
+    namespaces = api.registry.require("", "v1", "namespaces")
+    api.create(ResourcePath("c", namespaces, None), {"metadata": {"name": "default"}})
+    deployments = api.registry.require("apps", "v1", "deployments")
+    body = {
+        "metadata": {"name": "web", "labels": {"app": "web"}},
+        "spec": {
+            "selector": {"matchLabels": {"app": "web"}},
+            "template": {
+                "metadata": {"labels": {"app": "web"}},
+                "spec": {"containers": [{"name": "c", "image": "nginx"}]},
+            },
+        },
+    }
+    created = api.create(ResourcePath("c", deployments, "default"), body)
+    status = ResourcePath("c", deployments, "default", "web", "status")
+    first = {"status": {"replicas": 2, "conditions": [{"type": "Available", "status": "True"}]}}
+    patched = api.patch(status, MERGE_PATCH, first)
+    kept = [copy.deepcopy(created), copy.deepcopy(patched)]
+    second = {"status": {"replicas": None, "readyReplicas": 1}, "spec": {"paused": True}}
+    latest = api.patch(status, MERGE_PATCH, second)
+    assert [created, patched] == kept
+    assert latest["status"] == {
+        "conditions": [{"type": "Available", "status": "True"}],
+        "readyReplicas": 1,
+    }
+    assert latest["spec"] == created["spec"]
+    assert latest["metadata"]["labels"] == {"app": "web"}
+    assert int(latest["metadata"]["resourceVersion"]) > int(patched["metadata"]["resourceVersion"])

@@ -73,6 +73,10 @@ def test_discovery_paths(raw: str, document: str) -> None:
         ("/clusters//api", 400),
         ("/clusters/A/api", 400),
         ("/clusters/a/api/v1/namespaces/x/configmaps/a%2Fb", 400),
+        ("/clusters/a/api/v1/namespaces/x/configmaps/a%00b", 400),
+        ("/clusters/a/api/v1/namespaces/x/configmaps/%2E%2E", 400),
+        ("/clusters/a/api/v1/namespaces/x/configmaps/" + "n" * 254, 400),
+        ("/clusters/" + "a" * 254 + "/api", 400),
         ("/clusters/a/api/v2", 404),
         ("/clusters/a/api/v1/pods/name", 404),
         ("/clusters/a/api/v1/namespaces/x/pods/p/scale", 404),
@@ -83,6 +87,7 @@ def test_discovery_paths(raw: str, document: str) -> None:
     ],
 )
 def test_bad_paths(raw: str, code: int) -> None:
+    """A segment is 1 to 253 characters once decoded, with no slash, NUL, ``.`` or ``..``."""
     with pytest.raises(APIError) as caught:
         parse_path(raw, REGISTRY)
     assert caught.value.code == code

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from pytest_syncer.apiserver.api import names
 from pytest_syncer.apiserver.api.validation.field_errors import (
     FieldError,
     invalid_message,
@@ -569,3 +570,29 @@ def test_rbac_rules():
         ("subjects[0].kind", "FieldValueNotSupported"),
         ("subjects[0].name", "FieldValueRequired"),
     ]
+
+
+def test_name_checks_remember_valid_values_only_and_forget_past_their_bound(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The name checks answer a value they found valid from memory (``names._remembering_valid``):
+    an invalid value gets its messages every time, whatever was remembered before, and the
+    memory starts over at its bound instead of growing with every name a server sees."""
+    monkeypatch.setattr(names, "VALID_MEMORY", 3)
+    invalid_key = "-bad-"
+    expected = [names.QUALIFIED_NAME_MESSAGE]
+    assert names.qualified_name_errors(invalid_key) == expected
+    for index in range(10):
+        assert names.qualified_name_errors(f"example.com/key-{index}") == []
+        assert names.qualified_name_errors(invalid_key) == expected
+        assert invalid_key not in names.qualified_name_errors.valid
+        assert len(names.qualified_name_errors.valid) <= 3
+    assert names.qualified_name_errors("a" * 64) == ["name part must be no more than 63 characters"]
+    assert names.label_value_errors("x" * 64)[0] == "must be no more than 63 characters"
+    assert names.label_value_errors("ok") == names.label_value_errors("ok") == []
+    answered = names.dns1123_subdomain_errors("Upper")
+    answered.append("changed by a caller")
+    assert names.dns1123_subdomain_errors("Upper") == [names.DNS1123_SUBDOMAIN_MESSAGE]
+    valid = names.dns1123_label_errors("web")
+    valid.append("changed by a caller")
+    assert names.dns1123_label_errors("web") == []
