@@ -8,6 +8,7 @@ one physical cluster never share a namespace.
 from __future__ import annotations
 
 import asyncio
+import functools
 import time
 from collections.abc import Callable, Iterable
 from functools import lru_cache
@@ -42,6 +43,7 @@ class DownstreamNamespaces:
         self._context = context
         self._log = log
         self._empty_since: dict[str, float] = {}
+        self._creating: dict[str, asyncio.Future[KubeObject]] = {}
 
     def locator_of(self, downstream_namespace: str) -> NamespaceLocator | None:
         """The locator of one of this target's namespaces, read from its annotation."""
@@ -74,15 +76,35 @@ class DownstreamNamespaces:
         self._empty_since.pop(name, None)
         existing = self._cache.get("", name)
         if existing is None:
-            try:
-                existing = await self._client.create(NAMESPACES, self.build(locator))
-                self._log.info("namespace %s created for %s", name, upstream_namespace)
-            except ApiError as error:
-                if not error.already_exists:
-                    raise
-                existing = await self._client.get(NAMESPACES, name)
+            creating = self._creating.get(name)
+            if creating is None:
+                creating = asyncio.ensure_future(self._create(locator, upstream_namespace))
+                self._creating[name] = creating
+                creating.add_done_callback(functools.partial(self._created, name))
+            existing = await asyncio.shield(creating)
         self._check(existing, locator)
         return name
+
+    def _created(self, name: str, creating: asyncio.Future[KubeObject]) -> None:
+        """Forget the create once done; its error is the waiters' (retrieved here, so one
+        whose waiters were all cancelled is not reported as never retrieved)."""
+        self._creating.pop(name, None)
+        if not creating.cancelled():
+            creating.exception()
+
+    async def _create(self, locator: NamespaceLocator, upstream_namespace: str) -> KubeObject:
+        """One create per namespace in flight: the workers that find it missing at once (the
+        first copies of a burst, one per worker) wait for that one, instead of each sending a
+        create that is answered AlreadyExists and then reading the namespace again."""
+        name = locator.downstream_namespace
+        try:
+            created = await self._client.create(NAMESPACES, self.build(locator))
+        except ApiError as error:
+            if not error.already_exists:
+                raise
+            return await self._client.get(NAMESPACES, name)
+        self._log.info("namespace %s created for %s", name, upstream_namespace)
+        return created
 
     def _check(self, namespace: KubeObject, locator: NamespaceLocator) -> None:
         metadata = namespace["metadata"]
