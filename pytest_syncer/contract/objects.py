@@ -9,6 +9,7 @@ Objects travel as plain JSON dicts (`KubeObject`), the form the API server speak
 from __future__ import annotations
 
 import json
+import pickle
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
@@ -28,6 +29,14 @@ from pytest_syncer.contract.naming import (
 )
 
 KubeObject = dict[str, Any]
+
+
+def copy_json(value: Any) -> Any:
+    """A deep copy of JSON data; a pickle round trip of our own bytes is the fastest in CPython
+    for an object (about twice a recursive copy, many times `copy.deepcopy`)."""
+    return pickle.loads(pickle.dumps(value, pickle.HIGHEST_PROTOCOL))
+
+
 """A Kubernetes object as the API server serves it in JSON."""
 
 

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from pytest_syncer import strategies as k8s
 from pytest_syncer.contract.errors import TransformError
 from pytest_syncer.contract.naming import CLUSTER_LABEL
-from pytest_syncer.contract.objects import KubeObject
+from pytest_syncer.contract.objects import KubeObject, copy_json
 from pytest_syncer.syncer.conflict import drifted_fields, resolver_for
 from pytest_syncer.syncer.conflict.drift import owned_paths
 from pytest_syncer.syncer.conflict.fieldpaths import MISSING, format_field_path, get_field
@@ -27,7 +27,6 @@ from pytest_syncer.syncer.interfaces import (
     ConflictStrategy,
     TransformContext,
 )
-from pytest_syncer.syncer.transform.objects import copy_json
 from pytest_syncer.syncer.transform.pipeline import downstream_pipeline
 from tests.support.objects import syncable_objects
 

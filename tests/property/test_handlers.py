@@ -11,11 +11,10 @@ from hypothesis import strategies as st
 
 from pytest_syncer import strategies as k8s
 from pytest_syncer.contract.errors import TransformError
-from pytest_syncer.contract.objects import KubeObject, SyncTarget
+from pytest_syncer.contract.objects import KubeObject, SyncTarget, copy_json
 from pytest_syncer.syncer.conflict.drift import NOT_OWNED_TOP_LEVEL
 from pytest_syncer.syncer.handlers import HANDLERS, KindHandler, handler_for
 from pytest_syncer.syncer.interfaces import TransformContext
-from pytest_syncer.syncer.transform.objects import copy_json
 from pytest_syncer.syncer.transform.pipeline import downstream_pipeline
 from tests.support.objects import syncable_objects
 

@@ -9,6 +9,8 @@ import copy
 from collections.abc import Mapping
 from typing import Any
 
+from pytest_syncer.contract.objects import copy_json
+
 
 class PatchError(ValueError):
     """A patch that is malformed or does not apply to the document."""
@@ -177,23 +179,6 @@ def apply_json_patch(document: Any, operations: Any) -> Any:
         else:
             raise PatchError(f"operation {index} has unknown op {op!r}")
     return result
-
-
-_SCALARS = frozenset({str, int, float, bool, type(None)})
-
-
-def copy_json(value: Any) -> Any:
-    """A deep copy of a JSON document, cheaper than ``copy.deepcopy`` (no memo, no dispatch,
-    no call per scalar): a merge patch copies the whole stored object on every write. Anything
-    but plain dicts, lists and scalars (a YAML body's odd types) goes to deepcopy."""
-    kind = type(value)
-    if kind is dict:
-        return {k: v if type(v) in _SCALARS else copy_json(v) for k, v in value.items()}
-    if kind is list:
-        return [v if type(v) in _SCALARS else copy_json(v) for v in value]
-    if kind in _SCALARS:
-        return value
-    return copy.deepcopy(value)
 
 
 def apply_merge_patch(document: Any, patch: Any) -> Any:

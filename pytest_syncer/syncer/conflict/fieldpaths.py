@@ -11,7 +11,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from pytest_syncer.syncer.transform.objects import copy_json
+from pytest_syncer.contract.objects import copy_json
 
 FieldPath = tuple[str, ...]
 

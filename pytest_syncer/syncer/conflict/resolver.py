@@ -16,7 +16,7 @@ from functools import lru_cache
 from typing import Any
 
 from pytest_syncer.contract.naming import CLUSTER_LABEL
-from pytest_syncer.contract.objects import KubeObject
+from pytest_syncer.contract.objects import KubeObject, copy_json
 from pytest_syncer.syncer.conflict.annotations import parse_retain_paths
 from pytest_syncer.syncer.conflict.drift import drifted_fields
 from pytest_syncer.syncer.conflict.fieldpaths import (
@@ -32,7 +32,6 @@ from pytest_syncer.syncer.interfaces import (
     ConflictStrategy,
     TransformContext,
 )
-from pytest_syncer.syncer.transform.objects import copy_json
 
 NAMED_FIELDS_LIMIT = 8
 """A reason names this many fields, then says how many more there are."""

@@ -12,10 +12,9 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from pytest_syncer.contract.errors import InvalidFieldError
-from pytest_syncer.contract.objects import KubeObject
+from pytest_syncer.contract.objects import KubeObject, copy_json
 from pytest_syncer.syncer.conflict.drift import NOT_OWNED_TOP_LEVEL
 from pytest_syncer.syncer.interfaces import TransformContext
-from pytest_syncer.syncer.transform.objects import copy_json
 from pytest_syncer.syncer.transform.pipeline import Pipeline, downstream_pipeline
 from pytest_syncer.syncer.transform.status import status_to_upstream
 

@@ -6,18 +6,11 @@ pipeline takes one private copy of its result so it shares nothing with the call
 
 from __future__ import annotations
 
-import pickle
 from collections.abc import Callable
 from typing import Any
 
 from pytest_syncer.contract.errors import InvalidFieldError, MissingFieldError
 from pytest_syncer.contract.objects import KubeObject
-
-
-def copy_json(value: Any) -> Any:
-    """A deep copy of JSON data; a pickle round trip of our own bytes is the fastest in CPython
-    (about twice a recursive copy, many times `copy.deepcopy`)."""
-    return pickle.loads(pickle.dumps(value, pickle.HIGHEST_PROTOCOL))
 
 
 def group_of(obj: KubeObject) -> str:

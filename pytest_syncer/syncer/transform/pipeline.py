@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TypeVar
 
-from pytest_syncer.contract.objects import KubeObject
+from pytest_syncer.contract.objects import KubeObject, copy_json
 from pytest_syncer.syncer.interfaces import TransformContext, TransformStep
 from pytest_syncer.syncer.transform.metadata import (
     add_cluster_label,
@@ -22,7 +22,6 @@ from pytest_syncer.syncer.transform.metadata import (
     strip_upstream_annotations,
     strip_upstream_labels,
 )
-from pytest_syncer.syncer.transform.objects import copy_json
 from pytest_syncer.syncer.transform.renames import convert_token_secret, rename_down, rename_up
 from pytest_syncer.syncer.transform.services import drop_allocated_service_fields
 from pytest_syncer.syncer.transform.status import drop_status, status_up

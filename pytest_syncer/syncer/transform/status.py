@@ -16,9 +16,8 @@ from pytest_syncer.contract.naming import (
     DOWNSTREAM_NAMESPACE_HASH_LENGTH,
     DOWNSTREAM_NAMESPACE_PREFIX,
 )
-from pytest_syncer.contract.objects import KubeObject
+from pytest_syncer.contract.objects import KubeObject, copy_json
 from pytest_syncer.syncer.interfaces import TransformContext
-from pytest_syncer.syncer.transform.objects import copy_json
 
 DOWNSTREAM_ONLY_STATUS_FIELDS: dict[str, tuple[str, ...]] = {
     "Pod": ("hostIP", "hostIPs", "podIP", "podIPs", "nominatedNodeName"),

@@ -7,14 +7,13 @@ from typing import Any
 import pytest
 
 from pytest_syncer.contract.naming import CLUSTER_LABEL
-from pytest_syncer.contract.objects import KubeObject, SyncTarget
+from pytest_syncer.contract.objects import KubeObject, SyncTarget, copy_json
 from pytest_syncer.syncer.conflict import (
     InvalidRetainFieldsError,
     drifted_fields,
     resolver_for,
 )
 from pytest_syncer.syncer.interfaces import ConflictAction, ConflictStrategy, TransformContext
-from pytest_syncer.syncer.transform.objects import copy_json
 from pytest_syncer.syncer.transform.pipeline import downstream_pipeline
 
 TARGET = SyncTarget("us-east1", "root:org:ws", "8c2a0a4e-7f2f-4d7b-9d8f-1f5b3f2a9c10")
