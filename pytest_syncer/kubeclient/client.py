@@ -229,9 +229,6 @@ class KubeClient(Lifetime, stop="close"):
         shared.users += 1
         self._shared = shared
         self._closed = False
-        requests = shared.requests
-        self._pool = requests if isinstance(requests, HTTP1Pool) else None
-        self._proxied = requests if isinstance(requests, aiohttp.ClientSession) else None
 
     @classmethod
     async def from_kubeconfig(
@@ -304,42 +301,41 @@ class KubeClient(Lifetime, stop="close"):
     ) -> KubeObject:
         data = b"" if body is None else orjson.dumps(body)
         headers = await self._headers(content_type if data else None)
-        target = self._target(path, query)
-        status, payload = await self._send(method, target, headers, data, timeout)
-        if status >= 300:
-            raise ApiError.from_body(status, payload)
+        payload = await self._send(method, self._target(path, query), headers, data, timeout)
         result: KubeObject = orjson.loads(payload) if payload else {}
         return result
 
     async def _send(
         self, method: str, target: str, headers: Mapping[str, str], body: bytes, timeout: float
-    ) -> tuple[int, bytes]:
-        """One exchange, the wait for a connection counted in `timeout`: on the lean pool,
-        or on the aiohttp session through the kubeconfig's proxy."""
-        if self._pool is not None:
+    ) -> bytes:
+        """One exchange's body, the wait for a connection counted in `timeout`: on the lean
+        pool, or on the aiohttp session through the kubeconfig's proxy; ApiError if not 2xx."""
+        requests = self._shared.requests
+        if isinstance(requests, HTTP1Pool):
             async with asyncio.timeout(timeout):
-                exchange = await self._pool.request(method, target, list(headers.items()), body)
+                exchange = await requests.request(method, target, list(headers.items()), body)
                 try:
-                    return exchange.head.status, await exchange.read()
+                    status, payload = exchange.head.status, await exchange.read()
                 finally:
                     exchange.release()
-        assert self._proxied is not None
-        async with self._proxied.request(
-            method,
-            yarl.URL(self._origin + target, encoded=True),
-            data=body or None,
-            headers=headers,
-            proxy=self._proxy,
-            server_hostname=self._server_hostname,
-            timeout=_timeout(timeout),
-        ) as response:
-            return response.status, await response.read()
+        else:
+            async with requests.request(
+                method,
+                yarl.URL(self._origin + target, encoded=True),
+                data=body or None,
+                headers=headers,
+                proxy=self._proxy,
+                server_hostname=self._server_hostname,
+                timeout=_timeout(timeout),
+            ) as response:
+                status, payload = response.status, await response.read()
+        if status >= 300:
+            raise ApiError.from_body(status, payload)
+        return payload
 
     async def metrics(self) -> str:
         """The server's `/metrics` page, at its root (outside any logical cluster)."""
-        status, payload = await self._send("GET", "/metrics", await self._headers(), b"", 30.0)
-        if status >= 300:
-            raise ApiError.from_body(status, payload)
+        payload = await self._send("GET", "/metrics", await self._headers(), b"", 30.0)
         return payload.decode()
 
     async def list(
