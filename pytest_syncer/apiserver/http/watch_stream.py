@@ -35,7 +35,7 @@ from pytest_syncer.apiserver.http.negotiation import (
     TableFormat,
 )
 from pytest_syncer.apiserver.http.protobuf import envelope as protobuf
-from pytest_syncer.apiserver.store import committed, encode_event_line
+from pytest_syncer.apiserver.store import Store, committed, encode_event_line
 
 #: An idle watch checks this often whether its client is still there.
 WATCH_IDLE_CHECK_SECONDS = 5.0
@@ -102,14 +102,13 @@ async def serve_watch(
         response = web.StreamResponse(headers={"Content-Type": content_type})
         response.enable_chunked_encoding()
         await response.prepare(request)
-        chunks = _Chunks(request)
+        chunks = _Chunks(request, api.store)
         if start.failure is not None:
             await chunks.write(start.failure)
             return response
         if send_initial:
             initial += _bookmark(encoder, resource_type, start.revision, initial_events_end=True)
         if initial:
-            await committed(api.store)
             await chunks.write(initial)
         await _stream(
             request,
@@ -154,7 +153,6 @@ async def _stream(
         if watcher.overflowed or _client_gone(request):
             return
         if watcher.closed:
-            await committed(api.store)
             await chunks.write(watcher.drain())
             return
         drained_revision = api.store.revision
@@ -163,7 +161,6 @@ async def _stream(
             data += _bookmark(watcher.encoder, resource_type, drained_revision)
             next_bookmark = loop.time() + bookmark_interval
         if data:
-            await committed(api.store)
             await chunks.write(data)
         if deadline is not None and loop.time() >= deadline:
             return
@@ -177,17 +174,21 @@ class _Chunks:
     while the transport is over its high-water mark the stream awaits its drain, and the events
     meanwhile wait in the watcher's queue, which cuts the watch off at ``MAX_PENDING_EVENTS``.
     The response's headers are sent at ``prepare`` (a ``StreamResponse`` sends them at once),
-    and aiohttp ends the stream with its last chunk after the handler returns.
+    and aiohttp ends the stream with its last chunk after the handler returns. No frame goes
+    out before the store's writes so far are committed: a client told of a write must not see
+    a killed server forget it.
     """
 
-    def __init__(self, request: web.Request) -> None:
+    def __init__(self, request: web.Request, store: Store) -> None:
         self._transport = request.transport
         self._protocol = request.protocol
         self._writer = request.writer
+        self._store = store
 
     async def write(self, data: bytes) -> None:
         if not data:
             return
+        await committed(self._store)
         transport = self._transport
         if transport is None or transport.is_closing():
             raise ConnectionResetError("the watch's client has gone")
