@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Set as AbstractSet
 from enum import StrEnum
 from typing import Protocol
 
@@ -117,10 +118,11 @@ class Reflector(Lifetime, start="start", stop="stop"):
         keys = self._indexes[name].get(value, ())
         return [self.cache[key] for key in sorted(keys) if key in self.cache]
 
-    def index_keys(self, name: str, value: str) -> frozenset[ObjectKey]:
+    def index_keys(self, name: str, value: str) -> AbstractSet[ObjectKey]:
         """The keys of the cached objects `name`'s function maps to `value`, unsorted: for a
-        count or a membership test that need not read (and sort) the objects."""
-        return frozenset(self._indexes[name].get(value, ()))
+        count or a membership test that need not read (and sort) the objects. The index's own
+        set, not a copy: read it before the cache changes again."""
+        return self._indexes[name].get(value, frozenset())
 
     def view(self, index: str, value: str) -> IndexView:
         """The cached objects `index`'s function maps to `value`, read and heard apart from the

@@ -8,10 +8,9 @@ one physical cluster never share a namespace.
 from __future__ import annotations
 
 import asyncio
-import functools
 import time
 from collections.abc import Callable, Iterable
-from functools import lru_cache
+from functools import lru_cache, partial
 
 import aiohttp
 
@@ -80,7 +79,7 @@ class DownstreamNamespaces:
             if creating is None:
                 creating = asyncio.ensure_future(self._create(locator, upstream_namespace))
                 self._creating[name] = creating
-                creating.add_done_callback(functools.partial(self._created, name))
+                creating.add_done_callback(partial(self._created, name))
             existing = await asyncio.shield(creating)
         self._check(existing, locator)
         return name
