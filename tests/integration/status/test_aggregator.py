@@ -166,27 +166,11 @@ async def test_a_burst_of_target_changes_costs_few_writes_and_no_change_costs_no
     await scenario.create()
     for target in scenario.targets:
         await scenario.report(target, deployment_status(1, 2, 2, True))
-    await await_until(
-        scenario.upstream_status,
-        lambda s: s.get("readyReplicas") == 40,
-        what="the aggregate of twenty targets",
-        timeout=15,
-    )
-    await await_until(
-        lambda: _quiet(aggregator), bool, what="the aggregator's queue to drain", timeout=10
-    )
+    await _settled(scenario, aggregator, 40, "the aggregate of twenty targets")
     before = aggregator.stats.writes
     for target in scenario.targets:
         await scenario.report(target, deployment_status(1, 2, 1, False))
-    await await_until(
-        scenario.upstream_status,
-        lambda s: s.get("readyReplicas") == 20,
-        what="the aggregate after every target changed",
-        timeout=15,
-    )
-    await await_until(
-        lambda: _quiet(aggregator), bool, what="the aggregator's queue to drain", timeout=10
-    )
+    await _settled(scenario, aggregator, 20, "the aggregate after every target changed")
     burst_writes = aggregator.stats.writes - before
     assert 1 <= burst_writes < len(scenario.targets)
 
@@ -200,6 +184,25 @@ async def test_a_burst_of_target_changes_costs_few_writes_and_no_change_costs_no
         timeout=10,
     )
     assert aggregator.stats.writes == writes
+
+
+async def _settled(
+    scenario: Scenario,
+    aggregator: StatusAggregator,
+    ready_replicas: int,
+    what: str,
+) -> None:
+    """Wait for the upstream aggregate's `readyReplicas`, then for the aggregator's queue to
+    drain: whatever it will write for the reports so far is written."""
+    await await_until(
+        scenario.upstream_status,
+        lambda status: status.get("readyReplicas") == ready_replicas,
+        what=what,
+        timeout=15,
+    )
+    await await_until(
+        lambda: _quiet(aggregator), bool, what="the aggregator's queue to drain", timeout=10
+    )
 
 
 async def _quiet(aggregator: StatusAggregator) -> bool:
@@ -313,15 +316,7 @@ async def test_a_kind_without_a_status_subresource_costs_no_status_write(
     await scenario.create()
     for target in scenario.targets:
         await scenario.report(target, deployment_status(1, 3, 3, True))
-    await await_until(
-        scenario.upstream_status,
-        lambda s: s.get("readyReplicas") == 9,
-        what="three targets' ready replicas",
-        timeout=15,
-    )
-    await await_until(
-        lambda: _quiet(aggregator), bool, what="the aggregator's queue to drain", timeout=10
-    )
+    await _settled(scenario, aggregator, 9, "three targets' ready replicas")
     patches, writes = aggregator.stats.patches, aggregator.stats.writes
 
     settings = await client.create(
@@ -361,15 +356,7 @@ async def test_a_kind_without_a_status_subresource_costs_no_status_write(
     # After the ConfigMap's reports, one Deployment change: once it is written and the queue
     # is quiet, the ConfigMap's reports were handled too, and every PATCH sent must be that one.
     await scenario.report(scenario.targets[0], deployment_status(1, 3, 1, False))
-    await await_until(
-        scenario.upstream_status,
-        lambda s: s.get("readyReplicas") == 7,
-        what="the Deployment's aggregate after one target changed",
-        timeout=15,
-    )
-    await await_until(
-        lambda: _quiet(aggregator), bool, what="the aggregator's queue to drain", timeout=10
-    )
+    await _settled(scenario, aggregator, 7, "the Deployment's aggregate after one target changed")
     assert aggregator.stats.writes - writes >= 1
     assert aggregator.stats.patches - patches == aggregator.stats.writes - writes
     assert "status" not in await client.get(CONFIGMAPS, "settings", scenario.namespace)
