@@ -21,7 +21,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import aiohttp
 from aiohttp import web
 
 from pytest_syncer.contract.errors import TransformError
@@ -35,6 +34,7 @@ from pytest_syncer.contract.naming import (
 from pytest_syncer.contract.objects import KubeObject, SyncPhase, SyncStatusRecord
 from pytest_syncer.kubeclient.client import (
     CONTROLLED_WORKLOADS,
+    REQUEST_ERRORS,
     SYNC_STATUSES,
     SYNC_TARGETS,
     ApiError,
@@ -359,7 +359,7 @@ class StatusAggregator:
         group_version = resource.path().rpartition("/")[0]
         try:
             listing = await self._client.request("GET", group_version)
-        except (ApiError, aiohttp.ClientError, OSError, TimeoutError) as error:
+        except REQUEST_ERRORS as error:
             log.warning("discovery of %s failed (%s)", resource.qualified_name, error)
             return True
         served = {entry.get("name") for entry in listing.get("resources") or ()}

@@ -124,6 +124,14 @@ class ApiError(Exception):
         return cls(status, "", body[:200].decode(errors="replace"))
 
 
+UNREACHABLE = (aiohttp.ClientError, OSError, TimeoutError)
+"""What a request raises when the server did not answer it: a refused, broken or unreadable
+connection (the lean client's `HTTPError` is a ConnectionError, aiohttp's are ClientErrors),
+or no answer in time."""
+REQUEST_ERRORS = (ApiError, *UNREACHABLE)
+"""What a request raises: no answer, or an answer that is not 2xx."""
+
+
 @functools.cache
 def _timeout(total: float) -> aiohttp.ClientTimeout:
     return aiohttp.ClientTimeout(total=total)

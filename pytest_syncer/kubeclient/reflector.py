@@ -18,10 +18,8 @@ from collections.abc import Set as AbstractSet
 from enum import StrEnum
 from typing import Protocol
 
-import aiohttp
-
 from pytest_syncer.contract.objects import KubeObject
-from pytest_syncer.kubeclient.client import ApiError, KubeClient, Resource
+from pytest_syncer.kubeclient.client import UNREACHABLE, ApiError, KubeClient, Resource
 from pytest_syncer.process.lifetime import Lifetime
 
 log = logging.getLogger(__name__)
@@ -259,7 +257,7 @@ class Reflector(Lifetime, start="start", stop="stop"):
                 log.warning("%s: %s; retrying in %.1fs", self.name, error, delay)
                 await asyncio.sleep(delay)
                 delay = min(self.retry_max, delay * 2)
-            except (TimeoutError, aiohttp.ClientError, OSError) as error:
+            except UNREACHABLE as error:
                 log.warning(
                     "%s: watch broken (%s); resuming in %.1fs",
                     self.name,

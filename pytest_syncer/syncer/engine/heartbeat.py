@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import asyncio
 
-import aiohttp
-
 from pytest_syncer.contract.heartbeat import HEARTBEAT_FIELD, READY_CONDITION
-from pytest_syncer.kubeclient.client import SYNC_TARGETS, ApiError, KubeClient
+from pytest_syncer.kubeclient.client import REQUEST_ERRORS, SYNC_TARGETS, KubeClient
 from pytest_syncer.syncer.engine.events import now_rfc3339
 from pytest_syncer.syncer.engine.targetlog import TargetLog
 
@@ -38,6 +36,6 @@ async def beat_forever(client: KubeClient, target: str, interval: float, log: Ta
             await client.patch(
                 SYNC_TARGETS, target, heartbeat_patch(now_rfc3339(), since), subresource="status"
             )
-        except (ApiError, aiohttp.ClientError, OSError, TimeoutError) as error:
+        except REQUEST_ERRORS as error:
             log.warning("heartbeat not written: %s", error)
         await asyncio.sleep(interval)

@@ -12,11 +12,9 @@ import time
 from collections.abc import Callable, Iterable
 from functools import lru_cache, partial
 
-import aiohttp
-
 from pytest_syncer.contract.naming import CLUSTER_LABEL, LOCATOR_ANNOTATION
 from pytest_syncer.contract.objects import KubeObject, NamespaceLocator
-from pytest_syncer.kubeclient.client import NAMESPACES, ApiError, KubeClient
+from pytest_syncer.kubeclient.client import NAMESPACES, REQUEST_ERRORS, ApiError, KubeClient
 from pytest_syncer.kubeclient.reflector import Reflector
 from pytest_syncer.syncer.engine.targetlog import TargetLog
 from pytest_syncer.syncer.interfaces import TransformContext
@@ -128,7 +126,7 @@ class DownstreamNamespaces:
                 continue  # no namespace below: nothing to weigh against every cached object
             try:
                 await self.clean_up(delay, set(occupied()))
-            except (ApiError, aiohttp.ClientError, OSError, TimeoutError) as error:
+            except REQUEST_ERRORS as error:
                 self._log.warning(
                     "namespace clean-up failed (%s: %s); trying again", type(error).__name__, error
                 )

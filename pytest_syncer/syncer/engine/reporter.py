@@ -8,10 +8,8 @@ stays gone: only the engine creates it, before a write below.
 
 from __future__ import annotations
 
-import aiohttp
-
 from pytest_syncer.contract.objects import KubeObject
-from pytest_syncer.kubeclient.client import ApiError, Resource
+from pytest_syncer.kubeclient.client import REQUEST_ERRORS, Resource
 from pytest_syncer.kubeclient.workqueue import WorkQueue
 from pytest_syncer.syncer.engine.events import EventRecorder
 from pytest_syncer.syncer.engine.keys import WorkKey
@@ -19,7 +17,7 @@ from pytest_syncer.syncer.engine.syncstatus import SyncStatusWriter, Verdict
 from pytest_syncer.syncer.engine.targetlog import TargetLog
 
 DEFAULT_DELAY = 0.05
-RETRYABLE = (ApiError, aiohttp.ClientError, OSError, TimeoutError)
+RETRYABLE = REQUEST_ERRORS
 
 
 class StatusReporter:

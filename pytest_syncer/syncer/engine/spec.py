@@ -30,8 +30,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property
 
-import aiohttp
-
 from pytest_syncer.contract.errors import TransformError
 from pytest_syncer.contract.naming import (
     SOFT_FINALIZER_ANNOTATION_PREFIX,
@@ -39,7 +37,7 @@ from pytest_syncer.contract.naming import (
     placement_label,
 )
 from pytest_syncer.contract.objects import KubeObject, SyncPhase
-from pytest_syncer.kubeclient.client import ApiError, KubeClient, Resource
+from pytest_syncer.kubeclient.client import UNREACHABLE, ApiError, KubeClient, Resource
 from pytest_syncer.kubeclient.reflector import Change, Reflector
 from pytest_syncer.syncer.conflict import (
     StrategyResolver,
@@ -91,7 +89,6 @@ only, as kcp's spec syncer (`pkg/syncer/spec/spec_process.go`) logs it and recor
 Event per target per placement was a sixth of the API requests a placement cost."""
 REPEATED_REASONS = frozenset({"Recreated", "DriftReverted"})
 """Reasons worth an Event each time; the others only when their message changes."""
-UNREACHABLE = (aiohttp.ClientError, OSError, TimeoutError)
 """A write below that got no answer: the target's cluster is down or cut off."""
 QUIET_WRITES = frozenset({"Created", "Updated"})
 """Writes whose watch echo below is not reconciled again; after the others (drift reverted, a

@@ -17,8 +17,6 @@ import logging
 from collections.abc import Coroutine, Iterator
 from typing import Any
 
-import aiohttp
-
 from pytest_syncer.contract.errors import TransformError
 from pytest_syncer.contract.naming import (
     CLUSTER_LABEL,
@@ -28,6 +26,7 @@ from pytest_syncer.contract.naming import (
 from pytest_syncer.contract.objects import KubeObject, SyncTarget
 from pytest_syncer.kubeclient.client import (
     NAMESPACES,
+    REQUEST_ERRORS,
     SYNC_TARGETS,
     ApiError,
     KubeClient,
@@ -55,7 +54,7 @@ logger = logging.getLogger(__name__)
 
 SYNC_TARGET_POLL_SECONDS = 1.0
 INFORMER_SYNC_TIMEOUT = 30.0
-RETRYABLE = (ApiError, NamespaceNotReady, aiohttp.ClientError, OSError, TimeoutError)
+RETRYABLE = (*REQUEST_ERRORS, NamespaceNotReady)
 
 
 async def resolve_resources(client: KubeClient, names: tuple[str, ...]) -> list[Resource]:
@@ -81,7 +80,7 @@ async def wait_for_sync_target(client: KubeClient, name: str, log: TargetLog) ->
     while True:
         try:
             found = await client.get_or_none(SYNC_TARGETS, name)
-        except (aiohttp.ClientError, OSError, TimeoutError, ApiError) as error:
+        except REQUEST_ERRORS as error:
             if isinstance(error, ApiError) and error.status < 500 and error.status != 429:
                 raise
             log.warning("SyncTarget %s not read (%s); asking again", name, _described(error))

@@ -1,7 +1,7 @@
 """KubeClient's transport against the real embedded API server: TLS as the kubeconfig says it
 (CA data, a client certificate, `tls-server-name` as the name sent and checked), a kubeconfig's
 `proxy-url`, and a server that goes away, comes back or hangs. Failures must be the errors the
-syncer's handlers retry (`spec.UNREACHABLE`), never something else or a hang."""
+syncer's handlers retry (`kubeclient.client.UNREACHABLE`), never something else or a hang."""
 
 from __future__ import annotations
 
@@ -21,9 +21,8 @@ import yaml
 from pytest_syncer.apiserver import EmbeddedAPIServer
 from pytest_syncer.apiserver.certs import CertificateAuthority
 from pytest_syncer.apiserver.kubeconfig import load_kubeconfig
-from pytest_syncer.kubeclient.client import ApiError, KubeClient, Resource
+from pytest_syncer.kubeclient.client import UNREACHABLE, ApiError, KubeClient, Resource
 from pytest_syncer.process.parent import ServiceProcess
-from pytest_syncer.syncer.engine.spec import UNREACHABLE
 
 CONFIGMAPS = Resource("", "v1", "configmaps", "ConfigMap")
 RELAY_NAME = "relay.test"
