@@ -1,12 +1,14 @@
 """SyncLatencyUser: an upstream write until every target has its copy, as `sync ...` requests.
 
 Each task creates a ConfigMap upstream placed on every target of the environment, waits for the
-ADDED event of its copy from every target's watch (one watch per target, shared by the users of
-this process), then deletes it and waits for every DELETED. Beside it, `sync direct create`
-is the upstream API server's own create latency in the same run. What a user killed mid-task
-leaves upstream is deleted at the end of the test (the syncers then remove its copies). The
-test ends with a log line of the environment's CPU per placed cycle, each process's CPU time
-over the successful `sync create`s (`pytest_syncer.bench.cycle_cpu`).
+ADDED event of its copy on every target, then deletes it and waits for every DELETED. The
+events come from `DownstreamCopies`, shared by the users of this process: one watch per API
+server process on its `/clusters/*` where the environment has one (embedded provider), else one
+per target. Beside it, `sync direct create` is the upstream API server's own create latency in
+the same run. What a user killed mid-task leaves upstream is deleted at the end of the test (the
+syncers then remove its copies). The test ends with a log line of the environment's CPU per
+placed cycle, each process's CPU time over the successful `sync create`s
+(`pytest_syncer.bench.cycle_cpu`).
 
     locust -f loadtests --headless -u 5 -r 5 -t 30s SyncLatencyUser
 """

@@ -45,6 +45,7 @@ from locust.env import Environment
 from locust.runners import WORKER_REPORT_INTERVAL, MasterRunner, WorkerRunner
 
 from pytest_syncer.bench.cycle_cpu import PREFIX, CpuSnapshot, cycle_cpu, measurable, read_snapshot
+from pytest_syncer.bench.watch_sources import WatchSource, watch_sources
 from pytest_syncer.harness.environment_file import EnvironmentFacts, EnvironmentFileError
 from pytest_syncer.process.parent import ServiceProcess, ServiceStartError
 
@@ -293,14 +294,17 @@ class KubeAccess:
 
 
 @cache
-def kube_access(kubeconfig: str) -> KubeAccess:
-    """Read a kubeconfig's current context (server, token, inline or file CA)."""
+def kube_access(kubeconfig: str, context_name: str | None = None) -> KubeAccess:
+    """Read a kubeconfig's context `context_name`, else its current one (server, token,
+    inline or file CA)."""
     document = yaml.safe_load(Path(kubeconfig).read_text())
-    current = document.get("current-context")
+    wanted = context_name or document.get("current-context")
     context = next(
-        (c["context"] for c in document["contexts"] if c["name"] == current),
-        document["contexts"][0]["context"],
+        (c["context"] for c in document["contexts"] if c["name"] == wanted),
+        None if context_name else document["contexts"][0]["context"],
     )
+    if context is None:
+        raise LoadTestSetupError(f"{kubeconfig} has no context {context_name!r}")
     cluster = next(c["cluster"] for c in document["clusters"] if c["name"] == context["cluster"])
     user = next(u["user"] for u in document["users"] if u["name"] == context["user"])
     ca_file = cluster.get("certificate-authority")
@@ -464,22 +468,28 @@ class _Arrivals:
 
 
 class DownstreamCopies:
-    """One watch per target on the load test's ConfigMaps (all namespaces), shared by every
-    user of this locust process: a user registers what it waits for, then writes upstream."""
+    """The load test's ConfigMaps on every target (all namespaces), shared by every user of
+    this locust process: a user registers what it waits for, then writes upstream.
+
+    One watch per API server process where the environment names its wildcard (the embedded
+    provider), else one per target (`watch_sources`): per target, each target's process ran a
+    watch of its own for locust and locust read as many streams, about a quarter of a core at
+    10 cycles/s on this 2-core machine, taken from the environment under test."""
 
     def __init__(self, facts: EnvironmentFacts) -> None:
         self._waiting: dict[tuple[str, str], _Arrivals] = {}
         self._stop = Event()
-        self._connected: dict[str, Event] = {name: Event() for name in facts.targets}
+        self.sources = watch_sources(facts)
+        self._connected = [Event() for _ in self.sources]
         self._greenlets = [
-            gevent.spawn(self._watch, name, kube_access(target.kubeconfig))
-            for name, target in facts.targets.items()
+            gevent.spawn(self._watch, source, kube_access(source.kubeconfig, source.context), ready)
+            for source, ready in zip(self.sources, self._connected, strict=True)
         ]
 
     def wait_connected(self, timeout: float) -> None:
-        for name, connected in self._connected.items():
+        for source, connected in zip(self.sources, self._connected, strict=True):
             if not connected.wait(timeout):
-                raise LoadTestSetupError(f"no watch on {name}'s cluster within {timeout:g}s")
+                raise LoadTestSetupError(f"no watch on {source.name} within {timeout:g}s")
 
     def expect(self, kind: str, name: str, targets: set[str]) -> _Arrivals:
         """Register before writing: `kind` is ADDED or DELETED."""
@@ -490,18 +500,18 @@ class DownstreamCopies:
     def forget(self, kind: str, name: str) -> None:
         self._waiting.pop((kind, name), None)
 
-    def _watch(self, target: str, access: KubeAccess) -> None:
+    def _watch(self, source: WatchSource, access: KubeAccess, connected: Event) -> None:
         """Every line is one event; while no user waits, none concerns anyone."""
         url = f"{access.server}/api/v1/configmaps?watch=1&labelSelector={LOADTEST_LABEL}"
         while not self._stop.is_set():
             try:
-                for line in watch_lines(access, url, self._stop, self._connected[target]):
+                for line in watch_lines(access, url, self._stop, connected):
                     if not line or not self._waiting:
                         continue
                     event = orjson.loads(line)
                     name = event["object"]["metadata"]["name"]
                     arrivals = self._waiting.get((event["type"], name))
-                    if arrivals is not None:
+                    if arrivals is not None and (target := source.target_of(event)) is not None:
                         arrivals.arrive(target)
             except (OSError, ValueError, KeyError):
                 gevent.sleep(0.2)

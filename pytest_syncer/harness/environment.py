@@ -35,7 +35,7 @@ from pytest_syncer.harness.custom_resources import (
     load_crds,
     syncer_resources,
 )
-from pytest_syncer.harness.environment_file import EnvironmentFacts, TargetFacts
+from pytest_syncer.harness.environment_file import EnvironmentFacts, TargetFacts, WildcardFacts
 from pytest_syncer.harness.kube import SYNC_TARGETS, Cluster, KubeObject
 from pytest_syncer.harness.netfaults.proxy import FaultProxy
 from pytest_syncer.harness.netfaults.wiring import proxied
@@ -392,6 +392,10 @@ class SyncerEnvironment:
             profiles_file=str(profiles) if profiles is not None else None,
             ready_seconds=ready_seconds,
             processes=self.resident_memory(),
+            wildcards=[
+                WildcardFacts(str(w.kubeconfig), w.context, dict(w.targets))
+                for w in self.clusters.wildcards
+            ],
         )
 
     def keep(self) -> EnvironmentFacts:

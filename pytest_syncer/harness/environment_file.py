@@ -11,9 +11,14 @@ process can read it without importing asyncio code.
      "upstream": {"cluster": "upstream", "kubeconfig": "DIR/kubeconfigs/upstream.kubeconfig"},
      "targets": {"target-000": {"kubeconfig": "...", "key": "...", "label": "...", "uid": "..."}},
      "profiles_file": "DIR/profiles.json", "ready_seconds": 41.2,
-     "processes": {"apiserver": {"pid": 4250, "rss_kib": 812000}, "hub": {...}, ...}}
+     "processes": {"apiserver": {"pid": 4250, "rss_kib": 812000}, "hub": {...}, ...},
+     "wildcards": [{"kubeconfig": "DIR/kubeconfigs/apiserver-1/admin.kubeconfig",
+                    "context": "*", "targets": {"target-000": "target-000", ...}}]}
 
 `processes` is each process's resident memory (VmRSS) when the environment became ready.
+`wildcards` (embedded provider only; absent from older files) is, per API server process
+serving targets, the admin context that lists and watches across its logical clusters, so a
+reader can watch all of a process's targets with one request instead of one per target.
 """
 
 from __future__ import annotations
@@ -44,6 +49,17 @@ class TargetFacts:
 
 
 @dataclass(frozen=True)
+class WildcardFacts:
+    """A kubeconfig context whose server is one API server process's `/clusters/*`, and which
+    target each of that process's logical clusters is (`{cluster: target}`; the upstream and
+    any other cluster that is no target are left out)."""
+
+    kubeconfig: str
+    context: str
+    targets: dict[str, str]
+
+
+@dataclass(frozen=True)
 class EnvironmentFacts:
     """Everything a person or a load test needs to reach a running environment."""
 
@@ -60,6 +76,8 @@ class EnvironmentFacts:
     """How long the environment took to start, when the writer timed it."""
     processes: dict[str, dict[str, int]] = field(default_factory=dict)
     """Each process by name: its pid and resident memory in KiB when it was ready."""
+    wildcards: list[WildcardFacts] = field(default_factory=list)
+    """Where the provider has them, the admin contexts that watch across targets' clusters."""
 
     @property
     def hub_url(self) -> str:
@@ -103,7 +121,8 @@ class EnvironmentFacts:
             )
         try:
             targets = {name: TargetFacts(**facts) for name, facts in raw.pop("targets").items()}
-            return cls(targets=targets, **raw)
+            wildcards = [WildcardFacts(**facts) for facts in raw.pop("wildcards", [])]
+            return cls(targets=targets, wildcards=wildcards, **raw)
         except (KeyError, TypeError) as error:
             raise EnvironmentFileError(f"{path} lacks or has unknown fields: {error}") from None
 

@@ -22,11 +22,24 @@ class FaultNotSupported(RuntimeError):
 
 
 @dataclass(frozen=True)
+class Wildcard:
+    """A kubeconfig context whose server is one API server process's `/clusters/*` (the admin
+    lists and watches across that process's logical clusters with it), and which target each
+    of those clusters is, `{cluster: target}`."""
+
+    kubeconfig: Path
+    context: str
+    targets: dict[str, str]
+
+
+@dataclass(frozen=True)
 class ProvidedClusters:
     """The clusters of one environment.
 
     `upstream_cluster` is the logical cluster (workspace) name the syncers are told with
-    `--upstream-cluster`; `profiles_file` is the simulator's, when one plays the controllers.
+    `--upstream-cluster`; `profiles_file` is the simulator's, when one plays the controllers;
+    `wildcards`, one per API server process serving targets, where the provider has them (the
+    embedded one), so a watcher of every target's copies needs one watch per process.
     """
 
     upstream_kubeconfig: Path
@@ -34,6 +47,7 @@ class ProvidedClusters:
     downstream_kubeconfigs: dict[str, Path]
     profiles_file: Path | None = None
     facts: dict[str, str] = field(default_factory=dict)
+    wildcards: tuple[Wildcard, ...] = ()
 
     @property
     def simulated(self) -> bool:

@@ -16,10 +16,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pytest_syncer.harness.clusters.base import ProvidedClusters
+from pytest_syncer.harness.clusters.base import ProvidedClusters, Wildcard
 from pytest_syncer.process.parent import ServiceProcess
 
 UPSTREAM = "upstream"
+WILDCARD_CONTEXT = "*"
+"""The admin kubeconfig's context whose server is `/clusters/*` (`apiserver/server.py`)."""
 STARTUP_TIMEOUT = 120.0
 SIMULATOR_TIME_SCALE = 0.2
 """The simulator's delays, shrunk so the slow profile still shows and tests stay quick."""
@@ -96,6 +98,14 @@ class _APIServer:
     def stop(self) -> None:
         if self.process is not None:
             self.process.stop()
+
+    def wildcard(self) -> Wildcard | None:
+        """Its admin's `/clusters/*` context for the targets it serves (each cluster is the
+        target of its name), or None when it serves none (only the upstream)."""
+        served = {name: name for name in self.clusters if name != UPSTREAM}
+        if self.admin is None or not served:
+            return None
+        return Wildcard(self.admin, WILDCARD_CONTEXT, served)
 
 
 def _each(servers: Sequence[_APIServer], action: str) -> None:
@@ -175,6 +185,7 @@ class EmbeddedProvider:
             upstream_cluster=UPSTREAM,
             downstream_kubeconfigs={name: kubeconfigs[name] for name in targets},
             profiles_file=profiles,
+            wildcards=tuple(filter(None, (server.wildcard() for server in self._servers))),
             facts={
                 "apiserver": ", ".join(server.url for server in self._servers),
                 "apiserver processes": str(len(self._servers)),

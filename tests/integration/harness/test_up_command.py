@@ -60,12 +60,22 @@ def servers(kubeconfigs: list[str]) -> set[str]:
     return found
 
 
+def wildcard_server(kubeconfig: str, context: str) -> str:
+    """The server URL of one named context of a kubeconfig."""
+    document = yaml.safe_load(Path(kubeconfig).read_text())
+    (chosen,) = [c["context"] for c in document["contexts"] if c["name"] == context]
+    (cluster,) = [c["cluster"] for c in document["clusters"] if c["name"] == chosen["cluster"]]
+    server: str = cluster["server"]
+    return server
+
+
 @pytest.mark.parametrize(("apiservers", "processes"), [("1", 4), ("3", 6)])
 def test_up_five_targets_kubectl_sees_a_synced_workload_and_ctrl_c_stops_all(
     tmp_path: Path, apiservers: str, processes: int
 ) -> None:
     """With `--apiservers 3` the upstream and the targets are served by three processes,
-    which Ctrl-C stops too."""
+    which Ctrl-C stops too; `environment.json` names each process's wildcard (`/clusters/*`)
+    and the targets it serves, so a load test watches them with one request."""
     directory = tmp_path / "env"
     process = subprocess.Popen(
         [
@@ -105,6 +115,17 @@ def test_up_five_targets_kubectl_sees_a_synced_workload_and_ctrl_c_stops_all(
         # VmRSS of a Python process that imported aiohttp is tens of MiB, never zero.
         assert all(p["rss_kib"] > 10_000 for p in facts.processes.values()), facts.processes
         assert ready["processes"] == facts.processes
+        # One wildcard per process serving targets, on the same server as those targets.
+        assert len(facts.wildcards) == max(1, int(apiservers) - 1)
+        assert sorted(t for w in facts.wildcards for t in w.targets.values()) == sorted(
+            facts.targets
+        )
+        for wildcard in facts.wildcards:
+            server = wildcard_server(wildcard.kubeconfig, wildcard.context)
+            assert server.endswith("/clusters/*"), server
+            assert servers([facts.targets[t].kubeconfig for t in wildcard.targets.values()]) == {
+                server.removesuffix("/clusters/*")
+            }
         target = facts.targets["target-003"]
         metadata = {"name": "by-hand", "namespace": "default", "labels": {target.label: "Sync"}}
         manifests = {
