@@ -472,9 +472,10 @@ class DownstreamCopies:
     this locust process: a user registers what it waits for, then writes upstream.
 
     One watch per API server process where the environment names its wildcard (the embedded
-    provider), else one per target (`watch_sources`): per target, each target's process ran a
-    watch of its own for locust and locust read as many streams, about a quarter of a core at
-    10 cycles/s on this 2-core machine, taken from the environment under test."""
+    provider), else one per target (`watch_sources`): with one per target, each target's
+    process served a watch per target to locust and locust read as many streams, CPU taken from
+    the environment under test (one per process halved locust's CPU per cycle at 50 targets,
+    docs/benchmarks.md)."""
 
     def __init__(self, facts: EnvironmentFacts) -> None:
         self._waiting: dict[tuple[str, str], _Arrivals] = {}
