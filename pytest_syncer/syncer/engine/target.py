@@ -233,6 +233,7 @@ class TargetSyncer(Lifetime, start="_begin", stop="close"):
         for reflector in self._reflectors:
             await reflector.start()
         await self._wait_for_informers()
+        self._enqueue_unplaced_statuses()
         self._collector = StatusCollector(
             target,
             self.upstream,
@@ -298,9 +299,10 @@ class TargetSyncer(Lifetime, start="_begin", stop="close"):
 
         return handle
 
-    def _last_status_gone(self, namespace: str, uid: str) -> None:
+    def _last_status_gone(self, namespace: str, uid: str, status: KubeObject) -> None:
         """This target's SyncStatus was a workload's last: reconcile it as the last one out,
-        which releases the shared finalizer."""
+        which releases the shared finalizer. The workload is named by the SyncStatus too: a
+        process that selects by placement label does not cache a workload unplaced here."""
         self._woken.add((namespace, uid))
         for resource in self._resource_list:
             reflector = self._shared.reflectors[resource.qualified_name]
@@ -309,6 +311,20 @@ class TargetSyncer(Lifetime, start="_begin", stop="close"):
                     self._queue.add(
                         WorkKey(resource.qualified_name, namespace, obj["metadata"]["name"])
                     )
+        key = self._status_workload(status)
+        if key is not None:
+            self._queue.add(key)
+
+    def _status_workload(self, status: KubeObject) -> WorkKey | None:
+        """The work key of a SyncStatus's workload, when it is of a resource synced here."""
+        workload = (status.get("spec") or {}).get("workload") or {}
+        group = str(workload.get("apiVersion", "")).rpartition("/")[0]
+        resource = str(workload.get("resource", ""))
+        qualified_name = f"{resource}.{group}" if group else resource
+        name = workload.get("name")
+        if qualified_name not in self._shared.reflectors or not isinstance(name, str):
+            return None
+        return WorkKey(qualified_name, status["metadata"].get("namespace", ""), name)
 
     def _downstream_handler(self, resource: Resource) -> Handler:
         """A change below enqueues its upstream key, unless it is the echo of our own write."""
@@ -369,6 +385,23 @@ class TargetSyncer(Lifetime, start="_begin", stop="close"):
                     self._queue.add(WorkKey(name, metadata.get("namespace", ""), metadata["name"]))
             for obj in synced.downstream.objects():
                 self._enqueue_copy(synced.resource, obj)
+        self._enqueue_unplaced_statuses()
+
+    def _enqueue_unplaced_statuses(self) -> None:
+        """Enqueue the workload of each SyncStatus of this target that the upstream cache does
+        not show placed here. A syncer stopped after writing a SyncStatus and before the copy
+        below, while its workload was unplaced or deleted, finds no placed object and no copy
+        when it starts again: nothing else would bring that workload back to this target, and
+        its SyncStatus would hold the shared finalizer for good. The reconcile removes it."""
+        if self.sync_target is None:
+            return
+        for status in self._shared.target_statuses(self.sync_target.key).objects():
+            key = self._status_workload(status)
+            if key is None:
+                continue
+            cached = self._shared.reflectors[key.resource].get(key.namespace, key.name)
+            if cached is None or not carries(cached, self._label):
+                self._queue.add(key)
 
     async def _resync_forever(self) -> None:
         while True:

@@ -182,9 +182,9 @@ class SharedUpstream:
         counted from the index's keys, (namespace, name), without reading the objects."""
         return sum(1 for key in self.statuses.index_keys(UID_INDEX, uid) if key[0] == namespace)
 
-    def on_last_status(self, key: str, wake: Callable[[str, str], None]) -> None:
-        """Call `wake(namespace, workload uid)` when target `key`'s SyncStatus was the last of
-        its workload on this process's targets."""
+    def on_last_status(self, key: str, wake: Callable[[str, str, KubeObject], None]) -> None:
+        """Call `wake(namespace, workload uid, the SyncStatus)` when target `key`'s SyncStatus
+        was the last of its workload on this process's targets."""
 
         def deleted(change: Change, obj: KubeObject, old: KubeObject | None) -> None:
             if change is not Change.DELETED:
@@ -192,7 +192,7 @@ class SharedUpstream:
             namespace = obj["metadata"].get("namespace", "")
             for uid in workload_uid(obj):
                 if self.remaining(namespace, uid) == 0:
-                    wake(namespace, uid)
+                    wake(namespace, uid, obj)
 
         self.statuses.add_value_handler(TARGET_INDEX, key, deleted)
 

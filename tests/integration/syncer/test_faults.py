@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 
-from pytest_syncer.contract.naming import CLUSTER_LABEL
+from pytest_syncer.contract.naming import CLUSTER_LABEL, SYNC_TARGET_KEY_LABEL, WORKLOAD_UID_LABEL
 from pytest_syncer.harness.waiting import await_until
-from pytest_syncer.kubeclient.client import NAMESPACES, KubeClient
+from pytest_syncer.kubeclient.client import NAMESPACES, SYNC_STATUSES, KubeClient
 from pytest_syncer.process.parent import ServiceProcess
 from pytest_syncer.syncer.engine.finalizer import SHARED_FINALIZER
 from pytest_syncer.syncer.engine.settings import KNOWN_RESOURCES
@@ -218,3 +218,68 @@ async def test_the_syncer_rides_out_an_api_server_restart(
     assert state[1]["before-0"] == {"key": "after-restart"}
     assert syncer.running
     syncer.stop()
+
+
+async def test_a_syncstatus_left_without_a_copy_is_removed_when_the_syncer_starts_again(
+    environment: SyncerProcessRig, clients: dict[str, KubeClient]
+) -> None:
+    """A syncer stopped after writing its SyncStatus and before the copy below (the soak's
+    kill_syncer hit that window) left nothing that points the workload back to its target
+    once the workload was unplaced and deleted meanwhile: no placement label, no copy. The
+    SyncStatus held the shared finalizer, and the deletion, for good. Started again, the
+    syncer removes it and, as the last target out, releases the finalizer."""
+    upstream = clients[UPSTREAM]
+    target = environment.targets["k1"]
+    ns = "left-behind"
+    await upstream.create(NAMESPACES, namespace(ns))
+    body = workload("configmaps", ns, "unplaced", {})
+    body["metadata"]["finalizers"] = [SHARED_FINALIZER]
+    created = await upstream.create(CONFIGMAPS, body)
+    uid = created["metadata"]["uid"]
+    status_name = f"configmaps.unplaced.{target.name}"
+    await upstream.create(
+        SYNC_STATUSES,
+        {
+            "apiVersion": "workload.kcp.io/v1alpha1",
+            "kind": "SyncStatus",
+            "metadata": {
+                "name": status_name,
+                "namespace": ns,
+                "labels": {SYNC_TARGET_KEY_LABEL: target.key, WORKLOAD_UID_LABEL: uid},
+                "ownerReferences": [
+                    {"apiVersion": "v1", "kind": "ConfigMap", "name": "unplaced", "uid": uid}
+                ],
+            },
+            "spec": {
+                "workload": {
+                    "apiVersion": "v1",
+                    "kind": "ConfigMap",
+                    "resource": "configmaps",
+                    "name": "unplaced",
+                    "uid": uid,
+                },
+                "syncTarget": {"name": target.name, "key": target.key},
+            },
+        },
+    )
+    await upstream.delete(CONFIGMAPS, "unplaced", ns)
+    held = await upstream.get(CONFIGMAPS, "unplaced", ns)
+    assert held["metadata"].get("deletionTimestamp"), "the finalizer should hold the deletion"
+
+    async def left() -> tuple[bool, bool]:
+        status = await upstream.get_or_none(SYNC_STATUSES, status_name, ns)
+        held = await upstream.get_or_none(CONFIGMAPS, "unplaced", ns)
+        return status is not None, held is not None
+
+    syncer = environment.syncer(["k1"])
+    syncer.start()
+    try:
+        await await_until(
+            left,
+            lambda found: found == (False, False),
+            what="(SyncStatus left, workload left) == (False, False): the SyncStatus removed, "
+            "the finalizer released and the workload gone",
+            timeout=20,
+        )
+    finally:
+        syncer.stop()

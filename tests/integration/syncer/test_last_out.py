@@ -41,10 +41,10 @@ class Process:
     targets: dict[str, Target]
 
 
-def _waker(woken: set[tuple[str, str]]) -> Callable[[str, str], None]:
+def _waker(woken: set[tuple[str, str]]) -> Callable[[str, str, KubeObject], None]:
     """What the engine's wake does first (`TargetSyncer._last_status_gone`): remember it."""
 
-    def wake(namespace: str, uid: str) -> None:
+    def wake(namespace: str, uid: str, status: KubeObject) -> None:
         woken.add((namespace, uid))
 
     return wake
