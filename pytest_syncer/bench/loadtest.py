@@ -47,6 +47,7 @@ from locust.runners import WORKER_REPORT_INTERVAL, MasterRunner, WorkerRunner
 from pytest_syncer.bench.cycle_cpu import PREFIX, CpuSnapshot, cycle_cpu, measurable, read_snapshot
 from pytest_syncer.bench.watch_sources import WatchSource, watch_sources
 from pytest_syncer.harness.environment_file import EnvironmentFacts, EnvironmentFileError
+from pytest_syncer.http1.chunked import ChunkedDecoder
 from pytest_syncer.process.parent import ServiceProcess, ServiceStartError
 
 DEFAULT_TARGETS = 5
@@ -383,41 +384,11 @@ class WatchStreamError(OSError):
     """A watch answered other than 200 with a chunked body, or its stream broke off."""
 
 
-class _ChunkedReader:
-    """The body of one chunked HTTP/1.1 response, read from its socket a receive at a time.
-
-    Framing per RFC 9112 section 7.1: ``<hex size>[;ext]CRLF<data>CRLF``, a zero size ends it."""
-
-    def __init__(self, sock: socket.socket) -> None:
-        self._sock = sock
-        self._buffer = b""
-
-    def _receive(self) -> None:
-        data = self._sock.recv(1 << 16)
-        if not data:
-            raise WatchStreamError("the watch's connection closed")
-        self._buffer += data
-
-    def head(self) -> str:
-        """The status line and headers."""
-        while (end := self._buffer.find(b"\r\n\r\n")) < 0:
-            self._receive()
-        head, self._buffer = self._buffer[:end].decode("latin-1"), self._buffer[end + 4 :]
-        return head
-
-    def chunks(self) -> Iterator[bytes]:
-        """Each chunk's data as soon as all of it is here; ends at the last chunk."""
-        while True:
-            while (end := self._buffer.find(b"\r\n")) < 0:
-                self._receive()
-            size = int(self._buffer[:end].split(b";", 1)[0], 16)
-            start = end + 2
-            while len(self._buffer) < start + size + 2:
-                self._receive()
-            if size == 0:
-                return
-            yield self._buffer[start : start + size]
-            self._buffer = self._buffer[start + size + 2 :]
+def _receive(sock: socket.socket) -> bytes:
+    data = sock.recv(1 << 16)
+    if not data:
+        raise WatchStreamError("the watch's connection closed")
+    return data
 
 
 def watch_lines(access: KubeAccess, url: str, stop: Event, connected: Event) -> Iterator[bytes]:
@@ -438,19 +409,26 @@ def watch_lines(access: KubeAccess, url: str, stop: Event, connected: Event) -> 
             f"Authorization: Bearer {access.token}\r\nAccept: application/json\r\n\r\n"
         )
         sock.sendall(request.encode())
-        reader = _ChunkedReader(sock)
-        head = reader.head()
-        status, _, rest = head.partition("\r\n")
+        received = bytearray()
+        while (end := received.find(b"\r\n\r\n")) < 0:
+            received += _receive(sock)
+        status, _, rest = received[:end].decode("latin-1").partition("\r\n")
         if status.split(" ", 2)[1:2] != ["200"] or "transfer-encoding: chunked" not in rest.lower():
             raise WatchStreamError(f"watch {url}: {status}")
         connected.set()
+        decoder = ChunkedDecoder()
+        data = bytes(received[end + 4 :])
         partial = b""
-        for chunk in reader.chunks():
-            if stop.is_set():
+        while True:
+            for piece in decoder.feed(data):
+                if stop.is_set():
+                    return
+                lines = (partial + piece).split(b"\n") if partial else piece.split(b"\n")
+                partial = lines.pop()
+                yield from lines
+            if decoder.finished:
                 return
-            lines = (partial + chunk).split(b"\n") if partial else chunk.split(b"\n")
-            partial = lines.pop()
-            yield from lines
+            data = _receive(sock)
 
 
 class _Arrivals:

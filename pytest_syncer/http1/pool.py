@@ -15,6 +15,8 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from pytest_syncer.http1.chunked import ChunkedDecoder
+from pytest_syncer.http1.errors import HTTPError
 from pytest_syncer.process.lifetime import Lifetime
 
 MAX_HEAD_SIZE = 64 * 1024
@@ -23,13 +25,6 @@ DEFAULT_MAX_IDLE = 64
 READ_CHUNK = 64 * 1024
 _NO_BODY_STATUS = frozenset({204, 304})
 _FORBIDDEN = str.maketrans("", "", "\r\n\0")
-
-
-class HTTPError(ConnectionError):
-    """The server's answer is not HTTP/1.1 we can read, or the connection broke.
-
-    A ConnectionError (so an OSError): callers treat an unreadable answer like an unreachable
-    server, as they treat aiohttp's ClientError, and retry."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,15 +92,6 @@ class Exchange:
 
     async def body(self) -> AsyncIterator[bytes]:
         """The body as it arrives (chunked encoding removed); empty pieces never appear."""
-        try:
-            async for piece in self._body():
-                yield piece
-        except asyncio.IncompleteReadError:
-            raise HTTPError("connection closed inside the response body") from None
-        except asyncio.LimitOverrunError:
-            raise HTTPError("chunk size line too long") from None
-
-    async def _body(self) -> AsyncIterator[bytes]:
         reader = self._connection.reader
         if self._framing == "length":
             while self._remaining > 0:
@@ -116,24 +102,15 @@ class Exchange:
                 self._done = self._remaining == 0
                 yield piece
         elif self._framing == "chunked":
-            while True:
-                line = await reader.readuntil(b"\r\n")
-                try:
-                    size = int(line.split(b";", 1)[0].strip(), 16)
-                except ValueError:
-                    raise HTTPError(f"bad chunk size line {line[:40]!r}") from None
-                if size == 0:
-                    while await reader.readuntil(b"\r\n") != b"\r\n":
-                        pass
-                    break
-                while size > 0:
-                    piece = await reader.read(min(size, READ_CHUNK))
-                    if not piece:
-                        raise HTTPError("connection closed inside a chunk")
-                    size -= len(piece)
+            decoder = ChunkedDecoder(MAX_HEAD_SIZE)
+            while not decoder.finished:
+                data = await reader.read(READ_CHUNK)
+                if not data:
+                    raise HTTPError("connection closed inside a chunk")
+                for piece in decoder.feed(data):
                     yield piece
-                if await reader.readexactly(2) != b"\r\n":
-                    raise HTTPError("chunk not followed by CRLF")
+            # Bytes past the body answer no request of ours: the connection is not reused.
+            self._reusable = self._reusable and not decoder.unused
         elif self._framing == "eof":
             while piece := await reader.read(READ_CHUNK):
                 yield piece

@@ -233,3 +233,38 @@ async def test_a_chunked_body_cut_off_is_an_http_error() -> None:
         with pytest.raises(HTTPError, match="closed"):
             await exchange.read()
         exchange.release()
+
+
+CHUNKED = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+
+
+@pytest.mark.parametrize(("after", "kept"), [(b"", True), (b"HTTP/1.1 200 OK\r\n", False)])
+async def test_chunk_extensions_and_trailers_are_read_past(after: bytes, kept: bool) -> None:
+    """RFC 9112 7.1.1/7.1.2: extensions and trailer fields are dropped, and the connection is
+    kept for the next request, unless the server wrote past the body's end."""
+    answer = CHUNKED + b"3;ext=1\r\nabc\r\n0\r\nX-Sum: 1\r\n\r\n" + after
+    server, url, received = await scripted_server([[answer, OK], [OK]])
+    async with server, HTTP1Pool(url, False) as pool:
+        assert await fetch(pool, "GET", "/first") == (200, b"abc")
+        assert await fetch(pool, "GET", "/second") == (200, b"ok")
+    assert received[1] == ((0 if kept else 1), b"GET /second HTTP/1.1")
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (b"zz\r\n", "bad chunk size line"),
+        (b"3\r\nabcXY", "chunk not followed by CRLF"),
+        (b"1" * 70_000, "chunk size line too long"),
+        (b"3\r\nabc\r\n", "connection closed inside a chunk"),
+    ],
+)
+async def test_bad_chunked_framing_is_an_http_error(body: bytes, message: str) -> None:
+    server, url, _ = await scripted_server([[CHUNKED + body]])
+    async with server, HTTP1Pool(url, False) as pool:
+        exchange = await pool.request("GET", "/", [])
+        with pytest.raises(HTTPError, match=message):
+            async for _ in exchange.body():
+                pass
+        exchange.release()
+        assert pool._idle == []
