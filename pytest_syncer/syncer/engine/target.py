@@ -23,7 +23,7 @@ from pytest_syncer.contract.naming import (
     placement_label,
     sync_target_key,
 )
-from pytest_syncer.contract.objects import KubeObject, SyncTarget
+from pytest_syncer.contract.objects import KubeObject, SyncStatusRecord, SyncTarget
 from pytest_syncer.kubeclient.client import (
     NAMESPACES,
     REQUEST_ERRORS,
@@ -301,9 +301,14 @@ class TargetSyncer(Lifetime, start="_begin", stop="close"):
 
     def _last_status_gone(self, namespace: str, uid: str, status: KubeObject) -> None:
         """This target's SyncStatus was a workload's last: reconcile it as the last one out,
-        which releases the shared finalizer. The workload is named by the SyncStatus too: a
-        process that selects by placement label does not cache a workload unplaced here."""
+        which releases the shared finalizer. The SyncStatus names its workload: a process that
+        selects by placement label does not cache a workload unplaced here; only one that names
+        none is looked for by uid in the cache."""
         self._woken.add((namespace, uid))
+        key = self._status_workload(status)
+        if key is not None:
+            self._queue.add(key)
+            return
         for resource in self._resource_list:
             reflector = self._shared.reflectors[resource.qualified_name]
             for obj in reflector.by_index(UID_INDEX, uid):
@@ -311,20 +316,19 @@ class TargetSyncer(Lifetime, start="_begin", stop="close"):
                     self._queue.add(
                         WorkKey(resource.qualified_name, namespace, obj["metadata"]["name"])
                     )
-        key = self._status_workload(status)
-        if key is not None:
-            self._queue.add(key)
 
     def _status_workload(self, status: KubeObject) -> WorkKey | None:
-        """The work key of a SyncStatus's workload, when it is of a resource synced here."""
-        workload = (status.get("spec") or {}).get("workload") or {}
-        group = str(workload.get("apiVersion", "")).rpartition("/")[0]
-        resource = str(workload.get("resource", ""))
-        qualified_name = f"{resource}.{group}" if group else resource
-        name = workload.get("name")
-        if qualified_name not in self._shared.reflectors or not isinstance(name, str):
+        """The work key of a SyncStatus's workload (the contract's reading of it), when it is
+        a readable SyncStatus of a resource synced here."""
+        try:
+            workload = SyncStatusRecord.from_object(status).workload
+        except TransformError:
             return None
-        return WorkKey(qualified_name, status["metadata"].get("namespace", ""), name)
+        group, _, version = workload.api_version.rpartition("/")
+        qualified_name = Resource(group, version, workload.resource, workload.kind).qualified_name
+        if qualified_name not in self._shared.reflectors:
+            return None
+        return WorkKey(qualified_name, workload.namespace or "", workload.name)
 
     def _downstream_handler(self, resource: Resource) -> Handler:
         """A change below enqueues its upstream key, unless it is the echo of our own write."""
