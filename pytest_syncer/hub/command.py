@@ -29,7 +29,12 @@ from pytest_syncer.apiserver.certs import (
     server_ssl_context,
 )
 from pytest_syncer.hub.aggregator import DEFAULT_HEARTBEAT_THRESHOLD, StatusAggregator
-from pytest_syncer.process.child import AsyncService, configure_logging, run_service
+from pytest_syncer.process.child import (
+    LISTEN_BACKLOG,
+    AsyncService,
+    configure_logging,
+    run_service,
+)
 from pytest_syncer.tunnel.auth import TokenAuthority
 from pytest_syncer.tunnel.endpoint import ClusterEndpoint
 from pytest_syncer.tunnel.server import MAX_PROXIED_BODY, TokenReviewer, TunnelServer
@@ -123,7 +128,9 @@ class Hub(AsyncService):
             keepalive_timeout=self._header_timeout,
         )
         await self._runner.setup()
-        site = web.TCPSite(self._runner, self._host, self._port, ssl_context=ssl_context)
+        site = web.TCPSite(
+            self._runner, self._host, self._port, ssl_context=ssl_context, backlog=LISTEN_BACKLOG
+        )
         await site.start()
         port = self._runner.addresses[0][1]
         shown_host = "127.0.0.1" if self._host in ("0.0.0.0", "") else self._host

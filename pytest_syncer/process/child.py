@@ -12,6 +12,7 @@ import contextlib
 import json
 import logging
 import signal
+import socket
 import sys
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AbstractAsyncContextManager
@@ -22,6 +23,13 @@ from pytest_syncer.process.collector import settle_after_start
 from pytest_syncer.process.lifetime import Lifetime
 
 ServiceFactory = Callable[[], AbstractAsyncContextManager[dict[str, Any]]]
+
+LISTEN_BACKLOG = socket.SOMAXCONN
+"""The listen backlog of every server a service opens: the kernel's cap, as Go's `net.Listen`
+asks for (it reads /proc/sys/net/core/somaxconn), so kube-apiserver's. aiohttp's default of
+128 overflowed when the syncer pools opened their connections at once at the start of a load
+(two pools x 128 connections to one server): the kernel dropped the handshakes past the
+backlog and each client's connect waited a second for the retransmission."""
 
 
 class AsyncService(Lifetime, abc.ABC, start="_start", stop="_stop", stop_failed_start=True):

@@ -21,6 +21,7 @@ from dataclasses import dataclass, replace
 from typing import TypeVar
 
 from pytest_syncer.harness.netfaults.links import Direction, LinkModel, Which
+from pytest_syncer.process.child import LISTEN_BACKLOG
 
 log = logging.getLogger(__name__)
 
@@ -177,7 +178,9 @@ class LinkProxy:
         self._server: asyncio.Server | None = None
 
     async def start(self) -> tuple[str, int]:
-        self._server = await asyncio.start_server(self._accept, "127.0.0.1", 0)
+        self._server = await asyncio.start_server(
+            self._accept, "127.0.0.1", 0, backlog=LISTEN_BACKLOG
+        )
         host, port = self._server.sockets[0].getsockname()[:2]
         return str(host), int(port)
 
