@@ -20,6 +20,7 @@ from websockets.exceptions import InvalidStatus
 
 from pytest_syncer.harness.environment import SyncerEnvironment
 from pytest_syncer.harness.kube import KINDS
+from pytest_syncer.harness.waiting import await_until
 from pytest_syncer.tunnel.server import tunnel_url
 from tests.support.tokens import bearer, token_of
 
@@ -111,6 +112,17 @@ async def test_a_target_cannot_take_over_another_targets_tunnel(
         pytest.skip("needs two targets")
     own, other = sorted(env.targets)[:2]
     workspace = env.clusters.upstream_cluster
+    token = token_of(env.clusters.upstream_kubeconfig)
+    proxy = f"{env.hub_url}/clusters/{workspace}/targets/{other}/proxy/api/v1/namespaces"
+    # A fault test before this one may have cut every tunnel: at 200 targets they take seconds
+    # to come back, so the real tunnel must serve before the take-over is tried.
+    await await_until(
+        lambda: answer(hub_client, "GET", proxy, token),
+        lambda status: status == 200,
+        what=f"{other}'s tunnel serving the upstream's callers (the proxy answering 200)",
+        timeout=60.0,
+        interval=0.2,
+    )
     context = ssl.create_default_context(cafile=str(env.hub_ca))
     with pytest.raises(InvalidStatus) as refused:
         async with connect(
@@ -123,8 +135,6 @@ async def test_a_target_cannot_take_over_another_targets_tunnel(
             pass
     assert refused.value.response.status_code == 403
     # The real tunnel of the other target still serves the upstream's callers.
-    token = token_of(env.clusters.upstream_kubeconfig)
-    proxy = f"{env.hub_url}/clusters/{workspace}/targets/{other}/proxy/api/v1/namespaces"
     assert await answer(hub_client, "GET", proxy, token) == 200
 
 
