@@ -304,8 +304,7 @@ class StatusAggregator:
         except TransformError as error:
             log.warning("ignoring SyncStatus %s/%s: %s", *object_key, error)
             return
-        group, _, version = record.workload.api_version.rpartition("/")
-        resource = Resource(group, version, record.workload.resource, record.workload.kind)
+        resource = Resource.referred_to(record.workload)
         workload = WorkloadKey(resource, object_key[0], record.workload.name)
         self._records.setdefault(workload, {})[record.target_key] = record
         self._record_keys[object_key] = (workload, record.target_key)

@@ -35,7 +35,7 @@ import yarl
 from aiohttp.http import SERVER_SOFTWARE
 from kubernetes.aio import config as aio_config
 
-from pytest_syncer.contract.objects import KubeObject
+from pytest_syncer.contract.objects import KubeObject, ObjectReference
 from pytest_syncer.http1.pool import HTTP1Pool
 from pytest_syncer.process.lifetime import Lifetime
 
@@ -57,6 +57,12 @@ class Resource:
     resource: str
     kind: str
     namespaced: bool = True
+
+    @classmethod
+    def referred_to(cls, reference: ObjectReference) -> Resource:
+        """The resource of the object a reference names (a SyncStatus's workload)."""
+        group, _, version = reference.api_version.rpartition("/")
+        return cls(group, version, reference.resource, reference.kind)
 
     @property
     def api_version(self) -> str:

@@ -324,8 +324,7 @@ class TargetSyncer(Lifetime, start="_begin", stop="close"):
             workload = SyncStatusRecord.from_object(status).workload
         except TransformError:
             return None
-        group, _, version = workload.api_version.rpartition("/")
-        qualified_name = Resource(group, version, workload.resource, workload.kind).qualified_name
+        qualified_name = Resource.referred_to(workload).qualified_name
         if qualified_name not in self._shared.reflectors:
             return None
         return WorkKey(qualified_name, workload.namespace or "", workload.name)
