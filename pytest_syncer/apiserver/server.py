@@ -38,8 +38,8 @@ from pytest_syncer.apiserver.kubeconfig import (
 from pytest_syncer.apiserver.store import ObjectKey, Store
 from pytest_syncer.apiserver.store.memory import MemoryStore
 from pytest_syncer.apiserver.store.sqlite import DATABASE_FILE, SQLiteStore
-from pytest_syncer.process.child import LISTEN_BACKLOG
 from pytest_syncer.process.lifetime import Lifetime, SyncLifetime
+from pytest_syncer.process.listener import ListenerSite
 
 logger = logging.getLogger(__name__)
 
@@ -171,14 +171,7 @@ class EmbeddedAPIServer(Lifetime, start="start", stop="stop"):
         await runner.setup()
         self._runner = runner
         port = self._port or self._remembered_port()
-        site = web.TCPSite(
-            runner,
-            self.host,
-            port,
-            ssl_context=ssl_context,
-            reuse_address=True,
-            backlog=LISTEN_BACKLOG,
-        )
+        site = ListenerSite(runner, self.host, port, ssl_context=ssl_context)
         try:
             await site.start()
         except BaseException:

@@ -30,11 +30,11 @@ from pytest_syncer.apiserver.certs import (
 )
 from pytest_syncer.hub.aggregator import DEFAULT_HEARTBEAT_THRESHOLD, StatusAggregator
 from pytest_syncer.process.child import (
-    LISTEN_BACKLOG,
     AsyncService,
     configure_logging,
     run_service,
 )
+from pytest_syncer.process.listener import ListenerSite
 from pytest_syncer.tunnel.auth import TokenAuthority
 from pytest_syncer.tunnel.endpoint import ClusterEndpoint
 from pytest_syncer.tunnel.server import MAX_PROXIED_BODY, TokenReviewer, TunnelServer
@@ -128,9 +128,7 @@ class Hub(AsyncService):
             keepalive_timeout=self._header_timeout,
         )
         await self._runner.setup()
-        site = web.TCPSite(
-            self._runner, self._host, self._port, ssl_context=ssl_context, backlog=LISTEN_BACKLOG
-        )
+        site = ListenerSite(self._runner, self._host, self._port, ssl_context=ssl_context)
         await site.start()
         port = self._runner.addresses[0][1]
         shown_host = "127.0.0.1" if self._host in ("0.0.0.0", "") else self._host

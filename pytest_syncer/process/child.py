@@ -16,11 +16,15 @@ import socket
 import sys
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AbstractAsyncContextManager
+from functools import partial
 from types import FrameType
 from typing import Any
 
 from pytest_syncer.process.collector import settle_after_start
 from pytest_syncer.process.lifetime import Lifetime
+from pytest_syncer.process.loop import loop_choice, new_loop
+
+log = logging.getLogger(__name__)
 
 ServiceFactory = Callable[[], AbstractAsyncContextManager[dict[str, Any]]]
 
@@ -123,5 +127,12 @@ async def serve_until_signalled(factory: ServiceFactory, *, process_exits: bool 
 
 def run_service(factory: ServiceFactory) -> int:
     """Blocking entry point for a command's ``main``: returns the process exit code."""
-    asyncio.run(serve_until_signalled(factory, process_exits=True))
+    try:
+        choice = loop_choice()
+    except ValueError as error:
+        print(f"pytest-syncer: {error}", file=sys.stderr)
+        return 2
+    with asyncio.Runner(loop_factory=partial(new_loop, choice)) as runner:
+        log.info("event loop: %s", choice)
+        runner.run(serve_until_signalled(factory, process_exits=True))
     return 0

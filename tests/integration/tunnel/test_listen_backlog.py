@@ -11,6 +11,7 @@ from __future__ import annotations
 import socket
 from urllib.parse import urlsplit
 
+from pytest_syncer.process.loop import loop_choice
 from tests.support.sockets import kernel_backlog_cap, listen_backlog
 
 from .conftest import Environment
@@ -24,3 +25,12 @@ def test_the_api_server_and_the_hub_listen_with_the_kernels_whole_backlog(
     assert api_port is not None
     assert listen_backlog(api_port) == wanted, "the API server's listen backlog"
     assert listen_backlog(environment.hub_port) == wanted, "the hub's listen backlog"
+
+
+def test_the_api_server_and_the_hub_run_on_the_loop_chosen(environment: Environment) -> None:
+    """uvloop unless `PYTEST_SYNCER_LOOP` says otherwise (uvloop is a dependency), serving
+    through `process/listener.py`, which takes every waiting connection at once."""
+    expected = f"event loop: {loop_choice()}"
+    for name, service in (("API server", environment.api), ("hub", environment.hub)):
+        log = service.log_path.read_text()
+        assert expected in log, f"the {name}'s log lacks {expected!r}:\n{log[-2000:]}"
