@@ -181,4 +181,5 @@ def main(argv: Sequence[str]) -> int:
             logger.info("may open %d files", open_files)
             yield {**server.ready_payload(), "open_files_limit": open_files}
 
-    return run_service(serving)
+    # It only accepts connections, where uvloop pays and its open bug does not bite.
+    return run_service(serving, loop="uvloop")

@@ -125,10 +125,11 @@ async def serve_until_signalled(factory: ServiceFactory, *, process_exits: bool 
         await stop.wait()
 
 
-def run_service(factory: ServiceFactory) -> int:
-    """Blocking entry point for a command's ``main``: returns the process exit code."""
+def run_service(factory: ServiceFactory, *, loop: str = "asyncio") -> int:
+    """Blocking entry point for a command's ``main``: returns the process exit code. ``loop``
+    is the service's event loop unless ``PYTEST_SYNCER_LOOP`` names one (`process/loop.py`)."""
     try:
-        choice = loop_choice()
+        choice = loop_choice(loop)
     except ValueError as error:
         print(f"pytest-syncer: {error}", file=sys.stderr)
         return 2

@@ -1,4 +1,5 @@
-"""Which event loop a service process runs on: `PYTEST_SYNCER_LOOP`, else uvloop when installed."""
+"""Which event loop a service process runs on: `PYTEST_SYNCER_LOOP`, else the service's own
+default (uvloop for the API servers, asyncio's loop for the rest), uvloop only when installed."""
 
 from __future__ import annotations
 
@@ -11,23 +12,25 @@ from pytest_syncer.process import loop as service_loop
 from pytest_syncer.process.loop import LOOP_VARIABLE, loop_choice, new_loop
 
 
-def test_unset_means_uvloop_where_it_is_installed() -> None:
-    assert loop_choice({}) == "uvloop"
-    assert loop_choice({LOOP_VARIABLE: " "}) == "uvloop"
+def test_unset_means_the_services_default() -> None:
+    assert loop_choice("uvloop", {}) == "uvloop"
+    assert loop_choice("asyncio", {}) == "asyncio"
+    assert loop_choice("uvloop", {LOOP_VARIABLE: " "}) == "uvloop"
+    assert loop_choice(environ={}) == "asyncio"
 
 
-def test_the_variable_names_the_loop() -> None:
-    assert loop_choice({LOOP_VARIABLE: "asyncio"}) == "asyncio"
-    assert loop_choice({LOOP_VARIABLE: "uvloop"}) == "uvloop"
+def test_the_variable_overrides_every_services_default() -> None:
+    assert loop_choice("uvloop", {LOOP_VARIABLE: "asyncio"}) == "asyncio"
+    assert loop_choice("asyncio", {LOOP_VARIABLE: "uvloop"}) == "uvloop"
 
 
 def test_an_unknown_loop_is_refused_with_the_choices() -> None:
     refusal = r"PYTEST_SYNCER_LOOP='trio': choose one of uvloop, asyncio"
     with pytest.raises(ValueError, match=refusal):
-        loop_choice({LOOP_VARIABLE: "trio"})
+        loop_choice("uvloop", {LOOP_VARIABLE: "trio"})
 
 
-def test_without_uvloop_unset_falls_back_and_asking_for_it_is_refused(
+def test_without_uvloop_a_default_falls_back_and_asking_for_it_is_refused(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     real = importlib.util.find_spec
@@ -36,9 +39,9 @@ def test_without_uvloop_unset_falls_back_and_asking_for_it_is_refused(
         "find_spec",
         lambda name, *args: None if name == "uvloop" else real(name, *args),
     )
-    assert loop_choice({}) == "asyncio"
+    assert loop_choice("uvloop", {}) == "asyncio"
     with pytest.raises(ValueError, match="uvloop is not installed"):
-        loop_choice({LOOP_VARIABLE: "uvloop"})
+        loop_choice("asyncio", {LOOP_VARIABLE: "uvloop"})
 
 
 @pytest.mark.parametrize("name", ["uvloop", "asyncio"])

@@ -27,10 +27,15 @@ def test_the_api_server_and_the_hub_listen_with_the_kernels_whole_backlog(
     assert listen_backlog(environment.hub_port) == wanted, "the hub's listen backlog"
 
 
-def test_the_api_server_and_the_hub_run_on_the_loop_chosen(environment: Environment) -> None:
-    """uvloop unless `PYTEST_SYNCER_LOOP` says otherwise (uvloop is a dependency), serving
-    through `process/listener.py`, which takes every waiting connection at once."""
-    expected = f"event loop: {loop_choice()}"
-    for name, service in (("API server", environment.api), ("hub", environment.hub)):
+def test_the_api_server_runs_on_uvloop_and_the_hub_on_asyncios_loop(
+    environment: Environment,
+) -> None:
+    """Each service's default (`process/loop.py`) unless `PYTEST_SYNCER_LOOP` names a loop; the
+    API server serves through `process/listener.py`, which takes every waiting connection."""
+    for name, service, default in (
+        ("API server", environment.api, "uvloop"),
+        ("hub", environment.hub, "asyncio"),
+    ):
+        expected = f"event loop: {loop_choice(default)}"
         log = service.log_path.read_text()
         assert expected in log, f"the {name}'s log lacks {expected!r}:\n{log[-2000:]}"
