@@ -25,7 +25,12 @@ class AiohttpTransport:
         await self._websocket.send_bytes(message)
 
     async def receive(self) -> bytes | None:
-        message = await self._websocket.receive()
+        try:
+            message = await self._websocket.receive()
+        except ConnectionResetError:
+            # aiohttp answers a PING as it reads it; a peer gone meanwhile fails that answer
+            # (`ClientConnectionResetError`), which is the connection closing, not an error.
+            return None
         if message.type is aiohttp.WSMsgType.BINARY:
             data: bytes = message.data
             return data
