@@ -61,13 +61,12 @@ class Listener(asyncio.AbstractServer):
         *,
         ssl_context: ssl.SSLContext | None = None,
         backlog: int = LISTEN_BACKLOG,
-        reuse_address: bool = True,
     ) -> Listener:
-        """Bind, listen and start accepting (a host of None or "" is every IPv4 address)."""
+        """Bind (with SO_REUSEADDR, as asyncio's servers on POSIX), listen and start accepting;
+        a host of None or "" is every IPv4 address."""
         sock = socket.socket(socket.AF_INET6 if host and ":" in host else socket.AF_INET)
         try:
-            if reuse_address:
-                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             sock.bind((host or "0.0.0.0", port))
             sock.listen(backlog)
             sock.setblocking(False)
@@ -83,8 +82,8 @@ class Listener(asyncio.AbstractServer):
         return () if self._sock.fileno() == -1 else (self._sock,)
 
     def _start(self) -> None:
-        self._loop.add_reader(self._sock.fileno(), self._accept_waiting)
         self._serving = True
+        self._resume()
 
     def _accept_waiting(self) -> None:
         for _ in range(self._backlog):
@@ -160,13 +159,10 @@ class ListenerSite(web.BaseSite):
         port: int,
         *,
         ssl_context: ssl.SSLContext | None = None,
-        backlog: int = LISTEN_BACKLOG,
-        reuse_address: bool = True,
     ) -> None:
-        super().__init__(runner, ssl_context=ssl_context, backlog=backlog)
+        super().__init__(runner, ssl_context=ssl_context, backlog=LISTEN_BACKLOG)
         self._host = host
         self._port = port
-        self._reuse_address = reuse_address
 
     @property
     def name(self) -> str:
@@ -178,10 +174,5 @@ class ListenerSite(web.BaseSite):
         server = self._runner.server
         assert server is not None
         self._server = Listener.open(
-            server,
-            self._host,
-            self._port,
-            ssl_context=self._ssl_context,
-            backlog=self._backlog,
-            reuse_address=self._reuse_address,
+            server, self._host, self._port, ssl_context=self._ssl_context, backlog=self._backlog
         )

@@ -3,7 +3,8 @@
 Go's `net.Listen` asks for /proc/sys/net/core/somaxconn (net/sock_linux.go,
 `maxListenerBacklog`), so a real API server takes as many connections at once as the kernel
 allows; aiohttp's default of 128 did not, and the connections past it waited a second each for
-the kernel's retransmission when the syncer pools opened theirs together.
+the kernel's retransmission when the syncer pools opened theirs together. Both services also
+log the event loop they run on, which `process/loop.py` chooses per service.
 """
 
 from __future__ import annotations
