@@ -12,9 +12,10 @@ with the offered one; the ramp stops at the second step that does not.
 Beside it, from the same run: the API requests one placement (create, update, delete) cost,
 from the server's `/metrics` (watches and heartbeats aside, the benchmark's own three writes
 included), and the API server's own write rate (unplaced creates, updates and deletes from
-concurrent clients): the floor the synced rate compares with. The last stdout line is
-``{"throughput": {targets, sustained_writes_per_s, p99_ms, ...}, "steps": [...],
-"requests_per_placement": ..., "apiserver": {writes_per_s}}``.
+concurrent clients): the floor the synced rate compares with; and the machine's speed, the CPU
+time of `pytest_syncer.bench.reference_work` measured before the environment starts. The last
+stdout line is ``{"throughput": {targets, sustained_writes_per_s, p99_ms, ...}, "steps": [...],
+"reference_work_ms": ..., "requests_per_placement": ..., "apiserver": {writes_per_s}}``.
 
     python benchmarks/bench_throughput.py [--targets N] [--step S] [--json FILE]
 """
@@ -34,6 +35,7 @@ from typing import Any
 
 from pytest_syncer.apiserver.http.metrics import REQUESTS, parse
 from pytest_syncer.apiserver.server import ADMIN_KUBECONFIG
+from pytest_syncer.bench.reference_work import reference_work
 from pytest_syncer.contract.naming import placement_label, sync_target_key
 from pytest_syncer.kubeclient.client import KubeClient
 
@@ -198,6 +200,7 @@ async def apiserver_writes(upstream: KubeClient, duration: float, clients: int =
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:
     names = [f"target-{index:03d}" for index in range(args.targets)]
+    reference_ms = reference_work().cpu_ms
     labels = {placement_label(sync_target_key(UPSTREAM, n)): "Sync" for n in names}
     with tempfile.TemporaryDirectory(prefix="bench-throughput-") as tmp:
         workdir = Path(tmp)
@@ -251,6 +254,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             "load_average": round(os.getloadavg()[0], 1),
         },
         "steps": steps,
+        "reference_work_ms": round(reference_ms, 1),
         "requests_per_placement": round(per_placement, 1) if per_placement else None,
         "requests_per_placement_per_target": (
             round(per_placement / len(names), 2) if per_placement else None

@@ -4,7 +4,8 @@
 CPU time (utime + stime from /proc) counts the work a cycle costs whatever else shares the
 machine, where latency and throughput follow the load. The locust glue reads a snapshot when a
 test starts, refreshes it while the test runs (a process that goes away keeps what was read
-last), reads it again when the test stops, and logs `CycleCpu.line()`. Standard library only:
+last), reads it again when the test stops, and logs `CycleCpu.line()`, with the CPU time of
+`reference_work` measured as the test started beside it. Standard library only:
 locust's gevent process imports it, and so do the unit tests without locust.
 """
 
@@ -63,6 +64,8 @@ class CycleCpu:
     machine_busy: float | None
     """The machine's busy share of its CPU time over the test, every process counted."""
     cpus: int
+    reference_ms: float | None = None
+    """The CPU ms of `reference_work` in the same run: the machine's speed beside the figures."""
 
     @property
     def total_ms(self) -> float:
@@ -73,6 +76,8 @@ class CycleCpu:
         each = ", ".join(f"{name} {ms:.1f}" for name, ms in self.per_process_ms.items())
         busy = "" if self.machine_busy is None else f", machine busy {self.machine_busy:.0%}"
         shares = f"environment {self.environment_share:.0%} of {self.cpus} CPUs{busy}"
+        if self.reference_ms is not None:
+            shares += f"; reference work {self.reference_ms:.0f} ms"
         if not self.cycles:
             return (
                 f"{PREFIX}: no `sync create` succeeded; CPU over the test (ms): {each}, "
@@ -84,7 +89,13 @@ class CycleCpu:
         )
 
 
-def cycle_cpu(before: CpuSnapshot, after: CpuSnapshot, cycles: int, cpus: int) -> CycleCpu:
+def cycle_cpu(
+    before: CpuSnapshot,
+    after: CpuSnapshot,
+    cycles: int,
+    cpus: int,
+    reference_ms: float | None = None,
+) -> CycleCpu:
     """The figures from the snapshots at a test's start and stop and the cycles completed
     between them. Processes missing from `before` (gone already) are left out."""
     used = {
@@ -104,4 +115,5 @@ def cycle_cpu(before: CpuSnapshot, after: CpuSnapshot, cycles: int, cpus: int) -
         environment_share=sum(used.values()) / (seconds * cpus) if seconds > 0 else 0.0,
         machine_busy=busy,
         cpus=cpus,
+        reference_ms=reference_ms,
     )

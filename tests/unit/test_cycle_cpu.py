@@ -41,6 +41,11 @@ def test_cpu_per_cycle_by_process_the_total_and_the_shares() -> None:
     )
 
 
+def test_the_reference_work_of_the_same_run_ends_the_line() -> None:
+    line = cycle_cpu(BEFORE, AFTER, cycles=100, cpus=2, reference_ms=212.4).line()
+    assert line.endswith("environment 18% of 2 CPUs, machine busy 93%; reference work 212 ms")
+
+
 def test_without_a_cycle_the_line_says_so_and_gives_the_cpu_of_the_whole_test() -> None:
     line = cycle_cpu(BEFORE, AFTER, cycles=0, cpus=2).line()
     assert line == (

@@ -137,14 +137,15 @@ CPU_LINE = "sync environment CPU per placed cycle"
 CPU_FIGURES = re.compile(
     rf"{CPU_LINE} \(ms\): (?P<each>.+), total (?P<total>[\d.]+) over (?P<cycles>\d+) cycles "
     r"in (?P<seconds>[\d.]+) s; environment (?P<share>\d+)% of (?P<cpus>\d+) CPUs, "
-    r"machine busy (?P<busy>\d+)%$",
+    r"machine busy (?P<busy>\d+)%; reference work (?P<reference>\d+) ms$",
     re.MULTILINE,
 )
 
 
 def assert_cpu_per_cycle_line(log: str, cycles: int, processes: set[str]) -> None:
     """The line names every process of environment.json, with figures that add up: as many
-    cycles as locust counted creates, no more CPU than the CPUs had in the test's time."""
+    cycles as locust counted creates, no more CPU than the CPUs had in the test's time; the
+    reference work of the same run ends it."""
     found = CPU_FIGURES.search(log)
     assert found is not None, log
     each = {
@@ -159,6 +160,7 @@ def assert_cpu_per_cycle_line(log: str, cycles: int, processes: set[str]) -> Non
     assert 0 < total * cycles <= seconds * cpus * 1000, found[0]
     assert 0 < int(found["share"]) <= 100, found[0]
     assert int(found["share"]) <= int(found["busy"]) + 1 <= 101, found[0]
+    assert int(found["reference"]) > 0, "the machine's speed, measured in the same run"
 
 
 def test_two_workers_on_loopback_share_the_masters_environment(environment: Path) -> None:
