@@ -12,10 +12,11 @@ with the offered one; the ramp stops at the second step that does not.
 Beside it, from the same run: the API requests one placement (create, update, delete) cost,
 from the server's `/metrics` (watches and heartbeats aside, the benchmark's own three writes
 included), and the API server's own write rate (unplaced creates, updates and deletes from
-concurrent clients): the floor the synced rate compares with; and the machine's speed, the CPU
-time of `pytest_syncer.bench.reference_work` measured before the environment starts. The last
-stdout line is ``{"throughput": {targets, sustained_writes_per_s, p99_ms, ...}, "steps": [...],
-"reference_work_ms": ..., "requests_per_placement": ..., "apiserver": {writes_per_s}}``.
+concurrent clients): the floor the synced rate compares with; and the machine's speed over the
+run, `pytest_syncer.bench.reference_work` sampled every 2 s. The last stdout line is
+``{"throughput": {targets, sustained_writes_per_s, p99_ms, ...}, "steps": [...],
+"reference_work": {median_ms, low_ms, high_ms, samples}, "requests_per_placement": ...,
+"apiserver": {writes_per_s}}``.
 
     python benchmarks/bench_throughput.py [--targets N] [--step S] [--json FILE]
 """
@@ -35,7 +36,7 @@ from typing import Any
 
 from pytest_syncer.apiserver.http.metrics import REQUESTS, parse
 from pytest_syncer.apiserver.server import ADMIN_KUBECONFIG
-from pytest_syncer.bench.reference_work import reference_work
+from pytest_syncer.bench.reference_work import ReferenceSamples
 from pytest_syncer.contract.naming import placement_label, sync_target_key
 from pytest_syncer.kubeclient.client import KubeClient
 
@@ -198,13 +199,33 @@ async def apiserver_writes(upstream: KubeClient, duration: float, clients: int =
     return done / (time.perf_counter() - started)
 
 
+async def sample_reference(reference: ReferenceSamples) -> None:
+    """The machine's speed through the run, a slice of the reference work every 2 s."""
+    while True:
+        reference.take()
+        await asyncio.sleep(2.0)
+
+
+def reference_json(reference: ReferenceSamples) -> dict[str, Any] | None:
+    figure = reference.figure()
+    if figure is None:
+        return None
+    return {
+        "median_ms": round(figure.median_ms, 1),
+        "low_ms": round(figure.low_ms, 1),
+        "high_ms": round(figure.high_ms, 1),
+        "samples": figure.samples,
+    }
+
+
 async def run(args: argparse.Namespace) -> dict[str, Any]:
     names = [f"target-{index:03d}" for index in range(args.targets)]
-    reference_ms = reference_work().cpu_ms
+    reference = ReferenceSamples()
     labels = {placement_label(sync_target_key(UPSTREAM, n)): "Sync" for n in names}
     with tempfile.TemporaryDirectory(prefix="bench-throughput-") as tmp:
         workdir = Path(tmp)
         async with api_server(workdir) as kubeconfigs, contextlib.AsyncExitStack() as stack:
+            stack.callback(asyncio.create_task(sample_reference(reference)).cancel)
             upstream = await KubeClient.from_kubeconfig(kubeconfigs[UPSTREAM])
             stack.push_async_callback(upstream.close)
             # `/metrics` is the admin's to read, as a real server's is system:masters'.
@@ -254,7 +275,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             "load_average": round(os.getloadavg()[0], 1),
         },
         "steps": steps,
-        "reference_work_ms": round(reference_ms, 1),
+        "reference_work": reference_json(reference),
         "requests_per_placement": round(per_placement, 1) if per_placement else None,
         "requests_per_placement_per_target": (
             round(per_placement / len(names), 2) if per_placement else None

@@ -27,7 +27,6 @@ from typing import Any
 
 from pytest_syncer.bench import BenchError
 from pytest_syncer.bench.figures import assemble, summarize_locust
-from pytest_syncer.bench.reference_work import reference_work
 from pytest_syncer.process.parent import ServiceProcess, ServiceStartError
 
 DEFAULT_TARGETS = 50
@@ -182,7 +181,6 @@ def machine_facts() -> dict[str, Any]:
         "platform": platform.platform(),
         "date": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "load_average_start": [round(value, 2) for value in os.getloadavg()],
-        "reference_work_ms": round(reference_work().cpu_ms, 1),
     }
 
 

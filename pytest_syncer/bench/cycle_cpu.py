@@ -4,8 +4,8 @@
 CPU time (utime + stime from /proc) counts the work a cycle costs whatever else shares the
 machine, where latency and throughput follow the load. The locust glue reads a snapshot when a
 test starts, refreshes it while the test runs (a process that goes away keeps what was read
-last), reads it again when the test stops, and logs `CycleCpu.line()`, with the CPU time of
-`reference_work` measured as the test started beside it. Standard library only:
+last), reads it again when the test stops, and logs `CycleCpu.line()`, with the machine's speed
+over the test beside it (`reference_work`, sampled at each reading). Standard library only:
 locust's gevent process imports it, and so do the unit tests without locust.
 """
 
@@ -15,6 +15,7 @@ import os
 import time
 from dataclasses import dataclass, field
 
+from pytest_syncer.bench.reference_work import ReferenceFigure
 from pytest_syncer.process.proc import cpu_seconds, machine_cpu_ticks
 
 PREFIX = "sync environment CPU per placed cycle"
@@ -64,8 +65,8 @@ class CycleCpu:
     machine_busy: float | None
     """The machine's busy share of its CPU time over the test, every process counted."""
     cpus: int
-    reference_ms: float | None = None
-    """The CPU ms of `reference_work` in the same run: the machine's speed beside the figures."""
+    reference: ReferenceFigure | None = None
+    """The machine's speed over the same run (`reference_work`), beside the figures."""
 
     @property
     def total_ms(self) -> float:
@@ -76,8 +77,8 @@ class CycleCpu:
         each = ", ".join(f"{name} {ms:.1f}" for name, ms in self.per_process_ms.items())
         busy = "" if self.machine_busy is None else f", machine busy {self.machine_busy:.0%}"
         shares = f"environment {self.environment_share:.0%} of {self.cpus} CPUs{busy}"
-        if self.reference_ms is not None:
-            shares += f"; reference work {self.reference_ms:.0f} ms"
+        if self.reference is not None:
+            shares += f"; {self.reference.text()}"
         if not self.cycles:
             return (
                 f"{PREFIX}: no `sync create` succeeded; CPU over the test (ms): {each}, "
@@ -94,7 +95,7 @@ def cycle_cpu(
     after: CpuSnapshot,
     cycles: int,
     cpus: int,
-    reference_ms: float | None = None,
+    reference: ReferenceFigure | None = None,
 ) -> CycleCpu:
     """The figures from the snapshots at a test's start and stop and the cycles completed
     between them. Processes missing from `before` (gone already) are left out."""
@@ -115,5 +116,5 @@ def cycle_cpu(
         environment_share=sum(used.values()) / (seconds * cpus) if seconds > 0 else 0.0,
         machine_busy=busy,
         cpus=cpus,
-        reference_ms=reference_ms,
+        reference=reference,
     )

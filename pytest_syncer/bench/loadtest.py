@@ -45,7 +45,7 @@ from locust.env import Environment
 from locust.runners import WORKER_REPORT_INTERVAL, MasterRunner, WorkerRunner
 
 from pytest_syncer.bench.cycle_cpu import PREFIX, CpuSnapshot, cycle_cpu, measurable, read_snapshot
-from pytest_syncer.bench.reference_work import reference_work
+from pytest_syncer.bench.reference_work import ReferenceFigure, ReferenceSamples
 from pytest_syncer.bench.watch_sources import WatchSource, watch_sources
 from pytest_syncer.harness.environment_file import EnvironmentFacts, EnvironmentFileError
 from pytest_syncer.http1.chunked import ChunkedDecoder
@@ -180,8 +180,8 @@ class _CpuMeter:
 
     def __init__(self, pids: dict[str, int]) -> None:
         self._pids = pids
-        # Before the users start: the work would otherwise share this process with them.
-        self.reference_ms = reference_work().cpu_ms
+        self.reference = ReferenceSamples()
+        self.reference.take()
         self.start = self._latest = read_snapshot(pids)
         self._greenlet = gevent.spawn(self._refresh)
 
@@ -189,6 +189,7 @@ class _CpuMeter:
         while True:
             gevent.sleep(CPU_REFRESH)
             self._latest = read_snapshot(self._pids, self._latest)
+            self.reference.take()
 
     def stop(self) -> CpuSnapshot:
         self._greenlet.kill(block=False)
@@ -197,9 +198,9 @@ class _CpuMeter:
 
 _meter: list[_CpuMeter | str] = []
 """The running test's meter, or why its CPU is not measured."""
-_measured: list[tuple[CpuSnapshot, CpuSnapshot, float]] = []
-"""A test's start and stop snapshots and reference work, whose line waits for the workers'
-last statistics."""
+_measured: list[tuple[CpuSnapshot, CpuSnapshot, ReferenceFigure | None]] = []
+"""A test's start and stop snapshots and the machine's speed over it, whose line waits for
+the workers' last statistics."""
 
 
 @events.test_start.add_listener
@@ -236,7 +237,7 @@ def _stop_cpu_meter(environment: Environment, **_: Any) -> None:
     if isinstance(meter, str):
         logger.info("%s: not measured (%s)", PREFIX, meter)
         return
-    _measured.append((meter.start, meter.stop(), meter.reference_ms))
+    _measured.append((meter.start, meter.stop(), meter.reference.figure()))
     if isinstance(environment.runner, MasterRunner):
         gevent.spawn_later(WORKER_REPORT_INTERVAL + 1, _report_cycle_cpu, environment)
     else:
@@ -254,9 +255,9 @@ def placed_cycles(environment: Environment) -> int:
 
 def _report_cycle_cpu(environment: Environment) -> None:
     while _measured:
-        before, after, reference_ms = _measured.pop()
+        before, after, reference = _measured.pop()
         figures = cycle_cpu(
-            before, after, placed_cycles(environment), os.cpu_count() or 1, reference_ms
+            before, after, placed_cycles(environment), os.cpu_count() or 1, reference
         )
         logger.info("%s", figures.line())
 

@@ -1,25 +1,31 @@
-"""The machine's speed at the moment: the CPU time a fixed piece of work takes, reported beside
+"""The machine's speed during a run: the CPU time a fixed piece of work takes, reported beside
 a load test's or a benchmark's figures.
 
-A shared machine's speed wanders (other tenants, clock frequency): on one night here the
-same build's CPU per placed cycle went from 115 to 210 ms between runs. Two figures measured at
-different hours compare once each is divided by the reference work measured in the same run.
-The work is of the kind the environment spends its CPU on (JSON encoding and decoding of a
+A shared machine's speed wanders (other tenants, clock frequency): here the same build's CPU per
+placed cycle went from 115 to 210 ms between runs of one night, and this work alone switches
+between about 120 and 200 ms within seconds. So a run samples it in slices all through (a few
+milliseconds each, between requests), and reports their median scaled to the whole work; two
+figures measured at different hours compare once each is divided by its run's reference. The
+work is of the kind the environment spends its CPU on (JSON encoding and decoding of a
 Kubernetes object, a walk over its fields in Python, hashing), always the same, and timed in
-this process's CPU time, so other processes' load changes it only as far as they slow the
-CPU itself down. Standard library only: locust's gevent process imports it.
+this process's CPU time. Standard library only: locust's gevent process imports it.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import statistics
 import time
 from dataclasses import dataclass
 from typing import Any
 
 ROUNDS = 3000
-"""About 0.2 s of CPU on the machines the figures in docs/benchmarks.md come from."""
+"""The whole work: 0.12 to 0.2 s of CPU on the machines docs/benchmarks.md was measured on."""
+
+SLICE_ROUNDS = 75
+"""One sample: a fortieth of the work, a few milliseconds, short enough to run between a load
+test's requests without delaying them noticeably."""
 
 _DOCUMENT: dict[str, Any] = {
     "apiVersion": "v1",
@@ -76,3 +82,39 @@ def reference_work(rounds: int = ROUNDS) -> ReferenceWork:
         hasher.update("\n".join(paths).encode())
     cpu_ms = 1000 * (time.process_time() - started)
     return ReferenceWork(cpu_ms=cpu_ms, digest=hasher.hexdigest())
+
+
+@dataclass(frozen=True)
+class ReferenceFigure:
+    """The samples of one run, each scaled to the whole work (CPU ms)."""
+
+    median_ms: float
+    low_ms: float
+    high_ms: float
+    samples: int
+
+    def text(self) -> str:
+        return (
+            f"reference work {self.median_ms:.0f} ms "
+            f"(median of {self.samples}, {self.low_ms:.0f} to {self.high_ms:.0f})"
+        )
+
+
+class ReferenceSamples:
+    """Slices of the work taken through a run; `figure` is the machine's speed over it."""
+
+    def __init__(self) -> None:
+        self._ms: list[float] = []
+
+    def take(self) -> None:
+        self._ms.append(reference_work(SLICE_ROUNDS).cpu_ms * ROUNDS / SLICE_ROUNDS)
+
+    def figure(self) -> ReferenceFigure | None:
+        if not self._ms:
+            return None
+        return ReferenceFigure(
+            median_ms=statistics.median(self._ms),
+            low_ms=min(self._ms),
+            high_ms=max(self._ms),
+            samples=len(self._ms),
+        )

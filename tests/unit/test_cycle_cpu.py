@@ -9,6 +9,7 @@ import os
 import pytest
 
 from pytest_syncer.bench.cycle_cpu import CpuSnapshot, cycle_cpu, read_snapshot
+from pytest_syncer.bench.reference_work import ReferenceFigure
 from pytest_syncer.process.proc import cpu_seconds
 from tests.support.processes import gone_pid
 
@@ -41,9 +42,13 @@ def test_cpu_per_cycle_by_process_the_total_and_the_shares() -> None:
     )
 
 
-def test_the_reference_work_of_the_same_run_ends_the_line() -> None:
-    line = cycle_cpu(BEFORE, AFTER, cycles=100, cpus=2, reference_ms=212.4).line()
-    assert line.endswith("environment 18% of 2 CPUs, machine busy 93%; reference work 212 ms")
+def test_the_machines_speed_over_the_same_run_ends_the_line() -> None:
+    speed = ReferenceFigure(median_ms=198.4, low_ms=117.2, high_ms=205.0, samples=16)
+    line = cycle_cpu(BEFORE, AFTER, cycles=100, cpus=2, reference=speed).line()
+    assert line.endswith(
+        "environment 18% of 2 CPUs, machine busy 93%; "
+        "reference work 198 ms (median of 16, 117 to 205)"
+    )
 
 
 def test_without_a_cycle_the_line_says_so_and_gives_the_cpu_of_the_whole_test() -> None:
