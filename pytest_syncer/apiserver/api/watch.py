@@ -53,9 +53,13 @@ class Watcher:
         #: What :meth:`wait` awaits: a bare future and a timer, cheaper per event than
         #: ``asyncio.wait_for`` on an ``Event`` (which starts a task per wait).
         self._waiter: asyncio.Future[None] | None = None
-        #: The timer that ends a wait; kept across waits while it is due no later than the
-        #: next wait's end (a wait may end early, never late), so an event costs no timer.
-        self._timer: asyncio.TimerHandle | None = None
+        #: The timer that ends a wait, until it fires, and when it is due (loop time); kept
+        #: across waits while it is due no later than the next wait's end (a wait may end
+        #: early, never late), so an event costs no timer. Neither is read off the handle:
+        #: uvloop returns a plain `Handle` (no `when()`) for a timer due within its millisecond
+        #: tick, and may run a timer before its due time.
+        self._timer: asyncio.Handle | None = None
+        self._timer_due = 0.0
 
     def wants(self, event: WatchEvent) -> bool:
         key = event.key
@@ -88,17 +92,19 @@ class Watcher:
             return
         loop = asyncio.get_running_loop()
         waiter = self._waiter = loop.create_future()
-        timer = self._timer
         when = loop.time() + timeout
-        if timer is None or timer.cancelled() or timer.when() <= loop.time():
-            self._timer = loop.call_at(when, self._wake)
-        elif timer.when() > when:
-            timer.cancel()
-            self._timer = loop.call_at(when, self._wake)
+        if self._timer is None or self._timer_due > when:
+            if self._timer is not None:
+                self._timer.cancel()
+            self._timer, self._timer_due = loop.call_at(when, self._timer_fired), when
         try:
             await waiter
         finally:
             self._waiter = None
+
+    def _timer_fired(self) -> None:
+        self._timer = None
+        self._wake()
 
     def stop_timer(self) -> None:
         """The watch has ended: its timer goes (it would only wake nobody)."""

@@ -10,6 +10,7 @@ negotiated representation picks the encoder and the Content-Type (:func:`watch_e
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Mapping
 from typing import Any
 
@@ -36,6 +37,8 @@ from pytest_syncer.apiserver.http.negotiation import (
 )
 from pytest_syncer.apiserver.http.protobuf import envelope as protobuf
 from pytest_syncer.apiserver.store import Store, committed, encode_event_line
+
+logger = logging.getLogger(__name__)
 
 #: An idle watch checks this often whether its client is still there.
 WATCH_IDLE_CHECK_SECONDS = 5.0
@@ -97,10 +100,10 @@ async def serve_watch(
     watcher = start.watcher
     send_initial = bool(start.options.send_initial_events)
     initial = start.initial
+    response = web.StreamResponse(headers={"Content-Type": content_type})
+    response.enable_chunked_encoding()
     fanout.add(watcher)
     try:
-        response = web.StreamResponse(headers={"Content-Type": content_type})
-        response.enable_chunked_encoding()
         await response.prepare(request)
         chunks = _Chunks(request, api.store)
         if start.failure is not None:
@@ -122,6 +125,15 @@ async def serve_watch(
         )
     except ConnectionResetError:
         pass
+    except Exception:
+        if not response.prepared:
+            raise
+        # The status line and maybe events are out: no error answer can follow. Dropping the
+        # connection ends the stream as a restarted server would, and the client watches
+        # again from its last resourceVersion instead of waiting on a silent stream.
+        logger.exception("watch of %s ended by an internal error", request.rel_url.path)
+        if request.transport is not None:
+            request.transport.abort()
     finally:
         fanout.remove(watcher)
         watcher.stop_timer()

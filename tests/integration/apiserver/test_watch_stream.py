@@ -16,7 +16,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import pytest
+
 from pytest_syncer.apiserver import BackgroundAPIServer
+from pytest_syncer.apiserver.api.watch import Watcher
 from pytest_syncer.harness.waiting import wait_until
 from tests.integration.apiserver.clients import ClusterClient
 from tests.support.tokens import token_of
@@ -177,3 +180,51 @@ def test_a_watcher_that_stops_reading_holds_its_events_back_then_gets_them_all(
     assert names == [f"slow-{token}-{index:02d}" for index in range(count)]
     assert all(event["type"] == "ADDED" for event in received)
     assert all(len(event["object"]["data"]["d"]) == size for event in received)
+
+
+def _until_closed(stream: RawStream) -> bytes:
+    """What arrives until the server closes the connection (EOF or a reset); a socket timeout
+    means it did not."""
+    received = stream.buffer
+    while True:
+        try:
+            data = stream.sock.recv(1 << 16)
+        except (ConnectionResetError, ssl.SSLError):
+            return received
+        if not data:
+            return received
+        received += data
+
+
+def test_a_watch_that_fails_inside_the_server_ends_at_once_and_the_server_serves_on(
+    apiserver: BackgroundAPIServer, upstream: ClusterClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Once a watch's status line is out, an internal error cannot be answered with a `Status`:
+    the server drops the connection, so the client sees the stream end and watches again from
+    its last resourceVersion (as a client of a restarted server does), instead of waiting on a
+    stream that stays open and silent until its read timeout."""
+    token = uuid.uuid4().hex[:8]
+    original = Watcher.drain
+
+    def failing_drain(watcher: Watcher) -> bytes:
+        if any(event.key.name == f"fail-{token}" for event in watcher.pending):
+            raise RuntimeError("an internal error, injected")
+        return original(watcher)
+
+    monkeypatch.setattr(Watcher, "drain", failing_drain)
+    revision = _revision(upstream)
+    query = f"watch=1&resourceVersion={revision}&labelSelector=fail%3D{token}"
+    with raw_watch(apiserver, query) as stream:
+        stream.sock.settimeout(10)
+        _create(upstream, f"fail-{token}", {"fail": token})
+        try:
+            tail = _until_closed(stream)
+        except TimeoutError:
+            pytest.fail("the failed watch stayed open and silent for 10 s")
+    assert b'"ADDED"' not in tail, "the event whose drain failed was not sent"
+    monkeypatch.setattr(Watcher, "drain", original)
+    with raw_watch(apiserver, f"{query}&timeoutSeconds=1") as again:
+        events = _lines(again.body())
+    assert [(event["type"], event["object"]["metadata"]["name"]) for event in events] == [
+        ("ADDED", f"fail-{token}")
+    ], "a watch from the same resourceVersion gets the event"
