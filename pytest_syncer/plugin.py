@@ -163,7 +163,12 @@ def pytest_runtest_makereport(
 
     try:
         artifacts = collect(
-            context.env, context.window, context.factory, item.nodeid, context.artifacts_root
+            context.env,
+            context.window,
+            context.factory,
+            item.nodeid,
+            context.artifacts_root,
+            report.longreprtext,
         )
     except Exception as error:
         report.sections.append(

@@ -128,21 +128,33 @@ def _read(get: Callable[[], KubeObject | None]) -> KubeObject | str | None:
         return f"could not read: {type(error).__name__}: {error}"
 
 
-def _objects(env: SyncerEnvironment, factory: WorkloadFactory) -> dict[str, KubeObject | str]:
+def _named_first(targets: list[str], failure: str) -> list[str]:
+    """The targets the failure's text names (the ones a wait found wrong), then the others."""
+    named = [
+        target
+        for target in targets
+        if re.search(rf"(?<![\w-]){re.escape(target)}(?![\w-])", failure)
+    ]
+    return named + [target for target in targets if target not in named]
+
+
+def _objects(
+    env: SyncerEnvironment, factory: WorkloadFactory, failure: str = ""
+) -> dict[str, KubeObject | str]:
     """Every object the factory's workloads touched: upstream, the copy and the SyncStatus of
-    each target it is placed on or was taken off (at most `TARGETS_READ` of them), named
-    `<where>/<Kind>-<namespace>-<name>`."""
+    each target it is placed on or was taken off (at most `TARGETS_READ` of them, those the
+    `failure` text names first), named `<where>/<Kind>-<namespace>-<name>`."""
     found: dict[str, KubeObject | str | None] = {}
     for workload in factory.created:
         kind, name, namespace = workload.kind, workload.name, workload.namespace
         base = f"{kind.kind}-{namespace}-{name}"
         found[f"upstream/{base}"] = _read(partial(env.upstream.find, kind, name, namespace))
-        targets = sorted(workload.touched)
+        targets = _named_first(sorted(workload.touched), failure)
         if len(targets) > TARGETS_READ:
             found[f"omitted/{base}"] = (
                 f"the copies and SyncStatus objects on {len(targets) - TARGETS_READ} more "
-                f"targets were not read (at most {TARGETS_READ} per workload): "
-                f"{', '.join(targets[TARGETS_READ:])}\n"
+                f"targets were not read (at most {TARGETS_READ} per workload, those the "
+                f"failure names first): {', '.join(sorted(targets[TARGETS_READ:]))}\n"
             )
         for target in targets[:TARGETS_READ]:
             found[f"{target}/{base}"] = _read(partial(workload.downstream, target))
@@ -159,8 +171,10 @@ def collect(
     factory: WorkloadFactory | None,
     nodeid: str,
     root: Path,
+    failure: str = "",
 ) -> Artifacts:
-    """Write the test's log window and objects under `root/<test>/`, redacted."""
+    """Write the test's log window and objects under `root/<test>/`, redacted; the targets
+    the `failure` text names are read first."""
     redact = Redactor.of(env)
     directory = root / _slug(nodeid)
     directory.mkdir(parents=True, exist_ok=True)
@@ -176,7 +190,7 @@ def collect(
         shown = lines[-TAIL_LINES:]
         cut = f" (last {len(shown)} of {len(lines)} lines)" if len(lines) > len(shown) else ""
         tails.append(f"==> {name}{cut}\n" + "\n".join(shown))
-    objects = _objects(env, factory) if factory is not None else {}
+    objects = _objects(env, factory, failure) if factory is not None else {}
     listing: list[str] = []
     for name, obj in objects.items():
         path = directory / "objects" / f"{name}.yaml"

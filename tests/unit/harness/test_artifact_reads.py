@@ -11,7 +11,9 @@ from typing import Any
 from pytest_syncer.harness.artifacts import TARGETS_READ, _objects
 
 
-def reads_for(environment_size: int, placed_on: int) -> tuple[int, dict[str, Any]]:
+def reads_for(
+    environment_size: int, placed_on: int, failure: str = ""
+) -> tuple[int, dict[str, Any]]:
     reads = []
 
     def find(kind: Any, name: str, namespace: str) -> dict[str, Any]:
@@ -28,7 +30,7 @@ def reads_for(environment_size: int, placed_on: int) -> tuple[int, dict[str, Any
     )
     env: Any = SimpleNamespace(upstream=SimpleNamespace(find=find), targets=targets)
     factory: Any = SimpleNamespace(created=[workload])
-    objects = _objects(env, factory)
+    objects = _objects(env, factory, failure)
     return len(reads), objects
 
 
@@ -52,3 +54,19 @@ def test_a_workload_on_every_target_reads_at_most_the_cap_and_names_the_rest() -
     assert f"{200 - TARGETS_READ} more targets" in omitted
     assert "target-199" in omitted
     assert "target-000" not in omitted
+
+
+def test_the_targets_the_failure_names_are_read_first() -> None:
+    """A wait's timeout names the targets it found wrong; at 50 targets one of them came after
+    the first twenty and its objects were left out of the very artifacts meant to show it."""
+    failure = (
+        "WaitTimeout: ... converged on all 200 targets; last seen:\n1 of 200 targets differ:\n"
+        "  target-150:\n    - no copy of ConfigMap web\n(target-1999 is no target here)"
+    )
+    count, objects = reads_for(200, 200, failure)
+    assert count == 1 + 2 * TARGETS_READ
+    assert "target-150/ConfigMap-ns-web" in objects
+    assert "upstream-syncstatus/target-150/ConfigMap-ns-web" in objects
+    assert "target-150" not in objects["omitted/ConfigMap-ns-web"]
+    assert "target-199" in objects["omitted/ConfigMap-ns-web"], "a name inside another is no match"
+    assert "target-000/ConfigMap-ns-web" in objects, "the rest in order after it"
